@@ -1,0 +1,36 @@
+package io.density;
+
+/** Every event-bus address of the server, in one place. Payloads are JSON objects. */
+public final class Addresses {
+  private Addresses() {}
+
+  /** HTTP to persistence: {@code {items: [datapoint]}} → {@code {results: ["accepted"|...]}}. */
+  public static final String INGEST = "density.ingest";
+
+  /** Persistence to counter: one committed batch to apply to Redis. */
+  public static final String COUNTER_APPLY = "density.counter.apply";
+
+  /** Persistence to counter: replace the realtime state with a snapshot rebuilt from SQL. */
+  public static final String COUNTER_LOAD = "density.counter.load";
+
+  /** Counter: whether the realtime state is loaded ({@code {loaded: bool}}). */
+  public static final String COUNTER_STATUS = "density.counter.status";
+
+  /** Persistence: rebuild the realtime state from PostgreSQL (operator request). */
+  public static final String REBUILD = "density.persistence.rebuild";
+
+  /** Query: realtime count of a space. */
+  public static final String QUERY_REALTIME = "density.query.realtime";
+
+  /** Query: count of a space as of an instant. */
+  public static final String QUERY_AS_OF = "density.query.as-of";
+
+  /** Query: count at the space's effect nearest to an instant. */
+  public static final String QUERY_NEAREST = "density.query.nearest";
+
+  /** Query: realtime state of one DPU. */
+  public static final String QUERY_DPU = "density.query.dpu";
+
+  /** Registry: spaces, doorways, DPUs and links; the action is in the "action" header. */
+  public static final String REGISTRY = "density.registry";
+}

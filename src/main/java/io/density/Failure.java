@@ -1,0 +1,54 @@
+package io.density;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Failure codes carried over the event bus ({@link ReplyException#failureCode()}), and their one
+ * mapping to HTTP status. The message is a JSON object {@code {error, field}}.
+ */
+public final class Failure {
+  private Failure() {}
+
+  public static final int INVALID = 1;
+  public static final int NOT_FOUND = 2;
+  public static final int CONFLICT = 3;
+  public static final int UNAVAILABLE = 4;
+  public static final int OVERLOADED = 5;
+
+  public static ReplyException of(int code, String field, String error) {
+    JsonObject body = new JsonObject().put("error", error);
+    if (field != null) {
+      body.put("field", field);
+    }
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, code, body.encode());
+  }
+
+  public static ReplyException invalid(String field, String error) {
+    return of(INVALID, field, error);
+  }
+
+  public static ReplyException notFound(String error) {
+    return of(NOT_FOUND, null, error);
+  }
+
+  public static ReplyException conflict(String field, String error) {
+    return of(CONFLICT, field, error);
+  }
+
+  public static ReplyException unavailable(String error) {
+    return of(UNAVAILABLE, null, error);
+  }
+
+  /** The HTTP status for a failure code. */
+  public static int httpStatus(int code) {
+    return switch (code) {
+      case INVALID -> 422;
+      case NOT_FOUND -> 404;
+      case CONFLICT -> 409;
+      case OVERLOADED -> 429;
+      default -> 503;
+    };
+  }
+}

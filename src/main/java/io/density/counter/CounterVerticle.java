@@ -1,0 +1,210 @@
+package io.density.counter;
+
+import io.density.Addresses;
+import io.density.Failure;
+import io.density.config.DensityConfig;
+import io.density.db.Connections;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The only writer of the realtime state in Redis. Applies committed batches with one Lua call each
+ * (atomic, at most once per batch id) and loads snapshots rebuilt from PostgreSQL.
+ *
+ * <p>Config: the {@code redis} slice.
+ */
+public final class CounterVerticle extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(CounterVerticle.class.getName());
+  private static final String APPLY_SCRIPT = readScript("apply-batch.lua");
+
+  private Redis redis;
+  private RedisKeys keys;
+  private String applySha;
+
+  @Override
+  public Future<?> start() {
+    DensityConfig.Redis config = config().mapTo(DensityConfig.Redis.class);
+    keys = new RedisKeys(config.keyPrefix());
+    redis = Connections.redis(vertx, config);
+    return redis
+        .send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(APPLY_SCRIPT))
+        .compose(
+            sha -> {
+              applySha = sha.toString();
+              return Future.join(
+                  vertx.eventBus().consumer(Addresses.COUNTER_APPLY, this::apply).completion(),
+                  vertx.eventBus().consumer(Addresses.COUNTER_LOAD, this::load).completion(),
+                  vertx.eventBus().consumer(Addresses.COUNTER_STATUS, this::status).completion());
+            });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return redis.close();
+  }
+
+  /**
+   * {@code {batch, datapoints: [[dpu, ts, dir, rx]], effects: [[space, ts, delta, id, clamp]],
+   * forget: [batch]}} → {@code {counts: [count after each effect]}}.
+   */
+  private void apply(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    String input =
+        new JsonObject()
+            .put("d", body.getJsonArray("datapoints"))
+            .put("e", body.getJsonArray("effects"))
+            .put("f", body.getJsonArray("forget", new JsonArray()))
+            .encode();
+    String batch = String.valueOf(body.getLong("batch"));
+    evalApply(batch, input)
+        .onSuccess(counts -> message.reply(new JsonObject().put("counts", counts)))
+        .onFailure(
+            err -> {
+              boolean notBuilt =
+                  err.getMessage() != null && err.getMessage().startsWith("NOTBUILT");
+              if (!notBuilt) {
+                LOG.log(Level.WARNING, "counting batch " + batch + " failed", err);
+              }
+              message.reply(
+                  notBuilt
+                      ? Failure.of(Failure.UNAVAILABLE, "realtime", "NOTBUILT")
+                      : Failure.unavailable("redis: " + err.getMessage()));
+            });
+  }
+
+  private void status(Message<JsonObject> message) {
+    redis
+        .send(Request.cmd(Command.EXISTS).arg(keys.meta()))
+        .onSuccess(r -> message.reply(new JsonObject().put("loaded", r.toInteger() == 1)))
+        .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
+  }
+
+  private Future<JsonArray> evalApply(String batch, String input) {
+    Request evalsha =
+        Request.cmd(Command.EVALSHA).arg(applySha).arg(0).arg(keys.prefix()).arg(batch).arg(input);
+    return redis
+        .send(evalsha)
+        .recover(
+            err -> {
+              if (err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT")) {
+                // Redis restarted and lost its script cache: fall back to EVAL, which reloads it.
+                return redis.send(
+                    Request.cmd(Command.EVAL)
+                        .arg(APPLY_SCRIPT)
+                        .arg(0)
+                        .arg(keys.prefix())
+                        .arg(batch)
+                        .arg(input));
+              }
+              return Future.failedFuture(err);
+            })
+        .map(response -> new JsonArray(response.toString()));
+  }
+
+  /**
+   * Replaces the realtime state: {@code {spaces: [[id, count, ts, delta, datapoint_id]], dpus:
+   * [[id, last_ts, last_rx, entries, exits, total]]}}. Everything under the prefix is dropped
+   * first; the state is marked loaded last, so counting resumes only on a complete state.
+   */
+  private void load(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    deleteAll("0")
+        .compose(v -> writeSnapshot(body))
+        .compose(
+            v ->
+                redis.send(
+                    Request.cmd(Command.HSET)
+                        .arg(keys.meta())
+                        .arg("built_at")
+                        .arg(String.valueOf(System.currentTimeMillis()))))
+        .onSuccess(v -> message.reply(new JsonObject().put("status", "loaded")))
+        .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
+  }
+
+  private Future<Void> deleteAll(String cursor) {
+    return redis
+        .send(
+            Request.cmd(Command.SCAN)
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(keys.prefix() + "*")
+                .arg("COUNT")
+                .arg(1000))
+        .compose(
+            page -> {
+              String next = page.get(0).toString();
+              Response found = page.get(1);
+              Future<?> deleted = Future.succeededFuture();
+              if (found.size() > 0) {
+                Request unlink = Request.cmd(Command.UNLINK);
+                found.forEach(k -> unlink.arg(k.toString()));
+                deleted = redis.send(unlink);
+              }
+              return deleted.compose(
+                  v -> "0".equals(next) ? Future.succeededFuture() : deleteAll(next));
+            });
+  }
+
+  private Future<Void> writeSnapshot(JsonObject body) {
+    List<Request> requests = new ArrayList<>();
+    for (Object o : body.getJsonArray("spaces", new JsonArray())) {
+      JsonArray s = (JsonArray) o;
+      Request hset = Request.cmd(Command.HSET).arg(keys.space(s.getString(0)));
+      hset.arg("count").arg(s.getInteger(1));
+      if (s.getValue(2) != null) {
+        hset.arg("ts")
+            .arg(s.getLong(2))
+            .arg("delta")
+            .arg(s.getInteger(3))
+            .arg("id")
+            .arg(s.getLong(4));
+      }
+      requests.add(hset);
+    }
+    for (Object o : body.getJsonArray("dpus", new JsonArray())) {
+      JsonArray d = (JsonArray) o;
+      requests.add(
+          Request.cmd(Command.HSET)
+              .arg(keys.dpu(d.getString(0)))
+              .arg("last_ts")
+              .arg(d.getLong(1))
+              .arg("last_rx")
+              .arg(d.getLong(2))
+              .arg("entries")
+              .arg(d.getLong(3))
+              .arg("exits")
+              .arg(d.getLong(4))
+              .arg("total")
+              .arg(d.getLong(5)));
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < requests.size(); from += 1000) {
+      List<Request> chunk = requests.subList(from, Math.min(requests.size(), from + 1000));
+      chain = chain.compose(v -> redis.batch(chunk).mapEmpty());
+    }
+    return chain;
+  }
+
+  private static String readScript(String name) {
+    try (InputStream in = CounterVerticle.class.getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package io.density.dev;
+
+import io.density.Server;
+import io.density.config.DensityConfig;
+import io.density.load.SeedBuilding;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code java -jar density.jar dev}: the server on embedded PostgreSQL and Redis (unless
+ * DENSITY_PG_URL / DENSITY_REDIS_URL name real ones), with the seed's sample building and the last
+ * 24 hours of simulated traffic in it.
+ */
+public final class DevMode {
+  private DevMode() {}
+
+  public static void run(Map<String, String> env) {
+    EmbeddedServices embedded = new EmbeddedServices();
+    Runtime.getRuntime().addShutdownHook(new Thread(embedded::close, "embedded-services-stop"));
+    DensityConfig config = DensityConfig.load(env);
+    if (isBlank(env.get("DENSITY_PG_URL"))) {
+      System.out.println("Starting an embedded PostgreSQL...");
+      config = config.withPostgresUrl(embedded.startPostgres());
+    }
+    if (isBlank(env.get("DENSITY_REDIS_URL"))) {
+      System.out.println("Starting an embedded Redis...");
+      config = config.withRedisUrl(embedded.startRedis());
+    }
+    Vertx vertx = Vertx.vertx();
+    int port = config.http().port();
+    Server.deploy(vertx, config).compose(v -> loadSample(vertx, port)).await();
+    System.out.println(
+        """
+
+        Density is running on http://localhost:%1$d with the sample building
+        (spaces A and B, doorways X and Z, DPUs 283 and 423) and a simulated day of traffic.
+
+          curl 'http://localhost:%1$d/?space=A'
+          curl 'http://localhost:%1$d/count?space=B&timestamp=%2$s'
+          curl 'http://localhost:%1$d/v1/spaces/A/count?at=%2$s'
+          curl 'http://localhost:%1$d/v1/dpus/283'
+          curl -X POST 'http://localhost:%1$d/send' -H 'Content-Type: application/json' \\
+               -d '{"timestamp": "%3$s", "direction": "1", "dpu_id": "283"}'
+
+        Stop with Ctrl-C."""
+            .formatted(
+                port,
+                Instant.now().minus(Duration.ofHours(6)).truncatedTo(ChronoUnit.SECONDS),
+                Instant.now().truncatedTo(ChronoUnit.MILLIS)));
+  }
+
+  private static Future<Void> loadSample(Vertx vertx, int port) {
+    WebClient client =
+        WebClient.create(
+            vertx, new WebClientOptions().setDefaultHost("localhost").setDefaultPort(port));
+    Future<Void> chain = Future.succeededFuture();
+    for (Object[] request : SeedBuilding.provisioning()) {
+      chain =
+          chain.compose(
+              v ->
+                  client
+                      .request(HttpMethod.valueOf((String) request[0]), (String) request[1])
+                      .sendJsonObject((JsonObject) request[2])
+                      .compose(
+                          r -> expect(r.statusCode() < 300, request[1] + ": " + r.bodyAsString())));
+    }
+    Instant end =
+        Instant.now()
+            .minus(Duration.ofMinutes(1))
+            .truncatedTo(ChronoUnit.DAYS)
+            .plus(Duration.ofDays(1));
+    Instant now = Instant.now();
+    Instant start = now.minus(Duration.ofDays(1));
+    List<JsonObject> day = SeedBuilding.day(start, now, 400, end.getEpochSecond() / 86_400);
+    JsonArray body = new JsonArray(day.stream().map(o -> (Object) o).toList());
+    return chain
+        .compose(
+            v ->
+                client
+                    .post("/v1/datapoints")
+                    .putHeader("Content-Type", "application/json")
+                    .sendBuffer(Buffer.buffer(body.encode())))
+        .compose(r -> expect(r.statusCode() == 200, "sample traffic: " + r.bodyAsString()))
+        .eventually(
+            () -> {
+              client.close();
+              return Future.succeededFuture();
+            });
+  }
+
+  private static Future<Void> expect(boolean ok, String what) {
+    return ok ? Future.succeededFuture() : Future.failedFuture(new IllegalStateException(what));
+  }
+
+  private static boolean isBlank(String s) {
+    return s == null || s.isBlank();
+  }
+}

@@ -1,0 +1,98 @@
+package io.density.http;
+
+import io.density.Addresses;
+import io.density.config.DensityConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+
+/**
+ * The HTTP API. It validates what comes in and hands everything else to the other verticles over
+ * the event bus, so it scales by instances (and by nodes, in a cluster).
+ *
+ * <p>Config: {@code {http, ingest}} slices.
+ */
+public final class HttpVerticle extends VerticleBase {
+  private HttpServer server;
+
+  @Override
+  public Future<?> start() {
+    DensityConfig.Http http = config().getJsonObject("http").mapTo(DensityConfig.Http.class);
+    DensityConfig.Ingest ingest =
+        config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
+
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
+    new IngestRoutes(vertx, ingest.maxFutureSkewSeconds(), http.maxBatchItems()).mount(router);
+    new QueryRoutes(vertx).mount(router);
+    new RegistryRoutes(vertx).mount(router);
+    router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(healthChecks()));
+
+    router
+        .route()
+        .last()
+        .handler(rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
+    router.route().failureHandler(this::failed);
+    router.errorHandler(405, rc -> Responses.error(rc, 405, null, "method not allowed"));
+    router.errorHandler(404, rc -> Responses.error(rc, 404, null, "no such resource"));
+
+    server = vertx.createHttpServer();
+    return server.requestHandler(router).listen(http.port(), http.host());
+  }
+
+  /** Ready when the realtime state is loaded (Redis) and the registry answers (PostgreSQL). */
+  private HealthChecks healthChecks() {
+    HealthChecks checks = HealthChecks.create(vertx);
+    DeliveryOptions quick = new DeliveryOptions().setSendTimeout(2_000);
+    checks.register(
+        "redis",
+        promise ->
+            vertx
+                .eventBus()
+                .<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject(), quick)
+                .onSuccess(
+                    m ->
+                        promise.complete(m.body().getBoolean("loaded") ? Status.OK() : Status.KO()))
+                .onFailure(err -> promise.complete(Status.KO())));
+    checks.register(
+        "postgres",
+        promise ->
+            vertx
+                .eventBus()
+                .<JsonObject>request(
+                    Addresses.QUERY_REALTIME, new JsonObject().put("space", "-health-"), quick)
+                .onSuccess(m -> promise.complete(Status.OK()))
+                .onFailure(err -> promise.complete(Status.KO())));
+    return checks;
+  }
+
+  private void failed(RoutingContext rc) {
+    int status = rc.statusCode();
+    if (rc.failure() != null && status == -1) {
+      Responses.failure(rc, rc.failure());
+    } else if (status == 413) {
+      Responses.error(rc, 413, "body", "the body is larger than the limit");
+    } else if (status == 415) {
+      Responses.error(rc, 415, "Content-Type", "unsupported Content-Type");
+    } else {
+      Responses.error(
+          rc,
+          status > 0 ? status : 500,
+          null,
+          status >= 500 || status < 0 ? "internal error" : "bad request");
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

@@ -1,0 +1,209 @@
+package io.density.http;
+
+import io.density.Addresses;
+import io.density.ingest.Datapoint;
+import io.density.ingest.DatapointParser;
+import io.density.ingest.InvalidInput;
+import io.density.ingest.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Datapoints in: the seed's {@code POST /send} (one datapoint) and {@code POST /v1/datapoints} (a
+ * JSON array or NDJSON, one result per item). Valid datapoints go to persistence on the event bus;
+ * the answer comes once they are committed.
+ */
+final class IngestRoutes {
+  private static final DeliveryOptions INGEST_TIMEOUT =
+      new DeliveryOptions().setSendTimeout(60_000);
+
+  private final Vertx vertx;
+  private final DatapointParser parser;
+  private final int maxBatchItems;
+
+  IngestRoutes(Vertx vertx, int maxFutureSkewSeconds, int maxBatchItems) {
+    this.vertx = vertx;
+    this.parser = new DatapointParser(Clock.systemUTC(), maxFutureSkewSeconds);
+    this.maxBatchItems = maxBatchItems;
+  }
+
+  void mount(Router router) {
+    router.post("/send").handler(this::send);
+    router.post("/v1/datapoints").handler(this::batch);
+  }
+
+  /**
+   * {@code {"timestamp", "direction", "dpu_id"}} → {@code {"status": "OK", "result", "duplicate"}}.
+   */
+  private void send(RoutingContext rc) {
+    long received = Timestamps.toMicros(Clock.systemUTC().instant());
+    Datapoint datapoint;
+    try {
+      datapoint = parser.parse(Requests.jsonObject(rc), rc.body().asString(), received);
+    } catch (InvalidInput e) {
+      Responses.error(rc, status(e), e.field(), e.getMessage());
+      return;
+    }
+    store(List.of(datapoint))
+        .onSuccess(
+            results -> {
+              String result = results.getString(0);
+              Responses.ok(
+                  rc,
+                  new JsonObject()
+                      .put("status", "OK")
+                      .put("result", result)
+                      .put("duplicate", "duplicate".equals(result)));
+            })
+        .onFailure(err -> Responses.failure(rc, err));
+  }
+
+  /** Many datapoints: a JSON array (or one object), or NDJSON. One result per item, in order. */
+  private void batch(RoutingContext rc) {
+    long received = Timestamps.toMicros(Clock.systemUTC().instant());
+    List<Object> items;
+    List<String> payloads;
+    String type = Requests.mediaType(rc);
+    String body = rc.body().asString();
+    items = new ArrayList<>();
+    payloads = new ArrayList<>();
+    try {
+      switch (type) {
+        case "application/json" -> readJson(body, items, payloads);
+        case "application/x-ndjson", "application/jsonl" -> readLines(body, items, payloads);
+        default ->
+            throw new InvalidInput(
+                "Content-Type", "Content-Type must be application/json or application/x-ndjson");
+      }
+    } catch (InvalidInput e) {
+      Responses.error(rc, status(e), e.field(), e.getMessage());
+      return;
+    }
+    if (items.size() > maxBatchItems) {
+      Responses.error(
+          rc,
+          413,
+          "body",
+          "at most " + maxBatchItems + " datapoints per request, got " + items.size());
+      return;
+    }
+
+    JsonObject[] results = new JsonObject[items.size()];
+    List<Datapoint> valid = new ArrayList<>();
+    List<Integer> validIndex = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      results[i] = new JsonObject().put("index", i);
+      try {
+        if (!(items.get(i) instanceof JsonObject item)) {
+          throw new InvalidInput(null, "a datapoint must be a JSON object");
+        }
+        valid.add(parser.parse(item, payloads.get(i), received));
+        validIndex.add(i);
+      } catch (InvalidInput e) {
+        results[i].put("status", "rejected").put("error", e.getMessage());
+        if (e.field() != null) {
+          results[i].put("field", e.field());
+        }
+      }
+    }
+    Future<JsonArray> stored =
+        valid.isEmpty() ? Future.succeededFuture(new JsonArray()) : store(valid);
+    stored
+        .onSuccess(
+            statuses -> {
+              for (int k = 0; k < validIndex.size(); k++) {
+                results[validIndex.get(k)].put("status", statuses.getString(k));
+              }
+              int accepted = 0;
+              int duplicates = 0;
+              JsonArray all = new JsonArray();
+              for (JsonObject r : results) {
+                all.add(r);
+                switch (r.getString("status")) {
+                  case "accepted" -> accepted++;
+                  case "duplicate" -> duplicates++;
+                  default -> {}
+                }
+              }
+              int rejected = results.length - accepted - duplicates;
+              boolean anyStored = accepted + duplicates > 0 || results.length == 0;
+              Responses.json(
+                  rc,
+                  anyStored ? 200 : 422,
+                  new JsonObject()
+                      .put("status", anyStored ? "OK" : "error")
+                      .put("accepted", accepted)
+                      .put("duplicates", duplicates)
+                      .put("rejected", rejected)
+                      .put("results", all));
+            })
+        .onFailure(err -> Responses.failure(rc, err));
+  }
+
+  private Future<JsonArray> store(List<Datapoint> datapoints) {
+    JsonArray items = new JsonArray(new ArrayList<>(datapoints.size()));
+    datapoints.forEach(d -> items.add(d.toJson()));
+    return vertx
+        .eventBus()
+        .<JsonObject>request(Addresses.INGEST, new JsonObject().put("items", items), INGEST_TIMEOUT)
+        .map(reply -> reply.body().getJsonArray("results"));
+  }
+
+  private static void readJson(String body, List<Object> items, List<String> payloads)
+      throws InvalidInput {
+    Object value;
+    try {
+      value = body == null || body.isBlank() ? null : io.vertx.core.json.Json.decodeValue(body);
+    } catch (DecodeException e) {
+      throw new InvalidInput("body", "the body is not valid JSON");
+    }
+    if (value instanceof JsonObject object) {
+      items.add(object);
+      payloads.add(body);
+    } else if (value instanceof JsonArray array) {
+      for (Object item : array) {
+        items.add(item);
+        payloads.add(item instanceof JsonObject o ? o.encode() : String.valueOf(item));
+      }
+    } else {
+      throw new InvalidInput("body", "the body must be a JSON array of datapoints");
+    }
+  }
+
+  private static void readLines(String body, List<Object> items, List<String> payloads) {
+    if (body == null) {
+      return;
+    }
+    for (String line : body.split("\n")) {
+      String text = line.strip();
+      if (text.isEmpty()) {
+        continue;
+      }
+      Object value;
+      try {
+        value = io.vertx.core.json.Json.decodeValue(text);
+      } catch (DecodeException e) {
+        value = null; // rejected below as "not a JSON object"
+      }
+      items.add(value);
+      payloads.add(text);
+    }
+  }
+
+  /** Malformed JSON and missing bodies are 400; a wrong media type 415; bad values 422. */
+  private static int status(InvalidInput e) {
+    if ("Content-Type".equals(e.field())) {
+      return 415;
+    }
+    return "body".equals(e.field()) ? 400 : 422;
+  }
+}

@@ -1,0 +1,105 @@
+package io.density.http;
+
+import io.density.Addresses;
+import io.density.ingest.InvalidInput;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/** Count questions, answered by the query verticle over the event bus. */
+final class QueryRoutes {
+  private final Vertx vertx;
+
+  QueryRoutes(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  void mount(Router router) {
+    router.get("/").handler(this::seedRealtime);
+    router.get("/count").handler(this::seedCount);
+    router.get("/v1/spaces/:id/count").handler(this::spaceCount);
+    router.get("/v1/dpus/:id").handler(this::dpu);
+  }
+
+  /** Seed API: {@code GET /?space=A} → {@code {"status": "OK", "count": 2}}. */
+  private void seedRealtime(RoutingContext rc) {
+    try {
+      String space = Requests.requiredParam(rc, "space");
+      seed(rc, ask(Addresses.QUERY_REALTIME, new JsonObject().put("space", space)));
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  /**
+   * Seed API: {@code GET /count?space=A&timestamp=T} → the count at the space's effect nearest to
+   * T; without a timestamp, the realtime count.
+   */
+  private void seedCount(RoutingContext rc) {
+    try {
+      String space = Requests.requiredParam(rc, "space");
+      Long at = Requests.optionalInstant(rc, "timestamp");
+      JsonObject q = new JsonObject().put("space", space);
+      seed(
+          rc,
+          at == null
+              ? ask(Addresses.QUERY_REALTIME, q)
+              : ask(Addresses.QUERY_NEAREST, q.put("at", at)));
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  /** {@code GET /v1/spaces/{id}/count[?at=T]}: realtime, or the count as of T. */
+  private void spaceCount(RoutingContext rc) {
+    try {
+      String space = Requests.pathId(rc, "id");
+      Long at = Requests.optionalInstant(rc, "at");
+      JsonObject q = new JsonObject().put("space", space);
+      Responses.reply(
+          rc,
+          (at == null
+                  ? ask(Addresses.QUERY_REALTIME, q)
+                  : ask(Addresses.QUERY_AS_OF, q.put("at", at)))
+              .map(answer -> new JsonObject().put("status", "OK").mergeIn(answer)),
+          200);
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  /** {@code GET /v1/dpus/{id}}: registration, current links and realtime totals. */
+  private void dpu(RoutingContext rc) {
+    try {
+      String dpu = Requests.pathId(rc, "id");
+      Responses.reply(
+          rc,
+          ask(Addresses.QUERY_DPU, new JsonObject().put("dpu", dpu))
+              .map(answer -> new JsonObject().put("status", "OK").mergeIn(answer)),
+          200);
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  private void seed(RoutingContext rc, Future<JsonObject> answer) {
+    Responses.reply(
+        rc,
+        answer.map(
+            a -> {
+              JsonObject out =
+                  new JsonObject().put("status", "OK").put("count", a.getValue("count"));
+              if (a.containsKey("timestamp")) {
+                out.put("timestamp", a.getValue("timestamp"));
+              }
+              return out;
+            }),
+        200);
+  }
+
+  private Future<JsonObject> ask(String address, JsonObject question) {
+    return vertx.eventBus().<JsonObject>request(address, question).map(m -> m.body());
+  }
+}

@@ -1,0 +1,97 @@
+package io.density.http;
+
+import io.density.Addresses;
+import io.density.ingest.InvalidInput;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/** Management of the building, forwarded to the registry verticle; and operator actions. */
+final class RegistryRoutes {
+  private final Vertx vertx;
+
+  RegistryRoutes(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  void mount(Router router) {
+    for (String kind : new String[] {"space", "doorway", "dpu"}) {
+      String path = "/v1/" + kind + "s";
+      router.put(path + "/:id").handler(rc -> put(rc, kind));
+      router.get(path).handler(rc -> forward(rc, kind + ".list", new JsonObject(), 200));
+      if (!kind.equals("dpu")) { // GET /v1/dpus/{id} is the DPU's state, in QueryRoutes
+        router.get(path + "/:id").handler(rc -> get(rc, kind));
+      }
+    }
+    router.post("/v1/links").handler(this::createLink);
+    router.get("/v1/links").handler(this::listLinks);
+    router.post("/v1/admin/rebuild").handler(this::rebuild);
+  }
+
+  private void put(RoutingContext rc, String kind) {
+    try {
+      String id = Requests.pathId(rc, "id");
+      JsonObject body = rc.body().length() <= 0 ? new JsonObject() : Requests.jsonObject(rc);
+      forward(rc, kind + ".put", new JsonObject().put("id", id).put("body", body), 0);
+    } catch (InvalidInput e) {
+      Responses.error(rc, status(e), e.field(), e.getMessage());
+    }
+  }
+
+  private void get(RoutingContext rc, String kind) {
+    try {
+      forward(rc, kind + ".get", new JsonObject().put("id", Requests.pathId(rc, "id")), 200);
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  private void createLink(RoutingContext rc) {
+    try {
+      forward(rc, "link.create", new JsonObject().put("body", Requests.jsonObject(rc)), 0);
+    } catch (InvalidInput e) {
+      Responses.error(rc, status(e), e.field(), e.getMessage());
+    }
+  }
+
+  private void listLinks(RoutingContext rc) {
+    JsonObject q =
+        new JsonObject()
+            .put("dpu_id", rc.queryParams().get("dpu_id"))
+            .put("space_id", rc.queryParams().get("space_id"));
+    forward(rc, "link.list", q, 200);
+  }
+
+  private void rebuild(RoutingContext rc) {
+    Responses.reply(
+        rc,
+        vertx
+            .eventBus()
+            .<JsonObject>request(
+                Addresses.REBUILD, new JsonObject(), new DeliveryOptions().setSendTimeout(600_000))
+            .map(m -> m.body()),
+        200);
+  }
+
+  /** Sends to the registry; status 0 means 201 when something was created, else 200. */
+  private void forward(RoutingContext rc, String action, JsonObject body, int status) {
+    vertx
+        .eventBus()
+        .<JsonObject>request(
+            Addresses.REGISTRY, body, new DeliveryOptions().addHeader("action", action))
+        .onSuccess(
+            reply -> {
+              JsonObject answer = reply.body();
+              Boolean created = (Boolean) answer.remove("created");
+              int code = status != 0 ? status : Boolean.TRUE.equals(created) ? 201 : 200;
+              Responses.json(rc, code, new JsonObject().put("status", "OK").mergeIn(answer));
+            })
+        .onFailure(err -> Responses.failure(rc, err));
+  }
+
+  private static int status(InvalidInput e) {
+    return "Content-Type".equals(e.field()) ? 415 : 400;
+  }
+}

@@ -1,0 +1,72 @@
+package io.density.http;
+
+import io.density.Failure;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** JSON responses, and the one place where failures become HTTP statuses. */
+final class Responses {
+  private static final Logger LOG = Logger.getLogger(Responses.class.getName());
+
+  private Responses() {}
+
+  static void json(RoutingContext rc, int status, JsonObject body) {
+    if (rc.response().ended()) {
+      return;
+    }
+    rc.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(body.encode());
+  }
+
+  static void ok(RoutingContext rc, JsonObject body) {
+    json(rc, 200, body);
+  }
+
+  static void error(RoutingContext rc, int status, String field, String message) {
+    JsonObject body = new JsonObject().put("status", "error").put("error", message);
+    if (field != null) {
+      body.put("field", field);
+    }
+    if (status == 429 || status == 503) {
+      rc.response().putHeader("Retry-After", "1");
+    }
+    json(rc, status, body);
+  }
+
+  /** Answers with the failure of an event-bus request or of the handler itself. */
+  static void failure(RoutingContext rc, Throwable err) {
+    if (err instanceof ReplyException re) {
+      if (re.failureType() != ReplyFailure.RECIPIENT_FAILURE) {
+        error(rc, 503, null, "service unavailable (" + re.failureType() + "), retry");
+        return;
+      }
+      JsonObject detail;
+      try {
+        detail = new JsonObject(re.getMessage());
+      } catch (DecodeException notJson) {
+        detail = new JsonObject().put("error", re.getMessage());
+      }
+      error(
+          rc,
+          Failure.httpStatus(re.failureCode()),
+          detail.getString("field"),
+          detail.getString("error"));
+      return;
+    }
+    LOG.log(Level.SEVERE, "unexpected failure on " + rc.request().path(), err);
+    error(rc, 500, null, "internal error");
+  }
+
+  /** Completes the request with the future's JSON, or with its failure. */
+  static void reply(RoutingContext rc, Future<JsonObject> future, int status) {
+    future.onSuccess(body -> json(rc, status, body)).onFailure(err -> failure(rc, err));
+  }
+}

@@ -1,0 +1,105 @@
+package io.density.ingest;
+
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.time.Clock;
+
+/**
+ * The ingest rules of the counting contract: what a datapoint must look like to be stored and
+ * counted. Values may arrive as strings or numbers ({@code "1"}, {@code 1}, {@code "-1"}).
+ */
+public final class DatapointParser {
+  public static final int MAX_ID_LENGTH = 64;
+
+  private final Clock clock;
+  private final long maxFutureSkewMicros;
+
+  public DatapointParser(Clock clock, int maxFutureSkewSeconds) {
+    this.clock = clock;
+    this.maxFutureSkewMicros = maxFutureSkewSeconds * 1_000_000L;
+  }
+
+  /**
+   * Validates one datapoint.
+   *
+   * @param item the decoded JSON object
+   * @param payload the text it was decoded from, kept in the raw log
+   * @param receivedMicros when the request arrived
+   */
+  public Datapoint parse(JsonObject item, String payload, long receivedMicros) throws InvalidInput {
+    String dpuId = identifier(item.getValue("dpu_id"), "dpu_id", true);
+    int direction = direction(item.getValue("direction"));
+    Object rawTs = item.getValue("timestamp");
+    if (rawTs != null && !(rawTs instanceof String)) {
+      throw new InvalidInput("timestamp", "timestamp must be an ISO-8601 string");
+    }
+    long ts = Timestamps.parseMicros((String) rawTs, "timestamp");
+    long now = Timestamps.toMicros(clock.instant());
+    if (ts > now + maxFutureSkewMicros) {
+      throw new InvalidInput(
+          "timestamp",
+          "timestamp is more than "
+              + maxFutureSkewMicros / 1_000_000
+              + " s ahead of the server clock: "
+              + rawTs);
+    }
+    String id = identifier(item.getValue("id"), "id", false);
+    String key = id != null ? Datapoint.idKey(id) : Datapoint.timestampKey(ts, direction);
+    return new Datapoint(dpuId, ts, direction, key, receivedMicros, payload);
+  }
+
+  private static String identifier(Object value, String field, boolean required)
+      throws InvalidInput {
+    if (value == null) {
+      if (required) {
+        throw new InvalidInput(field, field + " is required");
+      }
+      return null;
+    }
+    String text;
+    if (value instanceof String s) {
+      text = s.trim();
+    } else if (value instanceof Number n && isIntegral(n)) {
+      text = new BigDecimal(n.toString()).toBigInteger().toString();
+    } else {
+      throw new InvalidInput(field, field + " must be a string or an integer");
+    }
+    if (text.isEmpty()) {
+      throw new InvalidInput(field, field + " must not be empty");
+    }
+    if (text.length() > MAX_ID_LENGTH) {
+      throw new InvalidInput(field, field + " is longer than " + MAX_ID_LENGTH + " characters");
+    }
+    return text;
+  }
+
+  private static int direction(Object value) throws InvalidInput {
+    if (value == null) {
+      throw new InvalidInput("direction", "direction is required (+1 or -1)");
+    }
+    if (value instanceof Number n && isIntegral(n)) {
+      double d = n.doubleValue();
+      if (d == 1 || d == -1) {
+        return (int) d;
+      }
+    } else if (value instanceof String s) {
+      switch (s.trim()) {
+        case "1", "+1":
+          return 1;
+        case "-1":
+          return -1;
+        default:
+          break;
+      }
+    }
+    throw new InvalidInput("direction", "direction must be +1 or -1, not " + value);
+  }
+
+  private static boolean isIntegral(Number n) {
+    if (n instanceof Double || n instanceof Float) {
+      double d = n.doubleValue();
+      return !Double.isInfinite(d) && d == Math.rint(d);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,16 @@
+package io.density.ingest;
+
+/** A value that breaks the ingest rules; names the offending field. */
+public final class InvalidInput extends Exception {
+  private static final long serialVersionUID = 1L;
+  private final String field;
+
+  public InvalidInput(String field, String message) {
+    super(message, null, false, false);
+    this.field = field;
+  }
+
+  public String field() {
+    return field;
+  }
+}

@@ -1,0 +1,94 @@
+package io.density.ingest;
+
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * ISO-8601 timestamps as DPUs and people write them: {@code T} or a space between date and time,
+ * {@code Z}/{@code z} or an offset ({@code +01:00}, {@code +0100}, {@code +01}), 0 to 9 fraction
+ * digits. Precision is microseconds (PostgreSQL's); finer digits are truncated.
+ */
+public final class Timestamps {
+  private Timestamps() {}
+
+  // A space where an offset's sign belongs is a '+' that a query string decoded to a space.
+  private static final Pattern ISO =
+      Pattern.compile(
+          "(\\d{4}-\\d{2}-\\d{2})[Tt ](\\d{2}:\\d{2}:\\d{2})(?:\\.(\\d{0,9}))?"
+              + "([Zz]|[+\\- ]\\d{2}(?::?\\d{2})?)");
+
+  /** Parses a timestamp to microseconds since the epoch, or throws naming the field. */
+  public static long parseMicros(String text, String field) throws InvalidInput {
+    Instant instant = parse(text, field);
+    return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
+  }
+
+  public static Instant parse(String text, String field) throws InvalidInput {
+    if (text == null || text.isBlank()) {
+      throw new InvalidInput(
+          field, field + " is required (ISO-8601, e.g. 2018-02-24T08:45:21.893Z)");
+    }
+    Matcher m = ISO.matcher(text.trim());
+    if (!m.matches()) {
+      throw new InvalidInput(
+          field,
+          field
+              + " is not an ISO-8601 timestamp with a zone (e.g. 2018-02-24T08:45:21.893Z): "
+              + abbreviate(text));
+    }
+    try {
+      LocalDate date = LocalDate.parse(m.group(1));
+      LocalTime time = LocalTime.parse(m.group(2));
+      String fraction = m.group(3) == null ? "" : m.group(3);
+      int nanos =
+          fraction.isEmpty() ? 0 : Integer.parseInt((fraction + "000000000").substring(0, 9));
+      return OffsetDateTime.of(date, time.withNano(nanos), offset(m.group(4))).toInstant();
+    } catch (DateTimeException e) {
+      throw new InvalidInput(field, field + " is not a valid date and time: " + abbreviate(text));
+    }
+  }
+
+  public static Instant fromMicros(long micros) {
+    return Instant.ofEpochSecond(
+        Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+  }
+
+  public static long toMicros(Instant instant) {
+    return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
+  }
+
+  public static OffsetDateTime toOffsetDateTime(long micros) {
+    return fromMicros(micros).atOffset(ZoneOffset.UTC);
+  }
+
+  public static long toMicros(OffsetDateTime odt) {
+    return toMicros(odt.toInstant());
+  }
+
+  /** The canonical form used in every response: UTC, millisecond or finer as needed. */
+  public static String format(long micros) {
+    return DateTimeFormatter.ISO_INSTANT.format(fromMicros(micros));
+  }
+
+  private static ZoneOffset offset(String text) {
+    if (text.equalsIgnoreCase("z")) {
+      return ZoneOffset.UTC;
+    }
+    int sign = text.charAt(0) == '-' ? -1 : 1;
+    String digits = text.substring(1).replace(":", "");
+    int hours = Integer.parseInt(digits.substring(0, 2));
+    int minutes = digits.length() > 2 ? Integer.parseInt(digits.substring(2)) : 0;
+    return ZoneOffset.ofHoursMinutes(sign * hours, sign * minutes);
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() <= 64 ? text : text.substring(0, 64) + "...";
+  }
+}

@@ -1,0 +1,402 @@
+package io.density.persistence;
+
+import io.density.Addresses;
+import io.density.Failure;
+import io.density.config.DensityConfig;
+import io.density.db.Connections;
+import io.density.db.Sql;
+import io.density.ingest.Datapoint;
+import io.density.ingest.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Group commit of datapoints. Requests queue up; one flush at a time writes everything queued to
+ * the raw log in one statement (the durability point), has the counter apply the new ones to Redis,
+ * stores their counts in {@code space_count}, and only then answers every request of the batch. A
+ * batch whose counting did not finish stays in {@code uncounted_batch} and is finished by a
+ * periodic recovery sweep; if Redis lost its state the realtime state is rebuilt from PostgreSQL.
+ *
+ * <p>Config: {@code {postgres, ingest}} slices.
+ */
+public final class PersistenceVerticle extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(PersistenceVerticle.class.getName());
+  private static final DeliveryOptions LONG = new DeliveryOptions().setSendTimeout(120_000);
+
+  /** One ingest request waiting for its batch to commit. */
+  private record Pending(List<Datapoint> items, Promise<JsonArray> result) {}
+
+  private DensityConfig.Ingest config;
+  private Pool pool;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private int queuedItems;
+  private boolean flushQueued;
+  private long lingerTimer = -1;
+  private Future<Void> lane = Future.succeededFuture();
+  private JsonArray forget = new JsonArray();
+
+  @Override
+  public Future<?> start() {
+    config = config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
+    pool =
+        Connections.postgres(
+            vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class));
+    vertx.setPeriodic(
+        config.recoveryIntervalMs(),
+        config.recoveryIntervalMs(),
+        id -> exclusive(() -> recoverUncounted(config.recoveryIntervalMs() / 1000.0)));
+    return exclusive(this::prepareRealtime)
+        .compose(
+            v ->
+                Future.join(
+                    vertx.eventBus().consumer(Addresses.INGEST, this::ingest).completion(),
+                    vertx
+                        .eventBus()
+                        .consumer(Addresses.REBUILD, this::rebuildRequest)
+                        .completion()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return lane.eventually(() -> pool.close());
+  }
+
+  // ------------------------------------------------------------------ ingest
+
+  private void ingest(Message<JsonObject> message) {
+    JsonArray items = message.body().getJsonArray("items");
+    if (queuedItems + items.size() > config.maxPending()) {
+      message.reply(Failure.of(Failure.OVERLOADED, null, "ingest queue is full, retry shortly"));
+      return;
+    }
+    List<Datapoint> datapoints = new ArrayList<>(items.size());
+    for (Object item : items) {
+      datapoints.add(Datapoint.fromJson((JsonObject) item));
+    }
+    Promise<JsonArray> result = Promise.promise();
+    queue.add(new Pending(datapoints, result));
+    queuedItems += datapoints.size();
+    result
+        .future()
+        .onSuccess(r -> message.reply(new JsonObject().put("results", r)))
+        .onFailure(
+            err ->
+                message.reply(
+                    err instanceof ReplyException re
+                        ? re
+                        : Failure.unavailable("storage unavailable: " + err.getMessage())));
+    if (queuedItems >= config.maxBatch()) {
+      scheduleFlush();
+    } else if (lingerTimer < 0) {
+      lingerTimer =
+          vertx.setTimer(
+              config.lingerMs(),
+              id -> {
+                lingerTimer = -1;
+                scheduleFlush();
+              });
+    }
+  }
+
+  private void scheduleFlush() {
+    if (flushQueued || queue.isEmpty()) {
+      return;
+    }
+    flushQueued = true;
+    exclusive(
+            () -> {
+              flushQueued = false;
+              return flush();
+            })
+        .onComplete(ar -> scheduleFlush());
+  }
+
+  private Future<Void> flush() {
+    List<Pending> taken = new ArrayList<>();
+    int size = 0;
+    while (!queue.isEmpty()
+        && (size == 0 || size + queue.peek().items.size() <= config.maxBatch())) {
+      Pending p = queue.poll();
+      taken.add(p);
+      size += p.items.size();
+    }
+    queuedItems -= size;
+    if (taken.isEmpty()) {
+      return Future.succeededFuture();
+    }
+
+    // Within the batch only the first of equal datapoints is inserted; later ones are repeats.
+    String[] dpu = new String[size];
+    OffsetDateTime[] ts = new OffsetDateTime[size];
+    Short[] direction = new Short[size];
+    String[] key = new String[size];
+    OffsetDateTime[] received = new OffsetDateTime[size];
+    String[] payload = new String[size];
+    Map<String, Integer> firstSeen = new HashMap<>();
+    int n = 0;
+    int position = 0;
+    for (Pending p : taken) {
+      for (Datapoint d : p.items) {
+        if (firstSeen.putIfAbsent(CountingBatch.key(d.dpuId(), d.dedupeKey()), position++)
+            == null) {
+          dpu[n] = d.dpuId();
+          ts[n] = Timestamps.toOffsetDateTime(d.tsMicros());
+          direction[n] = (short) d.direction();
+          key[n] = d.dedupeKey();
+          received[n] = Timestamps.toOffsetDateTime(d.receivedMicros());
+          payload[n] = d.payload();
+          n++;
+        }
+      }
+    }
+    int distinct = n;
+    Tuple params =
+        Tuple.of(
+            Arrays.copyOf(dpu, distinct),
+            Arrays.copyOf(ts, distinct),
+            Arrays.copyOf(direction, distinct),
+            Arrays.copyOf(key, distinct),
+            Arrays.copyOf(received, distinct),
+            Arrays.copyOf(payload, distinct));
+
+    return pool.preparedQuery(Sql.INSERT_DATAPOINTS)
+        .execute(params)
+        .transform(
+            ar -> {
+              if (ar.failed()) {
+                LOG.log(
+                    Level.WARNING,
+                    "writing a batch of " + distinct + " datapoints failed",
+                    ar.cause());
+                ReplyException failure =
+                    Failure.unavailable("storage unavailable, nothing was stored: retry");
+                taken.forEach(p -> p.result.fail(failure));
+                return Future.succeededFuture();
+              }
+              RowSet<Row> rows = ar.result();
+              long batchId = rows.iterator().next().getLong("batch_id");
+              CountingBatch batch = CountingBatch.fromRows(batchId, rows);
+              // Committed: every datapoint is durable. Counting comes next; if it fails the
+              // batch stays uncounted for the recovery sweep, and the answer is still success.
+              return count(batch)
+                  .recover(
+                      err -> {
+                        LOG.log(Level.WARNING, "counting batch " + batchId + " deferred", err);
+                        return Future.succeededFuture();
+                      })
+                  .onComplete(v -> answer(taken, firstSeen, batch));
+            })
+        .mapEmpty();
+  }
+
+  private void answer(List<Pending> taken, Map<String, Integer> firstSeen, CountingBatch batch) {
+    int position = 0;
+    for (Pending p : taken) {
+      JsonArray results = new JsonArray();
+      for (Datapoint d : p.items) {
+        String k = CountingBatch.key(d.dpuId(), d.dedupeKey());
+        boolean first = firstSeen.get(k) == position++;
+        results.add(first && batch.inserted.contains(k) ? "accepted" : "duplicate");
+      }
+      p.result.complete(results);
+    }
+  }
+
+  /** Applies a committed batch to Redis, then stores its counts and closes it. */
+  private Future<Void> count(CountingBatch batch) {
+    if (batch.isEmpty()) {
+      return storeCounts(batch, List.of());
+    }
+    JsonArray forgetNow = forget;
+    forget = new JsonArray();
+    return vertx
+        .eventBus()
+        .<JsonObject>request(Addresses.COUNTER_APPLY, batch.counterRequest(forgetNow))
+        .onFailure(err -> forget.addAll(forgetNow))
+        .compose(reply -> storeCounts(batch, reply.body().getJsonArray("counts").getList()))
+        .onSuccess(v -> forget.add(batch.batchId))
+        .onFailure(
+            err -> {
+              if (err instanceof ReplyException re && re.getMessage().contains("NOTBUILT")) {
+                exclusive(this::rebuild);
+              }
+            });
+  }
+
+  private Future<Void> storeCounts(CountingBatch batch, List<?> counts) {
+    int m = batch.effects.size();
+    String[] space = new String[m];
+    OffsetDateTime[] ts = new OffsetDateTime[m];
+    Short[] delta = new Short[m];
+    Long[] datapoint = new Long[m];
+    Integer[] count = new Integer[m];
+    for (int i = 0; i < m; i++) {
+      CountingBatch.Effect e = batch.effects.get(i);
+      space[i] = e.spaceId();
+      ts[i] = Timestamps.toOffsetDateTime(e.ts());
+      delta[i] = (short) e.delta();
+      datapoint[i] = e.datapointId();
+      count[i] = ((Number) counts.get(i)).intValue();
+    }
+    return pool.preparedQuery(Sql.INSERT_COUNTS)
+        .execute(Tuple.of(batch.batchId, space, ts, delta, datapoint, count))
+        .mapEmpty();
+  }
+
+  // ------------------------------------------------------------------ recovery and rebuild
+
+  /** At start: load Redis from PostgreSQL if it lost its state, then finish leftover batches. */
+  private Future<Void> prepareRealtime() {
+    return vertx
+        .eventBus()
+        .<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject())
+        .compose(
+            status ->
+                status.body().getBoolean("loaded") ? recoverUncounted(0.0) : rebuild().mapEmpty());
+  }
+
+  /** Counts the batches committed at least minAge ago whose counting never finished. */
+  private Future<Void> recoverUncounted(double minAgeSeconds) {
+    return pool.preparedQuery(Sql.UNCOUNTED_BATCHES)
+        .execute(Tuple.of(minAgeSeconds))
+        .compose(
+            ids -> {
+              Future<Void> chain = Future.succeededFuture();
+              for (Row row : ids) {
+                long id = row.getLong("id");
+                chain =
+                    chain.compose(
+                        v ->
+                            pool.preparedQuery(Sql.BATCH_DATAPOINTS)
+                                .execute(Tuple.of(id))
+                                .compose(rows -> count(CountingBatch.fromRows(id, rows))));
+              }
+              return chain;
+            })
+        .onFailure(err -> LOG.log(Level.WARNING, "recovery sweep failed", err));
+  }
+
+  private void rebuildRequest(Message<JsonObject> message) {
+    exclusive(this::rebuild)
+        .onSuccess(message::reply)
+        .onFailure(
+            err -> message.reply(Failure.unavailable("rebuild failed: " + err.getMessage())));
+  }
+
+  /**
+   * Rebuilds the realtime state from PostgreSQL: uncounted batches get their effects and a recount
+   * of every space they touch, then the latest count of every space and the totals of every DPU
+   * replace what Redis holds.
+   */
+  private Future<JsonObject> rebuild() {
+    LOG.info("rebuilding the realtime state from PostgreSQL");
+    return pool.preparedQuery(Sql.UNCOUNTED_BATCHES)
+        .execute(Tuple.of(0.0))
+        .compose(
+            ids -> {
+              Future<Void> chain = Future.succeededFuture();
+              for (Row row : ids) {
+                long id = row.getLong("id");
+                chain = chain.compose(v -> countInSql(id));
+              }
+              return chain.map(ids.size());
+            })
+        .compose(
+            batches ->
+                Future.all(
+                        pool.query(Sql.SPACE_HEADS).execute(), pool.query(Sql.DPU_TOTALS).execute())
+                    .compose(
+                        all -> {
+                          JsonObject snapshot = snapshot(all.resultAt(0), all.resultAt(1));
+                          forget = new JsonArray();
+                          return vertx
+                              .eventBus()
+                              .request(Addresses.COUNTER_LOAD, snapshot, LONG)
+                              .map(
+                                  v ->
+                                      new JsonObject()
+                                          .put("status", "rebuilt")
+                                          .put("spaces", snapshot.getJsonArray("spaces").size())
+                                          .put("dpus", snapshot.getJsonArray("dpus").size())
+                                          .put("recovered_batches", batches));
+                        }));
+  }
+
+  /** Stores a batch's effects and recounts the spaces it touched, in one transaction. */
+  private Future<Void> countInSql(long batchId) {
+    return pool.withTransaction(
+        conn ->
+            conn.preparedQuery(Sql.INSERT_UNCOUNTED_EFFECTS)
+                .execute(Tuple.of(batchId))
+                .compose(
+                    touched -> {
+                      Future<Void> chain = Future.succeededFuture();
+                      for (Row row : touched) {
+                        Tuple recount =
+                            Tuple.of(row.getString("space_id"), row.getOffsetDateTime("since"));
+                        chain =
+                            chain.compose(
+                                v ->
+                                    conn.preparedQuery(Sql.RECOUNT_SPACE)
+                                        .execute(recount)
+                                        .mapEmpty());
+                      }
+                      return chain;
+                    }));
+  }
+
+  private static JsonObject snapshot(RowSet<Row> heads, RowSet<Row> dpus) {
+    JsonArray spaces = new JsonArray();
+    for (Row r : heads) {
+      OffsetDateTime ts = r.getOffsetDateTime("ts");
+      spaces.add(
+          ts == null
+              ? new JsonArray().add(r.getString("id")).add(0).addNull().addNull().addNull()
+              : new JsonArray()
+                  .add(r.getString("id"))
+                  .add(r.getInteger("count"))
+                  .add(Timestamps.toMicros(ts))
+                  .add((int) r.getShort("delta"))
+                  .add(r.getLong("datapoint_id")));
+    }
+    JsonArray dpuRows = new JsonArray();
+    for (Row r : dpus) {
+      dpuRows.add(
+          new JsonArray()
+              .add(r.getString("dpu_id"))
+              .add(Timestamps.toMicros(r.getOffsetDateTime("last_ts")))
+              .add(Timestamps.toMicros(r.getOffsetDateTime("last_received_at")))
+              .add(r.getLong("entries"))
+              .add(r.getLong("exits"))
+              .add(r.getLong("total")));
+    }
+    return new JsonObject().put("spaces", spaces).put("dpus", dpuRows);
+  }
+
+  /** Runs tasks one after another: flushes, recovery and rebuilds never overlap. */
+  private <T> Future<T> exclusive(Supplier<Future<T>> task) {
+    Future<T> result = lane.transform(ignored -> task.get());
+    lane = result.transform(ignored -> Future.succeededFuture());
+    return result;
+  }
+}

@@ -1,0 +1,185 @@
+package io.density.query;
+
+import io.density.Addresses;
+import io.density.Failure;
+import io.density.config.DensityConfig;
+import io.density.counter.RedisKeys;
+import io.density.db.Connections;
+import io.density.db.Sql;
+import io.density.ingest.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.util.function.Function;
+
+/**
+ * Answers count questions: realtime from Redis, history from PostgreSQL. Every answer is a JSON
+ * object with {@code count} (NULL for an unknown space, as the counting contract says).
+ *
+ * <p>Config: {@code {postgres, redis}} slices.
+ */
+public final class QueryVerticle extends VerticleBase {
+  private Pool pool;
+  private Redis redis;
+  private RedisKeys keys;
+
+  @Override
+  public Future<?> start() {
+    DensityConfig.Redis redisConfig =
+        config().getJsonObject("redis").mapTo(DensityConfig.Redis.class);
+    keys = new RedisKeys(redisConfig.keyPrefix());
+    redis = Connections.redis(vertx, redisConfig);
+    pool =
+        Connections.postgres(
+            vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class));
+    var bus = vertx.eventBus();
+    return Future.join(
+        bus.consumer(Addresses.QUERY_REALTIME, answer(this::realtime)).completion(),
+        bus.consumer(Addresses.QUERY_AS_OF, answer(this::asOf)).completion(),
+        bus.consumer(Addresses.QUERY_NEAREST, answer(this::nearest)).completion(),
+        bus.consumer(Addresses.QUERY_DPU, answer(this::dpu)).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.join(redis.close(), pool.close());
+  }
+
+  /**
+   * {@code {space}} → {@code {space_id, count}}: from Redis; from PostgreSQL when Redis holds
+   * nothing for the space (no effect yet, or Redis unreachable).
+   */
+  private Future<JsonObject> realtime(JsonObject q) {
+    String space = q.getString("space");
+    return redis
+        .send(Request.cmd(Command.HGET).arg(keys.space(space)).arg("count"))
+        .transform(
+            ar ->
+                ar.succeeded() && ar.result() != null
+                    ? Future.succeededFuture(countAnswer(space, ar.result().toInteger()))
+                    : pool.preparedQuery(Sql.SPACE_LATEST_COUNT)
+                        .execute(Tuple.of(space))
+                        .map(rows -> fromSql(space, rows)));
+  }
+
+  /**
+   * {@code {space, at (µs)}} → {@code {space_id, count, at}}: the count after every effect ≤ at.
+   */
+  private Future<JsonObject> asOf(JsonObject q) {
+    String space = q.getString("space");
+    long at = q.getLong("at");
+    return pool.preparedQuery(Sql.SPACE_COUNT_AS_OF)
+        .execute(Tuple.of(space, Timestamps.toOffsetDateTime(at)))
+        .map(rows -> fromSql(space, rows).put("at", Timestamps.format(at)));
+  }
+
+  /**
+   * {@code {space, at (µs)}} → {@code {space_id, count, timestamp}}: the count as of the space's
+   * effect nearest to at; NULL count and timestamp when the space has none.
+   */
+  private Future<JsonObject> nearest(JsonObject q) {
+    String space = q.getString("space");
+    var at = Timestamps.toOffsetDateTime(q.getLong("at"));
+    return pool.preparedQuery(Sql.SPACE_COUNT_NEAREST)
+        .execute(Tuple.of(space, at))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return countAnswer(space, null).putNull("timestamp");
+              }
+              Row row = rows.iterator().next();
+              return countAnswer(space, row.getInteger("count"))
+                  .put(
+                      "timestamp",
+                      Timestamps.format(Timestamps.toMicros(row.getOffsetDateTime("ts"))));
+            });
+  }
+
+  /** {@code {dpu}} → registration, current links and realtime totals; 404 if never seen. */
+  private Future<JsonObject> dpu(JsonObject q) {
+    String dpu = q.getString("dpu");
+    Future<Response> state = redis.send(Request.cmd(Command.HGETALL).arg(keys.dpu(dpu)));
+    Future<RowSet<Row>> registration =
+        pool.preparedQuery(Sql.DPU_CURRENT_LINKS).execute(Tuple.of(dpu));
+    return Future.all(state, registration)
+        .compose(
+            all -> {
+              Response totals = state.result();
+              RowSet<Row> rows = registration.result();
+              boolean registered = rows.size() > 0;
+              boolean seen = totals != null && totals.size() > 0;
+              if (!registered && !seen) {
+                return Future.failedFuture(Failure.notFound("unknown DPU " + dpu));
+              }
+              JsonObject out = new JsonObject().put("dpu_id", dpu).put("registered", registered);
+              JsonArray links = new JsonArray();
+              for (Row r : rows) {
+                out.put("name", r.getString("name"));
+                if (r.getString("space_id") != null) {
+                  links.add(
+                      new JsonObject()
+                          .put("doorway_id", r.getString("doorway_id"))
+                          .put("space_id", r.getString("space_id"))
+                          .put("sensor_placement", (int) r.getShort("sensor_placement"))
+                          .put(
+                              "valid_from",
+                              Timestamps.format(
+                                  Timestamps.toMicros(r.getOffsetDateTime("valid_from")))));
+                }
+              }
+              out.put("links", links);
+              out.put("last_timestamp", seen ? micros(totals, "last_ts") : null);
+              out.put("last_received_at", seen ? micros(totals, "last_rx") : null);
+              out.put("entries", seen ? number(totals, "entries") : 0);
+              out.put("exits", seen ? number(totals, "exits") : 0);
+              out.put("total", seen ? number(totals, "total") : 0);
+              return Future.succeededFuture(out);
+            });
+  }
+
+  private static String micros(Response hash, String field) {
+    Response value = hash.get(field);
+    return value == null ? null : Timestamps.format(value.toLong());
+  }
+
+  private static long number(Response hash, String field) {
+    Response value = hash.get(field);
+    return value == null ? 0 : value.toLong();
+  }
+
+  private static JsonObject fromSql(String space, RowSet<Row> rows) {
+    if (rows.size() == 0) {
+      return countAnswer(space, null); // unknown space
+    }
+    Integer count = rows.iterator().next().getInteger("count");
+    return countAnswer(space, count == null ? 0 : count);
+  }
+
+  private static JsonObject countAnswer(String space, Integer count) {
+    return new JsonObject().put("space_id", space).put("count", count);
+  }
+
+  private static io.vertx.core.Handler<Message<JsonObject>> answer(
+      Function<JsonObject, Future<JsonObject>> query) {
+    return message ->
+        query
+            .apply(message.body())
+            .onSuccess(message::reply)
+            .onFailure(
+                err ->
+                    message.reply(
+                        err instanceof io.vertx.core.eventbus.ReplyException re
+                            ? re
+                            : Failure.unavailable("query failed: " + err.getMessage())));
+  }
+}
