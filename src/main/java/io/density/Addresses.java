@@ -13,6 +13,9 @@ public final class Addresses {
   /** Persistence to counter: replace the realtime state with a snapshot rebuilt from SQL. */
   public static final String COUNTER_LOAD = "density.counter.load";
 
+  /** Persistence to counter: set the reconciled counts of spaces recounted after late effects. */
+  public static final String COUNTER_SET = "density.counter.set";
+
   /** Counter: whether the realtime state is loaded ({@code {loaded: bool}}). */
   public static final String COUNTER_STATUS = "density.counter.status";
 

@@ -49,7 +49,8 @@ public final class CounterVerticle extends VerticleBase {
               return Future.join(
                   vertx.eventBus().consumer(Addresses.COUNTER_APPLY, this::apply).completion(),
                   vertx.eventBus().consumer(Addresses.COUNTER_LOAD, this::load).completion(),
-                  vertx.eventBus().consumer(Addresses.COUNTER_STATUS, this::status).completion());
+                  vertx.eventBus().consumer(Addresses.COUNTER_STATUS, this::status).completion(),
+                  vertx.eventBus().consumer(Addresses.COUNTER_SET, this::set).completion());
             });
   }
 
@@ -60,7 +61,7 @@ public final class CounterVerticle extends VerticleBase {
 
   /**
    * {@code {batch, datapoints: [[dpu, ts, dir, rx]], effects: [[space, ts, delta, id, clamp]],
-   * forget: [batch]}} → {@code {counts: [count after each effect]}}.
+   * forget: [batch]}} → {@code {counts: [count after each effect], late: [[space, since µs]]}}.
    */
   private void apply(Message<JsonObject> message) {
     JsonObject body = message.body();
@@ -72,7 +73,12 @@ public final class CounterVerticle extends VerticleBase {
             .encode();
     String batch = String.valueOf(body.getLong("batch"));
     evalApply(batch, input)
-        .onSuccess(counts -> message.reply(new JsonObject().put("counts", counts)))
+        .onSuccess(
+            answer ->
+                message.reply(
+                    new JsonObject()
+                        .put("counts", answer.getJsonArray("c"))
+                        .put("late", answer.getJsonArray("l"))))
         .onFailure(
             err -> {
               boolean notBuilt =
@@ -87,6 +93,26 @@ public final class CounterVerticle extends VerticleBase {
             });
   }
 
+  /**
+   * {@code {spaces: [[id, count]]}}: the reconciled counts of spaces recounted in PostgreSQL after
+   * late effects. Only the count changes; the order key of the latest effect stays.
+   */
+  private void set(Message<JsonObject> message) {
+    List<Request> requests = new ArrayList<>();
+    for (Object o : message.body().getJsonArray("spaces")) {
+      JsonArray s = (JsonArray) o;
+      requests.add(
+          Request.cmd(Command.HSET)
+              .arg(keys.space(s.getString(0)))
+              .arg("count")
+              .arg(s.getInteger(1)));
+    }
+    redis
+        .batch(requests)
+        .onSuccess(r -> message.reply(new JsonObject().put("status", "set")))
+        .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
+  }
+
   private void status(Message<JsonObject> message) {
     redis
         .send(Request.cmd(Command.EXISTS).arg(keys.meta()))
@@ -94,7 +120,7 @@ public final class CounterVerticle extends VerticleBase {
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }
 
-  private Future<JsonArray> evalApply(String batch, String input) {
+  private Future<JsonObject> evalApply(String batch, String input) {
     Request evalsha =
         Request.cmd(Command.EVALSHA).arg(applySha).arg(0).arg(keys.prefix()).arg(batch).arg(input);
     return redis
@@ -113,7 +139,7 @@ public final class CounterVerticle extends VerticleBase {
               }
               return Future.failedFuture(err);
             })
-        .map(response -> new JsonArray(response.toString()));
+        .map(response -> new JsonObject(response.toString()));
   }
 
   /**

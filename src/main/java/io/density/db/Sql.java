@@ -150,6 +150,15 @@ public final class Sql {
       """
           .formatted(EFFECT_ORDER_DESC);
 
+  /** The latest count of each of the spaces $1 (text[]). */
+  public static final String LATEST_COUNTS =
+      """
+      SELECT s.id, (SELECT count FROM space_count c WHERE c.space_id = s.id
+                     ORDER BY %s LIMIT 1) AS count
+        FROM space s WHERE s.id = ANY($1)
+      """
+          .formatted(EFFECT_ORDER_DESC);
+
   /** Per-DPU totals from the raw log: the realtime DPU state to load into Redis. */
   public static final String DPU_TOTALS =
       """

@@ -225,7 +225,7 @@ public final class PersistenceVerticle extends VerticleBase {
   /** Applies a committed batch to Redis, then stores its counts and closes it. */
   private Future<Void> count(CountingBatch batch) {
     if (batch.isEmpty()) {
-      return storeCounts(batch, List.of());
+      return storeCounts(batch, List.of(), new JsonArray());
     }
     JsonArray forgetNow = forget;
     forget = new JsonArray();
@@ -233,7 +233,12 @@ public final class PersistenceVerticle extends VerticleBase {
         .eventBus()
         .<JsonObject>request(Addresses.COUNTER_APPLY, batch.counterRequest(forgetNow))
         .onFailure(err -> forget.addAll(forgetNow))
-        .compose(reply -> storeCounts(batch, reply.body().getJsonArray("counts").getList()))
+        .compose(
+            reply ->
+                storeCounts(
+                    batch,
+                    reply.body().getJsonArray("counts").getList(),
+                    reply.body().getJsonArray("late")))
         .onSuccess(v -> forget.add(batch.batchId))
         .onFailure(
             err -> {
@@ -243,7 +248,13 @@ public final class PersistenceVerticle extends VerticleBase {
             });
   }
 
-  private Future<Void> storeCounts(CountingBatch batch, List<?> counts) {
+  /**
+   * Stores the counts of a batch and closes it. Spaces that got effects out of contract order are
+   * recounted from their earliest late effect in the same transaction, and their reconciled counts
+   * replace the provisional ones in Redis. Flushes run one at a time, so no other batch can change
+   * those spaces in between.
+   */
+  private Future<Void> storeCounts(CountingBatch batch, List<?> counts, JsonArray late) {
     int m = batch.effects.size();
     String[] space = new String[m];
     OffsetDateTime[] ts = new OffsetDateTime[m];
@@ -258,9 +269,41 @@ public final class PersistenceVerticle extends VerticleBase {
       datapoint[i] = e.datapointId();
       count[i] = ((Number) counts.get(i)).intValue();
     }
-    return pool.preparedQuery(Sql.INSERT_COUNTS)
-        .execute(Tuple.of(batch.batchId, space, ts, delta, datapoint, count))
-        .mapEmpty();
+    Tuple insert = Tuple.of(batch.batchId, space, ts, delta, datapoint, count);
+    if (late.isEmpty()) {
+      return pool.preparedQuery(Sql.INSERT_COUNTS).execute(insert).mapEmpty();
+    }
+    String[] lateSpaces = new String[late.size()];
+    for (int i = 0; i < late.size(); i++) {
+      lateSpaces[i] = late.getJsonArray(i).getString(0);
+    }
+    return pool.withTransaction(
+            conn -> {
+              Future<?> chain = conn.preparedQuery(Sql.INSERT_COUNTS).execute(insert);
+              for (Object o : late) {
+                JsonArray l = (JsonArray) o;
+                Tuple recount =
+                    Tuple.of(
+                        l.getString(0),
+                        Timestamps.toOffsetDateTime(Long.parseLong(l.getString(1))));
+                chain = chain.compose(v -> conn.preparedQuery(Sql.RECOUNT_SPACE).execute(recount));
+              }
+              return chain.compose(
+                  v ->
+                      conn.preparedQuery(Sql.LATEST_COUNTS).execute(Tuple.of((Object) lateSpaces)));
+            })
+        .compose(
+            rows -> {
+              JsonArray reconciled = new JsonArray();
+              rows.forEach(
+                  r ->
+                      reconciled.add(
+                          new JsonArray().add(r.getString("id")).add(r.getInteger("count"))));
+              return vertx
+                  .eventBus()
+                  .request(Addresses.COUNTER_SET, new JsonObject().put("spaces", reconciled))
+                  .mapEmpty();
+            });
   }
 
   // ------------------------------------------------------------------ recovery and rebuild

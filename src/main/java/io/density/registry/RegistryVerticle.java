@@ -235,7 +235,10 @@ public final class RegistryVerticle extends VerticleBase {
         case FOREIGN_KEY_VIOLATION -> {
           String field = referencedField(constraint);
           return Failure.invalid(
-              field, field == null ? "a reference names nothing registered" : field + " is not registered");
+              field,
+              field == null
+                  ? "a reference names nothing registered"
+                  : field + " is not registered");
         }
         case EXCLUSION_VIOLATION -> {
           return constraint.equals("link_one_doorway_at_a_time")

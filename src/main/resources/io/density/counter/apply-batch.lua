@@ -4,10 +4,13 @@
 --   d: new datapoints [dpu_id, ts_micros, direction, received_micros]
 --   e: their effects, in contract order [space_id, ts_micros, delta, datapoint_id, clamp (1|0)]
 --   f: ids of earlier batches whose counts are stored in PostgreSQL: their answers can go
--- Returns a JSON array: the count of each effect's space after it, in the order of e.
+-- Returns JSON {c: [count of the effect's space after each effect, in the order of e],
+--               l: [[space_id, "earliest ts_micros"] of each space that got an effect out of
+--                   contract order: its counts must be recomputed from that instant]}.
 --
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
--- in order; per-DPU hashes hold last_ts, last_rx, entries, exits, total. A batch id seen before
+-- in order; an effect that sorts before it is late: it is added to the count provisionally and
+-- reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total. A batch id seen before
 -- returns the stored answer, so a retried batch is never counted twice.
 local prefix, batch = ARGV[1], ARGV[2]
 if redis.call('EXISTS', prefix .. 'meta') == 0 then
@@ -41,6 +44,7 @@ for _, p in ipairs(input.d) do
 end
 
 local counts = {}
+local late = {}
 for i, e in ipairs(input.e) do
   local key = prefix .. 'space:' .. e[1]
   local head = redis.call('HMGET', key, 'count', 'ts', 'delta', 'id')
@@ -55,13 +59,19 @@ for i, e in ipairs(input.e) do
     redis.call('HSET', key, 'count', count, 'ts', int(e[2]), 'delta', e[3], 'id', int(e[4]))
   else
     redis.call('HSET', key, 'count', count)
+    if late[e[1]] == nil or e[2] < late[e[1]] then
+      late[e[1]] = e[2]
+    end
   end
   counts[i] = count
 end
 
-local out = '[]'
-if #counts > 0 then
-  out = cjson.encode(counts)
+-- Built by hand: cjson writes an empty table as {} and large numbers with 14 digits.
+local lateList = {}
+for space, ts in pairs(late) do
+  table.insert(lateList, cjson.encode(space) .. ',"' .. int(ts) .. '"')
 end
+local out = '{"c":' .. (#counts > 0 and cjson.encode(counts) or '[]')
+    .. ',"l":[' .. (#lateList > 0 and ('[' .. table.concat(lateList, '],[') .. ']') or '') .. ']}'
 redis.call('SET', batchKey, out, 'EX', 86400)
 return out

@@ -1,0 +1,184 @@
+package io.density.support;
+
+import io.density.Server;
+import io.density.config.DensityConfig;
+import io.density.db.Connections;
+import io.density.dev.EmbeddedServices;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A whole server for one test class: its own PostgreSQL database, its own Redis key prefix, its own
+ * port. Talks to it as a client would (HTTP), and reads its tables and keys directly so tests can
+ * check what was stored.
+ */
+public final class TestServer implements AutoCloseable {
+  private final String database;
+  private final Pool admin;
+  public final DensityConfig config;
+  public final Pool sql;
+  public final Redis redis;
+  private final Vertx clientVertx;
+  private Vertx serverVertx;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  public TestServer() {
+    TestServices services = TestServices.get();
+    database = "density_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    clientVertx = Vertx.vertx();
+    admin =
+        Connections.postgres(clientVertx, new DensityConfig.Postgres(services.postgresAdminUrl, 1));
+    admin.query("CREATE DATABASE " + database).execute().await();
+    String url =
+        services.postgresAdminUrl.substring(0, services.postgresAdminUrl.lastIndexOf('/') + 1)
+            + database;
+    try {
+      config =
+          DensityConfig.load(System.getenv())
+              .withPostgresUrl(url)
+              .withRedisUrl(services.redisUrl)
+              .withRedisPrefix(database + ":")
+              .withHttpPort(EmbeddedServices.freePort());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    sql = Connections.postgres(clientVertx, config.postgres());
+    redis = Connections.redis(clientVertx, config.redis());
+  }
+
+  /** Starts the server; returns once its port is open. */
+  public TestServer start() {
+    serverVertx = Vertx.vertx();
+    Server.deploy(serverVertx, config).await();
+    return this;
+  }
+
+  /** Stops the server as a shutdown would: every verticle undeployed, connections closed. */
+  public void stop() {
+    if (serverVertx != null) {
+      serverVertx.close().await();
+      serverVertx = null;
+    }
+  }
+
+  public TestServer restart() {
+    stop();
+    return start();
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  public record Reply(int status, JsonObject json) {}
+
+  public Reply get(String path) {
+    return send(HttpRequest.newBuilder(uri(path)).GET().build());
+  }
+
+  public Reply postJson(String path, Object body) {
+    return send(path, "POST", "application/json", body instanceof String s ? s : encode(body));
+  }
+
+  public Reply putJson(String path, JsonObject body) {
+    return send(path, "PUT", "application/json", body.encode());
+  }
+
+  public Reply send(String path, String method, String contentType, String body) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri(path)).method(method, HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
+    return send(request.build());
+  }
+
+  private Reply send(HttpRequest request) {
+    try {
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      return new Reply(response.statusCode(), new JsonObject(response.body()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + config.http().port() + path);
+  }
+
+  private static String encode(Object body) {
+    return body instanceof JsonObject o ? o.encode() : ((JsonArray) body).encode();
+  }
+
+  /** Creates the seed's sample building through the API. */
+  public void provisionSeedBuilding() {
+    for (Object[] request : io.density.load.SeedBuilding.provisioning()) {
+      Reply reply =
+          send(
+              (String) request[1],
+              (String) request[0],
+              "application/json",
+              ((JsonObject) request[2]).encode());
+      if (reply.status() >= 300) {
+        throw new IllegalStateException(request[1] + " → " + reply);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- what was stored
+
+  public long countRows(String table) {
+    return sql.query("SELECT count(*) FROM " + table)
+        .execute()
+        .await()
+        .iterator()
+        .next()
+        .getLong(0);
+  }
+
+  public List<Row> rows(String query, Object... params) {
+    List<Row> out = new ArrayList<>();
+    sql.preparedQuery(query).execute(Tuple.from(params)).await().forEach(out::add);
+    return out;
+  }
+
+  /** Drops every realtime key of this server, as a Redis restart without persistence would. */
+  public void flushRedis() {
+    Response keys =
+        redis.send(Request.cmd(Command.KEYS).arg(config.redis().keyPrefix() + "*")).await();
+    if (keys.size() > 0) {
+      Request del = Request.cmd(Command.DEL);
+      keys.forEach(k -> del.arg(k.toString()));
+      redis.send(del).await();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+    flushRedis();
+    sql.close().await();
+    redis.close();
+    admin.query("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)").execute().await();
+    admin.close().await();
+    clientVertx.close().await();
+  }
+}
