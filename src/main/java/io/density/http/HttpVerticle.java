@@ -36,13 +36,10 @@ public final class HttpVerticle extends VerticleBase {
     new RegistryRoutes(vertx).mount(router);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(healthChecks()));
 
-    router
-        .route()
-        .last()
-        .handler(rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
     router.route().failureHandler(this::failed);
     router.errorHandler(405, rc -> Responses.error(rc, 405, null, "method not allowed"));
-    router.errorHandler(404, rc -> Responses.error(rc, 404, null, "no such resource"));
+    router.errorHandler(
+        404, rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
 
     server = vertx.createHttpServer();
     return server.requestHandler(router).listen(http.port(), http.host());

@@ -1,0 +1,124 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.density.support.TestServer;
+import io.density.support.TestServer.Reply;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("POST /v1/datapoints: many datapoints per request, one result each")
+class BatchIngestTest {
+  private static TestServer server;
+
+  @BeforeAll
+  static void start() {
+    server = new TestServer().start();
+    server.provisionSeedBuilding();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  private static JsonObject dp(String ts, Object direction, Object dpu) {
+    return new JsonObject().put("timestamp", ts).put("direction", direction).put("dpu_id", dpu);
+  }
+
+  @Test
+  @DisplayName("a JSON array gets accepted, duplicate and rejected results in item order")
+  void jsonArray() {
+    JsonArray items =
+        new JsonArray()
+            .add(dp("2018-03-01T10:00:00.000Z", "1", "283"))
+            .add(dp("2018-03-01T10:00:00.000Z", 1, 283)) // the same datapoint again
+            .add(dp("2018-03-01T10:00:01.000Z", "-7", "283"))
+            .add(dp("2018-03-01T10:05:00.000Z", -1, "423"));
+    Reply reply = server.postJson("/v1/datapoints", items);
+    assertEquals(200, reply.status());
+    JsonArray results = reply.json().getJsonArray("results");
+    assertEquals(
+        List.of("accepted", "duplicate", "rejected", "accepted"),
+        results.stream().map(r -> ((JsonObject) r).getString("status")).toList());
+    assertEquals("direction", results.getJsonObject(2).getString("field"));
+    assertEquals(2, reply.json().getInteger("accepted"));
+    assertEquals(1, reply.json().getInteger("duplicates"));
+    assertEquals(1, reply.json().getInteger("rejected"));
+
+    Reply again = server.postJson("/v1/datapoints", items);
+    assertEquals(3, again.json().getInteger("duplicates"), "a re-sent batch is all duplicates");
+  }
+
+  @Test
+  @DisplayName("NDJSON is taken line by line, and a datapoint's own id is its dedupe key")
+  void ndjson() {
+    String body =
+        dp("2018-03-02T10:00:00Z", 1, "283").put("id", "evt-1").encode()
+            + "\n"
+            + dp("2018-03-02T10:00:01Z", 1, "283").put("id", "evt-1").encode()
+            + "\n\n"
+            + "not json\n"
+            + dp("2018-03-02T10:00:02Z", 1, "283").put("id", "evt-2").encode()
+            + "\n";
+    Reply reply = server.send("/v1/datapoints", "POST", "application/x-ndjson", body);
+    assertEquals(200, reply.status(), reply.json().encode());
+    assertEquals(
+        List.of("accepted", "duplicate", "rejected", "accepted"),
+        reply.json().getJsonArray("results").stream()
+            .map(r -> ((JsonObject) r).getString("status"))
+            .toList());
+  }
+
+  @Test
+  @DisplayName("the same datapoint sent in many concurrent requests is stored and counted once")
+  void concurrentRepeats() throws Exception {
+    JsonObject same = dp("2018-03-03T08:00:00.123Z", "1", "283");
+    long countBefore = server.get("/?space=A").json().getLong("count");
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Reply>> replies = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        replies.add(pool.submit(() -> server.postJson("/send", same)));
+      }
+      int accepted = 0;
+      for (Future<Reply> f : replies) {
+        Reply r = f.get();
+        assertEquals(200, r.status());
+        accepted += r.json().getBoolean("duplicate") ? 0 : 1;
+      }
+      assertEquals(1, accepted, "exactly one request is told it was new");
+    } finally {
+      pool.shutdown();
+    }
+    assertEquals(countBefore + 1, server.get("/?space=A").json().getLong("count"));
+    assertEquals(
+        1L,
+        server
+            .rows("SELECT count(*) FROM datapoint WHERE ts = '2018-03-03T08:00:00.123Z'")
+            .get(0)
+            .getLong(0));
+  }
+
+  @Test
+  @DisplayName("a datapoint from an unregistered DPU is kept but changes no space")
+  void unknownDpu() {
+    long a = server.get("/?space=A").json().getLong("count");
+    Reply reply = server.postJson("/send", dp("2018-03-04T08:00:00Z", 1, "999"));
+    assertEquals("accepted", reply.json().getString("result"));
+    assertEquals(a, server.get("/?space=A").json().getLong("count"));
+    JsonObject dpu = server.get("/v1/dpus/999").json();
+    assertEquals(false, dpu.getBoolean("registered"));
+    assertEquals(1, dpu.getInteger("total"));
+    assertEquals(404, server.get("/v1/dpus/never-seen").status());
+  }
+}

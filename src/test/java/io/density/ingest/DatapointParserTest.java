@@ -1,0 +1,123 @@
+package io.density.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+@DisplayName("The ingest rules for one datapoint")
+class DatapointParserTest {
+  private static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
+  private final DatapointParser parser = new DatapointParser(Clock.fixed(NOW, ZoneOffset.UTC), 300);
+
+  private Datapoint parse(Object timestamp, Object direction, Object dpu) throws InvalidInput {
+    JsonObject item =
+        new JsonObject().put("timestamp", timestamp).put("direction", direction).put("dpu_id", dpu);
+    return parser.parse(item, item.encode(), 0);
+  }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @DisplayName("accepts ISO-8601 as sensors and people write it")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "2018-02-24T17:24:25.493Z      | 2018-02-24T17:24:25.493Z",
+        "2018-02-24 17:24:25.493z      | 2018-02-24T17:24:25.493Z",
+        "2018-02-24t17:24:25Z          | 2018-02-24T17:24:25Z",
+        "2018-02-24T18:24:25.493+01:00 | 2018-02-24T17:24:25.493Z",
+        "2018-02-24T18:24:25.493+0100  | 2018-02-24T17:24:25.493Z",
+        "2018-02-24T16:24:25-01        | 2018-02-24T17:24:25Z",
+        "2018-02-24T17:24:25.123456789Z | 2018-02-24T17:24:25.123456Z",
+        "2018-02-24T17:24:25.5Z        | 2018-02-24T17:24:25.500Z",
+        "2018-02-24 18:24:25.493 01:00 | 2018-02-24T17:24:25.493Z",
+      })
+  void acceptsTimestamps(String text, String expected) throws InvalidInput {
+    assertEquals(Timestamps.toMicros(Instant.parse(expected)), parse(text, 1, "423").tsMicros());
+  }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @DisplayName("rejects timestamps that are not ISO-8601 with a zone, naming the field")
+  @ValueSource(
+      strings = {
+        "",
+        "yesterday",
+        "2018-02-24T17:24:25",
+        "2018-02-24T17:24:25.1234567890Z",
+        "2018-02-30T17:24:25Z",
+        "2018-02-24T25:00:00Z",
+        "1519493065493"
+      })
+  void rejectsTimestamps(String text) {
+    InvalidInput e = assertThrows(InvalidInput.class, () -> parse(text, 1, "423"));
+    assertEquals("timestamp", e.field());
+  }
+
+  @Test
+  @DisplayName("rejects a timestamp more than 5 minutes ahead of the server clock, accepts 4")
+  void rejectsTheFarFuture() throws InvalidInput {
+    InvalidInput e =
+        assertThrows(InvalidInput.class, () -> parse(NOW.plusSeconds(301).toString(), 1, "423"));
+    assertEquals("timestamp", e.field());
+    assertEquals(
+        Timestamps.toMicros(NOW.plusSeconds(240)),
+        parse(NOW.plusSeconds(240).toString(), 1, "423").tsMicros());
+  }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @DisplayName("takes +1 and -1 as numbers or numeric strings")
+  @CsvSource({"1,1", "-1,-1", "+1,1"})
+  void directionsAsStrings(String text, int expected) throws InvalidInput {
+    assertEquals(expected, parse("2018-02-24T17:24:25Z", text, "423").direction());
+  }
+
+  @Test
+  @DisplayName("takes numeric directions and DPU ids")
+  void numbers() throws InvalidInput {
+    Datapoint d = parse("2018-02-24T17:24:25Z", -1, 423);
+    assertEquals(-1, d.direction());
+    assertEquals("423", d.dpuId());
+  }
+
+  @Test
+  @DisplayName("rejects any other direction, naming the field")
+  void badDirections() {
+    for (Object direction : new Object[] {0, 2, "2", "in", 1.5, true, null, ""}) {
+      InvalidInput e =
+          assertThrows(InvalidInput.class, () -> parse("2018-02-24T17:24:25Z", direction, "423"));
+      assertEquals("direction", e.field(), String.valueOf(direction));
+    }
+  }
+
+  @Test
+  @DisplayName("rejects a missing, empty, oversized or non-scalar dpu_id")
+  void badDpuIds() {
+    for (Object dpu : new Object[] {null, "", "  ", "x".repeat(65), true, new JsonObject()}) {
+      InvalidInput e =
+          assertThrows(InvalidInput.class, () -> parse("2018-02-24T17:24:25Z", 1, dpu));
+      assertEquals("dpu_id", e.field(), String.valueOf(dpu));
+    }
+  }
+
+  @Test
+  @DisplayName("dedupes on the datapoint's own id when it has one, else on timestamp and direction")
+  void dedupeKeys() throws InvalidInput {
+    Datapoint plain = parse("2018-02-24T17:24:25.493Z", 1, "423");
+    Datapoint sameInstant = parse("2018-02-24 18:24:25.493+01:00", "1", 423);
+    assertEquals(plain.dedupeKey(), sameInstant.dedupeKey());
+    JsonObject withId =
+        new JsonObject()
+            .put("timestamp", "2018-02-24T17:24:25Z")
+            .put("direction", 1)
+            .put("dpu_id", "423")
+            .put("id", 77);
+    assertEquals("id:77", parser.parse(withId, withId.encode(), 0).dedupeKey());
+  }
+}
