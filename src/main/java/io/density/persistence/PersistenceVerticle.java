@@ -222,7 +222,7 @@ public final class PersistenceVerticle extends VerticleBase {
     }
   }
 
-  /** Applies a committed batch to Redis, then stores its counts and closes it. */
+  /** Applies a committed batch to Redis, then stores its counts and closes it. Runs in the lane. */
   private Future<Void> count(CountingBatch batch) {
     if (batch.isEmpty()) {
       return storeCounts(batch, List.of(), new JsonArray());
@@ -240,12 +240,13 @@ public final class PersistenceVerticle extends VerticleBase {
                     reply.body().getJsonArray("counts").getList(),
                     reply.body().getJsonArray("late")))
         .onSuccess(v -> forget.add(batch.batchId))
-        .onFailure(
-            err -> {
-              if (err instanceof ReplyException re && re.getMessage().contains("NOTBUILT")) {
-                exclusive(this::rebuild);
-              }
-            });
+        .recover(
+            err ->
+                // Redis lost its state: rebuild it now, still inside this lane, so the batch is
+                // answered only once it is counted (the rebuild counts uncounted batches).
+                err instanceof ReplyException re && re.getMessage().contains("NOTBUILT")
+                    ? rebuild().mapEmpty()
+                    : Future.failedFuture(err));
   }
 
   /**
