@@ -71,20 +71,15 @@ public final class HttpVerticle extends VerticleBase {
     return checks;
   }
 
+  /** Failures of handlers and of Vert.x itself (body too large, ...), always as JSON. */
   private void failed(RoutingContext rc) {
     int status = rc.statusCode();
-    if (rc.failure() != null && status == -1) {
-      Responses.failure(rc, rc.failure());
-    } else if (status == 413) {
+    if (status == 413) {
       Responses.error(rc, 413, "body", "the body is larger than the limit");
-    } else if (status == 415) {
-      Responses.error(rc, 415, "Content-Type", "unsupported Content-Type");
+    } else if (status >= 400 && status < 500) {
+      Responses.error(rc, status, null, "bad request");
     } else {
-      Responses.error(
-          rc,
-          status > 0 ? status : 500,
-          null,
-          status >= 500 || status < 0 ? "internal error" : "bad request");
+      Responses.failure(rc, rc.failure());
     }
   }
 

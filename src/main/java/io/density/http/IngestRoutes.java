@@ -70,14 +70,11 @@ final class IngestRoutes {
   /** Many datapoints: a JSON array (or one object), or NDJSON. One result per item, in order. */
   private void batch(RoutingContext rc) {
     long received = Timestamps.toMicros(Clock.systemUTC().instant());
-    List<Object> items;
-    List<String> payloads;
-    String type = Requests.mediaType(rc);
+    List<Object> items = new ArrayList<>();
+    List<String> payloads = new ArrayList<>();
     String body = rc.body().asString();
-    items = new ArrayList<>();
-    payloads = new ArrayList<>();
     try {
-      switch (type) {
+      switch (Requests.mediaType(rc)) {
         case "application/json" -> readJson(body, items, payloads);
         case "application/x-ndjson", "application/jsonl" -> readLines(body, items, payloads);
         default ->

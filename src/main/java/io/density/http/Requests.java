@@ -1,5 +1,6 @@
 package io.density.http;
 
+import io.density.ingest.DatapointParser;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
 import io.vertx.core.json.DecodeException;
@@ -9,8 +10,6 @@ import io.vertx.ext.web.RoutingContext;
 /** Reading what a request carries, with errors that name the problem. */
 final class Requests {
   private Requests() {}
-
-  static final int MAX_ID_LENGTH = 64;
 
   /** The media type of the body, without parameters, lower case; "" when absent. */
   static String mediaType(RoutingContext rc) {
@@ -56,8 +55,9 @@ final class Requests {
 
   private static String identifier(String value, String name) throws InvalidInput {
     String id = value.trim();
-    if (id.isEmpty() || id.length() > MAX_ID_LENGTH) {
-      throw new InvalidInput(name, name + " must be 1 to " + MAX_ID_LENGTH + " characters");
+    if (id.isEmpty() || id.length() > DatapointParser.MAX_ID_LENGTH) {
+      throw new InvalidInput(
+          name, name + " must be 1 to " + DatapointParser.MAX_ID_LENGTH + " characters");
     }
     return id;
   }

@@ -70,6 +70,9 @@ public final class DatapointParser {
     if (text.length() > MAX_ID_LENGTH) {
       throw new InvalidInput(field, field + " is longer than " + MAX_ID_LENGTH + " characters");
     }
+    if (text.chars().anyMatch(Character::isISOControl)) {
+      throw new InvalidInput(field, field + " must not contain control characters");
+    }
     return text;
   }
 

@@ -203,7 +203,7 @@ public final class RegistryVerticle extends VerticleBase {
                 rows.size() == 0
                     ? Future.failedFuture(
                         Failure.notFound("unknown " + kind + " " + q.getString("id")))
-                    : Future.succeededFuture(toJson.apply(rows.iterator().next()).copy()));
+                    : Future.succeededFuture(toJson.apply(rows.iterator().next())));
   }
 
   private Future<JsonObject> list(String sql, Tuple params, Function<Row, JsonObject> toJson) {

@@ -99,7 +99,8 @@ class DatapointParserTest {
   @Test
   @DisplayName("rejects a missing, empty, oversized or non-scalar dpu_id")
   void badDpuIds() {
-    for (Object dpu : new Object[] {null, "", "  ", "x".repeat(65), true, new JsonObject()}) {
+    for (Object dpu :
+        new Object[] {null, "", "  ", "x".repeat(65), "a\u0000b", true, new JsonObject()}) {
       InvalidInput e =
           assertThrows(InvalidInput.class, () -> parse("2018-02-24T17:24:25Z", 1, dpu));
       assertEquals("dpu_id", e.field(), String.valueOf(dpu));

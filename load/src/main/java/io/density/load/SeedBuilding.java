@@ -72,6 +72,7 @@ public final class SeedBuilding {
       }
       events.add(new long[] {leave, 283, -1});
     }
+    events.removeIf(e -> e[0] >= end.toEpochMilli());
     events.sort(Comparator.comparingLong(e -> e[0]));
     List<JsonObject> datapoints = new ArrayList<>(events.size());
     for (long[] e : events) {
