@@ -24,12 +24,22 @@ public final class Main {
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
       case "serve" -> serve();
-      case "dev" -> DevMode.run(System.getenv());
+      case "dev" -> dev();
       case "load" -> LoadMain.main(rest);
       default -> {
         System.err.println("usage: java -jar density.jar [serve | dev | load <tool> ...]");
         System.exit(2);
       }
+    }
+  }
+
+  private static void dev() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      System.out.println(DevMode.start(vertx, System.getenv()).await());
+    } catch (RuntimeException e) {
+      System.err.println("Density failed to start: " + e.getMessage());
+      System.exit(1);
     }
   }
 

@@ -27,7 +27,7 @@ public final class Schema {
   private static final long LOCK_KEY = 0x64656e73L; // "dens"
 
   public static Future<Void> apply(Pool pool) {
-    List<String> scripts = scripts();
+    List<String> scripts = scripts().stream().map(Schema::read).toList();
     return pool.withConnection(
         conn -> {
           Future<Void> chain =
@@ -36,7 +36,7 @@ public final class Schema {
                   .compose(v -> conn.query("SELECT pg_advisory_lock(" + LOCK_KEY + ")").execute())
                   .mapEmpty();
           for (String script : scripts) {
-            chain = chain.compose(v -> conn.query(read(script)).execute().mapEmpty());
+            chain = chain.compose(v -> conn.query(script).execute().mapEmpty());
           }
           return chain.eventually(
               () -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute());

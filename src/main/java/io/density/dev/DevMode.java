@@ -25,7 +25,11 @@ import java.util.Map;
 public final class DevMode {
   private DevMode() {}
 
-  public static void run(Map<String, String> env) {
+  /**
+   * Starts the embedded databases (blocking; call from the main thread), then the server and the
+   * sample data. The future completes with what to tell the user.
+   */
+  public static Future<String> start(Vertx vertx, Map<String, String> env) {
     EmbeddedServices embedded = new EmbeddedServices();
     Runtime.getRuntime().addShutdownHook(new Thread(embedded::close, "embedded-services-stop"));
     DensityConfig config = DensityConfig.load(env);
@@ -37,11 +41,14 @@ public final class DevMode {
       System.out.println("Starting an embedded Redis...");
       config = config.withRedisUrl(embedded.startRedis());
     }
-    Vertx vertx = Vertx.vertx();
     int port = config.http().port();
-    Server.deploy(vertx, config).compose(v -> loadSample(vertx, port)).await();
-    System.out.println(
-        """
+    return Server.deploy(vertx, config)
+        .compose(v -> loadSample(vertx, port))
+        .map(v -> welcome(port));
+  }
+
+  private static String welcome(int port) {
+    return """
 
         Density is running on http://localhost:%1$d with the sample building
         (spaces A and B, doorways X and Z, DPUs 283 and 423) and a simulated day of traffic.
@@ -54,10 +61,10 @@ public final class DevMode {
                -d '{"timestamp": "%3$s", "direction": "1", "dpu_id": "283"}'
 
         Stop with Ctrl-C."""
-            .formatted(
-                port,
-                Instant.now().minus(Duration.ofHours(6)).truncatedTo(ChronoUnit.SECONDS),
-                Instant.now().truncatedTo(ChronoUnit.MILLIS)));
+        .formatted(
+            port,
+            Instant.now().minus(Duration.ofHours(6)).truncatedTo(ChronoUnit.SECONDS),
+            Instant.now().truncatedTo(ChronoUnit.MILLIS));
   }
 
   private static Future<Void> loadSample(Vertx vertx, int port) {

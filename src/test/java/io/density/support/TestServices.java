@@ -29,13 +29,14 @@ public final class TestServices {
     if (instance == null) {
       EmbeddedServices embedded = new EmbeddedServices();
       Runtime.getRuntime().addShutdownHook(new Thread(embedded::close));
+      boolean local = !"true".equals(System.getenv("DENSITY_TEST_EMBEDDED"));
       String pg = System.getenv("DENSITY_TEST_PG_URL");
       if (pg == null) {
-        pg = reachable(LOCAL_PG) ? LOCAL_PG : embedded.startPostgres();
+        pg = local && reachable(LOCAL_PG) ? LOCAL_PG : embedded.startPostgres();
       }
       String redis = System.getenv("DENSITY_TEST_REDIS_URL");
       if (redis == null) {
-        redis = reachable(LOCAL_REDIS) ? LOCAL_REDIS : embedded.startRedis();
+        redis = local && reachable(LOCAL_REDIS) ? LOCAL_REDIS : embedded.startRedis();
       }
       instance = new TestServices(pg, redis);
     }
