@@ -22,6 +22,12 @@ public final class Addresses {
   /** Persistence: rebuild the realtime state from PostgreSQL (operator request). */
   public static final String REBUILD = "density.persistence.rebuild";
 
+  /**
+   * Persistence: a DPU's links changed from an instant on ({@code {dpu_id, since (µs)}}); its
+   * datapoints since then are attributed again and the spaces involved recounted.
+   */
+  public static final String REATTRIBUTE = "density.persistence.reattribute";
+
   /** Query: realtime count of a space. */
   public static final String QUERY_REALTIME = "density.query.realtime";
 

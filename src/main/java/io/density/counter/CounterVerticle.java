@@ -94,21 +94,13 @@ public final class CounterVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {spaces: [[id, count]]}}: the reconciled counts of spaces recounted in PostgreSQL after
-   * late effects. Only the count changes; the order key of the latest effect stays.
+   * {@code {spaces: [[id, count, ts, delta, datapoint_id]]}}: the heads of spaces recounted in
+   * PostgreSQL (after late effects, moves, resets), replacing what Redis holds for them.
    */
   private void set(Message<JsonObject> message) {
     List<Request> requests = new ArrayList<>();
-    for (Object o : message.body().getJsonArray("spaces")) {
-      JsonArray s = (JsonArray) o;
-      requests.add(
-          Request.cmd(Command.HSET)
-              .arg(keys.space(s.getString(0)))
-              .arg("count")
-              .arg(s.getInteger(1)));
-    }
-    redis
-        .batch(requests)
+    addSpaces(requests, message.body().getJsonArray("spaces"), true);
+    inChunks(requests)
         .onSuccess(r -> message.reply(new JsonObject().put("status", "set")))
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }
@@ -188,20 +180,7 @@ public final class CounterVerticle extends VerticleBase {
 
   private Future<Void> writeSnapshot(JsonObject body) {
     List<Request> requests = new ArrayList<>();
-    for (Object o : body.getJsonArray("spaces", new JsonArray())) {
-      JsonArray s = (JsonArray) o;
-      Request hset = Request.cmd(Command.HSET).arg(keys.space(s.getString(0)));
-      hset.arg("count").arg(s.getInteger(1));
-      if (s.getValue(2) != null) {
-        hset.arg("ts")
-            .arg(s.getLong(2))
-            .arg("delta")
-            .arg(s.getInteger(3))
-            .arg("id")
-            .arg(s.getLong(4));
-      }
-      requests.add(hset);
-    }
+    addSpaces(requests, body.getJsonArray("spaces", new JsonArray()), false);
     for (Object o : body.getJsonArray("dpus", new JsonArray())) {
       JsonArray d = (JsonArray) o;
       requests.add(
@@ -218,6 +197,31 @@ public final class CounterVerticle extends VerticleBase {
               .arg("total")
               .arg(d.getLong(5)));
     }
+    return inChunks(requests);
+  }
+
+  /** A space's hash: its count and the order key of its latest effect (none without effects). */
+  private void addSpaces(List<Request> requests, JsonArray spaces, boolean replace) {
+    for (Object o : spaces) {
+      JsonArray s = (JsonArray) o;
+      String key = keys.space(s.getString(0));
+      if (replace) {
+        requests.add(Request.cmd(Command.DEL).arg(key));
+      }
+      Request hset = Request.cmd(Command.HSET).arg(key).arg("count").arg(s.getInteger(1));
+      if (s.getValue(2) != null) {
+        hset.arg("ts")
+            .arg(s.getLong(2))
+            .arg("delta")
+            .arg(s.getInteger(3))
+            .arg("id")
+            .arg(s.getLong(4));
+      }
+      requests.add(hset);
+    }
+  }
+
+  private Future<Void> inChunks(List<Request> requests) {
     Future<Void> chain = Future.succeededFuture();
     for (int from = 0; from < requests.size(); from += 1000) {
       List<Request> chunk = requests.subList(from, Math.min(requests.size(), from + 1000));

@@ -139,23 +139,18 @@ public final class Sql {
       """
           .formatted(EFFECT_ORDER_DESC, EFFECT_ORDER, EFFECT_ORDER);
 
-  /** Every space with its latest effect (if any): the realtime state to load into Redis. */
+  /**
+   * Spaces with their latest effect (if any): the realtime state to load into Redis. $1 the space
+   * ids (text[]), or NULL for every space.
+   */
   public static final String SPACE_HEADS =
       """
-      SELECT s.id, s.clamp, h.ts, h.delta, h.datapoint_id, h.count
+      SELECT s.id, h.ts, h.delta, h.datapoint_id, coalesce(h.count, 0) AS count
         FROM space s
         LEFT JOIN LATERAL (
           SELECT ts, delta, datapoint_id, count FROM space_count c
            WHERE c.space_id = s.id ORDER BY %s LIMIT 1) h ON true
-      """
-          .formatted(EFFECT_ORDER_DESC);
-
-  /** The latest count of each of the spaces $1 (text[]). */
-  public static final String LATEST_COUNTS =
-      """
-      SELECT s.id, (SELECT count FROM space_count c WHERE c.space_id = s.id
-                     ORDER BY %s LIMIT 1) AS count
-        FROM space s WHERE s.id = ANY($1)
+       WHERE $1::text[] IS NULL OR s.id = ANY($1)
       """
           .formatted(EFFECT_ORDER_DESC);
 
@@ -167,6 +162,47 @@ public final class Sql {
              count(*) FILTER (WHERE direction < 0) AS exits,
              count(*) AS total
         FROM datapoint GROUP BY dpu_id
+      """;
+
+  /**
+   * Re-attribution of a DPU's datapoints from an instant on, after its links changed: removes the
+   * effects no valid link produces any more. Returns each space touched with the earliest instant.
+   * $1 dpu_id, $2 since.
+   */
+  public static final String REMOVE_STALE_EFFECTS =
+      """
+      WITH removed AS (
+        DELETE FROM space_count sc
+         USING datapoint d
+         WHERE d.dpu_id = $1 AND d.ts >= $2 AND sc.datapoint_id = d.id AND sc.ts = d.ts
+           AND sc.space_id IN (SELECT space_id FROM link WHERE dpu_id = $1)
+           AND NOT EXISTS (
+             SELECT 1 FROM link l
+              WHERE l.dpu_id = d.dpu_id AND l.space_id = sc.space_id
+                AND d.direction * l.sensor_placement = sc.delta
+                AND l.valid_from <= d.ts AND (l.valid_to IS NULL OR d.ts < l.valid_to))
+        RETURNING sc.space_id, sc.ts
+      )
+      SELECT space_id, min(ts) AS since FROM removed GROUP BY space_id
+      """;
+
+  /**
+   * Re-attribution, second half: adds the effects the DPU's links now produce (counts to be
+   * recounted). Returns each space touched with the earliest instant. $1 dpu_id, $2 since.
+   */
+  public static final String ADD_MISSING_EFFECTS =
+      """
+      WITH added AS (
+        INSERT INTO space_count (space_id, ts, delta, datapoint_id, count)
+        SELECT l.space_id, d.ts, d.direction * l.sensor_placement, d.id, 0
+          FROM datapoint d
+          JOIN link l ON l.dpu_id = d.dpu_id AND l.valid_from <= d.ts
+                     AND (l.valid_to IS NULL OR d.ts < l.valid_to)
+         WHERE d.dpu_id = $1 AND d.ts >= $2
+        ON CONFLICT DO NOTHING
+        RETURNING space_id, ts
+      )
+      SELECT space_id, min(ts) AS since FROM added GROUP BY space_id
       """;
 
   // ---------------------------------------------------------------- queries
@@ -286,6 +322,18 @@ public final class Sql {
       """
       INSERT INTO link (dpu_id, doorway_id, space_id, sensor_placement, valid_from, valid_to)
       VALUES ($1, $2, $3, $4, coalesce($5, now()), $6)
+      RETURNING *
+      """;
+
+  /** The DPU's links that start at or after an instant. $1 dpu_id, $2 instant. */
+  public static final String LINKS_FROM =
+      "SELECT * FROM link WHERE dpu_id = $1 AND valid_from >= $2 ORDER BY valid_from, space_id";
+
+  /** Closes the DPU's links that are valid at an instant, at that instant. $1 dpu_id, $2 at. */
+  public static final String CLOSE_LINKS_AT =
+      """
+      UPDATE link SET valid_to = $2
+       WHERE dpu_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)
       RETURNING *
       """;
 

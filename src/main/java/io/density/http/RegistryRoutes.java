@@ -25,6 +25,7 @@ final class RegistryRoutes {
         router.get(path + "/:id").handler(rc -> get(rc, kind));
       }
     }
+    router.post("/v1/dpus/:id/move").handler(this::move);
     router.post("/v1/links").handler(this::createLink);
     router.get("/v1/links").handler(this::listLinks);
     router.post("/v1/admin/rebuild").handler(this::rebuild);
@@ -51,6 +52,18 @@ final class RegistryRoutes {
   private void createLink(RoutingContext rc) {
     try {
       forward(rc, "link.create", new JsonObject().put("body", Requests.jsonObject(rc)), 0);
+    } catch (InvalidInput e) {
+      Responses.error(rc, status(e), e.field(), e.getMessage());
+    }
+  }
+
+  private void move(RoutingContext rc) {
+    try {
+      JsonObject q =
+          new JsonObject()
+              .put("id", Requests.pathId(rc, "id"))
+              .put("body", Requests.jsonObject(rc));
+      forward(rc, "dpu.move", q, 200);
     } catch (InvalidInput e) {
       Responses.error(rc, status(e), e.field(), e.getMessage());
     }

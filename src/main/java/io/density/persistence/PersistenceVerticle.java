@@ -70,9 +70,10 @@ public final class PersistenceVerticle extends VerticleBase {
             v ->
                 Future.join(
                     vertx.eventBus().consumer(Addresses.INGEST, this::ingest).completion(),
+                    vertx.eventBus().consumer(Addresses.REBUILD, this::rebuildRequest).completion(),
                     vertx
                         .eventBus()
-                        .consumer(Addresses.REBUILD, this::rebuildRequest)
+                        .consumer(Addresses.REATTRIBUTE, this::reattributeRequest)
                         .completion()));
   }
 
@@ -274,37 +275,46 @@ public final class PersistenceVerticle extends VerticleBase {
     if (late.isEmpty()) {
       return pool.preparedQuery(Sql.INSERT_COUNTS).execute(insert).mapEmpty();
     }
-    String[] lateSpaces = new String[late.size()];
-    for (int i = 0; i < late.size(); i++) {
-      lateSpaces[i] = late.getJsonArray(i).getString(0);
+    Recounts recounts = new Recounts();
+    for (Object o : late) {
+      JsonArray l = (JsonArray) o;
+      recounts.add(l.getString(0), Timestamps.toOffsetDateTime(Long.parseLong(l.getString(1))));
     }
     return pool.withTransaction(
-            conn -> {
-              Future<?> chain = conn.preparedQuery(Sql.INSERT_COUNTS).execute(insert);
-              for (Object o : late) {
-                JsonArray l = (JsonArray) o;
-                Tuple recount =
-                    Tuple.of(
-                        l.getString(0),
-                        Timestamps.toOffsetDateTime(Long.parseLong(l.getString(1))));
-                chain = chain.compose(v -> conn.preparedQuery(Sql.RECOUNT_SPACE).execute(recount));
-              }
-              return chain.compose(
-                  v ->
-                      conn.preparedQuery(Sql.LATEST_COUNTS).execute(Tuple.of((Object) lateSpaces)));
-            })
-        .compose(
-            rows -> {
-              JsonArray reconciled = new JsonArray();
-              rows.forEach(
-                  r ->
-                      reconciled.add(
-                          new JsonArray().add(r.getString("id")).add(r.getInteger("count"))));
-              return vertx
-                  .eventBus()
-                  .request(Addresses.COUNTER_SET, new JsonObject().put("spaces", reconciled))
-                  .mapEmpty();
-            });
+            conn ->
+                conn.preparedQuery(Sql.INSERT_COUNTS)
+                    .execute(insert)
+                    .compose(v -> recounts.run(conn)))
+        .compose(heads -> Recounts.publish(vertx, heads));
+  }
+
+  // ------------------------------------------------------------------ moved links
+
+  /**
+   * {@code {dpu_id, since (µs)}}: the DPU's links changed from that instant on; its datapoints
+   * since then are attributed again and every space involved is recounted.
+   */
+  private void reattributeRequest(Message<JsonObject> message) {
+    String dpu = message.body().getString("dpu_id");
+    Tuple params = Tuple.of(dpu, Timestamps.toOffsetDateTime(message.body().getLong("since")));
+    exclusive(
+            () ->
+                pool.withTransaction(
+                        conn -> {
+                          Recounts recounts = new Recounts();
+                          return conn.preparedQuery(Sql.REMOVE_STALE_EFFECTS)
+                              .execute(params)
+                              .map(recounts::addAll)
+                              .compose(
+                                  r -> conn.preparedQuery(Sql.ADD_MISSING_EFFECTS).execute(params))
+                              .map(recounts::addAll)
+                              .compose(r -> recounts.run(conn));
+                        })
+                    .compose(heads -> Recounts.publish(vertx, heads).map(heads.size())))
+        .onSuccess(spaces -> message.reply(new JsonObject().put("spaces_recounted", spaces)))
+        .onFailure(
+            err ->
+                message.reply(Failure.unavailable("re-attribution failed: " + err.getMessage())));
   }
 
   // ------------------------------------------------------------------ recovery and rebuild
@@ -368,11 +378,15 @@ public final class PersistenceVerticle extends VerticleBase {
         .compose(
             batches ->
                 Future.all(
-                        pool.query(Sql.SPACE_HEADS).execute(), pool.query(Sql.DPU_TOTALS).execute())
+                        pool.preparedQuery(Sql.SPACE_HEADS).execute(Tuple.of((Object) null)),
+                        pool.query(Sql.DPU_TOTALS).execute())
                     .compose(
                         all -> {
-                          JsonObject snapshot = snapshot(all.resultAt(0), all.resultAt(1));
+                          JsonArray spaces = Recounts.heads(all.resultAt(0));
+                          JsonArray dpus = dpuTotals(all.resultAt(1));
                           forget = new JsonArray();
+                          JsonObject snapshot =
+                              new JsonObject().put("spaces", spaces).put("dpus", dpus);
                           return vertx
                               .eventBus()
                               .request(Addresses.COUNTER_LOAD, snapshot, LONG)
@@ -380,8 +394,8 @@ public final class PersistenceVerticle extends VerticleBase {
                                   v ->
                                       new JsonObject()
                                           .put("status", "rebuilt")
-                                          .put("spaces", snapshot.getJsonArray("spaces").size())
-                                          .put("dpus", snapshot.getJsonArray("dpus").size())
+                                          .put("spaces", spaces.size())
+                                          .put("dpus", dpus.size())
                                           .put("recovered_batches", batches));
                         }));
   }
@@ -389,43 +403,17 @@ public final class PersistenceVerticle extends VerticleBase {
   /** Stores a batch's effects and recounts the spaces it touched, in one transaction. */
   private Future<Void> countInSql(long batchId) {
     return pool.withTransaction(
-        conn ->
-            conn.preparedQuery(Sql.INSERT_UNCOUNTED_EFFECTS)
-                .execute(Tuple.of(batchId))
-                .compose(
-                    touched -> {
-                      Future<Void> chain = Future.succeededFuture();
-                      for (Row row : touched) {
-                        Tuple recount =
-                            Tuple.of(row.getString("space_id"), row.getOffsetDateTime("since"));
-                        chain =
-                            chain.compose(
-                                v ->
-                                    conn.preparedQuery(Sql.RECOUNT_SPACE)
-                                        .execute(recount)
-                                        .mapEmpty());
-                      }
-                      return chain;
-                    }));
+            conn ->
+                conn.preparedQuery(Sql.INSERT_UNCOUNTED_EFFECTS)
+                    .execute(Tuple.of(batchId))
+                    .compose(touched -> new Recounts().addAll(touched).run(conn)))
+        .mapEmpty();
   }
 
-  private static JsonObject snapshot(RowSet<Row> heads, RowSet<Row> dpus) {
-    JsonArray spaces = new JsonArray();
-    for (Row r : heads) {
-      OffsetDateTime ts = r.getOffsetDateTime("ts");
-      spaces.add(
-          ts == null
-              ? new JsonArray().add(r.getString("id")).add(0).addNull().addNull().addNull()
-              : new JsonArray()
-                  .add(r.getString("id"))
-                  .add(r.getInteger("count"))
-                  .add(Timestamps.toMicros(ts))
-                  .add((int) r.getShort("delta"))
-                  .add(r.getLong("datapoint_id")));
-    }
-    JsonArray dpuRows = new JsonArray();
-    for (Row r : dpus) {
-      dpuRows.add(
+  private static JsonArray dpuTotals(RowSet<Row> rows) {
+    JsonArray dpus = new JsonArray();
+    for (Row r : rows) {
+      dpus.add(
           new JsonArray()
               .add(r.getString("dpu_id"))
               .add(Timestamps.toMicros(r.getOffsetDateTime("last_ts")))
@@ -434,7 +422,7 @@ public final class PersistenceVerticle extends VerticleBase {
               .add(r.getLong("exits"))
               .add(r.getLong("total")));
     }
-    return new JsonObject().put("spaces", spaces).put("dpus", dpuRows);
+    return dpus;
   }
 
   /** Runs tasks one after another: flushes, recovery and rebuilds never overlap. */

@@ -9,6 +9,7 @@ import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
@@ -22,7 +23,11 @@ import java.time.DateTimeException;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -46,22 +51,28 @@ public final class RegistryVerticle extends VerticleBase {
   public Future<?> start() {
     pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
     actions =
-        Map.of(
-            "space.put", this::putSpace,
-            "space.get", q -> one(Sql.SELECT_SPACE, q, RegistryVerticle::space, "space"),
-            "space.list", q -> list(Sql.LIST_SPACES, Tuple.tuple(), RegistryVerticle::space),
-            "doorway.put", q -> putNamed(Sql.UPSERT_DOORWAY, q),
-            "doorway.get", q -> one(Sql.SELECT_DOORWAY, q, RegistryVerticle::named, "doorway"),
-            "doorway.list", q -> list(Sql.LIST_DOORWAYS, Tuple.tuple(), RegistryVerticle::named),
-            "dpu.put", q -> putNamed(Sql.UPSERT_DPU, q),
-            "dpu.list", q -> list(Sql.LIST_DPUS, Tuple.tuple(), RegistryVerticle::named),
-            "link.create", this::createLink,
-            "link.list",
+        Map.ofEntries(
+            Map.entry("space.put", this::putSpace),
+            Map.entry("space.get", q -> one(Sql.SELECT_SPACE, q, RegistryVerticle::space, "space")),
+            Map.entry(
+                "space.list", q -> list(Sql.LIST_SPACES, Tuple.tuple(), RegistryVerticle::space)),
+            Map.entry("doorway.put", q -> putNamed(Sql.UPSERT_DOORWAY, q)),
+            Map.entry(
+                "doorway.get", q -> one(Sql.SELECT_DOORWAY, q, RegistryVerticle::named, "doorway")),
+            Map.entry(
+                "doorway.list",
+                q -> list(Sql.LIST_DOORWAYS, Tuple.tuple(), RegistryVerticle::named)),
+            Map.entry("dpu.put", q -> putNamed(Sql.UPSERT_DPU, q)),
+            Map.entry("dpu.list", q -> list(Sql.LIST_DPUS, Tuple.tuple(), RegistryVerticle::named)),
+            Map.entry("dpu.move", this::moveDpu),
+            Map.entry("link.create", this::createLink),
+            Map.entry(
+                "link.list",
                 q ->
                     list(
                         Sql.LIST_LINKS,
                         Tuple.of(q.getString("dpu_id"), q.getString("space_id")),
-                        RegistryVerticle::link));
+                        RegistryVerticle::link)));
     return vertx.eventBus().consumer(Addresses.REGISTRY, this::handle).completion();
   }
 
@@ -173,10 +184,138 @@ public final class RegistryVerticle extends VerticleBase {
                       ? Future.succeededFuture(link(same.iterator().next()).put("created", false))
                       : pool.preparedQuery(Sql.INSERT_LINK)
                           .execute(link)
-                          .map(rows -> link(rows.iterator().next()).put("created", true)));
+                          .map(rows -> rows.iterator().next())
+                          .compose(
+                              row ->
+                                  reattribute(dpu, row.getOffsetDateTime("valid_from"))
+                                      .map(link(row).put("created", true))));
     } catch (InvalidInput e) {
       return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
     }
+  }
+
+  /**
+   * Moves a DPU at an instant (default now): closes its links valid then, opens the given ones from
+   * then, and has its datapoints since then attributed again. Re-posting the same move is answered
+   * with the links it opened.
+   */
+  private Future<JsonObject> moveDpu(JsonObject q) {
+    try {
+      String dpu = q.getString("id");
+      JsonObject body = q.getJsonObject("body");
+      String doorway = requiredText(body, "doorway_id");
+      OffsetDateTime at = optionalTime(body, "at");
+      OffsetDateTime when = at != null ? at : OffsetDateTime.now();
+      if (when.isAfter(OffsetDateTime.now().plusMinutes(5))) {
+        throw new InvalidInput(
+            "at", "at must not be in the future: a move is effective now or in the past");
+      }
+      Object rawLinks = body.getValue("links");
+      if (!(rawLinks instanceof JsonArray links) || links.isEmpty()) {
+        throw new InvalidInput(
+            "links", "links must be a non-empty array of {space_id, sensor_placement}");
+      }
+      List<Tuple> opened = new ArrayList<>();
+      Set<String> spaces = new HashSet<>();
+      for (Object o : links) {
+        if (!(o instanceof JsonObject l)) {
+          throw new InvalidInput(
+              "links", "each link must be an object {space_id, sensor_placement}");
+        }
+        String space = requiredText(l, "space_id");
+        if (!spaces.add(space)) {
+          throw new InvalidInput("links", "space " + space + " appears twice");
+        }
+        opened.add(
+            Tuple.of(dpu, doorway, space, placement(l.getValue("sensor_placement")), when, null));
+      }
+      return pool.withTransaction(
+              conn ->
+                  conn.preparedQuery(Sql.LINKS_FROM)
+                      .execute(Tuple.of(dpu, when))
+                      .compose(
+                          later -> {
+                            if (later.size() > 0) {
+                              return sameMove(later, opened)
+                                  ? Future.succeededFuture(new JsonArray())
+                                  : Future.failedFuture(
+                                      Failure.conflict(
+                                          "at",
+                                          "DPU "
+                                              + dpu
+                                              + " has links from "
+                                              + when
+                                              + " on: a move must come after them"));
+                            }
+                            return conn.preparedQuery(Sql.CLOSE_LINKS_AT)
+                                .execute(Tuple.of(dpu, when))
+                                .compose(
+                                    closed ->
+                                        conn.preparedQuery(Sql.INSERT_LINK)
+                                            .executeBatch(opened)
+                                            .map(v -> toJson(closed)));
+                          }))
+          .compose(
+              closed ->
+                  reattribute(dpu, when)
+                      .compose(v -> pool.preparedQuery(Sql.LINKS_FROM).execute(Tuple.of(dpu, when)))
+                      .map(
+                          now ->
+                              new JsonObject()
+                                  .put("dpu_id", dpu)
+                                  .put("at", Timestamps.format(Timestamps.toMicros(when)))
+                                  .put("closed", closed)
+                                  .put("opened", toJson(now))));
+    } catch (InvalidInput e) {
+      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+    }
+  }
+
+  /** Whether the links from the move's instant on are exactly the ones the move opens. */
+  private static boolean sameMove(RowSet<Row> later, List<Tuple> opened) {
+    Set<String> existing = new HashSet<>();
+    for (Row r : later) {
+      existing.add(
+          r.getString("doorway_id")
+              + "/"
+              + r.getString("space_id")
+              + "/"
+              + r.getShort("sensor_placement")
+              + "/"
+              + r.getOffsetDateTime("valid_from").toInstant()
+              + "/"
+              + r.getOffsetDateTime("valid_to"));
+    }
+    Set<String> wanted = new HashSet<>();
+    for (Tuple t : opened) {
+      wanted.add(
+          t.getString(1)
+              + "/"
+              + t.getString(2)
+              + "/"
+              + t.getShort(3)
+              + "/"
+              + ((OffsetDateTime) t.getValue(4)).toInstant()
+              + "/null");
+    }
+    return existing.equals(wanted);
+  }
+
+  private static JsonArray toJson(RowSet<Row> links) {
+    JsonArray out = new JsonArray();
+    links.forEach(r -> out.add(link(r)));
+    return out;
+  }
+
+  /** Has persistence attribute the DPU's datapoints again from an instant on. */
+  private Future<Void> reattribute(String dpu, OffsetDateTime since) {
+    return vertx
+        .eventBus()
+        .request(
+            Addresses.REATTRIBUTE,
+            new JsonObject().put("dpu_id", dpu).put("since", Timestamps.toMicros(since)),
+            new DeliveryOptions().setSendTimeout(600_000))
+        .mapEmpty();
   }
 
   private static JsonObject link(Row r) {

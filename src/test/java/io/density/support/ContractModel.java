@@ -24,7 +24,22 @@ public final class ContractModel {
   private final Set<Datapoint> datapoints = new LinkedHashSet<>();
 
   public ContractModel link(String dpu, String space, int placement, Instant from) {
-    links.add(new Link(dpu, space, placement, from, null));
+    return link(dpu, space, placement, from, null);
+  }
+
+  public ContractModel link(String dpu, String space, int placement, Instant from, Instant to) {
+    links.add(new Link(dpu, space, placement, from, to));
+    return this;
+  }
+
+  /** Closes the DPU's links valid at t, at t (what moving it does before it opens new ones). */
+  public ContractModel close(String dpu, Instant t) {
+    for (int i = 0; i < links.size(); i++) {
+      Link l = links.get(i);
+      if (l.dpu.equals(dpu) && l.from.isBefore(t) && (l.to == null || l.to.isAfter(t))) {
+        links.set(i, new Link(l.dpu, l.space, l.placement, l.from, t));
+      }
+    }
     return this;
   }
 
