@@ -28,6 +28,12 @@ public final class Addresses {
    */
   public static final String REATTRIBUTE = "density.persistence.reattribute";
 
+  /** Persistence: an explicit reset {@code {space_id, timestamp (µs), count}}. */
+  public static final String RESET = "density.persistence.reset";
+
+  /** Persistence: a space's clamp, daily reset or time zone changed ({@code {space_id}}). */
+  public static final String SPACE_RULES = "density.persistence.space-rules";
+
   /** Query: realtime count of a space. */
   public static final String QUERY_REALTIME = "density.query.realtime";
 
@@ -36,6 +42,9 @@ public final class Addresses {
 
   /** Query: count at the space's effect nearest to an instant. */
   public static final String QUERY_NEAREST = "density.query.nearest";
+
+  /** Query: a space's resets in a time range. */
+  public static final String QUERY_RESETS = "density.query.resets";
 
   /** Query: realtime state of one DPU. */
   public static final String QUERY_DPU = "density.query.dpu";

@@ -30,7 +30,8 @@ public record DensityConfig(Http http, Postgres postgres, Redis redis, Ingest in
       int lingerMs,
       int maxPending,
       int maxFutureSkewSeconds,
-      long recoveryIntervalMs) {}
+      long recoveryIntervalMs,
+      long dailyResetCheckMs) {}
 
   public static DensityConfig load(Map<String, String> env) {
     JsonObject json = readFile(env.get("DENSITY_CONFIG"));

@@ -13,6 +13,24 @@ public final class Sql {
   static final String EFFECT_ORDER = "ts, delta DESC, datapoint_id";
   static final String EFFECT_ORDER_DESC = "ts DESC, delta ASC, datapoint_id DESC";
 
+  /**
+   * The latest change of a space's count — effect or reset — that meets a condition on ts: a
+   * subquery of one row (ts, delta, datapoint_id, count), none before any change. A reset sorts
+   * before the effects at its instant (they apply on top of it); it reads as delta 2, datapoint 0,
+   * which is also how Redis orders it.
+   */
+  static String latestChange(String space, String tsCondition) {
+    return """
+        (SELECT ts, delta, datapoint_id, count FROM (
+           (SELECT ts, delta, datapoint_id, count FROM space_count
+             WHERE space_id = %1$s %2$s ORDER BY %3$s LIMIT 1)
+           UNION ALL
+           (SELECT ts, 2::int2, 0::int8, count FROM space_reset
+             WHERE space_id = %1$s %2$s ORDER BY ts DESC LIMIT 1)
+         ) changes ORDER BY ts DESC, delta ASC LIMIT 1)"""
+        .formatted(space, tsCondition, EFFECT_ORDER_DESC);
+  }
+
   // ---------------------------------------------------------------- ingest (persistence)
 
   /**
@@ -102,10 +120,11 @@ public final class Sql {
       """;
 
   /**
-   * Recomputes the counts of a space from an instant on, in contract order, from the count before
-   * that instant. Clamping uses the closed form of a running sum floored at zero: {@code c_k = s_k
-   * - least(0, min_{j<=k} s_j)} where {@code s} is the unclamped running sum started from the
-   * (non-negative) count before. Only changed rows are written.
+   * Recomputes the counts of a space from an instant on, in contract order, from the count in force
+   * before that instant. Resets split the effects into segments, each starting from its reset's
+   * value. Clamping uses the closed form of a running sum floored at zero: {@code c_k = s_k -
+   * least(0, min_{j<=k} s_j)} where {@code s} is the unclamped running sum of the segment, started
+   * from its (non-negative) initial count. Only changed rows are written.
    *
    * <p>$1 space_id, $2 since (timestamptz).
    */
@@ -114,22 +133,28 @@ public final class Sql {
       WITH space AS (
         SELECT clamp FROM space WHERE id = $1
       ), base AS (
-        SELECT coalesce((SELECT count FROM space_count
-                          WHERE space_id = $1 AND ts < $2
-                          ORDER BY %s LIMIT 1), 0) AS c
+        SELECT coalesce((SELECT count FROM %1$s b), 0) AS c
+      ), segmented AS (
+        SELECT e.ts, e.delta, e.datapoint_id, e.count AS old,
+               (SELECT r.ts FROM space_reset r
+                 WHERE r.space_id = $1 AND r.ts >= $2 AND r.ts <= e.ts
+                 ORDER BY r.ts DESC LIMIT 1) AS segment
+          FROM space_count e
+         WHERE e.space_id = $1 AND e.ts >= $2
       ), running AS (
-        SELECT ts, delta, datapoint_id, count AS old,
-               (SELECT c FROM base) + sum(delta) OVER w AS s
-          FROM space_count
-         WHERE space_id = $1 AND ts >= $2
-        WINDOW w AS (ORDER BY %s ROWS UNBOUNDED PRECEDING)
+        SELECT ts, delta, datapoint_id, old, segment,
+               coalesce((SELECT count FROM space_reset r WHERE r.space_id = $1 AND r.ts = segment),
+                        (SELECT c FROM base))
+                 + sum(delta) OVER w AS s
+          FROM segmented
+        WINDOW w AS (PARTITION BY segment ORDER BY %2$s ROWS UNBOUNDED PRECEDING)
       ), counted AS (
         SELECT ts, delta, datapoint_id, old,
                CASE WHEN coalesce((SELECT clamp FROM space), true)
                     THEN s - least(0, min(s) OVER w)
                     ELSE s END AS c
           FROM running
-        WINDOW w AS (ORDER BY %s ROWS UNBOUNDED PRECEDING)
+        WINDOW w AS (PARTITION BY segment ORDER BY %2$s ROWS UNBOUNDED PRECEDING)
       )
       UPDATE space_count sc
          SET count = counted.c, reconciled_at = now()
@@ -137,22 +162,20 @@ public final class Sql {
        WHERE sc.space_id = $1 AND sc.ts = counted.ts AND sc.delta = counted.delta
          AND sc.datapoint_id = counted.datapoint_id AND sc.count <> counted.c
       """
-          .formatted(EFFECT_ORDER_DESC, EFFECT_ORDER, EFFECT_ORDER);
+          .formatted(latestChange("$1", "AND ts < $2"), EFFECT_ORDER);
 
   /**
-   * Spaces with their latest effect (if any): the realtime state to load into Redis. $1 the space
-   * ids (text[]), or NULL for every space.
+   * Spaces with their latest change (effect or reset), the realtime state to load into Redis. $1
+   * the space ids (text[]), or NULL for every space.
    */
   public static final String SPACE_HEADS =
       """
       SELECT s.id, h.ts, h.delta, h.datapoint_id, coalesce(h.count, 0) AS count
         FROM space s
-        LEFT JOIN LATERAL (
-          SELECT ts, delta, datapoint_id, count FROM space_count c
-           WHERE c.space_id = s.id ORDER BY %s LIMIT 1) h ON true
+        LEFT JOIN LATERAL %s h ON true
        WHERE $1::text[] IS NULL OR s.id = ANY($1)
       """
-          .formatted(EFFECT_ORDER_DESC);
+          .formatted(latestChange("s.id", ""));
 
   /** Per-DPU totals from the raw log: the realtime DPU state to load into Redis. */
   public static final String DPU_TOTALS =
@@ -205,25 +228,66 @@ public final class Sql {
       SELECT space_id, min(ts) AS since FROM added GROUP BY space_id
       """;
 
+  // ---------------------------------------------------------------- resets
+
+  /** An explicit reset; replaces any reset at the same instant. $1 space, $2 ts, $3 count. */
+  public static final String UPSERT_EXPLICIT_RESET =
+      """
+      INSERT INTO space_reset (space_id, ts, count, kind) VALUES ($1, $2, $3, 'explicit')
+      ON CONFLICT (space_id, ts) DO UPDATE SET count = EXCLUDED.count, kind = 'explicit',
+                                               created_at = now()
+      RETURNING space_id, ts, count, kind
+      """;
+
+  /** What daily resets of a space depend on, and where its history starts. $1 space_id. */
+  public static final String SPACE_RESET_RULES =
+      """
+      SELECT id, time_zone, daily_reset, created_at,
+             (SELECT min(ts) FROM space_count WHERE space_id = $1) AS first_effect
+        FROM space WHERE id = $1
+      """;
+
+  /** Drops the daily resets of a space (its rule changed). $1 space_id. */
+  public static final String DELETE_DAILY_RESETS =
+      "DELETE FROM space_reset WHERE space_id = $1 AND kind = 'daily'";
+
+  /** Writes daily resets to 0; an explicit reset at the same instant stays. $1 space, $2 ts[]. */
+  public static final String INSERT_DAILY_RESETS =
+      """
+      INSERT INTO space_reset (space_id, ts, count, kind)
+      SELECT $1, t, 0, 'daily' FROM unnest($2::timestamptz[]) AS t
+      ON CONFLICT (space_id, ts) DO NOTHING
+      """;
+
+  /** When the space's next daily reset is due (NULL: none). $1 space_id, $2 instant. */
+  public static final String SET_NEXT_DAILY_RESET =
+      "UPDATE space SET next_daily_reset = $2 WHERE id = $1";
+
+  /** Spaces whose next daily reset has come. */
+  public static final String DUE_DAILY_RESETS =
+      """
+      SELECT id, time_zone, daily_reset, next_daily_reset FROM space
+       WHERE next_daily_reset <= now() ORDER BY next_daily_reset LIMIT 1000
+      """;
+
+  /** A space's resets in [start, end). $1 space_id, $2 start, $3 end. */
+  public static final String LIST_RESETS =
+      """
+      SELECT ts, count, kind FROM space_reset
+       WHERE space_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts LIMIT 10001
+      """;
+
   // ---------------------------------------------------------------- queries
 
-  /** Whether a space exists, and its latest count (NULL without effects). $1 space_id. */
+  /** Whether a space exists, and its latest count (NULL before any change). $1 space_id. */
   public static final String SPACE_LATEST_COUNT =
-      """
-      SELECT s.id, (SELECT count FROM space_count c WHERE c.space_id = s.id
-                     ORDER BY %s LIMIT 1) AS count
-        FROM space s WHERE s.id = $1
-      """
-          .formatted(EFFECT_ORDER_DESC);
+      "SELECT s.id, (SELECT count FROM %s c) AS count FROM space s WHERE s.id = $1"
+          .formatted(latestChange("s.id", ""));
 
-  /** Whether a space exists, and its count as of an instant (NULL before any effect). */
+  /** Whether a space exists, and its count as of an instant (NULL before any change). */
   public static final String SPACE_COUNT_AS_OF =
-      """
-      SELECT s.id, (SELECT count FROM space_count c WHERE c.space_id = s.id AND c.ts <= $2
-                     ORDER BY %s LIMIT 1) AS count
-        FROM space s WHERE s.id = $1
-      """
-          .formatted(EFFECT_ORDER_DESC);
+      "SELECT s.id, (SELECT count FROM %s c) AS count FROM space s WHERE s.id = $1"
+          .formatted(latestChange("s.id", "AND ts <= $2"));
 
   /**
    * The space's effect timestamp nearest to an instant (a tie goes to the earlier one) and the
@@ -239,11 +303,9 @@ public final class Sql {
         SELECT ts FROM candidates
          ORDER BY greatest(ts - $2, $2 - ts), ts LIMIT 1
       )
-      SELECT n.ts, (SELECT count FROM space_count c WHERE c.space_id = $1 AND c.ts <= n.ts
-                     ORDER BY %s LIMIT 1) AS count
-        FROM nearest n
+      SELECT n.ts, (SELECT count FROM %s c) AS count FROM nearest n
       """
-          .formatted(EFFECT_ORDER_DESC);
+          .formatted(latestChange("$1", "AND ts <= n.ts"));
 
   /** Whether a space exists. $1 space_id. */
   public static final String SPACE_EXISTS = "SELECT 1 FROM space WHERE id = $1";
@@ -260,15 +322,22 @@ public final class Sql {
 
   // ---------------------------------------------------------------- registry
 
+  /**
+   * Creates or replaces a space. {@code rules_changed} says whether what its counts depend on
+   * (clamp, daily reset, time zone) is new or different.
+   */
   public static final String UPSERT_SPACE =
       """
+      WITH old AS (SELECT clamp, daily_reset, time_zone FROM space WHERE id = $1)
       INSERT INTO space (id, name, parent_id, time_zone, capacity, clamp, daily_reset)
       VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (id) DO UPDATE SET
         name = EXCLUDED.name, parent_id = EXCLUDED.parent_id, time_zone = EXCLUDED.time_zone,
         capacity = EXCLUDED.capacity, clamp = EXCLUDED.clamp, daily_reset = EXCLUDED.daily_reset,
         updated_at = now()
-      RETURNING *, (xmax = 0) AS created
+      RETURNING *, (xmax = 0) AS created,
+        (SELECT row(o.clamp, o.daily_reset, o.time_zone) FROM old o)
+          IS DISTINCT FROM row(clamp, daily_reset, time_zone) AS rules_changed
       """;
 
   /** Whether making $2 the parent of $1 would close a cycle. */

@@ -34,6 +34,7 @@ public final class HttpVerticle extends VerticleBase {
     new IngestRoutes(vertx, ingest.maxFutureSkewSeconds(), http.maxBatchItems()).mount(router);
     new QueryRoutes(vertx).mount(router);
     new RegistryRoutes(vertx).mount(router);
+    new HistoryRoutes(vertx).mount(router);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(healthChecks()));
 
     router.route().failureHandler(this::failed);

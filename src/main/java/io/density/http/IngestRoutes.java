@@ -50,7 +50,7 @@ final class IngestRoutes {
     try {
       datapoint = parser.parse(Requests.jsonObject(rc), rc.body().asString(), received);
     } catch (InvalidInput e) {
-      Responses.error(rc, status(e), e.field(), e.getMessage());
+      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
       return;
     }
     store(List.of(datapoint))
@@ -82,7 +82,7 @@ final class IngestRoutes {
                 "Content-Type", "Content-Type must be application/json or application/x-ndjson");
       }
     } catch (InvalidInput e) {
-      Responses.error(rc, status(e), e.field(), e.getMessage());
+      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
       return;
     }
     if (items.size() > maxBatchItems) {
@@ -194,13 +194,5 @@ final class IngestRoutes {
       items.add(value);
       payloads.add(text);
     }
-  }
-
-  /** Malformed JSON and missing bodies are 400; a wrong media type 415; bad values 422. */
-  private static int status(InvalidInput e) {
-    if ("Content-Type".equals(e.field())) {
-      return 415;
-    }
-    return "body".equals(e.field()) ? 400 : 422;
   }
 }

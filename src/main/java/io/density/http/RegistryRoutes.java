@@ -37,7 +37,7 @@ final class RegistryRoutes {
       JsonObject body = rc.body().length() <= 0 ? new JsonObject() : Requests.jsonObject(rc);
       forward(rc, kind + ".put", new JsonObject().put("id", id).put("body", body), 0);
     } catch (InvalidInput e) {
-      Responses.error(rc, status(e), e.field(), e.getMessage());
+      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
     }
   }
 
@@ -53,7 +53,7 @@ final class RegistryRoutes {
     try {
       forward(rc, "link.create", new JsonObject().put("body", Requests.jsonObject(rc)), 0);
     } catch (InvalidInput e) {
-      Responses.error(rc, status(e), e.field(), e.getMessage());
+      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
     }
   }
 
@@ -65,7 +65,7 @@ final class RegistryRoutes {
               .put("body", Requests.jsonObject(rc));
       forward(rc, "dpu.move", q, 200);
     } catch (InvalidInput e) {
-      Responses.error(rc, status(e), e.field(), e.getMessage());
+      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
     }
   }
 
@@ -102,9 +102,5 @@ final class RegistryRoutes {
               Responses.json(rc, code, new JsonObject().put("status", "OK").mergeIn(answer));
             })
         .onFailure(err -> Responses.failure(rc, err));
-  }
-
-  private static int status(InvalidInput e) {
-    return "Content-Type".equals(e.field()) ? 415 : 400;
   }
 }

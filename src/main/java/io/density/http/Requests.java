@@ -53,6 +53,14 @@ final class Requests {
     return value == null || value.isBlank() ? null : Timestamps.parseMicros(value, name);
   }
 
+  /** 415 for a wrong media type, 400 for a body that is not JSON, 422 for a bad value. */
+  static int status(InvalidInput e) {
+    if ("Content-Type".equals(e.field())) {
+      return 415;
+    }
+    return "body".equals(e.field()) ? 400 : 422;
+  }
+
   private static String identifier(String value, String name) throws InvalidInput {
     String id = value.trim();
     if (id.isEmpty() || id.length() > DatapointParser.MAX_ID_LENGTH) {

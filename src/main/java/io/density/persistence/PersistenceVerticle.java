@@ -10,11 +10,11 @@ import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -41,7 +41,7 @@ import java.util.logging.Logger;
  */
 public final class PersistenceVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(PersistenceVerticle.class.getName());
-  private static final DeliveryOptions LONG = new DeliveryOptions().setSendTimeout(120_000);
+  private static final String FOREIGN_KEY_VIOLATION = "23503";
 
   /** One ingest request waiting for its batch to commit. */
   private record Pending(List<Datapoint> items, Promise<JsonArray> result) {}
@@ -54,6 +54,9 @@ public final class PersistenceVerticle extends VerticleBase {
   private long lingerTimer = -1;
   private Future<Void> lane = Future.succeededFuture();
   private JsonArray forget = new JsonArray();
+  private Rebuild rebuild;
+  private Reattribution reattribution;
+  private Resets resets;
 
   @Override
   public Future<?> start() {
@@ -61,20 +64,30 @@ public final class PersistenceVerticle extends VerticleBase {
     pool =
         Connections.postgres(
             vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class));
+    rebuild = new Rebuild(vertx, pool);
+    reattribution = new Reattribution(vertx, pool);
+    resets = new Resets(vertx, pool);
     vertx.setPeriodic(
         config.recoveryIntervalMs(),
         config.recoveryIntervalMs(),
         id -> exclusive(() -> recoverUncounted(config.recoveryIntervalMs() / 1000.0)));
+    vertx.setPeriodic(
+        config.dailyResetCheckMs(),
+        config.dailyResetCheckMs(),
+        id ->
+            exclusive(resets::writeDue)
+                .onFailure(err -> LOG.log(Level.WARNING, "writing daily resets failed", err)));
+    var bus = vertx.eventBus();
     return exclusive(this::prepareRealtime)
         .compose(
             v ->
                 Future.join(
-                    vertx.eventBus().consumer(Addresses.INGEST, this::ingest).completion(),
-                    vertx.eventBus().consumer(Addresses.REBUILD, this::rebuildRequest).completion(),
-                    vertx
-                        .eventBus()
-                        .consumer(Addresses.REATTRIBUTE, this::reattributeRequest)
-                        .completion()));
+                    List.of(
+                        bus.consumer(Addresses.INGEST, this::ingest).completion(),
+                        bus.consumer(Addresses.REBUILD, this::rebuildRequest).completion(),
+                        bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest).completion(),
+                        bus.consumer(Addresses.RESET, this::resetRequest).completion(),
+                        bus.consumer(Addresses.SPACE_RULES, this::rulesRequest).completion())));
   }
 
   @Override
@@ -246,7 +259,7 @@ public final class PersistenceVerticle extends VerticleBase {
                 // Redis lost its state: rebuild it now, still inside this lane, so the batch is
                 // answered only once it is counted (the rebuild counts uncounted batches).
                 err instanceof ReplyException re && re.getMessage().contains("NOTBUILT")
-                    ? rebuild().mapEmpty()
+                    ? rebuild.run().onSuccess(v -> forget = new JsonArray()).mapEmpty()
                     : Future.failedFuture(err));
   }
 
@@ -288,36 +301,7 @@ public final class PersistenceVerticle extends VerticleBase {
         .compose(heads -> Recounts.publish(vertx, heads));
   }
 
-  // ------------------------------------------------------------------ moved links
-
-  /**
-   * {@code {dpu_id, since (µs)}}: the DPU's links changed from that instant on; its datapoints
-   * since then are attributed again and every space involved is recounted.
-   */
-  private void reattributeRequest(Message<JsonObject> message) {
-    String dpu = message.body().getString("dpu_id");
-    Tuple params = Tuple.of(dpu, Timestamps.toOffsetDateTime(message.body().getLong("since")));
-    exclusive(
-            () ->
-                pool.withTransaction(
-                        conn -> {
-                          Recounts recounts = new Recounts();
-                          return conn.preparedQuery(Sql.REMOVE_STALE_EFFECTS)
-                              .execute(params)
-                              .map(recounts::addAll)
-                              .compose(
-                                  r -> conn.preparedQuery(Sql.ADD_MISSING_EFFECTS).execute(params))
-                              .map(recounts::addAll)
-                              .compose(r -> recounts.run(conn));
-                        })
-                    .compose(heads -> Recounts.publish(vertx, heads).map(heads.size())))
-        .onSuccess(spaces -> message.reply(new JsonObject().put("spaces_recounted", spaces)))
-        .onFailure(
-            err ->
-                message.reply(Failure.unavailable("re-attribution failed: " + err.getMessage())));
-  }
-
-  // ------------------------------------------------------------------ recovery and rebuild
+  // ------------------------------------------------------------------ recovery
 
   /** At start: load Redis from PostgreSQL if it lost its state, then finish leftover batches. */
   private Future<Void> prepareRealtime() {
@@ -326,7 +310,9 @@ public final class PersistenceVerticle extends VerticleBase {
         .<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject())
         .compose(
             status ->
-                status.body().getBoolean("loaded") ? recoverUncounted(0.0) : rebuild().mapEmpty());
+                status.body().getBoolean("loaded")
+                    ? recoverUncounted(0.0)
+                    : rebuild.run().mapEmpty());
   }
 
   /** Counts the batches committed at least minAge ago whose counting never finished. */
@@ -350,79 +336,48 @@ public final class PersistenceVerticle extends VerticleBase {
         .onFailure(err -> LOG.log(Level.WARNING, "recovery sweep failed", err));
   }
 
+  // ------------------------------------------------------------------ requests run in the lane
+
+  /** {@code {}} → the rebuild's summary. */
   private void rebuildRequest(Message<JsonObject> message) {
-    exclusive(this::rebuild)
+    inLane(message, () -> rebuild.run().onSuccess(v -> forget = new JsonArray()));
+  }
+
+  /** {@code {dpu_id, since (µs)}}: the DPU's links changed from that instant on. */
+  private void reattributeRequest(Message<JsonObject> message) {
+    String dpu = message.body().getString("dpu_id");
+    OffsetDateTime since = Timestamps.toOffsetDateTime(message.body().getLong("since"));
+    inLane(
+        message,
+        () ->
+            reattribution
+                .run(dpu, since)
+                .map(spaces -> new JsonObject().put("spaces_recounted", spaces)));
+  }
+
+  /** {@code {space_id, timestamp (µs), count}}: an explicit reset. */
+  private void resetRequest(Message<JsonObject> message) {
+    JsonObject body = message.body();
+    OffsetDateTime ts = Timestamps.toOffsetDateTime(body.getLong("timestamp"));
+    inLane(
+        message, () -> resets.explicit(body.getString("space_id"), ts, body.getInteger("count")));
+  }
+
+  /** {@code {space_id}}: the space's clamp, daily reset or time zone changed. */
+  private void rulesRequest(Message<JsonObject> message) {
+    String space = message.body().getString("space_id");
+    inLane(message, () -> resets.rulesChanged(space).map(new JsonObject().put("space_id", space)));
+  }
+
+  private void inLane(Message<JsonObject> message, Supplier<Future<JsonObject>> task) {
+    exclusive(task)
         .onSuccess(message::reply)
         .onFailure(
-            err -> message.reply(Failure.unavailable("rebuild failed: " + err.getMessage())));
-  }
-
-  /**
-   * Rebuilds the realtime state from PostgreSQL: uncounted batches get their effects and a recount
-   * of every space they touch, then the latest count of every space and the totals of every DPU
-   * replace what Redis holds.
-   */
-  private Future<JsonObject> rebuild() {
-    LOG.info("rebuilding the realtime state from PostgreSQL");
-    return pool.preparedQuery(Sql.UNCOUNTED_BATCHES)
-        .execute(Tuple.of(0.0))
-        .compose(
-            ids -> {
-              Future<Void> chain = Future.succeededFuture();
-              for (Row row : ids) {
-                long id = row.getLong("id");
-                chain = chain.compose(v -> countInSql(id));
-              }
-              return chain.map(ids.size());
-            })
-        .compose(
-            batches ->
-                Future.all(
-                        pool.preparedQuery(Sql.SPACE_HEADS).execute(Tuple.of((Object) null)),
-                        pool.query(Sql.DPU_TOTALS).execute())
-                    .compose(
-                        all -> {
-                          JsonArray spaces = Recounts.heads(all.resultAt(0));
-                          JsonArray dpus = dpuTotals(all.resultAt(1));
-                          forget = new JsonArray();
-                          JsonObject snapshot =
-                              new JsonObject().put("spaces", spaces).put("dpus", dpus);
-                          return vertx
-                              .eventBus()
-                              .request(Addresses.COUNTER_LOAD, snapshot, LONG)
-                              .map(
-                                  v ->
-                                      new JsonObject()
-                                          .put("status", "rebuilt")
-                                          .put("spaces", spaces.size())
-                                          .put("dpus", dpus.size())
-                                          .put("recovered_batches", batches));
-                        }));
-  }
-
-  /** Stores a batch's effects and recounts the spaces it touched, in one transaction. */
-  private Future<Void> countInSql(long batchId) {
-    return pool.withTransaction(
-            conn ->
-                conn.preparedQuery(Sql.INSERT_UNCOUNTED_EFFECTS)
-                    .execute(Tuple.of(batchId))
-                    .compose(touched -> new Recounts().addAll(touched).run(conn)))
-        .mapEmpty();
-  }
-
-  private static JsonArray dpuTotals(RowSet<Row> rows) {
-    JsonArray dpus = new JsonArray();
-    for (Row r : rows) {
-      dpus.add(
-          new JsonArray()
-              .add(r.getString("dpu_id"))
-              .add(Timestamps.toMicros(r.getOffsetDateTime("last_ts")))
-              .add(Timestamps.toMicros(r.getOffsetDateTime("last_received_at")))
-              .add(r.getLong("entries"))
-              .add(r.getLong("exits"))
-              .add(r.getLong("total")));
-    }
-    return dpus;
+            err ->
+                message.reply(
+                    err instanceof PgException pg && FOREIGN_KEY_VIOLATION.equals(pg.getSqlState())
+                        ? Failure.notFound("unknown space")
+                        : Failure.unavailable(err.getMessage())));
   }
 
   /** Runs tasks one after another: flushes, recovery and rebuilds never overlap. */

@@ -118,11 +118,24 @@ public final class RegistryVerticle extends VerticleBase {
                                   Failure.invalid(
                                       "parent_id", "parent_id " + parent + " would make a cycle"))
                               : Future.succeededFuture());
+      // Counts depend on clamp, daily reset and time zone: when they change, persistence writes
+      // the daily resets again and recounts the space before the answer.
       return noCycle.compose(
           v ->
               pool.preparedQuery(Sql.UPSERT_SPACE)
                   .execute(upsert)
-                  .map(rows -> space(rows.iterator().next())));
+                  .map(rows -> rows.iterator().next())
+                  .compose(
+                      row ->
+                          row.getBoolean("rules_changed")
+                              ? vertx
+                                  .eventBus()
+                                  .request(
+                                      Addresses.SPACE_RULES,
+                                      new JsonObject().put("space_id", id),
+                                      new DeliveryOptions().setSendTimeout(600_000))
+                                  .map(space(row))
+                              : Future.succeededFuture(space(row))));
     } catch (InvalidInput e) {
       return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
     }

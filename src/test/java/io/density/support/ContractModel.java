@@ -21,6 +21,15 @@ public final class ContractModel {
   private record Effect(Instant ts, int delta) {}
 
   private final List<Link> links = new ArrayList<>();
+  private final java.util.Map<String, java.util.TreeMap<Instant, Integer>> resets =
+      new java.util.HashMap<>();
+
+  /** From t on the space holds count people (effects at t apply on top). */
+  public ContractModel reset(String space, Instant t, int count) {
+    resets.computeIfAbsent(space, s -> new java.util.TreeMap<>()).put(t, count);
+    return this;
+  }
+
   private final Set<Datapoint> datapoints = new LinkedHashSet<>();
 
   public ContractModel link(String dpu, String space, int placement, Instant from) {
@@ -73,14 +82,19 @@ public final class ContractModel {
     return effects;
   }
 
-  /** The count after every effect with timestamp ≤ t (clamped spaces). */
+  /** The count after every reset and effect with timestamp ≤ t (clamped spaces). */
   public int countAsOf(String space, Instant t) {
-    int count = 0;
+    java.util.TreeMap<Instant, Integer> spaceResets =
+        resets.getOrDefault(space, new java.util.TreeMap<>());
+    java.util.Map.Entry<Instant, Integer> lastReset = spaceResets.floorEntry(t);
+    int count = lastReset == null ? 0 : lastReset.getValue();
     for (Effect e : effects(space)) {
       if (e.ts.isAfter(t)) {
         break;
       }
-      count = Math.max(0, count + e.delta);
+      if (lastReset == null || !e.ts.isBefore(lastReset.getKey())) {
+        count = Math.max(0, count + e.delta);
+      }
     }
     return count;
   }

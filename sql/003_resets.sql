@@ -1,0 +1,16 @@
+-- Resets: at instant ts the space's count becomes `count`; effects at or after ts apply on top.
+-- 'explicit' resets are posted by an operator; 'daily' ones are written by the server at the
+-- space's daily_reset local time, in its time zone, for every day of its history.
+CREATE TABLE IF NOT EXISTS space_reset (
+  space_id   text NOT NULL REFERENCES space (id),
+  ts         timestamptz NOT NULL,
+  count      integer NOT NULL CHECK (count >= 0),
+  kind       text NOT NULL CHECK (kind IN ('explicit', 'daily')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (space_id, ts)
+);
+
+-- The next daily reset not yet written, for the server's periodic check.
+ALTER TABLE space ADD COLUMN IF NOT EXISTS next_daily_reset timestamptz;
+CREATE INDEX IF NOT EXISTS space_next_daily_reset ON space (next_daily_reset)
+  WHERE next_daily_reset IS NOT NULL;

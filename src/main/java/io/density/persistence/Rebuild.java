@@ -1,0 +1,95 @@
+package io.density.persistence;
+
+import io.density.Addresses;
+import io.density.db.Sql;
+import io.density.ingest.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.util.logging.Logger;
+
+/**
+ * Rebuilds the realtime state from PostgreSQL alone: batches left uncounted get their effects and a
+ * recount of every space they touch; then the latest change of every space and the totals of every
+ * DPU replace everything Redis holds. Runs in the persistence lane.
+ */
+final class Rebuild {
+  private static final Logger LOG = Logger.getLogger(Rebuild.class.getName());
+  private static final DeliveryOptions LONG = new DeliveryOptions().setSendTimeout(600_000);
+
+  private final Vertx vertx;
+  private final Pool pool;
+
+  Rebuild(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  Future<JsonObject> run() {
+    LOG.info("rebuilding the realtime state from PostgreSQL");
+    return pool.preparedQuery(Sql.UNCOUNTED_BATCHES)
+        .execute(Tuple.of(0.0))
+        .compose(
+            ids -> {
+              Future<Void> chain = Future.succeededFuture();
+              for (Row row : ids) {
+                long id = row.getLong("id");
+                chain = chain.compose(v -> countInSql(id));
+              }
+              return chain.map(ids.size());
+            })
+        .compose(
+            batches ->
+                Future.all(
+                        pool.preparedQuery(Sql.SPACE_HEADS).execute(Tuple.of((Object) null)),
+                        pool.query(Sql.DPU_TOTALS).execute())
+                    .compose(
+                        all -> {
+                          JsonArray spaces = Recounts.heads(all.resultAt(0));
+                          JsonArray dpus = dpuTotals(all.resultAt(1));
+                          JsonObject snapshot =
+                              new JsonObject().put("spaces", spaces).put("dpus", dpus);
+                          return vertx
+                              .eventBus()
+                              .request(Addresses.COUNTER_LOAD, snapshot, LONG)
+                              .map(
+                                  v ->
+                                      new JsonObject()
+                                          .put("status", "rebuilt")
+                                          .put("spaces", spaces.size())
+                                          .put("dpus", dpus.size())
+                                          .put("recovered_batches", batches));
+                        }));
+  }
+
+  /** Stores a batch's effects and recounts the spaces it touched, in one transaction. */
+  private Future<Void> countInSql(long batchId) {
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(Sql.INSERT_UNCOUNTED_EFFECTS)
+                    .execute(Tuple.of(batchId))
+                    .compose(touched -> new Recounts().addAll(touched).run(conn)))
+        .mapEmpty();
+  }
+
+  private static JsonArray dpuTotals(RowSet<Row> rows) {
+    JsonArray dpus = new JsonArray();
+    for (Row r : rows) {
+      dpus.add(
+          new JsonArray()
+              .add(r.getString("dpu_id"))
+              .add(Timestamps.toMicros(r.getOffsetDateTime("last_ts")))
+              .add(Timestamps.toMicros(r.getOffsetDateTime("last_received_at")))
+              .add(r.getLong("entries"))
+              .add(r.getLong("exits"))
+              .add(r.getLong("total")));
+    }
+    return dpus;
+  }
+}

@@ -1,0 +1,126 @@
+package io.density.persistence;
+
+import io.density.db.Sql;
+import io.density.ingest.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+
+/**
+ * Resets of spaces: explicit ones posted by an operator, and the daily ones a space's rule implies,
+ * written for its whole history when the rule changes and as each new one comes due. Every change
+ * recounts the space from the first instant it affects. Runs in the persistence lane.
+ */
+final class Resets {
+  private final Vertx vertx;
+  private final Pool pool;
+
+  Resets(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  /** An explicit reset of a space to a count at an instant. */
+  Future<JsonObject> explicit(String spaceId, OffsetDateTime ts, int count) {
+    Recounts recounts = new Recounts().add(spaceId, ts);
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(Sql.UPSERT_EXPLICIT_RESET)
+                    .execute(Tuple.of(spaceId, ts, count))
+                    .compose(rows -> recounts.run(conn)))
+        .compose(heads -> Recounts.publish(vertx, heads))
+        .map(
+            v ->
+                new JsonObject()
+                    .put("space_id", spaceId)
+                    .put("timestamp", Timestamps.format(Timestamps.toMicros(ts)))
+                    .put("count", count)
+                    .put("kind", "explicit"));
+  }
+
+  /**
+   * The space's clamp, daily reset or time zone changed (or it is new): its daily resets are
+   * written again for its whole history and every count recounted.
+   */
+  Future<Void> rulesChanged(String spaceId) {
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(Sql.SPACE_RESET_RULES)
+                    .execute(Tuple.of(spaceId))
+                    .compose(
+                        rows -> {
+                          Row space = rows.iterator().next();
+                          OffsetDateTime firstEffect = space.getOffsetDateTime("first_effect");
+                          OffsetDateTime created = space.getOffsetDateTime("created_at");
+                          Instant from =
+                              firstEffect != null && firstEffect.isBefore(created)
+                                  ? firstEffect.toInstant()
+                                  : created.toInstant();
+                          return conn.preparedQuery(Sql.DELETE_DAILY_RESETS)
+                              .execute(Tuple.of(spaceId))
+                              .compose(v -> writeDaily(conn, space, from))
+                              .compose(
+                                  v ->
+                                      new Recounts()
+                                          .add(spaceId, from.atOffset(ZoneOffset.UTC))
+                                          .run(conn));
+                        }))
+        .compose(heads -> Recounts.publish(vertx, heads));
+  }
+
+  /** Writes the daily resets that have come due since the last check. Returns how many spaces. */
+  Future<Integer> writeDue() {
+    return pool.withTransaction(
+            conn ->
+                conn.query(Sql.DUE_DAILY_RESETS)
+                    .execute()
+                    .compose(
+                        due -> {
+                          Recounts recounts = new Recounts();
+                          Future<?> chain = Future.succeededFuture();
+                          for (Row space : due) {
+                            OffsetDateTime from = space.getOffsetDateTime("next_daily_reset");
+                            recounts.add(space.getString("id"), from);
+                            chain = chain.compose(v -> writeDaily(conn, space, from.toInstant()));
+                          }
+                          return chain.compose(
+                              v ->
+                                  recounts.isEmpty()
+                                      ? Future.succeededFuture(new JsonArray())
+                                      : recounts.run(conn));
+                        }))
+        .compose(heads -> Recounts.publish(vertx, heads).map(heads.size()));
+  }
+
+  /** Writes the space's daily resets from an instant until now, and when the next one is due. */
+  private static Future<Void> writeDaily(SqlConnection conn, Row space, Instant from) {
+    LocalTime at = space.getLocalTime("daily_reset");
+    String id = space.getString("id");
+    if (at == null) {
+      return conn.preparedQuery(Sql.SET_NEXT_DAILY_RESET)
+          .execute(Tuple.of(id, (Object) null))
+          .mapEmpty();
+    }
+    ZoneId zone = ZoneId.of(space.getString("time_zone"));
+    Instant now = Instant.now();
+    List<Instant> instants = DailyResets.between(zone, at, from, now);
+    OffsetDateTime[] ts =
+        instants.stream().map(i -> i.atOffset(ZoneOffset.UTC)).toArray(OffsetDateTime[]::new);
+    OffsetDateTime next = DailyResets.next(zone, at, now).atOffset(ZoneOffset.UTC);
+    return conn.preparedQuery(Sql.INSERT_DAILY_RESETS)
+        .execute(Tuple.of(id, (Object) ts))
+        .compose(v -> conn.preparedQuery(Sql.SET_NEXT_DAILY_RESET).execute(Tuple.of(id, next)))
+        .mapEmpty();
+  }
+}
