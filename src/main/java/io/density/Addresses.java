@@ -43,8 +43,14 @@ public final class Addresses {
   /** Query: count at the space's effect nearest to an instant. */
   public static final String QUERY_NEAREST = "density.query.nearest";
 
-  /** Query: a space's resets in a time range. */
-  public static final String QUERY_RESETS = "density.query.resets";
+  /** History: a space's resets in a time range. */
+  public static final String HISTORY_RESETS = "density.history.resets";
+
+  /** History: a space's counts in time buckets. */
+  public static final String HISTORY_SERIES = "density.history.series";
+
+  /** History: a page of a space's effects, or of those reconciled after arrival. */
+  public static final String HISTORY_EVENTS = "density.history.events";
 
   /** Query: realtime state of one DPU. */
   public static final String QUERY_DPU = "density.query.dpu";

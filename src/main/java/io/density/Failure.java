@@ -16,6 +16,7 @@ public final class Failure {
   public static final int CONFLICT = 3;
   public static final int UNAVAILABLE = 4;
   public static final int OVERLOADED = 5;
+  public static final int TOO_LARGE = 6;
 
   public static ReplyException of(int code, String field, String error) {
     JsonObject body = new JsonObject().put("error", error);
@@ -48,6 +49,7 @@ public final class Failure {
       case NOT_FOUND -> 404;
       case CONFLICT -> 409;
       case OVERLOADED -> 429;
+      case TOO_LARGE -> 413;
       default -> 503;
     };
   }

@@ -4,6 +4,7 @@ import io.density.config.DensityConfig;
 import io.density.counter.CounterVerticle;
 import io.density.db.Connections;
 import io.density.db.Schema;
+import io.density.history.HistoryVerticle;
 import io.density.http.HttpVerticle;
 import io.density.persistence.PersistenceVerticle;
 import io.density.query.QueryVerticle;
@@ -36,6 +37,8 @@ public final class Server {
             v -> vertx.deployVerticle(QueryVerticle.class, with(slices(all, "postgres", "redis"))))
         .compose(
             v -> vertx.deployVerticle(RegistryVerticle.class, with(all.getJsonObject("postgres"))))
+        .compose(
+            v -> vertx.deployVerticle(HistoryVerticle.class, with(all.getJsonObject("postgres"))))
         .compose(
             v ->
                 vertx.deployVerticle(

@@ -1,17 +1,22 @@
 package io.density.http;
 
 import io.density.Addresses;
+import io.density.history.Buckets;
+import io.density.history.HistoryVerticle;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
+import java.time.DateTimeException;
+import java.time.ZoneId;
 
-/** A space's history: resets. */
+/** A space's history: counts in time buckets, effects, reconciliations and resets. */
 final class HistoryRoutes {
   private static final DeliveryOptions LONG = new DeliveryOptions().setSendTimeout(600_000);
 
@@ -24,6 +29,157 @@ final class HistoryRoutes {
   void mount(Router router) {
     router.post("/v1/spaces/:id/resets").handler(this::reset);
     router.get("/v1/spaces/:id/resets").handler(this::listResets);
+    router.get("/v1/spaces/:id/counts").handler(this::series);
+    router.get("/v1/spaces/:id/events").handler(rc -> events(rc, false));
+    router.get("/v1/spaces/:id/reconciliations").handler(rc -> events(rc, true));
+  }
+
+  /**
+   * {@code ?start=&end=&interval=1m|5m|15m|1h|1d&tz=Area/City[&format=csv]}: buckets aligned in the
+   * zone (default UTC), as JSON or, with {@code Accept: text/csv} or {@code format=csv}, CSV.
+   */
+  private void series(RoutingContext rc) {
+    try {
+      String space = Requests.pathId(rc, "id");
+      long start = required(Requests.optionalInstant(rc, "start"), "start");
+      long end = required(Requests.optionalInstant(rc, "end"), "end");
+      if (end <= start) {
+        throw new InvalidInput("end", "end must be after start");
+      }
+      String interval = rc.queryParams().get("interval");
+      if (interval == null || !Buckets.INTERVALS.containsKey(interval)) {
+        throw new InvalidInput("interval", "interval must be one of 1m, 5m, 15m, 1h, 1d");
+      }
+      String tz = rc.queryParams().get("tz");
+      String zone;
+      try {
+        zone = tz == null || tz.isBlank() ? "UTC" : ZoneId.of(tz).getId();
+      } catch (DateTimeException e) {
+        throw new InvalidInput("tz", "tz must be an IANA time zone such as Europe/Paris");
+      }
+      boolean csv =
+          "csv".equals(rc.queryParams().get("format"))
+              || String.valueOf(rc.request().getHeader("Accept")).contains("text/csv");
+      JsonObject q =
+          new JsonObject()
+              .put("space", space)
+              .put("start", start)
+              .put("end", end)
+              .put("interval", interval)
+              .put("tz", zone);
+      ask(Addresses.HISTORY_SERIES, q, LONG)
+          .onSuccess(
+              answer -> {
+                if (csv) {
+                  rc.response().putHeader("Content-Type", "text/csv").end(toCsv(answer));
+                } else {
+                  Responses.ok(rc, ok(answer));
+                }
+              })
+          .onFailure(err -> Responses.failure(rc, err));
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  private static String toCsv(JsonObject series) {
+    StringBuilder out = new StringBuilder("start,end,count,entries,exits,min,max\n");
+    for (Object o : series.getJsonArray("buckets")) {
+      JsonObject b = (JsonObject) o;
+      out.append(b.getString("start"))
+          .append(',')
+          .append(b.getString("end"))
+          .append(',')
+          .append(b.getInteger("count"))
+          .append(',')
+          .append(b.getInteger("entries"))
+          .append(',')
+          .append(b.getInteger("exits"))
+          .append(',')
+          .append(b.getInteger("min"))
+          .append(',')
+          .append(b.getInteger("max"))
+          .append('\n');
+    }
+    return out.toString();
+  }
+
+  /**
+   * {@code ?start=&end=&limit=&after=}: a page of the space's effects (only those reconciled after
+   * arrival, for reconciliations) with the cursor of the next page.
+   */
+  private void events(RoutingContext rc, boolean reconciledOnly) {
+    try {
+      String space = Requests.pathId(rc, "id");
+      Long start = Requests.optionalInstant(rc, "start");
+      Long end = Requests.optionalInstant(rc, "end");
+      int limit = limit(rc.queryParams().get("limit"));
+      JsonObject q =
+          new JsonObject()
+              .put("space", space)
+              .put("start", start == null ? Long.MIN_VALUE / 2 : start)
+              .put("end", end == null ? Long.MAX_VALUE / 2 : end)
+              .put("limit", limit)
+              .put("after", cursor(rc.queryParams().get("after")))
+              .put("reconciled", reconciledOnly);
+      Responses.reply(
+          rc,
+          ask(Addresses.HISTORY_EVENTS, q, LONG)
+              .map(
+                  answer -> {
+                    JsonArray next = (JsonArray) answer.remove("next");
+                    answer.put(
+                        "next",
+                        next == null
+                            ? null
+                            : next.getLong(0) + "_" + next.getInteger(1) + "_" + next.getLong(2));
+                    return ok(answer);
+                  }),
+          200);
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  private static int limit(String text) throws InvalidInput {
+    if (text == null) {
+      return 1000;
+    }
+    try {
+      int limit = Integer.parseInt(text);
+      if (limit >= 1 && limit <= HistoryVerticle.MAX_PAGE) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidInput("limit", "limit must be 1 to " + HistoryVerticle.MAX_PAGE);
+  }
+
+  /** The opaque cursor of a page: "tsMicros_delta_datapointId". */
+  private static JsonArray cursor(String text) throws InvalidInput {
+    if (text == null) {
+      return null;
+    }
+    String[] parts = text.split("_");
+    try {
+      if (parts.length == 3) {
+        return new JsonArray()
+            .add(Long.parseLong(parts[0]))
+            .add(Integer.parseInt(parts[1]))
+            .add(Long.parseLong(parts[2]));
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidInput("after", "after must be the next cursor of a previous page");
+  }
+
+  private static long required(Long value, String name) throws InvalidInput {
+    if (value == null) {
+      throw new InvalidInput(name, "query parameter " + name + " is required");
+    }
+    return value;
   }
 
   /** {@code {timestamp, count = 0}}: from that instant the space holds count people. */
@@ -63,7 +219,7 @@ final class HistoryRoutes {
               .put("start", start == null ? Long.MIN_VALUE / 2 : start)
               .put("end", end == null ? Long.MAX_VALUE / 2 : end);
       Responses.reply(
-          rc, ask(Addresses.QUERY_RESETS, q, new DeliveryOptions()).map(HistoryRoutes::ok), 200);
+          rc, ask(Addresses.HISTORY_RESETS, q, new DeliveryOptions()).map(HistoryRoutes::ok), 200);
     } catch (InvalidInput e) {
       Responses.error(rc, 400, e.field(), e.getMessage());
     }

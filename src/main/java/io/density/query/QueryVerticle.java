@@ -47,8 +47,7 @@ public final class QueryVerticle extends VerticleBase {
         bus.consumer(Addresses.QUERY_REALTIME, answer(this::realtime)).completion(),
         bus.consumer(Addresses.QUERY_AS_OF, answer(this::asOf)).completion(),
         bus.consumer(Addresses.QUERY_NEAREST, answer(this::nearest)).completion(),
-        bus.consumer(Addresses.QUERY_DPU, answer(this::dpu)).completion(),
-        bus.consumer(Addresses.QUERY_RESETS, answer(this::resets)).completion());
+        bus.consumer(Addresses.QUERY_DPU, answer(this::dpu)).completion());
   }
 
   @Override
@@ -103,32 +102,6 @@ public final class QueryVerticle extends VerticleBase {
                   .put(
                       "timestamp",
                       Timestamps.format(Timestamps.toMicros(row.getOffsetDateTime("ts"))));
-            });
-  }
-
-  /** {@code {space, start, end (µs)}} → {@code {space_id, items: [{timestamp, count, kind}]}}. */
-  private Future<JsonObject> resets(JsonObject q) {
-    String space = q.getString("space");
-    Tuple range =
-        Tuple.of(
-            space,
-            Timestamps.toOffsetDateTime(q.getLong("start")),
-            Timestamps.toOffsetDateTime(q.getLong("end")));
-    return pool.preparedQuery(Sql.LIST_RESETS)
-        .execute(range)
-        .map(
-            rows -> {
-              JsonArray items = new JsonArray();
-              rows.forEach(
-                  r ->
-                      items.add(
-                          new JsonObject()
-                              .put(
-                                  "timestamp",
-                                  Timestamps.format(Timestamps.toMicros(r.getOffsetDateTime("ts"))))
-                              .put("count", r.getInteger("count"))
-                              .put("kind", r.getString("kind"))));
-              return new JsonObject().put("space_id", space).put("items", items);
             });
   }
 

@@ -99,6 +99,67 @@ public final class ContractModel {
     return count;
   }
 
+  /** One bucket [b0, b1) as the contract defines it: {count, entries, exits, min, max}. */
+  public int[] bucket(String space, Instant b0, Instant b1) {
+    int count = countAsOf(space, b1.minusMillis(1));
+    int entries = 0;
+    int exits = 0;
+    java.util.TreeMap<Instant, Integer> spaceResets =
+        resets.getOrDefault(space, new java.util.TreeMap<>());
+    // The value in force at b0 before any effect at b0, resets at or before b0 applied.
+    java.util.Map.Entry<Instant, Integer> resetAtOrBefore = spaceResets.floorEntry(b0);
+    int value = countAsOf(space, b0.minusNanos(1000));
+    if (resetAtOrBefore != null && resetAtOrBefore.getKey().equals(b0)) {
+      value = resetAtOrBefore.getValue();
+    }
+    int min = value;
+    int max = value;
+    for (Effect e : effects(space)) {
+      if (e.ts.isBefore(b0) || !e.ts.isBefore(b1)) {
+        continue;
+      }
+      if (e.delta > 0) {
+        entries++;
+      } else {
+        exits++;
+      }
+    }
+    java.util.Set<Instant> instants = new java.util.TreeSet<>();
+    effects(space).stream()
+        .map(Effect::ts)
+        .filter(t -> !t.isBefore(b0) && t.isBefore(b1))
+        .forEach(instants::add);
+    spaceResets.keySet().stream()
+        .filter(t -> t.isAfter(b0) && t.isBefore(b1))
+        .forEach(instants::add);
+    for (Instant t : instants) { // the value after every change inside the bucket
+      for (int v : valuesAt(space, t)) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+    }
+    return new int[] {count, entries, exits, min, max};
+  }
+
+  /** Every value the count takes at instant t: after the reset there, then after each effect. */
+  private List<Integer> valuesAt(String space, Instant t) {
+    java.util.TreeMap<Instant, Integer> spaceResets =
+        resets.getOrDefault(space, new java.util.TreeMap<>());
+    List<Integer> values = new ArrayList<>();
+    int value = countAsOf(space, t.minusNanos(1000));
+    if (spaceResets.containsKey(t)) {
+      value = spaceResets.get(t);
+      values.add(value);
+    }
+    for (Effect e : effects(space)) {
+      if (e.ts.equals(t)) {
+        value = Math.max(0, value + e.delta);
+        values.add(value);
+      }
+    }
+    return values;
+  }
+
   public int realtime(String space) {
     return countAsOf(space, Instant.MAX);
   }
