@@ -28,6 +28,12 @@ public final class Addresses {
    */
   public static final String REATTRIBUTE = "density.persistence.reattribute";
 
+  /**
+   * Persistence: rebuild the derived state from the raw log for datapoints in a window ({@code
+   * {from?, to? (µs)}}, everything without bounds).
+   */
+  public static final String REPLAY = "density.persistence.replay";
+
   /** Persistence: an explicit reset {@code {space_id, timestamp (µs), count}}. */
   public static final String RESET = "density.persistence.reset";
 

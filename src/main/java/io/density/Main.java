@@ -2,8 +2,12 @@ package io.density;
 
 import io.density.config.DensityConfig;
 import io.density.dev.DevMode;
+import io.density.ingest.InvalidInput;
+import io.density.ingest.Timestamps;
 import io.density.load.LoadMain;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
 
 /**
@@ -13,6 +17,9 @@ import java.util.Arrays;
  *   <li>{@code serve} (the default): the production server on the configured PostgreSQL and Redis;
  *       never starts embedded databases.
  *   <li>{@code dev}: the server with embedded databases and sample data.
+ *   <li>{@code replay [--from T] [--to T]}: rebuilds the derived state from the raw log (all of it,
+ *       or the datapoints of a window) on the configured databases, then exits. Run it while no
+ *       server writes to them; on a running server use {@code POST /v1/admin/replay}.
  *   <li>{@code load ...}: the load tools of {@code load/} against a running server.
  * </ul>
  */
@@ -26,8 +33,10 @@ public final class Main {
       case "serve" -> serve();
       case "dev" -> dev();
       case "load" -> LoadMain.main(rest);
+      case "replay" -> replay(rest);
       default -> {
-        System.err.println("usage: java -jar density.jar [serve | dev | load <tool> ...]");
+        System.err.println(
+            "usage: java -jar density.jar [serve | dev | replay [--from T] [--to T] | load <tool> ...]");
         System.exit(2);
       }
     }
@@ -39,6 +48,42 @@ public final class Main {
       System.out.println(DevMode.start(vertx, System.getenv()).await());
     } catch (RuntimeException e) {
       System.err.println("Density failed to start: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  private static void replay(String[] args) {
+    JsonObject window = new JsonObject();
+    try {
+      for (int i = 0; i < args.length; i += 2) {
+        String name = args[i].replaceFirst("^--", "");
+        if (!(name.equals("from") || name.equals("to")) || i + 1 >= args.length) {
+          throw new InvalidInput(args[i], "replay takes --from T and --to T (ISO-8601)");
+        }
+        window.put(name, Timestamps.parseMicros(args[i + 1], name));
+      }
+    } catch (InvalidInput e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      JsonObject result =
+          Server.deployStorage(vertx, DensityConfig.load(System.getenv()))
+              .compose(
+                  v ->
+                      vertx
+                          .eventBus()
+                          .<JsonObject>request(
+                              Addresses.REPLAY,
+                              window,
+                              new DeliveryOptions().setSendTimeout(86_400_000))
+                          .map(m -> m.body()))
+              .await();
+      System.out.println(result.encodePrettily());
+      vertx.close().await();
+    } catch (RuntimeException e) {
+      System.err.println("replay failed: " + e.getMessage());
       System.exit(1);
     }
   }

@@ -25,14 +25,7 @@ public final class Server {
 
   public static Future<Void> deploy(Vertx vertx, DensityConfig config) {
     JsonObject all = config.toJson();
-    Pool schemaPool = Connections.postgres(vertx, config.postgres());
-    return Schema.apply(schemaPool)
-        .eventually(schemaPool::close)
-        .compose(v -> vertx.deployVerticle(CounterVerticle.class, with(all.getJsonObject("redis"))))
-        .compose(
-            v ->
-                vertx.deployVerticle(
-                    PersistenceVerticle.class, with(slices(all, "postgres", "ingest"))))
+    return deployStorage(vertx, config)
         .compose(
             v -> vertx.deployVerticle(QueryVerticle.class, with(slices(all, "postgres", "redis"))))
         .compose(
@@ -44,6 +37,23 @@ public final class Server {
                 vertx.deployVerticle(
                     HttpVerticle.class,
                     with(slices(all, "http", "ingest")).setInstances(config.http().instances())))
+        .mapEmpty();
+  }
+
+  /**
+   * The schema, the counter and persistence: what writes derived state (and the replay command
+   * needs).
+   */
+  public static Future<Void> deployStorage(Vertx vertx, DensityConfig config) {
+    JsonObject all = config.toJson();
+    Pool schemaPool = Connections.postgres(vertx, config.postgres());
+    return Schema.apply(schemaPool)
+        .eventually(schemaPool::close)
+        .compose(v -> vertx.deployVerticle(CounterVerticle.class, with(all.getJsonObject("redis"))))
+        .compose(
+            v ->
+                vertx.deployVerticle(
+                    PersistenceVerticle.class, with(slices(all, "postgres", "ingest"))))
         .mapEmpty();
   }
 

@@ -192,17 +192,19 @@ public final class Sql {
       """;
 
   /**
-   * Re-attribution of a DPU's datapoints from an instant on, after its links changed: removes the
-   * effects no valid link produces any more. Returns each space touched with the earliest instant.
-   * $1 dpu_id, $2 since.
+   * Attribution again, first half: removes the effects that no valid link produces any more, for
+   * the datapoints of one DPU ($1, or every DPU when NULL) with $2 <= ts < $3 ($3 NULL: no end).
+   * Returns each space touched with the earliest instant.
    */
   public static final String REMOVE_STALE_EFFECTS =
       """
       WITH removed AS (
         DELETE FROM space_count sc
          USING datapoint d
-         WHERE d.dpu_id = $1 AND d.ts >= $2 AND sc.datapoint_id = d.id AND sc.ts = d.ts
-           AND sc.space_id IN (SELECT space_id FROM link WHERE dpu_id = $1)
+         WHERE ($1::text IS NULL OR d.dpu_id = $1) AND d.ts >= $2
+           AND ($3::timestamptz IS NULL OR d.ts < $3)
+           AND sc.datapoint_id = d.id AND sc.ts = d.ts
+           AND ($1::text IS NULL OR sc.space_id IN (SELECT space_id FROM link WHERE dpu_id = $1))
            AND NOT EXISTS (
              SELECT 1 FROM link l
               WHERE l.dpu_id = d.dpu_id AND l.space_id = sc.space_id
@@ -214,8 +216,9 @@ public final class Sql {
       """;
 
   /**
-   * Re-attribution, second half: adds the effects the DPU's links now produce (counts to be
-   * recounted). Returns each space touched with the earliest instant. $1 dpu_id, $2 since.
+   * Attribution again, second half: adds the effects the links now produce (counts to be
+   * recounted), for the same datapoints as {@link #REMOVE_STALE_EFFECTS}. Returns each space
+   * touched with the earliest instant.
    */
   public static final String ADD_MISSING_EFFECTS =
       """
@@ -225,11 +228,19 @@ public final class Sql {
           FROM datapoint d
           JOIN link l ON l.dpu_id = d.dpu_id AND l.valid_from <= d.ts
                      AND (l.valid_to IS NULL OR d.ts < l.valid_to)
-         WHERE d.dpu_id = $1 AND d.ts >= $2
+         WHERE ($1::text IS NULL OR d.dpu_id = $1) AND d.ts >= $2
+           AND ($3::timestamptz IS NULL OR d.ts < $3)
         ON CONFLICT DO NOTHING
         RETURNING space_id, ts
       )
       SELECT space_id, min(ts) AS since FROM added GROUP BY space_id
+      """;
+
+  /** Every space with effects at or after $1, to recount from $1 in a replay. */
+  public static final String SPACES_WITH_EFFECTS_SINCE =
+      """
+      SELECT s.id AS space_id, $1::timestamptz AS since FROM space s
+       WHERE EXISTS (SELECT 1 FROM space_count c WHERE c.space_id = s.id AND c.ts >= $1)
       """;
 
   // ---------------------------------------------------------------- resets

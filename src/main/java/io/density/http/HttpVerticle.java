@@ -35,6 +35,7 @@ public final class HttpVerticle extends VerticleBase {
     new QueryRoutes(vertx).mount(router);
     new RegistryRoutes(vertx).mount(router);
     new HistoryRoutes(vertx).mount(router);
+    new AdminRoutes(vertx).mount(router);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(healthChecks()));
 
     router.route().failureHandler(this::failed);

@@ -8,7 +8,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-/** Management of the building, forwarded to the registry verticle; and operator actions. */
+/** Management of the building, forwarded to the registry verticle. */
 final class RegistryRoutes {
   private final Vertx vertx;
 
@@ -28,7 +28,6 @@ final class RegistryRoutes {
     router.post("/v1/dpus/:id/move").handler(this::move);
     router.post("/v1/links").handler(this::createLink);
     router.get("/v1/links").handler(this::listLinks);
-    router.post("/v1/admin/rebuild").handler(this::rebuild);
   }
 
   private void put(RoutingContext rc, String kind) {
@@ -75,17 +74,6 @@ final class RegistryRoutes {
             .put("dpu_id", rc.queryParams().get("dpu_id"))
             .put("space_id", rc.queryParams().get("space_id"));
     forward(rc, "link.list", q, 200);
-  }
-
-  private void rebuild(RoutingContext rc) {
-    Responses.reply(
-        rc,
-        vertx
-            .eventBus()
-            .<JsonObject>request(
-                Addresses.REBUILD, new JsonObject(), new DeliveryOptions().setSendTimeout(600_000))
-            .map(m -> m.body()),
-        200);
   }
 
   /** Sends to the registry; status 0 means 201 when something was created, else 200. */

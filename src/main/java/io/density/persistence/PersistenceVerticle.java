@@ -87,7 +87,8 @@ public final class PersistenceVerticle extends VerticleBase {
                         bus.consumer(Addresses.REBUILD, this::rebuildRequest).completion(),
                         bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest).completion(),
                         bus.consumer(Addresses.RESET, this::resetRequest).completion(),
-                        bus.consumer(Addresses.SPACE_RULES, this::rulesRequest).completion())));
+                        bus.consumer(Addresses.SPACE_RULES, this::rulesRequest).completion(),
+                        bus.consumer(Addresses.REPLAY, this::replayRequest).completion())));
   }
 
   @Override
@@ -351,8 +352,34 @@ public final class PersistenceVerticle extends VerticleBase {
         message,
         () ->
             reattribution
-                .run(dpu, since)
+                .dpu(dpu, since)
                 .map(spaces -> new JsonObject().put("spaces_recounted", spaces)));
+  }
+
+  /**
+   * {@code {from?, to? (µs)}}: derived state rebuilt from the raw log for datapoints in [from, to)
+   * (everything without bounds): effects attributed again, every space recounted from {@code from},
+   * then the realtime state reloaded.
+   */
+  private void replayRequest(Message<JsonObject> message) {
+    Long from = message.body().getLong("from");
+    Long to = message.body().getLong("to");
+    OffsetDateTime start =
+        from == null
+            ? OffsetDateTime.parse("0001-01-01T00:00:00Z")
+            : Timestamps.toOffsetDateTime(from);
+    inLane(
+        message,
+        () ->
+            reattribution
+                .window(start, to == null ? null : Timestamps.toOffsetDateTime(to))
+                .compose(
+                    spaces ->
+                        rebuild
+                            .run()
+                            .onSuccess(v -> forget = new JsonArray())
+                            .map(
+                                r -> r.put("status", "replayed").put("spaces_recounted", spaces))));
   }
 
   /** {@code {space_id, timestamp (µs), count}}: an explicit reset. */

@@ -21,9 +21,20 @@ final class Reattribution {
     this.pool = pool;
   }
 
-  /** Returns how many spaces were recounted. */
-  Future<Integer> run(String dpuId, OffsetDateTime since) {
-    Tuple params = Tuple.of(dpuId, since);
+  /** One DPU's datapoints from an instant on. Returns how many spaces were recounted. */
+  Future<Integer> dpu(String dpuId, OffsetDateTime since) {
+    return run(Tuple.of(dpuId, since, null), false);
+  }
+
+  /**
+   * Every datapoint with from ≤ ts < to (to null: no end), then every space recounted from {@code
+   * from}. Returns how many spaces were recounted.
+   */
+  Future<Integer> window(OffsetDateTime from, OffsetDateTime to) {
+    return run(Tuple.of(null, from, to), true);
+  }
+
+  private Future<Integer> run(Tuple params, boolean recountAll) {
     Recounts recounts = new Recounts();
     return pool.withTransaction(
             conn ->
@@ -32,6 +43,13 @@ final class Reattribution {
                     .map(recounts::addAll)
                     .compose(r -> conn.preparedQuery(Sql.ADD_MISSING_EFFECTS).execute(params))
                     .map(recounts::addAll)
+                    .compose(
+                        r ->
+                            recountAll
+                                ? conn.preparedQuery(Sql.SPACES_WITH_EFFECTS_SINCE)
+                                    .execute(Tuple.of(params.getValue(1)))
+                                    .map(recounts::addAll)
+                                : Future.succeededFuture(recounts))
                     .compose(r -> recounts.run(conn)))
         .compose(heads -> Recounts.publish(vertx, heads).map(heads.size()));
   }

@@ -1,11 +1,151 @@
 package io.density.load;
 
-/** Entry point of the load tools: {@code java -jar density.jar load <tool> [options]}. */
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * Entry point of the load tools: {@code java -jar density.jar load <tool> [options]}. See {@code
+ * load/README.md}.
+ */
 public final class LoadMain {
   private LoadMain() {}
 
+  static final String USAGE =
+      """
+      usage: java -jar density.jar load <tool> [options]
+
+      tools:
+        replay   replay a CSV of datapoints (the seed's format) against a server
+        bench    provision a synthetic building, send datapoints, query counts, report figures
+
+      java -jar density.jar load <tool> --help    prints the tool's options
+      """;
+
   public static void main(String[] args) {
-    System.err.println("usage: java -jar density.jar load <replay|bench> [options]");
-    System.exit(2);
+    System.exit(run(args));
+  }
+
+  /** Runs a tool and returns its exit code: 0 success, 1 failed requests, 2 usage errors. */
+  public static int run(String[] args) {
+    if (args.length == 0 || isHelp(args[0])) {
+      System.err.print(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    String usage =
+        switch (args[0]) {
+          case "replay" -> Replay.USAGE;
+          case "bench" -> Bench.USAGE;
+          default -> null;
+        };
+    if (usage == null) {
+      System.err.println("unknown load tool: " + args[0]);
+      System.err.print(USAGE);
+      return 2;
+    }
+    if (Arrays.stream(rest).anyMatch(LoadMain::isHelp)) {
+      System.out.print(usage);
+      return 0;
+    }
+    try {
+      return switch (args[0]) {
+        case "replay" -> Replay.run(rest);
+        default -> Bench.run(rest);
+      };
+    } catch (IllegalArgumentException e) {
+      System.err.println(args[0] + ": " + e.getMessage());
+      System.err.print(usage);
+      return 2;
+    }
+  }
+
+  private static boolean isHelp(String arg) {
+    return arg.equals("--help") || arg.equals("-h") || arg.equals("help");
+  }
+
+  /**
+   * Runs a tool's work on one Vert.x context (so its state needs no locks), waits for its exit code
+   * on the calling thread, and closes Vert.x.
+   */
+  static int onVertx(Function<Vertx, Future<Integer>> work) {
+    Vertx vertx = Vertx.vertx();
+    Promise<Integer> code = Promise.promise();
+    vertx
+        .getOrCreateContext()
+        .runOnContext(
+            v -> {
+              try {
+                work.apply(vertx).onComplete(code);
+              } catch (RuntimeException e) {
+                code.fail(e);
+              }
+            });
+    int exit;
+    try {
+      exit = code.future().await();
+    } catch (RuntimeException e) {
+      System.err.println("load tool failed: " + e);
+      exit = 1;
+    }
+    try {
+      vertx.close().await();
+    } catch (RuntimeException e) {
+      System.err.println("closing Vert.x failed: " + e.getMessage());
+    }
+    return exit;
+  }
+
+  /** A run stops starting requests after this many failed ones in a row. */
+  static final int MAX_CONSECUTIVE_FAILURES = 10;
+
+  /**
+   * Asks the server for {@code GET /health} before a run, so that a wrong --url fails at once
+   * rather than after every request's retries. Only no answer at all is fatal.
+   */
+  static Future<Boolean> reachable(LoadClient client, String tool) {
+    return client
+        .get("/health")
+        .map(
+            result -> {
+              if (result.status() < 0) {
+                System.err.println(
+                    tool + ": no answer from " + client.target() + ": " + result.error());
+                return false;
+              }
+              if (result.status() != 200) {
+                System.err.println(tool + ": warning: GET /health answered " + result.describe());
+              }
+              return true;
+            });
+  }
+
+  /** Seconds since a {@link System#nanoTime()}. */
+  static double secondsSince(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  /** Microseconds since the epoch. */
+  static long micros(Instant instant) {
+    return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
+  }
+
+  /** A rate, 0 when no time passed. */
+  static double rate(double amount, double seconds) {
+    return seconds <= 0 ? 0 : amount / seconds;
+  }
+
+  /** A figure for the human-readable lines: "n/a" for NaN, else two decimals. */
+  static String fmt(double value) {
+    return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.2f", value);
+  }
+
+  /** A figure for the RESULT line: null for NaN, else rounded to two decimals. */
+  static Object num(double value) {
+    return Double.isNaN(value) ? null : Math.round(value * 100) / 100.0;
   }
 }

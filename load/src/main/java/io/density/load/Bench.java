@@ -1,0 +1,631 @@
+package io.density.load;
+
+import static io.density.load.LoadMain.fmt;
+import static io.density.load.LoadMain.num;
+import static io.density.load.LoadMain.rate;
+import static io.density.load.LoadMain.secondsSince;
+
+import io.density.load.LoadClient.Result;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.IntFunction;
+
+/**
+ * {@code load bench}: provisions a synthetic building (DPU i alone in doorway Di, linked to space
+ * S(i % spaces)), sends synthetic datapoints in JSON arrays, then asks for realtime counts, and
+ * reports throughput and latency. On a fresh database it also checks every count it reads against
+ * the datapoints the server accepted.
+ */
+final class Bench {
+  static final String USAGE =
+      """
+      usage: java -jar density.jar load bench [options]
+
+        --url URL                    the server (default http://127.0.0.1:8080)
+        --dpus N                     DPUs dpu-0..dpu-(N-1), each in its own doorway (default 100000)
+        --spaces N                   spaces S0..S(N-1); DPU i counts into S(i % N) (default 50000)
+        --datapoints N               datapoints to send (default 1000000)
+        --batch N                    datapoints per POST /v1/datapoints, 1..10000 (default 1000)
+        --concurrency N              ingest requests in flight (default 8)
+        --queries N                  GET /v1/spaces/{id}/count requests afterwards (default 20000)
+        --query-concurrency N        query requests in flight (default 16)
+        --provision-concurrency N    provisioning requests in flight (default 64)
+        --skip-provision             the building exists already (same --dpus and --spaces)
+        --seed N                     random seed of DPU choice and directions (default 1)
+        --max-seconds N              stop starting requests after N seconds in all (default 3600)
+      """;
+
+  static final String VALID_FROM = "2020-01-01T00:00:00Z";
+
+  private static final int MAX_ERRORS_SHOWN = 5;
+  private static final long HOUR_MICROS = 3_600_000_000L;
+
+  private final Vertx vertx;
+  private final LoadClient client;
+  private final int dpus;
+  private final int spaces;
+  private final int datapoints;
+  private final int batch;
+  private final int concurrency;
+  private final int queries;
+  private final int queryConcurrency;
+  private final int provisionConcurrency;
+  private final boolean skipProvision;
+  private final long deadlineNanos;
+  private final SplittableRandom random;
+  private int errorsShown;
+
+  // provisioning
+  private String phase = "";
+  private int phaseDone;
+  private int phaseSize;
+  private long provisionRequests;
+  private long created;
+  private long existing;
+  private long provisionFailed;
+  private double provisionSeconds;
+  private final Latencies provisionLatencies = new Latencies();
+
+  // sending
+  private final int[] occupancy; // per DPU, as generated: directions are chosen to keep it >= 0
+  private final long[] expected; // per space: the sum of the accepted directions
+  private long firstMicros;
+  private long stepMicros;
+  private int generated;
+  private long cachedMinute = Long.MIN_VALUE;
+  private String minutePrefix;
+  private long sendRequests;
+  private long sendFailed;
+  private long sendFailedDatapoints;
+  private long sendRetries;
+  private long accepted;
+  private long duplicates;
+  private long rejected;
+  private double sendSeconds;
+  private final Latencies sendLatencies = new Latencies();
+
+  // querying
+  private int queriesStarted;
+  private long queryFailed;
+  private long nullCounts;
+  private long checked;
+  private long mismatches;
+  private boolean checkCounts;
+  private double querySeconds;
+  private final Latencies queryLatencies = new Latencies();
+
+  private boolean timedOut;
+  private int consecutiveFailures;
+  private boolean gaveUp;
+
+  // progress
+  private String lastPhase = "";
+  private long lastNanos;
+  private long lastDone;
+
+  /** The options of one run, checked before anything starts. */
+  private record Settings(
+      String url,
+      int dpus,
+      int spaces,
+      int datapoints,
+      int batch,
+      int concurrency,
+      int queries,
+      int queryConcurrency,
+      int provisionConcurrency,
+      boolean skipProvision,
+      int seed,
+      int maxSeconds) {
+
+    static Settings of(Options options) {
+      return new Settings(
+          options.string("url", "http://127.0.0.1:8080"),
+          options.integer("dpus", 100_000, 1, 10_000_000),
+          options.integer("spaces", 50_000, 1, 10_000_000),
+          options.integer("datapoints", 1_000_000, 0, Integer.MAX_VALUE),
+          options.integer("batch", 1_000, 1, 10_000),
+          options.integer("concurrency", 8, 1, 1_024),
+          options.integer("queries", 20_000, 0, Integer.MAX_VALUE),
+          options.integer("query-concurrency", 16, 1, 1_024),
+          options.integer("provision-concurrency", 64, 1, 1_024),
+          options.flag("skip-provision"),
+          options.integer("seed", 1, 0, Integer.MAX_VALUE),
+          options.integer("max-seconds", 3_600, 1, 7 * 24 * 3_600));
+    }
+  }
+
+  private Bench(Vertx vertx, LoadClient client, Settings settings, long deadlineNanos) {
+    this.vertx = vertx;
+    this.client = client;
+    this.dpus = settings.dpus();
+    this.spaces = settings.spaces();
+    this.datapoints = settings.datapoints();
+    this.batch = settings.batch();
+    this.concurrency = settings.concurrency();
+    this.queries = settings.queries();
+    this.queryConcurrency = settings.queryConcurrency();
+    this.provisionConcurrency = settings.provisionConcurrency();
+    this.skipProvision = settings.skipProvision();
+    this.random = new SplittableRandom(settings.seed());
+    this.deadlineNanos = deadlineNanos;
+    this.occupancy = new int[dpus];
+    this.expected = new long[spaces];
+  }
+
+  static int run(String[] args) {
+    Options options =
+        Options.parse(
+            args,
+            Set.of(
+                "url",
+                "dpus",
+                "spaces",
+                "datapoints",
+                "batch",
+                "concurrency",
+                "queries",
+                "query-concurrency",
+                "provision-concurrency",
+                "seed",
+                "max-seconds"),
+            Set.of("skip-provision"));
+    Settings settings = Settings.of(options);
+    LoadClient.checkUrl(settings.url());
+    long deadline = System.nanoTime() + settings.maxSeconds() * 1_000_000_000L;
+    int connections =
+        Math.max(
+            settings.concurrency(),
+            Math.max(settings.queryConcurrency(), settings.provisionConcurrency()));
+    return LoadMain.onVertx(
+        vertx -> {
+          LoadClient client = new LoadClient(vertx, settings.url(), connections, deadline);
+          Bench bench = new Bench(vertx, client, settings, deadline);
+          return bench.run().eventually(client::close);
+        });
+  }
+
+  private Future<Integer> run() {
+    System.err.printf(
+        "bench: %s, %d DPUs in %d spaces, %d datapoints in batches of %d, %d in flight%n",
+        client.target(), dpus, spaces, datapoints, batch, concurrency);
+    long progress = vertx.setPeriodic(1_000, id -> System.err.println(progressLine()));
+    return LoadMain.reachable(client, "bench")
+        .compose(up -> up ? phases(progress) : Future.succeededFuture(1))
+        .onComplete(ar -> vertx.cancelTimer(progress));
+  }
+
+  /** Provision, send, query, then the summary (after the last progress line). */
+  private Future<Integer> phases(long progress) {
+    return provision()
+        .compose(
+            ok -> {
+              if (!ok) {
+                return Future.succeededFuture(false);
+              }
+              checkCounts = !skipProvision && existing == 0 && provisionFailed == 0;
+              return send().compose(v -> query()).map(true);
+            })
+        .map(
+            ran -> {
+              vertx.cancelTimer(progress);
+              return summary(ran);
+            });
+  }
+
+  // ------------------------------------------------------------------ provisioning
+
+  private Future<Boolean> provision() {
+    if (skipProvision) {
+      return Future.succeededFuture(true);
+    }
+    long started = System.nanoTime();
+    return phase("spaces", spaces, i -> put("/v1/spaces/S" + i, "Bench space S" + i))
+        .compose(
+            ok -> phase("doorways", dpus, i -> put("/v1/doorways/D" + i, "Bench doorway D" + i)))
+        .compose(ok -> phase("dpus", dpus, i -> put("/v1/dpus/dpu-" + i, "Bench DPU dpu-" + i)))
+        .compose(ok -> phase("links", dpus, this::link))
+        .map(
+            ok -> {
+              provisionSeconds = secondsSince(started);
+              if (provisionFailed > 0) {
+                System.err.println(
+                    "bench: " + provisionFailed + " provisioning requests failed; not sending");
+              }
+              return ok && provisionFailed == 0;
+            });
+  }
+
+  private static Object[] put(String path, String name) {
+    return new Object[] {HttpMethod.PUT, path, new JsonObject().put("name", name)};
+  }
+
+  private Object[] link(int i) {
+    return new Object[] {
+      HttpMethod.POST,
+      "/v1/links",
+      new JsonObject()
+          .put("dpu_id", "dpu-" + i)
+          .put("doorway_id", "D" + i)
+          .put("space_id", "S" + (i % spaces))
+          .put("sensor_placement", 1)
+          .put("valid_from", VALID_FROM)
+    };
+  }
+
+  /** One kind of entity, {@code provisionConcurrency} requests in flight. */
+  private Future<Boolean> phase(String name, int size, IntFunction<Object[]> request) {
+    if (provisionFailed > 0) {
+      return Future.succeededFuture(false); // later phases need the earlier ones
+    }
+    phase = name;
+    phaseSize = size;
+    phaseDone = 0;
+    int[] next = {0};
+    return Window.run(
+            provisionConcurrency,
+            () -> {
+              if (next[0] >= size || givingUp()) {
+                return null;
+              }
+              Object[] r = request.apply(next[0]++);
+              provisionRequests++;
+              String path = (String) r[1];
+              return client
+                  .json((HttpMethod) r[0], path, ((JsonObject) r[2]).toBuffer())
+                  .onSuccess(
+                      result -> {
+                        phaseDone++;
+                        if (result.status() == 201 || result.status() == 200) {
+                          created += result.status() == 201 ? 1 : 0;
+                          existing += result.status() == 200 ? 1 : 0;
+                          provisionLatencies.add(result.latencyNanos());
+                          consecutiveFailures = 0;
+                        } else {
+                          provisionFailed++;
+                          consecutiveFailures++;
+                          showError(r[0] + " " + path + " failed: " + result.describe());
+                        }
+                      });
+            },
+            deadlineNanos)
+        .map(
+            complete -> {
+              timedOut |= !complete;
+              return complete;
+            });
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  private Future<Void> send() {
+    phase = "send";
+    long nowMicros = LoadMain.micros(Instant.now());
+    stepMicros = Math.max(1, HOUR_MICROS / Math.max(1, datapoints));
+    firstMicros = nowMicros - HOUR_MICROS;
+    long started = System.nanoTime();
+    long retriesBefore = client.retries();
+    return Window.run(concurrency, this::nextBatch, deadlineNanos)
+        .map(
+            complete -> {
+              timedOut |= !complete;
+              sendSeconds = secondsSince(started);
+              sendRetries = client.retries() - retriesBefore;
+              return null;
+            });
+  }
+
+  /** The next batch: random DPUs, timestamps one step apart, none in the future. */
+  private Future<?> nextBatch() {
+    if (generated >= datapoints || givingUp()) {
+      return null;
+    }
+    int size = Math.min(batch, datapoints - generated);
+    int[] dpu = new int[size];
+    byte[] direction = new byte[size];
+    StringBuilder body = new StringBuilder(size * 72).append('[');
+    for (int k = 0; k < size; k++) {
+      long micros = firstMicros + (long) generated++ * stepMicros;
+      int d = random.nextInt(dpus);
+      // a DPU with nobody counted in only counts people in; otherwise in or out at even odds
+      int dir = occupancy[d] <= 0 || random.nextBoolean() ? 1 : -1;
+      occupancy[d] += dir;
+      dpu[k] = d;
+      direction[k] = (byte) dir;
+      if (k > 0) {
+        body.append(',');
+      }
+      body.append("{\"timestamp\":\"");
+      appendTimestamp(body, micros);
+      body.append("\",\"direction\":")
+          .append(dir)
+          .append(",\"dpu_id\":\"dpu-")
+          .append(d)
+          .append("\"}");
+    }
+    body.append(']');
+    sendRequests++;
+    return client
+        .json(HttpMethod.POST, "/v1/datapoints", Buffer.buffer(body.toString()))
+        .onSuccess(result -> sent(result, dpu, direction));
+  }
+
+  /** ISO-8601 UTC with six fraction digits; the date, hour and minute are cached per minute. */
+  private void appendTimestamp(StringBuilder out, long micros) {
+    long seconds = Math.floorDiv(micros, 1_000_000L);
+    int fraction = (int) Math.floorMod(micros, 1_000_000L);
+    long minute = Math.floorDiv(seconds, 60);
+    if (minute != cachedMinute) {
+      String whole = Instant.ofEpochSecond(minute * 60).toString(); // ...T18:42:00Z
+      minutePrefix = whole.substring(0, whole.length() - 3);
+      cachedMinute = minute;
+    }
+    int second = (int) (seconds - minute * 60);
+    out.append(minutePrefix).append(second < 10 ? "0" : "").append(second).append('.');
+    String digits = Integer.toString(fraction);
+    for (int pad = digits.length(); pad < 6; pad++) {
+      out.append('0');
+    }
+    out.append(digits).append('Z');
+  }
+
+  private void sent(Result result, int[] dpu, byte[] direction) {
+    JsonObject body = result.json();
+    if ((result.status() == 200 || result.status() == 422)
+        && body != null
+        && body.getValue("accepted") instanceof Number) {
+      sendLatencies.add(result.latencyNanos());
+      consecutiveFailures = 0;
+      accepted += body.getLong("accepted");
+      duplicates += body.getLong("duplicates", 0L);
+      rejected += body.getLong("rejected", 0L);
+      JsonArray results = body.getJsonArray("results", new JsonArray());
+      if (results.size() != dpu.length) {
+        checkCounts = false;
+        showError("POST /v1/datapoints answered " + results.size() + " results for " + dpu.length);
+        return;
+      }
+      for (int k = 0; k < results.size(); k++) {
+        JsonObject item = results.getJsonObject(k);
+        String status = item.getString("status");
+        if ("accepted".equals(status)) {
+          expected[dpu[k] % spaces] += direction[k];
+        } else if ("rejected".equals(status)) {
+          checkCounts = false; // the directions generated after it assumed it counted
+          showError("datapoint rejected: " + item.getString("error"));
+        }
+      }
+    } else {
+      sendFailed++;
+      consecutiveFailures++;
+      sendFailedDatapoints += dpu.length;
+      checkCounts = false; // a request that timed out may still have been stored
+      showError("POST /v1/datapoints failed: " + result.describe());
+    }
+  }
+
+  // ------------------------------------------------------------------ querying
+
+  private Future<Void> query() {
+    phase = "query";
+    long started = System.nanoTime();
+    return Window.run(queryConcurrency, this::nextQuery, deadlineNanos)
+        .map(
+            complete -> {
+              timedOut |= !complete;
+              querySeconds = secondsSince(started);
+              return null;
+            });
+  }
+
+  private Future<?> nextQuery() {
+    if (queriesStarted >= queries || givingUp()) {
+      return null;
+    }
+    queriesStarted++;
+    int space = random.nextInt(spaces);
+    return client
+        .get("/v1/spaces/S" + space + "/count")
+        .onSuccess(
+            result -> {
+              JsonObject body = result.json();
+              if (result.status() != 200 || body == null) {
+                queryFailed++;
+                consecutiveFailures++;
+                showError("GET /v1/spaces/S" + space + "/count failed: " + result.describe());
+                return;
+              }
+              queryLatencies.add(result.latencyNanos());
+              consecutiveFailures = 0;
+              Object count = body.getValue("count");
+              if (count == null) {
+                nullCounts++;
+              }
+              if (checkCounts) {
+                checked++;
+                long got = count instanceof Number n ? n.longValue() : 0;
+                if (got != expected[space]) {
+                  mismatches++;
+                  showError(
+                      "space S" + space + " counts " + count + ", expected " + expected[space]);
+                }
+              }
+            });
+  }
+
+  /** True once too many requests failed in a row: the run stops starting new ones. */
+  private boolean givingUp() {
+    if (consecutiveFailures >= LoadMain.MAX_CONSECUTIVE_FAILURES && !gaveUp) {
+      System.err.println("bench: " + consecutiveFailures + " requests failed in a row, stopping");
+      gaveUp = true;
+    }
+    return gaveUp;
+  }
+
+  // ------------------------------------------------------------------ reporting
+
+  private String progressLine() {
+    long done =
+        switch (phase) {
+          case "send" -> accepted + duplicates + rejected;
+          case "query" -> queryLatencies.count() + queryFailed;
+          default -> phaseDone;
+        };
+    long now = System.nanoTime();
+    if (!phase.equals(lastPhase)) {
+      lastPhase = phase;
+      lastNanos = now;
+      lastDone = 0;
+    }
+    String perSecond = fmt(rate(done - lastDone, (now - lastNanos) / 1e9));
+    lastNanos = now;
+    lastDone = done;
+    return switch (phase) {
+      case "send" ->
+          String.format(
+              "bench: send %d/%d datapoints, accepted %d, duplicates %d, rejected %d, failed"
+                  + " requests %d, %s datapoints/s",
+              generated, datapoints, accepted, duplicates, rejected, sendFailed, perSecond);
+      case "query" ->
+          String.format(
+              "bench: query %d/%d, failed %d, %s queries/s",
+              queryLatencies.count(), queries, queryFailed, perSecond);
+      case "" -> "bench: waiting for GET /health";
+      default ->
+          String.format(
+              "bench: provision %s %d/%d (created %d, existing %d, failed %d), %s requests/s",
+              phase, phaseDone, phaseSize, created, existing, provisionFailed, perSecond);
+    };
+  }
+
+  private void showError(String line) {
+    if (errorsShown < MAX_ERRORS_SHOWN) {
+      System.err.println("bench: " + line);
+    } else if (errorsShown == MAX_ERRORS_SHOWN) {
+      System.err.println("bench: (further errors not shown)");
+    }
+    errorsShown++;
+  }
+
+  private int summary(boolean ran) {
+    double acceptedPerSecond = rate(accepted, sendSeconds);
+    double queriesPerSecond = rate(queryLatencies.count(), querySeconds);
+    boolean failed = provisionFailed + sendFailed + queryFailed > 0 || timedOut || gaveUp || !ran;
+    int exit = failed ? 1 : mismatches > 0 ? 3 : 0;
+
+    System.out.println(
+        "bench summary: " + client.target() + ", " + dpus + " DPUs in " + spaces + " spaces");
+    if (skipProvision) {
+      System.out.println("  provision  skipped");
+    } else {
+      System.out.printf(
+          "  provision  %d requests (%d created, %d existing, %d failed) in %s s: %s requests/s,"
+              + " latency ms p50 %s p99 %s%n",
+          provisionRequests,
+          created,
+          existing,
+          provisionFailed,
+          fmt(provisionSeconds),
+          fmt(rate(provisionRequests, provisionSeconds)),
+          fmt(provisionLatencies.percentileMs(50)),
+          fmt(provisionLatencies.percentileMs(99)));
+    }
+    System.out.printf(
+        "  send       %d datapoints in %d requests of up to %d, %d in flight: %d failed requests,"
+            + " %d retries%n",
+        generated, sendRequests, batch, concurrency, sendFailed, sendRetries);
+    System.out.printf(
+        "             accepted %d, duplicates %d, rejected %d in %s s: %s accepted/s%n",
+        accepted, duplicates, rejected, fmt(sendSeconds), fmt(acceptedPerSecond));
+    System.out.printf(
+        "             request latency ms p50 %s  p95 %s  p99 %s  max %s%n",
+        fmt(sendLatencies.percentileMs(50)),
+        fmt(sendLatencies.percentileMs(95)),
+        fmt(sendLatencies.percentileMs(99)),
+        fmt(sendLatencies.maxMs()));
+    System.out.printf(
+        "  queries    %d answered, %d failed, %d in flight, in %s s: %s queries/s%n",
+        queryLatencies.count(),
+        queryFailed,
+        queryConcurrency,
+        fmt(querySeconds),
+        fmt(queriesPerSecond));
+    System.out.printf(
+        "             latency ms p50 %s  p99 %s  (p95 %s  max %s)%n",
+        fmt(queryLatencies.percentileMs(50)),
+        fmt(queryLatencies.percentileMs(99)),
+        fmt(queryLatencies.percentileMs(95)),
+        fmt(queryLatencies.maxMs()));
+    if (checked > 0) {
+      System.out.printf(
+          "  counts     %d answers checked against the accepted datapoints: %d wrong%n",
+          checked, mismatches);
+    } else {
+      System.out.println(
+          "  counts     not checked (needs a fresh database and no failed requests)");
+    }
+    if (timedOut) {
+      System.out.println("  stopped at --max-seconds");
+    }
+    if (gaveUp) {
+      System.out.println("  stopped after " + consecutiveFailures + " failed requests in a row");
+    }
+
+    JsonObject json =
+        new JsonObject()
+            .put("tool", "bench")
+            .put("url", client.target())
+            .put("dpus", dpus)
+            .put("spaces", spaces)
+            .put("datapoints", datapoints)
+            .put("batch", batch)
+            .put("concurrency", concurrency)
+            .put("provisioned", !skipProvision)
+            .put("provision_requests", provisionRequests)
+            .put("provision_created", created)
+            .put("provision_existing", existing)
+            .put("provision_failed", provisionFailed)
+            .put("provision_s", num(provisionSeconds))
+            .put("provision_per_s", num(rate(provisionRequests, provisionSeconds)))
+            .put("provision_latency_ms_p50", num(provisionLatencies.percentileMs(50)))
+            .put("provision_latency_ms_p99", num(provisionLatencies.percentileMs(99)))
+            .put("datapoints_sent", generated)
+            .put("send_requests", sendRequests)
+            .put("send_failed_requests", sendFailed)
+            .put("send_failed_datapoints", sendFailedDatapoints)
+            .put("send_retries", sendRetries)
+            .put("accepted", accepted)
+            .put("duplicates", duplicates)
+            .put("rejected", rejected)
+            .put("send_s", num(sendSeconds))
+            .put("accepted_per_s", num(acceptedPerSecond))
+            .put("send_latency_ms_p50", num(sendLatencies.percentileMs(50)))
+            .put("send_latency_ms_p95", num(sendLatencies.percentileMs(95)))
+            .put("send_latency_ms_p99", num(sendLatencies.percentileMs(99)))
+            .put("send_latency_ms_max", num(sendLatencies.maxMs()))
+            .put("queries", queryLatencies.count())
+            .put("query_concurrency", queryConcurrency)
+            .put("query_failed", queryFailed)
+            .put("query_s", num(querySeconds))
+            .put("queries_per_s", num(queriesPerSecond))
+            .put("query_latency_ms_p50", num(queryLatencies.percentileMs(50)))
+            .put("query_latency_ms_p95", num(queryLatencies.percentileMs(95)))
+            .put("query_latency_ms_p99", num(queryLatencies.percentileMs(99)))
+            .put("query_latency_ms_max", num(queryLatencies.maxMs()))
+            .put("query_null_counts", nullCounts)
+            .put("counts_checked", checked)
+            .put("count_mismatches", mismatches)
+            .put("timed_out", timedOut)
+            .put("gave_up", gaveUp)
+            .put("exit_code", exit);
+    System.out.println("RESULT " + json.encode());
+    return exit;
+  }
+}

@@ -1,0 +1,39 @@
+package io.density.load;
+
+import java.util.Arrays;
+
+/** Recorded request latencies; percentiles by sorting them (nearest rank). Not thread-safe. */
+final class Latencies {
+  private long[] nanos = new long[1024];
+  private int size;
+  private long[] sorted;
+
+  void add(long latencyNanos) {
+    if (size == nanos.length) {
+      nanos = Arrays.copyOf(nanos, size * 2);
+    }
+    nanos[size++] = latencyNanos;
+    sorted = null;
+  }
+
+  int count() {
+    return size;
+  }
+
+  /** The p-th percentile (0 < p ≤ 100) in milliseconds; NaN when nothing was recorded. */
+  double percentileMs(double p) {
+    if (size == 0) {
+      return Double.NaN;
+    }
+    if (sorted == null) {
+      sorted = Arrays.copyOf(nanos, size);
+      Arrays.sort(sorted);
+    }
+    int rank = (int) Math.ceil(p / 100.0 * size);
+    return sorted[Math.min(size, Math.max(1, rank)) - 1] / 1e6;
+  }
+
+  double maxMs() {
+    return percentileMs(100);
+  }
+}

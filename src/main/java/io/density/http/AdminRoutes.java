@@ -1,0 +1,54 @@
+package io.density.http;
+
+import io.density.Addresses;
+import io.density.ingest.InvalidInput;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/** Operator actions on the derived state: rebuild the realtime state, replay the raw log. */
+final class AdminRoutes {
+  private final Vertx vertx;
+
+  AdminRoutes(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  void mount(Router router) {
+    router.post("/v1/admin/rebuild").handler(this::rebuild);
+    router.post("/v1/admin/replay").handler(this::replay);
+  }
+
+  /** {@code ?from=&to=}: derived state rebuilt from the raw log for that window (or all). */
+  private void replay(RoutingContext rc) {
+    try {
+      JsonObject window =
+          new JsonObject()
+              .put("from", Requests.optionalInstant(rc, "from"))
+              .put("to", Requests.optionalInstant(rc, "to"));
+      Responses.reply(
+          rc,
+          vertx
+              .eventBus()
+              .<JsonObject>request(
+                  Addresses.REPLAY, window, new DeliveryOptions().setSendTimeout(3_600_000))
+              .map(m -> m.body()),
+          200);
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  private void rebuild(RoutingContext rc) {
+    Responses.reply(
+        rc,
+        vertx
+            .eventBus()
+            .<JsonObject>request(
+                Addresses.REBUILD, new JsonObject(), new DeliveryOptions().setSendTimeout(600_000))
+            .map(m -> m.body()),
+        200);
+  }
+}
