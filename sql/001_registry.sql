@@ -61,3 +61,11 @@ BEGIN
       EXCLUDE USING gist (dpu_id WITH =, space_id WITH =, tstzrange(valid_from, valid_to) WITH &&);
   END IF;
 END $$;
+
+-- This database's identity. Redis remembers which database its realtime state was built from,
+-- so a server pointed at another database (or a reused key prefix) rebuilds instead of trusting it.
+CREATE TABLE IF NOT EXISTS instance (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  id        uuid NOT NULL DEFAULT gen_random_uuid()
+);
+INSERT INTO instance DEFAULT VALUES ON CONFLICT DO NOTHING;

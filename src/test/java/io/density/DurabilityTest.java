@@ -90,6 +90,25 @@ class DurabilityTest {
   }
 
   @Test
+  @DisplayName("a realtime state built from another database is not trusted: it is rebuilt")
+  void stateFromAnotherDatabaseIsRebuilt() {
+    feedADay(8);
+    Map<String, Object> before = answers();
+    server.stop();
+    server.rows("UPDATE instance SET id = gen_random_uuid()"); // as if a new database
+    server
+        .redis
+        .send(
+            io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HSET)
+                .arg(server.config.redis().keyPrefix() + "space:A")
+                .arg("count")
+                .arg(999))
+        .await();
+    server.start();
+    assertEquals(before, answers());
+  }
+
+  @Test
   @DisplayName("an operator's rebuild request on a running server gives the same answers")
   void rebuildOnRequest() {
     feedADay(3);

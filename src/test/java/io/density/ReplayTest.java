@@ -77,7 +77,7 @@ class ReplayTest {
     server.flushRedis();
     Reply replay = server.postJson("/v1/admin/replay", new JsonObject());
     assertEquals(200, replay.status(), replay.json().encode());
-    assertEquals("replayed", replay.json().getString("status"));
+    assertEquals("replayed", replay.json().getString("result"));
     assertEquals(live, answers());
   }
 

@@ -105,10 +105,18 @@ public final class CounterVerticle extends VerticleBase {
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }
 
+  /**
+   * {@code {}} → {@code {loaded, instance}}: whether a state is loaded, and from which database.
+   */
   private void status(Message<JsonObject> message) {
     redis
-        .send(Request.cmd(Command.EXISTS).arg(keys.meta()))
-        .onSuccess(r -> message.reply(new JsonObject().put("loaded", r.toInteger() == 1)))
+        .send(Request.cmd(Command.HGET).arg(keys.meta()).arg("instance"))
+        .onSuccess(
+            r ->
+                message.reply(
+                    new JsonObject()
+                        .put("loaded", r != null)
+                        .put("instance", r == null ? null : r.toString())))
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }
 
@@ -135,9 +143,10 @@ public final class CounterVerticle extends VerticleBase {
   }
 
   /**
-   * Replaces the realtime state: {@code {spaces: [[id, count, ts, delta, datapoint_id]], dpus:
-   * [[id, last_ts, last_rx, entries, exits, total]]}}. Everything under the prefix is dropped
-   * first; the state is marked loaded last, so counting resumes only on a complete state.
+   * Replaces the realtime state: {@code {instance, spaces: [[id, count, ts, delta, datapoint_id]],
+   * dpus: [[id, last_ts, last_rx, entries, exits, total]]}}, instance naming the database it was
+   * built from. Everything under the prefix is dropped first; the state is marked loaded last, so
+   * counting resumes only on a complete state.
    */
   private void load(Message<JsonObject> message) {
     JsonObject body = message.body();
@@ -149,7 +158,9 @@ public final class CounterVerticle extends VerticleBase {
                     Request.cmd(Command.HSET)
                         .arg(keys.meta())
                         .arg("built_at")
-                        .arg(String.valueOf(System.currentTimeMillis()))))
+                        .arg(String.valueOf(System.currentTimeMillis()))
+                        .arg("instance")
+                        .arg(body.getString("instance"))))
         .onSuccess(v -> message.reply(new JsonObject().put("status", "loaded")))
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }

@@ -13,7 +13,10 @@ public record RedisKeys(String prefix) {
     return prefix + "dpu:" + dpuId;
   }
 
-  /** Hash: built_at. Present once the state was loaded from PostgreSQL; counting needs it. */
+  /**
+   * Hash: built_at, instance (the database the state was built from). Present once the state was
+   * loaded from PostgreSQL; counting needs it.
+   */
   public String meta() {
     return prefix + "meta";
   }

@@ -85,6 +85,9 @@ public final class Sql {
 
   // ---------------------------------------------------------------- recovery and rebuild
 
+  /** This database's identity, which the realtime state in Redis records. */
+  public static final String INSTANCE_ID = "SELECT id::text AS id FROM instance";
+
   /** Batches committed but not counted, at least $1 seconds old (double). */
   public static final String UNCOUNTED_BATCHES =
       "SELECT id FROM uncounted_batch WHERE created_at <= now() - make_interval(secs => $1)"

@@ -99,6 +99,15 @@ public final class PersistenceVerticle extends VerticleBase {
   // ------------------------------------------------------------------ ingest
 
   private void ingest(Message<JsonObject> message) {
+    try {
+      enqueue(message);
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "ingest request refused", e);
+      message.reply(Failure.unavailable("ingest failed: " + e.getMessage()));
+    }
+  }
+
+  private void enqueue(Message<JsonObject> message) {
     JsonArray items = message.body().getJsonArray("items");
     if (queuedItems + items.size() > config.maxPending()) {
       message.reply(Failure.of(Failure.OVERLOADED, null, "ingest queue is full, retry shortly"));
@@ -304,16 +313,26 @@ public final class PersistenceVerticle extends VerticleBase {
 
   // ------------------------------------------------------------------ recovery
 
-  /** At start: load Redis from PostgreSQL if it lost its state, then finish leftover batches. */
+  /**
+   * At start: load Redis from PostgreSQL if it holds no state, or one built from another database;
+   * then finish leftover batches.
+   */
   private Future<Void> prepareRealtime() {
-    return vertx
-        .eventBus()
-        .<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject())
+    return Future.all(
+            pool.query(Sql.INSTANCE_ID).execute(),
+            vertx.eventBus().<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject()))
         .compose(
-            status ->
-                status.body().getBoolean("loaded")
-                    ? recoverUncounted(0.0)
-                    : rebuild.run().mapEmpty());
+            all -> {
+              RowSet<Row> instance = all.resultAt(0);
+              Message<JsonObject> status = all.resultAt(1);
+              boolean current =
+                  instance
+                      .iterator()
+                      .next()
+                      .getString("id")
+                      .equals(status.body().getString("instance"));
+              return current ? recoverUncounted(0.0) : rebuild.run().mapEmpty();
+            });
   }
 
   /** Counts the batches committed at least minAge ago whose counting never finished. */
@@ -379,7 +398,7 @@ public final class PersistenceVerticle extends VerticleBase {
                             .run()
                             .onSuccess(v -> forget = new JsonArray())
                             .map(
-                                r -> r.put("status", "replayed").put("spaces_recounted", spaces))));
+                                r -> r.put("result", "replayed").put("spaces_recounted", spaces))));
   }
 
   /** {@code {space_id, timestamp (µs), count}}: an explicit reset. */

@@ -48,20 +48,26 @@ final class Rebuild {
             batches ->
                 Future.all(
                         pool.preparedQuery(Sql.SPACE_HEADS).execute(Tuple.of((Object) null)),
-                        pool.query(Sql.DPU_TOTALS).execute())
+                        pool.query(Sql.DPU_TOTALS).execute(),
+                        pool.query(Sql.INSTANCE_ID).execute())
                     .compose(
                         all -> {
                           JsonArray spaces = Recounts.heads(all.resultAt(0));
                           JsonArray dpus = dpuTotals(all.resultAt(1));
+                          RowSet<Row> instance = all.resultAt(2);
                           JsonObject snapshot =
-                              new JsonObject().put("spaces", spaces).put("dpus", dpus);
+                              new JsonObject()
+                                  .put("instance", instance.iterator().next().getString("id"))
+                                  .put("spaces", spaces)
+                                  .put("dpus", dpus);
                           return vertx
                               .eventBus()
                               .request(Addresses.COUNTER_LOAD, snapshot, LONG)
                               .map(
                                   v ->
                                       new JsonObject()
-                                          .put("status", "rebuilt")
+                                          .put("status", "OK")
+                                          .put("result", "rebuilt")
                                           .put("spaces", spaces.size())
                                           .put("dpus", dpus.size())
                                           .put("recovered_batches", batches));

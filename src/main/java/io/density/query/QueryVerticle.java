@@ -172,8 +172,8 @@ public final class QueryVerticle extends VerticleBase {
   private static io.vertx.core.Handler<Message<JsonObject>> answer(
       Function<JsonObject, Future<JsonObject>> query) {
     return message ->
-        query
-            .apply(message.body())
+        Future.succeededFuture(message.body())
+            .compose(query)
             .onSuccess(message::reply)
             .onFailure(
                 err ->
