@@ -233,6 +233,8 @@ public final class Sql {
                      AND (l.valid_to IS NULL OR d.ts < l.valid_to)
          WHERE ($1::text IS NULL OR d.dpu_id = $1) AND d.ts >= $2
            AND ($3::timestamptz IS NULL OR d.ts < $3)
+           -- a batch not counted yet gets its effects when it is counted, by current links
+           AND NOT EXISTS (SELECT 1 FROM uncounted_batch b WHERE b.id = d.batch_id)
         ON CONFLICT DO NOTHING
         RETURNING space_id, ts
       )
@@ -280,6 +282,10 @@ public final class Sql {
   /** When the space's next daily reset is due (NULL: none). $1 space_id, $2 instant. */
   public static final String SET_NEXT_DAILY_RESET =
       "UPDATE space SET next_daily_reset = $2 WHERE id = $1";
+
+  /** Whether any space's next daily reset has come. */
+  public static final String ANY_DAILY_RESET_DUE =
+      "SELECT 1 FROM space WHERE next_daily_reset <= now() LIMIT 1";
 
   /** Spaces whose next daily reset has come. */
   public static final String DUE_DAILY_RESETS =

@@ -79,6 +79,11 @@ final class Resets {
         .compose(heads -> Recounts.publish(vertx, heads));
   }
 
+  /** Whether any space's next daily reset has come (a cheap check before draining the lane). */
+  Future<Boolean> anyDue() {
+    return pool.query(Sql.ANY_DAILY_RESET_DUE).execute().map(rows -> rows.size() > 0);
+  }
+
   /** Writes the daily resets that have come due since the last check. Returns how many spaces. */
   Future<Integer> writeDue() {
     return pool.withTransaction(

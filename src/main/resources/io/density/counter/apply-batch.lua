@@ -30,40 +30,63 @@ local function int(n)
   return string.format('%.0f', n)
 end
 
+-- Per-DPU totals: folded per DPU first, then one read and one write per DPU.
+local dpus = {}
 for _, p in ipairs(input.d) do
-  local key = prefix .. 'dpu:' .. p[1]
-  local last = redis.call('HMGET', key, 'last_ts', 'last_rx')
-  if not last[1] or tonumber(last[1]) < p[2] then
-    redis.call('HSET', key, 'last_ts', int(p[2]))
+  local t = dpus[p[1]]
+  if t == nil then
+    t = { ts = p[2], rx = p[4], entries = 0, exits = 0 }
+    dpus[p[1]] = t
   end
-  if not last[2] or tonumber(last[2]) < p[4] then
-    redis.call('HSET', key, 'last_rx', int(p[4]))
-  end
-  redis.call('HINCRBY', key, p[3] > 0 and 'entries' or 'exits', 1)
-  redis.call('HINCRBY', key, 'total', 1)
+  if p[2] > t.ts then t.ts = p[2] end
+  if p[4] > t.rx then t.rx = p[4] end
+  if p[3] > 0 then t.entries = t.entries + 1 else t.exits = t.exits + 1 end
+end
+for dpu, t in pairs(dpus) do
+  local key = prefix .. 'dpu:' .. dpu
+  local old = redis.call('HMGET', key, 'last_ts', 'last_rx', 'entries', 'exits', 'total')
+  local ts, rx = t.ts, t.rx
+  if old[1] and tonumber(old[1]) > ts then ts = tonumber(old[1]) end
+  if old[2] and tonumber(old[2]) > rx then rx = tonumber(old[2]) end
+  redis.call('HSET', key, 'last_ts', int(ts), 'last_rx', int(rx),
+    'entries', (tonumber(old[3]) or 0) + t.entries,
+    'exits', (tonumber(old[4]) or 0) + t.exits,
+    'total', (tonumber(old[5]) or 0) + t.entries + t.exits)
 end
 
+-- Spaces: each read once, updated in memory effect by effect, written once.
+local spaces = {}
 local counts = {}
 local late = {}
 for i, e in ipairs(input.e) do
-  local key = prefix .. 'space:' .. e[1]
-  local head = redis.call('HMGET', key, 'count', 'ts', 'delta', 'id')
-  local count = (tonumber(head[1]) or 0) + e[3]
+  local s = spaces[e[1]]
+  if s == nil then
+    local head = redis.call('HMGET', prefix .. 'space:' .. e[1], 'count', 'ts', 'delta', 'id')
+    s = { count = tonumber(head[1]) or 0, ts = tonumber(head[2]),
+          delta = tonumber(head[3]), id = tonumber(head[4]) }
+    spaces[e[1]] = s
+  end
+  local count = s.count + e[3]
   if e[5] == 1 and count < 0 then
     count = 0
   end
-  local ts, delta, id = tonumber(head[2]), tonumber(head[3]), tonumber(head[4])
-  local inOrder = ts == nil or e[2] > ts
-      or (e[2] == ts and (e[3] < delta or (e[3] == delta and e[4] > id)))
+  s.count = count
+  local inOrder = s.ts == nil or e[2] > s.ts
+      or (e[2] == s.ts and (e[3] < s.delta or (e[3] == s.delta and e[4] > s.id)))
   if inOrder then
-    redis.call('HSET', key, 'count', count, 'ts', int(e[2]), 'delta', e[3], 'id', int(e[4]))
-  else
-    redis.call('HSET', key, 'count', count)
-    if late[e[1]] == nil or e[2] < late[e[1]] then
-      late[e[1]] = e[2]
-    end
+    s.ts, s.delta, s.id = e[2], e[3], e[4]
+  elseif late[e[1]] == nil or e[2] < late[e[1]] then
+    late[e[1]] = e[2]
   end
   counts[i] = count
+end
+for space, s in pairs(spaces) do
+  local key = prefix .. 'space:' .. space
+  if s.ts == nil then
+    redis.call('HSET', key, 'count', s.count)
+  else
+    redis.call('HSET', key, 'count', s.count, 'ts', int(s.ts), 'delta', s.delta, 'id', int(s.id))
+  end
 end
 
 -- Built by hand: cjson writes an empty table as {} and large numbers with 14 digits.

@@ -1,0 +1,24 @@
+package io.density.persistence;
+
+import io.vertx.core.Future;
+import java.util.function.Supplier;
+
+/**
+ * Runs tasks one after another, each starting when the previous one has finished. Everything that
+ * writes counts (counting batches, recounts, rebuilds) goes through the one lane of a persistence
+ * verticle, so no two of them interleave. Used from the verticle's context only.
+ */
+final class Lane {
+  private Future<Void> tail = Future.succeededFuture();
+
+  <T> Future<T> run(Supplier<Future<T>> task) {
+    Future<T> result = tail.transform(ignored -> task.get());
+    tail = result.transform(ignored -> Future.succeededFuture());
+    return result;
+  }
+
+  /** Completes when every task queued so far has finished. */
+  Future<Void> idle() {
+    return tail;
+  }
+}
