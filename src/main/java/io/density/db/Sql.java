@@ -391,7 +391,7 @@ public final class Sql {
 
   /**
    * Creates or replaces a space. {@code rules_changed} says whether what its counts depend on
-   * (clamp, daily reset, time zone) is new or different.
+   * (clamp, daily reset, time zone) changed, or a new space has a daily reset to schedule.
    */
   public static final String UPSERT_SPACE =
       """
@@ -403,8 +403,10 @@ public final class Sql {
         capacity = EXCLUDED.capacity, clamp = EXCLUDED.clamp, daily_reset = EXCLUDED.daily_reset,
         updated_at = now()
       RETURNING *, (xmax = 0) AS created,
-        (SELECT row(o.clamp, o.daily_reset, o.time_zone) FROM old o)
-          IS DISTINCT FROM row(clamp, daily_reset, time_zone) AS rules_changed
+        CASE WHEN EXISTS (SELECT 1 FROM old)
+             THEN (SELECT row(o.clamp, o.daily_reset, o.time_zone) FROM old o)
+                    IS DISTINCT FROM row(clamp, daily_reset, time_zone)
+             ELSE daily_reset IS NOT NULL END AS rules_changed
       """;
 
   /** Whether making $2 the parent of $1 would close a cycle. */
@@ -472,6 +474,10 @@ public final class Sql {
        WHERE dpu_id = $1 AND valid_from < $2 AND (valid_to IS NULL OR valid_to > $2)
       RETURNING *
       """;
+
+  /** Whether the DPU sent datapoints at or after an instant. $1 dpu_id, $2 instant. */
+  public static final String DPU_HAS_DATAPOINTS_SINCE =
+      "SELECT 1 FROM datapoint WHERE dpu_id = $1 AND ts >= $2 LIMIT 1";
 
   public static final String LIST_LINKS =
       """

@@ -21,9 +21,18 @@ final class Reattribution {
     this.pool = pool;
   }
 
-  /** One DPU's datapoints from an instant on. Returns how many spaces were recounted. */
+  /**
+   * One DPU's datapoints from an instant on (nothing to do for a DPU that sent none since then,
+   * such as a new one). Returns how many spaces were recounted.
+   */
   Future<Integer> dpu(String dpuId, OffsetDateTime since) {
-    return run(Tuple.of(dpuId, since, null), false);
+    return pool.preparedQuery(Sql.DPU_HAS_DATAPOINTS_SINCE)
+        .execute(Tuple.of(dpuId, since))
+        .compose(
+            rows ->
+                rows.size() == 0
+                    ? Future.succeededFuture(0)
+                    : run(Tuple.of(dpuId, since, null), false));
   }
 
   /**
