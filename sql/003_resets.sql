@@ -1,11 +1,12 @@
 -- Resets: at instant ts the space's count becomes `count`; effects at or after ts apply on top.
 -- 'explicit' resets are posted by an operator; 'daily' ones are written by the server at the
--- space's daily_reset local time, in its time zone, for every day of its history.
+-- space's daily_reset local time, in its time zone, for every day of its history; 'carry' ones
+-- hold the count in force where retention dropped the history before them.
 CREATE TABLE IF NOT EXISTS space_reset (
   space_id   text NOT NULL REFERENCES space (id),
   ts         timestamptz NOT NULL,
-  count      integer NOT NULL CHECK (count >= 0),
-  kind       text NOT NULL CHECK (kind IN ('explicit', 'daily')),
+  count      integer NOT NULL CHECK (count >= 0 OR kind = 'carry'),
+  kind       text NOT NULL CHECK (kind IN ('explicit', 'daily', 'carry')),
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (space_id, ts)
 );

@@ -34,6 +34,9 @@ public final class Addresses {
    */
   public static final String REPLAY = "density.persistence.replay";
 
+  /** Persistence: drop history older than the retention period now ({@code {}}). */
+  public static final String RETENTION = "density.persistence.retention";
+
   /** Persistence: an explicit reset {@code {space_id, timestamp (µs), count}}. */
   public static final String RESET = "density.persistence.reset";
 

@@ -31,7 +31,9 @@ public record DensityConfig(Http http, Postgres postgres, Redis redis, Ingest in
       int maxPending,
       int maxFutureSkewSeconds,
       long recoveryIntervalMs,
-      long dailyResetCheckMs) {}
+      long dailyResetCheckMs,
+      int retentionDays,
+      long retentionCheckMs) {}
 
   public static DensityConfig load(Map<String, String> env) {
     JsonObject json = readFile(env.get("DENSITY_CONFIG"));
@@ -40,6 +42,7 @@ public record DensityConfig(Http http, Postgres postgres, Redis redis, Ingest in
     override(json, "postgres", "url", env.get("DENSITY_PG_URL"), false);
     override(json, "redis", "url", env.get("DENSITY_REDIS_URL"), false);
     override(json, "redis", "keyPrefix", env.get("DENSITY_REDIS_PREFIX"), false);
+    override(json, "ingest", "retentionDays", env.get("DENSITY_RETENTION_DAYS"), true);
     return fromJson(json);
   }
 
@@ -66,6 +69,23 @@ public record DensityConfig(Http http, Postgres postgres, Redis redis, Ingest in
         postgres,
         redis,
         ingest);
+  }
+
+  public DensityConfig withRetentionDays(int days) {
+    Ingest i = ingest;
+    return new DensityConfig(
+        http,
+        postgres,
+        redis,
+        new Ingest(
+            i.maxBatch,
+            i.lingerMs,
+            i.maxPending,
+            i.maxFutureSkewSeconds,
+            i.recoveryIntervalMs,
+            i.dailyResetCheckMs,
+            days,
+            i.retentionCheckMs));
   }
 
   public DensityConfig withRedisPrefix(String prefix) {

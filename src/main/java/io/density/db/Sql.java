@@ -49,12 +49,22 @@ public final class Sql {
       """
       WITH batch AS (
         INSERT INTO uncounted_batch DEFAULT VALUES RETURNING id
+      ), input AS (
+        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int2[], $4::text[],
+                             $5::timestamptz[], $6::text[])
+               AS u(dpu_id, ts, direction, dedupe_key, received_at, payload)
+      ), claimed AS (
+        INSERT INTO datapoint_id_key (dpu_id, dedupe_key, ts)
+        SELECT dpu_id, dedupe_key, ts FROM input WHERE dedupe_key LIKE 'id:%'
+        ON CONFLICT DO NOTHING
+        RETURNING dpu_id, dedupe_key
       ), inserted AS (
         INSERT INTO datapoint (dpu_id, ts, direction, dedupe_key, received_at, payload, batch_id)
-        SELECT u.*, (SELECT id FROM batch)
-          FROM unnest($1::text[], $2::timestamptz[], $3::int2[], $4::text[],
-                      $5::timestamptz[], $6::text[]) AS u
-        ON CONFLICT (dpu_id, dedupe_key) DO NOTHING
+        SELECT i.*, (SELECT id FROM batch) FROM input i
+         WHERE i.dedupe_key NOT LIKE 'id:%'
+            OR EXISTS (SELECT 1 FROM claimed c
+                        WHERE c.dpu_id = i.dpu_id AND c.dedupe_key = i.dedupe_key)
+        ON CONFLICT DO NOTHING
         RETURNING id, dpu_id, ts, direction, dedupe_key, received_at
       )
       SELECT b.id AS batch_id, i.id, i.dpu_id, i.ts, i.direction, i.dedupe_key, i.received_at,
@@ -65,6 +75,9 @@ public final class Sql {
                           AND (l.valid_to IS NULL OR i.ts < l.valid_to)
           LEFT JOIN space s ON s.id = l.space_id) ON true
       """;
+
+  /** Makes the partitions for the months ($1, date[]) that datapoints are about to need. */
+  public static final String ENSURE_PARTITIONS = "SELECT density_ensure_partitions($1::date[])";
 
   /**
    * Stores the counts of a batch and closes it, atomically.
@@ -301,6 +314,35 @@ public final class Sql {
        WHERE space_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts LIMIT 10001
       """;
 
+  // ---------------------------------------------------------------- retention
+
+  /** Whether anything older than $1 is stored. */
+  public static final String ANY_DATAPOINT_BEFORE = "SELECT 1 FROM datapoint WHERE ts < $1 LIMIT 1";
+
+  /**
+   * Before history older than $1 goes: each space whose count changed before $1 gets a 'carry'
+   * reset at $1 holding the count in force there, so every answer from $1 on stays the same.
+   */
+  public static final String CARRY_COUNTS =
+      """
+      INSERT INTO space_reset (space_id, ts, count, kind)
+      SELECT s.id, $1, c.count, 'carry'
+        FROM space s CROSS JOIN LATERAL %s c
+      ON CONFLICT (space_id, ts) DO NOTHING
+      """
+          .formatted(latestChange("s.id", "AND ts < $1"));
+
+  public static final String DELETE_RESETS_BEFORE = "DELETE FROM space_reset WHERE ts < $1";
+
+  public static final String DELETE_ID_KEYS_BEFORE = "DELETE FROM datapoint_id_key WHERE ts < $1";
+
+  /** Drops the partitions or chunks that end at or before $1; returns how many. */
+  public static final String DROP_BEFORE = "SELECT density_drop_before($1) AS dropped";
+
+  /** Where retained history starts: the latest carry reset (NULL if nothing was dropped). */
+  public static final String RETENTION_BOUNDARY =
+      "SELECT max(ts) AS boundary FROM space_reset WHERE kind = 'carry'";
+
   // ---------------------------------------------------------------- queries
 
   /** Whether a space exists, and its latest count (NULL before any change). $1 space_id. */
@@ -365,7 +407,7 @@ public final class Sql {
       """
       SELECT c.ts, c.delta, c.count, c.arrival_count, c.reconciled_at,
              d.id, d.dpu_id, d.direction, d.received_at
-        FROM space_count c JOIN datapoint d ON d.id = c.datapoint_id
+        FROM space_count c JOIN datapoint d ON d.id = c.datapoint_id AND d.ts = c.ts
        WHERE c.space_id = $1 AND c.ts >= $2 AND c.ts < $3
          AND ($4::timestamptz IS NULL OR c.ts > $4
               OR (c.ts = $4 AND (c.delta < $5 OR (c.delta = $5 AND c.datapoint_id > $6))))

@@ -19,6 +19,7 @@ final class AdminRoutes {
   void mount(Router router) {
     router.post("/v1/admin/rebuild").handler(this::rebuild);
     router.post("/v1/admin/replay").handler(this::replay);
+    router.post("/v1/admin/retention").handler(this::retention);
   }
 
   /** {@code ?from=&to=}: derived state rebuilt from the raw log for that window (or all). */
@@ -39,6 +40,20 @@ final class AdminRoutes {
     } catch (InvalidInput e) {
       Responses.error(rc, 400, e.field(), e.getMessage());
     }
+  }
+
+  /** Drops history older than the retention period now, instead of at the next hourly check. */
+  private void retention(RoutingContext rc) {
+    Responses.reply(
+        rc,
+        vertx
+            .eventBus()
+            .<JsonObject>request(
+                Addresses.RETENTION,
+                new JsonObject(),
+                new DeliveryOptions().setSendTimeout(3_600_000))
+            .map(m -> m.body()),
+        200);
   }
 
   private void rebuild(RoutingContext rc) {

@@ -31,7 +31,9 @@ public final class HttpVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
-    new IngestRoutes(vertx, ingest.maxFutureSkewSeconds(), http.maxBatchItems()).mount(router);
+    new IngestRoutes(
+            vertx, ingest.maxFutureSkewSeconds(), ingest.retentionDays(), http.maxBatchItems())
+        .mount(router);
     new QueryRoutes(vertx).mount(router);
     new RegistryRoutes(vertx).mount(router);
     new HistoryRoutes(vertx).mount(router);

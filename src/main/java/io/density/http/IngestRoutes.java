@@ -30,9 +30,9 @@ final class IngestRoutes {
   private final DatapointParser parser;
   private final int maxBatchItems;
 
-  IngestRoutes(Vertx vertx, int maxFutureSkewSeconds, int maxBatchItems) {
+  IngestRoutes(Vertx vertx, int maxFutureSkewSeconds, int retentionDays, int maxBatchItems) {
     this.vertx = vertx;
-    this.parser = new DatapointParser(Clock.systemUTC(), maxFutureSkewSeconds);
+    this.parser = new DatapointParser(Clock.systemUTC(), maxFutureSkewSeconds, retentionDays);
     this.maxBatchItems = maxBatchItems;
   }
 

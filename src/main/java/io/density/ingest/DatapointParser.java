@@ -13,10 +13,16 @@ public final class DatapointParser {
 
   private final Clock clock;
   private final long maxFutureSkewMicros;
+  private final int retentionDays;
 
-  public DatapointParser(Clock clock, int maxFutureSkewSeconds) {
+  /**
+   * @param maxFutureSkewSeconds how far ahead of the server clock a timestamp may be
+   * @param retentionDays how old a timestamp may be (0: any age); older history is dropped
+   */
+  public DatapointParser(Clock clock, int maxFutureSkewSeconds, int retentionDays) {
     this.clock = clock;
     this.maxFutureSkewMicros = maxFutureSkewSeconds * 1_000_000L;
+    this.retentionDays = retentionDays;
   }
 
   /**
@@ -42,6 +48,11 @@ public final class DatapointParser {
               + maxFutureSkewMicros / 1_000_000
               + " s ahead of the server clock: "
               + rawTs);
+    }
+    if (retentionDays > 0 && ts < now - retentionDays * 86_400_000_000L) {
+      throw new InvalidInput(
+          "timestamp",
+          "timestamp is older than the retention period of " + retentionDays + " days: " + rawTs);
     }
     String id = identifier(item.getValue("id"), "id", false);
     String key = id != null ? Datapoint.idKey(id) : Datapoint.timestampKey(ts, direction);

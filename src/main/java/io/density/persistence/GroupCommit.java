@@ -48,6 +48,7 @@ final class GroupCommit {
   private final Pool pool;
   private final Lane lane;
   private final Counting counting;
+  private final Partitions partitions;
   private final DensityConfig.Ingest config;
 
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
@@ -58,11 +59,18 @@ final class GroupCommit {
   private int draining;
   private final List<Promise<Void>> insertIdle = new ArrayList<>();
 
-  GroupCommit(Vertx vertx, Pool pool, Lane lane, Counting counting, DensityConfig.Ingest config) {
+  GroupCommit(
+      Vertx vertx,
+      Pool pool,
+      Lane lane,
+      Counting counting,
+      Partitions partitions,
+      DensityConfig.Ingest config) {
     this.vertx = vertx;
     this.pool = pool;
     this.lane = lane;
     this.counting = counting;
+    this.partitions = partitions;
     this.config = config;
   }
 
@@ -137,6 +145,27 @@ final class GroupCommit {
 
   /** Inserts the batch; once committed, queues its counting in the lane. */
   private Future<Void> insert(List<Pending> taken, int size) {
+    List<Datapoint> all = new ArrayList<>(size);
+    taken.forEach(p -> all.addAll(p.items));
+    return partitions
+        .ensure(all)
+        .transform(
+            ar -> {
+              if (ar.failed()) {
+                fail(taken, ar.cause());
+                return Future.<Void>succeededFuture();
+              }
+              return insertBatch(taken, size);
+            });
+  }
+
+  private static void fail(List<Pending> taken, Throwable cause) {
+    LOG.log(Level.WARNING, "writing a batch of datapoints failed", cause);
+    ReplyException failure = Failure.unavailable("storage unavailable, nothing was stored: retry");
+    taken.forEach(p -> p.result.fail(failure));
+  }
+
+  private Future<Void> insertBatch(List<Pending> taken, int size) {
     // Within the batch only the first of equal datapoints is inserted; later ones are repeats.
     String[] dpu = new String[size];
     OffsetDateTime[] ts = new OffsetDateTime[size];
@@ -172,13 +201,7 @@ final class GroupCommit {
             Arrays.copyOf(payload, distinct));
     return pool.preparedQuery(Sql.INSERT_DATAPOINTS)
         .execute(params)
-        .onFailure(
-            err -> {
-              LOG.log(Level.WARNING, "writing a batch of " + distinct + " datapoints failed", err);
-              ReplyException failure =
-                  Failure.unavailable("storage unavailable, nothing was stored: retry");
-              taken.forEach(p -> p.result.fail(failure));
-            })
+        .onFailure(err -> fail(taken, err))
         .onSuccess(rows -> countLater(rows, taken, firstSeen))
         .<Void>mapEmpty()
         .otherwiseEmpty();

@@ -44,6 +44,7 @@ public final class PersistenceVerticle extends VerticleBase {
   private GroupCommit groupCommit;
   private Reattribution reattribution;
   private Resets resets;
+  private Retention retention;
 
   @Override
   public Future<?> start() {
@@ -53,7 +54,9 @@ public final class PersistenceVerticle extends VerticleBase {
         Connections.postgres(
             vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class));
     counting = new Counting(vertx, pool, new Rebuild(vertx, pool));
-    groupCommit = new GroupCommit(vertx, pool, lane, counting, config);
+    Partitions partitions = new Partitions(pool);
+    groupCommit = new GroupCommit(vertx, pool, lane, counting, partitions, config);
+    retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool);
     resets = new Resets(vertx, pool);
     vertx.setPeriodic(
@@ -69,6 +72,14 @@ public final class PersistenceVerticle extends VerticleBase {
                 .compose(
                     due -> due ? groupCommit.drained(resets::writeDue) : Future.succeededFuture())
                 .onFailure(err -> LOG.log(Level.WARNING, "writing daily resets failed", err)));
+    if (retention.enabled()) {
+      vertx.setPeriodic(
+          config.retentionCheckMs(),
+          id ->
+              groupCommit
+                  .drained(retention::run)
+                  .onFailure(err -> LOG.log(Level.WARNING, "retention failed", err)));
+    }
     var bus = vertx.eventBus();
     return lane.run(this::prepareRealtime)
         .compose(
@@ -80,7 +91,8 @@ public final class PersistenceVerticle extends VerticleBase {
                         bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest).completion(),
                         bus.consumer(Addresses.RESET, this::resetRequest).completion(),
                         bus.consumer(Addresses.SPACE_RULES, this::rulesRequest).completion(),
-                        bus.consumer(Addresses.REPLAY, this::replayRequest).completion())));
+                        bus.consumer(Addresses.REPLAY, this::replayRequest).completion(),
+                        bus.consumer(Addresses.RETENTION, this::retentionRequest).completion())));
   }
 
   @Override
@@ -198,6 +210,11 @@ public final class PersistenceVerticle extends VerticleBase {
                             .rebuild()
                             .map(
                                 r -> r.put("result", "replayed").put("spaces_recounted", spaces))));
+  }
+
+  /** {@code {}}: history older than the retention period dropped now. */
+  private void retentionRequest(Message<JsonObject> message) {
+    inLane(message, retention::run);
   }
 
   /** {@code {space_id, timestamp (µs), count}}: an explicit reset. */

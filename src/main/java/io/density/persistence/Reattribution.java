@@ -40,7 +40,15 @@ final class Reattribution {
    * from}. Returns how many spaces were recounted.
    */
   Future<Integer> window(OffsetDateTime from, OffsetDateTime to) {
-    return run(Tuple.of(null, from, to), true);
+    // History before the retention boundary is gone: a replay starts at it at the earliest.
+    return pool.query(Sql.RETENTION_BOUNDARY)
+        .execute()
+        .compose(
+            rows -> {
+              OffsetDateTime boundary = rows.iterator().next().getOffsetDateTime("boundary");
+              OffsetDateTime start = boundary != null && boundary.isAfter(from) ? boundary : from;
+              return run(Tuple.of(null, start, to), true);
+            });
   }
 
   private Future<Integer> run(Tuple params, boolean recountAll) {

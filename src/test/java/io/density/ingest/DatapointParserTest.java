@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 @DisplayName("The ingest rules for one datapoint")
 class DatapointParserTest {
   private static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
-  private final DatapointParser parser = new DatapointParser(Clock.fixed(NOW, ZoneOffset.UTC), 300);
+  private final DatapointParser parser =
+      new DatapointParser(Clock.fixed(NOW, ZoneOffset.UTC), 300, 0);
 
   private Datapoint parse(Object timestamp, Object direction, Object dpu) throws InvalidInput {
     JsonObject item =
@@ -69,6 +70,21 @@ class DatapointParserTest {
     assertEquals(
         Timestamps.toMicros(NOW.plusSeconds(240)),
         parse(NOW.plusSeconds(240).toString(), 1, "423").tsMicros());
+  }
+
+  @Test
+  @DisplayName("with a retention period, rejects timestamps older than it")
+  void rejectsWhatRetentionDrops() throws InvalidInput {
+    DatapointParser keeps30Days = new DatapointParser(Clock.fixed(NOW, ZoneOffset.UTC), 300, 30);
+    JsonObject old =
+        new JsonObject()
+            .put("timestamp", NOW.minusSeconds(31 * 86_400).toString())
+            .put("direction", 1)
+            .put("dpu_id", "d");
+    assertEquals(
+        "timestamp", assertThrows(InvalidInput.class, () -> keeps30Days.parse(old, "", 0)).field());
+    JsonObject recent = old.copy().put("timestamp", NOW.minusSeconds(29 * 86_400).toString());
+    assertEquals("d", keeps30Days.parse(recent, "", 0).dpuId());
   }
 
   @ParameterizedTest(name = "[{index}] {0}")

@@ -32,7 +32,7 @@ import java.util.UUID;
 public final class TestServer implements AutoCloseable {
   private final String database;
   private final Pool admin;
-  public final DensityConfig config;
+  public DensityConfig config;
   public final Pool sql;
   public final Redis redis;
   private final Vertx clientVertx;
@@ -76,6 +76,13 @@ public final class TestServer implements AutoCloseable {
       serverVertx.close().await();
       serverVertx = null;
     }
+  }
+
+  /** Starts again with another configuration (same database, Redis prefix and port). */
+  public TestServer restartWith(DensityConfig changed) {
+    stop();
+    config = changed;
+    return start();
   }
 
   public TestServer restart() {
