@@ -1,12 +1,17 @@
 package io.density.registry;
 
+import static io.density.registry.Fields.capacity;
+import static io.density.registry.Fields.flag;
+import static io.density.registry.Fields.localTime;
+import static io.density.registry.Fields.optionalText;
+import static io.density.registry.Fields.zone;
+
 import io.density.Addresses;
 import io.density.Failure;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
 import io.density.ingest.InvalidInput;
-import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -19,15 +24,8 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
-import java.time.DateTimeException;
 import java.time.LocalTime;
-import java.time.OffsetDateTime;
-import java.time.ZoneId;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -50,6 +48,7 @@ public final class RegistryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
+    Links links = new Links(vertx, pool);
     actions =
         Map.ofEntries(
             Map.entry("space.put", this::putSpace),
@@ -64,15 +63,15 @@ public final class RegistryVerticle extends VerticleBase {
                 q -> list(Sql.LIST_DOORWAYS, Tuple.tuple(), RegistryVerticle::named)),
             Map.entry("dpu.put", q -> putNamed(Sql.UPSERT_DPU, q)),
             Map.entry("dpu.list", q -> list(Sql.LIST_DPUS, Tuple.tuple(), RegistryVerticle::named)),
-            Map.entry("dpu.move", this::moveDpu),
-            Map.entry("link.create", this::createLink),
+            Map.entry("dpu.move", links::move),
+            Map.entry("link.create", links::create),
             Map.entry(
                 "link.list",
                 q ->
                     list(
                         Sql.LIST_LINKS,
                         Tuple.of(q.getString("dpu_id"), q.getString("space_id")),
-                        RegistryVerticle::link)));
+                        Links::link)));
     return vertx.eventBus().consumer(Addresses.REGISTRY, this::handle).completion();
   }
 
@@ -173,177 +172,6 @@ public final class RegistryVerticle extends VerticleBase {
         r, new JsonObject().put("id", r.getString("id")).put("name", r.getString("name")));
   }
 
-  // ------------------------------------------------------------------ links
-
-  private Future<JsonObject> createLink(JsonObject q) {
-    try {
-      JsonObject body = q.getJsonObject("body");
-      String dpu = requiredText(body, "dpu_id");
-      String doorway = requiredText(body, "doorway_id");
-      String space = requiredText(body, "space_id");
-      short placement = placement(body.getValue("sensor_placement"));
-      OffsetDateTime from = optionalTime(body, "valid_from");
-      OffsetDateTime to = optionalTime(body, "valid_to");
-      OffsetDateTime effectiveFrom = from != null ? from : OffsetDateTime.now();
-      if (to != null && !to.isAfter(effectiveFrom)) {
-        throw new InvalidInput("valid_to", "valid_to must be after valid_from");
-      }
-      Tuple link = Tuple.of(dpu, doorway, space, placement, from, to);
-      return pool.preparedQuery(Sql.FIND_SAME_LINK)
-          .execute(link)
-          .compose(
-              same ->
-                  same.size() > 0
-                      ? Future.succeededFuture(link(same.iterator().next()).put("created", false))
-                      : pool.preparedQuery(Sql.INSERT_LINK)
-                          .execute(link)
-                          .map(rows -> rows.iterator().next())
-                          .compose(
-                              row ->
-                                  reattribute(dpu, row.getOffsetDateTime("valid_from"))
-                                      .map(link(row).put("created", true))));
-    } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
-    }
-  }
-
-  /**
-   * Moves a DPU at an instant (default now): closes its links valid then, opens the given ones from
-   * then, and has its datapoints since then attributed again. Re-posting the same move is answered
-   * with the links it opened.
-   */
-  private Future<JsonObject> moveDpu(JsonObject q) {
-    try {
-      String dpu = q.getString("id");
-      JsonObject body = q.getJsonObject("body");
-      String doorway = requiredText(body, "doorway_id");
-      OffsetDateTime at = optionalTime(body, "at");
-      OffsetDateTime when = at != null ? at : OffsetDateTime.now();
-      if (when.isAfter(OffsetDateTime.now().plusMinutes(5))) {
-        throw new InvalidInput(
-            "at", "at must not be in the future: a move is effective now or in the past");
-      }
-      Object rawLinks = body.getValue("links");
-      if (!(rawLinks instanceof JsonArray links) || links.isEmpty()) {
-        throw new InvalidInput(
-            "links", "links must be a non-empty array of {space_id, sensor_placement}");
-      }
-      List<Tuple> opened = new ArrayList<>();
-      Set<String> spaces = new HashSet<>();
-      for (Object o : links) {
-        if (!(o instanceof JsonObject l)) {
-          throw new InvalidInput(
-              "links", "each link must be an object {space_id, sensor_placement}");
-        }
-        String space = requiredText(l, "space_id");
-        if (!spaces.add(space)) {
-          throw new InvalidInput("links", "space " + space + " appears twice");
-        }
-        opened.add(
-            Tuple.of(dpu, doorway, space, placement(l.getValue("sensor_placement")), when, null));
-      }
-      return pool.withTransaction(
-              conn ->
-                  conn.preparedQuery(Sql.LINKS_FROM)
-                      .execute(Tuple.of(dpu, when))
-                      .compose(
-                          later -> {
-                            if (later.size() > 0) {
-                              return sameMove(later, opened)
-                                  ? Future.succeededFuture(new JsonArray())
-                                  : Future.failedFuture(
-                                      Failure.conflict(
-                                          "at",
-                                          "DPU "
-                                              + dpu
-                                              + " has links from "
-                                              + when
-                                              + " on: a move must come after them"));
-                            }
-                            return conn.preparedQuery(Sql.CLOSE_LINKS_AT)
-                                .execute(Tuple.of(dpu, when))
-                                .compose(
-                                    closed ->
-                                        conn.preparedQuery(Sql.INSERT_LINK)
-                                            .executeBatch(opened)
-                                            .map(v -> toJson(closed)));
-                          }))
-          .compose(
-              closed ->
-                  reattribute(dpu, when)
-                      .compose(v -> pool.preparedQuery(Sql.LINKS_FROM).execute(Tuple.of(dpu, when)))
-                      .map(
-                          now ->
-                              new JsonObject()
-                                  .put("dpu_id", dpu)
-                                  .put("at", Timestamps.format(Timestamps.toMicros(when)))
-                                  .put("closed", closed)
-                                  .put("opened", toJson(now))));
-    } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
-    }
-  }
-
-  /** Whether the links from the move's instant on are exactly the ones the move opens. */
-  private static boolean sameMove(RowSet<Row> later, List<Tuple> opened) {
-    Set<String> existing = new HashSet<>();
-    for (Row r : later) {
-      existing.add(
-          r.getString("doorway_id")
-              + "/"
-              + r.getString("space_id")
-              + "/"
-              + r.getShort("sensor_placement")
-              + "/"
-              + r.getOffsetDateTime("valid_from").toInstant()
-              + "/"
-              + r.getOffsetDateTime("valid_to"));
-    }
-    Set<String> wanted = new HashSet<>();
-    for (Tuple t : opened) {
-      wanted.add(
-          t.getString(1)
-              + "/"
-              + t.getString(2)
-              + "/"
-              + t.getShort(3)
-              + "/"
-              + ((OffsetDateTime) t.getValue(4)).toInstant()
-              + "/null");
-    }
-    return existing.equals(wanted);
-  }
-
-  private static JsonArray toJson(RowSet<Row> links) {
-    JsonArray out = new JsonArray();
-    links.forEach(r -> out.add(link(r)));
-    return out;
-  }
-
-  /** Has persistence attribute the DPU's datapoints again from an instant on. */
-  private Future<Void> reattribute(String dpu, OffsetDateTime since) {
-    return vertx
-        .eventBus()
-        .request(
-            Addresses.REATTRIBUTE,
-            new JsonObject().put("dpu_id", dpu).put("since", Timestamps.toMicros(since)),
-            new DeliveryOptions().setSendTimeout(600_000))
-        .mapEmpty();
-  }
-
-  private static JsonObject link(Row r) {
-    OffsetDateTime to = r.getOffsetDateTime("valid_to");
-    return new JsonObject()
-        .put("id", r.getLong("id"))
-        .put("dpu_id", r.getString("dpu_id"))
-        .put("doorway_id", r.getString("doorway_id"))
-        .put("space_id", r.getString("space_id"))
-        .put("sensor_placement", (int) r.getShort("sensor_placement"))
-        .put(
-            "valid_from", Timestamps.format(Timestamps.toMicros(r.getOffsetDateTime("valid_from"))))
-        .put("valid_to", to == null ? null : Timestamps.format(Timestamps.toMicros(to)));
-  }
-
   // ------------------------------------------------------------------ helpers
 
   private Future<JsonObject> one(
@@ -414,93 +242,5 @@ public final class RegistryVerticle extends VerticleBase {
       }
     }
     return null;
-  }
-
-  private static String optionalText(JsonObject body, String field) throws InvalidInput {
-    Object v = body.getValue(field);
-    if (v == null) {
-      return null;
-    }
-    if (!(v instanceof String s)) {
-      throw new InvalidInput(field, field + " must be a string");
-    }
-    if (s.length() > 200) {
-      throw new InvalidInput(field, field + " is longer than 200 characters");
-    }
-    return s.isBlank() ? null : s;
-  }
-
-  private static String requiredText(JsonObject body, String field) throws InvalidInput {
-    Object v = body.getValue(field);
-    if (v instanceof Number n) {
-      v = n.toString();
-    }
-    String s = v instanceof String text ? text.trim() : null;
-    if (s == null || s.isEmpty()) {
-      throw new InvalidInput(field, field + " is required");
-    }
-    return s;
-  }
-
-  private static String zone(Object v) throws InvalidInput {
-    if (v == null) {
-      return "UTC";
-    }
-    try {
-      return ZoneId.of((String) v).getId();
-    } catch (ClassCastException | DateTimeException e) {
-      throw new InvalidInput("time_zone", "time_zone must be an IANA zone such as Europe/Paris");
-    }
-  }
-
-  private static Integer capacity(Object v) throws InvalidInput {
-    if (v == null) {
-      return null;
-    }
-    if (v instanceof Integer i && i >= 0) {
-      return i;
-    }
-    throw new InvalidInput("capacity", "capacity must be a non-negative integer");
-  }
-
-  private static boolean flag(Object v, String field, boolean otherwise) throws InvalidInput {
-    if (v == null) {
-      return otherwise;
-    }
-    if (v instanceof Boolean b) {
-      return b;
-    }
-    throw new InvalidInput(field, field + " must be true or false");
-  }
-
-  private static LocalTime localTime(Object v, String field) throws InvalidInput {
-    if (v == null) {
-      return null;
-    }
-    try {
-      return LocalTime.parse((String) v);
-    } catch (ClassCastException | DateTimeException e) {
-      throw new InvalidInput(field, field + " must be a local time such as 04:00");
-    }
-  }
-
-  private static short placement(Object v) throws InvalidInput {
-    String s = v == null ? "" : v.toString().trim();
-    return switch (s) {
-      case "1", "+1" -> 1;
-      case "-1" -> -1;
-      default -> throw new InvalidInput("sensor_placement", "sensor_placement must be +1 or -1");
-    };
-  }
-
-  private static OffsetDateTime optionalTime(JsonObject body, String field) throws InvalidInput {
-    Object v = body.getValue(field);
-    if (v == null) {
-      return null;
-    }
-    if (!(v instanceof String s)) {
-      throw new InvalidInput(field, field + " must be an ISO-8601 string");
-    }
-    return Timestamps.toOffsetDateTime(Timestamps.parseMicros(s, field));
   }
 }

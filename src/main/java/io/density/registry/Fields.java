@@ -1,0 +1,102 @@
+package io.density.registry;
+
+import io.density.ingest.InvalidInput;
+import io.density.ingest.Timestamps;
+import io.vertx.core.json.JsonObject;
+import java.time.DateTimeException;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+
+/** The values of the building's resources, validated, with errors that name the field. */
+final class Fields {
+  private Fields() {}
+
+  static String optionalText(JsonObject body, String field) throws InvalidInput {
+    Object v = body.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw new InvalidInput(field, field + " must be a string");
+    }
+    if (s.length() > 200) {
+      throw new InvalidInput(field, field + " is longer than 200 characters");
+    }
+    return s.isBlank() ? null : s;
+  }
+
+  static String requiredText(JsonObject body, String field) throws InvalidInput {
+    Object v = body.getValue(field);
+    if (v instanceof Number n) {
+      v = n.toString();
+    }
+    String s = v instanceof String text ? text.trim() : null;
+    if (s == null || s.isEmpty()) {
+      throw new InvalidInput(field, field + " is required");
+    }
+    return s;
+  }
+
+  static String zone(Object v) throws InvalidInput {
+    if (v == null) {
+      return "UTC";
+    }
+    try {
+      return ZoneId.of((String) v).getId();
+    } catch (ClassCastException | DateTimeException e) {
+      throw new InvalidInput("time_zone", "time_zone must be an IANA zone such as Europe/Paris");
+    }
+  }
+
+  static Integer capacity(Object v) throws InvalidInput {
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Integer i && i >= 0) {
+      return i;
+    }
+    throw new InvalidInput("capacity", "capacity must be a non-negative integer");
+  }
+
+  static boolean flag(Object v, String field, boolean otherwise) throws InvalidInput {
+    if (v == null) {
+      return otherwise;
+    }
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    throw new InvalidInput(field, field + " must be true or false");
+  }
+
+  static LocalTime localTime(Object v, String field) throws InvalidInput {
+    if (v == null) {
+      return null;
+    }
+    try {
+      return LocalTime.parse((String) v);
+    } catch (ClassCastException | DateTimeException e) {
+      throw new InvalidInput(field, field + " must be a local time such as 04:00");
+    }
+  }
+
+  static short placement(Object v) throws InvalidInput {
+    String s = v == null ? "" : v.toString().trim();
+    return switch (s) {
+      case "1", "+1" -> 1;
+      case "-1" -> -1;
+      default -> throw new InvalidInput("sensor_placement", "sensor_placement must be +1 or -1");
+    };
+  }
+
+  static OffsetDateTime optionalTime(JsonObject body, String field) throws InvalidInput {
+    Object v = body.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw new InvalidInput(field, field + " must be an ISO-8601 string");
+    }
+    return Timestamps.toOffsetDateTime(Timestamps.parseMicros(s, field));
+  }
+}

@@ -1,0 +1,208 @@
+package io.density.registry;
+
+import static io.density.registry.Fields.optionalTime;
+import static io.density.registry.Fields.placement;
+import static io.density.registry.Fields.requiredText;
+
+import io.density.Addresses;
+import io.density.Failure;
+import io.density.db.Sql;
+import io.density.ingest.InvalidInput;
+import io.density.ingest.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Links of DPUs to spaces, and moves of DPUs. A link or move that reaches into the past has
+ * persistence attribute the DPU's datapoints again from then on before it is answered.
+ */
+final class Links {
+  private final Vertx vertx;
+  private final Pool pool;
+
+  Links(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  Future<JsonObject> create(JsonObject q) {
+    try {
+      JsonObject body = q.getJsonObject("body");
+      String dpu = requiredText(body, "dpu_id");
+      String doorway = requiredText(body, "doorway_id");
+      String space = requiredText(body, "space_id");
+      short placement = placement(body.getValue("sensor_placement"));
+      OffsetDateTime from = optionalTime(body, "valid_from");
+      OffsetDateTime to = optionalTime(body, "valid_to");
+      OffsetDateTime effectiveFrom = from != null ? from : OffsetDateTime.now();
+      if (to != null && !to.isAfter(effectiveFrom)) {
+        throw new InvalidInput("valid_to", "valid_to must be after valid_from");
+      }
+      Tuple link = Tuple.of(dpu, doorway, space, placement, from, to);
+      return pool.preparedQuery(Sql.FIND_SAME_LINK)
+          .execute(link)
+          .compose(
+              same ->
+                  same.size() > 0
+                      ? Future.succeededFuture(link(same.iterator().next()).put("created", false))
+                      : pool.preparedQuery(Sql.INSERT_LINK)
+                          .execute(link)
+                          .map(rows -> rows.iterator().next())
+                          .compose(
+                              row ->
+                                  reattribute(dpu, row.getOffsetDateTime("valid_from"))
+                                      .map(link(row).put("created", true))));
+    } catch (InvalidInput e) {
+      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+    }
+  }
+
+  /**
+   * Moves a DPU at an instant (default now): closes its links valid then, opens the given ones from
+   * then, and has its datapoints since then attributed again. Re-posting the same move is answered
+   * with the links it opened.
+   */
+  Future<JsonObject> move(JsonObject q) {
+    try {
+      String dpu = q.getString("id");
+      JsonObject body = q.getJsonObject("body");
+      String doorway = requiredText(body, "doorway_id");
+      OffsetDateTime at = optionalTime(body, "at");
+      OffsetDateTime when = at != null ? at : OffsetDateTime.now();
+      if (when.isAfter(OffsetDateTime.now().plusMinutes(5))) {
+        throw new InvalidInput(
+            "at", "at must not be in the future: a move is effective now or in the past");
+      }
+      Object rawLinks = body.getValue("links");
+      if (!(rawLinks instanceof JsonArray links) || links.isEmpty()) {
+        throw new InvalidInput(
+            "links", "links must be a non-empty array of {space_id, sensor_placement}");
+      }
+      List<Tuple> opened = new ArrayList<>();
+      Set<String> spaces = new HashSet<>();
+      for (Object o : links) {
+        if (!(o instanceof JsonObject l)) {
+          throw new InvalidInput(
+              "links", "each link must be an object {space_id, sensor_placement}");
+        }
+        String space = requiredText(l, "space_id");
+        if (!spaces.add(space)) {
+          throw new InvalidInput("links", "space " + space + " appears twice");
+        }
+        opened.add(
+            Tuple.of(dpu, doorway, space, placement(l.getValue("sensor_placement")), when, null));
+      }
+      return pool.withTransaction(
+              conn ->
+                  conn.preparedQuery(Sql.LINKS_FROM)
+                      .execute(Tuple.of(dpu, when))
+                      .compose(
+                          later -> {
+                            if (later.size() > 0) {
+                              return sameMove(later, opened)
+                                  ? Future.succeededFuture(new JsonArray())
+                                  : Future.failedFuture(
+                                      Failure.conflict(
+                                          "at",
+                                          "DPU "
+                                              + dpu
+                                              + " has links from "
+                                              + when
+                                              + " on: a move must come after them"));
+                            }
+                            return conn.preparedQuery(Sql.CLOSE_LINKS_AT)
+                                .execute(Tuple.of(dpu, when))
+                                .compose(
+                                    closed ->
+                                        conn.preparedQuery(Sql.INSERT_LINK)
+                                            .executeBatch(opened)
+                                            .map(v -> toJson(closed)));
+                          }))
+          .compose(
+              closed ->
+                  reattribute(dpu, when)
+                      .compose(v -> pool.preparedQuery(Sql.LINKS_FROM).execute(Tuple.of(dpu, when)))
+                      .map(
+                          now ->
+                              new JsonObject()
+                                  .put("dpu_id", dpu)
+                                  .put("at", Timestamps.format(Timestamps.toMicros(when)))
+                                  .put("closed", closed)
+                                  .put("opened", toJson(now))));
+    } catch (InvalidInput e) {
+      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+    }
+  }
+
+  /** Whether the links from the move's instant on are exactly the ones the move opens. */
+  private static boolean sameMove(RowSet<Row> later, List<Tuple> opened) {
+    Set<String> existing = new HashSet<>();
+    for (Row r : later) {
+      existing.add(
+          r.getString("doorway_id")
+              + "/"
+              + r.getString("space_id")
+              + "/"
+              + r.getShort("sensor_placement")
+              + "/"
+              + r.getOffsetDateTime("valid_from").toInstant()
+              + "/"
+              + r.getOffsetDateTime("valid_to"));
+    }
+    Set<String> wanted = new HashSet<>();
+    for (Tuple t : opened) {
+      wanted.add(
+          t.getString(1)
+              + "/"
+              + t.getString(2)
+              + "/"
+              + t.getShort(3)
+              + "/"
+              + ((OffsetDateTime) t.getValue(4)).toInstant()
+              + "/null");
+    }
+    return existing.equals(wanted);
+  }
+
+  private static JsonArray toJson(RowSet<Row> links) {
+    JsonArray out = new JsonArray();
+    links.forEach(r -> out.add(link(r)));
+    return out;
+  }
+
+  /** Has persistence attribute the DPU's datapoints again from an instant on. */
+  private Future<Void> reattribute(String dpu, OffsetDateTime since) {
+    return vertx
+        .eventBus()
+        .request(
+            Addresses.REATTRIBUTE,
+            new JsonObject().put("dpu_id", dpu).put("since", Timestamps.toMicros(since)),
+            new DeliveryOptions().setSendTimeout(600_000))
+        .mapEmpty();
+  }
+
+  static JsonObject link(Row r) {
+    OffsetDateTime to = r.getOffsetDateTime("valid_to");
+    return new JsonObject()
+        .put("id", r.getLong("id"))
+        .put("dpu_id", r.getString("dpu_id"))
+        .put("doorway_id", r.getString("doorway_id"))
+        .put("space_id", r.getString("space_id"))
+        .put("sensor_placement", (int) r.getShort("sensor_placement"))
+        .put(
+            "valid_from", Timestamps.format(Timestamps.toMicros(r.getOffsetDateTime("valid_from"))))
+        .put("valid_to", to == null ? null : Timestamps.format(Timestamps.toMicros(to)));
+  }
+}
