@@ -40,6 +40,7 @@ public final class PersistenceVerticle extends VerticleBase {
 
   private Pool pool;
   private final Lane lane = new Lane();
+  private final List<Long> timers = new ArrayList<>();
   private Counting counting;
   private GroupCommit groupCommit;
   private Reattribution reattribution;
@@ -59,26 +60,30 @@ public final class PersistenceVerticle extends VerticleBase {
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool);
     resets = new Resets(vertx, pool);
-    vertx.setPeriodic(
-        config.recoveryIntervalMs(),
-        config.recoveryIntervalMs(),
-        id -> lane.run(() -> recoverUncounted(config.recoveryIntervalMs() / 1000.0)));
-    vertx.setPeriodic(
-        config.dailyResetCheckMs(),
-        config.dailyResetCheckMs(),
-        id ->
-            resets
-                .anyDue()
-                .compose(
-                    due -> due ? groupCommit.drained(resets::writeDue) : Future.succeededFuture())
-                .onFailure(err -> LOG.log(Level.WARNING, "writing daily resets failed", err)));
+    timers.add(
+        vertx.setPeriodic(
+            config.recoveryIntervalMs(),
+            config.recoveryIntervalMs(),
+            id -> lane.run(() -> recoverUncounted(config.recoveryIntervalMs() / 1000.0))));
+    timers.add(
+        vertx.setPeriodic(
+            config.dailyResetCheckMs(),
+            config.dailyResetCheckMs(),
+            id ->
+                resets
+                    .anyDue()
+                    .compose(
+                        due ->
+                            due ? groupCommit.drained(resets::writeDue) : Future.succeededFuture())
+                    .onFailure(err -> LOG.log(Level.WARNING, "writing daily resets failed", err))));
     if (retention.enabled()) {
-      vertx.setPeriodic(
-          config.retentionCheckMs(),
-          id ->
-              groupCommit
-                  .drained(retention::run)
-                  .onFailure(err -> LOG.log(Level.WARNING, "retention failed", err)));
+      timers.add(
+          vertx.setPeriodic(
+              config.retentionCheckMs(),
+              id ->
+                  groupCommit
+                      .drained(retention::run)
+                      .onFailure(err -> LOG.log(Level.WARNING, "retention failed", err))));
     }
     var bus = vertx.eventBus();
     return lane.run(this::prepareRealtime)
@@ -97,6 +102,7 @@ public final class PersistenceVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    timers.forEach(vertx::cancelTimer);
     return lane.idle().eventually(() -> pool.close());
   }
 
