@@ -179,7 +179,7 @@ public final class Sql {
       UPDATE space_count sc
          SET count = counted.c, reconciled_at = now()
         FROM counted
-       WHERE sc.space_id = $1 AND sc.ts = counted.ts AND sc.delta = counted.delta
+       WHERE sc.space_id = $1 AND sc.ts >= $2 AND sc.ts = counted.ts AND sc.delta = counted.delta
          AND sc.datapoint_id = counted.datapoint_id AND sc.count <> counted.c
       """
           .formatted(latestChange("$1", "AND ts < $2"), EFFECT_ORDER);

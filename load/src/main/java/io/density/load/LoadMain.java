@@ -22,6 +22,7 @@ public final class LoadMain {
       tools:
         replay   replay a CSV of datapoints (the seed's format) against a server
         bench    provision a synthetic building, send datapoints, query counts, report figures
+        late     load a history, then measure what late datapoints cost and when answers show them
 
       java -jar density.jar load <tool> --help    prints the tool's options
       """;
@@ -41,6 +42,7 @@ public final class LoadMain {
         switch (args[0]) {
           case "replay" -> Replay.USAGE;
           case "bench" -> Bench.USAGE;
+          case "late" -> Late.USAGE;
           default -> null;
         };
     if (usage == null) {
@@ -55,6 +57,7 @@ public final class LoadMain {
     try {
       return switch (args[0]) {
         case "replay" -> Replay.run(rest);
+        case "late" -> Late.run(rest);
         default -> Bench.run(rest);
       };
     } catch (IllegalArgumentException e) {
