@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,25 +35,22 @@ class HistoryTest {
   private static final Instant START = Instant.parse("2018-03-23T23:00:00Z"); // 24 March, Paris
   private static final Instant END = Instant.parse("2018-03-26T22:00:00Z"); // 27 March, Paris
   private static TestServer server;
-  private static final ContractModel contract = new ContractModel();
+  private static final ContractModel contract = ContractModel.seedBuilding();
   private static int datapoints;
 
   @BeforeAll
   static void threeDaysAcrossTheSpringChange() {
     server = new TestServer().start();
     server.provisionSeedBuilding();
-    Instant from = Instant.parse(SeedBuilding.LINKS_VALID_FROM);
-    contract.link("283", "A", 1, from).link("423", "A", 1, from).link("423", "B", -1, from);
-    JsonArray batch = new JsonArray();
+    List<JsonObject> sent = new ArrayList<>();
     for (JsonObject d : SeedBuilding.day(START, END, 500, 3)) {
-      if (batch.size() % 9 == 4 && d.getInteger("direction") < 0) {
+      if (sent.size() % 9 == 4 && d.getInteger("direction") < 0) {
         continue; // missed exits: clamping and resets have work to do
       }
-      batch.add(d);
-      contract.add(d.getString("dpu_id"), d.getString("timestamp"), d.getInteger("direction"));
+      sent.add(d);
     }
-    datapoints = batch.size();
-    assertEquals(200, server.postJson("/v1/datapoints", batch).status());
+    server.feed(contract, sent);
+    datapoints = sent.size();
     Instant reset = Instant.parse("2018-03-25T10:00:00Z");
     server.postJson(
         "/v1/spaces/A/resets", new JsonObject().put("timestamp", reset.toString()).put("count", 2));

@@ -16,6 +16,8 @@ import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -32,21 +34,18 @@ class ResetTest {
   void threeDays() {
     server = new TestServer().start();
     server.provisionSeedBuilding();
-    contract = new ContractModel();
-    Instant from = Instant.parse(SeedBuilding.LINKS_VALID_FROM);
-    contract.link("283", "A", 1, from).link("423", "A", 1, from).link("423", "B", -1, from);
-    JsonArray batch = new JsonArray();
+    contract = ContractModel.seedBuilding();
+    List<JsonObject> sent = new ArrayList<>();
     // Missed exits leave people "inside" overnight: what a reset is for.
     for (JsonObject d : SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(3)), 300, 5)) {
       if (d.getString("dpu_id").equals("283")
           && d.getInteger("direction") < 0
-          && batch.size() % 7 == 0) {
+          && sent.size() % 7 == 0) {
         continue;
       }
-      batch.add(d);
-      contract.add(d.getString("dpu_id"), d.getString("timestamp"), d.getInteger("direction"));
+      sent.add(d);
     }
-    assertEquals(200, server.postJson("/v1/datapoints", batch).status());
+    server.feed(contract, sent);
   }
 
   @AfterEach
@@ -185,9 +184,7 @@ class ResetTest {
   }
 
   private ContractModel contractWithoutResets() {
-    ContractModel fresh = new ContractModel();
-    Instant from = Instant.parse(SeedBuilding.LINKS_VALID_FROM);
-    fresh.link("283", "A", 1, from).link("423", "A", 1, from).link("423", "B", -1, from);
+    ContractModel fresh = ContractModel.seedBuilding();
     server
         .rows("SELECT dpu_id, ts, direction FROM datapoint")
         .forEach(

@@ -7,12 +7,12 @@ import io.density.load.SeedBuilding;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class RetentionTest {
   private static final int DAYS = 40;
   private TestServer server;
-  private final ContractModel contract = new ContractModel();
+  private final ContractModel contract = ContractModel.seedBuilding();
   private final Instant start =
       Instant.now().minus(Duration.ofDays(75)).truncatedTo(ChronoUnit.HOURS);
 
@@ -31,17 +31,14 @@ class RetentionTest {
   void seventyFiveDaysKept() {
     server = new TestServer().start(); // no retention yet: everything is kept
     server.provisionSeedBuilding();
-    Instant from = Instant.parse(SeedBuilding.LINKS_VALID_FROM);
-    contract.link("283", "A", 1, from).link("423", "A", 1, from).link("423", "B", -1, from);
-    JsonArray batch = new JsonArray();
+    List<JsonObject> sent = new ArrayList<>();
     for (JsonObject d : SeedBuilding.day(start, Instant.now().minusSeconds(60), 1500, 17)) {
-      if (batch.size() % 13 == 3 && d.getInteger("direction") < 0) {
+      if (sent.size() % 13 == 3 && d.getInteger("direction") < 0) {
         continue; // missed exits, so the count carried over the boundary is not 0
       }
-      batch.add(d);
-      contract.add(d.getString("dpu_id"), d.getString("timestamp"), d.getInteger("direction"));
+      sent.add(d);
     }
-    assertEquals(200, server.postJson("/v1/datapoints", batch).status());
+    server.feed(contract, sent);
   }
 
   @AfterEach

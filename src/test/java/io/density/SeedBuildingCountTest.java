@@ -3,7 +3,6 @@ package io.density;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.density.load.SeedBuilding;
 import io.density.load.SeedCsv;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
@@ -24,15 +23,13 @@ import org.junit.jupiter.api.Test;
 @DisplayName("The seed's building, fed through /send in order with retransmissions")
 class SeedBuildingCountTest {
   private static TestServer server;
-  private static final ContractModel contract = new ContractModel();
+  private static final ContractModel contract = ContractModel.seedBuilding();
   private static List<JsonObject> rows;
 
   @BeforeAll
   static void feedTheSampleDay() throws Exception {
     server = new TestServer().start();
     server.provisionSeedBuilding();
-    Instant from = Instant.parse(SeedBuilding.LINKS_VALID_FROM);
-    contract.link("283", "A", 1, from).link("423", "A", 1, from).link("423", "B", -1, from);
     try (var in = SeedBuildingCountTest.class.getResourceAsStream("/fixtures/seed-building.csv")) {
       rows = SeedCsv.read(new InputStreamReader(in, StandardCharsets.UTF_8));
     }

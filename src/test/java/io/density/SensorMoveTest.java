@@ -28,15 +28,8 @@ class SensorMoveTest {
   void sampleDay() {
     server = new TestServer().start();
     server.provisionSeedBuilding();
-    contract = new ContractModel();
-    Instant from = Instant.parse(SeedBuilding.LINKS_VALID_FROM);
-    contract.link("283", "A", 1, from).link("423", "A", 1, from).link("423", "B", -1, from);
-    JsonArray batch = new JsonArray();
-    for (JsonObject d : SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 200, 11)) {
-      batch.add(d);
-      contract.add(d.getString("dpu_id"), d.getString("timestamp"), d.getInteger("direction"));
-    }
-    assertEquals(200, server.postJson("/v1/datapoints", batch).status());
+    contract = ContractModel.seedBuilding();
+    server.feed(contract, SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 200, 11));
   }
 
   @AfterEach

@@ -2,6 +2,7 @@ package io.density.history;
 
 import io.density.Addresses;
 import io.density.Failure;
+import io.density.Replies;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
@@ -9,10 +10,7 @@ import io.density.history.Buckets.Bucket;
 import io.density.history.Buckets.Change;
 import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -23,7 +21,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * A space's history from PostgreSQL: counts in time buckets, the effects with their datapoints
@@ -46,9 +43,12 @@ public final class HistoryVerticle extends VerticleBase {
     pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
     var bus = vertx.eventBus();
     return Future.join(
-        bus.consumer(Addresses.HISTORY_SERIES, answer(this::series)).completion(),
-        bus.consumer(Addresses.HISTORY_EVENTS, answer(this::events)).completion(),
-        bus.consumer(Addresses.HISTORY_RESETS, answer(this::resets)).completion());
+        bus.consumer(Addresses.HISTORY_SERIES, Replies.answering("history", this::series))
+            .completion(),
+        bus.consumer(Addresses.HISTORY_EVENTS, Replies.answering("history", this::events))
+            .completion(),
+        bus.consumer(Addresses.HISTORY_RESETS, Replies.answering("history", this::resets))
+            .completion());
   }
 
   @Override
@@ -221,19 +221,5 @@ public final class HistoryVerticle extends VerticleBase {
                               .put("kind", r.getString("kind"))));
               return new JsonObject().put("space_id", space).put("items", items);
             });
-  }
-
-  private static Handler<Message<JsonObject>> answer(
-      Function<JsonObject, Future<JsonObject>> query) {
-    return message ->
-        Future.succeededFuture(message.body())
-            .compose(query)
-            .onSuccess(message::reply)
-            .onFailure(
-                err ->
-                    message.reply(
-                        err instanceof ReplyException re
-                            ? re
-                            : Failure.unavailable("history: " + err.getMessage())));
   }
 }

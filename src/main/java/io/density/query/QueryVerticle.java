@@ -2,6 +2,7 @@ package io.density.query;
 
 import io.density.Addresses;
 import io.density.Failure;
+import io.density.Replies;
 import io.density.config.DensityConfig;
 import io.density.counter.RedisKeys;
 import io.density.db.Connections;
@@ -9,7 +10,6 @@ import io.density.db.Sql;
 import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -20,7 +20,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
-import java.util.function.Function;
 
 /**
  * Answers count questions: realtime from Redis, history from PostgreSQL. Every answer is a JSON
@@ -44,10 +43,12 @@ public final class QueryVerticle extends VerticleBase {
             vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class));
     var bus = vertx.eventBus();
     return Future.join(
-        bus.consumer(Addresses.QUERY_REALTIME, answer(this::realtime)).completion(),
-        bus.consumer(Addresses.QUERY_AS_OF, answer(this::asOf)).completion(),
-        bus.consumer(Addresses.QUERY_NEAREST, answer(this::nearest)).completion(),
-        bus.consumer(Addresses.QUERY_DPU, answer(this::dpu)).completion());
+        bus.consumer(Addresses.QUERY_REALTIME, Replies.answering("query", this::realtime))
+            .completion(),
+        bus.consumer(Addresses.QUERY_AS_OF, Replies.answering("query", this::asOf)).completion(),
+        bus.consumer(Addresses.QUERY_NEAREST, Replies.answering("query", this::nearest))
+            .completion(),
+        bus.consumer(Addresses.QUERY_DPU, Replies.answering("query", this::dpu)).completion());
   }
 
   @Override
@@ -167,19 +168,5 @@ public final class QueryVerticle extends VerticleBase {
 
   private static JsonObject countAnswer(String space, Integer count) {
     return new JsonObject().put("space_id", space).put("count", count);
-  }
-
-  private static io.vertx.core.Handler<Message<JsonObject>> answer(
-      Function<JsonObject, Future<JsonObject>> query) {
-    return message ->
-        Future.succeededFuture(message.body())
-            .compose(query)
-            .onSuccess(message::reply)
-            .onFailure(
-                err ->
-                    message.reply(
-                        err instanceof io.vertx.core.eventbus.ReplyException re
-                            ? re
-                            : Failure.unavailable("query failed: " + err.getMessage())));
   }
 }

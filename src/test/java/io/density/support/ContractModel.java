@@ -32,6 +32,15 @@ public final class ContractModel {
 
   private final Set<Datapoint> datapoints = new LinkedHashSet<>();
 
+  /** The seed's sample building: DPU 283 over X (A +1), DPU 423 over Z (A +1, B -1). */
+  public static ContractModel seedBuilding() {
+    Instant from = Instant.parse(io.density.load.SeedBuilding.LINKS_VALID_FROM);
+    return new ContractModel()
+        .link("283", "A", 1, from)
+        .link("423", "A", 1, from)
+        .link("423", "B", -1, from);
+  }
+
   public ContractModel link(String dpu, String space, int placement, Instant from) {
     return link(dpu, space, placement, from, null);
   }

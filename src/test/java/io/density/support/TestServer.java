@@ -150,6 +150,24 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /** Sends datapoints as batches, expecting every one stored, and tells the contract of them. */
+  public void feed(ContractModel contract, List<JsonObject> datapoints) {
+    for (int from = 0; from < datapoints.size(); from += 10_000) {
+      JsonArray batch = new JsonArray();
+      datapoints.subList(from, Math.min(datapoints.size(), from + 10_000)).forEach(batch::add);
+      Reply reply = postJson("/v1/datapoints", batch);
+      if (reply.status() != 200 || reply.json().getInteger("rejected") != 0) {
+        throw new IllegalStateException("feeding datapoints: " + reply);
+      }
+    }
+    for (JsonObject d : datapoints) {
+      contract.add(
+          String.valueOf(d.getValue("dpu_id")),
+          d.getString("timestamp"),
+          Integer.parseInt(String.valueOf(d.getValue("direction"))));
+    }
+  }
+
   // ---------------------------------------------------------------- what was stored
 
   public long countRows(String table) {
