@@ -1,5 +1,6 @@
 package io.density;
 
+import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
 import io.density.dev.DevMode;
 import io.density.ingest.InvalidInput;
@@ -89,15 +90,18 @@ public final class Main {
   }
 
   private static void serve() {
-    DensityConfig config = DensityConfig.load(System.getenv());
-    Vertx vertx = Vertx.vertx();
     try {
+      DensityConfig config = DensityConfig.load(System.getenv());
+      Vertx vertx = Clustering.vertx(config.cluster()).await();
       Server.deploy(vertx, config).await();
+      System.out.println(
+          "Density is running: roles "
+              + config.roles()
+              + (config.roleList().contains("http") ? ", HTTP on port " + config.http().port() : "")
+              + (config.cluster().enabled() ? ", in cluster " + config.cluster().name() : ""));
     } catch (RuntimeException e) {
       System.err.println("Density failed to start: " + e.getMessage());
-      vertx.close();
       System.exit(1);
     }
-    System.out.println("Density is listening on port " + config.http().port());
   }
 }

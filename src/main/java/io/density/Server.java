@@ -14,6 +14,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Applies the schema and deploys the verticles, each with its slice of the configuration. The
@@ -23,21 +27,42 @@ import io.vertx.sqlclient.Pool;
 public final class Server {
   private Server() {}
 
+  /** Deploys the verticles of the node's roles (all of them by default). */
   public static Future<Void> deploy(Vertx vertx, DensityConfig config) {
     JsonObject all = config.toJson();
-    return deployStorage(vertx, config)
-        .compose(
-            v -> vertx.deployVerticle(QueryVerticle.class, with(slices(all, "postgres", "redis"))))
-        .compose(
-            v -> vertx.deployVerticle(RegistryVerticle.class, with(all.getJsonObject("postgres"))))
-        .compose(
-            v -> vertx.deployVerticle(HistoryVerticle.class, with(all.getJsonObject("postgres"))))
-        .compose(
-            v ->
-                vertx.deployVerticle(
-                    HttpVerticle.class,
-                    with(slices(all, "http", "ingest")).setInstances(config.http().instances())))
-        .mapEmpty();
+    List<String> roles = config.roleList();
+    Map<String, Supplier<Future<?>>> deployments = new LinkedHashMap<>();
+    deployments.put(
+        "counter",
+        () -> vertx.deployVerticle(CounterVerticle.class, with(all.getJsonObject("redis"))));
+    deployments.put(
+        "persistence",
+        () ->
+            vertx.deployVerticle(
+                PersistenceVerticle.class, with(slices(all, "postgres", "ingest"))));
+    deployments.put(
+        "query",
+        () -> vertx.deployVerticle(QueryVerticle.class, with(slices(all, "postgres", "redis"))));
+    deployments.put(
+        "registry",
+        () -> vertx.deployVerticle(RegistryVerticle.class, with(all.getJsonObject("postgres"))));
+    deployments.put(
+        "history",
+        () -> vertx.deployVerticle(HistoryVerticle.class, with(all.getJsonObject("postgres"))));
+    deployments.put(
+        "http",
+        () ->
+            vertx.deployVerticle(
+                HttpVerticle.class,
+                with(slices(all, "http", "ingest")).setInstances(config.http().instances())));
+    boolean usesPostgres = roles.stream().anyMatch(r -> !r.equals("http") && !r.equals("counter"));
+    Future<Void> chain = usesPostgres ? applySchema(vertx, config) : Future.succeededFuture();
+    for (Map.Entry<String, Supplier<Future<?>>> d : deployments.entrySet()) {
+      if (roles.contains(d.getKey())) {
+        chain = chain.compose(v -> d.getValue().get().mapEmpty());
+      }
+    }
+    return chain;
   }
 
   /**
@@ -45,16 +70,12 @@ public final class Server {
    * needs).
    */
   public static Future<Void> deployStorage(Vertx vertx, DensityConfig config) {
-    JsonObject all = config.toJson();
+    return deploy(vertx, config.withRoles("counter,persistence"));
+  }
+
+  private static Future<Void> applySchema(Vertx vertx, DensityConfig config) {
     Pool schemaPool = Connections.postgres(vertx, config.postgres());
-    return Schema.apply(schemaPool)
-        .eventually(schemaPool::close)
-        .compose(v -> vertx.deployVerticle(CounterVerticle.class, with(all.getJsonObject("redis"))))
-        .compose(
-            v ->
-                vertx.deployVerticle(
-                    PersistenceVerticle.class, with(slices(all, "postgres", "ingest"))))
-        .mapEmpty();
+    return Schema.apply(schemaPool).eventually(schemaPool::close);
   }
 
   private static DeploymentOptions with(JsonObject config) {

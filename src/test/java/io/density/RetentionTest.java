@@ -80,7 +80,7 @@ class RetentionTest {
             .get(0)
             .getLong(0);
     server.stop();
-    server.restartWith(server.config.withRetentionDays(DAYS));
+    server.restartWith(server.config.with("ingest", "retentionDays", DAYS));
 
     Reply dropped = server.postJson("/v1/admin/retention", new JsonObject());
     assertEquals(200, dropped.status(), dropped.json().encode());

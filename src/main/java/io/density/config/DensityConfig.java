@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,7 +15,12 @@ import java.util.Map;
  * {@code DENSITY_CONFIG}, or the copy built into the jar), then environment overrides. Each
  * verticle receives only its slice, as JSON, through its deployment options.
  */
-public record DensityConfig(Http http, Postgres postgres, Redis redis, Ingest ingest) {
+public record DensityConfig(
+    Http http, Postgres postgres, Redis redis, Ingest ingest, Cluster cluster, String roles) {
+
+  /** Every role a node can take; a node deploys the verticles of the roles it is given. */
+  public static final List<String> ROLES =
+      List.of("counter", "persistence", "query", "history", "registry", "http");
 
   /** The HTTP API: where it listens and how much one request may carry. */
   public record Http(String host, int port, int instances, int maxBodyBytes, int maxBatchItems) {}
@@ -35,6 +42,14 @@ public record DensityConfig(Http http, Postgres postgres, Redis redis, Ingest in
       int retentionDays,
       long retentionCheckMs) {}
 
+  /**
+   * Clustering (Hazelcast): off by default. {@code join} is {@code tcp-ip} (members: a
+   * comma-separated list of hosts), {@code multicast}, or {@code kubernetes} (Hazelcast's
+   * Kubernetes discovery, in the pod's namespace). {@code host} is the address this node binds and
+   * advertises, for Hazelcast and the event bus; ports are chosen automatically.
+   */
+  public record Cluster(boolean enabled, String name, String join, String members, String host) {}
+
   public static DensityConfig load(Map<String, String> env) {
     JsonObject json = readFile(env.get("DENSITY_CONFIG"));
     override(json, "http", "port", env.get("DENSITY_HTTP_PORT"), true);
@@ -43,6 +58,18 @@ public record DensityConfig(Http http, Postgres postgres, Redis redis, Ingest in
     override(json, "redis", "url", env.get("DENSITY_REDIS_URL"), false);
     override(json, "redis", "keyPrefix", env.get("DENSITY_REDIS_PREFIX"), false);
     override(json, "ingest", "retentionDays", env.get("DENSITY_RETENTION_DAYS"), true);
+    override(json, "cluster", "name", env.get("DENSITY_CLUSTER_NAME"), false);
+    override(json, "cluster", "members", env.get("DENSITY_CLUSTER_MEMBERS"), false);
+    override(json, "cluster", "host", env.get("DENSITY_CLUSTER_HOST"), false);
+    override(json, "cluster", "join", env.get("DENSITY_CLUSTER_JOIN"), false);
+    String cluster = env.get("DENSITY_CLUSTER");
+    if (cluster != null && !cluster.isBlank()) {
+      json.getJsonObject("cluster").put("enabled", Boolean.parseBoolean(cluster.trim()));
+    }
+    String roles = env.get("DENSITY_ROLES");
+    if (roles != null && !roles.isBlank()) {
+      json.put("roles", roles.trim());
+    }
     return fromJson(json);
   }
 
@@ -54,42 +81,33 @@ public record DensityConfig(Http http, Postgres postgres, Redis redis, Ingest in
     return JsonObject.mapFrom(this);
   }
 
-  public DensityConfig withPostgresUrl(String url) {
-    return new DensityConfig(http, new Postgres(url, postgres.poolSize), redis, ingest);
+  /** A copy with one setting changed, e.g. {@code with("postgres", "url", "postgresql://...")}. */
+  public DensityConfig with(String section, String key, Object value) {
+    JsonObject json = toJson();
+    json.getJsonObject(section).put(key, value);
+    return fromJson(json);
   }
 
-  public DensityConfig withRedisUrl(String url) {
-    return new DensityConfig(
-        http, postgres, new Redis(url, redis.poolSize, redis.keyPrefix), ingest);
+  /** A copy deploying other roles (comma-separated). */
+  public DensityConfig withRoles(String roles) {
+    return fromJson(toJson().put("roles", roles));
   }
 
-  public DensityConfig withHttpPort(int port) {
-    return new DensityConfig(
-        new Http(http.host, port, http.instances, http.maxBodyBytes, http.maxBatchItems),
-        postgres,
-        redis,
-        ingest);
-  }
-
-  public DensityConfig withRetentionDays(int days) {
-    Ingest i = ingest;
-    return new DensityConfig(
-        http,
-        postgres,
-        redis,
-        new Ingest(
-            i.maxBatch,
-            i.lingerMs,
-            i.maxPending,
-            i.maxFutureSkewSeconds,
-            i.recoveryIntervalMs,
-            i.dailyResetCheckMs,
-            days,
-            i.retentionCheckMs));
-  }
-
-  public DensityConfig withRedisPrefix(String prefix) {
-    return new DensityConfig(http, postgres, new Redis(redis.url, redis.poolSize, prefix), ingest);
+  /** The roles this node takes, checked against {@link #ROLES}. */
+  public List<String> roleList() {
+    List<String> list = new ArrayList<>();
+    for (String role : roles.split(",")) {
+      String r = role.trim().toLowerCase();
+      if (r.isEmpty()) {
+        continue;
+      }
+      if (!ROLES.contains(r)) {
+        throw new IllegalArgumentException(
+            "unknown role " + r + " (roles: " + String.join(",", ROLES) + ")");
+      }
+      list.add(r);
+    }
+    return list;
   }
 
   private static JsonObject readFile(String explicitPath) {

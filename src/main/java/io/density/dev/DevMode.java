@@ -35,11 +35,11 @@ public final class DevMode {
     DensityConfig config = DensityConfig.load(env);
     if (isBlank(env.get("DENSITY_PG_URL"))) {
       System.out.println("Starting an embedded PostgreSQL...");
-      config = config.withPostgresUrl(embedded.startPostgres());
+      config = config.with("postgres", "url", embedded.startPostgres());
     }
     if (isBlank(env.get("DENSITY_REDIS_URL"))) {
       System.out.println("Starting an embedded Redis...");
-      config = config.withRedisUrl(embedded.startRedis());
+      config = config.with("redis", "url", embedded.startRedis());
     }
     int port = config.http().port();
     return Server.deploy(vertx, config)

@@ -8,11 +8,15 @@ import io.density.db.Sql;
 import io.density.ingest.Datapoint;
 import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -38,7 +42,16 @@ public final class PersistenceVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(PersistenceVerticle.class.getName());
   private static final String FOREIGN_KEY_VIOLATION = "23503";
 
+  /** The advisory lock whose holder writes the counts ("dens" + 1). */
+  private static final long LEADER_LOCK = 0x64656e73L + 1;
+
+  private DensityConfig.Ingest config;
+  private DensityConfig.Postgres postgres;
   private Pool pool;
+  private PgConnection leaderConnection;
+  private long retryTimer = -1;
+  private boolean stopping;
+  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private final Lane lane = new Lane();
   private final List<Long> timers = new ArrayList<>();
   private Counting counting;
@@ -49,17 +62,58 @@ public final class PersistenceVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    DensityConfig.Ingest config =
-        config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
-    pool =
-        Connections.postgres(
-            vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class));
+    config = config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
+    postgres = config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
+    pool = Connections.postgres(vertx, postgres);
     counting = new Counting(vertx, pool, new Rebuild(vertx, pool));
     Partitions partitions = new Partitions(pool);
     groupCommit = new GroupCommit(vertx, pool, lane, counting, partitions, config);
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool);
     resets = new Resets(vertx, pool);
+    return tryToLead();
+  }
+
+  /**
+   * One persistence verticle in a deployment writes counts: the one holding a PostgreSQL advisory
+   * lock on its own connection. The others stand by and try again every second; when the leader's
+   * process dies its session ends, the lock goes with it and a standby takes over, counting
+   * whatever the leader left uncounted. Completes once this verticle leads and serves, or stands
+   * by.
+   */
+  private Future<Void> tryToLead() {
+    return PgConnection.connect(vertx, PgConnectOptions.fromUri(postgres.url()))
+        .compose(
+            conn ->
+                conn.query("SELECT pg_try_advisory_lock(" + LEADER_LOCK + ") AS leader")
+                    .execute()
+                    .compose(
+                        rows -> {
+                          if (rows.iterator().next().getBoolean("leader")) {
+                            leaderConnection = conn;
+                            conn.closeHandler(v -> stepDown());
+                            return lead();
+                          }
+                          conn.close();
+                          return standBy();
+                        }))
+        .recover(
+            err -> {
+              LOG.log(Level.WARNING, "cannot reach PostgreSQL to lead; standing by", err);
+              return standBy();
+            });
+  }
+
+  private Future<Void> standBy() {
+    if (!stopping) {
+      retryTimer = vertx.setTimer(1_000, id -> tryToLead());
+    }
+    return Future.succeededFuture();
+  }
+
+  /** Loads or checks the realtime state, then takes requests and starts the periodic work. */
+  private Future<Void> lead() {
+    LOG.info("this persistence verticle now writes the counts");
     timers.add(
         vertx.setPeriodic(
             config.recoveryIntervalMs(),
@@ -86,24 +140,42 @@ public final class PersistenceVerticle extends VerticleBase {
                       .onFailure(err -> LOG.log(Level.WARNING, "retention failed", err))));
     }
     var bus = vertx.eventBus();
+    consumers.add(bus.consumer(Addresses.INGEST, this::ingest));
+    consumers.add(bus.consumer(Addresses.REBUILD, this::rebuildRequest));
+    consumers.add(bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest));
+    consumers.add(bus.consumer(Addresses.RESET, this::resetRequest));
+    consumers.add(bus.consumer(Addresses.SPACE_RULES, this::rulesRequest));
+    consumers.add(bus.consumer(Addresses.REPLAY, this::replayRequest));
+    consumers.add(bus.consumer(Addresses.RETENTION, this::retentionRequest));
     return lane.run(this::prepareRealtime)
-        .compose(
-            v ->
-                Future.join(
-                    List.of(
-                        bus.consumer(Addresses.INGEST, this::ingest).completion(),
-                        bus.consumer(Addresses.REBUILD, this::rebuildRequest).completion(),
-                        bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest).completion(),
-                        bus.consumer(Addresses.RESET, this::resetRequest).completion(),
-                        bus.consumer(Addresses.SPACE_RULES, this::rulesRequest).completion(),
-                        bus.consumer(Addresses.REPLAY, this::replayRequest).completion(),
-                        bus.consumer(Addresses.RETENTION, this::retentionRequest).completion())));
+        .compose(v -> Future.join(consumers.stream().map(c -> c.completion()).toList()))
+        .mapEmpty();
+  }
+
+  /** The lock's connection is gone: another verticle may lead now, so this one stops writing. */
+  private void stepDown() {
+    if (stopping) {
+      return;
+    }
+    LOG.warning("lost the lead (its PostgreSQL connection closed); standing by");
+    leaderConnection = null;
+    timers.forEach(vertx::cancelTimer);
+    timers.clear();
+    consumers.forEach(MessageConsumer::unregister);
+    consumers.clear();
+    standBy();
   }
 
   @Override
   public Future<?> stop() {
+    stopping = true;
+    vertx.cancelTimer(retryTimer);
     timers.forEach(vertx::cancelTimer);
-    return lane.idle().eventually(() -> pool.close());
+    // The lead is released last, once nothing of this verticle writes any more.
+    return lane.idle()
+        .eventually(() -> pool.close())
+        .eventually(
+            () -> leaderConnection == null ? Future.succeededFuture() : leaderConnection.close());
   }
 
   /** {@code {items: [datapoint]}} → {@code {results: ["accepted"|"duplicate"]}}. */
@@ -136,9 +208,7 @@ public final class PersistenceVerticle extends VerticleBase {
    * then finish leftover batches.
    */
   private Future<Void> prepareRealtime() {
-    return Future.all(
-            pool.query(Sql.INSTANCE_ID).execute(),
-            vertx.eventBus().<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject()))
+    return Future.all(pool.query(Sql.INSTANCE_ID).execute(), counterStatus(60))
         .compose(
             all -> {
               RowSet<Row> instance = all.resultAt(0);
@@ -150,6 +220,22 @@ public final class PersistenceVerticle extends VerticleBase {
                       .getString("id")
                       .equals(status.body().getString("instance"));
               return current ? recoverUncounted(0.0) : counting.rebuild().mapEmpty();
+            });
+  }
+
+  /** The counter's status; a counter on another node may still be starting: ask again. */
+  private Future<Message<JsonObject>> counterStatus(int attempts) {
+    return vertx
+        .eventBus()
+        .<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject())
+        .recover(
+            err -> {
+              if (attempts <= 1) {
+                return Future.failedFuture(err);
+              }
+              Promise<Void> later = Promise.promise();
+              vertx.setTimer(500, id -> later.complete());
+              return later.future().compose(v -> counterStatus(attempts - 1));
             });
   }
 

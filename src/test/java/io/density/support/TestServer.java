@@ -1,6 +1,7 @@
 package io.density.support;
 
 import io.density.Server;
+import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.dev.EmbeddedServices;
@@ -38,6 +39,7 @@ public final class TestServer implements AutoCloseable {
   private final Vertx clientVertx;
   private Vertx serverVertx;
   private final HttpClient http = HttpClient.newHttpClient();
+  private final boolean ownsDatabase;
 
   public TestServer() {
     TestServices services = TestServices.get();
@@ -52,20 +54,48 @@ public final class TestServer implements AutoCloseable {
     try {
       config =
           DensityConfig.load(System.getenv())
-              .withPostgresUrl(url)
-              .withRedisUrl(services.redisUrl)
-              .withRedisPrefix(database + ":")
-              .withHttpPort(EmbeddedServices.freePort());
+              .with("postgres", "url", url)
+              .with("redis", "url", services.redisUrl)
+              .with("redis", "keyPrefix", database + ":")
+              .with("http", "port", EmbeddedServices.freePort());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     sql = Connections.postgres(clientVertx, config.postgres());
     redis = Connections.redis(clientVertx, config.redis());
+    ownsDatabase = true;
+  }
+
+  /** Another node of the same deployment: same database and Redis keys, its own port. */
+  private TestServer(TestServer first, DensityConfig config) {
+    database = first.database;
+    admin = first.admin;
+    clientVertx = first.clientVertx;
+    sql = first.sql;
+    redis = first.redis;
+    this.config = config;
+    ownsDatabase = false;
+  }
+
+  /** Makes this server a node of a Hazelcast cluster on loopback with a name of its own. */
+  public TestServer clustered(String clusterName) {
+    config = config.with("cluster", "enabled", true).with("cluster", "name", clusterName);
+    return this;
+  }
+
+  /** A further node of this one's deployment (and cluster), taking the given roles. */
+  public TestServer node(String roles) {
+    try {
+      return new TestServer(
+          this, config.withRoles(roles).with("http", "port", EmbeddedServices.freePort()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Starts the server; returns once its port is open. */
   public TestServer start() {
-    serverVertx = Vertx.vertx();
+    serverVertx = Clustering.vertx(config.cluster()).await();
     Server.deploy(serverVertx, config).await();
     return this;
   }
@@ -199,6 +229,9 @@ public final class TestServer implements AutoCloseable {
   @Override
   public void close() {
     stop();
+    if (!ownsDatabase) {
+      return;
+    }
     flushRedis();
     sql.close().await();
     redis.close();

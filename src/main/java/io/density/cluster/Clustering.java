@@ -1,0 +1,67 @@
+package io.density.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import io.density.config.DensityConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.Arrays;
+
+/**
+ * The Vert.x instance of a node: standalone, or a member of a Hazelcast cluster whose event bus
+ * carries datapoints, counts and queries between nodes. Correctness never rests on Hazelcast (the
+ * community edition has no consensus): PostgreSQL decides duplicates and which node counts.
+ */
+public final class Clustering {
+  private Clustering() {}
+
+  public static Future<Vertx> vertx(DensityConfig.Cluster cluster) {
+    if (!cluster.enabled()) {
+      return Future.succeededFuture(Vertx.vertx());
+    }
+    VertxOptions options =
+        new VertxOptions()
+            .setEventBusOptions(
+                new EventBusOptions()
+                    .setHost(cluster.host())
+                    .setClusterPublicHost(cluster.host())
+                    .setPort(0));
+    return Vertx.builder()
+        .with(options)
+        .withClusterManager(new HazelcastClusterManager(hazelcast(cluster)))
+        .buildClustered();
+  }
+
+  /** Vert.x's own map settings (from its default cluster.xml), with our name and join. */
+  static Config hazelcast(DensityConfig.Cluster cluster) {
+    Config config = ConfigUtil.loadConfig();
+    config.setClusterName(cluster.name());
+    config.setProperty("hazelcast.logging.type", "jdk");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.getNetworkConfig().setPortAutoIncrement(true);
+    config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(cluster.host());
+    config.getNetworkConfig().setPublicAddress(cluster.host());
+    config.setProperty("hazelcast.socket.bind.any", "false");
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    switch (cluster.join()) {
+      case "multicast" -> join.getMulticastConfig().setEnabled(true);
+      case "kubernetes" -> join.getKubernetesConfig().setEnabled(true);
+      case "tcp-ip" -> {
+        join.getTcpIpConfig().setEnabled(true);
+        Arrays.stream(cluster.members().split(","))
+            .map(String::trim)
+            .filter(m -> !m.isEmpty())
+            .forEach(join.getTcpIpConfig()::addMember);
+      }
+      default ->
+          throw new IllegalArgumentException(
+              "cluster.join must be tcp-ip, multicast or kubernetes, not " + cluster.join());
+    }
+    return config;
+  }
+}

@@ -1,0 +1,135 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.density.load.SeedBuilding;
+import io.density.support.ContractModel;
+import io.density.support.TestServer;
+import io.density.support.TestServer.Reply;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Nodes of a Hazelcast cluster share the work and give one set of answers")
+class ClusterTest {
+  private static final Instant DAY = Instant.parse("2024-09-02T00:00:00Z");
+  private TestServer first;
+  private TestServer second;
+  private final ContractModel contract = ContractModel.seedBuilding();
+
+  @BeforeEach
+  void twoNodes() {
+    String cluster = "density-test-" + UUID.randomUUID();
+    first = new TestServer().clustered(cluster).start();
+    // The second node takes HTTP, queries and a standby persistence; no counter of its own.
+    second = first.node("persistence,query,history,registry,http").start();
+    first.provisionSeedBuilding();
+  }
+
+  @AfterEach
+  void stop() {
+    second.close();
+    first.close();
+  }
+
+  private void assertBothAnswerLikeTheContract() {
+    for (TestServer node : List.of(first, second)) {
+      for (String space : List.of("A", "B")) {
+        assertEquals(
+            contract.realtime(space),
+            node.get("/?space=" + space).json().getInteger("count"),
+            space);
+        for (Instant t = DAY;
+            t.isBefore(DAY.plus(Duration.ofDays(1)));
+            t = t.plus(Duration.ofHours(2))) {
+          assertEquals(
+              contract.countAsOf(space, t),
+              node.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"));
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("datapoints sent to one node are counted, and every node answers the same")
+  void ingestThroughOneQueryThroughAnother() {
+    second.feed(contract, SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 8));
+    assertBothAnswerLikeTheContract();
+    assertEquals(first.get("/v1/dpus/283").json(), second.get("/v1/dpus/283").json());
+  }
+
+  @Test
+  @DisplayName("the same datapoint sent to both nodes at once is counted once")
+  void sameDatapointTwoNodes() throws Exception {
+    JsonObject datapoint =
+        new JsonObject()
+            .put("timestamp", DAY.plusSeconds(100).toString())
+            .put("direction", 1)
+            .put("dpu_id", "283");
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Reply>> replies = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        TestServer node = i % 2 == 0 ? first : second;
+        replies.add(pool.submit(() -> node.postJson("/send", datapoint)));
+      }
+      int accepted = 0;
+      for (Future<Reply> r : replies) {
+        assertEquals(200, r.get().status(), r.get().json().encode());
+        accepted += r.get().json().getBoolean("duplicate") ? 0 : 1;
+      }
+      assertEquals(1, accepted);
+    } finally {
+      pool.shutdown();
+    }
+    contract.add("283", DAY.plusSeconds(100).toString(), 1);
+    assertBothAnswerLikeTheContract();
+  }
+
+  @Test
+  @DisplayName(
+      "when the counting node stops, the standby takes over and nothing is lost or doubled")
+  void standbyTakesOver() {
+    List<JsonObject> day = SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 9);
+    int half = day.size() / 2;
+    second.feed(contract, day.subList(0, half));
+    first.stop(); // the leader and the only counter go; the second node starts its own counter
+    TestServer counter = second.node("counter").start();
+    try {
+      Instant deadline = Instant.now().plusSeconds(20);
+      Reply reply = null;
+      while (Instant.now().isBefore(deadline)) {
+        reply =
+            second.postJson(
+                "/v1/datapoints",
+                new io.vertx.core.json.JsonArray(new ArrayList<>(day.subList(half, half + 1))));
+        if (reply.status() == 200) {
+          break;
+        }
+      }
+      assertEquals(200, reply.status(), "the standby leads within the deadline: " + reply);
+      second.feed(contract, day.subList(half, day.size()));
+      for (String space : List.of("A", "B")) {
+        assertEquals(
+            contract.realtime(space),
+            second.get("/?space=" + space).json().getInteger("count"),
+            space);
+      }
+      assertEquals((long) contract.distinctDatapoints(), second.countRows("datapoint"));
+      assertTrue(second.countRows("uncounted_batch") == 0);
+    } finally {
+      counter.close();
+    }
+  }
+}
