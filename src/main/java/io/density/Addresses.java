@@ -19,6 +19,13 @@ public final class Addresses {
   /** Counter: whether the realtime state is loaded ({@code {loaded: bool}}). */
   public static final String COUNTER_STATUS = "density.counter.status";
 
+  /**
+   * Published: every change of a space's count, {@code {space_id, count, delta, timestamp, cause}}
+   * with cause datapoint, reconciliation or reset; in order per space. For downstream consumers
+   * (any JVM that joins the cluster) and the HTTP event stream.
+   */
+  public static final String COUNT_EVENTS = "density.events.count";
+
   /** Persistence: rebuild the realtime state from PostgreSQL (operator request). */
   public static final String REBUILD = "density.persistence.rebuild";
 

@@ -46,7 +46,9 @@ public final class HttpVerticle extends VerticleBase {
         404, rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
 
     server = vertx.createHttpServer();
-    return server.requestHandler(router).listen(http.port(), http.host());
+    return new EventStream(vertx)
+        .start(router)
+        .compose(v -> server.requestHandler(router).listen(http.port(), http.host()));
   }
 
   /** Ready when the realtime state is loaded (Redis) and the registry answers (PostgreSQL). */

@@ -11,7 +11,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Counts a committed batch: the counter applies it to Redis (at most once per batch id), then its
@@ -82,11 +84,16 @@ final class Counting {
     }
     Tuple insert = Tuple.of(batch.batchId, space, ts, delta, datapoint, count);
     if (late.isEmpty()) {
-      return pool.preparedQuery(Sql.INSERT_COUNTS).execute(insert).mapEmpty();
+      return pool.preparedQuery(Sql.INSERT_COUNTS)
+          .execute(insert)
+          .onSuccess(v -> publishInOrder(batch, counts, Set.of()))
+          .mapEmpty();
     }
     Recounts recounts = new Recounts();
+    Set<String> lateSpaces = new HashSet<>();
     for (Object o : late) {
       JsonArray l = (JsonArray) o;
+      lateSpaces.add(l.getString(0));
       recounts.add(l.getString(0), Timestamps.toOffsetDateTime(Long.parseLong(l.getString(1))));
     }
     return pool.withTransaction(
@@ -94,6 +101,18 @@ final class Counting {
                 conn.preparedQuery(Sql.INSERT_COUNTS)
                     .execute(insert)
                     .compose(v -> recounts.run(conn)))
-        .compose(heads -> Recounts.publish(vertx, heads));
+        .onSuccess(heads -> publishInOrder(batch, counts, lateSpaces))
+        .compose(heads -> Recounts.publish(vertx, heads, "reconciliation"));
+  }
+
+  /** The events of the effects applied in order; late spaces get a reconciliation event instead. */
+  private void publishInOrder(CountingBatch batch, List<?> counts, Set<String> lateSpaces) {
+    for (int i = 0; i < batch.effects.size(); i++) {
+      CountingBatch.Effect e = batch.effects.get(i);
+      if (!lateSpaces.contains(e.spaceId())) {
+        CountEvents.datapoint(
+            vertx, e.spaceId(), e.ts(), e.delta(), ((Number) counts.get(i)).intValue());
+      }
+    }
   }
 }

@@ -68,6 +68,6 @@ final class Reattribution {
                                     .map(recounts::addAll)
                                 : Future.succeededFuture(recounts))
                     .compose(r -> recounts.run(conn)))
-        .compose(heads -> Recounts.publish(vertx, heads).map(heads.size()));
+        .compose(heads -> Recounts.publish(vertx, heads, "reconciliation").map(heads.size()));
   }
 }

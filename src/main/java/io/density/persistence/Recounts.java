@@ -54,13 +54,17 @@ final class Recounts {
                 .map(Recounts::heads));
   }
 
-  /** Hands the recounted heads to the counter, which replaces them in Redis. */
-  static Future<Void> publish(Vertx vertx, JsonArray heads) {
+  /**
+   * Hands the recounted heads to the counter, which replaces them in Redis, and publishes the new
+   * counts ({@code cause}: reconciliation or reset).
+   */
+  static Future<Void> publish(Vertx vertx, JsonArray heads, String cause) {
     return heads.isEmpty()
         ? Future.succeededFuture()
         : vertx
             .eventBus()
             .request(Addresses.COUNTER_SET, new JsonObject().put("spaces", heads))
+            .onSuccess(v -> CountEvents.heads(vertx, heads, cause))
             .mapEmpty();
   }
 

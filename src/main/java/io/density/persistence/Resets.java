@@ -39,7 +39,7 @@ final class Resets {
                 conn.preparedQuery(Sql.UPSERT_EXPLICIT_RESET)
                     .execute(Tuple.of(spaceId, ts, count))
                     .compose(rows -> recounts.run(conn)))
-        .compose(heads -> Recounts.publish(vertx, heads))
+        .compose(heads -> Recounts.publish(vertx, heads, "reset"))
         .map(
             v ->
                 new JsonObject()
@@ -76,7 +76,7 @@ final class Resets {
                                           .add(spaceId, from.atOffset(ZoneOffset.UTC))
                                           .run(conn));
                         }))
-        .compose(heads -> Recounts.publish(vertx, heads));
+        .compose(heads -> Recounts.publish(vertx, heads, "reset"));
   }
 
   /** Whether any space's next daily reset has come (a cheap check before draining the lane). */
@@ -105,7 +105,7 @@ final class Resets {
                                       ? Future.succeededFuture(new JsonArray())
                                       : recounts.run(conn));
                         }))
-        .compose(heads -> Recounts.publish(vertx, heads).map(heads.size()));
+        .compose(heads -> Recounts.publish(vertx, heads, "reset").map(heads.size()));
   }
 
   /** Writes the space's daily resets from an instant until now, and when the next one is due. */

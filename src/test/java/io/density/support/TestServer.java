@@ -100,6 +100,11 @@ public final class TestServer implements AutoCloseable {
     return this;
   }
 
+  /** The running server's Vert.x (to join its event bus as a consumer would). */
+  public Vertx vertx() {
+    return serverVertx;
+  }
+
   /** Stops the server as a shutdown would: every verticle undeployed, connections closed. */
   public void stop() {
     if (serverVertx != null) {

@@ -44,7 +44,6 @@ final class Bench {
 
   static final String VALID_FROM = "2020-01-01T00:00:00Z";
 
-  private static final int MAX_ERRORS_SHOWN = 5;
   private static final long HOUR_MICROS = 3_600_000_000L;
 
   private final Vertx vertx;
@@ -60,7 +59,8 @@ final class Bench {
   private final boolean skipProvision;
   private final long deadlineNanos;
   private final SplittableRandom random;
-  private int errorsShown;
+  private final ErrorLog errors = new ErrorLog("bench", 5);
+  private final FailureStreak failures = new FailureStreak("bench");
 
   // provisioning
   private String phase = "";
@@ -82,14 +82,9 @@ final class Bench {
   private long cachedMinute = Long.MIN_VALUE;
   private String minutePrefix;
   private long sendRequests;
-  private long sendFailed;
-  private long sendFailedDatapoints;
   private long sendRetries;
-  private long accepted;
-  private long duplicates;
-  private long rejected;
+  private final BatchTally sendTally = new BatchTally(errors, failures, false);
   private double sendSeconds;
-  private final Latencies sendLatencies = new Latencies();
 
   // querying
   private int queriesStarted;
@@ -102,8 +97,6 @@ final class Bench {
   private final Latencies queryLatencies = new Latencies();
 
   private boolean timedOut;
-  private int consecutiveFailures;
-  private boolean gaveUp;
 
   // progress
   private String lastPhase = "";
@@ -272,7 +265,7 @@ final class Bench {
     return Window.run(
             provisionConcurrency,
             () -> {
-              if (next[0] >= size || givingUp()) {
+              if (next[0] >= size || failures.givingUp()) {
                 return null;
               }
               Object[] r = request.apply(next[0]++);
@@ -287,11 +280,11 @@ final class Bench {
                           created += result.status() == 201 ? 1 : 0;
                           existing += result.status() == 200 ? 1 : 0;
                           provisionLatencies.add(result.latencyNanos());
-                          consecutiveFailures = 0;
+                          failures.succeeded();
                         } else {
                           provisionFailed++;
-                          consecutiveFailures++;
-                          showError(r[0] + " " + path + " failed: " + result.describe());
+                          failures.failed();
+                          errors.show(r[0] + " " + path + " failed: " + result.describe());
                         }
                       });
             },
@@ -324,7 +317,7 @@ final class Bench {
 
   /** The next batch: random DPUs, timestamps one step apart, none in the future. */
   private Future<?> nextBatch() {
-    if (generated >= datapoints || givingUp()) {
+    if (generated >= datapoints || failures.givingUp()) {
       return null;
     }
     int size = Math.min(batch, datapoints - generated);
@@ -377,38 +370,25 @@ final class Bench {
   }
 
   private void sent(Result result, int[] dpu, byte[] direction) {
-    JsonObject body = result.json();
-    if ((result.status() == 200 || result.status() == 422)
-        && body != null
-        && body.getValue("accepted") instanceof Number) {
-      sendLatencies.add(result.latencyNanos());
-      consecutiveFailures = 0;
-      accepted += body.getLong("accepted");
-      duplicates += body.getLong("duplicates", 0L);
-      rejected += body.getLong("rejected", 0L);
-      JsonArray results = body.getJsonArray("results", new JsonArray());
-      if (results.size() != dpu.length) {
-        checkCounts = false;
-        showError("POST /v1/datapoints answered " + results.size() + " results for " + dpu.length);
-        return;
-      }
-      for (int k = 0; k < results.size(); k++) {
-        JsonObject item = results.getJsonObject(k);
-        String status = item.getString("status");
-        if ("accepted".equals(status)) {
-          expected[dpu[k] % spaces] += direction[k];
-        } else if ("rejected".equals(status)) {
-          checkCounts = false; // the directions generated after it assumed it counted
-          showError("datapoint rejected: " + item.getString("error"));
-        }
-      }
-    } else {
-      sendFailed++;
-      consecutiveFailures++;
-      sendFailedDatapoints += dpu.length;
+    JsonArray results = sendTally.batch(result, dpu.length, "POST /v1/datapoints");
+    if (results == null) {
       checkCounts = false; // a request that timed out may still have been stored
-      showError("POST /v1/datapoints failed: " + result.describe());
+      return;
     }
+    if (results.size() != dpu.length) {
+      checkCounts = false;
+      errors.show("POST /v1/datapoints answered " + results.size() + " results for " + dpu.length);
+      return;
+    }
+    for (int k = 0; k < results.size(); k++) {
+      String status = results.getJsonObject(k).getString("status");
+      if ("accepted".equals(status)) {
+        expected[dpu[k] % spaces] += direction[k];
+      } else if ("rejected".equals(status)) {
+        checkCounts = false; // the directions generated after it assumed it counted
+      }
+    }
+    sendTally.showRejected(results, index -> "datapoint");
   }
 
   // ------------------------------------------------------------------ querying
@@ -426,7 +406,7 @@ final class Bench {
   }
 
   private Future<?> nextQuery() {
-    if (queriesStarted >= queries || givingUp()) {
+    if (queriesStarted >= queries || failures.givingUp()) {
       return null;
     }
     queriesStarted++;
@@ -438,12 +418,12 @@ final class Bench {
               JsonObject body = result.json();
               if (result.status() != 200 || body == null) {
                 queryFailed++;
-                consecutiveFailures++;
-                showError("GET /v1/spaces/S" + space + "/count failed: " + result.describe());
+                failures.failed();
+                errors.show("GET /v1/spaces/S" + space + "/count failed: " + result.describe());
                 return;
               }
               queryLatencies.add(result.latencyNanos());
-              consecutiveFailures = 0;
+              failures.succeeded();
               Object count = body.getValue("count");
               if (count == null) {
                 nullCounts++;
@@ -453,20 +433,11 @@ final class Bench {
                 long got = count instanceof Number n ? n.longValue() : 0;
                 if (got != expected[space]) {
                   mismatches++;
-                  showError(
+                  errors.show(
                       "space S" + space + " counts " + count + ", expected " + expected[space]);
                 }
               }
             });
-  }
-
-  /** True once too many requests failed in a row: the run stops starting new ones. */
-  private boolean givingUp() {
-    if (consecutiveFailures >= LoadMain.MAX_CONSECUTIVE_FAILURES && !gaveUp) {
-      System.err.println("bench: " + consecutiveFailures + " requests failed in a row, stopping");
-      gaveUp = true;
-    }
-    return gaveUp;
   }
 
   // ------------------------------------------------------------------ reporting
@@ -474,7 +445,7 @@ final class Bench {
   private String progressLine() {
     long done =
         switch (phase) {
-          case "send" -> accepted + duplicates + rejected;
+          case "send" -> sendTally.answeredItems();
           case "query" -> queryLatencies.count() + queryFailed;
           default -> phaseDone;
         };
@@ -490,9 +461,8 @@ final class Bench {
     return switch (phase) {
       case "send" ->
           String.format(
-              "bench: send %d/%d datapoints, accepted %d, duplicates %d, rejected %d, failed"
-                  + " requests %d, %s datapoints/s",
-              generated, datapoints, accepted, duplicates, rejected, sendFailed, perSecond);
+              "bench: send %d/%d datapoints, %s, %s datapoints/s",
+              generated, datapoints, sendTally.counts(), perSecond);
       case "query" ->
           String.format(
               "bench: query %d/%d, failed %d, %s queries/s",
@@ -505,18 +475,12 @@ final class Bench {
     };
   }
 
-  private void showError(String line) {
-    if (errorsShown < MAX_ERRORS_SHOWN) {
-      System.err.println("bench: " + line);
-    } else if (errorsShown == MAX_ERRORS_SHOWN) {
-      System.err.println("bench: (further errors not shown)");
-    }
-    errorsShown++;
-  }
-
   private int summary(boolean ran) {
-    double acceptedPerSecond = rate(accepted, sendSeconds);
+    long sendFailed = sendTally.failedRequests();
+    Latencies sendLatencies = sendTally.latencies();
+    double acceptedPerSecond = rate(sendTally.accepted(), sendSeconds);
     double queriesPerSecond = rate(queryLatencies.count(), querySeconds);
+    boolean gaveUp = failures.gaveUp();
     boolean failed = provisionFailed + sendFailed + queryFailed > 0 || timedOut || gaveUp || !ran;
     int exit = failed ? 1 : mismatches > 0 ? 3 : 0;
 
@@ -543,7 +507,11 @@ final class Bench {
         generated, sendRequests, batch, concurrency, sendFailed, sendRetries);
     System.out.printf(
         "             accepted %d, duplicates %d, rejected %d in %s s: %s accepted/s%n",
-        accepted, duplicates, rejected, fmt(sendSeconds), fmt(acceptedPerSecond));
+        sendTally.accepted(),
+        sendTally.duplicates(),
+        sendTally.rejected(),
+        fmt(sendSeconds),
+        fmt(acceptedPerSecond));
     System.out.printf(
         "             request latency ms p50 %s  p95 %s  p99 %s  max %s%n",
         fmt(sendLatencies.percentileMs(50)),
@@ -575,7 +543,7 @@ final class Bench {
       System.out.println("  stopped at --max-seconds");
     }
     if (gaveUp) {
-      System.out.println("  stopped after " + consecutiveFailures + " failed requests in a row");
+      System.out.println("  stopped after " + failures.inARow() + " failed requests in a row");
     }
 
     JsonObject json =
@@ -599,11 +567,11 @@ final class Bench {
             .put("datapoints_sent", generated)
             .put("send_requests", sendRequests)
             .put("send_failed_requests", sendFailed)
-            .put("send_failed_datapoints", sendFailedDatapoints)
+            .put("send_failed_datapoints", sendTally.failedItems())
             .put("send_retries", sendRetries)
-            .put("accepted", accepted)
-            .put("duplicates", duplicates)
-            .put("rejected", rejected)
+            .put("accepted", sendTally.accepted())
+            .put("duplicates", sendTally.duplicates())
+            .put("rejected", sendTally.rejected())
             .put("send_s", num(sendSeconds))
             .put("accepted_per_s", num(acceptedPerSecond))
             .put("send_latency_ms_p50", num(sendLatencies.percentileMs(50)))
@@ -623,9 +591,7 @@ final class Bench {
             .put("counts_checked", checked)
             .put("count_mismatches", mismatches)
             .put("timed_out", timedOut)
-            .put("gave_up", gaveUp)
-            .put("exit_code", exit);
-    System.out.println("RESULT " + json.encode());
-    return exit;
+            .put("gave_up", gaveUp);
+    return LoadMain.result(json, exit);
   }
 }

@@ -65,7 +65,6 @@ final class Late {
   private static final long POLL_INTERVAL_MS = 10;
   private static final long POLL_DEADLINE_NANOS = 5_000_000_000L;
   private static final long DAY_MS = 86_400_000L;
-  private static final int MAX_ERRORS_SHOWN = 10;
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*([smhd]?)");
   private static final DateTimeFormatter ISO_MILLIS =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT)
@@ -193,7 +192,8 @@ final class Late {
   private final long deadlineNanos;
   private final SplittableRandom random;
   private final List<Group> groups = new ArrayList<>();
-  private int errorsShown;
+  private final ErrorLog errors = new ErrorLog("late", 10);
+  private final FailureStreak failures = new FailureStreak("late");
 
   /**
    * Every datapoint the server took (all of one DPU, direction +1 or -1), as sorted order keys: see
@@ -207,14 +207,9 @@ final class Late {
   private int historySize;
   private int loadNext;
   private int loadRequests;
-  private long loadAccepted;
-  private long loadDuplicates;
-  private long loadRejected;
-  private long loadFailedRequests;
+  // the history must load whole: a 422 (every datapoint rejected) is a failed request
+  private final BatchTally load = new BatchTally(errors, failures, true);
   private double loadSeconds;
-  private final Latencies loadLatencies = new Latencies();
-  private int consecutiveFailures;
-  private boolean gaveUp;
 
   // the late datapoints
   private int lateSent;
@@ -340,24 +335,15 @@ final class Late {
                   .put("sensor_placement", 1)
                   .put("valid_from", validFrom)
             });
-    return provision(requests, 0);
-  }
-
-  private Future<Integer> provision(List<Object[]> requests, int index) {
-    if (index == requests.size()) {
-      System.err.println("late: provisioned " + SPACE + ", " + DOORWAY + ", " + DPU + " and link");
-      return Future.succeededFuture(0);
-    }
-    Object[] r = requests.get(index);
-    return client
-        .json((HttpMethod) r[0], (String) r[1], ((JsonObject) r[2]).toBuffer())
-        .compose(
-            result -> {
-              if (!result.ok()) {
-                System.err.println("late: " + r[0] + " " + r[1] + " failed: " + result.describe());
-                return Future.succeededFuture(1);
+    return LoadMain.inOrder(client, "late", requests)
+        .map(
+            ok -> {
+              if (!ok) {
+                return 1;
               }
-              return provision(requests, index + 1);
+              System.err.println(
+                  "late: provisioned " + SPACE + ", " + DOORWAY + ", " + DPU + " and link");
+              return 0;
             });
   }
 
@@ -411,26 +397,9 @@ final class Late {
         "late: loading %d datapoints from %s to %s%n",
         total, iso(millisOf(keys[0])), iso(millisOf(keys[n - 1])));
     long started = System.nanoTime();
-    long[] last = {started, 0};
     long progress =
-        vertx.setPeriodic(
-            1_000,
-            id -> {
-              long now2 = System.nanoTime();
-              long answered = loadAccepted + loadDuplicates + loadRejected;
-              System.err.printf(
-                  "late: history %d/%d sent, accepted %d, duplicates %d, rejected %d, failed"
-                      + " requests %d, %s datapoints/s%n",
-                  loadNext,
-                  total,
-                  loadAccepted,
-                  loadDuplicates,
-                  loadRejected,
-                  loadFailedRequests,
-                  fmt(rate(answered - last[1], (now2 - last[0]) / 1e9)));
-              last[0] = now2;
-              last[1] = answered;
-            });
+        load.showProgress(
+            vertx, () -> "late: history " + loadNext + "/" + total + " sent", "datapoints");
     return Window.run(LOAD_CONCURRENCY, () -> nextLoad(total), deadlineNanos)
         .map(
             complete -> {
@@ -442,13 +411,16 @@ final class Late {
               System.err.printf(
                   "late: history loaded: %d accepted, %d duplicates, %d rejected, %d failed"
                       + " requests in %s s (%s datapoints/s)%n",
-                  loadAccepted,
-                  loadDuplicates,
-                  loadRejected,
-                  loadFailedRequests,
+                  load.accepted(),
+                  load.duplicates(),
+                  load.rejected(),
+                  load.failedRequests(),
                   fmt(loadSeconds),
-                  fmt(rate(loadAccepted + loadDuplicates, loadSeconds)));
-              if (!complete || gaveUp || loadFailedRequests > 0 || loadRejected > 0) {
+                  fmt(loadedPerSecond()));
+              if (!complete
+                  || failures.gaveUp()
+                  || load.failedRequests() > 0
+                  || load.rejected() > 0) {
                 // the expected counts assume the whole history: measuring would be meaningless
                 System.err.println("late: the history did not load completely; not measuring");
                 aborted = true;
@@ -459,7 +431,7 @@ final class Late {
   }
 
   private Future<?> nextLoad(int total) {
-    if (loadNext >= total || givingUp()) {
+    if (loadNext >= total || failures.givingUp()) {
       return null;
     }
     int from = loadNext;
@@ -480,34 +452,15 @@ final class Late {
   }
 
   private void loaded(Result result, int items) {
-    JsonObject body = result.json();
-    if (result.status() == 200 && body != null && body.getValue("accepted") instanceof Number) {
-      loadLatencies.add(result.latencyNanos());
-      consecutiveFailures = 0;
-      loadAccepted += body.getLong("accepted");
-      loadDuplicates += body.getLong("duplicates", 0L);
-      loadRejected += body.getLong("rejected", 0L);
-      JsonArray results = body.getJsonArray("results", new JsonArray());
-      for (int k = 0; k < results.size(); k++) {
-        JsonObject item = results.getJsonObject(k);
-        if ("rejected".equals(item.getString("status"))) {
-          showError("history datapoint rejected: " + item.getString("error"));
-        }
-      }
-    } else {
-      loadFailedRequests++;
-      consecutiveFailures++;
-      loadRejected += result.status() == 422 ? items : 0;
-      showError("POST /v1/datapoints failed: " + result.describe());
+    JsonArray results = load.batch(result, items, "POST /v1/datapoints");
+    if (results != null) {
+      load.showRejected(results, index -> "history datapoint");
     }
   }
 
-  private boolean givingUp() {
-    if (consecutiveFailures >= LoadMain.MAX_CONSECUTIVE_FAILURES && !gaveUp) {
-      System.err.println("late: " + consecutiveFailures + " requests failed in a row, stopping");
-      gaveUp = true;
-    }
-    return gaveUp;
+  /** The history datapoints the server took (accepted or duplicates) per second of the load. */
+  private double loadedPerSecond() {
+    return rate(load.accepted() + load.duplicates(), loadSeconds);
   }
 
   // ------------------------------------------------------------------ late datapoints
@@ -559,7 +512,7 @@ final class Late {
               }
               if ("duplicate".equals(answer.getString("result"))) {
                 lateDuplicates++;
-                showError(
+                errors.show(
                     "the server took the late datapoint at "
                         + iso(lateMillis)
                         + " for a repeat; this tool never sent it before");
@@ -785,15 +738,6 @@ final class Late {
     return value instanceof Number n && n.doubleValue() == n.longValue() ? n.longValue() : null;
   }
 
-  private void showError(String line) {
-    if (errorsShown < MAX_ERRORS_SHOWN) {
-      System.err.println("late: " + line);
-    } else if (errorsShown == MAX_ERRORS_SHOWN) {
-      System.err.println("late: (further errors not shown)");
-    }
-    errorsShown++;
-  }
-
   // ------------------------------------------------------------------ reporting
 
   private int summary() {
@@ -807,19 +751,25 @@ final class Late {
     }
     boolean complete = lateSent == groups.size() * settings.repeats() && !aborted && !timedOut;
     int exit =
-        neverMatched > 0 || !complete || readFailed > 0 || loadFailedRequests > 0 || gaveUp ? 1 : 0;
+        neverMatched > 0
+                || !complete
+                || readFailed > 0
+                || load.failedRequests() > 0
+                || failures.gaveUp()
+            ? 1
+            : 0;
 
     System.out.printf(
         "late summary: %s, %d history datapoints over %d days (one per %d s), loaded in %s s (%s"
             + " datapoints/s, request latency ms p50 %s max %s)%n",
         client.target(),
-        loadAccepted + loadDuplicates,
+        load.accepted() + load.duplicates(),
         settings.historyDays(),
         settings.spacingSeconds(),
         fmt(loadSeconds),
-        fmt(rate(loadAccepted + loadDuplicates, loadSeconds)),
-        fmt(loadLatencies.percentileMs(50)),
-        fmt(loadLatencies.maxMs()));
+        fmt(loadedPerSecond()),
+        fmt(load.latencies().percentileMs(50)),
+        fmt(load.latencies().maxMs()));
     System.out.printf(
         "  %-9s %14s %11s %11s %11s %11s %14s%n",
         "lateness",
@@ -878,12 +828,12 @@ final class Late {
             .put("seed", settings.seed())
             .put("history_datapoints", historySize)
             .put("load_requests", loadRequests)
-            .put("load_accepted", loadAccepted)
-            .put("load_duplicates", loadDuplicates)
-            .put("load_rejected", loadRejected)
-            .put("load_failed_requests", loadFailedRequests)
+            .put("load_accepted", load.accepted())
+            .put("load_duplicates", load.duplicates())
+            .put("load_rejected", load.rejected())
+            .put("load_failed_requests", load.failedRequests())
             .put("load_s", num(loadSeconds))
-            .put("load_per_s", num(rate(loadAccepted + loadDuplicates, loadSeconds)))
+            .put("load_per_s", num(loadedPerSecond()))
             .put("late_sent", lateSent)
             .put("late_duplicates", lateDuplicates)
             .put("reads", reads)
@@ -894,9 +844,7 @@ final class Late {
             .put("mismatches", mismatches)
             .put("never_matched", neverMatched)
             .put("timed_out", timedOut)
-            .put("complete", complete)
-            .put("exit_code", exit);
-    System.out.println("RESULT " + json.encode());
-    return exit;
+            .put("complete", complete);
+    return LoadMain.result(json, exit);
   }
 }

@@ -3,8 +3,11 @@ package io.density.load;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 
@@ -103,9 +106,6 @@ public final class LoadMain {
     return exit;
   }
 
-  /** A run stops starting requests after this many failed ones in a row. */
-  static final int MAX_CONSECUTIVE_FAILURES = 10;
-
   /**
    * Asks the server for {@code GET /health} before a run, so that a wrong --url fails at once
    * rather than after every request's retries. Only no answer at all is fatal.
@@ -125,6 +125,47 @@ public final class LoadMain {
               }
               return true;
             });
+  }
+
+  /**
+   * Sends management requests, each {@code [method, path, JSON body]} with the method a {@link
+   * HttpMethod} or its name, one after the other: false at the first that fails, after a line
+   * {@code <tool>: <method> <path> failed: ...} on stderr.
+   */
+  static Future<Boolean> inOrder(LoadClient client, String tool, List<Object[]> requests) {
+    return inOrder(client, tool, requests, 0);
+  }
+
+  private static Future<Boolean> inOrder(
+      LoadClient client, String tool, List<Object[]> requests, int index) {
+    if (index == requests.size()) {
+      return Future.succeededFuture(true);
+    }
+    Object[] request = requests.get(index);
+    HttpMethod method = HttpMethod.valueOf(request[0].toString());
+    String path = (String) request[1];
+    return client
+        .json(method, path, ((JsonObject) request[2]).toBuffer())
+        .compose(
+            result -> {
+              if (!result.ok()) {
+                System.err.println(
+                    tool + ": " + method + " " + path + " failed: " + result.describe());
+                return Future.succeededFuture(false);
+              }
+              return inOrder(client, tool, requests, index + 1);
+            });
+  }
+
+  /**
+   * The last line of a run on stdout: {@code RESULT} and the run's figures as one JSON object, the
+   * exit code last, as {@code exit_code}.
+   *
+   * @return the exit code
+   */
+  static int result(JsonObject figures, int exit) {
+    System.out.println("RESULT " + figures.put("exit_code", exit).encode());
+    return exit;
   }
 
   /** Seconds since a {@link System#nanoTime()}. */

@@ -43,8 +43,6 @@ final class Replay {
         --max-seconds N      stop sending after N seconds (default 3600)
       """;
 
-  private static final int MAX_ERRORS_SHOWN = 5;
-
   private final LoadClient client;
   private final List<JsonObject> rows;
   private final boolean single;
@@ -52,19 +50,13 @@ final class Replay {
   private final int concurrency;
   private final boolean provisionSeed;
   private final long deadlineNanos;
-  private final Latencies latencies = new Latencies();
+  private final ErrorLog errors = new ErrorLog("replay", 5);
+  private final FailureStreak failures = new FailureStreak("replay");
+  private final BatchTally tally = new BatchTally(errors, failures, false);
 
   private int nextRow;
   private long rowsSent;
-  private long accepted;
-  private long duplicates;
-  private long rejected;
-  private long failedRequests;
-  private long failedRows;
   private long requests;
-  private int errorsShown;
-  private int consecutiveFailures;
-  private boolean gaveUp;
 
   private Replay(
       LoadClient client,
@@ -133,8 +125,7 @@ final class Replay {
 
   private Future<Integer> run(Vertx vertx) {
     return LoadMain.reachable(client, "replay")
-        .compose(
-            up -> up && provisionSeed ? provision(SeedBuilding.provisioning(), 0) : succeeded(up))
+        .compose(up -> up && provisionSeed ? provision() : succeeded(up))
         .compose(
             ok -> {
               if (!ok) {
@@ -151,51 +142,25 @@ final class Replay {
     return Future.succeededFuture(value);
   }
 
-  /** Sends the seed building's requests one after the other; false at the first failure. */
-  private Future<Boolean> provision(List<Object[]> requests, int index) {
-    if (index == requests.size()) {
-      System.err.println("replay: provisioned the seed building (" + index + " requests)");
-      return Future.succeededFuture(true);
-    }
-    Object[] request = requests.get(index);
-    HttpMethod method = HttpMethod.valueOf((String) request[0]);
-    String path = (String) request[1];
-    return client
-        .json(method, path, ((JsonObject) request[2]).toBuffer())
-        .compose(
-            result -> {
-              if (!result.ok()) {
+  /** Creates the seed's building; false when a request failed. */
+  private Future<Boolean> provision() {
+    List<Object[]> requests = SeedBuilding.provisioning();
+    return LoadMain.inOrder(client, "replay", requests)
+        .map(
+            ok -> {
+              if (ok) {
                 System.err.println(
-                    "replay: " + method + " " + path + " failed: " + result.describe());
-                return Future.succeededFuture(false);
+                    "replay: provisioned the seed building (" + requests.size() + " requests)");
               }
-              return provision(requests, index + 1);
+              return ok;
             });
   }
 
   private Future<Integer> replay(Vertx vertx) {
     long started = System.nanoTime();
-    long[] last = {started, 0};
     long progress =
-        vertx.setPeriodic(
-            1_000,
-            id -> {
-              long now = System.nanoTime();
-              long answered = accepted + duplicates + rejected;
-              double current = rate(answered - last[1], (now - last[0]) / 1e9);
-              last[0] = now;
-              last[1] = answered;
-              System.err.printf(
-                  "replay: sent %d/%d rows, accepted %d, duplicates %d, rejected %d, failed"
-                      + " requests %d, %s rows/s%n",
-                  rowsSent,
-                  rows.size(),
-                  accepted,
-                  duplicates,
-                  rejected,
-                  failedRequests,
-                  fmt(current));
-            });
+        tally.showProgress(
+            vertx, () -> "replay: sent " + rowsSent + "/" + rows.size() + " rows", "rows");
     return Window.run(concurrency, this::nextRequest, deadlineNanos)
         .map(
             complete -> {
@@ -209,12 +174,7 @@ final class Replay {
     if (nextRow >= rows.size()) {
       return null;
     }
-    if (consecutiveFailures >= LoadMain.MAX_CONSECUTIVE_FAILURES) {
-      if (!gaveUp) {
-        System.err.println(
-            "replay: " + consecutiveFailures + " requests failed in a row, stopping");
-        gaveUp = true;
-      }
+    if (failures.givingUp()) {
       return null;
     }
     int from = nextRow;
@@ -237,86 +197,45 @@ final class Replay {
   private void single(Result result, int row) {
     JsonObject body = result.json();
     if (result.status() == 200 && body != null) {
-      latencies.add(result.latencyNanos());
-      consecutiveFailures = 0;
-      if ("duplicate".equals(body.getString("result"))) {
-        duplicates++;
-      } else {
-        accepted++;
-      }
+      boolean duplicate = "duplicate".equals(body.getString("result"));
+      tally.answered(result, duplicate ? 0 : 1, duplicate ? 1 : 0, 0);
     } else if ((result.status() == 400 || result.status() == 422) && body != null) {
-      latencies.add(result.latencyNanos());
-      consecutiveFailures = 0;
-      rejected++;
-      showError("row " + (row + 1) + " rejected: " + result.describe());
+      tally.answered(result, 0, 0, 1);
+      errors.show("row " + (row + 1) + " rejected: " + result.describe());
     } else {
-      failedRequests++;
-      failedRows++;
-      consecutiveFailures++;
-      showError("POST /send of row " + (row + 1) + " failed: " + result.describe());
+      tally.failed(result, 1, "POST /send of row " + (row + 1));
     }
   }
 
   /** POST /v1/datapoints: 200, or 422 when every item was rejected, carries the tallies. */
   private void batch(Result result, int from, int to) {
-    JsonObject body = result.json();
-    if ((result.status() == 200 || result.status() == 422)
-        && body != null
-        && body.getValue("accepted") instanceof Number) {
-      latencies.add(result.latencyNanos());
-      consecutiveFailures = 0;
-      accepted += body.getLong("accepted");
-      duplicates += body.getLong("duplicates", 0L);
-      rejected += body.getLong("rejected", 0L);
-      JsonArray results = body.getJsonArray("results", new JsonArray());
-      for (int i = 0; i < results.size(); i++) {
-        JsonObject item = results.getJsonObject(i);
-        if ("rejected".equals(item.getString("status"))) {
-          showError(
-              "row "
-                  + (from + item.getInteger("index", i) + 1)
-                  + " rejected: "
-                  + item.getString("error"));
-        }
-      }
-    } else {
-      failedRequests++;
-      failedRows += to - from;
-      consecutiveFailures++;
-      showError(
-          "POST /v1/datapoints of rows "
-              + (from + 1)
-              + ".."
-              + to
-              + " failed: "
-              + result.describe());
+    String request = "POST /v1/datapoints of rows " + (from + 1) + ".." + to;
+    JsonArray results = tally.batch(result, to - from, request);
+    if (results != null) {
+      tally.showRejected(results, index -> "row " + (from + index + 1));
     }
-  }
-
-  private void showError(String line) {
-    if (errorsShown < MAX_ERRORS_SHOWN) {
-      System.err.println("replay: " + line);
-    } else if (errorsShown == MAX_ERRORS_SHOWN) {
-      System.err.println("replay: (further errors not shown)");
-    }
-    errorsShown++;
   }
 
   private int summary(boolean complete, double seconds) {
-    long answered = accepted + duplicates + rejected;
-    double perSecond = rate(answered, seconds);
+    double perSecond = rate(tally.answeredItems(), seconds);
+    Latencies latencies = tally.latencies();
     double p50 = latencies.percentileMs(50);
     double p99 = latencies.percentileMs(99);
     double max = latencies.maxMs();
+    boolean gaveUp = failures.gaveUp();
     System.out.println("replay summary (" + (single ? "single" : "batch") + " mode)");
     System.out.println("  rows              " + rows.size());
     System.out.println("  rows sent         " + rowsSent);
-    System.out.println("  accepted          " + accepted);
-    System.out.println("  duplicates        " + duplicates);
-    System.out.println("  rejected          " + rejected);
+    System.out.println("  accepted          " + tally.accepted());
+    System.out.println("  duplicates        " + tally.duplicates());
+    System.out.println("  rejected          " + tally.rejected());
     System.out.println("  requests          " + requests);
     System.out.println(
-        "  failed requests   " + failedRequests + " (" + failedRows + " rows in them)");
+        "  failed requests   "
+            + tally.failedRequests()
+            + " ("
+            + tally.failedItems()
+            + " rows in them)");
     System.out.println("  retries           " + client.retries());
     System.out.println("  elapsed s         " + fmt(seconds));
     System.out.println("  rows/s            " + fmt(perSecond));
@@ -330,7 +249,7 @@ final class Replay {
               + (rows.size() - rowsSent)
               + " rows unsent");
     }
-    int exit = failedRequests > 0 || !complete || gaveUp ? 1 : 0;
+    int exit = tally.failedRequests() > 0 || !complete || gaveUp ? 1 : 0;
     JsonObject json =
         new JsonObject()
             .put("tool", "replay")
@@ -338,21 +257,19 @@ final class Replay {
             .put("url", client.target())
             .put("rows", rows.size())
             .put("rows_sent", rowsSent)
-            .put("accepted", accepted)
-            .put("duplicates", duplicates)
-            .put("rejected", rejected)
+            .put("accepted", tally.accepted())
+            .put("duplicates", tally.duplicates())
+            .put("rejected", tally.rejected())
             .put("requests", requests)
-            .put("failed_requests", failedRequests)
-            .put("failed_rows", failedRows)
+            .put("failed_requests", tally.failedRequests())
+            .put("failed_rows", tally.failedItems())
             .put("retries", client.retries())
             .put("elapsed_s", num(seconds))
             .put("rows_per_s", num(perSecond))
             .put("latency_ms_p50", num(p50))
             .put("latency_ms_p99", num(p99))
             .put("latency_ms_max", num(max))
-            .put("complete", complete && !gaveUp)
-            .put("exit_code", exit);
-    System.out.println("RESULT " + json.encode());
-    return exit;
+            .put("complete", complete && !gaveUp);
+    return LoadMain.result(json, exit);
   }
 }

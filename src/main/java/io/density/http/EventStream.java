@@ -1,0 +1,70 @@
+package io.density.http;
+
+import io.density.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@code GET /v1/events[?space=A&space=B]}: count changes as Server-Sent Events, for clients that
+ * do not join the cluster. One event-bus consumer per HTTP verticle fans the published changes out
+ * to its open streams. A client that cannot keep up is disconnected (it reconnects and reads the
+ * current counts), so a slow reader never holds memory on the server.
+ */
+final class EventStream {
+  private static final long PING_MS = 15_000;
+
+  private final Vertx vertx;
+  private final Map<HttpServerResponse, Set<String>> streams = new ConcurrentHashMap<>();
+  private MessageConsumer<JsonObject> consumer;
+
+  EventStream(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  Future<Void> start(Router router) {
+    router.get("/v1/events").handler(this::open);
+    consumer = vertx.eventBus().consumer(Addresses.COUNT_EVENTS, m -> send(m.body()));
+    vertx.setPeriodic(PING_MS, id -> streams.keySet().forEach(r -> write(r, ": ping\n\n")));
+    return consumer.completion();
+  }
+
+  private void open(RoutingContext rc) {
+    Set<String> spaces = new HashSet<>(rc.queryParam("space"));
+    HttpServerResponse response = rc.response();
+    response
+        .setChunked(true)
+        .putHeader("Content-Type", "text/event-stream")
+        .putHeader("Cache-Control", "no-cache");
+    streams.put(response, spaces);
+    response.closeHandler(v -> streams.remove(response));
+    write(response, ": connected\n\n");
+  }
+
+  private void send(JsonObject change) {
+    String event = "event: count\ndata: " + change.encode() + "\n\n";
+    streams.forEach(
+        (response, spaces) -> {
+          if (spaces.isEmpty() || spaces.contains(change.getString("space_id"))) {
+            write(response, event);
+          }
+        });
+  }
+
+  private void write(HttpServerResponse response, String text) {
+    if (response.writeQueueFull()) {
+      streams.remove(response);
+      response.reset();
+      return;
+    }
+    response.write(text);
+  }
+}
