@@ -43,9 +43,12 @@ public final class Clustering {
     config.setProperty("hazelcast.logging.type", "jdk");
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.getNetworkConfig().setPortAutoIncrement(true);
-    config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(cluster.host());
     config.getNetworkConfig().setPublicAddress(cluster.host());
-    config.setProperty("hazelcast.socket.bind.any", "false");
+    if (cluster.host().matches("[0-9.]+|.*:.*")) {
+      // An address: bind that interface only (on one machine, cluster traffic stays on it).
+      config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface(cluster.host());
+      config.setProperty("hazelcast.socket.bind.any", "false");
+    }
     JoinConfig join = config.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     switch (cluster.join()) {
