@@ -2,6 +2,7 @@ package io.density.persistence;
 
 import io.density.Addresses;
 import io.density.Failure;
+import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
@@ -15,8 +16,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -48,9 +47,7 @@ public final class PersistenceVerticle extends VerticleBase {
   private DensityConfig.Ingest config;
   private DensityConfig.Postgres postgres;
   private Pool pool;
-  private PgConnection leaderConnection;
-  private long retryTimer = -1;
-  private boolean stopping;
+  private Leadership leadership;
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private final Lane lane = new Lane();
   private final List<Long> timers = new ArrayList<>();
@@ -71,49 +68,15 @@ public final class PersistenceVerticle extends VerticleBase {
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool);
     resets = new Resets(vertx, pool);
-    return tryToLead();
-  }
-
-  /**
-   * One persistence verticle in a deployment writes counts: the one holding a PostgreSQL advisory
-   * lock on its own connection. The others stand by and try again every second; when the leader's
-   * process dies its session ends, the lock goes with it and a standby takes over, counting
-   * whatever the leader left uncounted. Completes once this verticle leads and serves, or stands
-   * by.
-   */
-  private Future<Void> tryToLead() {
-    return PgConnection.connect(vertx, PgConnectOptions.fromUri(postgres.url()))
-        .compose(
-            conn ->
-                conn.query("SELECT pg_try_advisory_lock(" + LEADER_LOCK + ") AS leader")
-                    .execute()
-                    .compose(
-                        rows -> {
-                          if (rows.iterator().next().getBoolean("leader")) {
-                            leaderConnection = conn;
-                            conn.closeHandler(v -> stepDown());
-                            return lead();
-                          }
-                          conn.close();
-                          return standBy();
-                        }))
-        .recover(
-            err -> {
-              LOG.log(Level.WARNING, "cannot reach PostgreSQL to lead; standing by", err);
-              return standBy();
-            });
-  }
-
-  private Future<Void> standBy() {
-    if (!stopping) {
-      retryTimer = vertx.setTimer(1_000, id -> tryToLead());
-    }
-    return Future.succeededFuture();
+    // One persistence verticle in a deployment writes counts; the others stand by.
+    leadership =
+        new Leadership(
+            vertx, postgres.url(), LEADER_LOCK, "writing counts", this::lead, this::stepDown);
+    return leadership.start();
   }
 
   /** Loads or checks the realtime state, then takes requests and starts the periodic work. */
   private Future<Void> lead() {
-    LOG.info("this persistence verticle now writes the counts");
     timers.add(
         vertx.setPeriodic(
             config.recoveryIntervalMs(),
@@ -152,30 +115,19 @@ public final class PersistenceVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  /** The lock's connection is gone: another verticle may lead now, so this one stops writing. */
+  /** The lead is lost: another verticle may write counts now, so this one stops taking work. */
   private void stepDown() {
-    if (stopping) {
-      return;
-    }
-    LOG.warning("lost the lead (its PostgreSQL connection closed); standing by");
-    leaderConnection = null;
     timers.forEach(vertx::cancelTimer);
     timers.clear();
     consumers.forEach(MessageConsumer::unregister);
     consumers.clear();
-    standBy();
   }
 
   @Override
   public Future<?> stop() {
-    stopping = true;
-    vertx.cancelTimer(retryTimer);
     timers.forEach(vertx::cancelTimer);
     // The lead is released last, once nothing of this verticle writes any more.
-    return lane.idle()
-        .eventually(() -> pool.close())
-        .eventually(
-            () -> leaderConnection == null ? Future.succeededFuture() : leaderConnection.close());
+    return lane.idle().eventually(() -> pool.close()).eventually(leadership::stop);
   }
 
   /** {@code {items: [datapoint]}} → {@code {results: ["accepted"|"duplicate"]}}. */
