@@ -26,6 +26,15 @@ public final class Addresses {
    */
   public static final String COUNT_EVENTS = "density.events.count";
 
+  /** Published: every alert fired, {@code {id, space_id, rule, kind, level, count, timestamp}}. */
+  public static final String ALERT_EVENTS = "density.events.alert";
+
+  /** Alerts: rules and webhooks (management); the action is in the "action" header. */
+  public static final String ALERTS_ADMIN = "density.alerts.admin";
+
+  /** Published: alert rules or capacities changed; the alert writer reloads them. */
+  public static final String ALERTS_CHANGED = "density.alerts.changed";
+
   /** Persistence: rebuild the realtime state from PostgreSQL (operator request). */
   public static final String REBUILD = "density.persistence.rebuild";
 

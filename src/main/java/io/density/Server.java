@@ -1,5 +1,6 @@
 package io.density;
 
+import io.density.alerts.AlertsVerticle;
 import io.density.config.DensityConfig;
 import io.density.counter.CounterVerticle;
 import io.density.db.Connections;
@@ -49,6 +50,9 @@ public final class Server {
     deployments.put(
         "history",
         () -> vertx.deployVerticle(HistoryVerticle.class, with(all.getJsonObject("postgres"))));
+    deployments.put(
+        "alerts",
+        () -> vertx.deployVerticle(AlertsVerticle.class, with(slices(all, "postgres", "alerts"))));
     deployments.put(
         "http",
         () ->

@@ -16,11 +16,17 @@ import java.util.Map;
  * verticle receives only its slice, as JSON, through its deployment options.
  */
 public record DensityConfig(
-    Http http, Postgres postgres, Redis redis, Ingest ingest, Cluster cluster, String roles) {
+    Http http,
+    Postgres postgres,
+    Redis redis,
+    Ingest ingest,
+    Alerts alerts,
+    Cluster cluster,
+    String roles) {
 
   /** Every role a node can take; a node deploys the verticles of the roles it is given. */
   public static final List<String> ROLES =
-      List.of("counter", "persistence", "query", "history", "registry", "http");
+      List.of("counter", "persistence", "query", "history", "registry", "alerts", "http");
 
   /** The HTTP API: where it listens and how much one request may carry. */
   public record Http(String host, int port, int instances, int maxBodyBytes, int maxBatchItems) {}
@@ -41,6 +47,10 @@ public record DensityConfig(
       long dailyResetCheckMs,
       int retentionDays,
       long retentionCheckMs) {}
+
+  /** Webhook delivery of alerts: per attempt timeout, attempts with doubling backoff, pausing. */
+  public record Alerts(
+      int webhookTimeoutMs, int webhookAttempts, int webhookBackoffMs, int pauseAfterFailures) {}
 
   /**
    * Clustering (Hazelcast): off by default. {@code join} is {@code tcp-ip} (members: a

@@ -343,6 +343,77 @@ public final class Sql {
   public static final String RETENTION_BOUNDARY =
       "SELECT max(ts) AS boundary FROM space_reset WHERE kind = 'carry'";
 
+  // ---------------------------------------------------------------- alerts
+
+  /** Every alert rule, with the level it stands for (capacity + 1 when level is NULL). */
+  public static final String ALERT_RULES =
+      """
+      SELECT r.space_id, r.name, coalesce(r.level, s.capacity + 1) AS level, r.hysteresis,
+             r.cooldown_seconds, r.above, r.last_fired_at
+        FROM alert_rule r JOIN space s ON s.id = r.space_id
+       WHERE coalesce(r.level, s.capacity + 1) IS NOT NULL
+      """;
+
+  /** A space's alert rules. $1 space_id. */
+  public static final String SPACE_ALERT_RULES =
+      """
+      SELECT name, level, hysteresis, cooldown_seconds, above, last_fired_at
+        FROM alert_rule WHERE space_id = $1 ORDER BY name
+      """;
+
+  public static final String DELETE_ALERT_RULES = "DELETE FROM alert_rule WHERE space_id = $1";
+
+  /** $1 space, $2 name[], $3 level[] (NULL: capacity), $4 hysteresis[], $5 cooldown[]. */
+  public static final String INSERT_ALERT_RULES =
+      """
+      INSERT INTO alert_rule (space_id, name, level, hysteresis, cooldown_seconds)
+      SELECT $1, n, l, h, c FROM unnest($2::text[], $3::int4[], $4::int4[], $5::int4[]) AS u(n, l, h, c)
+      """;
+
+  /** A rule's new state, and the alert if one fires ($4: kind, or NULL for none). */
+  public static final String RECORD_CROSSING =
+      """
+      WITH rule AS (
+        UPDATE alert_rule SET above = $3,
+               last_fired_at = CASE WHEN $4::text IS NULL THEN last_fired_at ELSE now() END
+         WHERE space_id = $1 AND name = $2
+        RETURNING space_id
+      )
+      INSERT INTO alert (space_id, rule, kind, level, count, ts)
+      SELECT $1, $2, $4, $5, $6, $7 FROM rule WHERE $4::text IS NOT NULL
+      RETURNING id, fired_at
+      """;
+
+  public static final String LIST_ALERTS =
+      """
+      SELECT * FROM alert WHERE ($1::text IS NULL OR space_id = $1) ORDER BY id DESC LIMIT $2
+      """;
+
+  public static final String UPSERT_WEBHOOK =
+      """
+      INSERT INTO webhook (id, url, space_ids) VALUES ($1, $2, $3)
+      ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, space_ids = EXCLUDED.space_ids,
+        failures = 0, paused_at = NULL, last_error = NULL, updated_at = now()
+      RETURNING *, (xmax = 0) AS created
+      """;
+
+  public static final String LIST_WEBHOOKS = "SELECT * FROM webhook ORDER BY id";
+
+  /** Webhooks that take a space's alerts now. $1 space_id. */
+  public static final String ACTIVE_WEBHOOKS_FOR =
+      "SELECT id, url FROM webhook WHERE paused_at IS NULL AND (space_ids IS NULL OR $1 = ANY(space_ids))";
+
+  public static final String WEBHOOK_DELIVERED =
+      "UPDATE webhook SET failures = 0, last_error = NULL WHERE id = $1";
+
+  /** A failed delivery; pauses the webhook at $3 failures in a row. $1 id, $2 error. */
+  public static final String WEBHOOK_FAILED =
+      """
+      UPDATE webhook SET failures = failures + 1, last_error = $2,
+             paused_at = CASE WHEN failures + 1 >= $3 THEN now() ELSE paused_at END
+       WHERE id = $1
+      """;
+
   // ---------------------------------------------------------------- queries
 
   /** Whether a space exists, and its latest count (NULL before any change). $1 space_id. */

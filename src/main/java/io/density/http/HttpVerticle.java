@@ -38,6 +38,7 @@ public final class HttpVerticle extends VerticleBase {
     new RegistryRoutes(vertx).mount(router);
     new HistoryRoutes(vertx).mount(router);
     new AdminRoutes(vertx).mount(router);
+    new AlertRoutes(vertx).mount(router);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(healthChecks()));
 
     router.route().failureHandler(this::failed);

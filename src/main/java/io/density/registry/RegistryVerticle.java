@@ -124,6 +124,9 @@ public final class RegistryVerticle extends VerticleBase {
               pool.preparedQuery(Sql.UPSERT_SPACE)
                   .execute(upsert)
                   .map(rows -> rows.iterator().next())
+                  // A capacity may have changed: the alert writer reloads its levels.
+                  .onSuccess(
+                      row -> vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject()))
                   .compose(
                       row ->
                           row.getBoolean("rules_changed")

@@ -1,0 +1,212 @@
+package io.density.alerts;
+
+import io.density.Addresses;
+import io.density.Failure;
+import io.density.db.Sql;
+import io.density.ingest.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.net.URI;
+import java.time.OffsetDateTime;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Management of alerts: a space's rules, the webhooks, the alerts fired. Requests are {@code
+ * {action, ...}}; a change is announced on {@link Addresses#ALERTS_CHANGED} for the alert writer.
+ */
+final class AlertAdmin {
+  private final Vertx vertx;
+  private final Pool pool;
+
+  AlertAdmin(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  Future<JsonObject> handle(JsonObject q) {
+    return switch (q.getString("action", "")) {
+      case "rules.put" -> putRules(q.getString("space"), q.getJsonObject("body"));
+      case "rules.get" -> rules(q.getString("space"));
+      case "webhook.put" -> putWebhook(q.getString("id"), q.getJsonObject("body"));
+      case "webhook.list" -> webhooks();
+      case "alerts.list" -> alerts(q.getString("space"), q.getInteger("limit", 100));
+      default -> Future.failedFuture(Failure.invalid("action", "unknown alerts action"));
+    };
+  }
+
+  /**
+   * {@code {levels: [{name, level (or "capacity"), hysteresis = 1, cooldown_seconds = 60}]}}:
+   * replaces the space's rules (their states start below).
+   */
+  private Future<JsonObject> putRules(String space, JsonObject body) {
+    Object raw = body.getValue("levels");
+    if (!(raw instanceof JsonArray levels)) {
+      return Future.failedFuture(Failure.invalid("levels", "levels must be an array of rules"));
+    }
+    int n = levels.size();
+    String[] names = new String[n];
+    Integer[] level = new Integer[n];
+    Integer[] hysteresis = new Integer[n];
+    Integer[] cooldown = new Integer[n];
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < n; i++) {
+      if (!(levels.getValue(i) instanceof JsonObject rule)) {
+        return Future.failedFuture(Failure.invalid("levels", "each rule must be an object"));
+      }
+      names[i] = rule.getValue("name") instanceof String s && !s.isBlank() ? s : null;
+      if (names[i] == null || !seen.add(names[i])) {
+        return Future.failedFuture(Failure.invalid("levels", "each rule needs a name of its own"));
+      }
+      Object l = rule.getValue("level");
+      if ("capacity".equals(l)) {
+        level[i] = null;
+      } else if (l instanceof Integer v && v >= 1) {
+        level[i] = v;
+      } else {
+        return Future.failedFuture(
+            Failure.invalid("level", "level must be a positive integer or \"capacity\""));
+      }
+      hysteresis[i] = positive(rule.getValue("hysteresis", 1));
+      cooldown[i] = rule.getValue("cooldown_seconds", 60) instanceof Integer c && c >= 0 ? c : null;
+      if (hysteresis[i] == null || cooldown[i] == null) {
+        return Future.failedFuture(
+            Failure.invalid("levels", "hysteresis must be ≥ 1 and cooldown_seconds ≥ 0"));
+      }
+    }
+    return spaceExists(space)
+        .compose(
+            exists ->
+                pool.withTransaction(
+                    conn ->
+                        conn.preparedQuery(Sql.DELETE_ALERT_RULES)
+                            .execute(Tuple.of(space))
+                            .compose(
+                                deleted ->
+                                    conn.preparedQuery(Sql.INSERT_ALERT_RULES)
+                                        .execute(
+                                            Tuple.of(space, names, level, hysteresis, cooldown)))))
+        .compose(v -> changed())
+        .compose(v -> rules(space));
+  }
+
+  private static Integer positive(Object value) {
+    return value instanceof Integer v && v >= 1 ? v : null;
+  }
+
+  private Future<Void> spaceExists(String space) {
+    return pool.preparedQuery(Sql.SPACE_EXISTS)
+        .execute(Tuple.of(space))
+        .compose(
+            rows ->
+                rows.size() == 0
+                    ? Future.failedFuture(Failure.notFound("unknown space " + space))
+                    : Future.succeededFuture());
+  }
+
+  private Future<JsonObject> rules(String space) {
+    return spaceExists(space)
+        .compose(v -> pool.preparedQuery(Sql.SPACE_ALERT_RULES).execute(Tuple.of(space)))
+        .map(
+            rows -> {
+              JsonArray levels = new JsonArray();
+              for (Row r : rows) {
+                Integer level = r.getInteger("level");
+                levels.add(
+                    new JsonObject()
+                        .put("name", r.getString("name"))
+                        .put("level", level == null ? "capacity" : level)
+                        .put("hysteresis", r.getInteger("hysteresis"))
+                        .put("cooldown_seconds", r.getInteger("cooldown_seconds"))
+                        .put("above", r.getBoolean("above"))
+                        .put("last_fired_at", time(r.getOffsetDateTime("last_fired_at"))));
+              }
+              return new JsonObject().put("space_id", space).put("levels", levels);
+            });
+  }
+
+  /** {@code {url, space_ids?}}: registers (or replaces, and resumes) a webhook. */
+  private Future<JsonObject> putWebhook(String id, JsonObject body) {
+    Object url = body.getValue("url");
+    try {
+      URI uri = URI.create(String.valueOf(url));
+      if (!(url instanceof String)
+          || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
+        throw new IllegalArgumentException();
+      }
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(Failure.invalid("url", "url must be an http(s) URL"));
+    }
+    JsonArray spaces = body.getJsonArray("space_ids");
+    String[] spaceIds =
+        spaces == null ? null : spaces.stream().map(String::valueOf).toArray(String[]::new);
+    return pool.preparedQuery(Sql.UPSERT_WEBHOOK)
+        .execute(Tuple.of(id, url, spaceIds))
+        .map(
+            rows ->
+                webhook(rows.iterator().next())
+                    .put("created", rows.iterator().next().getBoolean("created")));
+  }
+
+  private Future<JsonObject> webhooks() {
+    return pool.query(Sql.LIST_WEBHOOKS)
+        .execute()
+        .map(
+            rows -> {
+              JsonArray items = new JsonArray();
+              rows.forEach(r -> items.add(webhook(r)));
+              return new JsonObject().put("items", items);
+            });
+  }
+
+  private static JsonObject webhook(Row r) {
+    String[] spaces = r.getArrayOfStrings("space_ids");
+    OffsetDateTime paused = r.getOffsetDateTime("paused_at");
+    return new JsonObject()
+        .put("id", r.getString("id"))
+        .put("url", r.getString("url"))
+        .put(
+            "space_ids",
+            spaces == null ? null : new JsonArray(java.util.List.of((Object[]) spaces)))
+        .put("state", paused == null ? "active" : "paused")
+        .put("paused_at", time(paused))
+        .put("failures", r.getInteger("failures"))
+        .put("last_error", r.getString("last_error"));
+  }
+
+  private Future<JsonObject> alerts(String space, int limit) {
+    return pool.preparedQuery(Sql.LIST_ALERTS)
+        .execute(Tuple.of(space, Math.min(Math.max(limit, 1), 10_000)))
+        .map(
+            rows -> {
+              JsonArray items = new JsonArray();
+              for (Row r : rows) {
+                items.add(
+                    new JsonObject()
+                        .put("id", r.getLong("id"))
+                        .put("space_id", r.getString("space_id"))
+                        .put("rule", r.getString("rule"))
+                        .put("kind", r.getString("kind"))
+                        .put("level", r.getInteger("level"))
+                        .put("count", r.getInteger("count"))
+                        .put("timestamp", time(r.getOffsetDateTime("ts")))
+                        .put("fired_at", time(r.getOffsetDateTime("fired_at"))));
+              }
+              return new JsonObject().put("items", items);
+            });
+  }
+
+  private Future<Void> changed() {
+    vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject());
+    return Future.succeededFuture();
+  }
+
+  private static String time(OffsetDateTime t) {
+    return t == null ? null : Timestamps.format(Timestamps.toMicros(t));
+  }
+}

@@ -1,0 +1,217 @@
+package io.density.alerts;
+
+import io.density.Addresses;
+import io.density.Replies;
+import io.density.cluster.Leadership;
+import io.density.config.DensityConfig;
+import io.density.db.Connections;
+import io.density.db.Sql;
+import io.density.ingest.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Capacity alerts. One alerts verticle in a deployment (the holder of an advisory lock) follows the
+ * count changes and fires an alert once per crossing of a rule's level: published on {@link
+ * Addresses#ALERT_EVENTS}, stored, and delivered to webhooks. Rule states live in PostgreSQL, so a
+ * verticle that takes over continues where the last one stopped (and checks every space's current
+ * count at once, for crossings made while no one was leading). Every alerts verticle serves the
+ * management requests ({@link AlertAdmin}).
+ *
+ * <p>Config: {@code {postgres, alerts}} slices.
+ */
+public final class AlertsVerticle extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(AlertsVerticle.class.getName());
+  private static final long ALERTS_LOCK = 0x64656e73L + 2;
+
+  /** A rule and its state: above since its last crossing upwards, when it last fired. */
+  private static final class Rule {
+    String name;
+    int level;
+    int hysteresis;
+    int cooldownSeconds;
+    boolean above;
+    Instant lastFired;
+  }
+
+  private Pool pool;
+  private Webhooks webhooks;
+  private Leadership leadership;
+  private Map<String, List<Rule>> rules = new HashMap<>();
+  private Future<Void> lane = Future.succeededFuture();
+  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+
+  @Override
+  public Future<?> start() {
+    DensityConfig.Postgres postgres =
+        config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
+    pool = Connections.postgres(vertx, postgres);
+    webhooks =
+        new Webhooks(
+            vertx, pool, config().getJsonObject("alerts").mapTo(DensityConfig.Alerts.class));
+    leadership =
+        new Leadership(vertx, postgres.url(), ALERTS_LOCK, "alerts", this::lead, this::stepDown);
+    AlertAdmin admin = new AlertAdmin(vertx, pool);
+    return vertx
+        .eventBus()
+        .consumer(Addresses.ALERTS_ADMIN, Replies.answering("alerts", admin::handle))
+        .completion()
+        .compose(v -> leadership.start());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return lane.eventually(webhooks::close)
+        .eventually(() -> pool.close())
+        .eventually(leadership::stop);
+  }
+
+  private Future<Void> lead() {
+    var bus = vertx.eventBus();
+    consumers.add(bus.consumer(Addresses.COUNT_EVENTS, m -> inLane(() -> changed(m.body()))));
+    consumers.add(bus.consumer(Addresses.ALERTS_CHANGED, m -> inLane(this::reload)));
+    return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
+        .compose(v -> inLane(() -> reload().compose(r -> checkCurrentCounts())));
+  }
+
+  private void stepDown() {
+    consumers.forEach(MessageConsumer::unregister);
+    consumers.clear();
+  }
+
+  private Future<Void> inLane(java.util.function.Supplier<Future<Void>> task) {
+    Future<Void> result =
+        lane.transform(ignored -> task.get())
+            .onFailure(err -> LOG.log(Level.WARNING, "alert evaluation failed", err));
+    lane = result.otherwiseEmpty();
+    return result;
+  }
+
+  private Future<Void> reload() {
+    return pool.query(Sql.ALERT_RULES)
+        .execute()
+        .map(
+            rows -> {
+              Map<String, List<Rule>> loaded = new HashMap<>();
+              for (Row r : rows) {
+                Rule rule = new Rule();
+                rule.name = r.getString("name");
+                rule.level = r.getInteger("level");
+                rule.hysteresis = r.getInteger("hysteresis");
+                rule.cooldownSeconds = r.getInteger("cooldown_seconds");
+                rule.above = r.getBoolean("above");
+                OffsetDateTime fired = r.getOffsetDateTime("last_fired_at");
+                rule.lastFired = fired == null ? null : fired.toInstant();
+                loaded.computeIfAbsent(r.getString("space_id"), s -> new ArrayList<>()).add(rule);
+              }
+              rules = loaded;
+              return null;
+            });
+  }
+
+  /** Crossings made while no verticle was leading: each space's current count, checked now. */
+  private Future<Void> checkCurrentCounts() {
+    if (rules.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String[] spaces = rules.keySet().toArray(String[]::new);
+    return pool.preparedQuery(Sql.SPACE_HEADS)
+        .execute(Tuple.of((Object) spaces))
+        .compose(
+            rows -> {
+              Future<Void> chain = Future.succeededFuture();
+              for (Row r : rows) {
+                JsonObject current =
+                    new JsonObject()
+                        .put("space_id", r.getString("id"))
+                        .put("count", r.getInteger("count"))
+                        .put(
+                            "timestamp",
+                            r.getOffsetDateTime("ts") == null
+                                ? null
+                                : Timestamps.format(
+                                    Timestamps.toMicros(r.getOffsetDateTime("ts"))));
+                chain = chain.compose(v -> changed(current));
+              }
+              return chain;
+            });
+  }
+
+  /**
+   * One count change: every rule of the space it crosses changes state, and fires if not cooling.
+   */
+  private Future<Void> changed(JsonObject change) {
+    List<Rule> spaceRules = rules.get(change.getString("space_id"));
+    if (spaceRules == null) {
+      return Future.succeededFuture();
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (Rule rule : spaceRules) {
+      chain = chain.compose(v -> evaluate(rule, change));
+    }
+    return chain;
+  }
+
+  private Future<Void> evaluate(Rule rule, JsonObject change) {
+    int count = change.getInteger("count");
+    String kind;
+    if (!rule.above && count >= rule.level) {
+      kind = "above";
+    } else if (rule.above && count <= rule.level - rule.hysteresis) {
+      kind = "below";
+    } else {
+      return Future.succeededFuture();
+    }
+    Instant now = Instant.now();
+    boolean cooling =
+        rule.lastFired != null && now.isBefore(rule.lastFired.plusSeconds(rule.cooldownSeconds));
+    String fired = cooling ? null : kind;
+    String space = change.getString("space_id");
+    String ts = change.getString("timestamp");
+    Tuple crossing =
+        Tuple.of(
+            space,
+            rule.name,
+            kind.equals("above"),
+            fired,
+            rule.level,
+            count,
+            ts == null ? null : OffsetDateTime.parse(ts));
+    return pool.preparedQuery(Sql.RECORD_CROSSING)
+        .execute(crossing)
+        .compose(
+            rows -> {
+              rule.above = kind.equals("above");
+              if (fired == null) {
+                return Future.succeededFuture();
+              }
+              rule.lastFired = now;
+              Row r = rows.iterator().next();
+              JsonObject alert =
+                  new JsonObject()
+                      .put("id", r.getLong("id"))
+                      .put("space_id", space)
+                      .put("rule", rule.name)
+                      .put("kind", kind)
+                      .put("level", rule.level)
+                      .put("count", count)
+                      .put("timestamp", ts)
+                      .put("fired_at", r.getOffsetDateTime("fired_at").toInstant().toString());
+              vertx.eventBus().publish(Addresses.ALERT_EVENTS, alert);
+              return webhooks.deliver(alert);
+            });
+  }
+}

@@ -1,0 +1,82 @@
+package io.density.http;
+
+import io.density.Addresses;
+import io.density.ingest.InvalidInput;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/** Alert rules of spaces, webhooks and the alerts fired; answered by an alerts verticle. */
+final class AlertRoutes {
+  private final Vertx vertx;
+
+  AlertRoutes(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  void mount(Router router) {
+    router.put("/v1/spaces/:id/alerts").handler(rc -> withBody(rc, "rules.put", "space"));
+    router.get("/v1/spaces/:id/alerts").handler(rc -> withId(rc, "rules.get", "space"));
+    router.put("/v1/webhooks/:id").handler(rc -> withBody(rc, "webhook.put", "id"));
+    router
+        .get("/v1/webhooks")
+        .handler(rc -> ask(rc, new JsonObject().put("action", "webhook.list")));
+    router.get("/v1/alerts").handler(this::alerts);
+  }
+
+  private void withBody(RoutingContext rc, String action, String key) {
+    try {
+      JsonObject q =
+          new JsonObject()
+              .put("action", action)
+              .put(key, Requests.pathId(rc, "id"))
+              .put("body", Requests.jsonObject(rc));
+      ask(rc, q);
+    } catch (InvalidInput e) {
+      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+    }
+  }
+
+  private void withId(RoutingContext rc, String action, String key) {
+    try {
+      ask(rc, new JsonObject().put("action", action).put(key, Requests.pathId(rc, "id")));
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  /** {@code ?space_id=&limit=}: the latest alerts first. */
+  private void alerts(RoutingContext rc) {
+    String limit = rc.queryParams().get("limit");
+    int n;
+    try {
+      n = limit == null ? 100 : Integer.parseInt(limit);
+    } catch (NumberFormatException e) {
+      Responses.error(rc, 400, "limit", "limit must be a number");
+      return;
+    }
+    ask(
+        rc,
+        new JsonObject()
+            .put("action", "alerts.list")
+            .put("space", rc.queryParams().get("space_id"))
+            .put("limit", n));
+  }
+
+  private void ask(RoutingContext rc, JsonObject q) {
+    vertx
+        .eventBus()
+        .<JsonObject>request(Addresses.ALERTS_ADMIN, q)
+        .onSuccess(
+            m -> {
+              JsonObject answer = m.body();
+              Boolean created = (Boolean) answer.remove("created");
+              Responses.json(
+                  rc,
+                  Boolean.TRUE.equals(created) ? 201 : 200,
+                  new JsonObject().put("status", "OK").mergeIn(answer));
+            })
+        .onFailure(err -> Responses.failure(rc, err));
+  }
+}
