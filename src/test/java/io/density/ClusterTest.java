@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -62,11 +63,39 @@ class ClusterTest {
   }
 
   @Test
-  @DisplayName("datapoints sent to one node are counted, and every node answers the same")
+  @DisplayName(
+      "datapoints sent to one node are counted, every node answers the same, and a consumer on another node sees every change in order")
   void ingestThroughOneQueryThroughAnother() {
+    List<JsonObject> events = new CopyOnWriteArrayList<>();
+    second
+        .vertx()
+        .eventBus()
+        .<JsonObject>consumer(Addresses.COUNT_EVENTS, m -> events.add(m.body()))
+        .completion()
+        .await();
     second.feed(contract, SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 8));
     assertBothAnswerLikeTheContract();
     assertEquals(first.get("/v1/dpus/283").json(), second.get("/v1/dpus/283").json());
+
+    // Counts are written on the first node; the consumer on the second sees each change once, in
+    // order.
+    Instant deadline = Instant.now().plusSeconds(10);
+    long effectsOfA =
+        first.rows("SELECT count(*) FROM space_count WHERE space_id = 'A'").get(0).getLong(0);
+    while (events.stream().filter(e -> e.getString("space_id").equals("A")).count() < effectsOfA
+        && Instant.now().isBefore(deadline)) {
+      Thread.onSpinWait();
+    }
+    List<JsonObject> ofA =
+        events.stream().filter(e -> e.getString("space_id").equals("A")).toList();
+    assertEquals(
+        effectsOfA, ofA.size(), "one event per effect on A (all arrived in order, none late)");
+    for (int i = 1; i < ofA.size(); i++) {
+      assertTrue(
+          !Instant.parse(ofA.get(i).getString("timestamp"))
+              .isBefore(Instant.parse(ofA.get(i - 1).getString("timestamp"))));
+    }
+    assertEquals(contract.realtime("A"), ofA.get(ofA.size() - 1).getInteger("count"));
   }
 
   @Test
