@@ -85,7 +85,7 @@ class NodeKillTest {
     env.put("DENSITY_CLUSTER_NAME", cluster);
     builder.redirectErrorStream(true);
     builder.redirectOutput(
-        new File(System.getProperty("java.io.tmpdir"), cluster + "-" + name + ".log"));
+        new File("target", cluster + "-" + name + ".log")); // the node's log, for a failed run
     return builder.start();
   }
 
