@@ -37,11 +37,11 @@ class NodeKillTest {
   private TestServer database;
   private final List<Process> nodes = new ArrayList<>();
   private final List<Integer> ports = new ArrayList<>();
+  private final String cluster = "density-kill-" + UUID.randomUUID();
 
   @BeforeEach
   void twoNodeProcesses() throws Exception {
     database = new TestServer(); // a database and Redis prefix of its own; the nodes are processes
-    String cluster = "density-kill-" + UUID.randomUUID();
     for (int i = 0; i < 2; i++) {
       int port = EmbeddedServices.freePort();
       ports.add(port);
@@ -121,7 +121,7 @@ class NodeKillTest {
 
   @Test
   @DisplayName(
-      "the leader is killed mid-load; clients retry on the survivor; every ack is stored and counted once")
+      "the leader is killed mid-load; clients retry on the survivor; every ack is stored and counted once; the node comes back and rejoins")
   void killTheLeader() throws Exception {
     List<JsonObject> day = SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 400, 12);
     Set<String> acknowledged = new HashSet<>();
@@ -189,5 +189,15 @@ class NodeKillTest {
       assertEquals(contract.countAsOf("A", t), answer.getInteger("count"), "A as of " + t);
     }
     assertEquals(0, database.countRows("uncounted_batch"));
+
+    // The killed node comes back, joins the cluster and answers like the survivor.
+    nodes.set(0, start(cluster, ports.get(0), "node-0-again"));
+    awaitHealthy(ports.get(0));
+    for (String space : List.of("A", "B")) {
+      JsonObject answer =
+          new JsonObject(send("GET", ports.get(0), "/v1/spaces/" + space + "/count", null).body());
+      assertEquals(
+          contract.realtime(space), answer.getInteger("count"), space + " from the returning node");
+    }
   }
 }

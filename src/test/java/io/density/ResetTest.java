@@ -103,6 +103,29 @@ class ResetTest {
   }
 
   @Test
+  @DisplayName("a space that does not clamp counts below zero, its whole history recounted")
+  void withoutClamping() {
+    Reply put =
+        server.putJson("/v1/spaces/A", new JsonObject().put("name", "Space A").put("clamp", false));
+    assertEquals(200, put.status(), put.json().encode());
+    contract.noClamp("A");
+    // Someone seen leaving before anyone was seen coming in: -1 without clamping.
+    JsonObject exit =
+        new JsonObject()
+            .put("timestamp", DAY.plusSeconds(1).toString())
+            .put("direction", -1)
+            .put("dpu_id", "283");
+    server.feed(contract, List.of(exit));
+    assertAnswersEqualContract("A");
+    assertTrue(
+        server.rows("SELECT 1 FROM space_count WHERE space_id = 'A' AND count < 0").size() > 0,
+        "the missed exits take A below zero somewhere");
+    server.putJson("/v1/spaces/A", new JsonObject().put("name", "Space A"));
+    contract = contractWithoutResets();
+    assertAnswersEqualContract("A");
+  }
+
+  @Test
   @DisplayName("bad resets are refused: future, negative, unknown space")
   void badResets() {
     assertEquals(

@@ -32,8 +32,9 @@ import java.util.logging.Logger;
  * The writer of PostgreSQL: group commit of datapoints ({@link GroupCommit}), their counting
  * ({@link Counting}), and the work that re-derives counts — recounts after moved links ({@link
  * Reattribution}), resets ({@link Resets}), rebuilds of the realtime state ({@link Rebuild}) and
- * replays of the raw log. All of it runs in one {@link Lane}, one task at a time. A periodic sweep
- * counts batches whose counting was interrupted.
+ * replays of the raw log, retention ({@link Retention}). All of it runs in one {@link Lane}, one
+ * task at a time; of all persistence verticles in a deployment only the {@link Leadership} holder
+ * takes work, the others stand by. A periodic sweep counts batches whose counting was interrupted.
  *
  * <p>Config: {@code {postgres, ingest}} slices.
  */
@@ -45,7 +46,6 @@ public final class PersistenceVerticle extends VerticleBase {
   private static final long LEADER_LOCK = 0x64656e73L + 1;
 
   private DensityConfig.Ingest config;
-  private DensityConfig.Postgres postgres;
   private Pool pool;
   private Leadership leadership;
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
@@ -60,7 +60,8 @@ public final class PersistenceVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     config = config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
-    postgres = config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
+    DensityConfig.Postgres postgres =
+        config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
     pool = Connections.postgres(vertx, postgres);
     counting = new Counting(vertx, pool, new Rebuild(vertx, pool));
     Partitions partitions = new Partitions(pool);

@@ -24,6 +24,14 @@ public final class ContractModel {
   private final java.util.Map<String, java.util.TreeMap<Instant, Integer>> resets =
       new java.util.HashMap<>();
 
+  private final Set<String> unclamped = new java.util.HashSet<>();
+
+  /** The space does not clamp at zero (its count may go negative). */
+  public ContractModel noClamp(String space) {
+    unclamped.add(space);
+    return this;
+  }
+
   /** From t on the space holds count people (effects at t apply on top). */
   public ContractModel reset(String space, Instant t, int count) {
     resets.computeIfAbsent(space, s -> new java.util.TreeMap<>()).put(t, count);
@@ -102,7 +110,7 @@ public final class ContractModel {
         break;
       }
       if (lastReset == null || !e.ts.isBefore(lastReset.getKey())) {
-        count = Math.max(0, count + e.delta);
+        count = unclamped.contains(space) ? count + e.delta : Math.max(0, count + e.delta);
       }
     }
     return count;
