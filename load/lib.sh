@@ -1,22 +1,24 @@
-# Shared by load/bench.sh and load/late.sh (sourced, not run): runs one load tool against a server
-# of its own on the local PostgreSQL and Redis, then leaves nothing behind:
+# Shared by load/bench.sh, load/late.sh and load/cluster.sh (sourced, not run): runs load tools
+# against servers of their own on the local PostgreSQL and Redis, then leaves nothing behind:
 #
 #   1. creates a fresh database $db on 127.0.0.1:5432 (psql as user postgres),
-#   2. starts a copy of the jar on 127.0.0.1:$port with that database and Redis key prefix $prefix,
-#   3. waits for GET /health (at most $start_seconds),
-#   4. runs `load $tool --url ... "$@"` (killed after $max_seconds),
-#   5. stops the server, drops the database and deletes the $prefix keys from Redis, also when
+#   2. starts copies of the jar on 127.0.0.1 with that database and Redis key prefix $prefix,
+#   3. waits for their GET /health (at most $start_seconds each),
+#   4. runs load tools (each killed after $max_seconds),
+#   5. stops the servers, drops the database and deletes the $prefix keys from Redis, also when
 #      interrupted.
 #
-# The sourcing script sets tool, db, port, prefix, start_seconds and max_seconds, then calls
-# run_load_tool "$@". DENSITY_JAR picks another jar than target/density.jar.
+# The sourcing script sets tool (its name), db, prefix, start_seconds and max_seconds. bench.sh and
+# late.sh also set port and call run_load_tool "$@": one server on $port, then
+# `load $tool --url ... "$@"`. cluster.sh composes the steps itself (check_setup, fresh_database,
+# start_server, wait_healthy, run_tool). DENSITY_JAR picks another jar than target/density.jar.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jar=${DENSITY_JAR:-$repo/target/density.jar}
-url=http://127.0.0.1:$port
 psql_admin=(env PGOPTIONS=--client-min-messages=warning psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 5432 -U postgres -d postgres)
 
-server_pid=""
+server_pids=()
+server_logs=()
 tool_pid=""
 db_created=""
 work=$(mktemp -d "${TMPDIR:-/tmp}/density-$tool.XXXXXX")
@@ -33,6 +35,36 @@ clear_redis() {
   fi
 }
 
+# Stops every server started: SIGTERM to all of them at once, up to 30 s for them to exit, then
+# SIGKILL to those still running.
+stop_servers() {
+  local pid alive
+  for pid in ${server_pids[@]+"${server_pids[@]}"}; do
+    if kill -0 "$pid" 2>/dev/null; then
+      say "stopping the server (pid $pid)"
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+  for _ in $(seq 1 60); do
+    alive=""
+    for pid in ${server_pids[@]+"${server_pids[@]}"}; do
+      if kill -0 "$pid" 2>/dev/null; then
+        alive=yes
+      fi
+    done
+    [[ -n "$alive" ]] || break
+    sleep 0.5
+  done
+  for pid in ${server_pids[@]+"${server_pids[@]}"}; do
+    if kill -0 "$pid" 2>/dev/null; then
+      say "the server (pid $pid) did not stop in 30 s, killing it"
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  server_pids=()
+}
+
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
@@ -40,90 +72,117 @@ cleanup() {
     kill "$tool_pid" 2>/dev/null || true
     wait "$tool_pid" 2>/dev/null || true
   fi
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    say "stopping the server (pid $server_pid)"
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.5
-    done
-    if kill -0 "$server_pid" 2>/dev/null; then
-      say "the server did not stop in 30 s, killing it"
-      kill -9 "$server_pid" 2>/dev/null || true
-    fi
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_servers
   if [[ -n "$db_created" ]]; then
     "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS $db" || say "could not drop database $db"
   fi
   clear_redis
   rm -f "$work/density.jar"
-  say "server log: $log"
+  local server_log
+  for server_log in ${server_logs[@]+"${server_logs[@]}"}; do
+    say "server log: $server_log"
+  done
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Sets up the database and the server, runs `load $tool` with the arguments given, and exits with
-# its status (1 when the setup failed).
-run_load_tool() {
+# check_setup PORT...: the jar and curl are there and nothing answers on the ports; then copies
+# the jar, so that a rebuild of target/ during the run cannot break the servers or the tools.
+check_setup() {
   [[ -f "$jar" ]] || { say "no $jar: build it first (mvn -B package -DskipTests)"; exit 1; }
   command -v curl >/dev/null || { say "curl is needed to wait for the server"; exit 1; }
-  if curl -s -o /dev/null --max-time 2 "$url/health"; then
-    say "something already answers on port $port; stop it first"
-    exit 1
-  fi
-
-  # The server runs from a copy, so that a rebuild of target/ during the run cannot break it.
+  local p
+  for p in "$@"; do
+    if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$p/health"; then
+      say "something already answers on port $p; stop it first"
+      exit 1
+    fi
+  done
   cp "$jar" "$work/density.jar"
+}
 
+# Drops and creates the database $db, and deletes the $prefix keys from Redis.
+fresh_database() {
   say "creating database $db"
   "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS $db"
   db_created=yes
   "${psql_admin[@]}" -c "CREATE DATABASE $db"
   clear_redis
+}
 
-  say "starting the server on port $port (log: $log)"
-  DENSITY_PG_URL="postgresql://postgres@127.0.0.1:5432/$db" \
+# start_server LOG PORT [NAME=VALUE...]: starts the jar's copy on 127.0.0.1:PORT with the database
+# $db, the Redis prefix $prefix and the environment given, its output to LOG, in the background.
+start_server() {
+  local server_log=$1 http_port=$2
+  shift 2
+  env DENSITY_PG_URL="postgresql://postgres@127.0.0.1:5432/$db" \
     DENSITY_REDIS_PREFIX="$prefix" \
-    DENSITY_HTTP_PORT="$port" \
+    DENSITY_HTTP_PORT="$http_port" \
     DENSITY_HTTP_HOST=127.0.0.1 \
-    java -jar "$work/density.jar" >"$log" 2>&1 &
-  server_pid=$!
+    "$@" \
+    java -jar "$work/density.jar" >"$server_log" 2>&1 &
+  server_pids+=("$!")
+  server_logs+=("$server_log")
+}
 
-  local deadline=$((SECONDS + start_seconds))
-  until curl -sf -o /dev/null --max-time 2 "$url/health"; do
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      server_pid=""
+# wait_healthy URL PID LOG DEADLINE: until GET URL/health answers; exits 1 when the server (PID,
+# its output in LOG) exits first or $SECONDS reaches DEADLINE.
+wait_healthy() {
+  local server_url=$1 pid=$2 server_log=$3 deadline=$4
+  until curl -sf -o /dev/null --max-time 2 "$server_url/health"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
       say "the server exited during start:"
-      tail -n 30 "$log" >&2
+      tail -n 30 "$server_log" >&2
       exit 1
     fi
     if ((SECONDS >= deadline)); then
       say "the server was not healthy after $start_seconds s:"
-      tail -n 30 "$log" >&2
+      tail -n 30 "$server_log" >&2
       exit 1
     fi
     sleep 0.5
   done
+}
+
+# Without redis-cli the $prefix keys of an earlier run may remain: replaces them from the fresh
+# (empty) database through the server at URL.
+rebuild_without_redis_cli() {
   if ! command -v redis-cli >/dev/null 2>&1; then
-    # Without redis-cli the $prefix keys of an earlier run may remain: replace them from the
-    # fresh (empty) database.
-    curl -sf -o /dev/null --max-time 60 -X POST "$url/v1/admin/rebuild" \
+    curl -sf -o /dev/null --max-time 60 -X POST "$1/v1/admin/rebuild" \
       || { say "POST /v1/admin/rebuild failed"; exit 1; }
   fi
-  say "server healthy; running: load $tool --url $url $*"
+}
 
+# run_tool TOOL [ARGS...]: runs `load TOOL ARGS...` from the jar's copy (killed after $max_seconds)
+# and returns its status.
+run_tool() {
   local limit=()
   if command -v timeout >/dev/null 2>&1; then
     limit=(timeout --kill-after=30 "$max_seconds")
   fi
   # In the background, so that a signal to this script runs the cleanup at once.
-  ${limit[@]+"${limit[@]}"} java -jar "$work/density.jar" load "$tool" --url "$url" "$@" &
+  ${limit[@]+"${limit[@]}"} java -jar "$work/density.jar" load "$@" &
   tool_pid=$!
   local status=0
   wait "$tool_pid" || status=$?
   tool_pid=""
+  return "$status"
+}
+
+# Sets up the database and one server on $port, runs `load $tool` with the arguments given, and
+# exits with its status (1 when the setup failed).
+run_load_tool() {
+  local url=http://127.0.0.1:$port
+  check_setup "$port"
+  fresh_database
+  say "starting the server on port $port (log: $log)"
+  start_server "$log" "$port"
+  wait_healthy "$url" "${server_pids[0]}" "$log" $((SECONDS + start_seconds))
+  rebuild_without_redis_cli "$url"
+  say "server healthy; running: load $tool --url $url $*"
+  local status=0
+  run_tool "$tool" --url "$url" "$@" || status=$?
   exit "$status"
 }

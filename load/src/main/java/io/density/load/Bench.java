@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.IntFunction;
@@ -21,14 +22,16 @@ import java.util.function.IntFunction;
  * {@code load bench}: provisions a synthetic building (DPU i alone in doorway Di, linked to space
  * S(i % spaces)), sends synthetic datapoints in JSON arrays, then asks for realtime counts, and
  * reports throughput and latency. On a fresh database it also checks every count it reads against
- * the datapoints the server accepted.
+ * the datapoints the server accepted. Given several servers (nodes of one cluster), it sends each
+ * request to the next one in turn.
  */
 final class Bench {
   static final String USAGE =
       """
       usage: java -jar density.jar load bench [options]
 
-        --url URL                    the server (default http://127.0.0.1:8080)
+        --url URL[,URL...]           the server (default http://127.0.0.1:8080), or several nodes of
+                                     one cluster: requests go to them in turn
         --dpus N                     DPUs dpu-0..dpu-(N-1), each in its own doorway (default 100000)
         --spaces N                   spaces S0..S(N-1); DPU i counts into S(i % N) (default 50000)
         --datapoints N               datapoints to send (default 1000000)
@@ -47,7 +50,7 @@ final class Bench {
   private static final long HOUR_MICROS = 3_600_000_000L;
 
   private final Vertx vertx;
-  private final LoadClient client;
+  private final RoundRobin servers;
   private final int dpus;
   private final int spaces;
   private final int datapoints;
@@ -135,9 +138,9 @@ final class Bench {
     }
   }
 
-  private Bench(Vertx vertx, LoadClient client, Settings settings, long deadlineNanos) {
+  private Bench(Vertx vertx, RoundRobin servers, Settings settings, long deadlineNanos) {
     this.vertx = vertx;
-    this.client = client;
+    this.servers = servers;
     this.dpus = settings.dpus();
     this.spaces = settings.spaces();
     this.datapoints = settings.datapoints();
@@ -171,7 +174,7 @@ final class Bench {
                 "max-seconds"),
             Set.of("skip-provision"));
     Settings settings = Settings.of(options);
-    LoadClient.checkUrl(settings.url());
+    List<String> urls = LoadClient.checkUrls(settings.url());
     long deadline = System.nanoTime() + settings.maxSeconds() * 1_000_000_000L;
     int connections =
         Math.max(
@@ -179,18 +182,19 @@ final class Bench {
             Math.max(settings.queryConcurrency(), settings.provisionConcurrency()));
     return LoadMain.onVertx(
         vertx -> {
-          LoadClient client = new LoadClient(vertx, settings.url(), connections, deadline);
-          Bench bench = new Bench(vertx, client, settings, deadline);
-          return bench.run().eventually(client::close);
+          RoundRobin servers = new RoundRobin(vertx, urls, connections, deadline);
+          Bench bench = new Bench(vertx, servers, settings, deadline);
+          return bench.run().eventually(servers::close);
         });
   }
 
   private Future<Integer> run() {
     System.err.printf(
         "bench: %s, %d DPUs in %d spaces, %d datapoints in batches of %d, %d in flight%n",
-        client.target(), dpus, spaces, datapoints, batch, concurrency);
+        servers.target(), dpus, spaces, datapoints, batch, concurrency);
     long progress = vertx.setPeriodic(1_000, id -> System.err.println(progressLine()));
-    return LoadMain.reachable(client, "bench")
+    return servers
+        .reachable("bench")
         .compose(up -> up ? phases(progress) : Future.succeededFuture(1))
         .onComplete(ar -> vertx.cancelTimer(progress));
   }
@@ -271,7 +275,8 @@ final class Bench {
               Object[] r = request.apply(next[0]++);
               provisionRequests++;
               String path = (String) r[1];
-              return client
+              return servers
+                  .next()
                   .json((HttpMethod) r[0], path, ((JsonObject) r[2]).toBuffer())
                   .onSuccess(
                       result -> {
@@ -304,13 +309,13 @@ final class Bench {
     stepMicros = Math.max(1, HOUR_MICROS / Math.max(1, datapoints));
     firstMicros = nowMicros - HOUR_MICROS;
     long started = System.nanoTime();
-    long retriesBefore = client.retries();
+    long retriesBefore = servers.retries();
     return Window.run(concurrency, this::nextBatch, deadlineNanos)
         .map(
             complete -> {
               timedOut |= !complete;
               sendSeconds = secondsSince(started);
-              sendRetries = client.retries() - retriesBefore;
+              sendRetries = servers.retries() - retriesBefore;
               return null;
             });
   }
@@ -345,7 +350,8 @@ final class Bench {
     }
     body.append(']');
     sendRequests++;
-    return client
+    return servers
+        .next()
         .json(HttpMethod.POST, "/v1/datapoints", Buffer.buffer(body.toString()))
         .onSuccess(result -> sent(result, dpu, direction));
   }
@@ -411,7 +417,8 @@ final class Bench {
     }
     queriesStarted++;
     int space = random.nextInt(spaces);
-    return client
+    return servers
+        .next()
         .get("/v1/spaces/S" + space + "/count")
         .onSuccess(
             result -> {
@@ -485,7 +492,7 @@ final class Bench {
     int exit = failed ? 1 : mismatches > 0 ? 3 : 0;
 
     System.out.println(
-        "bench summary: " + client.target() + ", " + dpus + " DPUs in " + spaces + " spaces");
+        "bench summary: " + servers.target() + ", " + dpus + " DPUs in " + spaces + " spaces");
     if (skipProvision) {
       System.out.println("  provision  skipped");
     } else {
@@ -549,7 +556,7 @@ final class Bench {
     JsonObject json =
         new JsonObject()
             .put("tool", "bench")
-            .put("url", client.target())
+            .put("url", servers.target())
             .put("dpus", dpus)
             .put("spaces", spaces)
             .put("datapoints", datapoints)

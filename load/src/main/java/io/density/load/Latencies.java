@@ -33,6 +33,11 @@ final class Latencies {
     return sorted[Math.min(size, Math.max(1, rank)) - 1] / 1e6;
   }
 
+  /** The smallest in milliseconds; NaN when nothing was recorded. */
+  double minMs() {
+    return percentileMs(Double.MIN_VALUE);
+  }
+
   double maxMs() {
     return percentileMs(100);
   }

@@ -13,6 +13,8 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -94,6 +96,22 @@ final class LoadClient {
                 .setConnectTimeout(5_000)
                 .setUserAgent("density-load"),
             new PoolOptions().setHttp1MaxSize(Math.max(1, connections)));
+  }
+
+  /**
+   * A comma-separated --url list as its URLs (one or more), or an IllegalArgumentException saying
+   * what is wrong with it.
+   */
+  static List<String> checkUrls(String urls) {
+    List<String> list = new ArrayList<>();
+    for (String url : urls.split(",", -1)) {
+      if (url.isBlank()) {
+        throw new IllegalArgumentException("--url has an empty entry: " + urls);
+      }
+      checkUrl(url);
+      list.add(url.trim());
+    }
+    return List.copyOf(list);
   }
 
   /** The --url as a URI, or an IllegalArgumentException saying what is wrong with it. */

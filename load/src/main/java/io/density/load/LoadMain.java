@@ -26,6 +26,7 @@ public final class LoadMain {
         replay   replay a CSV of datapoints (the seed's format) against a server
         bench    provision a synthetic building, send datapoints, query counts, report figures
         late     load a history, then measure what late datapoints cost and when answers show them
+        events   measure the time from a datapoint's acknowledgement to its count event
 
       java -jar density.jar load <tool> --help    prints the tool's options
       """;
@@ -46,6 +47,7 @@ public final class LoadMain {
           case "replay" -> Replay.USAGE;
           case "bench" -> Bench.USAGE;
           case "late" -> Late.USAGE;
+          case "events" -> Events.USAGE;
           default -> null;
         };
     if (usage == null) {
@@ -61,6 +63,7 @@ public final class LoadMain {
       return switch (args[0]) {
         case "replay" -> Replay.run(rest);
         case "late" -> Late.run(rest);
+        case "events" -> Events.run(rest);
         default -> Bench.run(rest);
       };
     } catch (IllegalArgumentException e) {
