@@ -10,6 +10,15 @@ package io.density.db;
 public final class Sql {
   private Sql() {}
 
+  /**
+   * The links {@code l} valid at the timestamp of datapoint {@code d} (the alias given): from
+   * valid_from (included) until valid_to (excluded, NULL: still installed).
+   */
+  static String linkValidAt(String d) {
+    return "l.dpu_id = %1$s.dpu_id AND l.valid_from <= %1$s.ts AND (l.valid_to IS NULL OR %1$s.ts < l.valid_to)"
+        .formatted(d);
+  }
+
   static final String EFFECT_ORDER = "ts, delta DESC, datapoint_id";
   static final String EFFECT_ORDER_DESC = "ts DESC, delta ASC, datapoint_id DESC";
 
@@ -55,13 +64,13 @@ public final class Sql {
                AS u(dpu_id, ts, direction, dedupe_key, received_at, payload)
       ), claimed AS (
         INSERT INTO datapoint_id_key (dpu_id, dedupe_key, ts)
-        SELECT dpu_id, dedupe_key, ts FROM input WHERE dedupe_key LIKE 'id:%'
+        SELECT dpu_id, dedupe_key, ts FROM input WHERE dedupe_key LIKE 'id:%%'
         ON CONFLICT DO NOTHING
         RETURNING dpu_id, dedupe_key
       ), inserted AS (
         INSERT INTO datapoint (dpu_id, ts, direction, dedupe_key, received_at, payload, batch_id)
         SELECT i.*, (SELECT id FROM batch) FROM input i
-         WHERE i.dedupe_key NOT LIKE 'id:%'
+         WHERE i.dedupe_key NOT LIKE 'id:%%'
             OR EXISTS (SELECT 1 FROM claimed c
                         WHERE c.dpu_id = i.dpu_id AND c.dedupe_key = i.dedupe_key)
         ON CONFLICT DO NOTHING
@@ -71,10 +80,10 @@ public final class Sql {
              l.space_id, l.sensor_placement, s.clamp
         FROM batch b
         LEFT JOIN (inserted i
-          LEFT JOIN link l ON l.dpu_id = i.dpu_id AND l.valid_from <= i.ts
-                          AND (l.valid_to IS NULL OR i.ts < l.valid_to)
+          LEFT JOIN link l ON %1$s
           LEFT JOIN space s ON s.id = l.space_id) ON true
-      """;
+      """
+          .formatted(linkValidAt("i"));
 
   /** Makes the partitions for the months ($1, date[]) that datapoints are about to need. */
   public static final String ENSURE_PARTITIONS = "SELECT density_ensure_partitions($1::date[])";
@@ -112,11 +121,11 @@ public final class Sql {
       SELECT d.batch_id, d.id, d.dpu_id, d.ts, d.direction, d.dedupe_key, d.received_at,
              l.space_id, l.sensor_placement, s.clamp
         FROM datapoint d
-        LEFT JOIN link l ON l.dpu_id = d.dpu_id AND l.valid_from <= d.ts
-                        AND (l.valid_to IS NULL OR d.ts < l.valid_to)
+        LEFT JOIN link l ON %1$s
         LEFT JOIN space s ON s.id = l.space_id
        WHERE d.batch_id = $1
-      """;
+      """
+          .formatted(linkValidAt("d"));
 
   /**
    * Stores the effects of one batch without trusting any count, for a recount to fill in. Returns
@@ -128,8 +137,7 @@ public final class Sql {
         INSERT INTO space_count (space_id, ts, delta, datapoint_id, count)
         SELECT l.space_id, d.ts, d.direction * l.sensor_placement, d.id, 0
           FROM datapoint d
-          JOIN link l ON l.dpu_id = d.dpu_id AND l.valid_from <= d.ts
-                     AND (l.valid_to IS NULL OR d.ts < l.valid_to)
+          JOIN link l ON %1$s
          WHERE d.batch_id = $1
         ON CONFLICT DO NOTHING
         RETURNING space_id, ts
@@ -137,7 +145,8 @@ public final class Sql {
         DELETE FROM uncounted_batch WHERE id = $1
       )
       SELECT space_id, min(ts) AS since FROM effects GROUP BY space_id
-      """;
+      """
+          .formatted(linkValidAt("d"));
 
   /**
    * Recomputes the counts of a space from an instant on, in contract order, from the count in force
@@ -223,13 +232,13 @@ public final class Sql {
            AND ($1::text IS NULL OR sc.space_id IN (SELECT space_id FROM link WHERE dpu_id = $1))
            AND NOT EXISTS (
              SELECT 1 FROM link l
-              WHERE l.dpu_id = d.dpu_id AND l.space_id = sc.space_id
-                AND d.direction * l.sensor_placement = sc.delta
-                AND l.valid_from <= d.ts AND (l.valid_to IS NULL OR d.ts < l.valid_to))
+              WHERE %1$s
+                AND l.space_id = sc.space_id AND d.direction * l.sensor_placement = sc.delta)
         RETURNING sc.space_id, sc.ts
       )
       SELECT space_id, min(ts) AS since FROM removed GROUP BY space_id
-      """;
+      """
+          .formatted(linkValidAt("d"));
 
   /**
    * Attribution again, second half: adds the effects the links now produce (counts to be
@@ -242,8 +251,7 @@ public final class Sql {
         INSERT INTO space_count (space_id, ts, delta, datapoint_id, count)
         SELECT l.space_id, d.ts, d.direction * l.sensor_placement, d.id, 0
           FROM datapoint d
-          JOIN link l ON l.dpu_id = d.dpu_id AND l.valid_from <= d.ts
-                     AND (l.valid_to IS NULL OR d.ts < l.valid_to)
+          JOIN link l ON %1$s
          WHERE ($1::text IS NULL OR d.dpu_id = $1) AND d.ts >= $2
            AND ($3::timestamptz IS NULL OR d.ts < $3)
            -- a batch not counted yet gets its effects when it is counted, by current links
@@ -252,7 +260,8 @@ public final class Sql {
         RETURNING space_id, ts
       )
       SELECT space_id, min(ts) AS since FROM added GROUP BY space_id
-      """;
+      """
+          .formatted(linkValidAt("d"));
 
   /** Every space with effects at or after $1, to recount from $1 in a replay. */
   public static final String SPACES_WITH_EFFECTS_SINCE =
