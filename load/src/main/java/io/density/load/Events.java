@@ -1,7 +1,9 @@
 package io.density.load;
 
 import static io.density.load.LoadMain.fmt;
+import static io.density.load.LoadMain.iso;
 import static io.density.load.LoadMain.num;
+import static io.density.load.LoadMain.number;
 import static io.density.load.LoadMain.secondsSince;
 
 import io.density.load.LoadClient.Result;
@@ -19,11 +21,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.parsetools.RecordParser;
 import java.net.URI;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -52,16 +50,23 @@ final class Events {
       """;
 
   static final String SPACE = "events-space";
-  static final String DOORWAY = "events-door";
   static final String DPU = "events-dpu";
 
-  private static final String COUNT_PATH = "/v1/spaces/" + SPACE + "/count";
+  private static final OneSpace FIXTURE =
+      new OneSpace(
+          "events",
+          SPACE,
+          "Event latency",
+          "events-door",
+          "Event door",
+          DPU,
+          "Event DPU",
+          "load/cluster.sh",
+          "the first datapoint");
+
   private static final long EVENT_TIMEOUT_MS = 10_000;
   private static final long CONNECT_TIMEOUT_MS = 10_000;
   private static final long DAY_MS = 86_400_000L;
-  private static final DateTimeFormatter ISO_MILLIS =
-      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT)
-          .withZone(ZoneOffset.UTC);
 
   /** The options of one run, checked before anything starts. */
   private record Settings(String url, String sendUrl, int count, int seed, int maxSeconds) {
@@ -184,9 +189,7 @@ final class Events {
                         ok
                             ? LoadMain.reachable(sendServer, "events")
                             : Future.succeededFuture(false));
-    return up.compose(ok -> ok ? freshCheck() : Future.succeededFuture(1))
-        .compose(code -> code != 0 ? Future.succeededFuture(code) : provision())
-        .compose(code -> code != 0 ? Future.succeededFuture(code) : countIsZero())
+    return up.compose(ok -> ok ? FIXTURE.prepare(sendServer, DAY_MS) : Future.succeededFuture(1))
         .compose(code -> code != 0 ? Future.succeededFuture(code) : openStream())
         .compose(code -> code != 0 ? Future.succeededFuture(code) : measure());
   }
@@ -198,107 +201,6 @@ final class Events {
       sendServer.close();
     }
     return http == null ? Future.succeededFuture() : http.close();
-  }
-
-  // ------------------------------------------------------------------ set-up
-
-  /**
-   * 0 when neither the space nor the DPU holds datapoints yet (both may be unknown); 2 with a
-   * message otherwise, 1 when the server does not answer.
-   */
-  private Future<Integer> freshCheck() {
-    return Future.all(sendServer.get(COUNT_PATH), sendServer.get("/v1/dpus/" + DPU))
-        .map(
-            all -> {
-              Result count = all.resultAt(0);
-              Result dpu = all.resultAt(1);
-              if (count.status() != 200 || count.json() == null) {
-                System.err.println("events: GET " + COUNT_PATH + " failed: " + count.describe());
-                return 1;
-              }
-              Object spaceCount = count.json().getValue("count");
-              long datapoints = 0;
-              if (dpu.status() == 200 && dpu.json() != null) {
-                datapoints = dpu.json().getLong("total", 0L);
-              } else if (dpu.status() != 404) {
-                System.err.println("events: GET /v1/dpus/" + DPU + " failed: " + dpu.describe());
-                return 1;
-              }
-              boolean spaceEmpty = spaceCount == null || Long.valueOf(0).equals(number(spaceCount));
-              if (!spaceEmpty || datapoints > 0) {
-                System.err.printf(
-                    "events: %s counts %s and %s has %d datapoints: this database was used by an"
-                        + " earlier run; use a fresh database (load/cluster.sh makes one)%n",
-                    SPACE, spaceCount, DPU, datapoints);
-                return 2;
-              }
-              return 0;
-            });
-  }
-
-  /** Space, doorway, DPU and the link, one request after the other; all idempotent. */
-  private Future<Integer> provision() {
-    String validFrom = iso(System.currentTimeMillis() - DAY_MS);
-    List<Object[]> requests =
-        List.of(
-            new Object[] {
-              HttpMethod.PUT,
-              "/v1/spaces/" + SPACE,
-              new JsonObject()
-                  .put("name", "Event latency")
-                  .put("clamp", true)
-                  .putNull("daily_reset")
-            },
-            new Object[] {
-              HttpMethod.PUT, "/v1/doorways/" + DOORWAY, new JsonObject().put("name", "Event door")
-            },
-            new Object[] {
-              HttpMethod.PUT, "/v1/dpus/" + DPU, new JsonObject().put("name", "Event DPU")
-            },
-            new Object[] {
-              HttpMethod.POST,
-              "/v1/links",
-              new JsonObject()
-                  .put("dpu_id", DPU)
-                  .put("doorway_id", DOORWAY)
-                  .put("space_id", SPACE)
-                  .put("sensor_placement", 1)
-                  .put("valid_from", validFrom)
-            });
-    return LoadMain.inOrder(sendServer, "events", requests)
-        .map(
-            ok -> {
-              if (!ok) {
-                return 1;
-              }
-              System.err.println(
-                  "events: provisioned " + SPACE + ", " + DOORWAY + ", " + DPU + " and link");
-              return 0;
-            });
-  }
-
-  /** The fresh-run check once the space exists: its count must be 0. */
-  private Future<Integer> countIsZero() {
-    return sendServer
-        .get(COUNT_PATH)
-        .map(
-            result -> {
-              JsonObject body = result.json();
-              if (result.status() != 200 || body == null) {
-                System.err.println("events: GET " + COUNT_PATH + " failed: " + result.describe());
-                return 1;
-              }
-              if (!Long.valueOf(0).equals(number(body.getValue("count")))) {
-                System.err.println(
-                    "events: "
-                        + SPACE
-                        + " counts "
-                        + body.getValue("count")
-                        + " before the first datapoint: use a fresh database");
-                return 2;
-              }
-              return 0;
-            });
   }
 
   // ------------------------------------------------------------------ the event stream
@@ -593,15 +495,6 @@ final class Events {
 
   // ------------------------------------------------------------------ helpers
 
-  private static String iso(long millis) {
-    return ISO_MILLIS.format(Instant.ofEpochMilli(millis));
-  }
-
-  /** A whole JSON number as a Long; null for anything else. */
-  private static Long number(Object value) {
-    return value instanceof Number n && n.doubleValue() == n.longValue() ? n.longValue() : null;
-  }
-
   // ------------------------------------------------------------------ reporting
 
   private int summary() {
@@ -647,12 +540,7 @@ final class Events {
     if (streamClosed) {
       System.out.println("  " + streamCloseReason);
     }
-    if (timedOut) {
-      System.out.println("  stopped at --max-seconds");
-    }
-    if (aborted) {
-      System.out.println("  stopped early: see the errors above");
-    }
+    LoadMain.stopNotes(timedOut, aborted);
 
     JsonObject json =
         new JsonObject()

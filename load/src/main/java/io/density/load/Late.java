@@ -1,7 +1,9 @@
 package io.density.load;
 
 import static io.density.load.LoadMain.fmt;
+import static io.density.load.LoadMain.iso;
 import static io.density.load.LoadMain.num;
+import static io.density.load.LoadMain.number;
 import static io.density.load.LoadMain.rate;
 import static io.density.load.LoadMain.secondsSince;
 
@@ -13,13 +15,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
@@ -54,10 +52,21 @@ final class Late {
       """;
 
   static final String SPACE = "late-space";
-  static final String DOORWAY = "late-door";
   static final String DPU = "late-dpu";
 
-  private static final String COUNT_PATH = "/v1/spaces/" + SPACE + "/count";
+  private static final OneSpace FIXTURE =
+      new OneSpace(
+          "late",
+          SPACE,
+          "Late datapoints",
+          "late-door",
+          "Late door",
+          DPU,
+          "Late DPU",
+          "load/late.sh",
+          "the history");
+
+  private static final String COUNT_PATH = FIXTURE.countPath();
   private static final int LOAD_BATCH = 5_000;
   private static final int LOAD_CONCURRENCY = 4;
   private static final long HISTORY_END_MS = 10_000; // the history stops 10 s before now
@@ -66,9 +75,6 @@ final class Late {
   private static final long POLL_DEADLINE_NANOS = 5_000_000_000L;
   private static final long DAY_MS = 86_400_000L;
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})\\s*([smhd]?)");
-  private static final DateTimeFormatter ISO_MILLIS =
-      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT)
-          .withZone(ZoneOffset.UTC);
 
   /** The options of one run, checked before anything starts. */
   private record Settings(
@@ -263,112 +269,13 @@ final class Late {
         String.join(",", settings.labels()),
         settings.repeats());
     return LoadMain.reachable(client, "late")
-        .compose(up -> up ? freshCheck() : Future.succeededFuture(1))
-        .compose(code -> code != 0 ? Future.succeededFuture(code) : provision())
-        .compose(code -> code != 0 ? Future.succeededFuture(code) : countIsZero())
+        .compose(
+            up ->
+                up
+                    ? FIXTURE.prepare(client, (settings.historyDays() + 1) * DAY_MS)
+                    : Future.succeededFuture(1))
         .compose(code -> code != 0 ? Future.succeededFuture(code) : loadHistory())
         .compose(code -> code != 0 ? Future.succeededFuture(code) : measure());
-  }
-
-  // ------------------------------------------------------------------ set-up
-
-  /**
-   * 0 when neither the space nor the DPU holds datapoints yet (both may be unknown); 2 with a
-   * message otherwise, 1 when the server does not answer.
-   */
-  private Future<Integer> freshCheck() {
-    return Future.all(client.get(COUNT_PATH), client.get("/v1/dpus/" + DPU))
-        .map(
-            all -> {
-              Result count = all.resultAt(0);
-              Result dpu = all.resultAt(1);
-              if (count.status() != 200 || count.json() == null) {
-                System.err.println("late: GET " + COUNT_PATH + " failed: " + count.describe());
-                return 1;
-              }
-              Object spaceCount = count.json().getValue("count");
-              long datapoints = 0;
-              if (dpu.status() == 200 && dpu.json() != null) {
-                datapoints = dpu.json().getLong("total", 0L);
-              } else if (dpu.status() != 404) {
-                System.err.println("late: GET /v1/dpus/" + DPU + " failed: " + dpu.describe());
-                return 1;
-              }
-              boolean spaceEmpty = spaceCount == null || Long.valueOf(0).equals(number(spaceCount));
-              if (!spaceEmpty || datapoints > 0) {
-                System.err.printf(
-                    "late: %s counts %s and %s has %d datapoints: this database was used by an"
-                        + " earlier run; use a fresh database (load/late.sh makes one)%n",
-                    SPACE, spaceCount, DPU, datapoints);
-                return 2;
-              }
-              return 0;
-            });
-  }
-
-  /** Space, doorway, DPU and the link, one request after the other; all idempotent. */
-  private Future<Integer> provision() {
-    String validFrom = iso(System.currentTimeMillis() - (settings.historyDays() + 1) * DAY_MS);
-    List<Object[]> requests =
-        List.of(
-            new Object[] {
-              HttpMethod.PUT,
-              "/v1/spaces/" + SPACE,
-              new JsonObject()
-                  .put("name", "Late datapoints")
-                  .put("clamp", true)
-                  .putNull("daily_reset")
-            },
-            new Object[] {
-              HttpMethod.PUT, "/v1/doorways/" + DOORWAY, new JsonObject().put("name", "Late door")
-            },
-            new Object[] {
-              HttpMethod.PUT, "/v1/dpus/" + DPU, new JsonObject().put("name", "Late DPU")
-            },
-            new Object[] {
-              HttpMethod.POST,
-              "/v1/links",
-              new JsonObject()
-                  .put("dpu_id", DPU)
-                  .put("doorway_id", DOORWAY)
-                  .put("space_id", SPACE)
-                  .put("sensor_placement", 1)
-                  .put("valid_from", validFrom)
-            });
-    return LoadMain.inOrder(client, "late", requests)
-        .map(
-            ok -> {
-              if (!ok) {
-                return 1;
-              }
-              System.err.println(
-                  "late: provisioned " + SPACE + ", " + DOORWAY + ", " + DPU + " and link");
-              return 0;
-            });
-  }
-
-  /** The fresh-run check once the space exists: its count must be 0 before the history. */
-  private Future<Integer> countIsZero() {
-    return client
-        .get(COUNT_PATH)
-        .map(
-            result -> {
-              JsonObject body = result.json();
-              if (result.status() != 200 || body == null) {
-                System.err.println("late: GET " + COUNT_PATH + " failed: " + result.describe());
-                return 1;
-              }
-              if (!Long.valueOf(0).equals(number(body.getValue("count")))) {
-                System.err.println(
-                    "late: "
-                        + SPACE
-                        + " counts "
-                        + body.getValue("count")
-                        + " before the history: use a fresh database");
-                return 2;
-              }
-              return 0;
-            });
   }
 
   // ------------------------------------------------------------------ history
@@ -719,10 +626,6 @@ final class Late {
 
   // ------------------------------------------------------------------ helpers
 
-  private static String iso(long millis) {
-    return ISO_MILLIS.format(Instant.ofEpochMilli(millis));
-  }
-
   private static void appendDatapoint(StringBuilder out, long millis, int direction) {
     out.append("{\"timestamp\":\"")
         .append(iso(millis))
@@ -731,11 +634,6 @@ final class Late {
         .append(",\"dpu_id\":\"")
         .append(DPU)
         .append("\"}");
-  }
-
-  /** A whole JSON number as a Long; null for anything else. */
-  private static Long number(Object value) {
-    return value instanceof Number n && n.doubleValue() == n.longValue() ? n.longValue() : null;
   }
 
   // ------------------------------------------------------------------ reporting
@@ -811,12 +709,7 @@ final class Late {
       System.out.println(
           "  " + neverMatched + " late datapoints were never reflected by every answer");
     }
-    if (timedOut) {
-      System.out.println("  stopped at --max-seconds");
-    }
-    if (aborted) {
-      System.out.println("  stopped early: see the errors above");
-    }
+    LoadMain.stopNotes(timedOut, aborted);
 
     JsonObject json =
         new JsonObject()

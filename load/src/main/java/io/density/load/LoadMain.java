@@ -6,6 +6,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -17,6 +19,10 @@ import java.util.function.Function;
  */
 public final class LoadMain {
   private LoadMain() {}
+
+  private static final DateTimeFormatter ISO_MILLIS =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT)
+          .withZone(ZoneOffset.UTC);
 
   static final String USAGE =
       """
@@ -171,6 +177,19 @@ public final class LoadMain {
     return exit;
   }
 
+  /**
+   * The summary's lines on why a run stopped before its end: at --max-seconds, or early on an error
+   * shown before.
+   */
+  static void stopNotes(boolean timedOut, boolean aborted) {
+    if (timedOut) {
+      System.out.println("  stopped at --max-seconds");
+    }
+    if (aborted) {
+      System.out.println("  stopped early: see the errors above");
+    }
+  }
+
   /** Seconds since a {@link System#nanoTime()}. */
   static double secondsSince(long startNanos) {
     return (System.nanoTime() - startNanos) / 1e9;
@@ -194,5 +213,15 @@ public final class LoadMain {
   /** A figure for the RESULT line: null for NaN, else rounded to two decimals. */
   static Object num(double value) {
     return Double.isNaN(value) ? null : Math.round(value * 100) / 100.0;
+  }
+
+  /** Milliseconds since the epoch as an ISO-8601 UTC instant with milliseconds. */
+  static String iso(long millis) {
+    return ISO_MILLIS.format(Instant.ofEpochMilli(millis));
+  }
+
+  /** A whole JSON number as a Long; null for anything else. */
+  static Long number(Object value) {
+    return value instanceof Number n && n.doubleValue() == n.longValue() ? n.longValue() : null;
   }
 }
