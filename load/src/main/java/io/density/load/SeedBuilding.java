@@ -59,9 +59,8 @@ public final class SeedBuilding {
     long span = end.toEpochMilli() - start.toEpochMilli();
     List<long[]> events = new ArrayList<>(); // [millis, dpu, direction]
     for (int i = 0; i < visitors; i++) {
-      long arrive = start.toEpochMilli() + (long) (random.nextDouble() * span * 0.9);
-      long leave =
-          arrive + 60_000 + (long) (random.nextDouble() * Math.min(span * 0.1, 4 * 3_600_000.0));
+      long arrive = start.toEpochMilli() + (long) (random.nextDouble() * span);
+      long leave = arrive + 60_000 + (long) (random.nextDouble() * 4 * 3_600_000.0);
       events.add(new long[] {arrive, 283, 1});
       if (random.nextDouble() < 0.4) {
         long stay = leave - arrive;
