@@ -3,12 +3,14 @@ package io.density;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.density.support.Await;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -85,11 +87,7 @@ class AlertsTest {
   }
 
   private static void await(BooleanSupplier condition, String what) {
-    Instant deadline = Instant.now().plusSeconds(10);
-    while (!condition.getAsBoolean() && Instant.now().isBefore(deadline)) {
-      Thread.onSpinWait();
-    }
-    assertTrue(condition.getAsBoolean(), what);
+    assertTrue(Await.until(condition, Duration.ofSeconds(10)), what);
   }
 
   @Test

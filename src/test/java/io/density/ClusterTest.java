@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.load.SeedBuilding;
+import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
@@ -79,13 +80,12 @@ class ClusterTest {
 
     // Counts are written on the first node; the consumer on the second sees each change once, in
     // order.
-    Instant deadline = Instant.now().plusSeconds(10);
     long effectsOfA =
         first.rows("SELECT count(*) FROM space_count WHERE space_id = 'A'").get(0).getLong(0);
-    while (events.stream().filter(e -> e.getString("space_id").equals("A")).count() < effectsOfA
-        && Instant.now().isBefore(deadline)) {
-      Thread.onSpinWait();
-    }
+    Await.until(
+        () ->
+            events.stream().filter(e -> e.getString("space_id").equals("A")).count() >= effectsOfA,
+        Duration.ofSeconds(10));
     List<JsonObject> ofA =
         events.stream().filter(e -> e.getString("space_id").equals("A")).toList();
     assertEquals(

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.load.SeedBuilding;
+import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
 import io.vertx.core.json.JsonObject;
@@ -67,10 +68,8 @@ class CountEventsTest {
     contract.reset("B", reset, 0);
 
     for (String space : List.of("A", "B")) {
-      Instant deadline = Instant.now().plusSeconds(10);
-      while (Instant.now().isBefore(deadline) && !endsAt(events, space, contract.realtime(space))) {
-        Thread.onSpinWait();
-      }
+      int expected = contract.realtime(space);
+      Await.until(() -> endsAt(events, space, expected), Duration.ofSeconds(10));
       List<JsonObject> mine =
           events.stream().filter(e -> e.getString("space_id").equals(space)).toList();
       assertEquals(

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.dev.EmbeddedServices;
 import io.density.load.SeedBuilding;
+import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -89,19 +90,21 @@ class NodeKillTest {
     return builder.start();
   }
 
-  private void awaitHealthy(int port) throws Exception {
-    Instant deadline = Instant.now().plusSeconds(60);
-    while (Instant.now().isBefore(deadline)) {
-      try {
-        if (send("GET", port, "/health", null).body().contains("\"outcome\":\"UP\"")) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // starting
-      }
-      Thread.onSpinWait();
-    }
-    throw new AssertionError("node on port " + port + " not healthy in time");
+  private void awaitHealthy(int port) {
+    boolean healthy =
+        Await.until(
+            () -> {
+              try {
+                return send("GET", port, "/health", null).body().contains("\"outcome\":\"UP\"");
+              } catch (IOException notYet) {
+                return false; // starting
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+              }
+            },
+            Duration.ofSeconds(60));
+    assertTrue(healthy, "node on port " + port + " healthy in time");
   }
 
   private HttpResponse<String> send(String method, int port, String path, String json)
