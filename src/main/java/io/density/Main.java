@@ -9,6 +9,9 @@ import io.density.load.LoadMain;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.util.Arrays;
 
 /**
@@ -40,6 +43,21 @@ public final class Main {
             "usage: java -jar density.jar [serve | dev | replay [--from T] [--to T] | load <tool> ...]");
         System.exit(2);
       }
+    }
+  }
+
+  /**
+   * HTTP port 0 means "any free port": chosen here, once, so that every HTTP verticle instance
+   * shares it (several nodes can then run side by side without choosing ports).
+   */
+  private static DensityConfig withHttpPortChosen(DensityConfig config) {
+    if (config.http().port() != 0) {
+      return config;
+    }
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return config.with("http", "port", socket.getLocalPort());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot find a free port for HTTP", e);
     }
   }
 
@@ -91,7 +109,7 @@ public final class Main {
 
   private static void serve() {
     try {
-      DensityConfig config = DensityConfig.load(System.getenv());
+      DensityConfig config = withHttpPortChosen(DensityConfig.load(System.getenv()));
       Vertx vertx = Clustering.vertx(config.cluster()).await();
       Server.deploy(vertx, config).await();
       System.out.println(

@@ -21,6 +21,8 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
  * <p>Config: {@code {http, ingest}} slices.
  */
 public final class HttpVerticle extends VerticleBase {
+  private static final java.util.logging.Logger LOG =
+      java.util.logging.Logger.getLogger(HttpVerticle.class.getName());
   private HttpServer server;
 
   @Override
@@ -49,7 +51,8 @@ public final class HttpVerticle extends VerticleBase {
     server = vertx.createHttpServer();
     return new EventStream(vertx)
         .start(router)
-        .compose(v -> server.requestHandler(router).listen(http.port(), http.host()));
+        .compose(v -> server.requestHandler(router).listen(http.port(), http.host()))
+        .onSuccess(s -> LOG.info("HTTP API on port " + s.actualPort()));
   }
 
   /** Ready when the realtime state is loaded (Redis) and the registry answers (PostgreSQL). */
