@@ -68,15 +68,7 @@ final class AlertRoutes {
     vertx
         .eventBus()
         .<JsonObject>request(Addresses.ALERTS_ADMIN, q)
-        .onSuccess(
-            m -> {
-              JsonObject answer = m.body();
-              Boolean created = (Boolean) answer.remove("created");
-              Responses.json(
-                  rc,
-                  Boolean.TRUE.equals(created) ? 201 : 200,
-                  new JsonObject().put("status", "OK").mergeIn(answer));
-            })
+        .onSuccess(m -> Responses.stored(rc, m.body()))
         .onFailure(err -> Responses.failure(rc, err));
   }
 }

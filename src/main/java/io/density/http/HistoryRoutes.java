@@ -73,7 +73,7 @@ final class HistoryRoutes {
                 if (csv) {
                   rc.response().putHeader("Content-Type", "text/csv").end(toCsv(answer));
                 } else {
-                  Responses.ok(rc, ok(answer));
+                  Responses.ok(rc, answer);
                 }
               })
           .onFailure(err -> Responses.failure(rc, err));
@@ -133,7 +133,7 @@ final class HistoryRoutes {
                         next == null
                             ? null
                             : next.getLong(0) + "_" + next.getInteger(1) + "_" + next.getLong(2));
-                    return ok(answer);
+                    return answer;
                   }),
           200);
     } catch (InvalidInput e) {
@@ -201,7 +201,7 @@ final class HistoryRoutes {
       }
       JsonObject request =
           new JsonObject().put("space_id", space).put("timestamp", at).put("count", count);
-      Responses.reply(rc, ask(Addresses.RESET, request, LONG).map(HistoryRoutes::ok), 201);
+      Responses.reply(rc, ask(Addresses.RESET, request, LONG), 201);
     } catch (InvalidInput e) {
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
     }
@@ -218,15 +218,10 @@ final class HistoryRoutes {
               .put("space", space)
               .put("start", start == null ? Long.MIN_VALUE / 2 : start)
               .put("end", end == null ? Long.MAX_VALUE / 2 : end);
-      Responses.reply(
-          rc, ask(Addresses.HISTORY_RESETS, q, new DeliveryOptions()).map(HistoryRoutes::ok), 200);
+      Responses.reply(rc, ask(Addresses.HISTORY_RESETS, q, new DeliveryOptions()), 200);
     } catch (InvalidInput e) {
       Responses.error(rc, 400, e.field(), e.getMessage());
     }
-  }
-
-  private static JsonObject ok(JsonObject answer) {
-    return new JsonObject().put("status", "OK").mergeIn(answer);
   }
 
   private Future<JsonObject> ask(String address, JsonObject question, DeliveryOptions options) {

@@ -13,6 +13,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import java.util.logging.Logger;
 
 /**
  * The HTTP API. It validates what comes in and hands everything else to the other verticles over
@@ -21,8 +22,7 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
  * <p>Config: {@code {http, ingest}} slices.
  */
 public final class HttpVerticle extends VerticleBase {
-  private static final java.util.logging.Logger LOG =
-      java.util.logging.Logger.getLogger(HttpVerticle.class.getName());
+  private static final Logger LOG = Logger.getLogger(HttpVerticle.class.getName());
   private HttpServer server;
 
   @Override

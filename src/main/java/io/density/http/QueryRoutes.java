@@ -61,9 +61,8 @@ final class QueryRoutes {
       Responses.reply(
           rc,
           (at == null
-                  ? ask(Addresses.QUERY_REALTIME, q)
-                  : ask(Addresses.QUERY_AS_OF, q.put("at", at)))
-              .map(answer -> new JsonObject().put("status", "OK").mergeIn(answer)),
+              ? ask(Addresses.QUERY_REALTIME, q)
+              : ask(Addresses.QUERY_AS_OF, q.put("at", at))),
           200);
     } catch (InvalidInput e) {
       Responses.error(rc, 400, e.field(), e.getMessage());
@@ -74,11 +73,7 @@ final class QueryRoutes {
   private void dpu(RoutingContext rc) {
     try {
       String dpu = Requests.pathId(rc, "id");
-      Responses.reply(
-          rc,
-          ask(Addresses.QUERY_DPU, new JsonObject().put("dpu", dpu))
-              .map(answer -> new JsonObject().put("status", "OK").mergeIn(answer)),
-          200);
+      Responses.reply(rc, ask(Addresses.QUERY_DPU, new JsonObject().put("dpu", dpu)), 200);
     } catch (InvalidInput e) {
       Responses.error(rc, 400, e.field(), e.getMessage());
     }

@@ -20,7 +20,7 @@ final class RegistryRoutes {
     for (String kind : new String[] {"space", "doorway", "dpu"}) {
       String path = "/v1/" + kind + "s";
       router.put(path + "/:id").handler(rc -> put(rc, kind));
-      router.get(path).handler(rc -> forward(rc, kind + ".list", new JsonObject(), 200));
+      router.get(path).handler(rc -> forward(rc, kind + ".list", new JsonObject()));
       if (!kind.equals("dpu")) { // GET /v1/dpus/{id} is the DPU's state, in QueryRoutes
         router.get(path + "/:id").handler(rc -> get(rc, kind));
       }
@@ -34,7 +34,7 @@ final class RegistryRoutes {
     try {
       String id = Requests.pathId(rc, "id");
       JsonObject body = rc.body().length() <= 0 ? new JsonObject() : Requests.jsonObject(rc);
-      forward(rc, kind + ".put", new JsonObject().put("id", id).put("body", body), 0);
+      forward(rc, kind + ".put", new JsonObject().put("id", id).put("body", body));
     } catch (InvalidInput e) {
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
     }
@@ -42,7 +42,7 @@ final class RegistryRoutes {
 
   private void get(RoutingContext rc, String kind) {
     try {
-      forward(rc, kind + ".get", new JsonObject().put("id", Requests.pathId(rc, "id")), 200);
+      forward(rc, kind + ".get", new JsonObject().put("id", Requests.pathId(rc, "id")));
     } catch (InvalidInput e) {
       Responses.error(rc, 400, e.field(), e.getMessage());
     }
@@ -50,7 +50,7 @@ final class RegistryRoutes {
 
   private void createLink(RoutingContext rc) {
     try {
-      forward(rc, "link.create", new JsonObject().put("body", Requests.jsonObject(rc)), 0);
+      forward(rc, "link.create", new JsonObject().put("body", Requests.jsonObject(rc)));
     } catch (InvalidInput e) {
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
     }
@@ -62,7 +62,7 @@ final class RegistryRoutes {
           new JsonObject()
               .put("id", Requests.pathId(rc, "id"))
               .put("body", Requests.jsonObject(rc));
-      forward(rc, "dpu.move", q, 200);
+      forward(rc, "dpu.move", q);
     } catch (InvalidInput e) {
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
     }
@@ -73,22 +73,16 @@ final class RegistryRoutes {
         new JsonObject()
             .put("dpu_id", rc.queryParams().get("dpu_id"))
             .put("space_id", rc.queryParams().get("space_id"));
-    forward(rc, "link.list", q, 200);
+    forward(rc, "link.list", q);
   }
 
-  /** Sends to the registry; status 0 means 201 when something was created, else 200. */
-  private void forward(RoutingContext rc, String action, JsonObject body, int status) {
+  /** Sends to the registry and answers with what it says (201 when it created something). */
+  private void forward(RoutingContext rc, String action, JsonObject body) {
     vertx
         .eventBus()
         .<JsonObject>request(
             Addresses.REGISTRY, body, new DeliveryOptions().addHeader("action", action))
-        .onSuccess(
-            reply -> {
-              JsonObject answer = reply.body();
-              Boolean created = (Boolean) answer.remove("created");
-              int code = status != 0 ? status : Boolean.TRUE.equals(created) ? 201 : 200;
-              Responses.json(rc, code, new JsonObject().put("status", "OK").mergeIn(answer));
-            })
+        .onSuccess(reply -> Responses.stored(rc, reply.body()))
         .onFailure(err -> Responses.failure(rc, err));
   }
 }

@@ -26,8 +26,22 @@ final class Responses {
         .end(body.encode());
   }
 
-  static void ok(RoutingContext rc, JsonObject body) {
-    json(rc, 200, body);
+  /** 200 with {@code {"status": "OK", ...answer}}. */
+  static void ok(RoutingContext rc, JsonObject answer) {
+    json(rc, 200, envelope(answer));
+  }
+
+  /**
+   * The answer to a write of the building or of alerts: 201 when it created something (its {@code
+   * created} flag, which is not echoed), else 200.
+   */
+  static void stored(RoutingContext rc, JsonObject answer) {
+    Boolean created = (Boolean) answer.remove("created");
+    json(rc, Boolean.TRUE.equals(created) ? 201 : 200, envelope(answer));
+  }
+
+  private static JsonObject envelope(JsonObject answer) {
+    return new JsonObject().put("status", "OK").mergeIn(answer);
   }
 
   static void error(RoutingContext rc, int status, String field, String message) {
@@ -65,8 +79,12 @@ final class Responses {
     error(rc, 500, null, "internal error");
   }
 
-  /** Completes the request with the future's JSON, or with its failure. */
+  /**
+   * Completes the request with the future's answer ({@code "status": "OK"} added), or its failure.
+   */
   static void reply(RoutingContext rc, Future<JsonObject> future, int status) {
-    future.onSuccess(body -> json(rc, status, body)).onFailure(err -> failure(rc, err));
+    future
+        .onSuccess(answer -> json(rc, status, envelope(answer)))
+        .onFailure(err -> failure(rc, err));
   }
 }
