@@ -15,3 +15,13 @@ CREATE TABLE IF NOT EXISTS space_reset (
 ALTER TABLE space ADD COLUMN IF NOT EXISTS next_daily_reset timestamptz;
 CREATE INDEX IF NOT EXISTS space_next_daily_reset ON space (next_daily_reset)
   WHERE next_daily_reset IS NOT NULL;
+
+-- Where the space's written daily resets start. Every recount that starts earlier first writes
+-- the daily resets back to it, so a daily reset holds on every day of the history, whatever
+-- order the rule and the history arrive in.
+ALTER TABLE space ADD COLUMN IF NOT EXISTS daily_resets_from timestamptz;
+UPDATE space s
+   SET daily_resets_from = coalesce(
+         (SELECT min(ts) FROM space_reset r WHERE r.space_id = s.id AND r.kind = 'daily'),
+         s.next_daily_reset)
+ WHERE s.daily_reset IS NOT NULL AND s.daily_resets_from IS NULL;

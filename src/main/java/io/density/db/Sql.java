@@ -129,7 +129,7 @@ public final class Sql {
 
   /**
    * Stores the effects of one batch without trusting any count, for a recount to fill in. Returns
-   * each space touched with its earliest effect. $1 batch id.
+   * each space touched with its earliest and latest effect. $1 batch id.
    */
   public static final String INSERT_UNCOUNTED_EFFECTS =
       """
@@ -144,7 +144,7 @@ public final class Sql {
       ), closed AS (
         DELETE FROM uncounted_batch WHERE id = $1
       )
-      SELECT space_id, min(ts) AS since FROM effects GROUP BY space_id
+      SELECT space_id, min(ts) AS since, max(ts) AS through FROM effects GROUP BY space_id
       """
           .formatted(linkValidAt("d"));
 
@@ -155,12 +155,18 @@ public final class Sql {
    * least(0, min_{j<=k} s_j)} where {@code s} is the unclamped running sum of the segment, started
    * from its (non-negative) initial count. Only changed rows are written.
    *
-   * <p>$1 space_id, $2 since (timestamptz).
+   * <p>Nothing before a reset reaches past it, so the recount stops at the first reset after {@code
+   * through}, the latest instant whose effects or resets changed (NULL: the recount goes to the end
+   * of the history).
+   *
+   * <p>$1 space_id, $2 since (timestamptz), $3 through (timestamptz or NULL).
    */
   public static final String RECOUNT_SPACE =
       """
       WITH space AS (
         SELECT clamp FROM space WHERE id = $1
+      ), stop AS (
+        SELECT min(ts) AS ts FROM space_reset WHERE space_id = $1 AND ts > $3::timestamptz
       ), base AS (
         SELECT coalesce((SELECT count FROM %1$s b), 0) AS c
       ), segmented AS (
@@ -170,6 +176,7 @@ public final class Sql {
                  ORDER BY r.ts DESC LIMIT 1) AS segment
           FROM space_count e
          WHERE e.space_id = $1 AND e.ts >= $2
+           AND (e.ts < (SELECT ts FROM stop) OR (SELECT ts FROM stop) IS NULL)
       ), running AS (
         SELECT ts, delta, datapoint_id, old, segment,
                coalesce((SELECT count FROM space_reset r WHERE r.space_id = $1 AND r.ts = segment),
@@ -219,7 +226,7 @@ public final class Sql {
   /**
    * Attribution again, first half: removes the effects that no valid link produces any more, for
    * the datapoints of one DPU ($1, or every DPU when NULL) with $2 <= ts < $3 ($3 NULL: no end).
-   * Returns each space touched with the earliest instant.
+   * Returns each space touched with the earliest and latest instant.
    */
   public static final String REMOVE_STALE_EFFECTS =
       """
@@ -236,14 +243,14 @@ public final class Sql {
                 AND l.space_id = sc.space_id AND d.direction * l.sensor_placement = sc.delta)
         RETURNING sc.space_id, sc.ts
       )
-      SELECT space_id, min(ts) AS since FROM removed GROUP BY space_id
+      SELECT space_id, min(ts) AS since, max(ts) AS through FROM removed GROUP BY space_id
       """
           .formatted(linkValidAt("d"));
 
   /**
    * Attribution again, second half: adds the effects the links now produce (counts to be
    * recounted), for the same datapoints as {@link #REMOVE_STALE_EFFECTS}. Returns each space
-   * touched with the earliest instant.
+   * touched with the earliest and latest instant.
    */
   public static final String ADD_MISSING_EFFECTS =
       """
@@ -259,14 +266,14 @@ public final class Sql {
         ON CONFLICT DO NOTHING
         RETURNING space_id, ts
       )
-      SELECT space_id, min(ts) AS since FROM added GROUP BY space_id
+      SELECT space_id, min(ts) AS since, max(ts) AS through FROM added GROUP BY space_id
       """
           .formatted(linkValidAt("d"));
 
-  /** Every space with effects at or after $1, to recount from $1 in a replay. */
+  /** Every space with effects at or after $1, to recount from $1 to the end in a replay. */
   public static final String SPACES_WITH_EFFECTS_SINCE =
       """
-      SELECT s.id AS space_id, $1::timestamptz AS since FROM space s
+      SELECT s.id AS space_id, $1::timestamptz AS since, NULL::timestamptz AS through FROM space s
        WHERE EXISTS (SELECT 1 FROM space_count c WHERE c.space_id = s.id AND c.ts >= $1)
       """;
 
@@ -281,24 +288,55 @@ public final class Sql {
       RETURNING space_id, ts, count, kind
       """;
 
-  /** What daily resets of a space depend on, and where its history starts. $1 space_id. */
+  /**
+   * What daily resets of a space depend on, and where its history starts: its creation, first
+   * effect or first reset other than a daily one, whichever is earliest. $1 space_id.
+   */
   public static final String SPACE_RESET_RULES =
       """
-      SELECT id, time_zone, daily_reset, created_at,
-             (SELECT min(ts) FROM space_count WHERE space_id = $1) AS first_effect
+      SELECT id, time_zone, daily_reset,
+             least(created_at,
+                   (SELECT min(ts) FROM space_count WHERE space_id = $1),
+                   (SELECT min(ts) FROM space_reset WHERE space_id = $1 AND kind <> 'daily'))
+               AS history_from
         FROM space WHERE id = $1
       """;
 
-  /** Drops the daily resets of a space (its rule changed). $1 space_id. */
+  /** Drops the daily resets of a space (its rule changed), and where they started. $1 space_id. */
   public static final String DELETE_DAILY_RESETS =
-      "DELETE FROM space_reset WHERE space_id = $1 AND kind = 'daily'";
-
-  /** Writes daily resets to 0; an explicit reset at the same instant stays. $1 space, $2 ts[]. */
-  public static final String INSERT_DAILY_RESETS =
       """
-      INSERT INTO space_reset (space_id, ts, count, kind)
-      SELECT $1, t, 0, 'daily' FROM unnest($2::timestamptz[]) AS t
-      ON CONFLICT (space_id, ts) DO NOTHING
+      WITH cleared AS (UPDATE space SET daily_resets_from = NULL WHERE id = $1)
+      DELETE FROM space_reset WHERE space_id = $1 AND kind = 'daily'
+      """;
+
+  /**
+   * Writes daily resets to 0 (an explicit reset at the same instant stays) and moves each space's
+   * {@code daily_resets_from} back to the earliest written. $1 space_id[], $2 ts[].
+   */
+  public static final String WRITE_DAILY_RESETS =
+      """
+      WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::timestamptz[]) AS u(space_id, ts)
+      ), written AS (
+        INSERT INTO space_reset (space_id, ts, count, kind)
+        SELECT space_id, ts, 0, 'daily' FROM input
+        ON CONFLICT (space_id, ts) DO NOTHING
+      )
+      UPDATE space s SET daily_resets_from = f.ts
+        FROM (SELECT space_id, min(ts) AS ts FROM input GROUP BY space_id) f
+       WHERE s.id = f.space_id AND f.ts < coalesce(s.daily_resets_from, 'infinity')
+      """;
+
+  /**
+   * Of the spaces about to be recounted from an instant ($1 space_id[], $2 since[]), those with a
+   * daily reset whose written resets start after that instant, with their rule.
+   */
+  public static final String DAILY_RESETS_SHORT_OF =
+      """
+      SELECT s.id, s.time_zone, s.daily_reset, s.daily_resets_from, u.since
+        FROM unnest($1::text[], $2::timestamptz[]) AS u(id, since)
+        JOIN space s ON s.id = u.id
+       WHERE s.daily_reset IS NOT NULL AND u.since < s.daily_resets_from
       """;
 
   /** When the space's next daily reset is due (NULL: none). $1 space_id, $2 instant. */

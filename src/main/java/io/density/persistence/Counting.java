@@ -11,8 +11,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -89,12 +91,20 @@ final class Counting {
           .onSuccess(v -> publishInOrder(batch, counts, Set.of()))
           .mapEmpty();
     }
+    // A late space is recounted from its earliest late effect through the batch's latest effect
+    // on it, whose count followed the provisional one.
+    Map<String, Long> latest = new HashMap<>();
+    batch.effects.forEach(e -> latest.put(e.spaceId(), e.ts())); // in contract order
     Recounts recounts = new Recounts();
     Set<String> lateSpaces = new HashSet<>();
     for (Object o : late) {
       JsonArray l = (JsonArray) o;
-      lateSpaces.add(l.getString(0));
-      recounts.add(l.getString(0), Timestamps.toOffsetDateTime(Long.parseLong(l.getString(1))));
+      String lateSpace = l.getString(0);
+      lateSpaces.add(lateSpace);
+      recounts.add(
+          lateSpace,
+          Timestamps.toOffsetDateTime(Long.parseLong(l.getString(1))),
+          Timestamps.toOffsetDateTime(latest.get(lateSpace)));
     }
     return pool.withTransaction(
             conn ->

@@ -13,36 +13,42 @@ import java.util.List;
  * not exist (clocks jump forward over it) the reset happens as much later as the jump; when it
  * happens twice (clocks go back), at the first of the two.
  */
-final class DailyResets {
-  private DailyResets() {}
+record DailyResets(ZoneId zone, LocalTime at) {
 
-  static Instant on(LocalDate day, LocalTime at, ZoneId zone) {
+  Instant on(LocalDate day) {
     return ZonedDateTime.of(day, at, zone).toInstant();
   }
 
-  /** The reset instants r with from ≤ r ≤ to. */
-  static List<Instant> between(ZoneId zone, LocalTime at, Instant from, Instant to) {
+  /** The reset instants r with from ≤ r < to. */
+  List<Instant> between(Instant from, Instant to) {
     List<Instant> out = new ArrayList<>();
-    LocalDate day = from.atZone(zone).toLocalDate().minusDays(1);
-    LocalDate last = to.atZone(zone).toLocalDate().plusDays(1);
-    for (; !day.isAfter(last); day = day.plusDays(1)) {
-      Instant r = on(day, at, zone);
-      if (!r.isBefore(from) && !r.isAfter(to)) {
+    for (Instant r = atOrBefore(from); r.isBefore(to); r = after(r)) {
+      if (!r.isBefore(from)) {
         out.add(r);
       }
     }
     return out;
   }
 
-  /** The first reset instant strictly after the given one. */
-  static Instant next(ZoneId zone, LocalTime at, Instant after) {
-    LocalDate day = after.atZone(zone).toLocalDate().minusDays(1);
-    while (true) {
-      Instant r = on(day, at, zone);
-      if (r.isAfter(after)) {
-        return r;
-      }
-      day = day.plusDays(1);
+  /** The last reset instant at or before the given one. */
+  Instant atOrBefore(Instant instant) {
+    LocalDate day = instant.atZone(zone).toLocalDate().plusDays(1);
+    Instant r = on(day);
+    while (r.isAfter(instant)) {
+      day = day.minusDays(1);
+      r = on(day);
     }
+    return r;
+  }
+
+  /** The first reset instant strictly after the given one. */
+  Instant after(Instant instant) {
+    LocalDate day = instant.atZone(zone).toLocalDate().minusDays(1);
+    Instant r = on(day);
+    while (!r.isAfter(instant)) {
+      day = day.plusDays(1);
+      r = on(day);
+    }
+    return r;
   }
 }

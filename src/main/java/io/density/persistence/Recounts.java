@@ -11,47 +11,141 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.LocalTime;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Spaces to recount in SQL, each from its earliest changed instant, and the heads they end with
- * (latest effect and count) for the counter to put in Redis. Used from the persistence lane only,
- * so no batch changes those spaces between the recount and the update of Redis.
+ * Spaces to recount in SQL, each over the stretch of its history that changed, and the heads they
+ * end with (latest effect and count) for the counter to put in Redis. Used from the persistence
+ * lane only, so no batch changes those spaces between the recount and the update of Redis.
+ *
+ * <p>A stretch runs from the earliest changed instant ({@code since}) to the first reset after the
+ * latest one ({@code through}; none: to the end). Before recounting, the daily resets of a space
+ * are written back to {@code since} when they started later: effects that arrive older than every
+ * written daily reset (late, imported, replayed, or brought by a back-dated link) find the resets
+ * of their days in force, whatever order the rule and the history came in.
  */
 final class Recounts {
-  private final Map<String, OffsetDateTime> since = new HashMap<>();
-
-  boolean isEmpty() {
-    return since.isEmpty();
+  /** From since on, up to the first reset after through (null: to the end). */
+  private record Stretch(OffsetDateTime since, OffsetDateTime through) {
+    Stretch merge(Stretch other) {
+      return new Stretch(
+          since.isBefore(other.since) ? since : other.since,
+          through == null || other.through == null
+              ? null
+              : through.isAfter(other.through) ? through : other.through);
+    }
   }
 
-  /** Adds a space to recount from an instant (keeps the earliest per space). */
-  Recounts add(String spaceId, OffsetDateTime from) {
-    since.merge(spaceId, from, (a, b) -> a.isBefore(b) ? a : b);
+  private final Map<String, Stretch> stretches = new HashMap<>();
+
+  boolean isEmpty() {
+    return stretches.isEmpty();
+  }
+
+  /** Adds a space whose effects or resets changed at one instant. */
+  Recounts add(String spaceId, OffsetDateTime at) {
+    return add(spaceId, at, at);
+  }
+
+  /**
+   * Adds a space whose effects or resets changed from {@code since} to {@code through} (null: its
+   * history from {@code since} to the end is recounted).
+   */
+  Recounts add(String spaceId, OffsetDateTime since, OffsetDateTime through) {
+    stretches.merge(spaceId, new Stretch(since, through), Stretch::merge);
     return this;
   }
 
-  /** Adds rows of (space_id, since), as the effect-changing statements of {@link Sql} return. */
+  /**
+   * Adds rows of (space_id, since, through), as the effect-changing statements of {@link Sql}
+   * return.
+   */
   Recounts addAll(RowSet<Row> rows) {
-    rows.forEach(r -> add(r.getString("space_id"), r.getOffsetDateTime("since")));
+    rows.forEach(
+        r ->
+            add(
+                r.getString("space_id"),
+                r.getOffsetDateTime("since"),
+                r.getOffsetDateTime("through")));
     return this;
   }
 
   /** Recounts every space in the connection's transaction and reads their heads. */
   Future<JsonArray> run(SqlConnection conn) {
-    Future<?> chain = Future.succeededFuture();
-    for (Map.Entry<String, OffsetDateTime> e : since.entrySet()) {
-      Tuple recount = Tuple.of(e.getKey(), e.getValue());
-      chain = chain.compose(v -> conn.preparedQuery(Sql.RECOUNT_SPACE).execute(recount));
-    }
-    String[] ids = since.keySet().toArray(String[]::new);
-    return chain.compose(
-        v ->
-            conn.preparedQuery(Sql.SPACE_HEADS)
-                .execute(Tuple.of((Object) ids))
-                .map(Recounts::heads));
+    return writeDailyResetsBack(conn)
+        .compose(
+            v -> {
+              Future<?> chain = Future.succeededFuture();
+              for (Map.Entry<String, Stretch> e : stretches.entrySet()) {
+                Stretch s = e.getValue();
+                Tuple recount = Tuple.of(e.getKey(), s.since, s.through);
+                chain = chain.compose(x -> conn.preparedQuery(Sql.RECOUNT_SPACE).execute(recount));
+              }
+              return chain;
+            })
+        .compose(
+            v ->
+                conn.preparedQuery(Sql.SPACE_HEADS)
+                    .execute(Tuple.of((Object) stretches.keySet().toArray(String[]::new)))
+                    .map(Recounts::heads));
+  }
+
+  /**
+   * Writes the daily resets of the spaces whose written ones start after their stretch, from the
+   * last reset at or before the stretch on; the stretch then covers every day written.
+   */
+  private Future<Void> writeDailyResetsBack(SqlConnection conn) {
+    String[] ids = stretches.keySet().toArray(String[]::new);
+    OffsetDateTime[] since =
+        stretches.values().stream().map(Stretch::since).toArray(OffsetDateTime[]::new);
+    return conn.preparedQuery(Sql.DAILY_RESETS_SHORT_OF)
+        .execute(Tuple.of(ids, (Object) since))
+        .compose(
+            rows -> {
+              List<String> spaces = new ArrayList<>();
+              List<OffsetDateTime> instants = new ArrayList<>();
+              for (Row r : rows) {
+                DailyResets rule = rule(r);
+                Instant from = rule.atOrBefore(r.getOffsetDateTime("since").toInstant());
+                List<Instant> written =
+                    rule.between(from, r.getOffsetDateTime("daily_resets_from").toInstant());
+                for (Instant i : written) {
+                  spaces.add(r.getString("id"));
+                  instants.add(i.atOffset(ZoneOffset.UTC));
+                }
+                add(
+                    r.getString("id"),
+                    written.get(0).atOffset(ZoneOffset.UTC),
+                    written.get(written.size() - 1).atOffset(ZoneOffset.UTC));
+              }
+              return spaces.isEmpty()
+                  ? Future.succeededFuture()
+                  : writeDaily(conn, spaces, instants);
+            });
+  }
+
+  /** The daily reset rule of a row with {@code time_zone} and {@code daily_reset}. */
+  static DailyResets rule(Row space) {
+    LocalTime at = space.getLocalTime("daily_reset");
+    return at == null ? null : new DailyResets(ZoneId.of(space.getString("time_zone")), at);
+  }
+
+  /** Writes daily resets (spaces and instants side by side). */
+  static Future<Void> writeDaily(
+      SqlConnection conn, List<String> spaces, List<OffsetDateTime> instants) {
+    return conn.preparedQuery(Sql.WRITE_DAILY_RESETS)
+        .execute(
+            Tuple.of(
+                spaces.toArray(String[]::new), (Object) instants.toArray(OffsetDateTime[]::new)))
+        .mapEmpty();
   }
 
   /**

@@ -11,10 +11,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
-import java.time.LocalTime;
 import java.time.OffsetDateTime;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -51,7 +50,8 @@ final class Resets {
 
   /**
    * The space's clamp, daily reset or time zone changed (or it is new): its daily resets are
-   * written again for its whole history and every count recounted.
+   * written again from the last one due before its history starts (its creation, first effect or
+   * first other reset), and every count recounted.
    */
   Future<Void> rulesChanged(String spaceId) {
     return pool.withTransaction(
@@ -61,19 +61,16 @@ final class Resets {
                     .compose(
                         rows -> {
                           Row space = rows.iterator().next();
-                          OffsetDateTime firstEffect = space.getOffsetDateTime("first_effect");
-                          OffsetDateTime created = space.getOffsetDateTime("created_at");
-                          Instant from =
-                              firstEffect != null && firstEffect.isBefore(created)
-                                  ? firstEffect.toInstant()
-                                  : created.toInstant();
+                          DailyResets rule = Recounts.rule(space);
+                          Instant history = space.getOffsetDateTime("history_from").toInstant();
+                          Instant from = rule == null ? history : rule.atOrBefore(history);
                           return conn.preparedQuery(Sql.DELETE_DAILY_RESETS)
                               .execute(Tuple.of(spaceId))
-                              .compose(v -> writeDaily(conn, space, from))
+                              .compose(v -> writeDaily(conn, spaceId, rule, from))
                               .compose(
                                   v ->
                                       new Recounts()
-                                          .add(spaceId, from.atOffset(ZoneOffset.UTC))
+                                          .add(spaceId, from.atOffset(ZoneOffset.UTC), null)
                                           .run(conn));
                         }))
         .compose(heads -> Recounts.publish(vertx, heads, "reset"));
@@ -95,9 +92,14 @@ final class Resets {
                           Recounts recounts = new Recounts();
                           Future<?> chain = Future.succeededFuture();
                           for (Row space : due) {
+                            String id = space.getString("id");
                             OffsetDateTime from = space.getOffsetDateTime("next_daily_reset");
-                            recounts.add(space.getString("id"), from);
-                            chain = chain.compose(v -> writeDaily(conn, space, from.toInstant()));
+                            recounts.add(id, from);
+                            chain =
+                                chain.compose(
+                                    v ->
+                                        writeDaily(
+                                            conn, id, Recounts.rule(space), from.toInstant()));
                           }
                           return chain.compose(
                               v ->
@@ -108,24 +110,25 @@ final class Resets {
         .compose(heads -> Recounts.publish(vertx, heads, "reset").map(heads.size()));
   }
 
-  /** Writes the space's daily resets from an instant until now, and when the next one is due. */
-  private static Future<Void> writeDaily(SqlConnection conn, Row space, Instant from) {
-    LocalTime at = space.getLocalTime("daily_reset");
-    String id = space.getString("id");
-    if (at == null) {
+  /**
+   * Writes the space's daily resets from an instant until now (none without a rule), and when the
+   * next one is due.
+   */
+  private static Future<Void> writeDaily(
+      SqlConnection conn, String id, DailyResets rule, Instant from) {
+    if (rule == null) {
       return conn.preparedQuery(Sql.SET_NEXT_DAILY_RESET)
           .execute(Tuple.of(id, (Object) null))
           .mapEmpty();
     }
-    ZoneId zone = ZoneId.of(space.getString("time_zone"));
-    Instant now = Instant.now();
-    List<Instant> instants = DailyResets.between(zone, at, from, now);
-    OffsetDateTime[] ts =
-        instants.stream().map(i -> i.atOffset(ZoneOffset.UTC)).toArray(OffsetDateTime[]::new);
-    OffsetDateTime next = DailyResets.next(zone, at, now).atOffset(ZoneOffset.UTC);
-    return conn.preparedQuery(Sql.INSERT_DAILY_RESETS)
-        .execute(Tuple.of(id, (Object) ts))
-        .compose(v -> conn.preparedQuery(Sql.SET_NEXT_DAILY_RESET).execute(Tuple.of(id, next)))
+    Instant next = rule.after(Instant.now());
+    List<OffsetDateTime> instants =
+        rule.between(from, next).stream().map(i -> i.atOffset(ZoneOffset.UTC)).toList();
+    return Recounts.writeDaily(conn, Collections.nCopies(instants.size(), id), instants)
+        .compose(
+            v ->
+                conn.preparedQuery(Sql.SET_NEXT_DAILY_RESET)
+                    .execute(Tuple.of(id, next.atOffset(ZoneOffset.UTC))))
         .mapEmpty();
   }
 }

@@ -38,6 +38,23 @@ public final class ContractModel {
     return this;
   }
 
+  /**
+   * The space resets to 0 at a local time every day from {@code firstDay} until now (a local time
+   * that does not exist that day is taken as much later as the clocks jump, one that exists twice
+   * at its first occurrence). An explicit reset at the same instant stays.
+   */
+  public ContractModel dailyReset(
+      String space, java.time.ZoneId zone, java.time.LocalTime at, java.time.LocalDate firstDay) {
+    Instant now = Instant.now();
+    for (java.time.LocalDate day = firstDay; ; day = day.plusDays(1)) {
+      Instant r = java.time.ZonedDateTime.of(day, at, zone).toInstant();
+      if (r.isAfter(now)) {
+        return this;
+      }
+      resets.computeIfAbsent(space, s -> new java.util.TreeMap<>()).putIfAbsent(r, 0);
+    }
+  }
+
   private final Set<Datapoint> datapoints = new LinkedHashSet<>();
 
   /** The seed's sample building: DPU 283 over X (A +1), DPU 423 over Z (A +1, B -1). */
@@ -55,6 +72,7 @@ public final class ContractModel {
 
   public ContractModel link(String dpu, String space, int placement, Instant from, Instant to) {
     links.add(new Link(dpu, space, placement, from, to));
+    effects.clear();
     return this;
   }
 
@@ -66,6 +84,7 @@ public final class ContractModel {
         links.set(i, new Link(l.dpu, l.space, l.placement, l.from, t));
       }
     }
+    effects.clear();
     return this;
   }
 
@@ -73,6 +92,7 @@ public final class ContractModel {
   public void add(String dpu, String timestamp, int direction) {
     try {
       datapoints.add(new Datapoint(dpu, Timestamps.parse(timestamp, "timestamp"), direction));
+      effects.clear();
     } catch (io.density.ingest.InvalidInput e) {
       throw new IllegalArgumentException(e);
     }
@@ -82,7 +102,14 @@ public final class ContractModel {
     return datapoints.size();
   }
 
+  /** Each space's effects in contract order, worked out again after any change. */
+  private final java.util.Map<String, List<Effect>> effects = new java.util.HashMap<>();
+
   private List<Effect> effects(String space) {
+    return effects.computeIfAbsent(space, this::attribute);
+  }
+
+  private List<Effect> attribute(String space) {
     List<Effect> effects = new ArrayList<>();
     for (Datapoint d : datapoints) {
       for (Link l : links) {
