@@ -88,6 +88,14 @@ class DailyResetHistoryTest {
         "2018-03-11T07:30:00Z",
         resetsOn("A", "2018-03-11T00:00:00Z", "2018-03-12T00:00:00Z").getString("timestamp"),
         "on the day of the jump, the reset is as much later as the clocks jump");
+
+    // A replay of the whole raw log gives the same answers, and writes no reset before the history.
+    long resets = server.countRows("space_reset");
+    Reply replay = server.postJson("/v1/admin/replay", new JsonObject());
+    assertEquals(200, replay.status(), replay.json().encode());
+    assertEquals(resets, server.countRows("space_reset"));
+    assertAnswersEqualContract("A", NEW_YORK, LocalTime.parse("02:30"), from, to);
+    assertDailyBucketsEqualContract("B", KOLKATA, LocalDate.parse("2018-02-23"), 21);
   }
 
   @Test

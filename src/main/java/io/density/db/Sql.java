@@ -270,11 +270,17 @@ public final class Sql {
       """
           .formatted(linkValidAt("d"));
 
-  /** Every space with effects at or after $1, to recount from $1 to the end in a replay. */
+  /**
+   * Every space with effects at or after $1, to recount from its first such effect to the end in a
+   * replay.
+   */
   public static final String SPACES_WITH_EFFECTS_SINCE =
       """
-      SELECT s.id AS space_id, $1::timestamptz AS since, NULL::timestamptz AS through FROM space s
-       WHERE EXISTS (SELECT 1 FROM space_count c WHERE c.space_id = s.id AND c.ts >= $1)
+      SELECT space_id, since, NULL::timestamptz AS through FROM (
+        SELECT s.id AS space_id,
+               (SELECT min(c.ts) FROM space_count c WHERE c.space_id = s.id AND c.ts >= $1) AS since
+          FROM space s
+      ) first WHERE since IS NOT NULL
       """;
 
   // ---------------------------------------------------------------- resets
