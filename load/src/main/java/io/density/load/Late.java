@@ -15,6 +15,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.LocalTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -45,6 +47,7 @@ final class Late {
                                with a unit s, m, h or d, none longer than --history-days; 0 is an
                                in-order baseline (default 1m,10m,1h,6h,1d,3d,7d)
         --repeats N            late datapoints per lateness, 1..100 (default 5)
+        --daily-reset HH:MM    the space resets to 0 every day at this UTC time (default: never)
         --seed N               random seed of the history's directions and timestamps (default 1)
         --max-seconds N        stop starting requests after N seconds (default 1800)
 
@@ -84,6 +87,7 @@ final class Late {
       List<String> labels,
       long[] latenessMs,
       int repeats,
+      LocalTime dailyReset,
       int seed,
       int maxSeconds) {
 
@@ -127,8 +131,26 @@ final class Late {
           List.copyOf(labels),
           millis,
           options.integer("repeats", 5, 1, 100),
+          dailyReset(options.string("daily-reset", null)),
           options.integer("seed", 1, 0, Integer.MAX_VALUE),
           options.integer("max-seconds", 1_800, 1, 7 * 24 * 3_600));
+    }
+
+    private static LocalTime dailyReset(String text) {
+      try {
+        return text == null ? null : LocalTime.parse(text);
+      } catch (DateTimeParseException e) {
+        throw new IllegalArgumentException("--daily-reset takes a time HH:MM, not '" + text + "'");
+      }
+    }
+
+    /** The last daily reset at or before an instant (Long.MIN_VALUE without daily resets). */
+    long lastResetMs(long millis) {
+      if (dailyReset == null) {
+        return Long.MIN_VALUE;
+      }
+      long r = Math.floorDiv(millis, DAY_MS) * DAY_MS + dailyReset.toSecondOfDay() * 1_000L;
+      return r > millis ? r - DAY_MS : r;
     }
 
     /** "90s", "10m", "6h", "7d" or "0" in milliseconds. */
@@ -246,6 +268,7 @@ final class Late {
                 "spacing-seconds",
                 "lateness",
                 "repeats",
+                "daily-reset",
                 "seed",
                 "max-seconds"),
             Set.of());
@@ -272,7 +295,10 @@ final class Late {
         .compose(
             up ->
                 up
-                    ? FIXTURE.prepare(client, (settings.historyDays() + 1) * DAY_MS)
+                    ? FIXTURE.prepare(
+                        client,
+                        (settings.historyDays() + 1) * DAY_MS,
+                        settings.dailyReset() == null ? null : settings.dailyReset().toString())
                     : Future.succeededFuture(1))
         .compose(code -> code != 0 ? Future.succeededFuture(code) : loadHistory())
         .compose(code -> code != 0 ? Future.succeededFuture(code) : measure());
@@ -469,23 +495,33 @@ final class Late {
   }
 
   /**
-   * The counts as of each limit (sorted keys), plus the count after every effect at the end: the
-   * effects in contract order, each step {@code max(0, count + delta)}.
+   * The counts as of each limit (sorted keys), plus the count now at the end: the effects in
+   * contract order, each step {@code max(0, count + delta)}, the count 0 again from each daily
+   * reset on.
    */
   private long[] expectedAsOf(long[] limits) {
     long[] out = new long[limits.length + 1];
     long count = 0;
+    long resetInForce = Long.MIN_VALUE;
     int q = 0;
     for (int i = 0; i < size; i++) {
       while (q < limits.length && keys[i] > limits[q]) {
-        out[q++] = count;
+        out[q] = settings.lastResetMs(millisOf(limits[q])) > resetInForce ? 0 : count;
+        q++;
+      }
+      long reset = settings.lastResetMs(millisOf(keys[i]));
+      if (reset > resetInForce) {
+        resetInForce = reset;
+        count = 0;
       }
       count = Math.max(0, count + directionOf(keys[i]));
     }
     while (q < limits.length) {
-      out[q++] = count;
+      out[q] = settings.lastResetMs(millisOf(limits[q])) > resetInForce ? 0 : count;
+      q++;
     }
-    out[limits.length] = count;
+    out[limits.length] =
+        settings.lastResetMs(System.currentTimeMillis()) > resetInForce ? 0 : count;
     return out;
   }
 
@@ -718,6 +754,9 @@ final class Late {
             .put("history_days", settings.historyDays())
             .put("spacing_seconds", settings.spacingSeconds())
             .put("repeats", settings.repeats())
+            .put(
+                "daily_reset",
+                settings.dailyReset() == null ? null : settings.dailyReset().toString())
             .put("seed", settings.seed())
             .put("history_datapoints", historySize)
             .put("load_requests", loadRequests)

@@ -76,17 +76,22 @@ record OneSpace(
   }
 
   /**
-   * Space, doorway, DPU and the link, valid from {@code linkAgeMs} before now, one request after
-   * the other; all idempotent. 0 when all went through, 1 otherwise.
+   * Space (with a daily reset at a UTC time, or none when null), doorway, DPU and the link, valid
+   * from {@code linkAgeMs} before now, one request after the other; all idempotent. 0 when all went
+   * through, 1 otherwise.
    */
-  Future<Integer> provision(LoadClient client, long linkAgeMs) {
+  Future<Integer> provision(LoadClient client, long linkAgeMs, String dailyReset) {
     String validFrom = LoadMain.iso(System.currentTimeMillis() - linkAgeMs);
     List<Object[]> requests =
         List.of(
             new Object[] {
               HttpMethod.PUT,
               "/v1/spaces/" + space,
-              new JsonObject().put("name", spaceName).put("clamp", true).putNull("daily_reset")
+              new JsonObject()
+                  .put("name", spaceName)
+                  .put("clamp", true)
+                  .put("time_zone", "UTC")
+                  .put("daily_reset", dailyReset)
             },
             new Object[] {
               HttpMethod.PUT, "/v1/doorways/" + doorway, new JsonObject().put("name", doorwayName)
@@ -147,8 +152,15 @@ record OneSpace(
    * zero count in turn: 0 when all passed, else the first other code.
    */
   Future<Integer> prepare(LoadClient client, long linkAgeMs) {
+    return prepare(client, linkAgeMs, null);
+  }
+
+  /** The same, for a space with a daily reset at a UTC time ("HH:MM", or none when null). */
+  Future<Integer> prepare(LoadClient client, long linkAgeMs, String dailyReset) {
     return freshCheck(client)
-        .compose(code -> code != 0 ? Future.succeededFuture(code) : provision(client, linkAgeMs))
+        .compose(
+            code ->
+                code != 0 ? Future.succeededFuture(code) : provision(client, linkAgeMs, dailyReset))
         .compose(code -> code != 0 ? Future.succeededFuture(code) : countIsZero(client));
   }
 }
