@@ -115,14 +115,16 @@ fresh_database() {
 # start_server LOG PORT [NAME=VALUE...]: starts the jar's copy on 127.0.0.1:PORT with the database
 # $db, the Redis prefix $prefix and the environment given, its output to LOG, in the background.
 start_server() {
-  local server_log=$1 http_port=$2
+  local server_log=$1 http_port=$2 jvm_options=()
   shift 2
+  # DENSITY_JAVA_OPTS: extra JVM options of the server, e.g. a profiler's -agentpath.
+  read -r -a jvm_options <<<"${DENSITY_JAVA_OPTS:-}"
   env DENSITY_PG_URL="postgresql://postgres@127.0.0.1:5432/$db" \
     DENSITY_REDIS_PREFIX="$prefix" \
     DENSITY_HTTP_PORT="$http_port" \
     DENSITY_HTTP_HOST=127.0.0.1 \
     "$@" \
-    java -jar "$work/density.jar" >"$server_log" 2>&1 &
+    java ${jvm_options[@]+"${jvm_options[@]}"} -jar "$work/density.jar" >"$server_log" 2>&1 &
   server_pids+=("$!")
   server_logs+=("$server_log")
 }

@@ -2,12 +2,17 @@ package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.density.load.SeedBuilding;
+import io.density.support.ContractModel;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -22,7 +27,10 @@ class BatchIngestTest {
 
   @BeforeAll
   static void start() {
-    server = new TestServer().start();
+    server = new TestServer();
+    // Several group commits in flight, so that concurrent requests overlap in PostgreSQL.
+    server.config = server.config.with("ingest", "parallelInserts", 3);
+    server.start();
     server.provisionSeedBuilding();
   }
 
@@ -107,6 +115,62 @@ class BatchIngestTest {
             .rows("SELECT count(*) FROM datapoint WHERE ts = '2018-03-03T08:00:00.123Z'")
             .get(0)
             .getLong(0));
+  }
+
+  @Test
+  @DisplayName(
+      "overlapping batches in different orders, sent at once, are stored once each and counted"
+          + " as the contract says")
+  void concurrentOverlappingBatches() throws Exception {
+    ContractModel contract = ContractModel.seedBuilding();
+    List<JsonObject> day =
+        SeedBuilding.day(
+            Instant.parse("2018-03-10T06:00:00Z"), Instant.parse("2018-03-10T20:00:00Z"), 300, 21);
+    // What the other tests of this class send, so the contract counts it too.
+    server
+        .rows("SELECT dpu_id, ts, direction FROM datapoint")
+        .forEach(
+            r ->
+                contract.add(
+                    r.getString("dpu_id"),
+                    r.getOffsetDateTime("ts").toInstant().toString(),
+                    r.getShort("direction")));
+    day.forEach(
+        d ->
+            contract.add(
+                d.getString("dpu_id"), d.getString("timestamp"), d.getInteger("direction")));
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      List<Future<Reply>> replies = new ArrayList<>();
+      for (int client = 0; client < 6; client++) {
+        List<JsonObject> mine = new ArrayList<>(day);
+        Collections.shuffle(mine, new Random(client));
+        for (int from = 0; from < mine.size(); from += 250) {
+          JsonArray batch =
+              new JsonArray(new ArrayList<>(mine.subList(from, Math.min(mine.size(), from + 250))));
+          replies.add(pool.submit(() -> server.postJson("/v1/datapoints", batch)));
+        }
+      }
+      int accepted = 0;
+      for (Future<Reply> f : replies) {
+        Reply r = f.get();
+        assertEquals(200, r.status(), r.json().encode());
+        accepted += r.json().getInteger("accepted");
+      }
+      assertEquals(day.size(), accepted, "each datapoint is new to exactly one request");
+    } finally {
+      pool.shutdown();
+    }
+    for (String space : List.of("A", "B")) {
+      assertEquals(
+          contract.realtime(space), server.get("/?space=" + space).json().getInteger("count"));
+      for (String t : List.of("2018-03-10T09:00:00Z", "2018-03-10T13:30:00Z")) {
+        assertEquals(
+            contract.countAsOf(space, Instant.parse(t)),
+            server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
+            space + " as of " + t);
+      }
+    }
   }
 
   @Test

@@ -42,6 +42,8 @@ public record DensityConfig(
       int maxBatch,
       int lingerMs,
       int maxPending,
+      int parallelInserts,
+      int countingShards,
       int maxFutureSkewSeconds,
       long recoveryIntervalMs,
       long dailyResetCheckMs,

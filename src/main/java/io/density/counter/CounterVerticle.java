@@ -61,7 +61,8 @@ public final class CounterVerticle extends VerticleBase {
 
   /**
    * {@code {batch, datapoints: [[dpu, ts, dir, rx]], effects: [[space, ts, delta, id, clamp]],
-   * forget: [batch]}} → {@code {counts: [count after each effect], late: [[space, since µs]]}}.
+   * forget: [batch]}} → {@code {counts: [count after each effect], late: [[space, since µs]]}};
+   * {@code batch} names the part of a batch that one counting shard applies ("id:shard").
    */
   private void apply(Message<JsonObject> message) {
     JsonObject body = message.body();
@@ -71,7 +72,7 @@ public final class CounterVerticle extends VerticleBase {
             .put("e", body.getJsonArray("effects"))
             .put("f", body.getJsonArray("forget", new JsonArray()))
             .encode();
-    String batch = String.valueOf(body.getLong("batch"));
+    String batch = body.getString("batch");
     evalApply(batch, input)
         .onSuccess(
             answer ->

@@ -50,7 +50,8 @@ public final class Sql {
    * Group commit of one batch to the raw log. Opens an uncounted batch, inserts the datapoints that
    * are not repeats, and returns each new datapoint with every link valid at its timestamp (one row
    * per link, or one row with a NULL space when it has none). The first column carries the batch id
-   * even when every datapoint was a repeat.
+   * even when every datapoint was a repeat. Rows are inserted in the order of the unique keys, so
+   * that concurrent inserts of the same datapoints wait for each other rather than deadlock.
    *
    * <p>$1 dpu_id[], $2 ts[], $3 direction[], $4 dedupe_key[], $5 received_at[], $6 payload[].
    */
@@ -65,6 +66,7 @@ public final class Sql {
       ), claimed AS (
         INSERT INTO datapoint_id_key (dpu_id, dedupe_key, ts)
         SELECT dpu_id, dedupe_key, ts FROM input WHERE dedupe_key LIKE 'id:%%'
+         ORDER BY dpu_id, dedupe_key
         ON CONFLICT DO NOTHING
         RETURNING dpu_id, dedupe_key
       ), inserted AS (
@@ -73,6 +75,7 @@ public final class Sql {
          WHERE i.dedupe_key NOT LIKE 'id:%%'
             OR EXISTS (SELECT 1 FROM claimed c
                         WHERE c.dpu_id = i.dpu_id AND c.dedupe_key = i.dedupe_key)
+         ORDER BY i.dpu_id, i.dedupe_key, i.ts
         ON CONFLICT DO NOTHING
         RETURNING id, dpu_id, ts, direction, dedupe_key, received_at
       )
@@ -89,21 +92,21 @@ public final class Sql {
   public static final String ENSURE_PARTITIONS = "SELECT density_ensure_partitions($1::date[])";
 
   /**
-   * Stores the counts of a batch and closes it, atomically.
+   * Stores the counts of (a shard's part of) a batch.
    *
-   * <p>$1 batch id, $2 space_id[], $3 ts[], $4 delta[], $5 datapoint_id[], $6 count[].
+   * <p>$1 space_id[], $2 ts[], $3 delta[], $4 datapoint_id[], $5 count[].
    */
   public static final String INSERT_COUNTS =
       """
-      WITH counted AS (
-        INSERT INTO space_count (space_id, ts, delta, datapoint_id, arrival_count, count)
-        SELECT s, t, d, id, c, c
-          FROM unnest($2::text[], $3::timestamptz[], $4::int2[], $5::int8[], $6::int4[])
-               AS u(s, t, d, id, c)
-        ON CONFLICT DO NOTHING
-      )
-      DELETE FROM uncounted_batch WHERE id = $1
+      INSERT INTO space_count (space_id, ts, delta, datapoint_id, arrival_count, count)
+      SELECT s, t, d, id, c, c
+        FROM unnest($1::text[], $2::timestamptz[], $3::int2[], $4::int8[], $5::int4[])
+             AS u(s, t, d, id, c)
+      ON CONFLICT DO NOTHING
       """;
+
+  /** Closes a batch whose every part is counted. $1 batch id. */
+  public static final String CLOSE_BATCH = "DELETE FROM uncounted_batch WHERE id = $1";
 
   // ---------------------------------------------------------------- recovery and rebuild
 

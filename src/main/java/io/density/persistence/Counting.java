@@ -18,83 +18,86 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Counts a committed batch: the counter applies it to Redis (at most once per batch id), then its
- * counts go to {@code space_count} and the batch is closed, in one statement. Spaces that got
- * effects out of contract order are recounted from their earliest late effect in the same
- * transaction, and their reconciled heads replace the provisional ones in Redis. Runs in the lane,
- * so no other batch changes those spaces in between.
+ * Counts the parts of committed batches that belong to one counting shard: the counter applies a
+ * part to Redis (at most once), then its counts go to {@code space_count}. Spaces that got effects
+ * out of contract order are recounted from their earliest late effect in the same transaction, and
+ * their reconciled heads replace the provisional ones in Redis. Runs in the shard's lane, so no
+ * other part changes those spaces in between.
  */
 final class Counting {
   private final Vertx vertx;
   private final Pool pool;
-  private final Rebuild rebuild;
 
-  /** Batches whose counts are stored: the counter may drop their answers with the next batch. */
+  /** Parts of closed batches: the counter may drop their answers with the next part. */
   private JsonArray forget = new JsonArray();
 
-  Counting(Vertx vertx, Pool pool, Rebuild rebuild) {
+  Counting(Vertx vertx, Pool pool) {
     this.vertx = vertx;
     this.pool = pool;
-    this.rebuild = rebuild;
   }
 
-  Future<Void> count(CountingBatch batch) {
-    if (batch.isEmpty()) {
-      return store(batch, List.of(), new JsonArray());
-    }
+  /**
+   * Applies and stores one part. Fails with the counter's failure when Redis is unreachable, or has
+   * lost its state ({@link #lostRealtimeState}): the batch then stays uncounted.
+   */
+  Future<Void> count(CountingBatch.Part part) {
     JsonArray forgetNow = forget;
     forget = new JsonArray();
     return vertx
         .eventBus()
-        .<JsonObject>request(Addresses.COUNTER_APPLY, batch.counterRequest(forgetNow))
+        .<JsonObject>request(Addresses.COUNTER_APPLY, part.counterRequest(forgetNow))
         .onFailure(err -> forget.addAll(forgetNow))
         .compose(
             reply ->
                 store(
-                    batch,
+                    part,
                     reply.body().getJsonArray("counts").getList(),
-                    reply.body().getJsonArray("late")))
-        .onSuccess(v -> forget.add(batch.batchId))
-        .recover(
-            err ->
-                // Redis lost its state: rebuild it now, still inside the lane, so the batch is
-                // answered only once it is counted (the rebuild counts uncounted batches).
-                err instanceof ReplyException re && re.getMessage().contains("NOTBUILT")
-                    ? rebuild().mapEmpty()
-                    : Future.failedFuture(err));
+                    reply.body().getJsonArray("late")));
   }
 
-  /** A rebuild replaces everything in Redis, the answers of earlier batches with it. */
-  Future<JsonObject> rebuild() {
-    return rebuild.run().onSuccess(v -> forget = new JsonArray());
+  /** The part's batch is closed: its answer in Redis may go with the next part. */
+  void closed(CountingBatch.Part part) {
+    forget.add(part.key());
   }
 
-  private Future<Void> store(CountingBatch batch, List<?> counts, JsonArray late) {
-    int m = batch.effects.size();
+  /** A rebuild replaced everything in Redis, the answers of earlier parts with it. */
+  void rebuilt() {
+    forget = new JsonArray();
+  }
+
+  /** Whether counting failed because Redis holds no realtime state: it must be rebuilt. */
+  static boolean lostRealtimeState(Throwable err) {
+    return err instanceof ReplyException re && re.getMessage().contains("NOTBUILT");
+  }
+
+  private Future<Void> store(CountingBatch.Part part, List<?> counts, JsonArray late) {
+    int m = part.effects().size();
     String[] space = new String[m];
     OffsetDateTime[] ts = new OffsetDateTime[m];
     Short[] delta = new Short[m];
     Long[] datapoint = new Long[m];
     Integer[] count = new Integer[m];
     for (int i = 0; i < m; i++) {
-      CountingBatch.Effect e = batch.effects.get(i);
+      CountingBatch.Effect e = part.effects().get(i);
       space[i] = e.spaceId();
       ts[i] = Timestamps.toOffsetDateTime(e.ts());
       delta[i] = (short) e.delta();
       datapoint[i] = e.datapointId();
       count[i] = ((Number) counts.get(i)).intValue();
     }
-    Tuple insert = Tuple.of(batch.batchId, space, ts, delta, datapoint, count);
+    Tuple insert = Tuple.of(space, ts, delta, datapoint, count);
     if (late.isEmpty()) {
-      return pool.preparedQuery(Sql.INSERT_COUNTS)
-          .execute(insert)
-          .onSuccess(v -> publishInOrder(batch, counts, Set.of()))
-          .mapEmpty();
+      return m == 0
+          ? Future.succeededFuture()
+          : pool.preparedQuery(Sql.INSERT_COUNTS)
+              .execute(insert)
+              .onSuccess(v -> publishInOrder(part, counts, Set.of()))
+              .mapEmpty();
     }
-    // A late space is recounted from its earliest late effect through the batch's latest effect
+    // A late space is recounted from its earliest late effect through the part's latest effect
     // on it, whose count followed the provisional one.
     Map<String, Long> latest = new HashMap<>();
-    batch.effects.forEach(e -> latest.put(e.spaceId(), e.ts())); // in contract order
+    part.effects().forEach(e -> latest.put(e.spaceId(), e.ts())); // in contract order
     Recounts recounts = new Recounts();
     Set<String> lateSpaces = new HashSet<>();
     for (Object o : late) {
@@ -111,14 +114,14 @@ final class Counting {
                 conn.preparedQuery(Sql.INSERT_COUNTS)
                     .execute(insert)
                     .compose(v -> recounts.run(conn)))
-        .onSuccess(heads -> publishInOrder(batch, counts, lateSpaces))
+        .onSuccess(heads -> publishInOrder(part, counts, lateSpaces))
         .compose(heads -> Recounts.publish(vertx, heads, "reconciliation"));
   }
 
   /** The events of the effects applied in order; late spaces get a reconciliation event instead. */
-  private void publishInOrder(CountingBatch batch, List<?> counts, Set<String> lateSpaces) {
-    for (int i = 0; i < batch.effects.size(); i++) {
-      CountingBatch.Effect e = batch.effects.get(i);
+  private void publishInOrder(CountingBatch.Part part, List<?> counts, Set<String> lateSpaces) {
+    for (int i = 0; i < part.effects().size(); i++) {
+      CountingBatch.Effect e = part.effects().get(i);
       if (!lateSpaces.contains(e.spaceId())) {
         CountEvents.datapoint(
             vertx, e.spaceId(), e.ts(), e.delta(), ((Number) counts.get(i)).intValue());

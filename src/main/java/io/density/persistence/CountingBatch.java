@@ -76,21 +76,60 @@ final class CountingBatch {
     return datapoints.isEmpty();
   }
 
-  JsonObject counterRequest(JsonArray forget) {
-    JsonArray effectRows = new JsonArray();
-    for (Effect e : effects) {
-      effectRows.add(
-          new JsonArray()
-              .add(e.spaceId)
-              .add(e.ts)
-              .add(e.delta)
-              .add(e.datapointId)
-              .add(e.clamp ? 1 : 0));
+  /**
+   * The batch split for the counting shards: each datapoint goes with its DPU's shard (per-DPU
+   * totals), each effect with its space's shard. Only shards with something to count get a part.
+   */
+  List<Part> parts(int shards) {
+    Part[] parts = new Part[shards];
+    for (Object o : datapoints) {
+      JsonArray d = (JsonArray) o;
+      part(parts, Shards.of(d.getString(0), shards)).datapoints.add(d);
     }
-    return new JsonObject()
-        .put("batch", batchId)
-        .put("datapoints", datapoints)
-        .put("effects", effectRows)
-        .put("forget", forget);
+    for (Effect e : effects) { // in contract order, and so in each part
+      part(parts, Shards.of(e.spaceId(), shards)).effects.add(e);
+    }
+    List<Part> out = new ArrayList<>();
+    for (Part p : parts) {
+      if (p != null) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  private Part part(Part[] parts, int shard) {
+    if (parts[shard] == null) {
+      parts[shard] = new Part(batchId, shard, new JsonArray(), new ArrayList<>());
+    }
+    return parts[shard];
+  }
+
+  /**
+   * What one counting shard does of a batch: its DPUs' datapoints and its spaces' effects. Redis
+   * applies each part at most once, by {@link #key}.
+   */
+  record Part(long batchId, int shard, JsonArray datapoints, List<Effect> effects) {
+    String key() {
+      return batchId + ":" + shard;
+    }
+
+    JsonObject counterRequest(JsonArray forget) {
+      JsonArray effectRows = new JsonArray();
+      for (Effect e : effects) {
+        effectRows.add(
+            new JsonArray()
+                .add(e.spaceId)
+                .add(e.ts)
+                .add(e.delta)
+                .add(e.datapointId)
+                .add(e.clamp ? 1 : 0));
+      }
+      return new JsonObject()
+          .put("batch", key())
+          .put("datapoints", datapoints)
+          .put("effects", effectRows)
+          .put("forget", forget);
+    }
   }
 }

@@ -10,6 +10,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -26,52 +27,64 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Group commit of datapoints, in two stages. Requests queue up; one insert at a time writes
- * everything queued (up to maxBatch) to the raw log in one statement — the durability point — and
- * the batch then waits in the lane to be counted, while the next insert already runs. Every request
- * of a batch is answered once the batch is counted (or, if counting fails, once it is committed: it
- * stays uncounted for the recovery sweep).
+ * Group commit of datapoints, in two stages. Requests queue up; up to {@code
+ * ingest.parallelInserts} inserts at a time each write what is queued (up to maxBatch) to the raw
+ * log in one statement — the durability point. A committed batch is then split by counting shard
+ * ({@link CountingBatch#parts}), and each part waits in its shard's lane to be counted, so parts of
+ * different shards are counted in parallel while each space's changes stay in one lane. Every
+ * request of a batch is answered once all its parts are counted and the batch is closed (or, if
+ * counting fails, once it is committed: it stays uncounted for the recovery sweep).
  *
  * <p>Work that re-derives counts from the tables ({@link #drained}) first lets the pipeline empty:
- * no insert starts, and every committed batch is counted, before it runs.
+ * no insert starts, and every committed part is counted, before it runs alone.
  */
 final class GroupCommit {
   private static final Logger LOG = Logger.getLogger(GroupCommit.class.getName());
 
-  /** Batches committed and waiting to be counted, at most; more inserts wait. */
-  private static final int MAX_UNCOUNTED = 2;
-
   /** One ingest request waiting for its batch. */
   private record Pending(List<Datapoint> items, Promise<JsonArray> result) {}
 
+  /** A committed insert: its rows, and where each datapoint of the batch first stood. */
+  private record Committed(RowSet<Row> rows, Map<String, Integer> firstSeen) {}
+
   private final Vertx vertx;
   private final Pool pool;
-  private final Lane lane;
-  private final Counting counting;
   private final Partitions partitions;
+  private final Rebuild rebuild;
   private final DensityConfig.Ingest config;
+  private final Counting[] counters;
+  private final Lane[] lanes;
+
+  /** Where drained work runs, one task at a time, while no shard lane works. */
+  private final Lane alone = new Lane();
 
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int queuedItems;
   private long lingerTimer = -1;
-  private boolean inserting;
+  private int inserting;
   private int uncounted;
   private int draining;
   private final List<Promise<Void>> insertIdle = new ArrayList<>();
 
+  /**
+   * Committed batches go to the shard lanes in the order they were taken from the queue, whichever
+   * insert commits first, so that parallel inserts do not make each other's effects late.
+   */
+  private Future<Void> countingOrder = Future.succeededFuture();
+
   GroupCommit(
-      Vertx vertx,
-      Pool pool,
-      Lane lane,
-      Counting counting,
-      Partitions partitions,
-      DensityConfig.Ingest config) {
+      Vertx vertx, Pool pool, Partitions partitions, Rebuild rebuild, DensityConfig.Ingest config) {
     this.vertx = vertx;
     this.pool = pool;
-    this.lane = lane;
-    this.counting = counting;
     this.partitions = partitions;
+    this.rebuild = rebuild;
     this.config = config;
+    counters = new Counting[config.countingShards()];
+    lanes = new Lane[config.countingShards()];
+    for (int i = 0; i < lanes.length; i++) {
+      counters[i] = new Counting(vertx, pool);
+      lanes[i] = new Lane();
+    }
   }
 
   /** Queues a request's datapoints; the future completes with a status per datapoint. */
@@ -97,11 +110,16 @@ final class GroupCommit {
     return result.future();
   }
 
-  /** Runs a task in the lane once no insert runs and every committed batch is counted. */
+  /**
+   * Runs a task alone once no insert runs and every committed part is counted; inserts resume after
+   * it.
+   */
   <T> Future<T> drained(Supplier<Future<T>> task) {
     draining++;
-    return insertFinished()
-        .compose(v -> lane.run(task))
+    return insertsFinished()
+        .compose(v -> countingOrder)
+        .compose(v -> Future.join(Arrays.stream(lanes).map(Lane::idle).toList()))
+        .transform(v -> alone.run(task))
         .eventually(
             () -> {
               draining--;
@@ -110,8 +128,78 @@ final class GroupCommit {
             });
   }
 
-  private Future<Void> insertFinished() {
-    if (!inserting) {
+  /** Completes when everything queued so far has finished. */
+  Future<Void> idle() {
+    return drained(Future::succeededFuture);
+  }
+
+  /**
+   * Rebuilds the realtime state from PostgreSQL, uncounted batches included. Only as a task of
+   * {@link #drained}.
+   */
+  Future<JsonObject> rebuild() {
+    return rebuild.run().onSuccess(v -> Arrays.stream(counters).forEach(Counting::rebuilt));
+  }
+
+  /**
+   * Counts the batches committed at least minAge ago whose counting never finished (a crash, Redis
+   * unreachable). The check is cheap; only when there are any does the pipeline drain for them.
+   */
+  Future<Void> recoverUncounted(double minAgeSeconds) {
+    return uncountedBatches(minAgeSeconds)
+        .compose(
+            ids ->
+                ids.isEmpty()
+                    ? Future.<Void>succeededFuture()
+                    : drained(() -> countUncounted(minAgeSeconds)))
+        .onFailure(err -> LOG.log(Level.WARNING, "recovery sweep failed", err));
+  }
+
+  /** The same, as a task of {@link #drained}. */
+  Future<Void> countUncounted(double minAgeSeconds) {
+    return uncountedBatches(minAgeSeconds).compose(this::countAgain);
+  }
+
+  private Future<List<Long>> uncountedBatches(double minAgeSeconds) {
+    return pool.preparedQuery(Sql.UNCOUNTED_BATCHES)
+        .execute(Tuple.of(minAgeSeconds))
+        .map(rows -> rows.stream().map(r -> r.getLong("id")).toList());
+  }
+
+  /** Counts the batches again, part after part (each part is counted at most once in Redis). */
+  private Future<Void> countAgain(List<Long> ids) {
+    Future<Void> chain = Future.succeededFuture();
+    for (long id : ids) {
+      chain =
+          chain.compose(
+              v ->
+                  pool.preparedQuery(Sql.BATCH_DATAPOINTS)
+                      .execute(Tuple.of(id))
+                      .map(rows -> CountingBatch.fromRows(id, rows))
+                      .compose(
+                          batch -> {
+                            List<CountingBatch.Part> parts = batch.parts(counters.length);
+                            Future<Void> counted = Future.succeededFuture();
+                            for (CountingBatch.Part part : parts) {
+                              counted = counted.compose(x -> counters[part.shard()].count(part));
+                            }
+                            return counted.compose(x -> close(id, parts));
+                          }));
+    }
+    // Redis lost its state: the rebuild counts what is left uncounted, in SQL.
+    return chain.recover(
+        err -> Counting.lostRealtimeState(err) ? rebuild().mapEmpty() : Future.failedFuture(err));
+  }
+
+  private Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
+    return pool.preparedQuery(Sql.CLOSE_BATCH)
+        .execute(Tuple.of(batchId))
+        .onSuccess(v -> parts.forEach(p -> counters[p.shard()].closed(p)))
+        .mapEmpty();
+  }
+
+  private Future<Void> insertsFinished() {
+    if (inserting == 0) {
       return Future.succeededFuture();
     }
     Promise<Void> idle = Promise.promise();
@@ -120,43 +208,50 @@ final class GroupCommit {
   }
 
   private void insertNext() {
-    if (inserting || draining > 0 || uncounted >= MAX_UNCOUNTED || queue.isEmpty()) {
-      return;
-    }
-    List<Pending> taken = new ArrayList<>();
-    int size = 0;
-    while (!queue.isEmpty()
-        && (size == 0 || size + queue.peek().items.size() <= config.maxBatch())) {
-      Pending p = queue.poll();
-      taken.add(p);
-      size += p.items.size();
-    }
-    queuedItems -= size;
-    inserting = true;
-    insert(taken, size)
-        .onComplete(
-            ar -> {
-              inserting = false;
+    while (inserting < config.parallelInserts()
+        && draining == 0
+        && uncounted < 2 * config.parallelInserts()
+        && !queue.isEmpty()) {
+      List<Pending> taken = new ArrayList<>();
+      int size = 0;
+      while (!queue.isEmpty()
+          && (size == 0 || size + queue.peek().items.size() <= config.maxBatch())) {
+        Pending p = queue.poll();
+        taken.add(p);
+        size += p.items.size();
+      }
+      queuedItems -= size;
+      inserting++;
+      Future<Committed> committed = insert(taken, size);
+      countingOrder =
+          countingOrder
+              .transform(v -> committed)
+              .compose(
+                  c -> {
+                    countLater(c.rows(), taken, c.firstSeen());
+                    return Future.<Void>succeededFuture();
+                  })
+              .otherwiseEmpty();
+      committed.onComplete(
+          ar -> {
+            inserting--;
+            if (inserting == 0) {
               insertIdle.forEach(Promise::complete);
               insertIdle.clear();
-              insertNext();
-            });
+            }
+            insertNext();
+          });
+    }
   }
 
-  /** Inserts the batch; once committed, queues its counting in the lane. */
-  private Future<Void> insert(List<Pending> taken, int size) {
+  /** Inserts the batch; on failure its requests are answered at once. */
+  private Future<Committed> insert(List<Pending> taken, int size) {
     List<Datapoint> all = new ArrayList<>(size);
     taken.forEach(p -> all.addAll(p.items));
     return partitions
         .ensure(all)
-        .transform(
-            ar -> {
-              if (ar.failed()) {
-                fail(taken, ar.cause());
-                return Future.<Void>succeededFuture();
-              }
-              return insertBatch(taken, size);
-            });
+        .compose(v -> insertBatch(taken, size))
+        .onFailure(err -> fail(taken, err));
   }
 
   private static void fail(List<Pending> taken, Throwable cause) {
@@ -165,7 +260,7 @@ final class GroupCommit {
     taken.forEach(p -> p.result.fail(failure));
   }
 
-  private Future<Void> insertBatch(List<Pending> taken, int size) {
+  private Future<Committed> insertBatch(List<Pending> taken, int size) {
     // Within the batch only the first of equal datapoints is inserted; later ones are repeats.
     String[] dpu = new String[size];
     OffsetDateTime[] ts = new OffsetDateTime[size];
@@ -201,17 +296,30 @@ final class GroupCommit {
             Arrays.copyOf(payload, distinct));
     return pool.preparedQuery(Sql.INSERT_DATAPOINTS)
         .execute(params)
-        .onFailure(err -> fail(taken, err))
-        .onSuccess(rows -> countLater(rows, taken, firstSeen))
-        .<Void>mapEmpty()
-        .otherwiseEmpty();
+        .map(rows -> new Committed(rows, firstSeen));
   }
 
   private void countLater(RowSet<Row> rows, List<Pending> taken, Map<String, Integer> firstSeen) {
     long batchId = rows.iterator().next().getLong("batch_id");
     CountingBatch batch = CountingBatch.fromRows(batchId, rows);
+    List<CountingBatch.Part> parts = batch.parts(counters.length);
     uncounted++;
-    lane.run(() -> counting.count(batch))
+    Future.join(
+            parts.stream()
+                .map(p -> lanes[p.shard()].run(() -> counters[p.shard()].count(p)))
+                .toList())
+        .transform(
+            ar -> {
+              if (ar.succeeded()) {
+                return close(batchId, parts);
+              }
+              if (Counting.lostRealtimeState(ar.cause())) {
+                // Redis lost its state: rebuild it now (which counts this batch in SQL), so the
+                // batch is answered only once it is counted.
+                return drained(this::rebuild).<Void>mapEmpty();
+              }
+              return Future.<Void>failedFuture(ar.cause());
+            })
         .onComplete(
             ar -> {
               if (ar.failed()) {

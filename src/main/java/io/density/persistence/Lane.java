@@ -4,9 +4,9 @@ import io.vertx.core.Future;
 import java.util.function.Supplier;
 
 /**
- * Runs tasks one after another, each starting when the previous one has finished. Everything that
- * writes counts (counting batches, recounts, rebuilds) goes through the one lane of a persistence
- * verticle, so no two of them interleave. Used from the verticle's context only.
+ * Runs tasks one after another, each starting when the previous one has finished. Each counting
+ * shard has one, so no two changes of a space interleave; work that re-derives counts runs in
+ * another, alone, once the shards' lanes are idle. Used from the verticle's context only.
  */
 final class Lane {
   private Future<Void> tail = Future.succeededFuture();

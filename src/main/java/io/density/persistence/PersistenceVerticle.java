@@ -20,7 +20,6 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,12 +28,13 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The writer of PostgreSQL: group commit of datapoints ({@link GroupCommit}), their counting
- * ({@link Counting}), and the work that re-derives counts — recounts after moved links ({@link
- * Reattribution}), resets ({@link Resets}), rebuilds of the realtime state ({@link Rebuild}) and
- * replays of the raw log, retention ({@link Retention}). All of it runs in one {@link Lane}, one
- * task at a time; of all persistence verticles in a deployment only the {@link Leadership} holder
- * takes work, the others stand by. A periodic sweep counts batches whose counting was interrupted.
+ * The writer of PostgreSQL: group commit of datapoints and their counting in shards ({@link
+ * GroupCommit}, {@link Counting}), and the work that re-derives counts — recounts after moved links
+ * ({@link Reattribution}), resets ({@link Resets}), rebuilds of the realtime state ({@link
+ * Rebuild}) and replays of the raw log, retention ({@link Retention}) — each of which runs alone,
+ * once the ingest pipeline is drained. Of all persistence verticles in a deployment only the {@link
+ * Leadership} holder takes work, the others stand by. A periodic sweep counts batches whose
+ * counting was interrupted.
  *
  * <p>Config: {@code {postgres, ingest}} slices.
  */
@@ -49,9 +49,7 @@ public final class PersistenceVerticle extends VerticleBase {
   private Pool pool;
   private Leadership leadership;
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
-  private final Lane lane = new Lane();
   private final List<Long> timers = new ArrayList<>();
-  private Counting counting;
   private GroupCommit groupCommit;
   private Reattribution reattribution;
   private Resets resets;
@@ -63,9 +61,8 @@ public final class PersistenceVerticle extends VerticleBase {
     DensityConfig.Postgres postgres =
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
     pool = Connections.postgres(vertx, postgres);
-    counting = new Counting(vertx, pool, new Rebuild(vertx, pool));
     Partitions partitions = new Partitions(pool);
-    groupCommit = new GroupCommit(vertx, pool, lane, counting, partitions, config);
+    groupCommit = new GroupCommit(vertx, pool, partitions, new Rebuild(vertx, pool), config);
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool);
     resets = new Resets(vertx, pool);
@@ -82,7 +79,7 @@ public final class PersistenceVerticle extends VerticleBase {
         vertx.setPeriodic(
             config.recoveryIntervalMs(),
             config.recoveryIntervalMs(),
-            id -> lane.run(() -> recoverUncounted(config.recoveryIntervalMs() / 1000.0))));
+            id -> groupCommit.recoverUncounted(config.recoveryIntervalMs() / 1000.0)));
     timers.add(
         vertx.setPeriodic(
             config.dailyResetCheckMs(),
@@ -111,7 +108,8 @@ public final class PersistenceVerticle extends VerticleBase {
     consumers.add(bus.consumer(Addresses.SPACE_RULES, this::rulesRequest));
     consumers.add(bus.consumer(Addresses.REPLAY, this::replayRequest));
     consumers.add(bus.consumer(Addresses.RETENTION, this::retentionRequest));
-    return lane.run(this::prepareRealtime)
+    return groupCommit
+        .drained(this::prepareRealtime)
         .compose(v -> Future.join(consumers.stream().map(c -> c.completion()).toList()))
         .mapEmpty();
   }
@@ -128,7 +126,7 @@ public final class PersistenceVerticle extends VerticleBase {
   public Future<?> stop() {
     timers.forEach(vertx::cancelTimer);
     // The lead is released last, once nothing of this verticle writes any more.
-    return lane.idle().eventually(() -> pool.close()).eventually(leadership::stop);
+    return groupCommit.idle().eventually(() -> pool.close()).eventually(leadership::stop);
   }
 
   /** {@code {items: [datapoint]}} → {@code {results: ["accepted"|"duplicate"]}}. */
@@ -158,7 +156,7 @@ public final class PersistenceVerticle extends VerticleBase {
 
   /**
    * At start: load Redis from PostgreSQL if it holds no state, or one built from another database;
-   * then finish leftover batches.
+   * then finish leftover batches. Runs alone.
    */
   private Future<Void> prepareRealtime() {
     return Future.all(pool.query(Sql.INSTANCE_ID).execute(), counterStatus(60))
@@ -172,7 +170,9 @@ public final class PersistenceVerticle extends VerticleBase {
                       .next()
                       .getString("id")
                       .equals(status.body().getString("instance"));
-              return current ? recoverUncounted(0.0) : counting.rebuild().mapEmpty();
+              return current
+                  ? groupCommit.countUncounted(0.0)
+                  : groupCommit.rebuild().<Void>mapEmpty();
             });
   }
 
@@ -192,39 +192,18 @@ public final class PersistenceVerticle extends VerticleBase {
             });
   }
 
-  /** Counts the batches committed at least minAge ago whose counting never finished. */
-  private Future<Void> recoverUncounted(double minAgeSeconds) {
-    return pool.preparedQuery(Sql.UNCOUNTED_BATCHES)
-        .execute(Tuple.of(minAgeSeconds))
-        .compose(
-            ids -> {
-              Future<Void> chain = Future.succeededFuture();
-              for (Row row : ids) {
-                long id = row.getLong("id");
-                chain =
-                    chain.compose(
-                        v ->
-                            pool.preparedQuery(Sql.BATCH_DATAPOINTS)
-                                .execute(Tuple.of(id))
-                                .compose(rows -> counting.count(CountingBatch.fromRows(id, rows))));
-              }
-              return chain;
-            })
-        .onFailure(err -> LOG.log(Level.WARNING, "recovery sweep failed", err));
-  }
-
-  // ------------------------------------------------------------------ requests run in the lane
+  // ------------------------------------------------------------------ requests that run alone
 
   /** {@code {}} → the rebuild's summary. */
   private void rebuildRequest(Message<JsonObject> message) {
-    inLane(message, counting::rebuild);
+    runAlone(message, groupCommit::rebuild);
   }
 
   /** {@code {dpu_id, since (µs)}}: the DPU's links changed from that instant on. */
   private void reattributeRequest(Message<JsonObject> message) {
     String dpu = message.body().getString("dpu_id");
     OffsetDateTime since = Timestamps.toOffsetDateTime(message.body().getLong("since"));
-    inLane(
+    runAlone(
         message,
         () ->
             reattribution
@@ -244,14 +223,14 @@ public final class PersistenceVerticle extends VerticleBase {
         from == null
             ? OffsetDateTime.parse("0001-01-01T00:00:00Z")
             : Timestamps.toOffsetDateTime(from);
-    inLane(
+    runAlone(
         message,
         () ->
             reattribution
                 .window(start, to == null ? null : Timestamps.toOffsetDateTime(to))
                 .compose(
                     spaces ->
-                        counting
+                        groupCommit
                             .rebuild()
                             .map(
                                 r -> r.put("result", "replayed").put("spaces_recounted", spaces))));
@@ -259,25 +238,26 @@ public final class PersistenceVerticle extends VerticleBase {
 
   /** {@code {}}: history older than the retention period dropped now. */
   private void retentionRequest(Message<JsonObject> message) {
-    inLane(message, retention::run);
+    runAlone(message, retention::run);
   }
 
   /** {@code {space_id, timestamp (µs), count}}: an explicit reset. */
   private void resetRequest(Message<JsonObject> message) {
     JsonObject body = message.body();
     OffsetDateTime ts = Timestamps.toOffsetDateTime(body.getLong("timestamp"));
-    inLane(
+    runAlone(
         message, () -> resets.explicit(body.getString("space_id"), ts, body.getInteger("count")));
   }
 
   /** {@code {space_id}}: the space's clamp, daily reset or time zone changed. */
   private void rulesRequest(Message<JsonObject> message) {
     String space = message.body().getString("space_id");
-    inLane(message, () -> resets.rulesChanged(space).map(new JsonObject().put("space_id", space)));
+    runAlone(
+        message, () -> resets.rulesChanged(space).map(new JsonObject().put("space_id", space)));
   }
 
   /** Runs a request's task once the ingest pipeline is drained, and answers with its result. */
-  private void inLane(Message<JsonObject> message, Supplier<Future<JsonObject>> task) {
+  private void runAlone(Message<JsonObject> message, Supplier<Future<JsonObject>> task) {
     groupCommit
         .drained(task)
         .onSuccess(message::reply)

@@ -10,7 +10,7 @@ import java.time.OffsetDateTime;
 /**
  * After a DPU's links changed from an instant on (a move, a back-dated link), its datapoints since
  * then are attributed again: effects no link produces any more go, missing ones come, and every
- * space involved is recounted. Runs in the persistence lane.
+ * space involved is recounted. Runs alone, the ingest pipeline drained.
  */
 final class Reattribution {
   private final Vertx vertx;

@@ -17,7 +17,7 @@ import java.util.logging.Logger;
 /**
  * Rebuilds the realtime state from PostgreSQL alone: batches left uncounted get their effects and a
  * recount of every space they touch; then the latest change of every space and the totals of every
- * DPU replace everything Redis holds. Runs in the persistence lane.
+ * DPU replace everything Redis holds. Runs alone, the ingest pipeline drained.
  */
 final class Rebuild {
   private static final Logger LOG = Logger.getLogger(Rebuild.class.getName());

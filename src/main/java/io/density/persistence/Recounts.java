@@ -23,8 +23,8 @@ import java.util.Map;
 
 /**
  * Spaces to recount in SQL, each over the stretch of its history that changed, and the heads they
- * end with (latest effect and count) for the counter to put in Redis. Used from the persistence
- * lane only, so no batch changes those spaces between the recount and the update of Redis.
+ * end with (latest effect and count) for the counter to put in Redis. Used from a space's shard
+ * lane, or alone, so no batch changes those spaces between the recount and the update of Redis.
  *
  * <p>A stretch runs from the earliest changed instant ({@code since}) to the first reset after the
  * latest one ({@code through}; none: to the end). Before recounting, the daily resets of a space

@@ -19,7 +19,7 @@ import java.util.List;
 /**
  * Resets of spaces: explicit ones posted by an operator, and the daily ones a space's rule implies,
  * written for its whole history when the rule changes and as each new one comes due. Every change
- * recounts the space from the first instant it affects. Runs in the persistence lane.
+ * recounts the space from the first instant it affects. Runs alone, the ingest pipeline drained.
  */
 final class Resets {
   private final Vertx vertx;
@@ -76,7 +76,7 @@ final class Resets {
         .compose(heads -> Recounts.publish(vertx, heads, "reset"));
   }
 
-  /** Whether any space's next daily reset has come (a cheap check before draining the lane). */
+  /** Whether any space's next daily reset has come (a cheap check before draining the pipeline). */
   Future<Boolean> anyDue() {
     return pool.query(Sql.ANY_DAILY_RESET_DUE).execute().map(rows -> rows.size() > 0);
   }

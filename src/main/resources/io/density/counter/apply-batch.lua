@@ -1,16 +1,17 @@
 -- Applies one committed batch to the realtime state, atomically and at most once.
 --
--- ARGV[1] key prefix, ARGV[2] batch id, ARGV[3] JSON:
+-- ARGV[1] key prefix, ARGV[2] the part of a batch that one counting shard applies ("id:shard"),
+-- ARGV[3] JSON:
 --   d: new datapoints [dpu_id, ts_micros, direction, received_micros]
 --   e: their effects, in contract order [space_id, ts_micros, delta, datapoint_id, clamp (1|0)]
---   f: ids of earlier batches whose counts are stored in PostgreSQL: their answers can go
+--   f: earlier parts whose batches are closed in PostgreSQL: their answers can go
 -- Returns JSON {c: [count of the effect's space after each effect, in the order of e],
 --               l: [[space_id, "earliest ts_micros"] of each space that got an effect out of
 --                   contract order: its counts must be recomputed from that instant]}.
 --
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
 -- in order; an effect that sorts before it is late: it is added to the count provisionally and
--- reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total. A batch id seen before
+-- reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total. A part seen before
 -- returns the stored answer, so a retried batch is never counted twice.
 local prefix, batch = ARGV[1], ARGV[2]
 if redis.call('EXISTS', prefix .. 'meta') == 0 then
