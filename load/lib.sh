@@ -185,6 +185,51 @@ run_load_tool() {
   rebuild_without_redis_cli "$url"
   say "server healthy; running: load $tool --url $url $*"
   local status=0
-  run_tool "$tool" --url "$url" "$@" || status=$?
+  run_tool "$tool" --url "$url" "$@" > >(tee "$work/tool.out") || status=$?
+  # The sourcing script's after_tool, if any, runs while the server is still up (floors).
+  if declare -F after_tool >/dev/null; then
+    after_tool "$work/tool.out" || status=$((status == 0 ? 1 : status))
+  fi
   exit "$status"
+}
+
+# ---------------------------------------------------------------- the machine's own floors
+#
+# What PostgreSQL or Redis alone does with the same work on this machine, measured in the same
+# run (the machine is shared and noisy: a figure means little without its floor beside it).
+
+# pg_insert_floor CLIENTS ROWS SECONDS: rows/s that PostgreSQL alone inserts into a copy of the raw
+# log's shape (the same columns, its primary key and unique dedupe index), ROWS per statement from
+# CLIENTS clients, in the benchmark's database.
+pg_insert_floor() {
+  local clients=$1 rows=$2 seconds=$3 script=$work/floor-insert.sql
+  "${psql_admin[@]}" -d "$db" -c "
+    DROP TABLE IF EXISTS floor_datapoint;
+    CREATE TABLE floor_datapoint (
+      id bigserial PRIMARY KEY, dpu_id text NOT NULL, ts timestamptz NOT NULL,
+      direction smallint NOT NULL, dedupe_key text NOT NULL, received_at timestamptz NOT NULL,
+      payload text NOT NULL);
+    CREATE UNIQUE INDEX ON floor_datapoint (dpu_id, dedupe_key, ts);"
+  cat >"$script" <<'SQL'
+INSERT INTO floor_datapoint (dpu_id, ts, direction, dedupe_key, received_at, payload)
+SELECT 'dpu-' || (random() * 100000)::int, t, 1,
+       (extract(epoch FROM t) * 1000000)::bigint || ':1', now(),
+       '{"timestamp":"2026-01-01T00:00:00.000Z","direction":1,"dpu_id":"dpu-1"}'
+  FROM (SELECT now() - random() * interval '1 day' AS t FROM generate_series(1, :rows)) r;
+SQL
+  local tps
+  tps=$(pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" \
+    -D rows="$rows" -f "$script" "$db" 2>/dev/null | awk '/^tps = / {print $3; exit}')
+  awk -v t="${tps:-0}" -v r="$rows" 'BEGIN {printf "%.0f\n", t * r}'
+}
+
+# redis_get_floor CLIENTS: GETs per second that Redis alone answers to CLIENTS clients.
+redis_get_floor() {
+  redis-benchmark -h 127.0.0.1 -p 6379 -c "$1" -n 400000 -t get --csv 2>/dev/null \
+    | awk -F'"' '/^"GET"/ {printf "%.0f\n", $4; exit}'
+}
+
+# ratio A B: A / B with two decimals ("n/a" when B is 0 or missing).
+ratio() {
+  awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {if (b > 0) printf "%.2f\n", a / b; else print "n/a"}'
 }
