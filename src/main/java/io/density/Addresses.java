@@ -16,6 +16,11 @@ public final class Addresses {
   /** Persistence to counter: set the reconciled counts of spaces recounted after late effects. */
   public static final String COUNTER_SET = "density.counter.set";
 
+  /**
+   * Registry to counter: spaces that exist ({@code {spaces: [id]}}) get a hash if they had none.
+   */
+  public static final String COUNTER_ADD_SPACES = "density.counter.add-spaces";
+
   /** Counter: whether the realtime state is loaded ({@code {loaded: bool}}). */
   public static final String COUNTER_STATUS = "density.counter.status";
 

@@ -109,6 +109,34 @@ class DurabilityTest {
   }
 
   @Test
+  @DisplayName(
+      "a realtime state of an older layout (no hash for spaces without changes) is rebuilt, and"
+          + " then knows every space")
+  void stateOfAnOlderLayoutIsRebuilt() {
+    feedADay(8);
+    assertEquals(201, server.putJson("/v1/spaces/quiet", new JsonObject()).status());
+    Map<String, Object> before = answers();
+    server.stop();
+    String prefix = server.config.redis().keyPrefix();
+    server
+        .redis
+        .send(
+            io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HDEL)
+                .arg(prefix + "meta")
+                .arg("format"))
+        .await();
+    server
+        .redis
+        .send(
+            io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.DEL)
+                .arg(prefix + "space:quiet"))
+        .await();
+    server.start();
+    assertEquals(before, answers());
+    assertEquals(0, server.get("/?space=quiet").json().getInteger("count"));
+  }
+
+  @Test
   @DisplayName("an operator's rebuild request on a running server gives the same answers")
   void rebuildOnRequest() {
     feedADay(3);

@@ -50,7 +50,11 @@ public final class CounterVerticle extends VerticleBase {
                   vertx.eventBus().consumer(Addresses.COUNTER_APPLY, this::apply).completion(),
                   vertx.eventBus().consumer(Addresses.COUNTER_LOAD, this::load).completion(),
                   vertx.eventBus().consumer(Addresses.COUNTER_STATUS, this::status).completion(),
-                  vertx.eventBus().consumer(Addresses.COUNTER_SET, this::set).completion());
+                  vertx.eventBus().consumer(Addresses.COUNTER_SET, this::set).completion(),
+                  vertx
+                      .eventBus()
+                      .<JsonObject>consumer(Addresses.COUNTER_ADD_SPACES, this::addSpaces)
+                      .completion());
             });
   }
 
@@ -107,17 +111,36 @@ public final class CounterVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {}} → {@code {loaded, instance}}: whether a state is loaded, and from which database.
+   * {@code {spaces: [id]}}: spaces that exist get a hash with count 0 where Redis holds none, so a
+   * space without a hash is an unknown one. What is held stays.
+   */
+  private void addSpaces(Message<JsonObject> message) {
+    List<Request> requests = new ArrayList<>();
+    for (Object id : message.body().getJsonArray("spaces")) {
+      requests.add(Request.cmd(Command.HSETNX).arg(keys.space((String) id)).arg("count").arg(0));
+    }
+    inChunks(requests)
+        .onSuccess(r -> message.reply(new JsonObject().put("status", "added")))
+        .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
+  }
+
+  /**
+   * {@code {}} → {@code {loaded, instance}}: whether a state is loaded, and from which database;
+   * {@code instance} is null unless the state has this server's layout ({@link RedisKeys#FORMAT}).
    */
   private void status(Message<JsonObject> message) {
     redis
-        .send(Request.cmd(Command.HGET).arg(keys.meta()).arg("instance"))
+        .send(Request.cmd(Command.HMGET).arg(keys.meta()).arg("instance").arg("format"))
         .onSuccess(
-            r ->
-                message.reply(
-                    new JsonObject()
-                        .put("loaded", r != null)
-                        .put("instance", r == null ? null : r.toString())))
+            r -> {
+              Response instance = r.get(0);
+              Response format = r.get(1);
+              boolean current = format != null && RedisKeys.FORMAT.equals(format.toString());
+              message.reply(
+                  new JsonObject()
+                      .put("loaded", instance != null)
+                      .put("instance", instance != null && current ? instance.toString() : null));
+            })
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }
 
@@ -161,7 +184,9 @@ public final class CounterVerticle extends VerticleBase {
                         .arg("built_at")
                         .arg(String.valueOf(System.currentTimeMillis()))
                         .arg("instance")
-                        .arg(body.getString("instance"))))
+                        .arg(body.getString("instance"))
+                        .arg("format")
+                        .arg(RedisKeys.FORMAT)))
         .onSuccess(v -> message.reply(new JsonObject().put("status", "loaded")))
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }

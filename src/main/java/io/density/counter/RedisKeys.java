@@ -14,10 +14,17 @@ public record RedisKeys(String prefix) {
   }
 
   /**
-   * Hash: built_at, instance (the database the state was built from). Present once the state was
-   * loaded from PostgreSQL; counting needs it.
+   * Hash: built_at, instance (the database the state was built from), format ({@link #FORMAT}).
+   * Present once the state was loaded from PostgreSQL; counting needs it, and while it is there
+   * every known space has a hash, so a space without one is unknown.
    */
   public String meta() {
     return prefix + "meta";
   }
+
+  /**
+   * The layout's version: a state loaded by an older server (which kept no hash for a space without
+   * changes) is rebuilt rather than trusted.
+   */
+  public static final String FORMAT = "2";
 }

@@ -20,6 +20,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import java.util.List;
 
 /**
  * Answers count questions: realtime from Redis, history from PostgreSQL. Every answer is a JSON
@@ -57,20 +58,33 @@ public final class QueryVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {space}} → {@code {space_id, count}}: from Redis; from PostgreSQL when Redis holds
-   * nothing for the space (no effect yet, or Redis unreachable).
+   * {@code {space}} → {@code {space_id, count}}: from Redis, in one round trip that also asks
+   * whether the realtime state is loaded: while it is, every known space has a hash there, so a
+   * space without one is unknown (count null). From PostgreSQL when Redis has no state or does not
+   * answer.
    */
   private Future<JsonObject> realtime(JsonObject q) {
     String space = q.getString("space");
     return redis
-        .send(Request.cmd(Command.HGET).arg(keys.space(space)).arg("count"))
+        .batch(
+            List.of(
+                Request.cmd(Command.HGET).arg(keys.space(space)).arg("count"),
+                Request.cmd(Command.EXISTS).arg(keys.meta())))
         .transform(
-            ar ->
-                ar.succeeded() && ar.result() != null
-                    ? Future.succeededFuture(countAnswer(space, ar.result().toInteger()))
-                    : pool.preparedQuery(Sql.SPACE_LATEST_COUNT)
-                        .execute(Tuple.of(space))
-                        .map(rows -> fromSql(space, rows)));
+            ar -> {
+              if (ar.succeeded()) {
+                Response count = ar.result().get(0);
+                if (count != null) {
+                  return Future.succeededFuture(countAnswer(space, count.toInteger()));
+                }
+                if (ar.result().get(1).toInteger() == 1) {
+                  return Future.succeededFuture(countAnswer(space, null));
+                }
+              }
+              return pool.preparedQuery(Sql.SPACE_LATEST_COUNT)
+                  .execute(Tuple.of(space))
+                  .map(rows -> fromSql(space, rows));
+            });
   }
 
   /**

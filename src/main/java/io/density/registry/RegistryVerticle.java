@@ -127,6 +127,15 @@ public final class RegistryVerticle extends VerticleBase {
                   // A capacity may have changed: the alert writer reloads its levels.
                   .onSuccess(
                       row -> vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject()))
+                  // The realtime state knows every space: a space without a hash is unknown.
+                  .compose(
+                      row ->
+                          vertx
+                              .eventBus()
+                              .request(
+                                  Addresses.COUNTER_ADD_SPACES,
+                                  new JsonObject().put("spaces", new JsonArray().add(id)))
+                              .map(row))
                   .compose(
                       row ->
                           row.getBoolean("rules_changed")
