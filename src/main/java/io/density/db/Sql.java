@@ -589,6 +589,121 @@ public final class Sql {
       SELECT 1 FROM up WHERE id = $1
       """;
 
+  /**
+   * Creates or replaces many spaces at once; a space whose parent is neither registered nor in the
+   * same request is left out. Returns each space written, whether it was created and whether what
+   * its counts depend on changed (as {@link #UPSERT_SPACE}).
+   *
+   * <p>$1 id[], $2 name[], $3 parent_id[], $4 time_zone[], $5 capacity[], $6 clamp[], $7
+   * daily_reset[].
+   */
+  public static final String BULK_UPSERT_SPACES =
+      """
+      WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],
+                             $6::bool[], $7::time[])
+               AS u(id, name, parent_id, time_zone, capacity, clamp, daily_reset)
+      ), old AS (
+        SELECT s.id, s.clamp, s.daily_reset, s.time_zone FROM space s JOIN input i ON i.id = s.id
+      )
+      INSERT INTO space AS s (id, name, parent_id, time_zone, capacity, clamp, daily_reset)
+      SELECT i.* FROM input i
+       WHERE i.parent_id IS NULL
+          OR EXISTS (SELECT 1 FROM space p WHERE p.id = i.parent_id)
+          OR EXISTS (SELECT 1 FROM input p WHERE p.id = i.parent_id)
+      ON CONFLICT (id) DO UPDATE SET
+        name = EXCLUDED.name, parent_id = EXCLUDED.parent_id, time_zone = EXCLUDED.time_zone,
+        capacity = EXCLUDED.capacity, clamp = EXCLUDED.clamp, daily_reset = EXCLUDED.daily_reset,
+        updated_at = now()
+      RETURNING s.id, (xmax = 0) AS created,
+        CASE WHEN EXISTS (SELECT 1 FROM old o WHERE o.id = s.id)
+             THEN (SELECT row(o.clamp, o.daily_reset, o.time_zone) FROM old o WHERE o.id = s.id)
+                    IS DISTINCT FROM row(s.clamp, s.daily_reset, s.time_zone)
+             ELSE s.daily_reset IS NOT NULL END AS rules_changed
+      """;
+
+  /** One of the spaces $1 (text[]) whose parents lead back to itself, if any. */
+  public static final String SPACE_IN_A_CYCLE =
+      """
+      WITH RECURSIVE up(start, id, depth) AS (
+        SELECT s.id, s.parent_id, 1 FROM space s WHERE s.id = ANY($1) AND s.parent_id IS NOT NULL
+        UNION ALL
+        SELECT up.start, s.parent_id, up.depth + 1 FROM up JOIN space s ON s.id = up.id
+         WHERE s.parent_id IS NOT NULL AND up.id <> up.start AND up.depth < 1000
+      )
+      SELECT start FROM up WHERE id = start LIMIT 1
+      """;
+
+  /** Creates or renames many doorways or DPUs (the table given). $1 id[], $2 name[]. */
+  public static String bulkUpsertNamed(String table) {
+    return """
+        INSERT INTO %s AS t (id, name) SELECT * FROM unnest($1::text[], $2::text[])
+        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+        RETURNING t.id, (xmax = 0) AS created
+        """
+        .formatted(table);
+  }
+
+  public static final String BULK_UPSERT_DOORWAYS = bulkUpsertNamed("doorway");
+  public static final String BULK_UPSERT_DPUS = bulkUpsertNamed("dpu");
+
+  /**
+   * Creates many links at once, as {@link #INSERT_LINK} one by one: a link equal to an existing one
+   * is not created again, and one naming an unregistered DPU, doorway or space is left out. Returns
+   * one row per item (n, from 1): what it names that is registered, the link created or the same
+   * one found.
+   *
+   * <p>$1 dpu_id[], $2 doorway_id[], $3 space_id[], $4 sensor_placement[], $5 valid_from[] (NULL:
+   * now), $6 valid_to[].
+   */
+  public static final String BULK_INSERT_LINKS =
+      """
+      WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int2[], $5::timestamptz[],
+                             $6::timestamptz[])
+               WITH ORDINALITY AS u(dpu_id, doorway_id, space_id, sensor_placement, valid_from,
+                                    valid_to, n)
+      ), resolved AS (
+        SELECT i.*,
+               EXISTS (SELECT 1 FROM dpu WHERE id = i.dpu_id) AS dpu_known,
+               EXISTS (SELECT 1 FROM doorway WHERE id = i.doorway_id) AS doorway_known,
+               EXISTS (SELECT 1 FROM space WHERE id = i.space_id) AS space_known,
+               (SELECT l.id FROM link l
+                 WHERE l.dpu_id = i.dpu_id AND l.doorway_id = i.doorway_id
+                   AND l.space_id = i.space_id AND l.sensor_placement = i.sensor_placement
+                   AND ((l.valid_from = i.valid_from AND l.valid_to IS NOT DISTINCT FROM i.valid_to)
+                     OR (i.valid_from IS NULL AND i.valid_to IS NULL AND l.valid_to IS NULL
+                         AND l.valid_from <= now()))
+                 ORDER BY l.valid_from DESC LIMIT 1) AS same_id
+          FROM input i
+      ), inserted AS (
+        INSERT INTO link (dpu_id, doorway_id, space_id, sensor_placement, valid_from, valid_to)
+        SELECT dpu_id, doorway_id, space_id, sensor_placement, coalesce(valid_from, now()),
+               valid_to
+          FROM resolved
+         WHERE dpu_known AND doorway_known AND space_known AND same_id IS NULL
+        RETURNING id, dpu_id, space_id, valid_from
+      )
+      SELECT r.n, r.dpu_known, r.doorway_known, r.space_known, r.same_id, i.id AS created_id,
+             i.dpu_id, i.valid_from
+        FROM resolved r
+        LEFT JOIN inserted i ON i.dpu_id = r.dpu_id AND i.space_id = r.space_id
+                            AND i.valid_from = coalesce(r.valid_from, i.valid_from)
+       ORDER BY r.n
+      """;
+
+  /**
+   * Of the DPUs given with an instant each ($1 dpu_id[], $2 since[]), those that sent datapoints
+   * since then: their datapoints must be attributed again.
+   */
+  public static final String DPUS_WITH_DATAPOINTS_SINCE =
+      """
+      SELECT u.dpu_id, min(u.since) AS since
+        FROM unnest($1::text[], $2::timestamptz[]) AS u(dpu_id, since)
+       WHERE EXISTS (SELECT 1 FROM datapoint d WHERE d.dpu_id = u.dpu_id AND d.ts >= u.since)
+       GROUP BY u.dpu_id
+      """;
+
   public static final String SELECT_SPACE = "SELECT * FROM space WHERE id = $1";
   public static final String LIST_SPACES = "SELECT * FROM space ORDER BY id";
 

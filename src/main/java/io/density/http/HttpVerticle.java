@@ -37,7 +37,7 @@ public final class HttpVerticle extends VerticleBase {
             vertx, ingest.maxFutureSkewSeconds(), ingest.retentionDays(), http.maxBatchItems())
         .mount(router);
     new QueryRoutes(vertx).mount(router);
-    new RegistryRoutes(vertx).mount(router);
+    new RegistryRoutes(vertx, http.maxBatchItems()).mount(router);
     new HistoryRoutes(vertx).mount(router);
     new AdminRoutes(vertx).mount(router);
     new AlertRoutes(vertx).mount(router);

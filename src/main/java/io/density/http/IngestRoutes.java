@@ -8,7 +8,6 @@ import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -72,15 +71,8 @@ final class IngestRoutes {
     long received = Timestamps.toMicros(Clock.systemUTC().instant());
     List<Object> items = new ArrayList<>();
     List<String> payloads = new ArrayList<>();
-    String body = rc.body().asString();
     try {
-      switch (Requests.mediaType(rc)) {
-        case "application/json" -> readJson(body, items, payloads);
-        case "application/x-ndjson", "application/jsonl" -> readLines(body, items, payloads);
-        default ->
-            throw new InvalidInput(
-                "Content-Type", "Content-Type must be application/json or application/x-ndjson");
-      }
+      Requests.items(rc, items, payloads);
     } catch (InvalidInput e) {
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
       return;
@@ -153,46 +145,5 @@ final class IngestRoutes {
         .eventBus()
         .<JsonObject>request(Addresses.INGEST, new JsonObject().put("items", items), INGEST_TIMEOUT)
         .map(reply -> reply.body().getJsonArray("results"));
-  }
-
-  private static void readJson(String body, List<Object> items, List<String> payloads)
-      throws InvalidInput {
-    Object value;
-    try {
-      value = body == null || body.isBlank() ? null : io.vertx.core.json.Json.decodeValue(body);
-    } catch (DecodeException e) {
-      throw new InvalidInput("body", "the body is not valid JSON");
-    }
-    if (value instanceof JsonObject object) {
-      items.add(object);
-      payloads.add(body);
-    } else if (value instanceof JsonArray array) {
-      for (Object item : array) {
-        items.add(item);
-        payloads.add(item instanceof JsonObject o ? o.encode() : String.valueOf(item));
-      }
-    } else {
-      throw new InvalidInput("body", "the body must be a JSON array of datapoints");
-    }
-  }
-
-  private static void readLines(String body, List<Object> items, List<String> payloads) {
-    if (body == null) {
-      return;
-    }
-    for (String line : body.split("\n")) {
-      String text = line.strip();
-      if (text.isEmpty()) {
-        continue;
-      }
-      Object value;
-      try {
-        value = io.vertx.core.json.Json.decodeValue(text);
-      } catch (DecodeException e) {
-        value = null; // rejected below as "not a JSON object"
-      }
-      items.add(value);
-      payloads.add(text);
-    }
   }
 }

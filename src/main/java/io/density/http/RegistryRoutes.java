@@ -4,16 +4,26 @@ import io.density.Addresses;
 import io.density.ingest.InvalidInput;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /** Management of the building, forwarded to the registry verticle. */
 final class RegistryRoutes {
-  private final Vertx vertx;
+  private static final Map<String, String> BULK =
+      Map.of("spaces", "space", "doorways", "doorway", "dpus", "dpu", "links", "link");
+  private static final DeliveryOptions BULK_TIMEOUT = new DeliveryOptions().setSendTimeout(600_000);
 
-  RegistryRoutes(Vertx vertx) {
+  private final Vertx vertx;
+  private final int maxItems;
+
+  RegistryRoutes(Vertx vertx, int maxItems) {
     this.vertx = vertx;
+    this.maxItems = maxItems;
   }
 
   void mount(Router router) {
@@ -27,6 +37,7 @@ final class RegistryRoutes {
     }
     router.post("/v1/dpus/:id/move").handler(this::move);
     router.post("/v1/links").handler(this::createLink);
+    router.post("/v1/bulk/:kind").handler(this::bulk);
     router.get("/v1/links").handler(this::listLinks);
   }
 
@@ -38,6 +49,47 @@ final class RegistryRoutes {
     } catch (InvalidInput e) {
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
     }
+  }
+
+  /**
+   * {@code POST /v1/bulk/{spaces|doorways|dpus|links}}: a JSON array or NDJSON of items shaped as
+   * the single-item bodies (with their {@code id}), at most {@code http.maxBatchItems}.
+   */
+  private void bulk(RoutingContext rc) {
+    String kind = BULK.get(rc.pathParam("kind"));
+    if (kind == null) {
+      Responses.error(rc, 404, "kind", "bulk takes spaces, doorways, dpus or links");
+      return;
+    }
+    List<Object> items = new ArrayList<>();
+    try {
+      Requests.items(rc, items, new ArrayList<>());
+    } catch (InvalidInput e) {
+      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+      return;
+    }
+    if (items.size() > maxItems) {
+      Responses.error(
+          rc, 413, "body", "at most " + maxItems + " items per request, got " + items.size());
+      return;
+    }
+    vertx
+        .eventBus()
+        .<JsonObject>request(
+            Addresses.REGISTRY,
+            new JsonObject().put("items", new JsonArray(items)),
+            new DeliveryOptions(BULK_TIMEOUT).addHeader("action", kind + ".bulk"))
+        .onSuccess(
+            reply -> {
+              JsonObject answer = reply.body();
+              // As for datapoints: 422 when every item was rejected.
+              if (!items.isEmpty() && answer.getInteger("rejected") == items.size()) {
+                Responses.json(rc, 422, answer.put("status", "error"));
+              } else {
+                Responses.ok(rc, answer);
+              }
+            })
+        .onFailure(err -> Responses.failure(rc, err));
   }
 
   private void get(RoutingContext rc, String kind) {

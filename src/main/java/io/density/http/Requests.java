@@ -4,8 +4,11 @@ import io.density.ingest.DatapointParser;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 
 /** Reading what a request carries, with errors that name the problem. */
 final class Requests {
@@ -33,6 +36,62 @@ final class Requests {
       throw new InvalidInput("body", "the body must be a JSON object");
     } catch (DecodeException e) {
       throw new InvalidInput("body", "the body is not valid JSON");
+    }
+  }
+
+  /**
+   * The items of a body that is a JSON array (or one object) or NDJSON (one item a line), each with
+   * its own text; an NDJSON line that is not JSON is a null item, for the caller to reject.
+   */
+  static void items(RoutingContext rc, List<Object> items, List<String> texts) throws InvalidInput {
+    String body = rc.body().asString();
+    switch (mediaType(rc)) {
+      case "application/json" -> jsonItems(body, items, texts);
+      case "application/x-ndjson", "application/jsonl" -> lineItems(body, items, texts);
+      default ->
+          throw new InvalidInput(
+              "Content-Type", "Content-Type must be application/json or application/x-ndjson");
+    }
+  }
+
+  private static void jsonItems(String body, List<Object> items, List<String> texts)
+      throws InvalidInput {
+    Object value;
+    try {
+      value = body == null || body.isBlank() ? null : Json.decodeValue(body);
+    } catch (DecodeException e) {
+      throw new InvalidInput("body", "the body is not valid JSON");
+    }
+    if (value instanceof JsonObject object) {
+      items.add(object);
+      texts.add(body);
+    } else if (value instanceof JsonArray array) {
+      for (Object item : array) {
+        items.add(item);
+        texts.add(item instanceof JsonObject o ? o.encode() : String.valueOf(item));
+      }
+    } else {
+      throw new InvalidInput("body", "the body must be a JSON array");
+    }
+  }
+
+  private static void lineItems(String body, List<Object> items, List<String> texts) {
+    if (body == null) {
+      return;
+    }
+    for (String line : body.split("\n")) {
+      String text = line.strip();
+      if (text.isEmpty()) {
+        continue;
+      }
+      Object value;
+      try {
+        value = Json.decodeValue(text);
+      } catch (DecodeException e) {
+        value = null; // rejected by the caller as "not a JSON object"
+      }
+      items.add(value);
+      texts.add(text);
     }
   }
 

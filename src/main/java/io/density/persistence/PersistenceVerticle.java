@@ -249,11 +249,22 @@ public final class PersistenceVerticle extends VerticleBase {
         message, () -> resets.explicit(body.getString("space_id"), ts, body.getInteger("count")));
   }
 
-  /** {@code {space_id}}: the space's clamp, daily reset or time zone changed. */
+  /**
+   * {@code {space_id}} or {@code {space_ids: [id]}}: the spaces' clamp, daily reset or time zone
+   * changed (or they are new with a daily reset).
+   */
   private void rulesRequest(Message<JsonObject> message) {
-    String space = message.body().getString("space_id");
+    JsonObject body = message.body();
+    JsonArray ids = body.getJsonArray("space_ids", new JsonArray().add(body.getValue("space_id")));
     runAlone(
-        message, () -> resets.rulesChanged(space).map(new JsonObject().put("space_id", space)));
+        message,
+        () -> {
+          Future<Void> chain = Future.succeededFuture();
+          for (Object id : ids) {
+            chain = chain.compose(v -> resets.rulesChanged((String) id));
+          }
+          return chain.map(new JsonObject().put("spaces", ids.size()));
+        });
   }
 
   /** Runs a request's task once the ingest pipeline is drained, and answers with its result. */

@@ -49,9 +49,14 @@ public final class RegistryVerticle extends VerticleBase {
   public Future<?> start() {
     pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
     Links links = new Links(vertx, pool);
+    Bulk bulk = new Bulk(vertx, pool);
     actions =
         Map.ofEntries(
             Map.entry("space.put", this::putSpace),
+            Map.entry("space.bulk", bulk::spaces),
+            Map.entry("doorway.bulk", bulk::doorways),
+            Map.entry("dpu.bulk", bulk::dpus),
+            Map.entry("link.bulk", bulk::links),
             Map.entry("space.get", q -> one(Sql.SELECT_SPACE, q, RegistryVerticle::space, "space")),
             Map.entry(
                 "space.list", q -> list(Sql.LIST_SPACES, Tuple.tuple(), RegistryVerticle::space)),

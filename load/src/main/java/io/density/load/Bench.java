@@ -40,6 +40,8 @@ final class Bench {
         --queries N                  GET /v1/spaces/{id}/count requests afterwards (default 20000)
         --query-concurrency N        query requests in flight (default 16)
         --provision-concurrency N    provisioning requests in flight (default 64)
+        --bulk N                     provision N items per request on the bulk routes
+                                     (default 0: one request per space, doorway, DPU, link)
         --skip-provision             the building exists already (same --dpus and --spaces)
         --seed N                     random seed of DPU choice and directions (default 1)
         --max-seconds N              stop starting requests after N seconds in all (default 3600)
@@ -59,6 +61,7 @@ final class Bench {
   private final int queries;
   private final int queryConcurrency;
   private final int provisionConcurrency;
+  private final int bulk;
   private final boolean skipProvision;
   private final long deadlineNanos;
   private final SplittableRandom random;
@@ -117,6 +120,7 @@ final class Bench {
       int queries,
       int queryConcurrency,
       int provisionConcurrency,
+      int bulk,
       boolean skipProvision,
       int seed,
       int maxSeconds) {
@@ -132,6 +136,7 @@ final class Bench {
           options.integer("queries", 20_000, 0, Integer.MAX_VALUE),
           options.integer("query-concurrency", 16, 1, 1_024),
           options.integer("provision-concurrency", 64, 1, 1_024),
+          options.integer("bulk", 0, 0, 10_000),
           options.flag("skip-provision"),
           options.integer("seed", 1, 0, Integer.MAX_VALUE),
           options.integer("max-seconds", 3_600, 1, 7 * 24 * 3_600));
@@ -149,6 +154,7 @@ final class Bench {
     this.queries = settings.queries();
     this.queryConcurrency = settings.queryConcurrency();
     this.provisionConcurrency = settings.provisionConcurrency();
+    this.bulk = settings.bulk();
     this.skipProvision = settings.skipProvision();
     this.random = new SplittableRandom(settings.seed());
     this.deadlineNanos = deadlineNanos;
@@ -170,6 +176,7 @@ final class Bench {
                 "queries",
                 "query-concurrency",
                 "provision-concurrency",
+                "bulk",
                 "seed",
                 "max-seconds"),
             Set.of("skip-provision"));
@@ -224,19 +231,89 @@ final class Bench {
       return Future.succeededFuture(true);
     }
     long started = System.nanoTime();
-    return phase("spaces", spaces, i -> put("/v1/spaces/S" + i, "Bench space S" + i))
-        .compose(
-            ok -> phase("doorways", dpus, i -> put("/v1/doorways/D" + i, "Bench doorway D" + i)))
-        .compose(ok -> phase("dpus", dpus, i -> put("/v1/dpus/dpu-" + i, "Bench DPU dpu-" + i)))
-        .compose(ok -> phase("links", dpus, this::link))
-        .map(
-            ok -> {
-              provisionSeconds = secondsSince(started);
-              if (provisionFailed > 0) {
-                System.err.println(
-                    "bench: " + provisionFailed + " provisioning requests failed; not sending");
+    Future<Boolean> provisioned =
+        bulk > 0
+            ? bulkPhase("spaces", spaces, i -> named("S" + i, "Bench space S" + i))
+                .compose(
+                    ok -> bulkPhase("doorways", dpus, i -> named("D" + i, "Bench doorway D" + i)))
+                .compose(
+                    ok -> bulkPhase("dpus", dpus, i -> named("dpu-" + i, "Bench DPU dpu-" + i)))
+                .compose(ok -> bulkPhase("links", dpus, i -> (JsonObject) link(i)[2]))
+            : phase("spaces", spaces, i -> put("/v1/spaces/S" + i, "Bench space S" + i))
+                .compose(
+                    ok ->
+                        phase(
+                            "doorways",
+                            dpus,
+                            i -> put("/v1/doorways/D" + i, "Bench doorway D" + i)))
+                .compose(
+                    ok -> phase("dpus", dpus, i -> put("/v1/dpus/dpu-" + i, "Bench DPU dpu-" + i)))
+                .compose(ok -> phase("links", dpus, this::link));
+    return provisioned.map(
+        ok -> {
+          provisionSeconds = secondsSince(started);
+          if (provisionFailed > 0) {
+            System.err.println(
+                "bench: " + provisionFailed + " provisioning requests failed; not sending");
+          }
+          return ok && provisionFailed == 0;
+        });
+  }
+
+  private static JsonObject named(String id, String name) {
+    return new JsonObject().put("id", id).put("name", name);
+  }
+
+  /**
+   * One kind of entity on its bulk route, {@code bulk} items per request, {@code
+   * provisionConcurrency} requests in flight; the counts are of items.
+   */
+  private Future<Boolean> bulkPhase(String name, int size, IntFunction<JsonObject> item) {
+    if (provisionFailed > 0) {
+      return Future.succeededFuture(false); // later phases need the earlier ones
+    }
+    phase = name;
+    phaseSize = size;
+    phaseDone = 0;
+    int[] next = {0};
+    return Window.run(
+            provisionConcurrency,
+            () -> {
+              if (next[0] >= size || failures.givingUp()) {
+                return null;
               }
-              return ok && provisionFailed == 0;
+              JsonArray items = new JsonArray();
+              for (int k = 0; k < bulk && next[0] < size; k++) {
+                items.add(item.apply(next[0]++));
+              }
+              provisionRequests++;
+              String path = "/v1/bulk/" + name;
+              return servers
+                  .next()
+                  .json(HttpMethod.POST, path, items.toBuffer())
+                  .onSuccess(
+                      result -> {
+                        phaseDone += items.size();
+                        JsonObject answer = result.json();
+                        if (result.status() == 200 && answer != null) {
+                          created += answer.getInteger("created", 0);
+                          existing +=
+                              answer.getInteger("updated", 0) + answer.getInteger("unchanged", 0);
+                          provisionFailed += answer.getInteger("rejected", 0);
+                          provisionLatencies.add(result.latencyNanos());
+                          failures.succeeded();
+                        } else {
+                          provisionFailed += items.size();
+                          failures.failed();
+                          errors.show("POST " + path + " failed: " + result.describe());
+                        }
+                      });
+            },
+            deadlineNanos)
+        .map(
+            complete -> {
+              timedOut |= !complete;
+              return complete && provisionFailed == 0;
             });
   }
 
@@ -561,6 +638,7 @@ final class Bench {
             .put("spaces", spaces)
             .put("datapoints", datapoints)
             .put("batch", batch)
+            .put("bulk", bulk)
             .put("concurrency", concurrency)
             .put("provisioned", !skipProvision)
             .put("provision_requests", provisionRequests)

@@ -1,0 +1,359 @@
+package io.density.registry;
+
+import static io.density.registry.Fields.capacity;
+import static io.density.registry.Fields.flag;
+import static io.density.registry.Fields.localTime;
+import static io.density.registry.Fields.optionalText;
+import static io.density.registry.Fields.optionalTime;
+import static io.density.registry.Fields.placement;
+import static io.density.registry.Fields.requiredText;
+import static io.density.registry.Fields.zone;
+
+import io.density.Addresses;
+import io.density.Failure;
+import io.density.db.Sql;
+import io.density.ingest.DatapointParser;
+import io.density.ingest.InvalidInput;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Provisioning at fleet scale: many spaces, doorways, DPUs or links in one request, each checked as
+ * the single-item routes check it, and all the valid ones written by one statement. The answer has
+ * a result per item, in order: created, updated (unchanged for a link equal to an existing one) or
+ * rejected with the field and the reason. Requests are {@code {items: [object]}}.
+ */
+final class Bulk {
+  private static final DeliveryOptions LONG = new DeliveryOptions().setSendTimeout(600_000);
+
+  private final Vertx vertx;
+  private final Pool pool;
+
+  Bulk(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  /** The results of one request, item by item. */
+  private static final class Results {
+    final JsonObject[] items;
+
+    Results(int size) {
+      items = new JsonObject[size];
+      for (int i = 0; i < size; i++) {
+        items[i] = new JsonObject().put("index", i);
+      }
+    }
+
+    void reject(int i, InvalidInput e) {
+      items[i].put("status", "rejected").put("error", e.getMessage());
+      if (e.field() != null) {
+        items[i].put("field", e.field());
+      }
+    }
+
+    JsonObject answer() {
+      Map<String, Integer> tally = new HashMap<>();
+      JsonArray all = new JsonArray();
+      for (JsonObject r : items) {
+        tally.merge(r.getString("status"), 1, Integer::sum);
+        all.add(r);
+      }
+      return new JsonObject()
+          .put("created", tally.getOrDefault("created", 0))
+          .put("updated", tally.getOrDefault("updated", 0))
+          .put("unchanged", tally.getOrDefault("unchanged", 0))
+          .put("rejected", tally.getOrDefault("rejected", 0))
+          .put("results", all);
+    }
+  }
+
+  /** The id of an item: required, 1 to 64 characters, once per request. */
+  private static String id(JsonObject item, Set<String> seen) throws InvalidInput {
+    String id = requiredText(item, "id").trim();
+    if (id.isEmpty() || id.length() > DatapointParser.MAX_ID_LENGTH) {
+      throw new InvalidInput(
+          "id", "id must be 1 to " + DatapointParser.MAX_ID_LENGTH + " characters");
+    }
+    if (!seen.add(id)) {
+      throw new InvalidInput("id", "id " + id + " appears twice in this request");
+    }
+    return id;
+  }
+
+  private static JsonObject object(Object item) throws InvalidInput {
+    if (item instanceof JsonObject o) {
+      return o;
+    }
+    throw new InvalidInput(null, "an item must be a JSON object");
+  }
+
+  // ------------------------------------------------------------------ spaces
+
+  Future<JsonObject> spaces(JsonObject q) {
+    JsonArray items = q.getJsonArray("items");
+    Results results = new Results(items.size());
+    List<Integer> index = new ArrayList<>();
+    List<Object[]> rows = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < items.size(); i++) {
+      try {
+        JsonObject body = object(items.getValue(i));
+        String id = id(body, seen);
+        String parent = optionalText(body, "parent_id");
+        if (id.equals(parent)) {
+          throw new InvalidInput("parent_id", "a space cannot be its own parent");
+        }
+        LocalTime reset = localTime(body.getValue("daily_reset"), "daily_reset");
+        rows.add(
+            new Object[] {
+              id,
+              optionalText(body, "name"),
+              parent,
+              zone(body.getValue("time_zone")),
+              capacity(body.getValue("capacity")),
+              flag(body.getValue("clamp"), "clamp", true),
+              reset
+            });
+        index.add(i);
+      } catch (InvalidInput e) {
+        results.reject(i, e);
+      }
+    }
+    int n = rows.size();
+    Tuple params =
+        Tuple.of(
+            column(rows, 0, new String[n]),
+            column(rows, 1, new String[n]),
+            column(rows, 2, new String[n]),
+            column(rows, 3, new String[n]),
+            column(rows, 4, new Integer[n]),
+            column(rows, 5, new Boolean[n]),
+            column(rows, 6, new LocalTime[n]));
+    String[] ids = (String[]) params.getValue(0);
+    List<String> written = new ArrayList<>();
+    List<String> rulesChanged = new ArrayList<>();
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(Sql.BULK_UPSERT_SPACES)
+                    .execute(params)
+                    .compose(
+                        upserted -> {
+                          Map<String, Row> byId = new HashMap<>();
+                          upserted.forEach(r -> byId.put(r.getString("id"), r));
+                          for (int k = 0; k < n; k++) {
+                            Row r = byId.get(ids[k]);
+                            int i = index.get(k);
+                            if (r == null) {
+                              results.reject(
+                                  i,
+                                  new InvalidInput(
+                                      "parent_id",
+                                      "parent_id "
+                                          + rows.get(k)[2]
+                                          + " is not registered nor in this request"));
+                              continue;
+                            }
+                            written.add(ids[k]);
+                            if (r.getBoolean("rules_changed")) {
+                              rulesChanged.add(ids[k]);
+                            }
+                            results
+                                .items[i]
+                                .put("id", ids[k])
+                                .put("status", r.getBoolean("created") ? "created" : "updated");
+                          }
+                          return conn.preparedQuery(Sql.SPACE_IN_A_CYCLE)
+                              .execute(Tuple.of((Object) ids));
+                        })
+                    .compose(
+                        cycle ->
+                            cycle.size() == 0
+                                ? Future.succeededFuture()
+                                : Future.failedFuture(
+                                    Failure.invalid(
+                                        "parent_id",
+                                        "the parents of space "
+                                            + cycle.iterator().next().getString("start")
+                                            + " would make a cycle: nothing was written"))))
+        .onSuccess(v -> vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject()))
+        // The realtime state knows every space: a space without a hash there is unknown.
+        .compose(
+            v ->
+                vertx
+                    .eventBus()
+                    .request(
+                        Addresses.COUNTER_ADD_SPACES,
+                        new JsonObject().put("spaces", new JsonArray(written))))
+        .compose(
+            v ->
+                rulesChanged.isEmpty()
+                    ? Future.succeededFuture()
+                    : vertx
+                        .eventBus()
+                        .request(
+                            Addresses.SPACE_RULES,
+                            new JsonObject().put("space_ids", new JsonArray(rulesChanged)),
+                            LONG))
+        .map(v -> results.answer());
+  }
+
+  // ------------------------------------------------------------------ doorways and DPUs
+
+  Future<JsonObject> doorways(JsonObject q) {
+    return named(q, Sql.BULK_UPSERT_DOORWAYS);
+  }
+
+  Future<JsonObject> dpus(JsonObject q) {
+    return named(q, Sql.BULK_UPSERT_DPUS);
+  }
+
+  private Future<JsonObject> named(JsonObject q, String sql) {
+    JsonArray items = q.getJsonArray("items");
+    Results results = new Results(items.size());
+    List<Integer> index = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < items.size(); i++) {
+      try {
+        JsonObject body = object(items.getValue(i));
+        String id = id(body, seen);
+        names.add(optionalText(body, "name"));
+        ids.add(id);
+        index.add(i);
+      } catch (InvalidInput e) {
+        results.reject(i, e);
+      }
+    }
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(ids.toArray(String[]::new), (Object) names.toArray(String[]::new)))
+        .map(
+            upserted -> {
+              Map<String, Boolean> created = new HashMap<>();
+              upserted.forEach(r -> created.put(r.getString("id"), r.getBoolean("created")));
+              for (int k = 0; k < ids.size(); k++) {
+                results
+                    .items[index.get(k)]
+                    .put("id", ids.get(k))
+                    .put("status", created.get(ids.get(k)) ? "created" : "updated");
+              }
+              return results.answer();
+            });
+  }
+
+  // ------------------------------------------------------------------ links
+
+  Future<JsonObject> links(JsonObject q) {
+    JsonArray items = q.getJsonArray("items");
+    Results results = new Results(items.size());
+    List<Integer> index = new ArrayList<>();
+    List<Object[]> rows = new ArrayList<>();
+    Set<String> pairs = new HashSet<>();
+    for (int i = 0; i < items.size(); i++) {
+      try {
+        JsonObject body = object(items.getValue(i));
+        String dpu = requiredText(body, "dpu_id");
+        String doorway = requiredText(body, "doorway_id");
+        String space = requiredText(body, "space_id");
+        short placement = placement(body.getValue("sensor_placement"));
+        OffsetDateTime from = optionalTime(body, "valid_from");
+        OffsetDateTime to = optionalTime(body, "valid_to");
+        if (to != null && !to.isAfter(from != null ? from : OffsetDateTime.now())) {
+          throw new InvalidInput("valid_to", "valid_to must be after valid_from");
+        }
+        if (!pairs.add(dpu + '\u0000' + space)) {
+          throw new InvalidInput(
+              "space_id", "DPU " + dpu + " and space " + space + " appear twice in this request");
+        }
+        rows.add(new Object[] {dpu, doorway, space, placement, from, to});
+        index.add(i);
+      } catch (InvalidInput e) {
+        results.reject(i, e);
+      }
+    }
+    int n = rows.size();
+    Tuple params =
+        Tuple.of(
+            column(rows, 0, new String[n]),
+            column(rows, 1, new String[n]),
+            column(rows, 2, new String[n]),
+            column(rows, 3, new Short[n]),
+            column(rows, 4, new OffsetDateTime[n]),
+            column(rows, 5, new OffsetDateTime[n]));
+    List<String> reattributeDpus = new ArrayList<>();
+    List<OffsetDateTime> reattributeSince = new ArrayList<>();
+    return pool.preparedQuery(Sql.BULK_INSERT_LINKS)
+        .execute(params)
+        .compose(
+            resolved -> {
+              for (Row r : resolved) {
+                int k = r.getLong("n").intValue() - 1;
+                JsonObject result = results.items[index.get(k)];
+                if (!r.getBoolean("dpu_known")) {
+                  results.reject(
+                      index.get(k), new InvalidInput("dpu_id", "dpu_id is not registered"));
+                } else if (!r.getBoolean("doorway_known")) {
+                  results.reject(
+                      index.get(k), new InvalidInput("doorway_id", "doorway_id is not registered"));
+                } else if (!r.getBoolean("space_known")) {
+                  results.reject(
+                      index.get(k), new InvalidInput("space_id", "space_id is not registered"));
+                } else if (r.getLong("created_id") != null) {
+                  result.put("id", r.getLong("created_id")).put("status", "created");
+                  reattributeDpus.add(r.getString("dpu_id"));
+                  reattributeSince.add(r.getOffsetDateTime("valid_from"));
+                } else {
+                  result.put("id", r.getLong("same_id")).put("status", "unchanged");
+                }
+              }
+              // Links reaching into the past: the DPUs' datapoints since then count again.
+              return pool.preparedQuery(Sql.DPUS_WITH_DATAPOINTS_SINCE)
+                  .execute(
+                      Tuple.of(
+                          reattributeDpus.toArray(String[]::new),
+                          (Object) reattributeSince.toArray(OffsetDateTime[]::new)));
+            })
+        .compose(
+            dpus -> {
+              Future<?> chain = Future.succeededFuture();
+              for (Row r : dpus) {
+                JsonObject request =
+                    new JsonObject()
+                        .put("dpu_id", r.getString("dpu_id"))
+                        .put(
+                            "since",
+                            io.density.ingest.Timestamps.toMicros(r.getOffsetDateTime("since")));
+                chain =
+                    chain.compose(
+                        v -> vertx.eventBus().request(Addresses.REATTRIBUTE, request, LONG));
+              }
+              return chain;
+            })
+        .map(v -> results.answer());
+  }
+
+  /** Column c of the rows, as an array of the given type. */
+  private static <T> T[] column(List<Object[]> rows, int c, T[] out) {
+    for (int i = 0; i < out.length; i++) {
+      @SuppressWarnings("unchecked")
+      T value = (T) rows.get(i)[c];
+      out[i] = value;
+    }
+    return out;
+  }
+}
