@@ -40,6 +40,8 @@ final class Bench {
         --queries N                  GET /v1/spaces/{id}/count requests afterwards (default 20000)
         --query-concurrency N        query requests in flight (default 16)
         --provision-concurrency N    provisioning requests in flight (default 64)
+        --send                       send each datapoint alone on the seed's POST /send
+                                     (instead of arrays of --batch on POST /v1/datapoints)
         --bulk N                     provision N items per request on the bulk routes
                                      (default 0: one request per space, doorway, DPU, link)
         --skip-provision             the building exists already (same --dpus and --spaces)
@@ -62,6 +64,7 @@ final class Bench {
   private final int queryConcurrency;
   private final int provisionConcurrency;
   private final int bulk;
+  private final boolean sendAlone;
   private final boolean skipProvision;
   private final long deadlineNanos;
   private final SplittableRandom random;
@@ -121,6 +124,7 @@ final class Bench {
       int queryConcurrency,
       int provisionConcurrency,
       int bulk,
+      boolean sendAlone,
       boolean skipProvision,
       int seed,
       int maxSeconds) {
@@ -137,6 +141,7 @@ final class Bench {
           options.integer("query-concurrency", 16, 1, 1_024),
           options.integer("provision-concurrency", 64, 1, 1_024),
           options.integer("bulk", 0, 0, 10_000),
+          options.flag("send"),
           options.flag("skip-provision"),
           options.integer("seed", 1, 0, Integer.MAX_VALUE),
           options.integer("max-seconds", 3_600, 1, 7 * 24 * 3_600));
@@ -155,6 +160,7 @@ final class Bench {
     this.queryConcurrency = settings.queryConcurrency();
     this.provisionConcurrency = settings.provisionConcurrency();
     this.bulk = settings.bulk();
+    this.sendAlone = settings.sendAlone();
     this.skipProvision = settings.skipProvision();
     this.random = new SplittableRandom(settings.seed());
     this.deadlineNanos = deadlineNanos;
@@ -179,7 +185,7 @@ final class Bench {
                 "bulk",
                 "seed",
                 "max-seconds"),
-            Set.of("skip-provision"));
+            Set.of("skip-provision", "send"));
     Settings settings = Settings.of(options);
     List<String> urls = LoadClient.checkUrls(settings.url());
     long deadline = System.nanoTime() + settings.maxSeconds() * 1_000_000_000L;
@@ -402,10 +408,10 @@ final class Bench {
     if (generated >= datapoints || failures.givingUp()) {
       return null;
     }
-    int size = Math.min(batch, datapoints - generated);
+    int size = sendAlone ? 1 : Math.min(batch, datapoints - generated);
     int[] dpu = new int[size];
     byte[] direction = new byte[size];
-    StringBuilder body = new StringBuilder(size * 72).append('[');
+    StringBuilder body = new StringBuilder(size * 72).append(sendAlone ? "" : "[");
     for (int k = 0; k < size; k++) {
       long micros = firstMicros + (long) generated++ * stepMicros;
       int d = random.nextInt(dpus);
@@ -425,12 +431,32 @@ final class Bench {
           .append(d)
           .append("\"}");
     }
-    body.append(']');
     sendRequests++;
+    if (sendAlone) {
+      return servers
+          .next()
+          .json(HttpMethod.POST, "/send", Buffer.buffer(body.toString()))
+          .onSuccess(result -> sent(sentAlone(result), dpu, direction));
+    }
+    body.append(']');
     return servers
         .next()
         .json(HttpMethod.POST, "/v1/datapoints", Buffer.buffer(body.toString()))
-        .onSuccess(result -> sent(result, dpu, direction));
+        .onSuccess(
+            result ->
+                sent(sendTally.batch(result, dpu.length, "POST /v1/datapoints"), dpu, direction));
+  }
+
+  /** The answer of {@code POST /send} as the one-item results of a batch (null: it failed). */
+  private JsonArray sentAlone(Result result) {
+    JsonObject body = result.json();
+    if (result.status() != 200 || body == null || body.getString("result") == null) {
+      sendTally.failed(result, 1, "POST /send");
+      return null;
+    }
+    boolean duplicate = "duplicate".equals(body.getString("result"));
+    sendTally.answered(result, duplicate ? 0 : 1, duplicate ? 1 : 0, 0);
+    return new JsonArray().add(new JsonObject().put("status", body.getString("result")));
   }
 
   /** ISO-8601 UTC with six fraction digits; the date, hour and minute are cached per minute. */
@@ -452,8 +478,7 @@ final class Bench {
     out.append(digits).append('Z');
   }
 
-  private void sent(Result result, int[] dpu, byte[] direction) {
-    JsonArray results = sendTally.batch(result, dpu.length, "POST /v1/datapoints");
+  private void sent(JsonArray results, int[] dpu, byte[] direction) {
     if (results == null) {
       checkCounts = false; // a request that timed out may still have been stored
       return;
@@ -639,6 +664,7 @@ final class Bench {
             .put("datapoints", datapoints)
             .put("batch", batch)
             .put("bulk", bulk)
+            .put("send_alone", sendAlone)
             .put("concurrency", concurrency)
             .put("provisioned", !skipProvision)
             .put("provision_requests", provisionRequests)
