@@ -1,10 +1,13 @@
 package io.density;
 
-/** Every event-bus address of the server, in one place. Payloads are JSON objects. */
+/**
+ * Every event-bus address of the server, in one place. Payloads are JSON objects, but for the
+ * datapoints of {@link #INGEST}, which travel as a {@link io.density.ingest.DatapointBatch}.
+ */
 public final class Addresses {
   private Addresses() {}
 
-  /** HTTP to persistence: {@code {items: [datapoint]}} → {@code {results: ["accepted"|...]}}. */
+  /** HTTP to persistence: a DatapointBatch → {@code {results: ["accepted"|"duplicate"]}}. */
   public static final String INGEST = "density.ingest";
 
   /** Persistence to counter: one committed batch to apply to Redis. */

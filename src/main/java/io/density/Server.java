@@ -7,6 +7,7 @@ import io.density.db.Connections;
 import io.density.db.Schema;
 import io.density.history.HistoryVerticle;
 import io.density.http.HttpVerticle;
+import io.density.ingest.DatapointBatch;
 import io.density.persistence.PersistenceVerticle;
 import io.density.query.QueryVerticle;
 import io.density.registry.RegistryVerticle;
@@ -30,6 +31,7 @@ public final class Server {
 
   /** Deploys the verticles of the node's roles (all of them by default). */
   public static Future<Void> deploy(Vertx vertx, DensityConfig config) {
+    DatapointBatch.registerCodec(vertx);
     JsonObject all = config.toJson();
     List<String> roles = config.roleList();
     Map<String, Supplier<Future<?>>> deployments = new LinkedHashMap<>();

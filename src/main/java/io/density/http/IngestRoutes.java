@@ -2,6 +2,7 @@ package io.density.http;
 
 import io.density.Addresses;
 import io.density.ingest.Datapoint;
+import io.density.ingest.DatapointBatch;
 import io.density.ingest.DatapointParser;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
@@ -139,11 +140,9 @@ final class IngestRoutes {
   }
 
   private Future<JsonArray> store(List<Datapoint> datapoints) {
-    JsonArray items = new JsonArray(new ArrayList<>(datapoints.size()));
-    datapoints.forEach(d -> items.add(d.toJson()));
     return vertx
         .eventBus()
-        .<JsonObject>request(Addresses.INGEST, new JsonObject().put("items", items), INGEST_TIMEOUT)
+        .<JsonObject>request(Addresses.INGEST, new DatapointBatch(datapoints), INGEST_TIMEOUT)
         .map(reply -> reply.body().getJsonArray("results"));
   }
 }

@@ -1,7 +1,5 @@
 package io.density.ingest;
 
-import io.vertx.core.json.JsonObject;
-
 /**
  * One validated datapoint as it travels from the HTTP verticle to persistence.
  *
@@ -27,25 +25,5 @@ public record Datapoint(
 
   public static String idKey(String id) {
     return "id:" + id;
-  }
-
-  public JsonObject toJson() {
-    return new JsonObject()
-        .put("dpu_id", dpuId)
-        .put("ts", tsMicros)
-        .put("direction", direction)
-        .put("key", dedupeKey)
-        .put("rx", receivedMicros)
-        .put("payload", payload);
-  }
-
-  public static Datapoint fromJson(JsonObject json) {
-    return new Datapoint(
-        json.getString("dpu_id"),
-        json.getLong("ts"),
-        json.getInteger("direction"),
-        json.getString("key"),
-        json.getLong("rx"),
-        json.getString("payload"));
   }
 }

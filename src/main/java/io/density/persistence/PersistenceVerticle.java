@@ -6,7 +6,7 @@ import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
-import io.density.ingest.Datapoint;
+import io.density.ingest.DatapointBatch;
 import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -48,7 +48,7 @@ public final class PersistenceVerticle extends VerticleBase {
   private DensityConfig.Ingest config;
   private Pool pool;
   private Leadership leadership;
-  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final List<Long> timers = new ArrayList<>();
   private GroupCommit groupCommit;
   private Reattribution reattribution;
@@ -101,7 +101,7 @@ public final class PersistenceVerticle extends VerticleBase {
                       .onFailure(err -> LOG.log(Level.WARNING, "retention failed", err))));
     }
     var bus = vertx.eventBus();
-    consumers.add(bus.consumer(Addresses.INGEST, this::ingest));
+    consumers.add(bus.<DatapointBatch>consumer(Addresses.INGEST, this::ingest));
     consumers.add(bus.consumer(Addresses.REBUILD, this::rebuildRequest));
     consumers.add(bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest));
     consumers.add(bus.consumer(Addresses.RESET, this::resetRequest));
@@ -129,27 +129,17 @@ public final class PersistenceVerticle extends VerticleBase {
     return groupCommit.idle().eventually(() -> pool.close()).eventually(leadership::stop);
   }
 
-  /** {@code {items: [datapoint]}} → {@code {results: ["accepted"|"duplicate"]}}. */
-  private void ingest(Message<JsonObject> message) {
-    try {
-      JsonArray items = message.body().getJsonArray("items");
-      List<Datapoint> datapoints = new ArrayList<>(items.size());
-      for (Object item : items) {
-        datapoints.add(Datapoint.fromJson((JsonObject) item));
-      }
-      groupCommit
-          .offer(datapoints)
-          .onSuccess(results -> message.reply(new JsonObject().put("results", results)))
-          .onFailure(
-              err ->
-                  message.reply(
-                      err instanceof ReplyException re
-                          ? re
-                          : Failure.unavailable("storage unavailable: " + err.getMessage())));
-    } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "ingest request refused", e);
-      message.reply(Failure.unavailable("ingest failed: " + e.getMessage()));
-    }
+  /** A {@link DatapointBatch} → {@code {results: ["accepted"|"duplicate"]}}. */
+  private void ingest(Message<DatapointBatch> message) {
+    groupCommit
+        .offer(message.body().items())
+        .onSuccess(results -> message.reply(new JsonObject().put("results", results)))
+        .onFailure(
+            err ->
+                message.reply(
+                    err instanceof ReplyException re
+                        ? re
+                        : Failure.unavailable("storage unavailable: " + err.getMessage())));
   }
 
   // ------------------------------------------------------------------ recovery
