@@ -16,8 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * {@code GET /v1/events[?space=A&space=B]}: count changes as Server-Sent Events, for clients that
  * do not join the cluster. One event-bus consumer per HTTP verticle fans the published changes out
- * to its open streams. A client that cannot keep up is disconnected (it reconnects and reads the
- * current counts), so a slow reader never holds memory on the server.
+ * to its open streams; it is registered only while a stream is open, so that a busy server with no
+ * watcher does not copy every change into it. A client that cannot keep up is disconnected (it
+ * reconnects and reads the current counts), so a slow reader never holds memory on the server.
  */
 final class EventStream {
   private static final long PING_MS = 15_000;
@@ -32,11 +33,11 @@ final class EventStream {
 
   Future<Void> start(Router router) {
     router.get("/v1/events").handler(this::open);
-    consumer = vertx.eventBus().consumer(Addresses.COUNT_EVENTS, m -> send(m.body()));
     vertx.setPeriodic(PING_MS, id -> streams.keySet().forEach(r -> write(r, ": ping\n\n")));
-    return consumer.completion();
+    return Future.succeededFuture();
   }
 
+  /** The stream opens (its headers go out) once changes are being received for it. */
   private void open(RoutingContext rc) {
     Set<String> spaces = new HashSet<>(rc.queryParam("space"));
     HttpServerResponse response = rc.response();
@@ -45,8 +46,29 @@ final class EventStream {
         .putHeader("Content-Type", "text/event-stream")
         .putHeader("Cache-Control", "no-cache");
     streams.put(response, spaces);
-    response.closeHandler(v -> streams.remove(response));
-    write(response, ": connected\n\n");
+    response.closeHandler(v -> closed(response));
+    if (consumer == null) {
+      consumer = vertx.eventBus().consumer(Addresses.COUNT_EVENTS, m -> send(m.body()));
+    }
+    consumer
+        .completion()
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                closed(response);
+                rc.fail(503, ar.cause());
+              } else if (streams.containsKey(response)) {
+                write(response, ": connected\n\n");
+              }
+            });
+  }
+
+  private void closed(HttpServerResponse response) {
+    streams.remove(response);
+    if (streams.isEmpty() && consumer != null) {
+      consumer.unregister();
+      consumer = null;
+    }
   }
 
   private void send(JsonObject change) {
@@ -61,7 +83,7 @@ final class EventStream {
 
   private void write(HttpServerResponse response, String text) {
     if (response.writeQueueFull()) {
-      streams.remove(response);
+      closed(response);
       response.reset();
       return;
     }
