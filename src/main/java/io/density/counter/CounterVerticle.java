@@ -64,26 +64,15 @@ public final class CounterVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {batch, datapoints: [[dpu, ts, dir, rx]], effects: [[space, ts, delta, id, clamp]],
-   * forget: [batch]}} → {@code {counts: [count after each effect], late: [[space, since µs]]}};
-   * {@code batch} names the part of a batch that one counting shard applies ("id:shard").
+   * {@code {batch, input}} → {@code {answer}}: {@code batch} names the part of a batch that one
+   * counting shard applies ("id:shard"), {@code input} and {@code answer} are the script's JSON
+   * text as {@code apply-batch.lua} describes them, passed through untouched.
    */
   private void apply(Message<JsonObject> message) {
     JsonObject body = message.body();
-    String input =
-        new JsonObject()
-            .put("d", body.getJsonArray("datapoints"))
-            .put("e", body.getJsonArray("effects"))
-            .put("f", body.getJsonArray("forget", new JsonArray()))
-            .encode();
     String batch = body.getString("batch");
-    evalApply(batch, input)
-        .onSuccess(
-            answer ->
-                message.reply(
-                    new JsonObject()
-                        .put("counts", answer.getJsonArray("c"))
-                        .put("late", answer.getJsonArray("l"))))
+    evalApply(batch, body.getString("input"))
+        .onSuccess(answer -> message.reply(new JsonObject().put("answer", answer)))
         .onFailure(
             err -> {
               boolean notBuilt =
@@ -144,7 +133,7 @@ public final class CounterVerticle extends VerticleBase {
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }
 
-  private Future<JsonObject> evalApply(String batch, String input) {
+  private Future<String> evalApply(String batch, String input) {
     Request evalsha =
         Request.cmd(Command.EVALSHA).arg(applySha).arg(0).arg(keys.prefix()).arg(batch).arg(input);
     return redis
@@ -163,7 +152,7 @@ public final class CounterVerticle extends VerticleBase {
               }
               return Future.failedFuture(err);
             })
-        .map(response -> new JsonObject(response.toString()));
+        .map(Response::toString);
   }
 
   /**

@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -29,7 +30,7 @@ final class Counting {
   private final Pool pool;
 
   /** Parts of closed batches: the counter may drop their answers with the next part. */
-  private JsonArray forget = new JsonArray();
+  private List<String> forget = new ArrayList<>();
 
   Counting(Vertx vertx, Pool pool) {
     this.vertx = vertx;
@@ -41,18 +42,19 @@ final class Counting {
    * lost its state ({@link #lostRealtimeState}): the batch then stays uncounted.
    */
   Future<Void> count(CountingBatch.Part part) {
-    JsonArray forgetNow = forget;
-    forget = new JsonArray();
+    List<String> forgetNow = forget;
+    forget = new ArrayList<>();
+    JsonObject request =
+        new JsonObject().put("batch", part.key()).put("input", part.scriptInput(forgetNow));
     return vertx
         .eventBus()
-        .<JsonObject>request(Addresses.COUNTER_APPLY, part.counterRequest(forgetNow))
+        .<JsonObject>request(Addresses.COUNTER_APPLY, request)
         .onFailure(err -> forget.addAll(forgetNow))
         .compose(
-            reply ->
-                store(
-                    part,
-                    reply.body().getJsonArray("counts").getList(),
-                    reply.body().getJsonArray("late")));
+            reply -> {
+              JsonObject answer = new JsonObject(reply.body().getString("answer"));
+              return store(part, answer.getJsonArray("c").getList(), answer.getJsonArray("l"));
+            });
   }
 
   /** The part's batch is closed: its answer in Redis may go with the next part. */
@@ -62,7 +64,7 @@ final class Counting {
 
   /** A rebuild replaced everything in Redis, the answers of earlier parts with it. */
   void rebuilt() {
-    forget = new JsonArray();
+    forget = new ArrayList<>();
   }
 
   /** Whether counting failed because Redis holds no realtime state: it must be rebuilt. */

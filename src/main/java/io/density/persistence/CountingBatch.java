@@ -1,8 +1,7 @@
 package io.density.persistence;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.density.ingest.Timestamps;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import java.util.ArrayList;
@@ -19,13 +18,16 @@ final class CountingBatch {
   /** One change of a space: the contract orders them by ts, +1 before -1, then datapoint id. */
   record Effect(String spaceId, long ts, int delta, long datapointId, boolean clamp) {}
 
+  /** A new datapoint, for its DPU's realtime totals. */
+  record Seen(String dpuId, long ts, int direction, long receivedMicros) {}
+
   static final Comparator<Effect> CONTRACT_ORDER =
       Comparator.comparingLong(Effect::ts)
           .thenComparing(Comparator.comparingInt(Effect::delta).reversed())
           .thenComparingLong(Effect::datapointId);
 
   final long batchId;
-  final JsonArray datapoints = new JsonArray();
+  final List<Seen> datapoints = new ArrayList<>();
   final List<Effect> effects = new ArrayList<>();
   final Set<String> inserted = new HashSet<>();
 
@@ -51,11 +53,8 @@ final class CountingBatch {
       if (seen.add(id)) {
         batch.inserted.add(key(dpuId, row.getString("dedupe_key")));
         batch.datapoints.add(
-            new JsonArray()
-                .add(dpuId)
-                .add(ts)
-                .add(direction)
-                .add(Timestamps.toMicros(row.getOffsetDateTime("received_at"))));
+            new Seen(
+                dpuId, ts, direction, Timestamps.toMicros(row.getOffsetDateTime("received_at"))));
       }
       String spaceId = row.getString("space_id");
       if (spaceId != null) {
@@ -82,9 +81,8 @@ final class CountingBatch {
    */
   List<Part> parts(int shards) {
     Part[] parts = new Part[shards];
-    for (Object o : datapoints) {
-      JsonArray d = (JsonArray) o;
-      part(parts, Shards.of(d.getString(0), shards)).datapoints.add(d);
+    for (Seen d : datapoints) {
+      part(parts, Shards.of(d.dpuId(), shards)).datapoints.add(d);
     }
     for (Effect e : effects) { // in contract order, and so in each part
       part(parts, Shards.of(e.spaceId(), shards)).effects.add(e);
@@ -100,7 +98,7 @@ final class CountingBatch {
 
   private Part part(Part[] parts, int shard) {
     if (parts[shard] == null) {
-      parts[shard] = new Part(batchId, shard, new JsonArray(), new ArrayList<>());
+      parts[shard] = new Part(batchId, shard, new ArrayList<>(), new ArrayList<>());
     }
     return parts[shard];
   }
@@ -109,27 +107,47 @@ final class CountingBatch {
    * What one counting shard does of a batch: its DPUs' datapoints and its spaces' effects. Redis
    * applies each part at most once, by {@link #key}.
    */
-  record Part(long batchId, int shard, JsonArray datapoints, List<Effect> effects) {
+  record Part(long batchId, int shard, List<Seen> datapoints, List<Effect> effects) {
     String key() {
       return batchId + ":" + shard;
     }
 
-    JsonObject counterRequest(JsonArray forget) {
-      JsonArray effectRows = new JsonArray();
-      for (Effect e : effects) {
-        effectRows.add(
-            new JsonArray()
-                .add(e.spaceId)
-                .add(e.ts)
-                .add(e.delta)
-                .add(e.datapointId)
-                .add(e.clamp ? 1 : 0));
+    /**
+     * The counter script's input, written straight as JSON text (no tree per datapoint): {@code {d:
+     * [[dpu, ts, dir, rx]], e: [[space, ts, delta, id, clamp]], f: [part]}}, f naming earlier parts
+     * whose answers may go.
+     */
+    String scriptInput(List<String> forget) {
+      StringBuilder out = new StringBuilder(64 + 48 * (datapoints.size() + effects.size()));
+      out.append("{\"d\":[");
+      for (int i = 0; i < datapoints.size(); i++) {
+        Seen d = datapoints.get(i);
+        out.append(i == 0 ? "[" : ",[");
+        string(out, d.dpuId());
+        out.append(',').append(d.ts()).append(',').append(d.direction());
+        out.append(',').append(d.receivedMicros()).append(']');
       }
-      return new JsonObject()
-          .put("batch", key())
-          .put("datapoints", datapoints)
-          .put("effects", effectRows)
-          .put("forget", forget);
+      out.append("],\"e\":[");
+      for (int i = 0; i < effects.size(); i++) {
+        Effect e = effects.get(i);
+        out.append(i == 0 ? "[" : ",[");
+        string(out, e.spaceId());
+        out.append(',').append(e.ts()).append(',').append(e.delta());
+        out.append(',').append(e.datapointId()).append(',').append(e.clamp() ? 1 : 0);
+        out.append(']');
+      }
+      out.append("],\"f\":[");
+      for (int i = 0; i < forget.size(); i++) {
+        if (i > 0) {
+          out.append(',');
+        }
+        string(out, forget.get(i));
+      }
+      return out.append("]}").toString();
+    }
+
+    private static void string(StringBuilder out, String s) {
+      out.append('"').append(JsonStringEncoder.getInstance().quoteAsString(s)).append('"');
     }
   }
 }
