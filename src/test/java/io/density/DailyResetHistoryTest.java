@@ -1,6 +1,6 @@
 package io.density;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static io.density.support.BucketAssertions.assertBucket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.density.load.SeedBuilding;
@@ -333,17 +333,7 @@ class DailyResetHistoryTest {
       Instant b0 = first.plusDays(i).atStartOfDay(zone).toInstant();
       Instant b1 = first.plusDays(i + 1).atStartOfDay(zone).toInstant();
       assertEquals(b0.toString(), b.getString("start"));
-      int[] expected = contract.bucket(space, b0, b1);
-      assertArrayEquals(
-          expected,
-          new int[] {
-            b.getInteger("count"),
-            b.getInteger("entries"),
-            b.getInteger("exits"),
-            b.getInteger("min"),
-            b.getInteger("max")
-          },
-          space + " on " + first.plusDays(i) + " [count, entries, exits, min, max]");
+      assertBucket(contract.bucket(space, b0, b1), b, space + " on " + first.plusDays(i));
     }
   }
 }

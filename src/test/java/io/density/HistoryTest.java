@@ -1,6 +1,6 @@
 package io.density;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static io.density.support.BucketAssertions.assertBucket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -118,19 +118,6 @@ class HistoryTest {
         }
       }
     }
-  }
-
-  private static void assertBucket(int[] expected, JsonObject b, String what) {
-    assertArrayEquals(
-        expected,
-        new int[] {
-          b.getInteger("count"),
-          b.getInteger("entries"),
-          b.getInteger("exits"),
-          b.getInteger("min"),
-          b.getInteger("max")
-        },
-        what + " [count, entries, exits, min, max]");
   }
 
   @Test

@@ -4,8 +4,6 @@ import static io.density.registry.Fields.capacity;
 import static io.density.registry.Fields.flag;
 import static io.density.registry.Fields.localTime;
 import static io.density.registry.Fields.optionalText;
-import static io.density.registry.Fields.optionalTime;
-import static io.density.registry.Fields.placement;
 import static io.density.registry.Fields.requiredText;
 import static io.density.registry.Fields.zone;
 
@@ -25,6 +23,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -108,42 +107,39 @@ final class Bulk {
     JsonArray items = q.getJsonArray("items");
     Results results = new Results(items.size());
     List<Integer> index = new ArrayList<>();
-    List<Object[]> rows = new ArrayList<>();
     Set<String> seen = new HashSet<>();
-    for (int i = 0; i < items.size(); i++) {
-      try {
-        JsonObject body = object(items.getValue(i));
-        String id = id(body, seen);
-        String parent = optionalText(body, "parent_id");
-        if (id.equals(parent)) {
-          throw new InvalidInput("parent_id", "a space cannot be its own parent");
-        }
-        LocalTime reset = localTime(body.getValue("daily_reset"), "daily_reset");
-        rows.add(
-            new Object[] {
-              id,
-              optionalText(body, "name"),
-              parent,
-              zone(body.getValue("time_zone")),
-              capacity(body.getValue("capacity")),
-              flag(body.getValue("clamp"), "clamp", true),
-              reset
+    List<Object[]> rows =
+        rows(
+            items,
+            results,
+            index,
+            body -> {
+              String id = id(body, seen);
+              String parent = optionalText(body, "parent_id");
+              if (id.equals(parent)) {
+                throw new InvalidInput("parent_id", "a space cannot be its own parent");
+              }
+              return new Object[] {
+                id,
+                optionalText(body, "name"),
+                parent,
+                zone(body.getValue("time_zone")),
+                capacity(body.getValue("capacity")),
+                flag(body.getValue("clamp"), "clamp", true),
+                localTime(body.getValue("daily_reset"), "daily_reset")
+              };
             });
-        index.add(i);
-      } catch (InvalidInput e) {
-        results.reject(i, e);
-      }
-    }
     int n = rows.size();
     Tuple params =
-        Tuple.of(
-            column(rows, 0, new String[n]),
-            column(rows, 1, new String[n]),
-            column(rows, 2, new String[n]),
-            column(rows, 3, new String[n]),
-            column(rows, 4, new Integer[n]),
-            column(rows, 5, new Boolean[n]),
-            column(rows, 6, new LocalTime[n]));
+        columns(
+            rows,
+            new String[0],
+            new String[0],
+            new String[0],
+            new String[0],
+            new Integer[0],
+            new Boolean[0],
+            new LocalTime[0]);
     String[] ids = (String[]) params.getValue(0);
     List<String> written = new ArrayList<>();
     List<String> rulesChanged = new ArrayList<>();
@@ -226,31 +222,26 @@ final class Bulk {
     JsonArray items = q.getJsonArray("items");
     Results results = new Results(items.size());
     List<Integer> index = new ArrayList<>();
-    List<String> ids = new ArrayList<>();
-    List<String> names = new ArrayList<>();
     Set<String> seen = new HashSet<>();
-    for (int i = 0; i < items.size(); i++) {
-      try {
-        JsonObject body = object(items.getValue(i));
-        String id = id(body, seen);
-        names.add(optionalText(body, "name"));
-        ids.add(id);
-        index.add(i);
-      } catch (InvalidInput e) {
-        results.reject(i, e);
-      }
-    }
+    List<Object[]> rows =
+        rows(
+            items,
+            results,
+            index,
+            body -> new Object[] {id(body, seen), optionalText(body, "name")});
+    Tuple params = columns(rows, new String[0], new String[0]);
+    String[] ids = (String[]) params.getValue(0);
     return pool.preparedQuery(sql)
-        .execute(Tuple.of(ids.toArray(String[]::new), (Object) names.toArray(String[]::new)))
+        .execute(params)
         .map(
             upserted -> {
               Map<String, Boolean> created = new HashMap<>();
               upserted.forEach(r -> created.put(r.getString("id"), r.getBoolean("created")));
-              for (int k = 0; k < ids.size(); k++) {
+              for (int k = 0; k < ids.length; k++) {
                 results
                     .items[index.get(k)]
-                    .put("id", ids.get(k))
-                    .put("status", created.get(ids.get(k)) ? "created" : "updated");
+                    .put("id", ids[k])
+                    .put("status", created.get(ids[k]) ? "created" : "updated");
               }
               return results.answer();
             });
@@ -262,39 +253,32 @@ final class Bulk {
     JsonArray items = q.getJsonArray("items");
     Results results = new Results(items.size());
     List<Integer> index = new ArrayList<>();
-    List<Object[]> rows = new ArrayList<>();
     Set<String> pairs = new HashSet<>();
-    for (int i = 0; i < items.size(); i++) {
-      try {
-        JsonObject body = object(items.getValue(i));
-        String dpu = requiredText(body, "dpu_id");
-        String doorway = requiredText(body, "doorway_id");
-        String space = requiredText(body, "space_id");
-        short placement = placement(body.getValue("sensor_placement"));
-        OffsetDateTime from = optionalTime(body, "valid_from");
-        OffsetDateTime to = optionalTime(body, "valid_to");
-        if (to != null && !to.isAfter(from != null ? from : OffsetDateTime.now())) {
-          throw new InvalidInput("valid_to", "valid_to must be after valid_from");
-        }
-        if (!pairs.add(dpu + '\u0000' + space)) {
-          throw new InvalidInput(
-              "space_id", "DPU " + dpu + " and space " + space + " appear twice in this request");
-        }
-        rows.add(new Object[] {dpu, doorway, space, placement, from, to});
-        index.add(i);
-      } catch (InvalidInput e) {
-        results.reject(i, e);
-      }
-    }
-    int n = rows.size();
+    List<Object[]> rows =
+        rows(
+            items,
+            results,
+            index,
+            body -> {
+              Links.Request r = Links.Request.of(body);
+              if (!pairs.add(r.dpu() + '\u0000' + r.space())) {
+                throw new InvalidInput(
+                    "space_id",
+                    "DPU " + r.dpu() + " and space " + r.space() + " appear twice in this request");
+              }
+              return new Object[] {
+                r.dpu(), r.doorway(), r.space(), r.placement(), r.from(), r.to()
+              };
+            });
     Tuple params =
-        Tuple.of(
-            column(rows, 0, new String[n]),
-            column(rows, 1, new String[n]),
-            column(rows, 2, new String[n]),
-            column(rows, 3, new Short[n]),
-            column(rows, 4, new OffsetDateTime[n]),
-            column(rows, 5, new OffsetDateTime[n]));
+        columns(
+            rows,
+            new String[0],
+            new String[0],
+            new String[0],
+            new Short[0],
+            new OffsetDateTime[0],
+            new OffsetDateTime[0]);
     List<String> reattributeDpus = new ArrayList<>();
     List<OffsetDateTime> reattributeSince = new ArrayList<>();
     return pool.preparedQuery(Sql.BULK_INSERT_LINKS)
@@ -347,13 +331,39 @@ final class Bulk {
         .map(v -> results.answer());
   }
 
-  /** Column c of the rows, as an array of the given type. */
-  private static <T> T[] column(List<Object[]> rows, int c, T[] out) {
-    for (int i = 0; i < out.length; i++) {
-      @SuppressWarnings("unchecked")
-      T value = (T) rows.get(i)[c];
-      out[i] = value;
+  /** Reads one item into a row of column values. */
+  private interface ItemReader {
+    Object[] read(JsonObject item) throws InvalidInput;
+  }
+
+  /**
+   * The valid items as rows, their positions in the request added to index; each invalid one gets
+   * its result.
+   */
+  private static List<Object[]> rows(
+      JsonArray items, Results results, List<Integer> index, ItemReader reader) {
+    List<Object[]> rows = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      try {
+        rows.add(reader.read(object(items.getValue(i))));
+        index.add(i);
+      } catch (InvalidInput e) {
+        results.reject(i, e);
+      }
     }
-    return out;
+    return rows;
+  }
+
+  /** The rows as a tuple of column arrays, each of the type of the empty array given for it. */
+  private static Tuple columns(List<Object[]> rows, Object[]... types) {
+    Tuple tuple = Tuple.tuple();
+    for (int c = 0; c < types.length; c++) {
+      Object[] column = Arrays.copyOf(types[c], rows.size());
+      for (int r = 0; r < rows.size(); r++) {
+        column[r] = rows.get(r)[c];
+      }
+      tuple.addValue(column);
+    }
+    return tuple;
   }
 }

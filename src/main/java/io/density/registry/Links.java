@@ -37,20 +37,36 @@ final class Links {
     this.pool = pool;
   }
 
-  Future<JsonObject> create(JsonObject q) {
-    try {
-      JsonObject body = q.getJsonObject("body");
-      String dpu = requiredText(body, "dpu_id");
-      String doorway = requiredText(body, "doorway_id");
-      String space = requiredText(body, "space_id");
-      short placement = placement(body.getValue("sensor_placement"));
+  /** A link as a request states it ({@code from} null: from now), checked. */
+  record Request(
+      String dpu,
+      String doorway,
+      String space,
+      short placement,
+      OffsetDateTime from,
+      OffsetDateTime to) {
+
+    static Request of(JsonObject body) throws InvalidInput {
       OffsetDateTime from = optionalTime(body, "valid_from");
       OffsetDateTime to = optionalTime(body, "valid_to");
-      OffsetDateTime effectiveFrom = from != null ? from : OffsetDateTime.now();
-      if (to != null && !to.isAfter(effectiveFrom)) {
+      if (to != null && !to.isAfter(from != null ? from : OffsetDateTime.now())) {
         throw new InvalidInput("valid_to", "valid_to must be after valid_from");
       }
-      Tuple link = Tuple.of(dpu, doorway, space, placement, from, to);
+      return new Request(
+          requiredText(body, "dpu_id"),
+          requiredText(body, "doorway_id"),
+          requiredText(body, "space_id"),
+          Fields.placement(body.getValue("sensor_placement")),
+          from,
+          to);
+    }
+  }
+
+  Future<JsonObject> create(JsonObject q) {
+    try {
+      Request r = Request.of(q.getJsonObject("body"));
+      String dpu = r.dpu();
+      Tuple link = Tuple.of(dpu, r.doorway(), r.space(), r.placement(), r.from(), r.to());
       return pool.preparedQuery(Sql.FIND_SAME_LINK)
           .execute(link)
           .compose(
