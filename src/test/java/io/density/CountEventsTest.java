@@ -103,12 +103,21 @@ class CountEventsTest {
   @Test
   @DisplayName("an SSE client of /v1/events receives the changes of the spaces it asked for")
   void serverSentEvents() throws Exception {
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     HttpRequest request =
         HttpRequest.newBuilder(
                 URI.create(
                     "http://127.0.0.1:" + server.config.http().port() + "/v1/events?space=B"))
             .build();
+    // A client that came and went before: the stream's consumer goes with the last client and
+    // comes back with the next one.
+    HttpResponse<Stream<String>> earlier =
+        HttpClient.newHttpClient()
+            .sendAsync(request, HttpResponse.BodyHandlers.ofLines())
+            .get(10, TimeUnit.SECONDS);
+    assertEquals(200, earlier.statusCode());
+    earlier.body().close();
+
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     CompletableFuture<HttpResponse<Stream<String>>> response =
         HttpClient.newHttpClient().sendAsync(request, HttpResponse.BodyHandlers.ofLines());
     HttpResponse<Stream<String>> open = response.get(10, TimeUnit.SECONDS);
