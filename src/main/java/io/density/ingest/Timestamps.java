@@ -3,6 +3,7 @@ package io.density.ingest;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -65,7 +66,13 @@ public final class Timestamps {
   }
 
   public static OffsetDateTime toOffsetDateTime(long micros) {
-    return fromMicros(micros).atOffset(ZoneOffset.UTC);
+    // Straight from the epoch second: Instant.atOffset would build the offset's rules every time.
+    return OffsetDateTime.of(
+        LocalDateTime.ofEpochSecond(
+            Math.floorDiv(micros, 1_000_000L),
+            (int) Math.floorMod(micros, 1_000_000L) * 1_000,
+            ZoneOffset.UTC),
+        ZoneOffset.UTC);
   }
 
   public static long toMicros(OffsetDateTime odt) {

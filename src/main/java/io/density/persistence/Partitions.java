@@ -2,13 +2,11 @@ package io.density.persistence;
 
 import io.density.db.Sql;
 import io.density.ingest.Datapoint;
-import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.LocalDate;
 import java.time.YearMonth;
-import java.time.ZoneOffset;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -29,7 +27,9 @@ final class Partitions {
   Future<Void> ensure(List<Datapoint> datapoints) {
     Set<YearMonth> missing = new HashSet<>();
     for (Datapoint d : datapoints) {
-      YearMonth month = YearMonth.from(Timestamps.fromMicros(d.tsMicros()).atZone(ZoneOffset.UTC));
+      YearMonth month =
+          YearMonth.from(
+              LocalDate.ofEpochDay(Math.floorDiv(d.tsMicros(), 86_400_000_000L))); // UTC day
       if (!known.contains(month)) {
         missing.add(month);
       }

@@ -137,4 +137,14 @@ class DatapointParserTest {
             .put("id", 77);
     assertEquals("id:77", parser.parse(withId, withId.encode(), 0).dedupeKey());
   }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @DisplayName("microseconds become the same instant in UTC, before 1970 too")
+  @ValueSource(longs = {0L, -1L, 1L, 1_519_493_065_493_123L, -62_135_596_800_000_000L, -999_999L})
+  void microsToOffsetDateTime(long micros) {
+    var odt = Timestamps.toOffsetDateTime(micros);
+    assertEquals(ZoneOffset.UTC, odt.getOffset());
+    assertEquals(Timestamps.fromMicros(micros), odt.toInstant());
+    assertEquals(micros, Timestamps.toMicros(odt));
+  }
 }
