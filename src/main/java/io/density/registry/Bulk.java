@@ -47,28 +47,57 @@ final class Bulk {
     this.pool = pool;
   }
 
-  /** The results of one request, item by item. */
+  /**
+   * One request's items and their results, in order. {@link #read} turns the valid items into rows
+   * for a statement; the results of those rows are then addressed by the row's number.
+   */
   private static final class Results {
-    final JsonObject[] items;
+    private final JsonArray items;
+    private final JsonObject[] results;
+    private final List<Integer> itemOfRow = new ArrayList<>();
 
-    Results(int size) {
-      items = new JsonObject[size];
-      for (int i = 0; i < size; i++) {
-        items[i] = new JsonObject().put("index", i);
+    Results(JsonArray items) {
+      this.items = items;
+      results = new JsonObject[items.size()];
+      for (int i = 0; i < results.length; i++) {
+        results[i] = new JsonObject().put("index", i);
       }
     }
 
-    void reject(int i, InvalidInput e) {
-      items[i].put("status", "rejected").put("error", e.getMessage());
+    /** The valid items as rows of column values; each invalid item is rejected at once. */
+    List<Object[]> read(ItemReader reader) {
+      List<Object[]> rows = new ArrayList<>();
+      for (int i = 0; i < items.size(); i++) {
+        try {
+          rows.add(reader.read(object(items.getValue(i))));
+          itemOfRow.add(i);
+        } catch (InvalidInput e) {
+          reject(results[i], e);
+        }
+      }
+      return rows;
+    }
+
+    /** The result of a row's item. */
+    JsonObject row(int k) {
+      return results[itemOfRow.get(k)];
+    }
+
+    void rejectRow(int k, InvalidInput e) {
+      reject(row(k), e);
+    }
+
+    private static void reject(JsonObject result, InvalidInput e) {
+      result.put("status", "rejected").put("error", e.getMessage());
       if (e.field() != null) {
-        items[i].put("field", e.field());
+        result.put("field", e.field());
       }
     }
 
     JsonObject answer() {
       Map<String, Integer> tally = new HashMap<>();
       JsonArray all = new JsonArray();
-      for (JsonObject r : items) {
+      for (JsonObject r : results) {
         tally.merge(r.getString("status"), 1, Integer::sum);
         all.add(r);
       }
@@ -104,15 +133,10 @@ final class Bulk {
   // ------------------------------------------------------------------ spaces
 
   Future<JsonObject> spaces(JsonObject q) {
-    JsonArray items = q.getJsonArray("items");
-    Results results = new Results(items.size());
-    List<Integer> index = new ArrayList<>();
+    Results results = new Results(q.getJsonArray("items"));
     Set<String> seen = new HashSet<>();
     List<Object[]> rows =
-        rows(
-            items,
-            results,
-            index,
+        results.read(
             body -> {
               String id = id(body, seen);
               String parent = optionalText(body, "parent_id");
@@ -153,10 +177,9 @@ final class Bulk {
                           upserted.forEach(r -> byId.put(r.getString("id"), r));
                           for (int k = 0; k < n; k++) {
                             Row r = byId.get(ids[k]);
-                            int i = index.get(k);
                             if (r == null) {
-                              results.reject(
-                                  i,
+                              results.rejectRow(
+                                  k,
                                   new InvalidInput(
                                       "parent_id",
                                       "parent_id "
@@ -169,7 +192,7 @@ final class Bulk {
                               rulesChanged.add(ids[k]);
                             }
                             results
-                                .items[i]
+                                .row(k)
                                 .put("id", ids[k])
                                 .put("status", r.getBoolean("created") ? "created" : "updated");
                           }
@@ -219,16 +242,10 @@ final class Bulk {
   }
 
   private Future<JsonObject> named(JsonObject q, String sql) {
-    JsonArray items = q.getJsonArray("items");
-    Results results = new Results(items.size());
-    List<Integer> index = new ArrayList<>();
+    Results results = new Results(q.getJsonArray("items"));
     Set<String> seen = new HashSet<>();
     List<Object[]> rows =
-        rows(
-            items,
-            results,
-            index,
-            body -> new Object[] {id(body, seen), optionalText(body, "name")});
+        results.read(body -> new Object[] {id(body, seen), optionalText(body, "name")});
     Tuple params = columns(rows, new String[0], new String[0]);
     String[] ids = (String[]) params.getValue(0);
     return pool.preparedQuery(sql)
@@ -239,7 +256,7 @@ final class Bulk {
               upserted.forEach(r -> created.put(r.getString("id"), r.getBoolean("created")));
               for (int k = 0; k < ids.length; k++) {
                 results
-                    .items[index.get(k)]
+                    .row(k)
                     .put("id", ids[k])
                     .put("status", created.get(ids[k]) ? "created" : "updated");
               }
@@ -250,15 +267,10 @@ final class Bulk {
   // ------------------------------------------------------------------ links
 
   Future<JsonObject> links(JsonObject q) {
-    JsonArray items = q.getJsonArray("items");
-    Results results = new Results(items.size());
-    List<Integer> index = new ArrayList<>();
+    Results results = new Results(q.getJsonArray("items"));
     Set<String> pairs = new HashSet<>();
     List<Object[]> rows =
-        rows(
-            items,
-            results,
-            index,
+        results.read(
             body -> {
               Links.Request r = Links.Request.of(body);
               if (!pairs.add(r.dpu() + '\u0000' + r.space())) {
@@ -287,16 +299,14 @@ final class Bulk {
             resolved -> {
               for (Row r : resolved) {
                 int k = r.getLong("n").intValue() - 1;
-                JsonObject result = results.items[index.get(k)];
+                JsonObject result = results.row(k);
                 if (!r.getBoolean("dpu_known")) {
-                  results.reject(
-                      index.get(k), new InvalidInput("dpu_id", "dpu_id is not registered"));
+                  results.rejectRow(k, new InvalidInput("dpu_id", "dpu_id is not registered"));
                 } else if (!r.getBoolean("doorway_known")) {
-                  results.reject(
-                      index.get(k), new InvalidInput("doorway_id", "doorway_id is not registered"));
+                  results.rejectRow(
+                      k, new InvalidInput("doorway_id", "doorway_id is not registered"));
                 } else if (!r.getBoolean("space_known")) {
-                  results.reject(
-                      index.get(k), new InvalidInput("space_id", "space_id is not registered"));
+                  results.rejectRow(k, new InvalidInput("space_id", "space_id is not registered"));
                 } else if (r.getLong("created_id") != null) {
                   result.put("id", r.getLong("created_id")).put("status", "created");
                   reattributeDpus.add(r.getString("dpu_id"));
@@ -334,24 +344,6 @@ final class Bulk {
   /** Reads one item into a row of column values. */
   private interface ItemReader {
     Object[] read(JsonObject item) throws InvalidInput;
-  }
-
-  /**
-   * The valid items as rows, their positions in the request added to index; each invalid one gets
-   * its result.
-   */
-  private static List<Object[]> rows(
-      JsonArray items, Results results, List<Integer> index, ItemReader reader) {
-    List<Object[]> rows = new ArrayList<>();
-    for (int i = 0; i < items.size(); i++) {
-      try {
-        rows.add(reader.read(object(items.getValue(i))));
-        index.add(i);
-      } catch (InvalidInput e) {
-        results.reject(i, e);
-      }
-    }
-    return rows;
   }
 
   /** The rows as a tuple of column arrays, each of the type of the empty array given for it. */

@@ -278,28 +278,18 @@ final class Bench {
   }
 
   /**
-   * One kind of entity on its bulk route, {@code bulk} items per request, {@code
-   * provisionConcurrency} requests in flight; the counts are of items.
+   * One kind of entity on its bulk route, {@code bulk} items per request; the counts are of items.
    */
   private Future<Boolean> bulkPhase(String name, int size, IntFunction<JsonObject> item) {
-    if (provisionFailed > 0) {
-      return Future.succeededFuture(false); // later phases need the earlier ones
-    }
-    phase = name;
-    phaseSize = size;
-    phaseDone = 0;
-    int[] next = {0};
-    return Window.run(
-            provisionConcurrency,
-            () -> {
-              if (next[0] >= size || failures.givingUp()) {
-                return null;
-              }
+    return provisionPhase(
+            name,
+            size,
+            bulk,
+            from -> {
               JsonArray items = new JsonArray();
-              for (int k = 0; k < bulk && next[0] < size; k++) {
-                items.add(item.apply(next[0]++));
+              for (int i = from; i < Math.min(size, from + bulk); i++) {
+                items.add(item.apply(i));
               }
-              provisionRequests++;
               String path = "/v1/bulk/" + name;
               return servers
                   .next()
@@ -321,13 +311,8 @@ final class Bench {
                           errors.show("POST " + path + " failed: " + result.describe());
                         }
                       });
-            },
-            deadlineNanos)
-        .map(
-            complete -> {
-              timedOut |= !complete;
-              return complete && provisionFailed == 0;
-            });
+            })
+        .map(complete -> complete && provisionFailed == 0);
   }
 
   private static Object[] put(String path, String name) {
@@ -347,10 +332,44 @@ final class Bench {
     };
   }
 
-  /** One kind of entity, {@code provisionConcurrency} requests in flight. */
+  /** One kind of entity, one request per item. */
   private Future<Boolean> phase(String name, int size, IntFunction<Object[]> request) {
+    return provisionPhase(
+        name,
+        size,
+        1,
+        i -> {
+          Object[] r = request.apply(i);
+          String path = (String) r[1];
+          return servers
+              .next()
+              .json((HttpMethod) r[0], path, ((JsonObject) r[2]).toBuffer())
+              .onSuccess(
+                  result -> {
+                    phaseDone++;
+                    if (result.status() == 201 || result.status() == 200) {
+                      created += result.status() == 201 ? 1 : 0;
+                      existing += result.status() == 200 ? 1 : 0;
+                      provisionLatencies.add(result.latencyNanos());
+                      failures.succeeded();
+                    } else {
+                      provisionFailed++;
+                      failures.failed();
+                      errors.show(r[0] + " " + path + " failed: " + result.describe());
+                    }
+                  });
+        });
+  }
+
+  /**
+   * Sends the requests of one kind of entity, {@code provisionConcurrency} in flight: {@code send}
+   * sends the items from the given one on, {@code step} of them. Nothing runs once an earlier phase
+   * failed, since later phases need the earlier ones.
+   */
+  private Future<Boolean> provisionPhase(
+      String name, int size, int step, IntFunction<Future<?>> send) {
     if (provisionFailed > 0) {
-      return Future.succeededFuture(false); // later phases need the earlier ones
+      return Future.succeededFuture(false);
     }
     phase = name;
     phaseSize = size;
@@ -362,26 +381,10 @@ final class Bench {
               if (next[0] >= size || failures.givingUp()) {
                 return null;
               }
-              Object[] r = request.apply(next[0]++);
               provisionRequests++;
-              String path = (String) r[1];
-              return servers
-                  .next()
-                  .json((HttpMethod) r[0], path, ((JsonObject) r[2]).toBuffer())
-                  .onSuccess(
-                      result -> {
-                        phaseDone++;
-                        if (result.status() == 201 || result.status() == 200) {
-                          created += result.status() == 201 ? 1 : 0;
-                          existing += result.status() == 200 ? 1 : 0;
-                          provisionLatencies.add(result.latencyNanos());
-                          failures.succeeded();
-                        } else {
-                          provisionFailed++;
-                          failures.failed();
-                          errors.show(r[0] + " " + path + " failed: " + result.describe());
-                        }
-                      });
+              int from = next[0];
+              next[0] += step;
+              return send.apply(from);
             },
             deadlineNanos)
         .map(
