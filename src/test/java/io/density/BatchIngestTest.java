@@ -68,6 +68,42 @@ class BatchIngestTest {
   }
 
   @Test
+  @DisplayName(
+      "each item of an array is kept in the raw log exactly as it was written; nested values and"
+          + " trailing text are refused")
+  void itemsAsWritten() {
+    String item =
+        "{ \"timestamp\" : \"2018-03-05T10:00:00Z\",\n  \"dpu_id\": \"283\", \"direction\": 1,"
+            + " \"extra\": {\"firmware\": [1, 2]} }";
+    String nested =
+        "{\"timestamp\": \"2018-03-05T10:00:01Z\", \"dpu_id\": \"283\", \"direction\": [1]}";
+    Reply reply =
+        server.send(
+            "/v1/datapoints", "POST", "application/json", "[ " + item + " ,\n" + nested + "]");
+    assertEquals(200, reply.status(), reply.json().encode());
+    assertEquals(
+        "direction", reply.json().getJsonArray("results").getJsonObject(1).getString("field"));
+    assertEquals(
+        item,
+        server
+            .rows("SELECT payload FROM datapoint WHERE ts = '2018-03-05T10:00:00Z'")
+            .get(0)
+            .getString(0));
+    String later = item.replace("10:00:00Z", "10:00:02Z");
+    Reply trailing = server.send("/v1/datapoints", "POST", "application/json", "[" + later + "] [");
+    assertEquals(400, trailing.status());
+    assertEquals(
+        0L,
+        server
+            .rows(
+                "SELECT count(*) FROM datapoint WHERE ts IN"
+                    + " ('2018-03-05T10:00:01Z', '2018-03-05T10:00:02Z')")
+            .get(0)
+            .getLong(0),
+        "neither the refused item nor anything of the malformed body is stored");
+  }
+
+  @Test
   @DisplayName("NDJSON is taken line by line, and a datapoint's own id is its dedupe key")
   void ndjson() {
     String body =

@@ -70,10 +70,9 @@ final class IngestRoutes {
   /** Many datapoints: a JSON array (or one object), or NDJSON. One result per item, in order. */
   private void batch(RoutingContext rc) {
     long received = Timestamps.toMicros(Clock.systemUTC().instant());
-    List<Object> items = new ArrayList<>();
-    List<String> payloads = new ArrayList<>();
+    List<DatapointBody.Item> items;
     try {
-      Requests.items(rc, items, payloads);
+      items = DatapointBody.read(rc);
     } catch (InvalidInput e) {
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
       return;
@@ -93,10 +92,11 @@ final class IngestRoutes {
     for (int i = 0; i < items.size(); i++) {
       results[i] = new JsonObject().put("index", i);
       try {
-        if (!(items.get(i) instanceof JsonObject item)) {
+        DatapointBody.Item item = items.get(i);
+        if (item.fields() == null) {
           throw new InvalidInput(null, "a datapoint must be a JSON object");
         }
-        valid.add(parser.parse(item, payloads.get(i), received));
+        valid.add(parser.parse(item.fields(), item.text(), received));
         validIndex.add(i);
       } catch (InvalidInput e) {
         results[i].put("status", "rejected").put("error", e.getMessage());

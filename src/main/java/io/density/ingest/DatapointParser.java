@@ -25,6 +25,17 @@ public final class DatapointParser {
     this.retentionDays = retentionDays;
   }
 
+  /** The values of a datapoint's fields as received (null when absent). */
+  public record Fields(Object dpuId, Object direction, Object timestamp, Object id) {
+    public static Fields of(JsonObject item) {
+      return new Fields(
+          item.getValue("dpu_id"),
+          item.getValue("direction"),
+          item.getValue("timestamp"),
+          item.getValue("id"));
+    }
+  }
+
   /**
    * Validates one datapoint.
    *
@@ -33,9 +44,14 @@ public final class DatapointParser {
    * @param receivedMicros when the request arrived
    */
   public Datapoint parse(JsonObject item, String payload, long receivedMicros) throws InvalidInput {
-    String dpuId = identifier(item.getValue("dpu_id"), "dpu_id", true);
-    int direction = direction(item.getValue("direction"));
-    Object rawTs = item.getValue("timestamp");
+    return parse(Fields.of(item), payload, receivedMicros);
+  }
+
+  /** Validates one datapoint from its fields (see {@link #parse(JsonObject, String, long)}). */
+  public Datapoint parse(Fields item, String payload, long receivedMicros) throws InvalidInput {
+    String dpuId = identifier(item.dpuId(), "dpu_id", true);
+    int direction = direction(item.direction());
+    Object rawTs = item.timestamp();
     if (rawTs != null && !(rawTs instanceof String)) {
       throw new InvalidInput("timestamp", "timestamp must be an ISO-8601 string");
     }
@@ -54,7 +70,7 @@ public final class DatapointParser {
           "timestamp",
           "timestamp is older than the retention period of " + retentionDays + " days: " + rawTs);
     }
-    String id = identifier(item.getValue("id"), "id", false);
+    String id = identifier(item.id(), "id", false);
     String key = id != null ? Datapoint.idKey(id) : Datapoint.timestampKey(ts, direction);
     return new Datapoint(dpuId, ts, direction, key, receivedMicros, payload);
   }

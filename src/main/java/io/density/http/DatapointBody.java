@@ -1,0 +1,143 @@
+package io.density.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.density.ingest.DatapointParser;
+import io.density.ingest.InvalidInput;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The datapoints of a {@code POST /v1/datapoints} body — a JSON array (or one object), or NDJSON —
+ * read with a streaming parser: of each item only the fields that make a datapoint are kept, with
+ * the item's own text for the raw log, and no JSON tree is built.
+ */
+final class DatapointBody {
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private DatapointBody() {}
+
+  /** One item: its datapoint fields (null when it is not a JSON object) and its text. */
+  record Item(DatapointParser.Fields fields, String text) {}
+
+  /** A nested object or array where a plain value was expected, shown by its text. */
+  private record Nested(String text) {
+    @Override
+    public String toString() {
+      return text;
+    }
+  }
+
+  static List<Item> read(RoutingContext rc) throws InvalidInput {
+    String body = rc.body().asString();
+    return switch (Requests.mediaType(rc)) {
+      case "application/json" -> json(body);
+      case "application/x-ndjson", "application/jsonl" -> lines(body);
+      default ->
+          throw new InvalidInput(
+              "Content-Type", "Content-Type must be application/json or application/x-ndjson");
+    };
+  }
+
+  private static List<Item> json(String body) throws InvalidInput {
+    List<Item> items = new ArrayList<>();
+    if (body == null || body.isBlank()) {
+      throw new InvalidInput("body", "the body must be a JSON array of datapoints");
+    }
+    try (JsonParser p = JSON.createParser(body)) {
+      JsonToken first = p.nextToken();
+      if (first == JsonToken.START_OBJECT) {
+        items.add(new Item(object(p, body), body));
+      } else if (first == JsonToken.START_ARRAY) {
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+          int start = (int) p.currentTokenLocation().getCharOffset();
+          DatapointParser.Fields fields = t == JsonToken.START_OBJECT ? object(p, body) : null;
+          if (fields == null) {
+            p.skipChildren();
+          }
+          items.add(new Item(fields, body.substring(start, end(p))));
+        }
+      } else {
+        throw new InvalidInput("body", "the body must be a JSON array of datapoints");
+      }
+      if (p.nextToken() != null) {
+        throw new InvalidInput("body", "the body is not valid JSON");
+      }
+    } catch (IOException e) {
+      throw new InvalidInput("body", "the body is not valid JSON");
+    }
+    return items;
+  }
+
+  private static List<Item> lines(String body) {
+    List<Item> items = new ArrayList<>();
+    if (body == null) {
+      return items;
+    }
+    for (String line : body.split("\n")) {
+      String text = line.strip();
+      if (text.isEmpty()) {
+        continue;
+      }
+      DatapointParser.Fields fields = null;
+      try (JsonParser p = JSON.createParser(text)) {
+        if (p.nextToken() == JsonToken.START_OBJECT) {
+          fields = object(p, text);
+          if (p.nextToken() != null) {
+            fields = null; // more than one value on the line
+          }
+        }
+      } catch (IOException e) {
+        fields = null; // rejected by the caller as "not a JSON object"
+      }
+      items.add(new Item(fields, text));
+    }
+    return items;
+  }
+
+  /** The datapoint fields of the object at the parser (on its START_OBJECT); ends on END_OBJECT. */
+  private static DatapointParser.Fields object(JsonParser p, String text) throws IOException {
+    Object dpu = null;
+    Object direction = null;
+    Object timestamp = null;
+    Object id = null;
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+      String name = p.currentName();
+      p.nextToken();
+      Object value = value(p, text);
+      switch (name) {
+        case "dpu_id" -> dpu = value;
+        case "direction" -> direction = value;
+        case "timestamp" -> timestamp = value;
+        case "id" -> id = value;
+        default -> {}
+      }
+    }
+    return new DatapointParser.Fields(dpu, direction, timestamp, id);
+  }
+
+  /** The value at the parser, as a decoded JSON object would hold it. */
+  private static Object value(JsonParser p, String text) throws IOException {
+    return switch (p.currentToken()) {
+      case VALUE_STRING -> p.getText();
+      case VALUE_NUMBER_INT -> p.getNumberValue();
+      case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
+      case VALUE_TRUE -> Boolean.TRUE;
+      case VALUE_FALSE -> Boolean.FALSE;
+      case VALUE_NULL -> null;
+      default -> {
+        int start = (int) p.currentTokenLocation().getCharOffset();
+        p.skipChildren();
+        yield new Nested(text.substring(start, end(p)));
+      }
+    };
+  }
+
+  /** Where the token the parser is on ends. */
+  private static int end(JsonParser p) {
+    return (int) p.currentLocation().getCharOffset();
+  }
+}
