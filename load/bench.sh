@@ -30,30 +30,9 @@ max_seconds=${BENCH_MAX_SECONDS:-4000}
 # shellcheck source=load/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# After the benchmark, in the same run: PostgreSQL alone doing the raw log's inserts (4 clients, 200
-# rows per statement; with --send, one row per transaction from as many clients as the benchmark
-# had requests in flight) and Redis alone answering GETs (16 clients, as many as the benchmark's
-# queries), each beside the server's figure with the ratio.
+# After the benchmark, in the same run: the machine's floors beside the server's figures.
 after_tool() {
-  local result ingest queries pg redis floor_what
-  result=$(grep '^RESULT ' "$1" | tail -n 1 | cut -c8-)
-  ingest=$(jq -r '.accepted_per_s // 0' <<<"$result")
-  queries=$(jq -r '.queries_per_s // 0' <<<"$result")
-  say "measuring the floors: PostgreSQL alone inserting, Redis alone answering GET"
-  if [[ $(jq -r '.send_alone // false' <<<"$result") == true ]]; then
-    local clients
-    clients=$(jq -r '.concurrency' <<<"$result")
-    pg=$(pg_insert_floor "$clients" 1 10)
-    floor_what="PostgreSQL alone committing one row per transaction ($clients clients)"
-  else
-    pg=$(pg_insert_floor 4 200 10)
-    floor_what="PostgreSQL alone inserting the same rows (4 clients, 200 per statement)"
-  fi
-  redis=$(redis_get_floor 16)
-  echo "floors (same machine, right after the benchmark):"
-  echo "  ingest    server $ingest datapoints/s; $floor_what $pg rows/s; ratio $(ratio "$ingest" "$pg")"
-  echo "  realtime  server $queries queries/s; Redis alone, GET, 16 clients $redis/s; ratio $(ratio "$queries" "$redis")"
-  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
+  print_bench_floors "$1"
 }
 
 run_load_tool "$@"

@@ -8,7 +8,7 @@
 #      all in one Hazelcast cluster of their own over TCP-IP on loopback,
 #   3. waits for each node's GET /health, and for the last one to see all NODES members,
 #   4. runs `load bench --url <every node, comma-separated> ARGS...` (requests round-robin over
-#      the nodes), then `load events --url <node 1> --send-url <node NODES> --count 300` (event
+#      the nodes) and measures the machine's floors beside its figures (see bench.sh), then `load events --url <node 1> --send-url <node NODES> --count 300` (event
 #      stream on node 1, datapoints to node NODES: with NODES=1 the same node). Node 1, started
 #      first, is the one that writes counts (it takes the advisory lock first), so its events
 #      are published where they are read; CLUSTER_EVENTS_STREAM=2 reads them on another node.
@@ -97,7 +97,8 @@ rebuild_without_redis_cli "${urls[0]}"
 all_urls=$(IFS=,; echo "${urls[*]}")
 say "$nodes node(s) healthy; running: load bench --url $all_urls $*"
 status=0
-run_tool bench --url "$all_urls" "$@" || status=$?
+run_tool bench --url "$all_urls" "$@" > >(tee "$work/bench.out") || status=$?
+print_bench_floors "$work/bench.out" || true
 
 stream_url=${urls[stream_node - 1]}
 send_url=${urls[send_node - 1]}

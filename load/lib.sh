@@ -233,3 +233,30 @@ redis_get_floor() {
 ratio() {
   awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {if (b > 0) printf "%.2f\n", a / b; else print "n/a"}'
 }
+
+# print_bench_floors FILE: after `load bench` (its output in FILE), in the same run: PostgreSQL
+# alone doing the raw log's inserts (4 clients, 200 rows per statement; with --send, one row per
+# transaction from as many clients as the benchmark had requests in flight) and Redis alone
+# answering GETs (16 clients, as many as the benchmark's queries), each beside the server's figure
+# with the ratio.
+print_bench_floors() {
+  local result ingest queries pg redis floor_what
+  result=$(grep '^RESULT ' "$1" | tail -n 1 | cut -c8-)
+  ingest=$(jq -r '.accepted_per_s // 0' <<<"$result")
+  queries=$(jq -r '.queries_per_s // 0' <<<"$result")
+  say "measuring the floors: PostgreSQL alone inserting, Redis alone answering GET"
+  if [[ $(jq -r '.send_alone // false' <<<"$result") == true ]]; then
+    local clients
+    clients=$(jq -r '.concurrency' <<<"$result")
+    pg=$(pg_insert_floor "$clients" 1 10)
+    floor_what="PostgreSQL alone committing one row per transaction ($clients clients)"
+  else
+    pg=$(pg_insert_floor 4 200 10)
+    floor_what="PostgreSQL alone inserting the same rows (4 clients, 200 per statement)"
+  fi
+  redis=$(redis_get_floor 16)
+  echo "floors (same machine, right after the benchmark):"
+  echo "  ingest    server $ingest datapoints/s; $floor_what $pg rows/s; ratio $(ratio "$ingest" "$pg")"
+  echo "  realtime  server $queries queries/s; Redis alone, GET, 16 clients $redis/s; ratio $(ratio "$queries" "$redis")"
+  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
+}
