@@ -12,8 +12,9 @@ import java.util.List;
 
 /**
  * The datapoints of a {@code POST /v1/datapoints} body — a JSON array (or one object), or NDJSON —
- * read with a streaming parser: of each item only the fields that make a datapoint are kept, with
- * the item's own text for the raw log, and no JSON tree is built.
+ * and the one of a {@code POST /send} body, read with a streaming parser: of each item only the
+ * fields that make a datapoint are kept, with the item's own text for the raw log, and no JSON tree
+ * is built.
  */
 final class DatapointBody {
   private static final JsonFactory JSON = new JsonFactory();
@@ -40,6 +41,26 @@ final class DatapointBody {
           throw new InvalidInput(
               "Content-Type", "Content-Type must be application/json or application/x-ndjson");
     };
+  }
+
+  /** The one datapoint of a {@code POST /send} body: a JSON object, its text the whole body. */
+  static Item one(RoutingContext rc) throws InvalidInput {
+    if (!Requests.mediaType(rc).equals("application/json")) {
+      throw new InvalidInput("Content-Type", "Content-Type must be application/json");
+    }
+    String body = rc.body().asString();
+    try (JsonParser p = JSON.createParser(body == null ? "" : body)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new InvalidInput("body", "the body must be a JSON object");
+      }
+      DatapointParser.Fields fields = object(p, body);
+      if (p.nextToken() != null) {
+        throw new InvalidInput("body", "the body is not valid JSON");
+      }
+      return new Item(fields, body);
+    } catch (IOException e) {
+      throw new InvalidInput("body", "the body is not valid JSON");
+    }
   }
 
   private static List<Item> json(String body) throws InvalidInput {

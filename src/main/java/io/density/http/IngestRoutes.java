@@ -48,7 +48,8 @@ final class IngestRoutes {
     long received = Timestamps.toMicros(Clock.systemUTC().instant());
     Datapoint datapoint;
     try {
-      datapoint = parser.parse(Requests.jsonObject(rc), rc.body().asString(), received);
+      DatapointBody.Item item = DatapointBody.one(rc);
+      datapoint = parser.parse(item.fields(), item.text(), received);
     } catch (InvalidInput e) {
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
       return;

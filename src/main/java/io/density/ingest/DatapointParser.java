@@ -39,15 +39,10 @@ public final class DatapointParser {
   /**
    * Validates one datapoint.
    *
-   * @param item the decoded JSON object
-   * @param payload the text it was decoded from, kept in the raw log
+   * @param item the values of its fields as received
+   * @param payload the text it was read from, kept in the raw log
    * @param receivedMicros when the request arrived
    */
-  public Datapoint parse(JsonObject item, String payload, long receivedMicros) throws InvalidInput {
-    return parse(Fields.of(item), payload, receivedMicros);
-  }
-
-  /** Validates one datapoint from its fields (see {@link #parse(JsonObject, String, long)}). */
   public Datapoint parse(Fields item, String payload, long receivedMicros) throws InvalidInput {
     String dpuId = identifier(item.dpuId(), "dpu_id", true);
     int direction = direction(item.direction());

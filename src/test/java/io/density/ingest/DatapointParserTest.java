@@ -22,7 +22,7 @@ class DatapointParserTest {
   private Datapoint parse(Object timestamp, Object direction, Object dpu) throws InvalidInput {
     JsonObject item =
         new JsonObject().put("timestamp", timestamp).put("direction", direction).put("dpu_id", dpu);
-    return parser.parse(item, item.encode(), 0);
+    return parser.parse(DatapointParser.Fields.of(item), item.encode(), 0);
   }
 
   @ParameterizedTest(name = "[{index}] {0}")
@@ -82,9 +82,12 @@ class DatapointParserTest {
             .put("direction", 1)
             .put("dpu_id", "d");
     assertEquals(
-        "timestamp", assertThrows(InvalidInput.class, () -> keeps30Days.parse(old, "", 0)).field());
+        "timestamp",
+        assertThrows(
+                InvalidInput.class, () -> keeps30Days.parse(DatapointParser.Fields.of(old), "", 0))
+            .field());
     JsonObject recent = old.copy().put("timestamp", NOW.minusSeconds(29 * 86_400).toString());
-    assertEquals("d", keeps30Days.parse(recent, "", 0).dpuId());
+    assertEquals("d", keeps30Days.parse(DatapointParser.Fields.of(recent), "", 0).dpuId());
   }
 
   @ParameterizedTest(name = "[{index}] {0}")
@@ -135,7 +138,8 @@ class DatapointParserTest {
             .put("direction", 1)
             .put("dpu_id", "423")
             .put("id", 77);
-    assertEquals("id:77", parser.parse(withId, withId.encode(), 0).dedupeKey());
+    assertEquals(
+        "id:77", parser.parse(DatapointParser.Fields.of(withId), withId.encode(), 0).dedupeKey());
   }
 
   @ParameterizedTest(name = "[{index}] {0}")
