@@ -635,7 +635,7 @@ public final class Sql {
       """;
 
   /** Creates or renames many doorways or DPUs (the table given). $1 id[], $2 name[]. */
-  public static String bulkUpsertNamed(String table) {
+  private static String bulkUpsertNamed(String table) {
     return """
         INSERT INTO %s AS t (id, name) SELECT * FROM unnest($1::text[], $2::text[])
         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
