@@ -1,5 +1,6 @@
 package io.density.persistence;
 
+import io.vertx.sqlclient.Row;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalTime;
@@ -14,6 +15,12 @@ import java.util.List;
  * happens twice (clocks go back), at the first of the two.
  */
 record DailyResets(ZoneId zone, LocalTime at) {
+
+  /** The rule of a space row with {@code time_zone} and {@code daily_reset}; null without one. */
+  static DailyResets of(Row space) {
+    LocalTime at = space.getLocalTime("daily_reset");
+    return at == null ? null : new DailyResets(ZoneId.of(space.getString("time_zone")), at);
+  }
 
   Instant on(LocalDate day) {
     return ZonedDateTime.of(day, at, zone).toInstant();

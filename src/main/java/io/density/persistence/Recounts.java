@@ -12,9 +12,7 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
-import java.time.LocalTime;
 import java.time.OffsetDateTime;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -113,7 +111,7 @@ final class Recounts {
               List<String> spaces = new ArrayList<>();
               List<OffsetDateTime> instants = new ArrayList<>();
               for (Row r : rows) {
-                DailyResets rule = rule(r);
+                DailyResets rule = DailyResets.of(r);
                 Instant from = rule.atOrBefore(r.getOffsetDateTime("since").toInstant());
                 List<Instant> written =
                     rule.between(from, r.getOffsetDateTime("daily_resets_from").toInstant());
@@ -130,12 +128,6 @@ final class Recounts {
                   ? Future.succeededFuture()
                   : writeDaily(conn, spaces, instants);
             });
-  }
-
-  /** The daily reset rule of a row with {@code time_zone} and {@code daily_reset}. */
-  static DailyResets rule(Row space) {
-    LocalTime at = space.getLocalTime("daily_reset");
-    return at == null ? null : new DailyResets(ZoneId.of(space.getString("time_zone")), at);
   }
 
   /** Writes daily resets (spaces and instants side by side). */

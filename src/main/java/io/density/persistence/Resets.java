@@ -61,7 +61,7 @@ final class Resets {
                     .compose(
                         rows -> {
                           Row space = rows.iterator().next();
-                          DailyResets rule = Recounts.rule(space);
+                          DailyResets rule = DailyResets.of(space);
                           Instant history = space.getOffsetDateTime("history_from").toInstant();
                           Instant from = rule == null ? history : rule.atOrBefore(history);
                           return conn.preparedQuery(Sql.DELETE_DAILY_RESETS)
@@ -99,7 +99,7 @@ final class Resets {
                                 chain.compose(
                                     v ->
                                         writeDaily(
-                                            conn, id, Recounts.rule(space), from.toInstant()));
+                                            conn, id, DailyResets.of(space), from.toInstant()));
                           }
                           return chain.compose(
                               v ->
