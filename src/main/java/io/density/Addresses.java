@@ -10,6 +10,15 @@ public final class Addresses {
   /** HTTP to persistence: a DatapointBatch → {@code {results: ["accepted"|"duplicate"]}}. */
   public static final String INGEST = "density.ingest";
 
+  /**
+   * Persistence to the owner of counting shard k (one persistence verticle in the deployment): a
+   * part of a committed batch to count → {@code {}}; or, with header {@code action: closed}, the
+   * key of a part whose batch is closed (no reply).
+   */
+  public static String countingShard(int shard) {
+    return "density.persistence.shard." + shard;
+  }
+
   /** Persistence to counter: one committed batch to apply to Redis. */
   public static final String COUNTER_APPLY = "density.counter.apply";
 

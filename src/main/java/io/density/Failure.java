@@ -18,6 +18,9 @@ public final class Failure {
   public static final int OVERLOADED = 5;
   public static final int TOO_LARGE = 6;
 
+  /** The recipient no longer does this work (a counting shard changed hands): ask again. */
+  public static final int ELSEWHERE = 7;
+
   public static ReplyException of(int code, String field, String error) {
     JsonObject body = new JsonObject().put("error", error);
     if (field != null) {

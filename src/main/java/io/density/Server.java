@@ -14,6 +14,7 @@ import io.density.registry.RegistryVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.LinkedHashMap;
@@ -42,7 +43,8 @@ public final class Server {
         "persistence",
         () ->
             vertx.deployVerticle(
-                PersistenceVerticle.class, with(slices(all, "postgres", "ingest"))));
+                PersistenceVerticle.class,
+                with(slices(all, "postgres", "ingest").put("roles", new JsonArray(roles)))));
     deployments.put(
         "query",
         () -> vertx.deployVerticle(QueryVerticle.class, with(slices(all, "postgres", "redis"))));
@@ -60,7 +62,8 @@ public final class Server {
         () ->
             vertx.deployVerticle(
                 HttpVerticle.class,
-                with(slices(all, "http", "ingest")).setInstances(config.http().instances())));
+                with(slices(all, "http", "ingest").put("roles", new JsonArray(roles)))
+                    .setInstances(config.http().instances())));
     boolean usesPostgres = roles.stream().anyMatch(r -> !r.equals("http") && !r.equals("counter"));
     Future<Void> chain = usesPostgres ? applySchema(vertx, config) : Future.succeededFuture();
     for (Map.Entry<String, Supplier<Future<?>>> d : deployments.entrySet()) {

@@ -108,6 +108,78 @@ public final class Sql {
   /** Closes a batch whose every part is counted. $1 batch id. */
   public static final String CLOSE_BATCH = "DELETE FROM uncounted_batch WHERE id = $1";
 
+  // ---------------------------------------------------------------- claims (advisory locks)
+
+  /*
+   * The persistence verticles of a deployment coordinate through advisory locks of the two-key
+   * form: the first key is the namespace "dens", the second names the claim. Locks live in the
+   * session of each verticle's claims connection; when a process dies its claims go with it.
+   */
+
+  /** Claim keys: a member of the writers, the gate's intent and the gate, shard k at SHARD + k. */
+  public static final int CLAIM_MEMBER = 10;
+
+  public static final int CLAIM_INTENT = 11;
+  public static final int CLAIM_GATE = 12;
+  public static final int CLAIM_SHARD = 1000;
+  private static final String CLAIMS = "x'64656e73'::int";
+
+  /** Joins the writers (held for the session). */
+  public static final String CLAIM_MEMBERSHIP =
+      "SELECT pg_advisory_lock_shared("
+          + CLAIMS
+          + ", "
+          + CLAIM_MEMBER
+          + "), pg_backend_pid() AS pid";
+
+  /** Every member's session and how many shards it holds: rows (pid, shards). */
+  public static final String CLAIM_MEMBERS =
+      """
+      SELECT pid, count(*) FILTER (WHERE objid >= %2$d) AS shards
+        FROM pg_locks
+       WHERE locktype = 'advisory' AND classid = %1$s::oid AND objsubid = 2 AND granted
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       GROUP BY pid
+      HAVING bool_or(objid = %3$d)
+      """
+          .formatted(CLAIMS, CLAIM_SHARD, CLAIM_MEMBER);
+
+  /** Takes shard $1 if no one holds it: {@code held}. */
+  public static final String CLAIM_SHARD_TRY =
+      "SELECT pg_try_advisory_lock(" + CLAIMS + ", " + CLAIM_SHARD + " + $1) AS held";
+
+  /** Gives shard $1 up. */
+  public static final String CLAIM_SHARD_RELEASE =
+      "SELECT pg_advisory_unlock(" + CLAIMS + ", " + CLAIM_SHARD + " + $1)";
+
+  /**
+   * Enters the gate (shared) unless drained work waits for it or runs: {@code entered}. The intent
+   * is tried and let go at once, so a session that already holds the gate cannot slip past a
+   * waiting intent (a shared lock already held is granted again without looking at waiters).
+   */
+  public static final String GATE_ENTER =
+      """
+      SELECT CASE WHEN pg_try_advisory_lock_shared(%1$s, %2$d)
+                  THEN pg_advisory_unlock_shared(%1$s, %2$d)
+                       AND pg_try_advisory_lock_shared(%1$s, %3$d)
+                  ELSE false END AS entered
+      """
+          .formatted(CLAIMS, CLAIM_INTENT, CLAIM_GATE);
+
+  /** Leaves the gate (one shared hold). */
+  public static final String GATE_LEAVE =
+      "SELECT pg_advisory_unlock_shared(" + CLAIMS + ", " + CLAIM_GATE + ")";
+
+  /** Closes the gate: waits for the intent, then for everyone inside to leave. */
+  public static final String GATE_CLOSE =
+      "SELECT pg_advisory_lock(%1$s, %2$d), pg_advisory_lock(%1$s, %3$d)"
+          .formatted(CLAIMS, CLAIM_INTENT, CLAIM_GATE);
+
+  /** Opens the gate again. */
+  public static final String GATE_OPEN =
+      "SELECT pg_advisory_unlock(%1$s, %3$d), pg_advisory_unlock(%1$s, %2$d)"
+          .formatted(CLAIMS, CLAIM_INTENT, CLAIM_GATE);
+
   // ---------------------------------------------------------------- recovery and rebuild
 
   /** This database's identity, which the realtime state in Redis records. */

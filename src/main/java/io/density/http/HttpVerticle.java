@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
@@ -33,8 +34,14 @@ public final class HttpVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
+    boolean persistenceHere =
+        config().getJsonArray("roles", new JsonArray()).contains("persistence");
     new IngestRoutes(
-            vertx, ingest.maxFutureSkewSeconds(), ingest.retentionDays(), http.maxBatchItems())
+            vertx,
+            ingest.maxFutureSkewSeconds(),
+            ingest.retentionDays(),
+            http.maxBatchItems(),
+            persistenceHere)
         .mount(router);
     new QueryRoutes(vertx).mount(router);
     new RegistryRoutes(vertx, http.maxBatchItems()).mount(router);

@@ -23,15 +23,23 @@ import java.util.List;
  * the answer comes once they are committed.
  */
 final class IngestRoutes {
-  private static final DeliveryOptions INGEST_TIMEOUT =
-      new DeliveryOptions().setSendTimeout(60_000);
-
   private final Vertx vertx;
+  private final DeliveryOptions toPersistence;
   private final DatapointParser parser;
   private final int maxBatchItems;
 
-  IngestRoutes(Vertx vertx, int maxFutureSkewSeconds, int retentionDays, int maxBatchItems) {
+  /**
+   * @param persistenceHere whether this node has a persistence verticle: it then takes the node's
+   *     datapoints, without a hop to another node
+   */
+  IngestRoutes(
+      Vertx vertx,
+      int maxFutureSkewSeconds,
+      int retentionDays,
+      int maxBatchItems,
+      boolean persistenceHere) {
     this.vertx = vertx;
+    this.toPersistence = new DeliveryOptions().setSendTimeout(60_000).setLocalOnly(persistenceHere);
     this.parser = new DatapointParser(Clock.systemUTC(), maxFutureSkewSeconds, retentionDays);
     this.maxBatchItems = maxBatchItems;
   }
@@ -143,7 +151,7 @@ final class IngestRoutes {
   private Future<JsonArray> store(List<Datapoint> datapoints) {
     return vertx
         .eventBus()
-        .<JsonObject>request(Addresses.INGEST, new DatapointBatch(datapoints), INGEST_TIMEOUT)
+        .<JsonObject>request(Addresses.INGEST, new DatapointBatch(datapoints), toPersistence)
         .map(reply -> reply.body().getJsonArray("results"));
   }
 }

@@ -1,9 +1,9 @@
 package io.density.ingest;
 
+import io.density.Wire;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,11 +32,11 @@ public record DatapointBatch(List<Datapoint> items) {
     public void encodeToWire(Buffer buffer, DatapointBatch batch) {
       buffer.appendInt(batch.items.size());
       for (Datapoint d : batch.items) {
-        string(buffer, d.dpuId());
+        Wire.writeString(buffer, d.dpuId());
         buffer.appendLong(d.tsMicros()).appendByte((byte) d.direction());
-        string(buffer, d.dedupeKey());
+        Wire.writeString(buffer, d.dedupeKey());
         buffer.appendLong(d.receivedMicros());
-        string(buffer, d.payload());
+        Wire.writeString(buffer, d.payload());
       }
     }
 
@@ -47,14 +47,14 @@ public record DatapointBatch(List<Datapoint> items) {
       at[0] += 4;
       List<Datapoint> items = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        String dpu = string(buffer, at);
+        String dpu = Wire.readString(buffer, at);
         long ts = buffer.getLong(at[0]);
         int direction = buffer.getByte(at[0] + 8);
         at[0] += 9;
-        String key = string(buffer, at);
+        String key = Wire.readString(buffer, at);
         long received = buffer.getLong(at[0]);
         at[0] += 8;
-        items.add(new Datapoint(dpu, ts, direction, key, received, string(buffer, at)));
+        items.add(new Datapoint(dpu, ts, direction, key, received, Wire.readString(buffer, at)));
       }
       return new DatapointBatch(items);
     }
@@ -72,18 +72,6 @@ public record DatapointBatch(List<Datapoint> items) {
     @Override
     public byte systemCodecID() {
       return -1;
-    }
-
-    private static void string(Buffer buffer, String s) {
-      byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-      buffer.appendInt(bytes.length).appendBytes(bytes);
-    }
-
-    private static String string(Buffer buffer, int[] at) {
-      int length = buffer.getInt(at[0]);
-      String s = buffer.getString(at[0] + 4, at[0] + 4 + length, "UTF-8");
-      at[0] += 4 + length;
-      return s;
     }
   }
 }

@@ -5,6 +5,7 @@ import io.density.db.Sql;
 import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,13 +29,15 @@ import java.util.Set;
 final class Counting {
   private final Vertx vertx;
   private final Pool pool;
+  private final DeliveryOptions toCounter;
 
   /** Parts of closed batches: the counter may drop their answers with the next part. */
   private List<String> forget = new ArrayList<>();
 
-  Counting(Vertx vertx, Pool pool) {
+  Counting(Vertx vertx, Pool pool, DeliveryOptions toCounter) {
     this.vertx = vertx;
     this.pool = pool;
+    this.toCounter = toCounter;
   }
 
   /**
@@ -48,23 +51,33 @@ final class Counting {
         new JsonObject().put("batch", part.key()).put("input", part.scriptInput(forgetNow));
     return vertx
         .eventBus()
-        .<JsonObject>request(Addresses.COUNTER_APPLY, request)
+        .<JsonObject>request(Addresses.COUNTER_APPLY, request, toCounter)
         .onFailure(err -> forget.addAll(forgetNow))
         .compose(
             reply -> {
               JsonObject answer = new JsonObject(reply.body().getString("answer"));
-              return store(part, answer.getJsonArray("c").getList(), answer.getJsonArray("l"));
+              JsonArray late =
+                  answer.getBoolean("again", false) ? everySpace(part) : answer.getJsonArray("l");
+              return store(part, answer.getJsonArray("c").getList(), late);
             });
   }
 
   /** The part's batch is closed: its answer in Redis may go with the next part. */
-  void closed(CountingBatch.Part part) {
-    forget.add(part.key());
+  void closed(String partKey) {
+    forget.add(partKey);
   }
 
-  /** A rebuild replaced everything in Redis, the answers of earlier parts with it. */
-  void rebuilt() {
-    forget = new ArrayList<>();
+  /**
+   * A part counted before and counted again (a retry, or the sweep after its writer died): its
+   * counts may have reached Redis but not PostgreSQL, where a recount since then missed them. Each
+   * of its spaces is recounted from its earliest effect in the part, which mends that.
+   */
+  private static JsonArray everySpace(CountingBatch.Part part) {
+    Map<String, Long> earliest = new HashMap<>();
+    part.effects().forEach(e -> earliest.putIfAbsent(e.spaceId(), e.ts())); // in contract order
+    JsonArray late = new JsonArray();
+    earliest.forEach((space, ts) -> late.add(new JsonArray().add(space).add(String.valueOf(ts))));
+    return late;
   }
 
   /** Whether counting failed because Redis holds no realtime state: it must be rebuilt. */

@@ -1,14 +1,18 @@
 package io.density.persistence;
 
+import io.density.Addresses;
 import io.density.Failure;
 import io.density.config.DensityConfig;
 import io.density.db.Sql;
 import io.density.ingest.Datapoint;
 import io.density.ingest.Timestamps;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -30,16 +34,24 @@ import java.util.logging.Logger;
  * Group commit of datapoints, in two stages. Requests queue up; up to {@code
  * ingest.parallelInserts} inserts at a time each write what is queued (up to maxBatch) to the raw
  * log in one statement — the durability point. A committed batch is then split by counting shard
- * ({@link CountingBatch#parts}), and each part waits in its shard's lane to be counted, so parts of
- * different shards are counted in parallel while each space's changes stay in one lane. Every
- * request of a batch is answered once all its parts are counted and the batch is closed (or, if
- * counting fails, once it is committed: it stays uncounted for the recovery sweep).
+ * ({@link CountingBatch#parts}) and each part goes to its shard's owner ({@link ShardOwnership}),
+ * on this node or another. Every request of a batch is answered once all its parts are counted and
+ * the batch is closed (or, if counting fails, once it is committed: it stays uncounted for the
+ * recovery sweep).
  *
- * <p>Work that re-derives counts from the tables ({@link #drained}) first lets the pipeline empty:
- * no insert starts, and every committed part is counted, before it runs alone.
+ * <p>Each batch passes the deployment's gate ({@link Claims#enter}) from before its insert until
+ * its parts are counted. Work that re-derives counts ({@link #drained}) closes the gate: it runs
+ * once no batch of any node is inside, and none enters until it has finished.
  */
 final class GroupCommit {
   private static final Logger LOG = Logger.getLogger(GroupCommit.class.getName());
+
+  /** How long a part waits for its shard to have an owner (one dies, another takes it). */
+  private static final long PART_DEADLINE_MS = 30_000;
+
+  private static final DeliveryOptions TO_OWNER = new DeliveryOptions().setSendTimeout(15_000);
+  private static final DeliveryOptions CLOSED = new DeliveryOptions().addHeader("action", "closed");
+  private static final DeliveryOptions REBUILD = new DeliveryOptions().setSendTimeout(600_000);
 
   /** One ingest request waiting for its batch. */
   private record Pending(List<Datapoint> items, Promise<JsonArray> result) {}
@@ -52,39 +64,40 @@ final class GroupCommit {
   private final Partitions partitions;
   private final Rebuild rebuild;
   private final DensityConfig.Ingest config;
-  private final Counting[] counters;
-  private final Lane[] lanes;
+  private final Claims claims;
 
-  /** Where drained work runs, one task at a time, while no shard lane works. */
+  /** Where drained work runs, one task at a time. */
   private final Lane alone = new Lane();
 
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int queuedItems;
   private long lingerTimer = -1;
+  private boolean entering;
   private int inserting;
   private int uncounted;
   private int draining;
-  private final List<Promise<Void>> insertIdle = new ArrayList<>();
+  private final List<Promise<Void>> idle = new ArrayList<>();
+  private Future<Void> rebuilding;
 
   /**
-   * Committed batches go to the shard lanes in the order they were taken from the queue, whichever
-   * insert commits first, so that parallel inserts do not make each other's effects late.
+   * Committed batches are counted in the order they were taken from the queue, whichever insert
+   * commits first, so that parallel inserts do not make each other's effects late.
    */
   private Future<Void> countingOrder = Future.succeededFuture();
 
   GroupCommit(
-      Vertx vertx, Pool pool, Partitions partitions, Rebuild rebuild, DensityConfig.Ingest config) {
+      Vertx vertx,
+      Pool pool,
+      Partitions partitions,
+      Rebuild rebuild,
+      DensityConfig.Ingest config,
+      Claims claims) {
     this.vertx = vertx;
     this.pool = pool;
     this.partitions = partitions;
     this.rebuild = rebuild;
     this.config = config;
-    counters = new Counting[config.countingShards()];
-    lanes = new Lane[config.countingShards()];
-    for (int i = 0; i < lanes.length; i++) {
-      counters[i] = new Counting(vertx, pool);
-      lanes[i] = new Lane();
-    }
+    this.claims = claims;
   }
 
   /** Queues a request's datapoints; the future completes with a status per datapoint. */
@@ -111,15 +124,13 @@ final class GroupCommit {
   }
 
   /**
-   * Runs a task alone once no insert runs and every committed part is counted; inserts resume after
-   * it.
+   * Runs a task with the deployment's gate closed: once no batch of any node is between its insert
+   * and the end of its counting. Inserts resume after it.
    */
   <T> Future<T> drained(Supplier<Future<T>> task) {
     draining++;
-    return insertsFinished()
-        .compose(v -> countingOrder)
-        .compose(v -> Future.join(Arrays.stream(lanes).map(Lane::idle).toList()))
-        .transform(v -> alone.run(task))
+    return alone
+        .run(() -> Claims.withGateClosed(pool, task))
         .eventually(
             () -> {
               draining--;
@@ -128,9 +139,12 @@ final class GroupCommit {
             });
   }
 
-  /** Completes when everything queued so far has finished. */
+  /** Completes when everything this verticle has queued so far is answered. */
   Future<Void> idle() {
-    return drained(Future::succeededFuture);
+    Promise<Void> done = Promise.promise();
+    idle.add(done);
+    checkIdle();
+    return done.future();
   }
 
   /**
@@ -138,7 +152,7 @@ final class GroupCommit {
    * {@link #drained}.
    */
   Future<JsonObject> rebuild() {
-    return rebuild.run().onSuccess(v -> Arrays.stream(counters).forEach(Counting::rebuilt));
+    return rebuild.run();
   }
 
   /**
@@ -178,10 +192,11 @@ final class GroupCommit {
                       .map(rows -> CountingBatch.fromRows(id, rows))
                       .compose(
                           batch -> {
-                            List<CountingBatch.Part> parts = batch.parts(counters.length);
+                            List<CountingBatch.Part> parts = batch.parts(config.countingShards());
+                            long deadline = System.currentTimeMillis() + PART_DEADLINE_MS;
                             Future<Void> counted = Future.succeededFuture();
                             for (CountingBatch.Part part : parts) {
-                              counted = counted.compose(x -> counters[part.shard()].count(part));
+                              counted = counted.compose(x -> countPart(part, deadline));
                             }
                             return counted.compose(x -> close(id, parts));
                           }));
@@ -191,61 +206,128 @@ final class GroupCommit {
         err -> Counting.lostRealtimeState(err) ? rebuild().mapEmpty() : Future.failedFuture(err));
   }
 
+  /**
+   * Has the part counted by its shard's owner. While the shard has no owner, or changes hands, it
+   * asks again until the deadline: Redis applies a part at most once, so asking twice is safe.
+   */
+  private Future<Void> countPart(CountingBatch.Part part, long deadline) {
+    return vertx
+        .eventBus()
+        .request(Addresses.countingShard(part.shard()), part, TO_OWNER)
+        .<Void>mapEmpty()
+        .recover(
+            err -> {
+              boolean again =
+                  err instanceof ReplyException re
+                      && (re.failureType() == ReplyFailure.NO_HANDLERS
+                          || re.failureType() == ReplyFailure.TIMEOUT
+                          || re.failureCode() == Failure.ELSEWHERE);
+              if (!again || System.currentTimeMillis() > deadline) {
+                return Future.failedFuture(err);
+              }
+              Promise<Void> later = Promise.promise();
+              vertx.setTimer(100, id -> later.complete());
+              return later.future().compose(v -> countPart(part, deadline));
+            });
+  }
+
   private Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
     return pool.preparedQuery(Sql.CLOSE_BATCH)
         .execute(Tuple.of(batchId))
-        .onSuccess(v -> parts.forEach(p -> counters[p.shard()].closed(p)))
+        .onSuccess(
+            v ->
+                parts.forEach(
+                    p ->
+                        vertx.eventBus().send(Addresses.countingShard(p.shard()), p.key(), CLOSED)))
         .mapEmpty();
   }
 
-  private Future<Void> insertsFinished() {
-    if (inserting == 0) {
-      return Future.succeededFuture();
+  private void insertNext() {
+    if (entering
+        || draining > 0
+        || inserting >= config.parallelInserts()
+        || uncounted >= 2 * config.parallelInserts()
+        || queue.isEmpty()) {
+      checkIdle();
+      return;
     }
-    Promise<Void> idle = Promise.promise();
-    insertIdle.add(idle);
-    return idle.future();
+    entering = true;
+    claims
+        .connect()
+        .compose(v -> claims.enter())
+        .onComplete(
+            entered -> {
+              entering = false;
+              if (entered.succeeded() && !entered.result()) {
+                // Drained work waits for the gate or runs: try again shortly.
+                vertx.setTimer(10, id -> insertNext());
+                return;
+              }
+              if (queue.isEmpty()) {
+                leaveGate(entered.succeeded());
+              } else {
+                insertTaken(takeBatch(), entered);
+              }
+              insertNext();
+            });
   }
 
-  private void insertNext() {
-    while (inserting < config.parallelInserts()
-        && draining == 0
-        && uncounted < 2 * config.parallelInserts()
-        && !queue.isEmpty()) {
-      List<Pending> taken = new ArrayList<>();
-      int size = 0;
-      while (!queue.isEmpty()
-          && (size == 0 || size + queue.peek().items.size() <= config.maxBatch())) {
-        Pending p = queue.poll();
-        taken.add(p);
-        size += p.items.size();
-      }
-      queuedItems -= size;
-      inserting++;
-      Future<Committed> committed = insert(taken, size);
-      countingOrder =
-          countingOrder
-              .transform(v -> committed)
-              .compose(
-                  c -> {
-                    countLater(c.rows(), taken, c.firstSeen());
-                    return Future.<Void>succeededFuture();
-                  })
-              .otherwiseEmpty();
-      committed.onComplete(
-          ar -> {
-            inserting--;
-            if (inserting == 0) {
-              insertIdle.forEach(Promise::complete);
-              insertIdle.clear();
-            }
-            insertNext();
-          });
+  private List<Pending> takeBatch() {
+    List<Pending> taken = new ArrayList<>();
+    int size = 0;
+    while (!queue.isEmpty()
+        && (size == 0 || size + queue.peek().items.size() <= config.maxBatch())) {
+      Pending p = queue.poll();
+      taken.add(p);
+      size += p.items.size();
+    }
+    queuedItems -= size;
+    return taken;
+  }
+
+  /** Inserts a batch taken from the queue (inside the gate), then has it counted in order. */
+  private void insertTaken(List<Pending> taken, AsyncResult<Boolean> entered) {
+    if (entered.failed()) {
+      fail(taken, entered.cause());
+      return;
+    }
+    inserting++;
+    Future<Committed> committed = insert(taken);
+    countingOrder =
+        countingOrder
+            .transform(v -> committed)
+            .compose(
+                c -> {
+                  countLater(c.rows(), taken, c.firstSeen());
+                  return Future.<Void>succeededFuture();
+                })
+            .otherwiseEmpty();
+    committed.onComplete(
+        ar -> {
+          inserting--;
+          if (ar.failed()) {
+            leaveGate(true);
+          }
+          insertNext();
+        });
+  }
+
+  private void leaveGate(boolean inside) {
+    if (inside) {
+      claims.leave().onFailure(err -> LOG.log(Level.FINE, "leaving the gate", err));
+    }
+  }
+
+  private void checkIdle() {
+    if (!entering && inserting == 0 && uncounted == 0 && queue.isEmpty() && !idle.isEmpty()) {
+      idle.forEach(Promise::complete);
+      idle.clear();
     }
   }
 
   /** Inserts the batch; on failure its requests are answered at once. */
-  private Future<Committed> insert(List<Pending> taken, int size) {
+  private Future<Committed> insert(List<Pending> taken) {
+    int size = taken.stream().mapToInt(p -> p.items.size()).sum();
     List<Datapoint> all = new ArrayList<>(size);
     taken.forEach(p -> all.addAll(p.items));
     return partitions
@@ -302,23 +384,22 @@ final class GroupCommit {
   private void countLater(RowSet<Row> rows, List<Pending> taken, Map<String, Integer> firstSeen) {
     long batchId = rows.iterator().next().getLong("batch_id");
     CountingBatch batch = CountingBatch.fromRows(batchId, rows);
-    List<CountingBatch.Part> parts = batch.parts(counters.length);
+    List<CountingBatch.Part> parts = batch.parts(config.countingShards());
+    long deadline = System.currentTimeMillis() + PART_DEADLINE_MS;
     uncounted++;
-    Future.join(
-            parts.stream()
-                .map(p -> lanes[p.shard()].run(() -> counters[p.shard()].count(p)))
-                .toList())
+    Future.join(parts.stream().map(p -> countPart(p, deadline)).toList())
+        .compose(v -> close(batchId, parts))
         .transform(
-            ar -> {
-              if (ar.succeeded()) {
-                return close(batchId, parts);
-              }
-              if (Counting.lostRealtimeState(ar.cause())) {
+            counted -> {
+              leaveGate(true);
+              if (counted.failed() && Counting.lostRealtimeState(counted.cause())) {
                 // Redis lost its state: rebuild it now (which counts this batch in SQL), so the
                 // batch is answered only once it is counted.
-                return drained(this::rebuild).<Void>mapEmpty();
+                return rebuildNow();
               }
-              return Future.<Void>failedFuture(ar.cause());
+              return counted.succeeded()
+                  ? Future.<Void>succeededFuture()
+                  : Future.<Void>failedFuture(counted.cause());
             })
         .onComplete(
             ar -> {
@@ -330,6 +411,22 @@ final class GroupCommit {
               answer(taken, firstSeen, batch);
               insertNext();
             });
+  }
+
+  /**
+   * Asks the writer of derived state for a rebuild, once for every batch that finds Redis empty at
+   * the same time. This batch has left the gate, which the rebuild closes.
+   */
+  private Future<Void> rebuildNow() {
+    if (rebuilding == null) {
+      rebuilding =
+          vertx
+              .eventBus()
+              .request(Addresses.REBUILD, new JsonObject(), REBUILD)
+              .<Void>mapEmpty()
+              .onComplete(ar -> rebuilding = null);
+    }
+    return rebuilding;
   }
 
   private static void answer(

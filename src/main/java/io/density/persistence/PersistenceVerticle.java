@@ -11,6 +11,7 @@ import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
@@ -28,26 +29,31 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The writer of PostgreSQL: group commit of datapoints and their counting in shards ({@link
- * GroupCommit}, {@link Counting}), and the work that re-derives counts — recounts after moved links
- * ({@link Reattribution}), resets ({@link Resets}), rebuilds of the realtime state ({@link
- * Rebuild}) and replays of the raw log, retention ({@link Retention}) — each of which runs alone,
- * once the ingest pipeline is drained. Of all persistence verticles in a deployment only the {@link
- * Leadership} holder takes work, the others stand by. A periodic sweep counts batches whose
- * counting was interrupted.
+ * A writer of PostgreSQL. Every persistence verticle of a deployment takes ingest requests: group
+ * commit of datapoints ({@link GroupCommit}), whose parts are counted by the owners of their
+ * counting shards, which the verticles share out among themselves ({@link ShardOwnership}). One of
+ * them, the {@link Leadership} holder, also does the work that re-derives counts — recounts after
+ * moved links ({@link Reattribution}), resets ({@link Resets}), rebuilds of the realtime state
+ * ({@link Rebuild}) and replays of the raw log, retention ({@link Retention}) — each of which runs
+ * with the deployment's gate closed ({@link Claims}), and a periodic sweep that counts batches
+ * whose counting was interrupted.
  *
- * <p>Config: {@code {postgres, ingest}} slices.
+ * <p>Config: {@code {postgres, ingest, roles}} slices; roles are the node's, to prefer its own
+ * counter.
  */
 public final class PersistenceVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(PersistenceVerticle.class.getName());
   private static final String FOREIGN_KEY_VIOLATION = "23503";
 
-  /** The advisory lock whose holder writes the counts ("dens" + 1). */
+  /** The advisory lock whose holder re-derives counts ("dens" + 1). */
   private static final long LEADER_LOCK = 0x64656e73L + 1;
 
   private DensityConfig.Ingest config;
   private Pool pool;
   private Leadership leadership;
+  private Claims claims;
+  private ShardOwnership ownership;
+  private MessageConsumer<DatapointBatch> ingest;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final List<Long> timers = new ArrayList<>();
   private GroupCommit groupCommit;
@@ -57,20 +63,32 @@ public final class PersistenceVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    PartCodec.register(vertx);
     config = config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
     DensityConfig.Postgres postgres =
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
+    boolean counterHere = config().getJsonArray("roles", new JsonArray()).contains("counter");
     pool = Connections.postgres(vertx, postgres);
+    claims = new Claims(vertx, postgres.url(), () -> ownership.lost());
+    ownership =
+        new ShardOwnership(
+            vertx,
+            pool,
+            claims,
+            config.countingShards(),
+            new DeliveryOptions().setLocalOnly(counterHere));
     Partitions partitions = new Partitions(pool);
-    groupCommit = new GroupCommit(vertx, pool, partitions, new Rebuild(vertx, pool), config);
+    groupCommit =
+        new GroupCommit(vertx, pool, partitions, new Rebuild(vertx, pool), config, claims);
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool);
     resets = new Resets(vertx, pool);
-    // One persistence verticle in a deployment writes counts; the others stand by.
+    ingest = vertx.eventBus().consumer(Addresses.INGEST, this::ingest);
+    // One persistence verticle in a deployment does the work that re-derives counts.
     leadership =
         new Leadership(
-            vertx, postgres.url(), LEADER_LOCK, "writing counts", this::lead, this::stepDown);
-    return leadership.start();
+            vertx, postgres.url(), LEADER_LOCK, "re-deriving counts", this::lead, this::stepDown);
+    return ownership.start().compose(v -> ingest.completion()).compose(v -> leadership.start());
   }
 
   /** Loads or checks the realtime state, then takes requests and starts the periodic work. */
@@ -101,7 +119,6 @@ public final class PersistenceVerticle extends VerticleBase {
                       .onFailure(err -> LOG.log(Level.WARNING, "retention failed", err))));
     }
     var bus = vertx.eventBus();
-    consumers.add(bus.<DatapointBatch>consumer(Addresses.INGEST, this::ingest));
     consumers.add(bus.consumer(Addresses.REBUILD, this::rebuildRequest));
     consumers.add(bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest));
     consumers.add(bus.consumer(Addresses.RESET, this::resetRequest));
@@ -114,7 +131,7 @@ public final class PersistenceVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  /** The lead is lost: another verticle may write counts now, so this one stops taking work. */
+  /** The lead is lost: another verticle may re-derive counts now, so this one stops doing so. */
   private void stepDown() {
     timers.forEach(vertx::cancelTimer);
     timers.clear();
@@ -125,8 +142,14 @@ public final class PersistenceVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     timers.forEach(vertx::cancelTimer);
-    // The lead is released last, once nothing of this verticle writes any more.
-    return groupCommit.idle().eventually(() -> pool.close()).eventually(leadership::stop);
+    // Everything taken is answered, then the shards are handed over; the lead goes last.
+    return ingest
+        .unregister()
+        .transform(v -> groupCommit.idle())
+        .transform(v -> ownership.stop())
+        .transform(v -> claims.close())
+        .eventually(() -> pool.close())
+        .eventually(leadership::stop);
   }
 
   /** A {@link DatapointBatch} → {@code {results: ["accepted"|"duplicate"]}}. */

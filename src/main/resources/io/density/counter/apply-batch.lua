@@ -12,7 +12,7 @@
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
 -- in order; an effect that sorts before it is late: it is added to the count provisionally and
 -- reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total. A part seen before
--- returns the stored answer, so a retried batch is never counted twice.
+-- returns the stored answer marked "again": true, so a retried batch is never counted twice.
 local prefix, batch = ARGV[1], ARGV[2]
 if redis.call('EXISTS', prefix .. 'meta') == 0 then
   return redis.error_reply('NOTBUILT the realtime state has not been loaded')
@@ -25,7 +25,7 @@ end
 local batchKey = prefix .. 'batch:' .. batch
 local done = redis.call('GET', batchKey)
 if done then
-  return done
+  return '{"again":true,' .. string.sub(done, 2)
 end
 local function int(n)
   return string.format('%.0f', n)

@@ -1,0 +1,170 @@
+package io.density.persistence;
+
+import io.density.db.Sql;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * What a persistence verticle holds in the deployment, as advisory locks in the session of a
+ * connection of its own (statements in {@link Sql}, "claims"): membership of the writers, the
+ * counting shards it owns, and its passes through the gate. PostgreSQL is the arbiter; when the
+ * process dies, or only this connection, every claim goes with the session.
+ *
+ * <p>The gate keeps work that re-derives counts apart from the ingest pipeline across the whole
+ * deployment: each batch passes it (shared) from before its insert until all its parts are counted;
+ * drained work closes it (exclusive) and runs once everyone inside has left. Every call is a try,
+ * never a wait, so the claims connection is never stuck behind a lock.
+ */
+final class Claims {
+  private static final Logger LOG = Logger.getLogger(Claims.class.getName());
+
+  /** One member of the writers: its session and how many shards it holds. */
+  record Member(int pid, int shards) {}
+
+  private final Vertx vertx;
+  private final String postgresUrl;
+  private final Runnable lost;
+  private PgConnection connection;
+  private Future<Void> connecting;
+  private int pid;
+  private boolean closed;
+
+  /**
+   * @param lost called when the connection (and so every claim) is lost while it was meant to stay
+   */
+  Claims(Vertx vertx, String postgresUrl, Runnable lost) {
+    this.vertx = vertx;
+    this.postgresUrl = postgresUrl;
+    this.lost = lost;
+  }
+
+  /** Connects and joins the writers, unless already done. */
+  Future<Void> connect() {
+    if (connection != null) {
+      return Future.succeededFuture();
+    }
+    if (connecting == null) {
+      connecting =
+          PgConnection.connect(vertx, PgConnectOptions.fromUri(postgresUrl))
+              .compose(
+                  conn ->
+                      conn.query(Sql.CLAIM_MEMBERSHIP)
+                          .execute()
+                          .map(
+                              rows -> {
+                                pid = rows.iterator().next().getInteger("pid");
+                                connection = conn;
+                                conn.closeHandler(v -> closedUnderfoot(conn));
+                                return (Void) null;
+                              })
+                          .onFailure(err -> conn.close()))
+              .eventually(
+                  () -> {
+                    connecting = null;
+                    return Future.succeededFuture();
+                  });
+    }
+    return connecting;
+  }
+
+  boolean connected() {
+    return connection != null;
+  }
+
+  /** This member's session, to find itself among {@link #members}. */
+  int pid() {
+    return pid;
+  }
+
+  /** Every member of the writers. */
+  Future<List<Member>> members() {
+    return held()
+        .compose(conn -> conn.query(Sql.CLAIM_MEMBERS).execute())
+        .map(
+            rows -> {
+              List<Member> members = new ArrayList<>();
+              for (Row r : rows) {
+                members.add(new Member(r.getInteger("pid"), r.getInteger("shards")));
+              }
+              return members;
+            });
+  }
+
+  /** Takes a shard if no one holds it. */
+  Future<Boolean> tryShard(int shard) {
+    return held()
+        .compose(conn -> conn.preparedQuery(Sql.CLAIM_SHARD_TRY).execute(Tuple.of(shard)))
+        .map(rows -> rows.iterator().next().getBoolean("held"));
+  }
+
+  Future<Void> releaseShard(int shard) {
+    return held()
+        .compose(conn -> conn.preparedQuery(Sql.CLAIM_SHARD_RELEASE).execute(Tuple.of(shard)))
+        .mapEmpty();
+  }
+
+  /** Passes into the gate unless drained work waits for it or runs: whether it did. */
+  Future<Boolean> enter() {
+    return held()
+        .compose(conn -> conn.query(Sql.GATE_ENTER).execute())
+        .map(rows -> rows.iterator().next().getBoolean("entered"));
+  }
+
+  /** Leaves the gate (once per {@link #enter} that succeeded). */
+  Future<Void> leave() {
+    return held().compose(conn -> conn.query(Sql.GATE_LEAVE).execute()).mapEmpty();
+  }
+
+  /**
+   * Runs a task with the gate closed, on a connection of the pool held for the purpose: it waits
+   * until every batch in the deployment has left the gate, and no batch enters until the task has
+   * finished.
+   */
+  static <T> Future<T> withGateClosed(Pool pool, Supplier<Future<T>> task) {
+    return pool.getConnection()
+        .compose(
+            conn ->
+                conn.query(Sql.GATE_CLOSE)
+                    .execute()
+                    .compose(
+                        closed -> {
+                          Future<T> result = task.get();
+                          return result
+                              .transform(done -> conn.query(Sql.GATE_OPEN).execute())
+                              .transform(opened -> result);
+                        })
+                    .eventually(conn::close));
+  }
+
+  /** Lets every claim go. */
+  Future<Void> close() {
+    closed = true;
+    PgConnection held = connection;
+    connection = null;
+    return held == null ? Future.succeededFuture() : held.close();
+  }
+
+  private Future<PgConnection> held() {
+    return connection == null
+        ? Future.failedFuture("no claims connection to PostgreSQL")
+        : Future.succeededFuture(connection);
+  }
+
+  private void closedUnderfoot(PgConnection conn) {
+    if (closed || connection != conn) {
+      return;
+    }
+    LOG.warning("the claims connection to PostgreSQL closed: every shard and pass is lost");
+    connection = null;
+    lost.run();
+  }
+}

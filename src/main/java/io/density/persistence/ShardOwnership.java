@@ -1,0 +1,179 @@
+package io.density.persistence;
+
+import io.density.Addresses;
+import io.density.Failure;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The counting shards this persistence verticle owns. Every shard has exactly one owner in the
+ * deployment, the holder of its claim ({@link Claims}); the owner counts the shard's parts of every
+ * batch, from any node, one after another in the shard's {@link Lane}, so each space's changes are
+ * applied and stored in one order by one writer.
+ *
+ * <p>Twice a second each member compares what it holds with a fair share: with M members and S
+ * shards, none holds more than ceil(S/M), nor more than floor(S/M) while another holds less than
+ * that. Surplus shards are given up (the lane finishes first), free ones taken. A member that joins
+ * gets its share within a second; the shards of one that dies are free as soon as PostgreSQL ends
+ * its session, and taken within a second.
+ */
+final class ShardOwnership {
+  private static final Logger LOG = Logger.getLogger(ShardOwnership.class.getName());
+  private static final long BALANCE_MS = 500;
+
+  /** A shard owned: the consumer of its parts, its lane, and its counting state. */
+  private record Owned(MessageConsumer<Object> consumer, Lane lane, Counting counting) {}
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final Claims claims;
+  private final int shards;
+  private final DeliveryOptions toCounter;
+  private final TreeMap<Integer, Owned> owned = new TreeMap<>();
+  private long timer = -1;
+  private boolean balancing;
+  private boolean stopped;
+
+  ShardOwnership(Vertx vertx, Pool pool, Claims claims, int shards, DeliveryOptions toCounter) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.claims = claims;
+    this.shards = shards;
+    this.toCounter = toCounter;
+  }
+
+  /** Takes a first share now, then keeps the share fair. */
+  Future<Void> start() {
+    timer = vertx.setPeriodic(BALANCE_MS, id -> balance());
+    return balanceNow().otherwiseEmpty();
+  }
+
+  /** The shards owned now, in order. */
+  Set<Integer> owned() {
+    return owned.keySet();
+  }
+
+  /** Every claim was lost with the claims connection: stop counting at once. */
+  void lost() {
+    owned.values().forEach(o -> o.consumer.unregister());
+    owned.clear();
+  }
+
+  /** Gives every shard up, each once its lane has finished. */
+  Future<Void> stop() {
+    stopped = true;
+    vertx.cancelTimer(timer);
+    List<Future<Void>> released = new ArrayList<>();
+    for (int shard : new ArrayList<>(owned.keySet())) {
+      released.add(release(shard));
+    }
+    return Future.join(released).mapEmpty();
+  }
+
+  private void balance() {
+    if (!balancing && !stopped) {
+      balanceNow().onFailure(err -> LOG.log(Level.FINE, "balancing counting shards failed", err));
+    }
+  }
+
+  private Future<Void> balanceNow() {
+    balancing = true;
+    return claims
+        .connect()
+        .compose(v -> claims.members())
+        .compose(this::rebalance)
+        .eventually(
+            () -> {
+              balancing = false;
+              return Future.succeededFuture();
+            });
+  }
+
+  private Future<Void> rebalance(List<Claims.Member> members) {
+    int m = Math.max(1, members.size());
+    int floor = shards / m;
+    int ceil = (shards + m - 1) / m;
+    boolean otherShort =
+        members.stream().anyMatch(x -> x.pid() != claims.pid() && x.shards() < floor);
+    int limit = otherShort ? floor : ceil;
+    Future<Void> chain = Future.succeededFuture();
+    if (owned.size() > limit) {
+      int surplus = owned.size() - limit;
+      List<Integer> give = new ArrayList<>(owned.descendingKeySet()).subList(0, surplus);
+      for (int shard : give) {
+        chain = chain.compose(v -> release(shard));
+      }
+      return chain;
+    }
+    // Free shards are tried from an offset of this member's own, so members do not all race for
+    // the same one.
+    for (int i = 0; i < shards; i++) {
+      int shard = Math.floorMod(claims.pid() + i, shards);
+      chain =
+          chain.compose(
+              v ->
+                  owned.size() >= limit || owned.containsKey(shard) || stopped
+                      ? Future.succeededFuture()
+                      : claims.tryShard(shard).compose(held -> held ? own(shard) : v()));
+    }
+    return chain;
+  }
+
+  private static Future<Void> v() {
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> own(int shard) {
+    MessageConsumer<Object> consumer =
+        vertx.eventBus().consumer(Addresses.countingShard(shard), m -> handle(shard, m));
+    owned.put(shard, new Owned(consumer, new Lane(), new Counting(vertx, pool, toCounter)));
+    LOG.info("counting shard " + shard + " now");
+    return consumer.completion();
+  }
+
+  private Future<Void> release(int shard) {
+    Owned o = owned.remove(shard);
+    if (o == null) {
+      return Future.succeededFuture();
+    }
+    LOG.info("handing counting shard " + shard + " over");
+    return o.consumer
+        .unregister()
+        .transform(v -> o.lane.idle())
+        .compose(v -> claims.connected() ? claims.releaseShard(shard) : v());
+  }
+
+  private void handle(int shard, Message<Object> message) {
+    Owned o = owned.get(shard);
+    if ("closed".equals(message.headers().get("action"))) {
+      if (o != null) {
+        o.counting.closed((String) message.body());
+      }
+      return;
+    }
+    if (o == null) {
+      message.reply(Failure.of(Failure.ELSEWHERE, null, "counting shard " + shard + " moved"));
+      return;
+    }
+    CountingBatch.Part part = (CountingBatch.Part) message.body();
+    o.lane
+        .run(() -> o.counting.count(part))
+        .onSuccess(v -> message.reply(new JsonObject()))
+        .onFailure(
+            err ->
+                message.reply(
+                    err instanceof ReplyException re ? re : Failure.unavailable(err.getMessage())));
+  }
+}

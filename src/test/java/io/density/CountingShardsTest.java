@@ -1,0 +1,181 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.density.load.SeedBuilding;
+import io.density.support.Await;
+import io.density.support.ContractModel;
+import io.density.support.TestServer;
+import io.density.support.TestServer.Reply;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Counting shards spread over every node of a cluster, and move when nodes come and go")
+class CountingShardsTest {
+  private static final Instant DAY = Instant.parse("2024-10-07T00:00:00Z");
+  private static final String ALL_ROLES = "counter,persistence,query,history,registry,alerts,http";
+
+  private final ContractModel contract = ContractModel.seedBuilding();
+  private final List<TestServer> nodes = new ArrayList<>();
+  private int shards;
+
+  @BeforeEach
+  void twoNodes() {
+    TestServer first = new TestServer().clustered("density-shards-" + UUID.randomUUID()).start();
+    nodes.add(first);
+    nodes.add(first.node(ALL_ROLES).start());
+    first.provisionSeedBuilding();
+    shards = first.config.ingest().countingShards();
+  }
+
+  @AfterEach
+  void stop() {
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      nodes.get(i).close();
+    }
+  }
+
+  /** How many shards each writer holds, from PostgreSQL's own record of the claims. */
+  private List<Integer> shares() {
+    List<Integer> shares = new ArrayList<>();
+    nodes
+        .get(0)
+        .rows(
+            """
+            SELECT count(*) AS shards FROM pg_locks
+             WHERE locktype = 'advisory' AND classid = x'64656e73'::int::oid AND objsubid = 2
+               AND objid >= 1000 AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             GROUP BY pid ORDER BY 1
+            """)
+        .forEach(r -> shares.add(r.getInteger("shards")));
+    return shares;
+  }
+
+  /** Each of n writers holds floor(S/n) or ceil(S/n) shards, and every shard is held. */
+  private boolean fairlyShared(int n) {
+    List<Integer> shares = shares();
+    return shares.size() == n
+        && shares.stream().mapToInt(Integer::intValue).sum() == shards
+        && shares.get(0) >= shards / n
+        && shares.get(n - 1) <= (shards + n - 1) / n;
+  }
+
+  /** Sends the datapoints in batches of 150, alternating nodes, from four clients at once. */
+  private void feedThroughEveryNode(List<JsonObject> day) throws Exception {
+    ExecutorService clients = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<Reply>> replies = new ArrayList<>();
+      for (int from = 0, i = 0; from < day.size(); from += 150, i++) {
+        TestServer node = nodes.get(i % nodes.size());
+        JsonArray batch =
+            new JsonArray(new ArrayList<>(day.subList(from, Math.min(day.size(), from + 150))));
+        replies.add(clients.submit(() -> node.postJson("/v1/datapoints", batch)));
+      }
+      for (Future<Reply> reply : replies) {
+        assertEquals(200, reply.get().status(), reply.get().json().encode());
+        assertEquals(0, reply.get().json().getInteger("rejected"));
+      }
+    } finally {
+      clients.shutdown();
+    }
+    day.forEach(
+        d ->
+            contract.add(
+                d.getString("dpu_id"), d.getString("timestamp"), d.getInteger("direction")));
+  }
+
+  private void assertEveryNodeAnswersLikeTheContract() {
+    for (TestServer node : nodes) {
+      for (String space : List.of("A", "B")) {
+        assertEquals(
+            contract.realtime(space),
+            node.get("/?space=" + space).json().getInteger("count"),
+            space);
+        for (Instant t = DAY;
+            t.isBefore(DAY.plus(Duration.ofDays(2)));
+            t = t.plus(Duration.ofHours(3))) {
+          assertEquals(
+              contract.countAsOf(space, t),
+              node.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
+              space + " as of " + t);
+        }
+      }
+    }
+    assertEquals(contract.distinctDatapoints(), nodes.get(0).countRows("datapoint"));
+    assertEquals(0, nodes.get(0).countRows("uncounted_batch"));
+  }
+
+  @Test
+  @DisplayName(
+      "two nodes each count a fair share of the shards; ingest through both counts like the contract")
+  void twoNodesShareTheShards() throws Exception {
+    assertTrue(Await.until(() -> fairlyShared(2), Duration.ofSeconds(10)), "shares: " + shares());
+    feedThroughEveryNode(SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 21));
+    assertEveryNodeAnswersLikeTheContract();
+  }
+
+  @Test
+  @DisplayName(
+      "a node that leaves hands its shards over within about a second; one that joins gets its share")
+  void shardsMoveWithTheNodes() throws Exception {
+    assertTrue(Await.until(() -> fairlyShared(2), Duration.ofSeconds(10)), "shares: " + shares());
+    feedThroughEveryNode(SeedBuilding.day(DAY, DAY.plus(Duration.ofHours(12)), 150, 22));
+
+    nodes.remove(1).close();
+    assertTrue(
+        Await.until(() -> fairlyShared(1), Duration.ofSeconds(2)), "taken over: " + shares());
+    feedThroughEveryNode(
+        SeedBuilding.day(DAY.plus(Duration.ofHours(12)), DAY.plus(Duration.ofDays(1)), 150, 23));
+    assertEveryNodeAnswersLikeTheContract();
+
+    nodes.add(nodes.get(0).node(ALL_ROLES).start());
+    nodes.add(nodes.get(0).node(ALL_ROLES).start());
+    assertTrue(Await.until(() -> fairlyShared(3), Duration.ofSeconds(10)), "shares: " + shares());
+    feedThroughEveryNode(
+        SeedBuilding.day(DAY.plus(Duration.ofDays(1)), DAY.plus(Duration.ofDays(2)), 150, 24));
+    assertEveryNodeAnswersLikeTheContract();
+  }
+
+  @Test
+  @DisplayName("a reset and a replay run while both nodes ingest: every count stays the contract's")
+  void drainedWorkWhileBothNodesIngest() throws Exception {
+    assertTrue(Await.until(() -> fairlyShared(2), Duration.ofSeconds(10)), "shares: " + shares());
+    List<JsonObject> day = SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 25);
+    feedThroughEveryNode(day.subList(0, day.size() / 2));
+    ExecutorService admin = Executors.newSingleThreadExecutor();
+    try {
+      Instant resetAt = DAY.plus(Duration.ofHours(6));
+      Future<Reply> reset =
+          admin.submit(
+              () ->
+                  nodes
+                      .get(1)
+                      .postJson(
+                          "/v1/spaces/A/resets",
+                          new JsonObject().put("timestamp", resetAt.toString()).put("count", 3)));
+      Future<Reply> replay =
+          admin.submit(() -> nodes.get(0).postJson("/v1/admin/replay", new JsonObject()));
+      feedThroughEveryNode(day.subList(day.size() / 2, day.size()));
+      assertTrue(reset.get().status() < 300, reset.get().json().encode());
+      assertEquals(200, replay.get().status(), replay.get().json().encode());
+      contract.reset("A", resetAt, 3);
+    } finally {
+      admin.shutdown();
+    }
+    assertEveryNodeAnswersLikeTheContract();
+  }
+}
