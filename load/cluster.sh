@@ -9,9 +9,10 @@
 #   3. waits for each node's GET /health, and for the last one to see all NODES members,
 #   4. runs `load bench --url <every node, comma-separated> ARGS...` (requests round-robin over
 #      the nodes) and measures the machine's floors beside its figures (see bench.sh), then `load events --url <node 1> --send-url <node NODES> --count 300` (event
-#      stream on node 1, datapoints to node NODES: with NODES=1 the same node). Node 1, started
-#      first, is the one that writes counts (it takes the advisory lock first), so its events
-#      are published where they are read; CLUSTER_EVENTS_STREAM=2 reads them on another node.
+#      stream on node 1, datapoints to node NODES: with NODES=1 the same node). Count events are
+#      published by the owners of the counting shards, on every node, and reach every stream;
+#      CLUSTER_EVENTS_STREAM=2 reads them on another node. It also prints how many stored counts
+#      were reconciled after arrival (late effects) during the run.
 #   5. stops the nodes, drops the database and deletes the cluster: keys from Redis.
 #
 # Usage (from anywhere; build first with mvn package):
@@ -26,6 +27,7 @@
 #   CLUSTER_EVENTS          datapoints of the events run (default 300)
 #   CLUSTER_EVENTS_STREAM   the node whose event stream the events run reads (default 1)
 #   CLUSTER_EVENTS_SEND     the node the events run sends its datapoints to (default NODES)
+#   DENSITY_INSERTERS       leader (default) or every: which nodes insert datapoints
 #
 # The exit status is that of `load bench` when it failed, else that of `load events` (0 all good),
 # or 1 when the setup failed, 2 for wrong arguments.
@@ -99,6 +101,7 @@ say "$nodes node(s) healthy; running: load bench --url $all_urls $*"
 status=0
 run_tool bench --url "$all_urls" "$@" > >(tee "$work/bench.out") || status=$?
 print_bench_floors "$work/bench.out" || true
+print_reconciled
 
 stream_url=${urls[stream_node - 1]}
 send_url=${urls[send_node - 1]}

@@ -239,6 +239,15 @@ ratio() {
 # transaction from as many clients as the benchmark had requests in flight) and Redis alone
 # answering GETs (16 clients, as many as the benchmark's queries), each beside the server's figure
 # with the ratio.
+# How many stored counts were reconciled after arrival (late effects) in the run's database: a
+# figure of how much recounting the run caused.
+print_reconciled() {
+  local line
+  line=$("${psql_admin[@]}" -d "$db" -At -F ' ' -c "
+    SELECT count(*) FILTER (WHERE reconciled_at IS NOT NULL), count(*) FROM space_count") || return 0
+  say "counts reconciled after arrival: ${line% *} of ${line#* } stored"
+}
+
 print_bench_floors() {
   local result ingest queries pg redis floor_what
   result=$(grep '^RESULT ' "$1" | tail -n 1 | cut -c8-)

@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -32,13 +31,15 @@ class CountingShardsTest {
   private final List<TestServer> nodes = new ArrayList<>();
   private int shards;
 
-  @BeforeEach
-  void twoNodes() {
-    TestServer first = new TestServer().clustered("density-shards-" + UUID.randomUUID()).start();
-    nodes.add(first);
+  /** Two nodes with every role, the given persistence verticles inserting. */
+  private void twoNodes(String inserters) {
+    TestServer first = new TestServer().clustered("density-shards-" + UUID.randomUUID());
+    first.config = first.config.with("ingest", "inserters", inserters);
+    nodes.add(first.start());
     nodes.add(first.node(ALL_ROLES).start());
     first.provisionSeedBuilding();
     shards = first.config.ingest().countingShards();
+    assertTrue(Await.until(() -> fairlyShared(2), Duration.ofSeconds(10)), "shares: " + shares());
   }
 
   @AfterEach
@@ -123,8 +124,17 @@ class CountingShardsTest {
   @DisplayName(
       "two nodes each count a fair share of the shards; ingest through both counts like the contract")
   void twoNodesShareTheShards() throws Exception {
-    assertTrue(Await.until(() -> fairlyShared(2), Duration.ofSeconds(10)), "shares: " + shares());
+    twoNodes("leader");
     feedThroughEveryNode(SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 21));
+    assertEveryNodeAnswersLikeTheContract();
+  }
+
+  @Test
+  @DisplayName(
+      "every node inserting its own datapoints, ingest through both counts like the contract")
+  void everyNodeInserts() throws Exception {
+    twoNodes("every");
+    feedThroughEveryNode(SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 26));
     assertEveryNodeAnswersLikeTheContract();
   }
 
@@ -132,7 +142,7 @@ class CountingShardsTest {
   @DisplayName(
       "a node that leaves hands its shards over within about a second; one that joins gets its share")
   void shardsMoveWithTheNodes() throws Exception {
-    assertTrue(Await.until(() -> fairlyShared(2), Duration.ofSeconds(10)), "shares: " + shares());
+    twoNodes("leader");
     feedThroughEveryNode(SeedBuilding.day(DAY, DAY.plus(Duration.ofHours(12)), 150, 22));
 
     nodes.remove(1).close();
@@ -151,9 +161,10 @@ class CountingShardsTest {
   }
 
   @Test
-  @DisplayName("a reset and a replay run while both nodes ingest: every count stays the contract's")
+  @DisplayName(
+      "every node inserting, a reset and a replay run while both ingest: every count stays the contract's")
   void drainedWorkWhileBothNodesIngest() throws Exception {
-    assertTrue(Await.until(() -> fairlyShared(2), Duration.ofSeconds(10)), "shares: " + shares());
+    twoNodes("every");
     List<JsonObject> day = SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 25);
     feedThroughEveryNode(day.subList(0, day.size() / 2));
     ExecutorService admin = Executors.newSingleThreadExecutor();

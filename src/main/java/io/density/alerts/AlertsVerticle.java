@@ -53,6 +53,7 @@ public final class AlertsVerticle extends VerticleBase {
   private Map<String, List<Rule>> rules = new HashMap<>();
   private Future<Void> lane = Future.succeededFuture();
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
+  private MessageConsumer<JsonObject> countEvents;
 
   @Override
   public Future<?> start() {
@@ -81,15 +82,37 @@ public final class AlertsVerticle extends VerticleBase {
 
   private Future<Void> lead() {
     var bus = vertx.eventBus();
-    consumers.add(bus.consumer(Addresses.COUNT_EVENTS, m -> inLane(() -> changed(m.body()))));
     consumers.add(bus.consumer(Addresses.ALERTS_CHANGED, m -> inLane(this::reload)));
     return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
-        .compose(v -> inLane(() -> reload().compose(r -> checkCurrentCounts())));
+        .compose(v -> inLane(this::reload));
   }
 
   private void stepDown() {
     consumers.forEach(MessageConsumer::unregister);
     consumers.clear();
+    if (countEvents != null) {
+      countEvents.unregister();
+      countEvents = null;
+    }
+  }
+
+  /**
+   * Count events are listened to only while some space has a rule: otherwise every change of every
+   * count would travel to this node for nothing. When listening starts, the current counts are
+   * checked, for crossings made before.
+   */
+  private Future<Void> listen() {
+    if (rules.isEmpty() && countEvents != null) {
+      MessageConsumer<JsonObject> stopping = countEvents;
+      countEvents = null;
+      return stopping.unregister();
+    }
+    if (!rules.isEmpty() && countEvents == null) {
+      countEvents =
+          vertx.eventBus().consumer(Addresses.COUNT_EVENTS, m -> inLane(() -> changed(m.body())));
+      return countEvents.completion().compose(v -> checkCurrentCounts());
+    }
+    return Future.succeededFuture();
   }
 
   private Future<Void> inLane(java.util.function.Supplier<Future<Void>> task) {
@@ -119,7 +142,8 @@ public final class AlertsVerticle extends VerticleBase {
               }
               rules = loaded;
               return null;
-            });
+            })
+        .compose(v -> listen());
   }
 
   /** Crossings made while no verticle was leading: each space's current count, checked now. */

@@ -37,18 +37,36 @@ public record DensityConfig(
   /** Redis, as a {@code redis://host:port[/db]} URL; every key starts with keyPrefix. */
   public record Redis(String url, int poolSize, String keyPrefix) {}
 
-  /** Group commit of datapoints and the rules applied to them. */
+  /**
+   * Group commit of datapoints and the rules applied to them. {@code inserters} says which
+   * persistence verticles insert datapoints: {@code leader} (one in the deployment, so batches are
+   * counted in the order they arrived) or {@code every} (each node inserts what its own HTTP
+   * verticle receives).
+   */
   public record Ingest(
       int maxBatch,
       int lingerMs,
       int maxPending,
       int parallelInserts,
       int countingShards,
+      String inserters,
       int maxFutureSkewSeconds,
       long recoveryIntervalMs,
       long dailyResetCheckMs,
       int retentionDays,
-      long retentionCheckMs) {}
+      long retentionCheckMs) {
+    public Ingest {
+      if (!"leader".equals(inserters) && !"every".equals(inserters)) {
+        throw new IllegalArgumentException(
+            "ingest.inserters must be leader or every, not " + inserters);
+      }
+    }
+
+    /** Whether every persistence verticle inserts the datapoints of its own node. */
+    public boolean everyNodeInserts() {
+      return "every".equals(inserters);
+    }
+  }
 
   /** Webhook delivery of alerts: per attempt timeout, attempts with doubling backoff, pausing. */
   public record Alerts(
@@ -70,6 +88,7 @@ public record DensityConfig(
     override(json, "redis", "url", env.get("DENSITY_REDIS_URL"), false);
     override(json, "redis", "keyPrefix", env.get("DENSITY_REDIS_PREFIX"), false);
     override(json, "ingest", "retentionDays", env.get("DENSITY_RETENTION_DAYS"), true);
+    override(json, "ingest", "inserters", env.get("DENSITY_INSERTERS"), false);
     override(json, "cluster", "name", env.get("DENSITY_CLUSTER_NAME"), false);
     override(json, "cluster", "members", env.get("DENSITY_CLUSTER_MEMBERS"), false);
     override(json, "cluster", "host", env.get("DENSITY_CLUSTER_HOST"), false);

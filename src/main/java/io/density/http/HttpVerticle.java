@@ -35,7 +35,8 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
     boolean persistenceHere =
-        config().getJsonArray("roles", new JsonArray()).contains("persistence");
+        ingest.everyNodeInserts()
+            && config().getJsonArray("roles", new JsonArray()).contains("persistence");
     new IngestRoutes(
             vertx,
             ingest.maxFutureSkewSeconds(),

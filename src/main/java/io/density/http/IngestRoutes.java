@@ -29,8 +29,8 @@ final class IngestRoutes {
   private final int maxBatchItems;
 
   /**
-   * @param persistenceHere whether this node has a persistence verticle: it then takes the node's
-   *     datapoints, without a hop to another node
+   * @param persistenceHere whether this node's persistence verticle inserts the node's datapoints
+   *     (every node inserts its own), so they need no hop to another node
    */
   IngestRoutes(
       Vertx vertx,

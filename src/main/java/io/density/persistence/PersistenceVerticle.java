@@ -83,12 +83,18 @@ public final class PersistenceVerticle extends VerticleBase {
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool);
     resets = new Resets(vertx, pool);
-    ingest = vertx.eventBus().consumer(Addresses.INGEST, this::ingest);
-    // One persistence verticle in a deployment does the work that re-derives counts.
+    // One persistence verticle in a deployment does the work that re-derives counts (and inserts
+    // datapoints, unless every node inserts its own).
     leadership =
         new Leadership(
             vertx, postgres.url(), LEADER_LOCK, "re-deriving counts", this::lead, this::stepDown);
-    return ownership.start().compose(v -> ingest.completion()).compose(v -> leadership.start());
+    Future<Void> taking = Future.succeededFuture();
+    if (config.everyNodeInserts()) {
+      ingest = vertx.eventBus().consumer(Addresses.INGEST, this::ingest);
+      taking = ingest.completion();
+    }
+    Future<Void> ready = taking;
+    return ownership.start().compose(v -> ready).compose(v -> leadership.start());
   }
 
   /** Loads or checks the realtime state, then takes requests and starts the periodic work. */
@@ -119,6 +125,10 @@ public final class PersistenceVerticle extends VerticleBase {
                       .onFailure(err -> LOG.log(Level.WARNING, "retention failed", err))));
     }
     var bus = vertx.eventBus();
+    if (!config.everyNodeInserts()) {
+      ingest = bus.consumer(Addresses.INGEST, this::ingest);
+      consumers.add(ingest);
+    }
     consumers.add(bus.consumer(Addresses.REBUILD, this::rebuildRequest));
     consumers.add(bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest));
     consumers.add(bus.consumer(Addresses.RESET, this::resetRequest));
@@ -143,8 +153,8 @@ public final class PersistenceVerticle extends VerticleBase {
   public Future<?> stop() {
     timers.forEach(vertx::cancelTimer);
     // Everything taken is answered, then the shards are handed over; the lead goes last.
-    return ingest
-        .unregister()
+    Future<Void> stopTaking = ingest == null ? Future.succeededFuture() : ingest.unregister();
+    return stopTaking
         .transform(v -> groupCommit.idle())
         .transform(v -> ownership.stop())
         .transform(v -> claims.close())
