@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.density.load.SeedBuilding;
 import io.density.support.Await;
 import io.density.support.ContractModel;
+import io.density.support.CountAssertions;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonObject;
@@ -48,17 +49,8 @@ class ClusterTest {
   private void assertBothAnswerLikeTheContract() {
     for (TestServer node : List.of(first, second)) {
       for (String space : List.of("A", "B")) {
-        assertEquals(
-            contract.realtime(space),
-            node.get("/?space=" + space).json().getInteger("count"),
-            space);
-        for (Instant t = DAY;
-            t.isBefore(DAY.plus(Duration.ofDays(1)));
-            t = t.plus(Duration.ofHours(2))) {
-          assertEquals(
-              contract.countAsOf(space, t),
-              node.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"));
-        }
+        CountAssertions.assertCountsLikeTheContract(
+            node, contract, space, DAY, DAY.plus(Duration.ofDays(1)), Duration.ofHours(2));
       }
     }
   }

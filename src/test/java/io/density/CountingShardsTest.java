@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.density.load.SeedBuilding;
 import io.density.support.Await;
 import io.density.support.ContractModel;
+import io.density.support.CountAssertions;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
@@ -102,18 +103,8 @@ class CountingShardsTest {
   private void assertEveryNodeAnswersLikeTheContract() {
     for (TestServer node : nodes) {
       for (String space : List.of("A", "B")) {
-        assertEquals(
-            contract.realtime(space),
-            node.get("/?space=" + space).json().getInteger("count"),
-            space);
-        for (Instant t = DAY;
-            t.isBefore(DAY.plus(Duration.ofDays(2)));
-            t = t.plus(Duration.ofHours(3))) {
-          assertEquals(
-              contract.countAsOf(space, t),
-              node.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
-              space + " as of " + t);
-        }
+        CountAssertions.assertCountsLikeTheContract(
+            node, contract, space, DAY, DAY.plus(Duration.ofDays(2)), Duration.ofHours(3));
       }
     }
     assertEquals(contract.distinctDatapoints(), nodes.get(0).countRows("datapoint"));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.load.SeedBuilding;
 import io.density.support.ContractModel;
+import io.density.support.CountAssertions;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
@@ -54,18 +55,8 @@ class ResetTest {
   }
 
   private void assertAnswersEqualContract(String space) {
-    assertEquals(
-        contract.realtime(space),
-        server.get("/?space=" + space).json().getInteger("count"),
-        space + " now");
-    for (Instant t = DAY;
-        t.isBefore(DAY.plus(Duration.ofDays(3)));
-        t = t.plus(Duration.ofMinutes(20))) {
-      assertEquals(
-          contract.countAsOf(space, t),
-          server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
-          space + " as of " + t);
-    }
+    CountAssertions.assertCountsLikeTheContract(
+        server, contract, space, DAY, DAY.plus(Duration.ofDays(3)), Duration.ofMinutes(20));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.load.SeedBuilding;
 import io.density.support.ContractModel;
+import io.density.support.CountAssertions;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
@@ -39,18 +40,8 @@ class SensorMoveTest {
 
   private void assertAnswersEqualContract(List<String> spaces) {
     for (String space : spaces) {
-      assertEquals(
-          contract.realtime(space),
-          server.get("/v1/spaces/" + space + "/count").json().getInteger("count"),
-          space);
-      for (Instant t = DAY;
-          t.isBefore(DAY.plus(Duration.ofDays(1)));
-          t = t.plus(Duration.ofMinutes(30))) {
-        assertEquals(
-            contract.countAsOf(space, t),
-            server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
-            space + " as of " + t);
-      }
+      CountAssertions.assertCountsLikeTheContract(
+          server, contract, space, DAY, DAY.plus(Duration.ofDays(1)), Duration.ofMinutes(30));
     }
   }
 

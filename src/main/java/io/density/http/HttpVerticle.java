@@ -34,9 +34,8 @@ public final class HttpVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
-    boolean persistenceHere =
-        ingest.everyNodeInserts()
-            && config().getJsonArray("roles", new JsonArray()).contains("persistence");
+    JsonArray roles = config().getJsonArray("roles", new JsonArray());
+    boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
     new IngestRoutes(
             vertx,
             ingest.maxFutureSkewSeconds(),
@@ -44,7 +43,7 @@ public final class HttpVerticle extends VerticleBase {
             http.maxBatchItems(),
             persistenceHere)
         .mount(router);
-    new QueryRoutes(vertx).mount(router);
+    new QueryRoutes(vertx, roles.contains("query")).mount(router);
     new RegistryRoutes(vertx, http.maxBatchItems()).mount(router);
     new HistoryRoutes(vertx).mount(router);
     new AdminRoutes(vertx).mount(router);

@@ -4,16 +4,22 @@ import io.density.Addresses;
 import io.density.ingest.InvalidInput;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-/** Count questions, answered by the query verticle over the event bus. */
+/**
+ * Count questions, answered by the query verticle over the event bus: this node's own when it has
+ * one (no hop to another node), else any node's.
+ */
 final class QueryRoutes {
   private final Vertx vertx;
+  private final DeliveryOptions toQuery;
 
-  QueryRoutes(Vertx vertx) {
+  QueryRoutes(Vertx vertx, boolean queryHere) {
     this.vertx = vertx;
+    this.toQuery = new DeliveryOptions().setLocalOnly(queryHere);
   }
 
   void mount(Router router) {
@@ -95,6 +101,6 @@ final class QueryRoutes {
   }
 
   private Future<JsonObject> ask(String address, JsonObject question) {
-    return vertx.eventBus().<JsonObject>request(address, question).map(m -> m.body());
+    return vertx.eventBus().<JsonObject>request(address, question, toQuery).map(m -> m.body());
   }
 }

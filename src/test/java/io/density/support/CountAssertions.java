@@ -1,0 +1,34 @@
+package io.density.support;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/** A server's count answers held against the contract's. */
+public final class CountAssertions {
+  private CountAssertions() {}
+
+  /**
+   * The space's realtime count, and its count as of every step from {@code from} (included) to
+   * {@code to} (excluded), as the server answers them, equal the contract's.
+   */
+  public static void assertCountsLikeTheContract(
+      TestServer server,
+      ContractModel contract,
+      String space,
+      Instant from,
+      Instant to,
+      Duration step) {
+    assertEquals(
+        contract.realtime(space),
+        server.get("/v1/spaces/" + space + "/count").json().getInteger("count"),
+        space + " now");
+    for (Instant t = from; t.isBefore(to); t = t.plus(step)) {
+      assertEquals(
+          contract.countAsOf(space, t),
+          server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
+          space + " as of " + t);
+    }
+  }
+}
