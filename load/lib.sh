@@ -110,6 +110,16 @@ fresh_database() {
   db_created=yes
   "${psql_admin[@]}" -c "CREATE DATABASE $db"
   clear_redis
+  make_token
+}
+
+# Makes an admin token in $db (which gets the schema) and exports it as DENSITY_TOKEN, which the
+# load tools send as their Bearer token.
+make_token() {
+  DENSITY_TOKEN=$(env DENSITY_PG_URL="postgresql://postgres@127.0.0.1:5432/$db" \
+    java -jar "$work/density.jar" token create --scope admin --name load 2>/dev/null | tail -n 1)
+  [[ $DENSITY_TOKEN == dens_* ]] || { say "could not make an API token in $db"; exit 1; }
+  export DENSITY_TOKEN
 }
 
 # start_server LOG PORT [NAME=VALUE...]: starts the jar's copy on 127.0.0.1:PORT with the database
@@ -152,7 +162,8 @@ wait_healthy() {
 # (empty) database through the server at URL.
 rebuild_without_redis_cli() {
   if ! command -v redis-cli >/dev/null 2>&1; then
-    curl -sf -o /dev/null --max-time 60 -X POST "$1/v1/admin/rebuild" \
+    curl -sf -o /dev/null --max-time 60 -H "Authorization: Bearer $DENSITY_TOKEN" \
+      -X POST "$1/v1/admin/rebuild" \
       || { say "POST /v1/admin/rebuild failed"; exit 1; }
   fi
 }

@@ -97,6 +97,15 @@ public final class Addresses {
   /** Query: realtime state of one DPU. */
   public static final String QUERY_DPU = "density.query.dpu";
 
+  /**
+   * Tokens: create {@code {scope, name?, expires_at?}}, list, revoke {@code {id}}, check {@code
+   * {hash}} → {@code {id, scope}}; the action is in the "action" header.
+   */
+  public static final String TOKENS = "density.tokens";
+
+  /** Published: a token was revoked ({@code {id}}); every HTTP verticle forgets it at once. */
+  public static final String TOKENS_REVOKED = "density.tokens.revoked";
+
   /** Registry: spaces, doorways, DPUs and links; the action is in the "action" header. */
   public static final String REGISTRY = "density.registry";
 }

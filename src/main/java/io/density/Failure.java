@@ -21,6 +21,9 @@ public final class Failure {
   /** The recipient no longer does this work (a counting shard changed hands): ask again. */
   public static final int ELSEWHERE = 7;
 
+  /** No token, or one that is unknown, revoked or expired. */
+  public static final int UNAUTHENTICATED = 8;
+
   public static ReplyException of(int code, String field, String error) {
     JsonObject body = new JsonObject().put("error", error);
     if (field != null) {
@@ -53,6 +56,7 @@ public final class Failure {
       case CONFLICT -> 409;
       case OVERLOADED -> 429;
       case TOO_LARGE -> 413;
+      case UNAUTHENTICATED -> 401;
       default -> 503;
     };
   }

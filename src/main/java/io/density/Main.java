@@ -1,7 +1,10 @@
 package io.density;
 
+import io.density.auth.TokenStore;
 import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
+import io.density.db.Connections;
+import io.density.db.Schema;
 import io.density.dev.DevMode;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
@@ -9,6 +12,7 @@ import io.density.load.LoadMain;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -24,6 +28,8 @@ import java.util.Arrays;
  *   <li>{@code replay [--from T] [--to T]}: rebuilds the derived state from the raw log (all of it,
  *       or the datapoints of a window) on the configured databases, then exits. Run it while no
  *       server writes to them; on a running server use {@code POST /v1/admin/replay}.
+ *   <li>{@code token create --scope ingest|read|admin [--name NAME]}: makes an API token in the
+ *       configured database and prints it, alone, on the last line (it is never shown again).
  *   <li>{@code load ...}: the load tools of {@code load/} against a running server.
  * </ul>
  */
@@ -38,9 +44,11 @@ public final class Main {
       case "dev" -> dev();
       case "load" -> LoadMain.main(rest);
       case "replay" -> replay(rest);
+      case "token" -> token(rest);
       default -> {
         System.err.println(
-            "usage: java -jar density.jar [serve | dev | replay [--from T] [--to T] | load <tool> ...]");
+            "usage: java -jar density.jar [serve | dev | replay [--from T] [--to T]"
+                + " | token create --scope ingest|read|admin [--name NAME] | load <tool> ...]");
         System.exit(2);
       }
     }
@@ -103,6 +111,46 @@ public final class Main {
       vertx.close().await();
     } catch (RuntimeException e) {
       System.err.println("replay failed: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  private static void token(String[] args) {
+    JsonObject request = new JsonObject();
+    boolean create = args.length > 0 && args[0].equals("create");
+    for (int i = 1; create && i < args.length; i += 2) {
+      String name = args[i].replaceFirst("^--", "");
+      if (!(name.equals("scope") || name.equals("name")) || i + 1 >= args.length) {
+        create = false;
+      } else {
+        request.put(name, args[i + 1]);
+      }
+    }
+    if (!create || !request.containsKey("scope")) {
+      System.err.println(
+          "usage: java -jar density.jar token create --scope ingest|read|admin [--name NAME]");
+      System.exit(2);
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      DensityConfig config = DensityConfig.load(System.getenv());
+      Pool pool = Connections.postgres(vertx, config.postgres());
+      JsonObject token =
+          Schema.apply(pool)
+              .compose(v -> new TokenStore(pool).create(request))
+              .eventually(pool::close)
+              .await();
+      System.out.println(
+          "token "
+              + token.getLong("id")
+              + " ("
+              + token.getString("scope")
+              + (token.getString("name") == null ? "" : ", " + token.getString("name"))
+              + "); keep it now, it is not shown again:");
+      System.out.println(token.getString("token"));
+      vertx.close().await();
+    } catch (RuntimeException e) {
+      System.err.println("token create failed: " + e.getMessage());
       System.exit(1);
     }
   }

@@ -1,6 +1,7 @@
 package io.density;
 
 import io.density.alerts.AlertsVerticle;
+import io.density.auth.TokensVerticle;
 import io.density.config.DensityConfig;
 import io.density.counter.CounterVerticle;
 import io.density.db.Connections;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
  * Applies the schema and deploys the verticles, each with its slice of the configuration. The
@@ -28,6 +30,8 @@ import java.util.function.Supplier;
  * only opens its port once every consumer behind it is registered).
  */
 public final class Server {
+  private static final Logger LOG = Logger.getLogger(Server.class.getName());
+
   private Server() {}
 
   /** Deploys the verticles of the node's roles (all of them by default). */
@@ -52,6 +56,9 @@ public final class Server {
         "registry",
         () -> vertx.deployVerticle(RegistryVerticle.class, with(all.getJsonObject("postgres"))));
     deployments.put(
+        "tokens",
+        () -> vertx.deployVerticle(TokensVerticle.class, with(all.getJsonObject("postgres"))));
+    deployments.put(
         "history",
         () -> vertx.deployVerticle(HistoryVerticle.class, with(all.getJsonObject("postgres"))));
     deployments.put(
@@ -62,12 +69,19 @@ public final class Server {
         () ->
             vertx.deployVerticle(
                 HttpVerticle.class,
-                with(slices(all, "http", "ingest").put("roles", new JsonArray(roles)))
+                with(slices(all, "http", "ingest", "auth").put("roles", new JsonArray(roles)))
                     .setInstances(config.http().instances())));
+    if (roles.contains("http") && !config.auth().enabled()) {
+      LOG.warning(
+          "authentication is off (auth.enabled / DENSITY_AUTH=off): anyone who reaches the HTTP"
+              + " port can write and read everything; only for a closed network");
+    }
     boolean usesPostgres = roles.stream().anyMatch(r -> !r.equals("http") && !r.equals("counter"));
     Future<Void> chain = usesPostgres ? applySchema(vertx, config) : Future.succeededFuture();
     for (Map.Entry<String, Supplier<Future<?>>> d : deployments.entrySet()) {
-      if (roles.contains(d.getKey())) {
+      // Tokens are served with the registry.
+      String role = d.getKey().equals("tokens") ? "registry" : d.getKey();
+      if (roles.contains(role)) {
         chain = chain.compose(v -> d.getValue().get().mapEmpty());
       }
     }

@@ -8,7 +8,6 @@ import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -103,11 +102,7 @@ class CountEventsTest {
   @Test
   @DisplayName("an SSE client of /v1/events receives the changes of the spaces it asked for")
   void serverSentEvents() throws Exception {
-    HttpRequest request =
-        HttpRequest.newBuilder(
-                URI.create(
-                    "http://127.0.0.1:" + server.config.http().port() + "/v1/events?space=B"))
-            .build();
+    HttpRequest request = server.request("/v1/events?space=B").build();
     // A client that came and went before: the stream's consumer goes with the last client and
     // comes back with the next one.
     HttpResponse<Stream<String>> earlier =

@@ -12,9 +12,7 @@ import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -126,13 +124,9 @@ class HistoryTest {
     HttpResponse<String> response =
         HttpClient.newHttpClient()
             .send(
-                HttpRequest.newBuilder(
-                        URI.create(
-                            "http://127.0.0.1:"
-                                + server.config.http().port()
-                                + "/v1/spaces/A/counts?"
-                                + range(START, END)
-                                + "&interval=1d&tz=Europe/Paris"))
+                server
+                    .request(
+                        "/v1/spaces/A/counts?" + range(START, END) + "&interval=1d&tz=Europe/Paris")
                     .header("Accept", "text/csv")
                     .build(),
                 HttpResponse.BodyHandlers.ofString());

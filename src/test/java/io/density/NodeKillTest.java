@@ -39,6 +39,7 @@ class NodeKillTest {
   private final List<Process> nodes = new ArrayList<>();
   private final List<Integer> ports = new ArrayList<>();
   private final String cluster = "density-kill-" + UUID.randomUUID();
+  private String token;
 
   @BeforeEach
   void twoNodeProcesses() throws Exception {
@@ -49,6 +50,7 @@ class NodeKillTest {
       nodes.add(start(cluster, port, "node-" + i));
       awaitHealthy(port);
     }
+    token = database.createToken("admin"); // the nodes applied the schema
     for (Object[] r : SeedBuilding.provisioning()) {
       assertTrue(
           send((String) r[0], ports.get(1), (String) r[1], ((JsonObject) r[2]).encode())
@@ -112,6 +114,9 @@ class NodeKillTest {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .timeout(Duration.ofSeconds(15));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
     if (json != null) {
       request
           .header("Content-Type", "application/json")

@@ -22,14 +22,44 @@ public record DensityConfig(
     Ingest ingest,
     Alerts alerts,
     Cluster cluster,
+    Auth auth,
     String roles) {
 
   /** Every role a node can take; a node deploys the verticles of the roles it is given. */
   public static final List<String> ROLES =
       List.of("counter", "persistence", "query", "history", "registry", "alerts", "http");
 
-  /** The HTTP API: where it listens and how much one request may carry. */
-  public record Http(String host, int port, int instances, int maxBodyBytes, int maxBatchItems) {}
+  /**
+   * The HTTP API: where it listens, how much one request may carry, TLS (PEM files; plain HTTP when
+   * none) and the origins allowed to call it from a browser (CORS).
+   */
+  public record Http(
+      String host,
+      int port,
+      int instances,
+      int maxBodyBytes,
+      int maxBatchItems,
+      String tlsCertFile,
+      String tlsKeyFile,
+      String corsOrigins) {
+    /** Whether the API is served over TLS (a PEM certificate and key are configured). */
+    public boolean tls() {
+      return tlsCertFile != null && !tlsCertFile.isBlank();
+    }
+
+    /** The origins browsers may call the API from ("*": any); none when empty. */
+    public List<String> corsOriginList() {
+      return corsOrigins == null || corsOrigins.isBlank()
+          ? List.of()
+          : List.of(corsOrigins.trim().split("\\s*,\\s*"));
+    }
+  }
+
+  /**
+   * Bearer tokens on every API route but the health endpoints. Off only for a closed network (the
+   * server then warns at start).
+   */
+  public record Auth(boolean enabled) {}
 
   /** PostgreSQL, as a {@code postgresql://user:pass@host:port/db} URL. */
   public record Postgres(String url, int poolSize) {}
@@ -84,6 +114,9 @@ public record DensityConfig(
     JsonObject json = readFile(env.get("DENSITY_CONFIG"));
     override(json, "http", "port", env.get("DENSITY_HTTP_PORT"), true);
     override(json, "http", "host", env.get("DENSITY_HTTP_HOST"), false);
+    override(json, "http", "tlsCertFile", env.get("DENSITY_TLS_CERT"), false);
+    override(json, "http", "tlsKeyFile", env.get("DENSITY_TLS_KEY"), false);
+    override(json, "http", "corsOrigins", env.get("DENSITY_CORS_ORIGINS"), false);
     override(json, "postgres", "url", env.get("DENSITY_PG_URL"), false);
     override(json, "redis", "url", env.get("DENSITY_REDIS_URL"), false);
     override(json, "redis", "keyPrefix", env.get("DENSITY_REDIS_PREFIX"), false);
@@ -96,6 +129,14 @@ public record DensityConfig(
     String cluster = env.get("DENSITY_CLUSTER");
     if (cluster != null && !cluster.isBlank()) {
       json.getJsonObject("cluster").put("enabled", Boolean.parseBoolean(cluster.trim()));
+    }
+    String auth = env.get("DENSITY_AUTH");
+    if (auth != null && !auth.isBlank()) {
+      String a = auth.trim().toLowerCase();
+      if (!List.of("on", "off", "true", "false").contains(a)) {
+        throw new IllegalArgumentException("DENSITY_AUTH must be on or off, not " + auth);
+      }
+      json.getJsonObject("auth").put("enabled", a.equals("on") || a.equals("true"));
     }
     String roles = env.get("DENSITY_ROLES");
     if (roles != null && !roles.isBlank()) {

@@ -1,7 +1,9 @@
 package io.density.dev;
 
 import io.density.Server;
+import io.density.auth.TokenStore;
 import io.density.config.DensityConfig;
+import io.density.db.Connections;
 import io.density.load.SeedBuilding;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,9 +13,11 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -42,32 +46,57 @@ public final class DevMode {
       config = config.with("redis", "url", embedded.startRedis());
     }
     int port = config.http().port();
-    return Server.deploy(vertx, config)
-        .compose(v -> loadSample(vertx, port))
-        .map(v -> welcome(port));
+    Pool pool = Connections.postgres(vertx, config.postgres());
+    TokenStore tokens = new TokenStore(pool);
+    Map<String, String> made = new LinkedHashMap<>();
+    Future<Void> chain = Server.deploy(vertx, config);
+    for (String scope : List.of("read", "ingest", "admin")) {
+      chain =
+          chain.compose(
+              v ->
+                  tokens
+                      .create(new JsonObject().put("scope", scope).put("name", "dev " + scope))
+                      .map(t -> made.put(scope, t.getString("token")))
+                      .mapEmpty());
+    }
+    return chain
+        .eventually(pool::close)
+        .compose(v -> loadSample(vertx, port, made.get("admin")))
+        .map(v -> welcome(port, made));
   }
 
-  private static String welcome(int port) {
+  private static String welcome(int port, Map<String, String> tokens) {
     return """
 
         Density is running on http://localhost:%1$d with the sample building
         (spaces A and B, doorways X and Z, DPUs 283 and 423) and a simulated day of traffic.
 
-          curl 'http://localhost:%1$d/?space=A'
-          curl 'http://localhost:%1$d/count?space=B&timestamp=%2$s'
-          curl 'http://localhost:%1$d/v1/spaces/A/count?at=%2$s'
-          curl 'http://localhost:%1$d/v1/dpus/283'
-          curl -X POST 'http://localhost:%1$d/send' -H 'Content-Type: application/json' \\
+        Every API request needs a token (shown only now; make more with POST /v1/tokens):
+          READ=%4$s
+          INGEST=%5$s
+          ADMIN=%6$s
+
+          curl -H "Authorization: Bearer $READ" 'http://localhost:%1$d/?space=A'
+          curl -H "Authorization: Bearer $READ" 'http://localhost:%1$d/count?space=B&timestamp=%2$s'
+          curl -H "Authorization: Bearer $READ" 'http://localhost:%1$d/v1/spaces/A/count?at=%2$s'
+          curl -H "Authorization: Bearer $READ" 'http://localhost:%1$d/v1/dpus/283'
+          curl -X POST 'http://localhost:%1$d/send' -H "Authorization: Bearer $INGEST" \\
+               -H 'Content-Type: application/json' \\
                -d '{"timestamp": "%3$s", "direction": "1", "dpu_id": "283"}'
+          curl -H "Authorization: Bearer $ADMIN" 'http://localhost:%1$d/v1/tokens'
 
         Stop with Ctrl-C."""
         .formatted(
             port,
             Instant.now().minus(Duration.ofHours(6)).truncatedTo(ChronoUnit.SECONDS),
-            Instant.now().truncatedTo(ChronoUnit.MILLIS));
+            Instant.now().truncatedTo(ChronoUnit.MILLIS),
+            tokens.get("read"),
+            tokens.get("ingest"),
+            tokens.get("admin"));
   }
 
-  private static Future<Void> loadSample(Vertx vertx, int port) {
+  private static Future<Void> loadSample(Vertx vertx, int port, String adminToken) {
+    String bearer = "Bearer " + adminToken;
     WebClient client =
         WebClient.create(
             vertx, new WebClientOptions().setDefaultHost("localhost").setDefaultPort(port));
@@ -78,6 +107,7 @@ public final class DevMode {
               v ->
                   client
                       .request(HttpMethod.valueOf((String) request[0]), (String) request[1])
+                      .putHeader("Authorization", bearer)
                       .sendJsonObject((JsonObject) request[2])
                       .compose(
                           r -> expect(r.statusCode() < 300, request[1] + ": " + r.bodyAsString())));
@@ -96,6 +126,7 @@ public final class DevMode {
             v ->
                 client
                     .post("/v1/datapoints")
+                    .putHeader("Authorization", bearer)
                     .putHeader("Content-Type", "application/json")
                     .sendBuffer(Buffer.buffer(body.encode())))
         .compose(r -> expect(r.statusCode() == 200, "sample traffic: " + r.bodyAsString()))

@@ -5,15 +5,20 @@ import io.density.config.DensityConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import java.util.Set;
 import java.util.logging.Logger;
 
 /**
@@ -33,6 +38,20 @@ public final class HttpVerticle extends VerticleBase {
         config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
 
     Router router = Router.router(vertx);
+    if (!http.corsOriginList().isEmpty()) {
+      // Before the tokens: a browser's preflight carries none.
+      router
+          .route()
+          .handler(
+              CorsHandler.create()
+                  .addOrigins(http.corsOriginList())
+                  .allowedMethods(
+                      Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.DELETE))
+                  .allowedHeaders(Set.of("Authorization", "Content-Type", "Accept")));
+    }
+    if (config().getJsonObject("auth").mapTo(DensityConfig.Auth.class).enabled()) {
+      router.route().handler(new Auth(vertx));
+    }
     router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
     JsonArray roles = config().getJsonArray("roles", new JsonArray());
     boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
@@ -48,6 +67,7 @@ public final class HttpVerticle extends VerticleBase {
     new HistoryRoutes(vertx).mount(router);
     new AdminRoutes(vertx).mount(router);
     new AlertRoutes(vertx).mount(router);
+    new TokenRoutes(vertx).mount(router);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(healthChecks()));
 
     router.route().failureHandler(this::failed);
@@ -55,11 +75,21 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(
         404, rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
 
-    server = vertx.createHttpServer();
+    HttpServerOptions options = new HttpServerOptions();
+    if (http.tls()) {
+      options
+          .setSsl(true)
+          .setKeyCertOptions(
+              new PemKeyCertOptions()
+                  .setCertPath(http.tlsCertFile())
+                  .setKeyPath(http.tlsKeyFile()));
+    }
+    server = vertx.createHttpServer(options);
     return new EventStream(vertx)
         .start(router)
         .compose(v -> server.requestHandler(router).listen(http.port(), http.host()))
-        .onSuccess(s -> LOG.info("HTTP API on port " + s.actualPort()));
+        .onSuccess(
+            s -> LOG.info((http.tls() ? "HTTPS" : "HTTP") + " API on port " + s.actualPort()));
   }
 
   /** Ready when the realtime state is loaded (Redis) and the registry answers (PostgreSQL). */

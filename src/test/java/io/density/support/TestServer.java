@@ -1,6 +1,7 @@
 package io.density.support;
 
 import io.density.Server;
+import io.density.auth.TokenStore;
 import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
@@ -41,6 +42,9 @@ public final class TestServer implements AutoCloseable {
   private final HttpClient http = HttpClient.newHttpClient();
   private final boolean ownsDatabase;
 
+  /** An admin token of this deployment, sent with every request of the helpers below. */
+  private String token;
+
   public TestServer() {
     TestServices services = TestServices.get();
     database = "density_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
@@ -75,6 +79,7 @@ public final class TestServer implements AutoCloseable {
     redis = first.redis;
     this.config = config;
     ownsDatabase = false;
+    token = first.token;
   }
 
   /** Makes this server a node of a Hazelcast cluster on loopback with a name of its own. */
@@ -97,7 +102,41 @@ public final class TestServer implements AutoCloseable {
   public TestServer start() {
     serverVertx = Clustering.vertx(config.cluster()).await();
     Server.deploy(serverVertx, config).await();
+    if (token == null) {
+      token = createToken("admin");
+    }
     return this;
+  }
+
+  /** Makes a token of the scope in this deployment's database, as the CLI would; its secret. */
+  public String createToken(String scope) {
+    return new TokenStore(sql)
+        .create(new JsonObject().put("scope", scope).put("name", "test " + scope))
+        .await()
+        .getString("token");
+  }
+
+  /** A request to this server carrying its admin token. */
+  public HttpRequest.Builder request(String path) {
+    return HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + token);
+  }
+
+  /** A request with another Authorization header (null: none), for the tests of tokens. */
+  public Reply sendAs(String authorization, String method, String path, String json) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri(path))
+            .method(
+                method,
+                json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json));
+    if (json != null) {
+      request.header("Content-Type", "application/json");
+    }
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
+    return send(request.build());
   }
 
   /** The running server's Vert.x (to join its event bus as a consumer would). */
@@ -130,7 +169,7 @@ public final class TestServer implements AutoCloseable {
   public record Reply(int status, JsonObject json) {}
 
   public Reply get(String path) {
-    return send(HttpRequest.newBuilder(uri(path)).GET().build());
+    return send(request(path).GET().build());
   }
 
   public Reply postJson(String path, Object body) {
@@ -143,7 +182,7 @@ public final class TestServer implements AutoCloseable {
 
   public Reply send(String path, String method, String contentType, String body) {
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(uri(path)).method(method, HttpRequest.BodyPublishers.ofString(body));
+        request(path).method(method, HttpRequest.BodyPublishers.ofString(body));
     if (contentType != null) {
       request.header("Content-Type", contentType);
     }

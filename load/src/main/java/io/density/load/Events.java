@@ -230,6 +230,9 @@ final class Events {
             .setURI(path + "/v1/events?space=" + SPACE)
             .putHeader("Accept", "text/event-stream")
             .putHeader("User-Agent", "density-load");
+    if (LoadClient.TOKEN != null) {
+      request.putHeader("Authorization", "Bearer " + LoadClient.TOKEN);
+    }
     Promise<Integer> opened = Promise.promise();
     long timer =
         vertx.setTimer(

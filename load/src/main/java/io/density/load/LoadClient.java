@@ -26,6 +26,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>Use it from one Vert.x context: its counters are not synchronized.
  */
 final class LoadClient {
+  /** The API token the tools send (DENSITY_TOKEN), or null for a server without authentication. */
+  static final String TOKEN = System.getenv("DENSITY_TOKEN");
+
   /** Attempts per request, the first included. */
   static final int MAX_ATTEMPTS = 6;
 
@@ -171,6 +174,9 @@ final class LoadClient {
         client.request(method, basePath + path).timeout(REQUEST_TIMEOUT_MS);
     if (contentType != null) {
       request.putHeader("Content-Type", contentType);
+    }
+    if (TOKEN != null) {
+      request.putHeader("Authorization", "Bearer " + TOKEN);
     }
     long started = System.nanoTime();
     Future<HttpResponse<Buffer>> sent = body == null ? request.send() : request.sendBuffer(body);

@@ -1,0 +1,165 @@
+package io.density.auth;
+
+import io.density.Failure;
+import io.density.db.Sql;
+import io.density.ingest.InvalidInput;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+
+/**
+ * Tokens in PostgreSQL ({@code api_token}). A token is {@code dens_} and 256 random bits in
+ * base64url; only its SHA-256 hash is stored, so the secret is shown once, when it is made.
+ */
+public final class TokenStore {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Base64.Encoder BASE64 = Base64.getUrlEncoder().withoutPadding();
+
+  private final Pool pool;
+
+  public TokenStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** The hash under which a secret is stored, in base64url (how it travels on the event bus). */
+  public static String hash(String secret) {
+    try {
+      return BASE64.encodeToString(
+          MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /**
+   * {@code {scope, name?, expires_at?}} → {@code {id, token, scope, name, created_at, expires_at}}:
+   * the only answer that holds the secret.
+   */
+  public Future<JsonObject> create(JsonObject request) {
+    Scope scope;
+    String name;
+    OffsetDateTime expires;
+    try {
+      scope = scope(request.getValue("scope"));
+      name = name(request.getValue("name"));
+      expires = expiry(request.getValue("expires_at"));
+    } catch (InvalidInput e) {
+      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+    }
+    byte[] random = new byte[32];
+    RANDOM.nextBytes(random);
+    String secret = "dens_" + BASE64.encodeToString(random);
+    byte[] hash = Base64.getUrlDecoder().decode(hash(secret));
+    return pool.preparedQuery(Sql.INSERT_TOKEN)
+        .execute(Tuple.of(name, scope.label(), Buffer.buffer(hash), expires))
+        .map(rows -> token(rows.iterator().next()).put("token", secret));
+  }
+
+  /** {@code {}} → {@code {tokens: [...]}}, without secrets. */
+  public Future<JsonObject> list(JsonObject ignored) {
+    return pool.query(Sql.LIST_TOKENS)
+        .execute()
+        .map(
+            rows -> {
+              JsonArray tokens = new JsonArray();
+              rows.forEach(r -> tokens.add(token(r)));
+              return new JsonObject().put("tokens", tokens);
+            });
+  }
+
+  /** {@code {id}} → {@code {id, revoked: true}}; an unknown id fails NOT_FOUND. */
+  public Future<JsonObject> revoke(JsonObject request) {
+    return pool.preparedQuery(Sql.REVOKE_TOKEN)
+        .execute(Tuple.of(request.getLong("id")))
+        .compose(
+            rows ->
+                rows.size() == 0
+                    ? Future.failedFuture(Failure.notFound("unknown token"))
+                    : Future.succeededFuture(
+                        new JsonObject().put("id", request.getLong("id")).put("revoked", true)));
+  }
+
+  /** {@code {hash}} → {@code {id, scope}} of a token in force; else fails UNAUTHENTICATED. */
+  public Future<JsonObject> check(JsonObject request) {
+    byte[] hash;
+    try {
+      hash = Base64.getUrlDecoder().decode(request.getString("hash", ""));
+    } catch (IllegalArgumentException e) {
+      hash = new byte[0];
+    }
+    return pool.preparedQuery(Sql.VALID_TOKEN)
+        .execute(Tuple.of(Buffer.buffer(hash)))
+        .compose(
+            rows ->
+                rows.size() == 0
+                    ? Future.failedFuture(
+                        Failure.of(Failure.UNAUTHENTICATED, null, "unknown or revoked token"))
+                    : Future.succeededFuture(
+                        new JsonObject()
+                            .put("id", rows.iterator().next().getLong("id"))
+                            .put("scope", rows.iterator().next().getString("scope"))));
+  }
+
+  private static JsonObject token(Row r) {
+    return new JsonObject()
+        .put("id", r.getLong("id"))
+        .put("name", r.getString("name"))
+        .put("scope", r.getString("scope"))
+        .put("created_at", instant(r.getOffsetDateTime("created_at")))
+        .put("expires_at", instant(r.getOffsetDateTime("expires_at")))
+        .put("revoked_at", instant(r.getOffsetDateTime("revoked_at")));
+  }
+
+  private static String instant(OffsetDateTime t) {
+    return t == null ? null : t.toInstant().toString();
+  }
+
+  private static Scope scope(Object value) throws InvalidInput {
+    Scope scope = value instanceof String s ? Scope.named(s) : null;
+    if (scope == null) {
+      throw new InvalidInput("scope", "scope must be one of ingest, read, admin");
+    }
+    return scope;
+  }
+
+  private static String name(Object value) throws InvalidInput {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof String s)
+        || s.isEmpty()
+        || s.length() > 128
+        || s.chars().anyMatch(Character::isISOControl)) {
+      throw new InvalidInput("name", "name must be 1 to 128 characters, none of them control ones");
+    }
+    return s;
+  }
+
+  private static OffsetDateTime expiry(Object value) throws InvalidInput {
+    if (value == null) {
+      return null;
+    }
+    try {
+      Instant at = Instant.parse(String.valueOf(value));
+      if (!at.isAfter(Instant.now())) {
+        throw new InvalidInput("expires_at", "expires_at must be in the future");
+      }
+      return at.atOffset(ZoneOffset.UTC);
+    } catch (DateTimeParseException e) {
+      throw new InvalidInput("expires_at", "expires_at must be an ISO-8601 instant");
+    }
+  }
+}

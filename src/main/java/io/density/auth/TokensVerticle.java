@@ -1,0 +1,68 @@
+package io.density.auth;
+
+import io.density.Addresses;
+import io.density.Failure;
+import io.density.Replies;
+import io.density.config.DensityConfig;
+import io.density.db.Connections;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * API tokens on the event bus ({@link Addresses#TOKENS}): made, listed and revoked for the admin
+ * routes, and checked for every HTTP verticle. A revocation is published ({@link
+ * Addresses#TOKENS_REVOKED}) so that every node stops accepting the token at once. Deployed with
+ * the registry role.
+ *
+ * <p>Config: the {@code postgres} slice.
+ */
+public final class TokensVerticle extends VerticleBase {
+  private Pool pool;
+
+  @Override
+  public Future<?> start() {
+    pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
+    TokenStore store = new TokenStore(pool);
+    Map<String, Function<JsonObject, Future<JsonObject>>> actions =
+        Map.of(
+            "create", store::create,
+            "list", store::list,
+            "revoke",
+                request ->
+                    store
+                        .revoke(request)
+                        .onSuccess(
+                            r ->
+                                vertx
+                                    .eventBus()
+                                    .publish(
+                                        Addresses.TOKENS_REVOKED,
+                                        new JsonObject().put("id", r.getLong("id")))),
+            "check", store::check);
+    return vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            Addresses.TOKENS,
+            message -> dispatch(actions.get(message.headers().get("action")), message))
+        .completion();
+  }
+
+  private static void dispatch(
+      Function<JsonObject, Future<JsonObject>> action, Message<JsonObject> message) {
+    if (action == null) {
+      message.reply(Failure.invalid("action", "unknown token action"));
+      return;
+    }
+    Replies.answering("tokens", action).handle(message);
+  }
+
+  @Override
+  public Future<?> stop() {
+    return pool.close();
+  }
+}

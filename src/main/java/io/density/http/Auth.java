@@ -1,0 +1,143 @@
+package io.density.http;
+
+import io.density.Addresses;
+import io.density.Failure;
+import io.density.auth.Scope;
+import io.density.auth.TokenStore;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Bearer tokens, checked before anything of the request is read: a missing, unknown, expired or
+ * revoked token gets 401, a token without the scope the route needs 403. What a route needs:
+ * nothing for the health endpoints; {@code ingest} for the datapoint routes; {@code read} for every
+ * other GET; {@code admin} for everything else, tokens included.
+ *
+ * <p>Each HTTP verticle remembers what it learnt of a token (by its hash) for a second, so a
+ * revoked or expired token stops working everywhere within a second; a revocation published on the
+ * event bus makes every node forget the token at once.
+ */
+final class Auth implements Handler<RoutingContext> {
+  private static final long FRESH_MS = 1_000;
+  private static final int MAX_REMEMBERED = 10_000;
+  private static final DeliveryOptions CHECK =
+      new DeliveryOptions().setSendTimeout(5_000).addHeader("action", "check");
+
+  /** What is known of a token: its id and scope (null: not a token in force), and since when. */
+  private record Known(long id, Scope scope, long at) {}
+
+  private final Vertx vertx;
+  private final Map<String, Known> known = new HashMap<>();
+
+  Auth(Vertx vertx) {
+    this.vertx = vertx;
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            Addresses.TOKENS_REVOKED,
+            m -> known.values().removeIf(k -> k.id == m.body().getLong("id")));
+  }
+
+  /** The scope a request needs; null for the endpoints open to everyone. */
+  static Scope needed(HttpServerRequest request) {
+    String path = request.path();
+    HttpMethod method = request.method();
+    if (path.equals("/health") || path.equals("/ready")) {
+      return null;
+    }
+    if (path.startsWith("/v1/tokens")) {
+      return Scope.ADMIN;
+    }
+    if (method == HttpMethod.POST && (path.equals("/send") || path.equals("/v1/datapoints"))) {
+      return Scope.INGEST;
+    }
+    return method == HttpMethod.GET || method == HttpMethod.HEAD ? Scope.READ : Scope.ADMIN;
+  }
+
+  @Override
+  public void handle(RoutingContext rc) {
+    Scope needed = needed(rc.request());
+    if (needed == null) {
+      rc.next();
+      return;
+    }
+    String header = rc.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      unauthenticated(rc, "an Authorization: Bearer <token> header is required");
+      return;
+    }
+    String hash = TokenStore.hash(header.substring(7).trim());
+    Known k = known.get(hash);
+    if (k != null && System.currentTimeMillis() - k.at < FRESH_MS) {
+      decide(rc, k, needed);
+      return;
+    }
+    HttpServerRequest request = rc.request();
+    boolean paused = !request.isEnded();
+    if (paused) {
+      request.pause(); // the body waits until the token is known good
+    }
+    vertx
+        .eventBus()
+        .<JsonObject>request(Addresses.TOKENS, new JsonObject().put("hash", hash), CHECK)
+        .onComplete(
+            ar -> {
+              Known now;
+              if (ar.succeeded()) {
+                JsonObject t = ar.result().body();
+                now =
+                    new Known(
+                        t.getLong("id"),
+                        Scope.named(t.getString("scope")),
+                        System.currentTimeMillis());
+              } else if (ar.cause() instanceof ReplyException re
+                  && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+                  && re.failureCode() == Failure.UNAUTHENTICATED) {
+                now = new Known(-1, null, System.currentTimeMillis());
+              } else {
+                Responses.error(rc, 503, null, "tokens cannot be checked now, retry");
+                return;
+              }
+              remember(hash, now);
+              decide(rc, now, needed);
+              if (paused && !request.isEnded()) {
+                request.resume();
+              }
+            });
+  }
+
+  private void remember(String hash, Known k) {
+    if (known.size() >= MAX_REMEMBERED) {
+      known.clear();
+    }
+    known.put(hash, k);
+  }
+
+  private static void decide(RoutingContext rc, Known k, Scope needed) {
+    if (k.scope == null) {
+      unauthenticated(rc, "the token is unknown, expired or revoked");
+    } else if (!k.scope.grants(needed)) {
+      Responses.error(
+          rc,
+          403,
+          "Authorization",
+          "this token's scope is " + k.scope.label() + "; this request needs " + needed.label());
+    } else {
+      rc.next();
+    }
+  }
+
+  private static void unauthenticated(RoutingContext rc, String message) {
+    rc.response().putHeader("WWW-Authenticate", "Bearer");
+    Responses.error(rc, 401, "Authorization", message);
+  }
+}

@@ -1,0 +1,56 @@
+package io.density.http;
+
+import io.density.Addresses;
+import io.density.ingest.InvalidInput;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Tokens (admin): {@code POST /v1/tokens} makes one and shows its secret, once; {@code GET
+ * /v1/tokens} lists them without secrets; {@code DELETE /v1/tokens/{id}} revokes one.
+ */
+final class TokenRoutes {
+  private final Vertx vertx;
+
+  TokenRoutes(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  void mount(Router router) {
+    router.post("/v1/tokens").handler(this::create);
+    router.get("/v1/tokens").handler(rc -> Responses.reply(rc, ask("list", new JsonObject()), 200));
+    router.delete("/v1/tokens/:id").handler(this::revoke);
+  }
+
+  /** {@code {scope, name?, expires_at?}} → 201 {@code {id, token, scope, ...}}. */
+  private void create(RoutingContext rc) {
+    try {
+      Responses.reply(rc, ask("create", Requests.jsonObject(rc)), 201);
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
+  }
+
+  private void revoke(RoutingContext rc) {
+    long id;
+    try {
+      id = Long.parseLong(rc.pathParam("id"));
+    } catch (NumberFormatException e) {
+      Responses.error(rc, 404, "id", "unknown token");
+      return;
+    }
+    Responses.reply(rc, ask("revoke", new JsonObject().put("id", id)), 200);
+  }
+
+  private Future<JsonObject> ask(String action, JsonObject body) {
+    return vertx
+        .eventBus()
+        .<JsonObject>request(
+            Addresses.TOKENS, body, new DeliveryOptions().addHeader("action", action))
+        .map(m -> m.body());
+  }
+}
