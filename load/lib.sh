@@ -143,7 +143,7 @@ start_server() {
 # its output in LOG) exits first or $SECONDS reaches DEADLINE.
 wait_healthy() {
   local server_url=$1 pid=$2 server_log=$3 deadline=$4
-  until curl -sf -o /dev/null --max-time 2 "$server_url/health"; do
+  until curl -sf -o /dev/null --max-time 2 "$server_url/ready"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       say "the server exited during start:"
       tail -n 30 "$server_log" >&2

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code java -jar density.jar [serve|dev|load ...]}.
@@ -155,11 +156,26 @@ public final class Main {
     }
   }
 
+  /**
+   * On SIGTERM: readiness false, requests in flight answered, shards and leaderships handed over,
+   * the cluster left; at most 10 s, after which the JVM exits anyway.
+   */
+  private static void shutDown(Vertx vertx) {
+    System.err.println("Density is shutting down (SIGTERM)");
+    try {
+      Server.shutdown(vertx).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      System.err.println("Density stopped");
+    } catch (Exception e) {
+      System.err.println("Density did not stop cleanly within 10 s: " + e);
+    }
+  }
+
   private static void serve() {
     try {
       DensityConfig config = withHttpPortChosen(DensityConfig.load(System.getenv()));
       Vertx vertx = Clustering.vertx(config.cluster()).await();
       Server.deploy(vertx, config).await();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(vertx), "density-shutdown"));
       System.out.println(
           "Density is running: roles "
               + config.roles()

@@ -17,7 +17,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
 import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +33,8 @@ import java.util.logging.Logger;
  */
 public final class Server {
   private static final Logger LOG = Logger.getLogger(Server.class.getName());
+  private static final String READY = "ready";
+  private static final String DEPLOYMENTS = "deployments";
 
   private Server() {}
 
@@ -39,7 +43,7 @@ public final class Server {
     DatapointBatch.registerCodec(vertx);
     JsonObject all = config.toJson();
     List<String> roles = config.roleList();
-    Map<String, Supplier<Future<?>>> deployments = new LinkedHashMap<>();
+    Map<String, Supplier<Future<String>>> deployments = new LinkedHashMap<>();
     deployments.put(
         "counter",
         () -> vertx.deployVerticle(CounterVerticle.class, with(all.getJsonObject("redis"))));
@@ -78,14 +82,45 @@ public final class Server {
     }
     boolean usesPostgres = roles.stream().anyMatch(r -> !r.equals("http") && !r.equals("counter"));
     Future<Void> chain = usesPostgres ? applySchema(vertx, config) : Future.succeededFuture();
-    for (Map.Entry<String, Supplier<Future<?>>> d : deployments.entrySet()) {
+    List<String> deployed = new ArrayList<>();
+    for (Map.Entry<String, Supplier<Future<String>>> d : deployments.entrySet()) {
       // Tokens are served with the registry.
       String role = d.getKey().equals("tokens") ? "registry" : d.getKey();
       if (roles.contains(role)) {
-        chain = chain.compose(v -> d.getValue().get().mapEmpty());
+        chain = chain.compose(v -> d.getValue().get().map(deployed::add).mapEmpty());
       }
     }
-    return chain;
+    return chain.onSuccess(
+        v -> {
+          node(vertx).put(DEPLOYMENTS, new JsonArray(deployed));
+          node(vertx).put(READY, true);
+        });
+  }
+
+  /** Whether the node has deployed every verticle of its roles and is not shutting down. */
+  public static boolean ready(Vertx vertx) {
+    return Boolean.TRUE.equals(node(vertx).get(READY));
+  }
+
+  /**
+   * Stops the node gracefully, as on SIGTERM: readiness turns false, then the verticles stop in the
+   * reverse order of their start — HTTP first (no new requests; those in flight are answered), then
+   * the rest, persistence answering everything it took and handing its shards over — and the node
+   * leaves the cluster.
+   */
+  public static Future<Void> shutdown(Vertx vertx) {
+    node(vertx).put(READY, false);
+    JsonArray ids = (JsonArray) node(vertx).getOrDefault(DEPLOYMENTS, new JsonArray());
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = ids.size() - 1; i >= 0; i--) {
+      String id = ids.getString(i);
+      chain = chain.compose(v -> vertx.undeploy(id)).recover(err -> Future.succeededFuture());
+    }
+    return chain.compose(v -> vertx.close());
+  }
+
+  private static LocalMap<String, Object> node(Vertx vertx) {
+    return vertx.sharedData().getLocalMap("density.node");
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.density.http;
 
 import io.density.Addresses;
+import io.density.Server;
 import io.density.config.DensityConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -19,6 +20,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -68,7 +70,13 @@ public final class HttpVerticle extends VerticleBase {
     new AdminRoutes(vertx).mount(router);
     new AlertRoutes(vertx).mount(router);
     new TokenRoutes(vertx).mount(router);
-    router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(healthChecks()));
+    router
+        .get("/health")
+        .handler(
+            HealthCheckHandler.createWithHealthChecks(
+                HealthChecks.create(vertx)
+                    .register("process", promise -> promise.complete(Status.OK()))));
+    router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
 
     router.route().failureHandler(this::failed);
     router.errorHandler(405, rc -> Responses.error(rc, 405, null, "method not allowed"));
@@ -92,9 +100,15 @@ public final class HttpVerticle extends VerticleBase {
             s -> LOG.info((http.tls() ? "HTTPS" : "HTTP") + " API on port " + s.actualPort()));
   }
 
-  /** Ready when the realtime state is loaded (Redis) and the registry answers (PostgreSQL). */
-  private HealthChecks healthChecks() {
+  /**
+   * Ready when the node has deployed every verticle of its roles (the schema applied first, the
+   * cluster joined before) and is not shutting down, the realtime state is loaded (Redis) and the
+   * registry answers (PostgreSQL).
+   */
+  private HealthChecks readiness() {
     HealthChecks checks = HealthChecks.create(vertx);
+    checks.register(
+        "node", promise -> promise.complete(Server.ready(vertx) ? Status.OK() : Status.KO()));
     DeliveryOptions quick = new DeliveryOptions().setSendTimeout(2_000);
     checks.register(
         "redis",
@@ -132,6 +146,7 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    // No new connections; requests in flight get up to 7 s to be answered.
+    return server == null ? Future.succeededFuture() : server.shutdown(7, TimeUnit.SECONDS);
   }
 }
