@@ -81,6 +81,7 @@ public record DensityConfig(
       int countingShards,
       String inserters,
       int maxFutureSkewSeconds,
+      String earliestTimestamp,
       long recoveryIntervalMs,
       long dailyResetCheckMs,
       int retentionDays,

@@ -36,13 +36,22 @@ public final class Buckets {
 
   /** Bucket boundaries covering [start, end): the first starts at or before start. */
   public static List<Instant> boundaries(Instant start, Instant end, String interval, ZoneId zone) {
+    return boundaries(start, end, interval, zone, Integer.MAX_VALUE - 2);
+  }
+
+  /**
+   * The same, but no more than {@code max} buckets are made: a range that needs more gets {@code
+   * max + 1} (so the caller can refuse it), without building them all.
+   */
+  public static List<Instant> boundaries(
+      Instant start, Instant end, String interval, ZoneId zone, int max) {
     Duration length = INTERVALS.get(interval);
     List<Instant> out = new ArrayList<>();
     if (length.equals(Duration.ofDays(1))) {
       LocalDate day = start.atZone(zone).toLocalDate();
       Instant b = day.atStartOfDay(zone).toInstant();
       out.add(b);
-      while (b.isBefore(end)) {
+      while (b.isBefore(end) && out.size() <= max + 1) {
         day = day.plusDays(1);
         b = day.atStartOfDay(zone).toInstant();
         out.add(b);
@@ -59,7 +68,7 @@ public final class Buckets {
       b = b.minus(length);
     }
     out.add(b);
-    while (b.isBefore(end)) {
+    while (b.isBefore(end) && out.size() <= max + 1) {
       b = b.plus(length);
       out.add(b);
     }

@@ -66,7 +66,7 @@ public final class HistoryVerticle extends VerticleBase {
     Instant end = Timestamps.fromMicros(q.getLong("end"));
     String interval = q.getString("interval");
     ZoneId zone = ZoneId.of(q.getString("tz"));
-    List<Instant> boundaries = Buckets.boundaries(start, end, interval, zone);
+    List<Instant> boundaries = Buckets.boundaries(start, end, interval, zone, MAX_BUCKETS);
     if (boundaries.size() - 1 > MAX_BUCKETS) {
       return Future.failedFuture(
           Failure.invalid(

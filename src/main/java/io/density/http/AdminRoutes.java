@@ -25,10 +25,12 @@ final class AdminRoutes {
   /** {@code ?from=&to=}: derived state rebuilt from the raw log for that window (or all). */
   private void replay(RoutingContext rc) {
     try {
-      JsonObject window =
-          new JsonObject()
-              .put("from", Requests.optionalInstant(rc, "from"))
-              .put("to", Requests.optionalInstant(rc, "to"));
+      Long from = Requests.optionalInstant(rc, "from");
+      Long to = Requests.optionalInstant(rc, "to");
+      if (from != null && to != null && to <= from) {
+        throw new InvalidInput("to", "to must be after from");
+      }
+      JsonObject window = new JsonObject().put("from", from).put("to", to);
       Responses.reply(
           rc,
           vertx

@@ -48,12 +48,11 @@ final class AlertRoutes {
 
   /** {@code ?space_id=&limit=}: the latest alerts first. */
   private void alerts(RoutingContext rc) {
-    String limit = rc.queryParams().get("limit");
     int n;
     try {
-      n = limit == null ? 100 : Integer.parseInt(limit);
-    } catch (NumberFormatException e) {
-      Responses.error(rc, 400, "limit", "limit must be a number");
+      n = Requests.limit(rc, 100, 1000);
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
       return;
     }
     ask(

@@ -2,7 +2,9 @@ package io.density.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import io.density.ingest.DatapointParser;
 import io.density.ingest.InvalidInput;
 import io.vertx.ext.web.RoutingContext;
@@ -17,7 +19,9 @@ import java.util.List;
  * is built.
  */
 final class DatapointBody {
-  private static final JsonFactory JSON = new JsonFactory();
+  /** A key given twice in an object is refused, not resolved by taking the last. */
+  private static final JsonFactory JSON =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private DatapointBody() {}
 
@@ -59,8 +63,16 @@ final class DatapointBody {
       }
       return new Item(fields, body);
     } catch (IOException e) {
-      throw new InvalidInput("body", "the body is not valid JSON");
+      throw notJson(e);
     }
+  }
+
+  private static InvalidInput notJson(IOException e) {
+    return new InvalidInput(
+        "body",
+        e instanceof JsonProcessingException j && j.getOriginalMessage().startsWith("Duplicate")
+            ? "the body is not valid JSON: " + j.getOriginalMessage()
+            : "the body is not valid JSON");
   }
 
   private static List<Item> json(String body) throws InvalidInput {
@@ -88,7 +100,7 @@ final class DatapointBody {
         throw new InvalidInput("body", "the body is not valid JSON");
       }
     } catch (IOException e) {
-      throw new InvalidInput("body", "the body is not valid JSON");
+      throw notJson(e);
     }
     return items;
   }

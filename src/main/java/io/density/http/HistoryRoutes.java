@@ -57,9 +57,14 @@ final class HistoryRoutes {
       } catch (DateTimeException e) {
         throw new InvalidInput("tz", "tz must be an IANA time zone such as Europe/Paris");
       }
+      String format = rc.queryParams().get("format");
+      if (format != null && !format.equals("json") && !format.equals("csv")) {
+        throw new InvalidInput("format", "format must be json or csv");
+      }
       boolean csv =
-          "csv".equals(rc.queryParams().get("format"))
-              || String.valueOf(rc.request().getHeader("Accept")).contains("text/csv");
+          "csv".equals(format)
+              || (format == null
+                  && String.valueOf(rc.request().getHeader("Accept")).contains("text/csv"));
       JsonObject q =
           new JsonObject()
               .put("space", space)
@@ -113,7 +118,7 @@ final class HistoryRoutes {
       String space = Requests.pathId(rc, "id");
       Long start = Requests.optionalInstant(rc, "start");
       Long end = Requests.optionalInstant(rc, "end");
-      int limit = limit(rc.queryParams().get("limit"));
+      int limit = Requests.limit(rc, 1000, HistoryVerticle.MAX_PAGE);
       JsonObject q =
           new JsonObject()
               .put("space", space)
@@ -139,21 +144,6 @@ final class HistoryRoutes {
     } catch (InvalidInput e) {
       Responses.error(rc, 400, e.field(), e.getMessage());
     }
-  }
-
-  private static int limit(String text) throws InvalidInput {
-    if (text == null) {
-      return 1000;
-    }
-    try {
-      int limit = Integer.parseInt(text);
-      if (limit >= 1 && limit <= HistoryVerticle.MAX_PAGE) {
-        return limit;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new InvalidInput("limit", "limit must be 1 to " + HistoryVerticle.MAX_PAGE);
   }
 
   /** The opaque cursor of a page: "tsMicros_delta_datapointId". */

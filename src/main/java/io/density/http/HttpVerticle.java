@@ -57,13 +57,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
     JsonArray roles = config().getJsonArray("roles", new JsonArray());
     boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
-    new IngestRoutes(
-            vertx,
-            ingest.maxFutureSkewSeconds(),
-            ingest.retentionDays(),
-            http.maxBatchItems(),
-            persistenceHere)
-        .mount(router);
+    new IngestRoutes(vertx, ingest, http.maxBatchItems(), persistenceHere).mount(router);
     new QueryRoutes(vertx, roles.contains("query")).mount(router);
     new RegistryRoutes(vertx, http.maxBatchItems()).mount(router);
     new HistoryRoutes(vertx).mount(router);

@@ -1,6 +1,7 @@
 package io.density.http;
 
 import io.density.Addresses;
+import io.density.config.DensityConfig;
 import io.density.ingest.Datapoint;
 import io.density.ingest.DatapointBatch;
 import io.density.ingest.DatapointParser;
@@ -33,14 +34,15 @@ final class IngestRoutes {
    *     (every node inserts its own), so they need no hop to another node
    */
   IngestRoutes(
-      Vertx vertx,
-      int maxFutureSkewSeconds,
-      int retentionDays,
-      int maxBatchItems,
-      boolean persistenceHere) {
+      Vertx vertx, DensityConfig.Ingest ingest, int maxBatchItems, boolean persistenceHere) {
     this.vertx = vertx;
     this.toPersistence = new DeliveryOptions().setSendTimeout(60_000).setLocalOnly(persistenceHere);
-    this.parser = new DatapointParser(Clock.systemUTC(), maxFutureSkewSeconds, retentionDays);
+    this.parser =
+        new DatapointParser(
+            Clock.systemUTC(),
+            ingest.maxFutureSkewSeconds(),
+            ingest.retentionDays(),
+            ingest.earliestTimestamp());
     this.maxBatchItems = maxBatchItems;
   }
 

@@ -1,6 +1,6 @@
 package io.density.http;
 
-import io.density.ingest.DatapointParser;
+import io.density.ingest.Ids;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
 import io.vertx.core.json.DecodeException;
@@ -112,6 +112,23 @@ final class Requests {
     return value == null || value.isBlank() ? null : Timestamps.parseMicros(value, name);
   }
 
+  /** The {@code limit} parameter: 1 to max, {@code otherwise} when absent. */
+  static int limit(RoutingContext rc, int otherwise, int max) throws InvalidInput {
+    String text = rc.queryParams().get("limit");
+    if (text == null) {
+      return otherwise;
+    }
+    try {
+      int limit = Integer.parseInt(text.trim());
+      if (limit >= 1 && limit <= max) {
+        return limit;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new InvalidInput("limit", "limit must be 1 to " + max);
+  }
+
   /** 415 for a wrong media type, 400 for a body that is not JSON, 422 for a bad value. */
   static int status(InvalidInput e) {
     if ("Content-Type".equals(e.field())) {
@@ -121,11 +138,6 @@ final class Requests {
   }
 
   private static String identifier(String value, String name) throws InvalidInput {
-    String id = value.trim();
-    if (id.isEmpty() || id.length() > DatapointParser.MAX_ID_LENGTH) {
-      throw new InvalidInput(
-          name, name + " must be 1 to " + DatapointParser.MAX_ID_LENGTH + " characters");
-    }
-    return id;
+    return Ids.check(value, name);
   }
 }

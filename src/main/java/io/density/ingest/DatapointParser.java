@@ -9,20 +9,35 @@ import java.time.Clock;
  * counted. Values may arrive as strings or numbers ({@code "1"}, {@code 1}, {@code "-1"}).
  */
 public final class DatapointParser {
-  public static final int MAX_ID_LENGTH = 64;
 
   private final Clock clock;
   private final long maxFutureSkewMicros;
   private final int retentionDays;
+  private final long earliestMicros;
 
   /**
    * @param maxFutureSkewSeconds how far ahead of the server clock a timestamp may be
    * @param retentionDays how old a timestamp may be (0: any age); older history is dropped
    */
   public DatapointParser(Clock clock, int maxFutureSkewSeconds, int retentionDays) {
+    this(clock, maxFutureSkewSeconds, retentionDays, "2000-01-01T00:00:00Z");
+  }
+
+  /**
+   * @param earliest the earliest timestamp accepted (ISO-8601): older ones are refused whatever the
+   *     retention, so that no request can make the raw log reach back centuries
+   */
+  public DatapointParser(
+      Clock clock, int maxFutureSkewSeconds, int retentionDays, String earliest) {
     this.clock = clock;
     this.maxFutureSkewMicros = maxFutureSkewSeconds * 1_000_000L;
     this.retentionDays = retentionDays;
+    try {
+      this.earliestMicros = Timestamps.parseMicros(earliest, "ingest.earliestTimestamp");
+    } catch (InvalidInput e) {
+      throw new IllegalArgumentException(
+          "ingest.earliestTimestamp is not an ISO-8601 instant: " + earliest, e);
+    }
   }
 
   /** The values of a datapoint's fields as received (null when absent). */
@@ -52,6 +67,14 @@ public final class DatapointParser {
     }
     long ts = Timestamps.parseMicros((String) rawTs, "timestamp");
     long now = Timestamps.toMicros(clock.instant());
+    if (ts < earliestMicros) {
+      throw new InvalidInput(
+          "timestamp",
+          "timestamp is before "
+              + Timestamps.format(earliestMicros)
+              + ", the earliest this server accepts: "
+              + rawTs);
+    }
     if (ts > now + maxFutureSkewMicros) {
       throw new InvalidInput(
           "timestamp",
@@ -86,16 +109,7 @@ public final class DatapointParser {
     } else {
       throw new InvalidInput(field, field + " must be a string or an integer");
     }
-    if (text.isEmpty()) {
-      throw new InvalidInput(field, field + " must not be empty");
-    }
-    if (text.length() > MAX_ID_LENGTH) {
-      throw new InvalidInput(field, field + " is longer than " + MAX_ID_LENGTH + " characters");
-    }
-    if (text.chars().anyMatch(Character::isISOControl)) {
-      throw new InvalidInput(field, field + " must not contain control characters");
-    }
-    return text;
+    return Ids.check(text, field);
   }
 
   private static int direction(Object value) throws InvalidInput {

@@ -10,7 +10,7 @@ import static io.density.registry.Fields.zone;
 import io.density.Addresses;
 import io.density.Failure;
 import io.density.db.Sql;
-import io.density.ingest.DatapointParser;
+import io.density.ingest.Ids;
 import io.density.ingest.InvalidInput;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -112,11 +112,7 @@ final class Bulk {
 
   /** The id of an item: required, 1 to 64 characters, once per request. */
   private static String id(JsonObject item, Set<String> seen) throws InvalidInput {
-    String id = requiredText(item, "id").trim();
-    if (id.isEmpty() || id.length() > DatapointParser.MAX_ID_LENGTH) {
-      throw new InvalidInput(
-          "id", "id must be 1 to " + DatapointParser.MAX_ID_LENGTH + " characters");
-    }
+    String id = Ids.check(requiredText(item, "id"), "id");
     if (!seen.add(id)) {
       throw new InvalidInput("id", "id " + id + " appears twice in this request");
     }

@@ -1,5 +1,6 @@
 package io.density.registry;
 
+import io.density.ingest.Ids;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
 import io.vertx.core.json.JsonObject;
@@ -23,7 +24,7 @@ final class Fields {
     if (s.length() > 200) {
       throw new InvalidInput(field, field + " is longer than 200 characters");
     }
-    return s.isBlank() ? null : s;
+    return s.isBlank() ? null : Ids.storable(s, field);
   }
 
   static String requiredText(JsonObject body, String field) throws InvalidInput {
@@ -35,7 +36,7 @@ final class Fields {
     if (s == null || s.isEmpty()) {
       throw new InvalidInput(field, field + " is required");
     }
-    return s;
+    return Ids.storable(s, field);
   }
 
   static String zone(Object v) throws InvalidInput {
