@@ -2,6 +2,7 @@ package io.density.cluster;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import io.density.Metrics;
 import io.density.config.DensityConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -20,20 +21,20 @@ public final class Clustering {
   private Clustering() {}
 
   public static Future<Vertx> vertx(DensityConfig.Cluster cluster) {
+    VertxOptions options = Metrics.enable(new VertxOptions());
     if (!cluster.enabled()) {
-      return Future.succeededFuture(Vertx.vertx());
+      return Future.succeededFuture(Metrics.remember(Vertx.vertx(options), options));
     }
-    VertxOptions options =
-        new VertxOptions()
-            .setEventBusOptions(
-                new EventBusOptions()
-                    .setHost(cluster.host())
-                    .setClusterPublicHost(cluster.host())
-                    .setPort(0));
+    options.setEventBusOptions(
+        new EventBusOptions()
+            .setHost(cluster.host())
+            .setClusterPublicHost(cluster.host())
+            .setPort(0));
     return Vertx.builder()
         .with(options)
         .withClusterManager(new HazelcastClusterManager(hazelcast(cluster)))
-        .buildClustered();
+        .buildClustered()
+        .map(vertx -> Metrics.remember(vertx, options));
   }
 
   /** Vert.x's own map settings (from its default cluster.xml), with our name and join. */

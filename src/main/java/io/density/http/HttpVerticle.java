@@ -1,6 +1,7 @@
 package io.density.http;
 
 import io.density.Addresses;
+import io.density.Metrics;
 import io.density.Server;
 import io.density.config.DensityConfig;
 import io.vertx.core.Future;
@@ -19,6 +20,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -70,6 +72,9 @@ public final class HttpVerticle extends VerticleBase {
             HealthCheckHandler.createWithHealthChecks(
                 HealthChecks.create(vertx)
                     .register("process", promise -> promise.complete(Status.OK()))));
+    if (Metrics.prometheus(vertx) != null) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(Metrics.prometheus(vertx)));
+    }
     router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
 
     router.route().failureHandler(this::failed);

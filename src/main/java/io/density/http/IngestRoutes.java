@@ -1,12 +1,14 @@
 package io.density.http;
 
 import io.density.Addresses;
+import io.density.Metrics;
 import io.density.config.DensityConfig;
 import io.density.ingest.Datapoint;
 import io.density.ingest.DatapointBatch;
 import io.density.ingest.DatapointParser;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -26,6 +28,7 @@ import java.util.List;
 final class IngestRoutes {
   private final Vertx vertx;
   private final DeliveryOptions toPersistence;
+  private final Counter rejected;
   private final DatapointParser parser;
   private final int maxBatchItems;
 
@@ -36,6 +39,11 @@ final class IngestRoutes {
   IngestRoutes(
       Vertx vertx, DensityConfig.Ingest ingest, int maxBatchItems, boolean persistenceHere) {
     this.vertx = vertx;
+    this.rejected =
+        Counter.builder("density_datapoints")
+            .tag("result", "rejected")
+            .description("datapoints received, by what became of them")
+            .register(Metrics.of(vertx));
     this.toPersistence = new DeliveryOptions().setSendTimeout(60_000).setLocalOnly(persistenceHere);
     this.parser =
         new DatapointParser(
@@ -61,6 +69,7 @@ final class IngestRoutes {
       DatapointBody.Item item = DatapointBody.one(rc);
       datapoint = parser.parse(item.fields(), item.text(), received);
     } catch (InvalidInput e) {
+      rejected.increment();
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
       return;
     }
@@ -110,6 +119,7 @@ final class IngestRoutes {
         valid.add(parser.parse(item.fields(), item.text(), received));
         validIndex.add(i);
       } catch (InvalidInput e) {
+        rejected.increment();
         results[i].put("status", "rejected").put("error", e.getMessage());
         if (e.field() != null) {
           results[i].put("field", e.field());

@@ -1,8 +1,10 @@
 package io.density.persistence;
 
 import io.density.Addresses;
+import io.density.Metrics;
 import io.density.db.Sql;
 import io.density.ingest.Timestamps;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -30,6 +32,7 @@ final class Counting {
   private final Vertx vertx;
   private final Pool pool;
   private final DeliveryOptions toCounter;
+  private final Counter reconciled;
 
   /** Parts of closed batches: the counter may drop their answers with the next part. */
   private List<String> forget = new ArrayList<>();
@@ -38,6 +41,10 @@ final class Counting {
     this.vertx = vertx;
     this.pool = pool;
     this.toCounter = toCounter;
+    this.reconciled =
+        Counter.builder("density_reconciled_spaces")
+            .description("spaces recounted after effects arrived out of order")
+            .register(Metrics.of(vertx));
   }
 
   /**
@@ -113,6 +120,7 @@ final class Counting {
     // on it, whose count followed the provisional one.
     Map<String, Long> latest = new HashMap<>();
     part.effects().forEach(e -> latest.put(e.spaceId(), e.ts())); // in contract order
+    reconciled.increment(late.size());
     Recounts recounts = new Recounts();
     Set<String> lateSpaces = new HashSet<>();
     for (Object o : late) {

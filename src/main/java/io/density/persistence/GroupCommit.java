@@ -2,10 +2,16 @@ package io.density.persistence;
 
 import io.density.Addresses;
 import io.density.Failure;
+import io.density.Metrics;
 import io.density.config.DensityConfig;
 import io.density.db.Sql;
 import io.density.ingest.Datapoint;
 import io.density.ingest.Timestamps;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -65,6 +71,11 @@ final class GroupCommit {
   private final Rebuild rebuild;
   private final DensityConfig.Ingest config;
   private final Claims claims;
+  private final Counter accepted;
+  private final Counter duplicates;
+  private final Counter overloaded;
+  private final DistributionSummary batchSize;
+  private final Timer commitTime;
 
   /** Where drained work runs, one task at a time. */
   private final Lane alone = new Lane();
@@ -98,11 +109,31 @@ final class GroupCommit {
     this.rebuild = rebuild;
     this.config = config;
     this.claims = claims;
+    MeterRegistry registry = Metrics.of(vertx);
+    String results = "density_datapoints";
+    accepted = Counter.builder(results).tag("result", "accepted").register(registry);
+    duplicates = Counter.builder(results).tag("result", "duplicate").register(registry);
+    overloaded =
+        Counter.builder("density_ingest_overloaded")
+            .description("ingest requests answered 429: the queue was full")
+            .register(registry);
+    batchSize =
+        DistributionSummary.builder("density_batch_datapoints")
+            .description("datapoints per group commit")
+            .register(registry);
+    commitTime =
+        Timer.builder("density_batch_commit")
+            .description("time from a batch's insert to its commit")
+            .register(registry);
+    Gauge.builder("density_ingest_queued_datapoints", () -> queuedItems)
+        .description("datapoints waiting for a group commit")
+        .register(registry);
   }
 
   /** Queues a request's datapoints; the future completes with a status per datapoint. */
   Future<JsonArray> offer(List<Datapoint> datapoints) {
     if (queuedItems + datapoints.size() > config.maxPending()) {
+      overloaded.increment();
       return Future.failedFuture(
           Failure.of(Failure.OVERLOADED, null, "ingest queue is full, retry shortly"));
     }
@@ -330,9 +361,12 @@ final class GroupCommit {
     int size = taken.stream().mapToInt(p -> p.items.size()).sum();
     List<Datapoint> all = new ArrayList<>(size);
     taken.forEach(p -> all.addAll(p.items));
+    batchSize.record(size);
+    Timer.Sample started = Timer.start();
     return partitions
         .ensure(all)
         .compose(v -> insertBatch(taken, size))
+        .onSuccess(c -> started.stop(commitTime))
         .onFailure(err -> fail(taken, err));
   }
 
@@ -429,15 +463,16 @@ final class GroupCommit {
     return rebuilding;
   }
 
-  private static void answer(
-      List<Pending> taken, Map<String, Integer> firstSeen, CountingBatch batch) {
+  private void answer(List<Pending> taken, Map<String, Integer> firstSeen, CountingBatch batch) {
     int position = 0;
     for (Pending p : taken) {
       JsonArray results = new JsonArray();
       for (Datapoint d : p.items) {
         String k = CountingBatch.key(d.dpuId(), d.dedupeKey());
         boolean first = firstSeen.get(k) == position++;
-        results.add(first && batch.inserted.contains(k) ? "accepted" : "duplicate");
+        boolean stored = first && batch.inserted.contains(k);
+        (stored ? accepted : duplicates).increment();
+        results.add(stored ? "accepted" : "duplicate");
       }
       p.result.complete(results);
     }

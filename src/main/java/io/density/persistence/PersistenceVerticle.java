@@ -2,12 +2,14 @@ package io.density.persistence;
 
 import io.density.Addresses;
 import io.density.Failure;
+import io.density.Metrics;
 import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
 import io.density.ingest.DatapointBatch;
 import io.density.ingest.Timestamps;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -88,6 +90,10 @@ public final class PersistenceVerticle extends VerticleBase {
     leadership =
         new Leadership(
             vertx, postgres.url(), LEADER_LOCK, "re-deriving counts", this::lead, this::stepDown);
+    Gauge.builder("density_leader", () -> leadership.leading() ? 1 : 0)
+        .tag("job", "re-deriving counts")
+        .description("1 where this node leads the job")
+        .register(Metrics.of(vertx));
     Future<Void> taking = Future.succeededFuture();
     if (config.everyNodeInserts()) {
       ingest = vertx.eventBus().consumer(Addresses.INGEST, this::ingest);

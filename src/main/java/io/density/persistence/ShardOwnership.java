@@ -2,6 +2,8 @@ package io.density.persistence;
 
 import io.density.Addresses;
 import io.density.Failure;
+import io.density.Metrics;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -52,6 +54,9 @@ final class ShardOwnership {
     this.claims = claims;
     this.shards = shards;
     this.toCounter = toCounter;
+    Gauge.builder("density_counting_shards_owned", owned::size)
+        .description("counting shards this node's persistence verticle owns")
+        .register(Metrics.of(vertx));
   }
 
   /** Takes a first share now, then keeps the share fair. */
