@@ -37,21 +37,68 @@ import java.util.concurrent.TimeUnit;
 public final class Main {
   private Main() {}
 
+  private static final String USAGE =
+      "usage: java -jar density.jar [serve | dev | replay [--from T] [--to T]"
+          + " | token create --scope ingest|read|admin [--name NAME] | load <tool> ... | help]";
+
+  /** A wrong command line: says why and how, touches nothing, exits 2. */
+  private static void usage(String problem) {
+    System.err.println(problem);
+    System.err.println(USAGE);
+    System.exit(2);
+  }
+
+  /** What went wrong at start, in a sentence that names the setting to fix, not a stack trace. */
+  static String explain(Throwable failure) {
+    Throwable root = failure;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = root.getMessage() == null ? root.toString() : root.getMessage();
+    if (root instanceof java.net.BindException) {
+      return "the HTTP port is taken (" + message + "): set DENSITY_HTTP_PORT to a free one";
+    }
+    if (root instanceof java.net.ConnectException || message.contains("Connection refused")) {
+      String where = "the configured address";
+      for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        if (t.getMessage() != null && t.getMessage().contains("Connection refused: ")) {
+          where = t.getMessage().replaceFirst(".*Connection refused: /?", "");
+          break;
+        }
+      }
+      return "nothing answers at "
+          + where
+          + ": check that PostgreSQL (DENSITY_PG_URL) and Redis (DENSITY_REDIS_URL) run there";
+    }
+    if (message.contains("password authentication failed") || message.contains("(28")) {
+      return "PostgreSQL refused the login ("
+          + message
+          + "): check the user and password in DENSITY_PG_URL";
+    }
+    return message;
+  }
+
   public static void main(String[] args) {
     String command = args.length == 0 ? "serve" : args[0];
     String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
     switch (command) {
-      case "serve" -> serve();
+      case "serve" -> {
+        if (rest.length > 0) {
+          usage(
+              "serve takes no arguments (configuration comes from conf/ and DENSITY_*): "
+                  + rest[0]);
+        }
+        serve();
+      }
+      case "help", "--help", "-h" -> {
+        System.out.println(USAGE);
+        System.exit(0);
+      }
       case "dev" -> dev();
       case "load" -> LoadMain.main(rest);
       case "replay" -> replay(rest);
       case "token" -> token(rest);
-      default -> {
-        System.err.println(
-            "usage: java -jar density.jar [serve | dev | replay [--from T] [--to T]"
-                + " | token create --scope ingest|read|admin [--name NAME] | load <tool> ...]");
-        System.exit(2);
-      }
+      default -> usage("unknown command " + command);
     }
   }
 
@@ -74,8 +121,8 @@ public final class Main {
     Vertx vertx = Vertx.vertx();
     try {
       System.out.println(DevMode.start(vertx, System.getenv()).await());
-    } catch (RuntimeException e) {
-      System.err.println("Density failed to start: " + e.getMessage());
+    } catch (Throwable e) {
+      System.err.println("Density failed to start: " + explain(e));
       System.exit(1);
     }
   }
@@ -150,8 +197,8 @@ public final class Main {
               + "); keep it now, it is not shown again:");
       System.out.println(token.getString("token"));
       vertx.close().await();
-    } catch (RuntimeException e) {
-      System.err.println("token create failed: " + e.getMessage());
+    } catch (Throwable e) {
+      System.err.println("token create failed: " + explain(e));
       System.exit(1);
     }
   }
@@ -181,8 +228,8 @@ public final class Main {
               + config.roles()
               + (config.roleList().contains("http") ? ", HTTP on port " + config.http().port() : "")
               + (config.cluster().enabled() ? ", in cluster " + config.cluster().name() : ""));
-    } catch (RuntimeException e) {
-      System.err.println("Density failed to start: " + e.getMessage());
+    } catch (Throwable e) {
+      System.err.println("Density failed to start: " + explain(e));
       System.exit(1);
     }
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.density.config.DensityConfig;
 import io.density.support.TestServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SelfSignedCertificate;
@@ -31,12 +32,13 @@ class HttpsAndCorsTest {
   void start() throws Exception {
     SelfSignedCertificate certificate = SelfSignedCertificate.create("localhost");
     server = new TestServer();
-    server.config =
-        server
-            .config
-            .with("http", "tlsCertFile", certificate.certificatePath())
-            .with("http", "tlsKeyFile", certificate.privateKeyPath())
-            .with("http", "corsOrigins", BOARD);
+    JsonObject config = server.config.toJson();
+    config
+        .getJsonObject("http")
+        .put("tlsCertFile", certificate.certificatePath())
+        .put("tlsKeyFile", certificate.privateKeyPath())
+        .put("corsOrigins", BOARD);
+    server.config = DensityConfig.fromJson(config);
     server.start();
     // The test trusts the self-signed certificate it made; a client would pin or install it.
     SSLContext trustAll = SSLContext.getInstance("TLS");

@@ -1,8 +1,11 @@
 package io.density.config;
 
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +45,22 @@ public record DensityConfig(
       String tlsCertFile,
       String tlsKeyFile,
       String corsOrigins) {
+    public Http {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException(
+            "http.port (DENSITY_HTTP_PORT) must be 0 to 65535 (0: any free port), not " + port);
+      }
+      if (instances < 1 || maxBodyBytes < 1 || maxBatchItems < 1) {
+        throw new IllegalArgumentException(
+            "http.instances, http.maxBodyBytes and http.maxBatchItems must be at least 1");
+      }
+      if ((tlsCertFile == null || tlsCertFile.isBlank())
+          != (tlsKeyFile == null || tlsKeyFile.isBlank())) {
+        throw new IllegalArgumentException(
+            "http.tlsCertFile and http.tlsKeyFile (DENSITY_TLS_CERT, DENSITY_TLS_KEY) go together");
+      }
+    }
+
     /** Whether the API is served over TLS (a PEM certificate and key are configured). */
     public boolean tls() {
       return tlsCertFile != null && !tlsCertFile.isBlank();
@@ -62,10 +81,35 @@ public record DensityConfig(
   public record Auth(boolean enabled) {}
 
   /** PostgreSQL, as a {@code postgresql://user:pass@host:port/db} URL. */
-  public record Postgres(String url, int poolSize) {}
+  public record Postgres(String url, int poolSize) {
+    public Postgres {
+      try {
+        PgConnectOptions.fromUri(url);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(
+            "postgres.url (DENSITY_PG_URL) is not a postgresql://user:pass@host:port/db URL: "
+                + url);
+      }
+    }
+  }
 
   /** Redis, as a {@code redis://host:port[/db]} URL; every key starts with keyPrefix. */
-  public record Redis(String url, int poolSize, String keyPrefix) {}
+  public record Redis(String url, int poolSize, String keyPrefix) {
+    public Redis {
+      URI uri;
+      try {
+        uri = new URI(url);
+      } catch (URISyntaxException | NullPointerException e) {
+        uri = null;
+      }
+      if (uri == null
+          || uri.getHost() == null
+          || !("redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme()))) {
+        throw new IllegalArgumentException(
+            "redis.url (DENSITY_REDIS_URL) is not a redis://host:port URL: " + url);
+      }
+    }
+  }
 
   /**
    * Group commit of datapoints and the rules applied to them. {@code inserters} says which
@@ -129,15 +173,11 @@ public record DensityConfig(
     override(json, "cluster", "join", env.get("DENSITY_CLUSTER_JOIN"), false);
     String cluster = env.get("DENSITY_CLUSTER");
     if (cluster != null && !cluster.isBlank()) {
-      json.getJsonObject("cluster").put("enabled", Boolean.parseBoolean(cluster.trim()));
+      json.getJsonObject("cluster").put("enabled", onOff("DENSITY_CLUSTER", cluster));
     }
     String auth = env.get("DENSITY_AUTH");
     if (auth != null && !auth.isBlank()) {
-      String a = auth.trim().toLowerCase();
-      if (!List.of("on", "off", "true", "false").contains(a)) {
-        throw new IllegalArgumentException("DENSITY_AUTH must be on or off, not " + auth);
-      }
-      json.getJsonObject("auth").put("enabled", a.equals("on") || a.equals("true"));
+      json.getJsonObject("auth").put("enabled", onOff("DENSITY_AUTH", auth));
     }
     String roles = env.get("DENSITY_ROLES");
     if (roles != null && !roles.isBlank()) {
@@ -201,6 +241,15 @@ public record DensityConfig(
     } catch (IOException e) {
       throw new IllegalStateException("cannot read the configuration: " + e.getMessage(), e);
     }
+  }
+
+  /** on/true or off/false; anything else is refused rather than read as off. */
+  private static boolean onOff(String name, String value) {
+    String v = value.trim().toLowerCase();
+    if (!List.of("on", "off", "true", "false").contains(v)) {
+      throw new IllegalArgumentException(name + " must be on or off (true or false), not " + value);
+    }
+    return v.equals("on") || v.equals("true");
   }
 
   private static void override(

@@ -1,0 +1,89 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.density.dev.EmbeddedServices;
+import io.density.support.NodeProcess;
+import io.density.support.TestServer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("A fault at start ends the process with a sentence that names the fix, not a trace")
+class StartupFaultsTest {
+  /** A database of this test's own (the server is never started on it by the test). */
+  private TestServer untouched;
+
+  @BeforeEach
+  void database() {
+    untouched = new TestServer();
+  }
+
+  @AfterEach
+  void drop() {
+    untouched.close();
+  }
+
+  private record Outcome(int exit, String output) {}
+
+  private Outcome run(Map<String, String> env, String... args) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(NodeProcess.javaCommand(args));
+    builder.environment().put("DENSITY_PG_URL", untouched.config.postgres().url());
+    builder.environment().put("DENSITY_REDIS_URL", untouched.config.redis().url());
+    builder.environment().put("DENSITY_HTTP_PORT", String.valueOf(EmbeddedServices.freePort()));
+    builder.environment().putAll(env);
+    builder.redirectErrorStream(true);
+    Process process = builder.start();
+    byte[] output = process.getInputStream().readAllBytes();
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the process ends by itself");
+    return new Outcome(process.exitValue(), new String(output, StandardCharsets.UTF_8));
+  }
+
+  private static void assertFails(Outcome outcome, int exit, String... words) {
+    assertEquals(exit, outcome.exit(), outcome.output());
+    for (String word : words) {
+      assertTrue(outcome.output().contains(word), word + " in:\n" + outcome.output());
+    }
+    assertFalse(outcome.output().contains("\tat "), "no stack trace:\n" + outcome.output());
+  }
+
+  @Test
+  @DisplayName("PostgreSQL or Redis unreachable, a malformed URL, a bad port or flag")
+  void badSettings() throws Exception {
+    int closed = EmbeddedServices.freePort();
+    assertFails(
+        run(Map.of("DENSITY_PG_URL", "postgresql://postgres@127.0.0.1:" + closed + "/postgres")),
+        1,
+        "127.0.0.1:" + closed,
+        "DENSITY_PG_URL");
+    assertFails(
+        run(Map.of("DENSITY_REDIS_URL", "redis://127.0.0.1:" + closed)),
+        1,
+        "127.0.0.1:" + closed,
+        "DENSITY_REDIS_URL");
+    assertFails(run(Map.of("DENSITY_REDIS_URL", "notaurl")), 1, "DENSITY_REDIS_URL", "notaurl");
+    assertFails(run(Map.of("DENSITY_HTTP_PORT", "-5")), 1, "DENSITY_HTTP_PORT", "-5");
+    assertFails(run(Map.of("DENSITY_CLUSTER", "yes")), 1, "DENSITY_CLUSTER", "on or off");
+  }
+
+  @Test
+  @DisplayName("unknown arguments and --help print the usage and never touch the database")
+  void usageTouchesNothing() throws Exception {
+    assertFails(run(Map.of(), "serve", "--help"), 2, "usage:");
+    assertFails(run(Map.of(), "frobnicate"), 2, "usage:");
+    Outcome help = run(Map.of(), "--help");
+    assertEquals(0, help.exit());
+    assertTrue(help.output().contains("usage:"));
+    List<?> tables =
+        untouched.rows(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = 'space'");
+    assertTrue(tables.isEmpty(), "no schema was written");
+  }
+}
