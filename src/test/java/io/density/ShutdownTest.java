@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.dev.EmbeddedServices;
 import io.density.load.SeedBuilding;
+import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.NodeProcess;
 import io.density.support.TestServer;
@@ -90,9 +91,9 @@ class ShutdownTest {
             return null;
           });
     }
-    while (sent.get() < day.size() / 3) {
-      Thread.sleep(5);
-    }
+    assertTrue(
+        Await.until(() -> sent.get() >= day.size() / 3, Duration.ofSeconds(60)),
+        "a third of the day sent");
     stopping.set(true);
     long signalled = System.nanoTime();
     node.process.destroy(); // SIGTERM
