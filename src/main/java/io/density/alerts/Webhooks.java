@@ -3,7 +3,6 @@ package io.density.alerts;
 import io.density.config.DensityConfig;
 import io.density.db.Sql;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
@@ -68,10 +67,8 @@ final class Webhooks {
         .recover(
             err -> {
               if (attempt < config.webhookAttempts()) {
-                Promise<Void> later = Promise.promise();
                 long backoff = (long) config.webhookBackoffMs() << (attempt - 1);
-                vertx.setTimer(backoff, t -> later.complete());
-                return later.future().compose(v -> attempt(id, url, alert, attempt + 1));
+                return vertx.timer(backoff).compose(v -> attempt(id, url, alert, attempt + 1));
               }
               LOG.warning(
                   "webhook "

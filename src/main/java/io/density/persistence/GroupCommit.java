@@ -221,20 +221,22 @@ final class GroupCommit {
                   pool.preparedQuery(Sql.BATCH_DATAPOINTS)
                       .execute(Tuple.of(id))
                       .map(rows -> CountingBatch.fromRows(id, rows))
-                      .compose(
-                          batch -> {
-                            List<CountingBatch.Part> parts = batch.parts(config.countingShards());
-                            long deadline = System.currentTimeMillis() + PART_DEADLINE_MS;
-                            Future<Void> counted = Future.succeededFuture();
-                            for (CountingBatch.Part part : parts) {
-                              counted = counted.compose(x -> countPart(part, deadline));
-                            }
-                            return counted.compose(x -> close(id, parts));
-                          }));
+                      .compose(batch -> count(id, batch)));
     }
     // Redis lost its state: the rebuild counts what is left uncounted, in SQL.
     return chain.recover(
         err -> Counting.lostRealtimeState(err) ? rebuild().mapEmpty() : Future.failedFuture(err));
+  }
+
+  /**
+   * Has every part of a committed batch counted by its shard's owner, in parallel (each owner
+   * counts its shard's parts one after another), then closes the batch.
+   */
+  private Future<Void> count(long batchId, CountingBatch batch) {
+    List<CountingBatch.Part> parts = batch.parts(config.countingShards());
+    long deadline = System.currentTimeMillis() + PART_DEADLINE_MS;
+    return Future.join(parts.stream().map(p -> countPart(p, deadline)).toList())
+        .compose(v -> close(batchId, parts));
   }
 
   /**
@@ -256,9 +258,7 @@ final class GroupCommit {
               if (!again || System.currentTimeMillis() > deadline) {
                 return Future.failedFuture(err);
               }
-              Promise<Void> later = Promise.promise();
-              vertx.setTimer(100, id -> later.complete());
-              return later.future().compose(v -> countPart(part, deadline));
+              return vertx.timer(100).compose(v -> countPart(part, deadline));
             });
   }
 
@@ -418,11 +418,8 @@ final class GroupCommit {
   private void countLater(RowSet<Row> rows, List<Pending> taken, Map<String, Integer> firstSeen) {
     long batchId = rows.iterator().next().getLong("batch_id");
     CountingBatch batch = CountingBatch.fromRows(batchId, rows);
-    List<CountingBatch.Part> parts = batch.parts(config.countingShards());
-    long deadline = System.currentTimeMillis() + PART_DEADLINE_MS;
     uncounted++;
-    Future.join(parts.stream().map(p -> countPart(p, deadline)).toList())
-        .compose(v -> close(batchId, parts))
+    count(batchId, batch)
         .transform(
             counted -> {
               leaveGate(true);

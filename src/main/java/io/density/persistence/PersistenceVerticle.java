@@ -11,7 +11,6 @@ import io.density.ingest.DatapointBatch;
 import io.density.ingest.Timestamps;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -215,9 +214,7 @@ public final class PersistenceVerticle extends VerticleBase {
               if (attempts <= 1) {
                 return Future.failedFuture(err);
               }
-              Promise<Void> later = Promise.promise();
-              vertx.setTimer(500, id -> later.complete());
-              return later.future().compose(v -> counterStatus(attempts - 1));
+              return vertx.timer(500).compose(v -> counterStatus(attempts - 1));
             });
   }
 
