@@ -107,10 +107,17 @@ public final class TokenStore {
                 rows.size() == 0
                     ? Future.failedFuture(
                         Failure.of(Failure.UNAUTHENTICATED, null, "unknown or revoked token"))
-                    : Future.succeededFuture(
-                        new JsonObject()
-                            .put("id", rows.iterator().next().getLong("id"))
-                            .put("scope", rows.iterator().next().getString("scope"))));
+                    : Future.succeededFuture(valid(rows.iterator().next())));
+  }
+
+  /** {@code {id, scope, expires_at}}: the expiry in epoch milliseconds, absent if none. */
+  private static JsonObject valid(Row r) {
+    JsonObject t = new JsonObject().put("id", r.getLong("id")).put("scope", r.getString("scope"));
+    OffsetDateTime expires = r.getOffsetDateTime("expires_at");
+    if (expires != null) {
+      t.put("expires_at", expires.toInstant().toEpochMilli());
+    }
+    return t;
   }
 
   private static JsonObject token(Row r) {

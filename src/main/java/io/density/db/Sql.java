@@ -200,7 +200,7 @@ public final class Sql {
   /** The token whose hash is $1, if it is in force: (id, scope). */
   public static final String VALID_TOKEN =
       """
-      SELECT id, scope FROM api_token
+      SELECT id, scope, expires_at FROM api_token
        WHERE hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
       """;
 

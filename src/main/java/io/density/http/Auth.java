@@ -24,16 +24,26 @@ import java.util.Map;
  *
  * <p>Each HTTP verticle remembers what it learnt of a token (by its hash) for a second, so a
  * revoked or expired token stops working everywhere within a second; a revocation published on the
- * event bus makes every node forget the token at once.
+ * event bus makes every node forget the token at once. While tokens cannot be checked (PostgreSQL
+ * unreachable), a token this verticle knew good within the last {@code STALE_MS} keeps its scope
+ * until its expiry: nothing can be revoked meanwhile, and reads from Redis go on.
  */
 final class Auth implements Handler<RoutingContext> {
   private static final long FRESH_MS = 1_000;
+  private static final long STALE_MS = 15 * 60_000;
   private static final int MAX_REMEMBERED = 10_000;
   private static final DeliveryOptions CHECK =
       new DeliveryOptions().setSendTimeout(5_000).addHeader("action", "check");
 
-  /** What is known of a token: its id and scope (null: not a token in force), and since when. */
-  private record Known(long id, Scope scope, long at) {}
+  /**
+   * What is known of a token: its id and scope (null: not a token in force), its expiry (epoch ms)
+   * and since when.
+   */
+  private record Known(long id, Scope scope, long expires, long at) {
+    boolean goodWhileUnchecked(long now) {
+      return scope != null && now - at < STALE_MS && now < expires;
+    }
+  }
 
   private final Vertx vertx;
   private final Map<String, Known> known = new HashMap<>();
@@ -92,22 +102,27 @@ final class Auth implements Handler<RoutingContext> {
         .onComplete(
             ar -> {
               Known now;
+              long time = System.currentTimeMillis();
               if (ar.succeeded()) {
                 JsonObject t = ar.result().body();
                 now =
                     new Known(
                         t.getLong("id"),
                         Scope.named(t.getString("scope")),
-                        System.currentTimeMillis());
+                        t.getLong("expires_at", Long.MAX_VALUE),
+                        time);
+                remember(hash, now);
               } else if (ar.cause() instanceof ReplyException re
                   && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
                   && re.failureCode() == Failure.UNAUTHENTICATED) {
-                now = new Known(-1, null, System.currentTimeMillis());
+                now = new Known(-1, null, 0, time);
+                remember(hash, now);
+              } else if (k != null && k.goodWhileUnchecked(time)) {
+                now = k; // tokens cannot be checked: one known good keeps its scope a while
               } else {
                 Responses.error(rc, 503, null, "tokens cannot be checked now, retry");
                 return;
               }
-              remember(hash, now);
               decide(rc, now, needed);
               if (paused && !request.isEnded()) {
                 request.resume();

@@ -42,8 +42,10 @@ import java.util.logging.Logger;
  * log in one statement — the durability point. A committed batch is then split by counting shard
  * ({@link CountingBatch#parts}) and each part goes to its shard's owner ({@link ShardOwnership}),
  * on this node or another. Every request of a batch is answered once all its parts are counted and
- * the batch is closed (or, if counting fails, once it is committed: it stays uncounted for the
- * recovery sweep).
+ * the batch is closed. If counting fails (Redis unreachable), the batch stays uncounted and its
+ * requests are answered 503; it is counted as soon as counting works again ({@link #recoverSoon}),
+ * and until then a request repeating any stored datapoint is answered 503 too, so a success always
+ * means counted.
  *
  * <p>Each batch passes the deployment's gate ({@link Claims#enter}) from before its insert until
  * its parts are counted. Work that re-derives counts ({@link #drained}) closes the gate: it runs
@@ -58,6 +60,11 @@ final class GroupCommit {
   private static final DeliveryOptions TO_OWNER = new DeliveryOptions().setSendTimeout(15_000);
   private static final DeliveryOptions CLOSED = new DeliveryOptions().addHeader("action", "closed");
   private static final DeliveryOptions REBUILD = new DeliveryOptions().setSendTimeout(600_000);
+
+  private static final ReplyException NOT_COUNTED =
+      Failure.unavailable(
+          "stored but not counted yet (Redis or PostgreSQL unavailable): retry;"
+              + " a datapoint sent again is never counted twice");
 
   /** One ingest request waiting for its batch. */
   private record Pending(List<Datapoint> items, Promise<JsonArray> result) {}
@@ -89,6 +96,7 @@ final class GroupCommit {
   private int draining;
   private final List<Promise<Void>> idle = new ArrayList<>();
   private Future<Void> rebuilding;
+  private boolean recovering;
 
   /**
    * Committed batches are counted in the order they were taken from the queue, whichever insert
@@ -434,13 +442,37 @@ final class GroupCommit {
             })
         .onComplete(
             ar -> {
-              if (ar.failed()) {
-                // Committed, so durable: the answer is success; the sweep counts it later.
-                LOG.log(Level.WARNING, "counting batch " + batchId + " deferred", ar.cause());
-              }
               uncounted--;
-              answer(taken, firstSeen, batch);
+              if (ar.succeeded()) {
+                answer(taken, firstSeen, batch);
+              } else {
+                // Stored but not counted: no success until it is. A resend finds it stored.
+                LOG.log(Level.WARNING, "counting batch " + batchId + " deferred", ar.cause());
+                taken.forEach(p -> p.result.fail(NOT_COUNTED));
+                recoverSoon();
+              }
               insertNext();
+            });
+  }
+
+  /**
+   * Counts batches whose counting failed as soon as it can again: every second until none is left,
+   * so counts are exact within about a second of Redis's (or PostgreSQL's) return.
+   */
+  private void recoverSoon() {
+    if (recovering) {
+      return;
+    }
+    recovering = true;
+    vertx
+        .timer(1000)
+        .compose(v -> recoverUncounted(0.0))
+        .onComplete(
+            ar -> {
+              recovering = false;
+              if (ar.failed()) {
+                recoverSoon();
+              }
             });
   }
 
@@ -468,9 +500,14 @@ final class GroupCommit {
         String k = CountingBatch.key(d.dpuId(), d.dedupeKey());
         boolean first = firstSeen.get(k) == position++;
         boolean stored = first && batch.inserted.contains(k);
-        (stored ? accepted : duplicates).increment();
         results.add(stored ? "accepted" : "duplicate");
       }
+      if (recovering && results.contains("duplicate")) {
+        // A repeat of a datapoint whose batch may still wait to be counted.
+        p.result.fail(NOT_COUNTED);
+        continue;
+      }
+      results.forEach(r -> ("accepted".equals(r) ? accepted : duplicates).increment());
       p.result.complete(results);
     }
   }

@@ -105,10 +105,7 @@ public final class PersistenceVerticle extends VerticleBase {
   /** Loads or checks the realtime state, then takes requests and starts the periodic work. */
   private Future<Void> lead() {
     timers.add(
-        vertx.setPeriodic(
-            config.recoveryIntervalMs(),
-            config.recoveryIntervalMs(),
-            id -> groupCommit.recoverUncounted(config.recoveryIntervalMs() / 1000.0)));
+        vertx.setPeriodic(config.recoveryIntervalMs(), config.recoveryIntervalMs(), id -> sweep()));
     timers.add(
         vertx.setPeriodic(
             config.dailyResetCheckMs(),
@@ -187,20 +184,38 @@ public final class PersistenceVerticle extends VerticleBase {
    * then finish leftover batches. Runs alone.
    */
   private Future<Void> prepareRealtime() {
-    return Future.all(pool.query(Sql.INSTANCE_ID).execute(), counterStatus(60))
+    return realtimeCurrent(60)
         .compose(
+            current ->
+                current ? groupCommit.countUncounted(0.0) : groupCommit.rebuild().<Void>mapEmpty());
+  }
+
+  /**
+   * The periodic sweep: rebuilds the realtime state when Redis lost it (restarted empty) even if no
+   * datapoint arrives to find out, else counts batches whose counting was interrupted.
+   */
+  private void sweep() {
+    realtimeCurrent(1)
+        .compose(
+            current ->
+                current
+                    ? groupCommit.recoverUncounted(config.recoveryIntervalMs() / 1000.0)
+                    : groupCommit.drained(groupCommit::rebuild).<Void>mapEmpty())
+        .onFailure(err -> LOG.log(Level.WARNING, "sweep: " + err.getMessage()));
+  }
+
+  /** Whether Redis holds a realtime state built from this database. */
+  private Future<Boolean> realtimeCurrent(int attempts) {
+    return Future.all(pool.query(Sql.INSTANCE_ID).execute(), counterStatus(attempts))
+        .map(
             all -> {
               RowSet<Row> instance = all.resultAt(0);
               Message<JsonObject> status = all.resultAt(1);
-              boolean current =
-                  instance
-                      .iterator()
-                      .next()
-                      .getString("id")
-                      .equals(status.body().getString("instance"));
-              return current
-                  ? groupCommit.countUncounted(0.0)
-                  : groupCommit.rebuild().<Void>mapEmpty();
+              return instance
+                  .iterator()
+                  .next()
+                  .getString("id")
+                  .equals(status.body().getString("instance"));
             });
   }
 

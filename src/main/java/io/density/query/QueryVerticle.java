@@ -120,16 +120,28 @@ public final class QueryVerticle extends VerticleBase {
             });
   }
 
-  /** {@code {dpu}} → registration, current links and realtime totals; 404 if never seen. */
+  /**
+   * {@code {dpu}} → registration, current links and realtime totals; 404 if never seen; 503 while
+   * Redis is unreachable or holds no state.
+   */
   private Future<JsonObject> dpu(JsonObject q) {
     String dpu = q.getString("dpu");
-    Future<Response> state = redis.send(Request.cmd(Command.HGETALL).arg(keys.dpu(dpu)));
+    Future<List<Response>> state =
+        redis.batch(
+            List.of(
+                Request.cmd(Command.HGETALL).arg(keys.dpu(dpu)),
+                Request.cmd(Command.EXISTS).arg(keys.meta())));
     Future<RowSet<Row>> registration =
         pool.preparedQuery(Sql.DPU_CURRENT_LINKS).execute(Tuple.of(dpu));
     return Future.all(state, registration)
         .compose(
             all -> {
-              Response totals = state.result();
+              if (state.result().get(1).toInteger() == 0) {
+                // Redis came back empty: totals of zero would be wrong, not unknown.
+                return Future.failedFuture(
+                    Failure.unavailable("realtime state is being reloaded from PostgreSQL: retry"));
+              }
+              Response totals = state.result().get(0);
               RowSet<Row> rows = registration.result();
               boolean registered = rows.size() > 0;
               boolean seen = totals != null && totals.size() > 0;

@@ -34,6 +34,11 @@ public final class TcpProxy implements AutoCloseable {
                       .connect(port, host)
                       .onSuccess(
                           out -> {
+                            if (cut) {
+                              in.close();
+                              out.close();
+                              return;
+                            }
                             open.add(in);
                             open.add(out);
                             in.pipeTo(out);
@@ -60,6 +65,11 @@ public final class TcpProxy implements AutoCloseable {
   public void cut() {
     cut = true;
     open.forEach(NetSocket::close);
+  }
+
+  /** Lets connections through again, as when the line or the service comes back. */
+  public void restore() {
+    cut = false;
   }
 
   @Override
