@@ -42,6 +42,8 @@ public record DensityConfig(
       int instances,
       int maxBodyBytes,
       int maxBatchItems,
+      int maxConnections,
+      int maxEventStreams,
       String tlsCertFile,
       String tlsKeyFile,
       String corsOrigins) {
@@ -50,15 +52,25 @@ public record DensityConfig(
         throw new IllegalArgumentException(
             "http.port (DENSITY_HTTP_PORT) must be 0 to 65535 (0: any free port), not " + port);
       }
-      if (instances < 1 || maxBodyBytes < 1 || maxBatchItems < 1) {
+      if (instances < 1
+          || maxBodyBytes < 1
+          || maxBatchItems < 1
+          || maxConnections < 1
+          || maxEventStreams < 1) {
         throw new IllegalArgumentException(
-            "http.instances, http.maxBodyBytes and http.maxBatchItems must be at least 1");
+            "http.instances, http.maxBodyBytes, http.maxBatchItems, http.maxConnections and"
+                + " http.maxEventStreams must be at least 1");
       }
       if ((tlsCertFile == null || tlsCertFile.isBlank())
           != (tlsKeyFile == null || tlsKeyFile.isBlank())) {
         throw new IllegalArgumentException(
             "http.tlsCertFile and http.tlsKeyFile (DENSITY_TLS_CERT, DENSITY_TLS_KEY) go together");
       }
+    }
+
+    /** A node-wide limit shared out among its HTTP verticles. */
+    public int perInstance(int nodeLimit) {
+      return (nodeLimit + instances - 1) / instances;
     }
 
     /** Whether the API is served over TLS (a PEM certificate and key are configured). */

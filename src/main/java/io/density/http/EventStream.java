@@ -18,17 +18,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * do not join the cluster. One event-bus consumer per HTTP verticle fans the published changes out
  * to its open streams; it is registered only while a stream is open, so that a busy server with no
  * watcher does not copy every change into it. A client that cannot keep up is disconnected (it
- * reconnects and reads the current counts), so a slow reader never holds memory on the server.
+ * reconnects and reads the current counts), so a slow reader never holds memory on the server; and
+ * at most {@code http.maxEventStreams} streams are open on a node.
  */
 final class EventStream {
   private static final long PING_MS = 15_000;
 
   private final Vertx vertx;
+  private final int limit;
+  private final int nodeLimit;
   private final Map<HttpServerResponse, Set<String>> streams = new ConcurrentHashMap<>();
   private MessageConsumer<JsonObject> consumer;
 
-  EventStream(Vertx vertx) {
+  /** At most limit streams open on this verticle, nodeLimit on the node. */
+  EventStream(Vertx vertx, int limit, int nodeLimit) {
     this.vertx = vertx;
+    this.limit = limit;
+    this.nodeLimit = nodeLimit;
   }
 
   Future<Void> start(Router router) {
@@ -39,6 +45,11 @@ final class EventStream {
 
   /** The stream opens (its headers go out) once changes are being received for it. */
   private void open(RoutingContext rc) {
+    if (streams.size() >= limit) {
+      Responses.error(
+          rc, 503, null, "too many event streams open (at most " + nodeLimit + " per node): retry");
+      return;
+    }
     Set<String> spaces = new HashSet<>(rc.queryParam("space"));
     HttpServerResponse response = rc.response();
     response

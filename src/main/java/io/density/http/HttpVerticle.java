@@ -42,6 +42,9 @@ public final class HttpVerticle extends VerticleBase {
         config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
 
     Router router = Router.router(vertx);
+    ConnectionLimit connections =
+        new ConnectionLimit(http.perInstance(http.maxConnections()), http.maxConnections());
+    router.route().handler(connections);
     if (!http.corsOriginList().isEmpty()) {
       // Before the tokens: a browser's preflight carries none.
       router
@@ -82,7 +85,8 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(
         404, rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
 
-    HttpServerOptions options = new HttpServerOptions();
+    // An idle connection is closed after a minute (event streams write a ping every 15 s).
+    HttpServerOptions options = new HttpServerOptions().setIdleTimeout(60);
     if (http.tls()) {
       options
           .setSsl(true)
@@ -92,7 +96,8 @@ public final class HttpVerticle extends VerticleBase {
                   .setKeyPath(http.tlsKeyFile()));
     }
     server = vertx.createHttpServer(options);
-    return new EventStream(vertx)
+    connections.watch(server);
+    return new EventStream(vertx, http.perInstance(http.maxEventStreams()), http.maxEventStreams())
         .start(router)
         .compose(v -> server.requestHandler(router).listen(http.port(), http.host()))
         .onSuccess(

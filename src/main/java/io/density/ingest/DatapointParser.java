@@ -15,6 +15,9 @@ public final class DatapointParser {
   private final int retentionDays;
   private final long earliestMicros;
 
+  /** The longest datapoint (its JSON text as sent, extra fields included) that is stored. */
+  public static final int MAX_PAYLOAD_CHARS = 2048;
+
   /**
    * @param maxFutureSkewSeconds how far ahead of the server clock a timestamp may be
    * @param retentionDays how old a timestamp may be (0: any age); older history is dropped
@@ -59,6 +62,14 @@ public final class DatapointParser {
    * @param receivedMicros when the request arrived
    */
   public Datapoint parse(Fields item, String payload, long receivedMicros) throws InvalidInput {
+    if (payload.length() > MAX_PAYLOAD_CHARS) {
+      throw new InvalidInput(
+          null,
+          "a datapoint is stored as sent, so it may have at most "
+              + MAX_PAYLOAD_CHARS
+              + " characters; this one has "
+              + payload.length());
+    }
     String dpuId = identifier(item.dpuId(), "dpu_id", true);
     int direction = direction(item.direction());
     Object rawTs = item.timestamp();

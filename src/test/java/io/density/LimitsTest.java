@@ -1,0 +1,199 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.density.ingest.DatapointParser;
+import io.density.support.Await;
+import io.density.support.TestServer;
+import io.density.support.TestServer.Reply;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Limits on connections, event streams, nesting and stored datapoints")
+class LimitsTest {
+  private static TestServer server;
+  private static String token;
+
+  @BeforeAll
+  static void start() {
+    server = new TestServer();
+    server.config =
+        server
+            .config
+            .with("http", "instances", 1)
+            .with("http", "maxConnections", 3)
+            .with("http", "maxEventStreams", 1);
+    server.start();
+    server.provisionSeedBuilding();
+    token = server.createToken("admin");
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  /** A connection that speaks HTTP/1.1 by hand, so a test decides how many are open. */
+  private static final class Connection implements AutoCloseable {
+    final Socket socket;
+    final InputStream in;
+
+    Connection() throws IOException {
+      socket = new Socket("127.0.0.1", server.config.http().port());
+      socket.setSoTimeout(10_000);
+      in = socket.getInputStream();
+    }
+
+    void write(String method, String path) throws IOException {
+      String request =
+          method
+              + " "
+              + path
+              + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+              + token
+              + "\r\n\r\n";
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The status line and headers, up to the empty line. */
+    String head() throws IOException {
+      ByteArrayOutputStream head = new ByteArrayOutputStream();
+      while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+        int b = in.read();
+        if (b < 0) {
+          throw new IOException("closed after " + head);
+        }
+        head.write(b);
+      }
+      return head.toString(StandardCharsets.US_ASCII);
+    }
+
+    /** A whole answer with a Content-Length: its status and body. */
+    Reply get(String path) throws IOException {
+      write("GET", path);
+      String head = head();
+      int status = Integer.parseInt(head.substring(9, 12));
+      int length = 0;
+      for (String line : head.split("\r\n")) {
+        if (line.toLowerCase().startsWith("content-length:")) {
+          length = Integer.parseInt(line.substring(15).trim());
+        }
+      }
+      return new Reply(status, new JsonObject(new String(in.readNBytes(length))));
+    }
+
+    boolean closedByServer() {
+      try {
+        return in.read() < 0;
+      } catch (IOException e) {
+        return true;
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        socket.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("a connection beyond the limit is answered 503 naming the limit, then closed")
+  void connections() throws IOException {
+    List<Connection> open = new ArrayList<>();
+    try {
+      // The test's own HTTP client may hold a connection too: open more until one is refused.
+      Reply refused = null;
+      while (refused == null && open.size() <= 3) {
+        Connection c = new Connection();
+        open.add(c);
+        Reply reply = c.get("/?space=A");
+        if (reply.status() != 200) {
+          refused = reply;
+          assertTrue(c.closedByServer(), "the refused connection is closed");
+        }
+      }
+      assertTrue(refused != null, "a fourth connection is refused");
+      assertEquals(503, refused.status(), refused.json().encode());
+      assertTrue(refused.json().getString("error").contains("at most 3"), refused.json().encode());
+      open.remove(open.size() - 1).close();
+      open.remove(0).close();
+      assertTrue(
+          Await.until(() -> answersOnANewConnection() == 200, Duration.ofSeconds(10)),
+          "a closed connection makes room");
+    } finally {
+      open.forEach(Connection::close);
+    }
+  }
+
+  private static int answersOnANewConnection() {
+    try (Connection c = new Connection()) {
+      return c.get("/?space=A").status();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  @DisplayName("an event stream beyond the limit is answered 503")
+  void eventStreams() throws IOException {
+    try (Connection stream = new Connection();
+        Connection other = new Connection()) {
+      stream.write("GET", "/v1/events");
+      assertTrue(stream.head().startsWith("HTTP/1.1 200"), "the first stream opens");
+      Reply refused = other.get("/v1/events");
+      assertEquals(503, refused.status(), refused.json().encode());
+      assertTrue(refused.json().getString("error").contains("event streams"));
+    }
+  }
+
+  @Test
+  @DisplayName("a datapoint longer than is stored is 422, and nothing is stored")
+  void longDatapoint() {
+    JsonObject datapoint =
+        new JsonObject()
+            .put("timestamp", "2024-01-01T00:00:00Z")
+            .put("direction", 1)
+            .put("dpu_id", "283")
+            .put("note", "x".repeat(DatapointParser.MAX_PAYLOAD_CHARS));
+    Reply reply = server.postJson("/send", datapoint);
+    assertEquals(422, reply.status(), reply.json().encode());
+    assertTrue(reply.json().getString("error").contains("at most 2048 characters"));
+    assertEquals(0, server.countRows("datapoint"));
+  }
+
+  @Test
+  @DisplayName("bodies nested deeper than JSON parsing allows are 400, for every kind of body")
+  void deepNesting() {
+    String deepArray = "[".repeat(5000) + "]".repeat(5000);
+    String deepObject = "{\"a\":".repeat(5000) + "1" + "}".repeat(5000);
+    for (Reply reply :
+        List.of(
+            server.postJson("/v1/datapoints", deepArray),
+            server.postJson("/send", deepObject),
+            server.send("/v1/spaces/C", "PUT", "application/json", deepObject),
+            server.send("/v1/spaces/A/alerts", "PUT", "application/json", deepObject))) {
+      assertEquals(400, reply.status(), reply.json().encode());
+      assertEquals("error", reply.json().getString("status"));
+    }
+    assertEquals(0, server.countRows("datapoint"));
+    assertEquals(2, server.countRows("space"));
+    assertEquals(200, server.get("/health").status());
+  }
+}
