@@ -80,6 +80,12 @@ public final class Server {
           "authentication is off (auth.enabled / DENSITY_AUTH=off): anyone who reaches the HTTP"
               + " port can write and read everything; only for a closed network");
     }
+    if (roles.contains("alerts") && config.alerts().webhookPrivateTargets()) {
+      LOG.warning(
+          "webhooks may target private addresses (alerts.webhookPrivateTargets /"
+              + " DENSITY_WEBHOOK_PRIVATE_TARGETS=on): an admin token can make this node call"
+              + " loopback and internal services; only for a closed network");
+    }
     boolean usesPostgres = roles.stream().anyMatch(r -> !r.equals("http") && !r.equals("counter"));
     Future<Void> chain = usesPostgres ? applySchema(vertx, config) : Future.succeededFuture();
     List<String> deployed = new ArrayList<>();

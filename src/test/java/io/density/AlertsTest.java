@@ -1,6 +1,10 @@
 package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.support.Await;
@@ -8,13 +12,23 @@ import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -26,6 +40,16 @@ class AlertsTest {
   private Vertx receiverVertx;
   private HttpServer receiver;
   private final List<JsonObject> delivered = new CopyOnWriteArrayList<>();
+
+  /** A delivery as received: its path, signature headers and the body's exact text. */
+  private record Received(String path, String timestamp, String signature, String body) {}
+
+  private final List<Received> received = new CopyOnWriteArrayList<>();
+
+  /** Requests to /held wait here, unanswered, while holding is on. */
+  private final List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+
+  private volatile boolean holding;
   private final List<JsonObject> published = new CopyOnWriteArrayList<>();
   private Instant t = Instant.parse("2024-11-04T08:00:00Z");
 
@@ -51,8 +75,18 @@ class AlertsTest {
                             body -> {
                               if (req.path().equals("/broken")) {
                                 req.response().setStatusCode(500).end();
+                                return;
+                              }
+                              received.add(
+                                  new Received(
+                                      req.path(),
+                                      req.getHeader("X-Density-Timestamp"),
+                                      req.getHeader("X-Density-Signature"),
+                                      body.toString(StandardCharsets.UTF_8)));
+                              delivered.add(body.toJsonObject());
+                              if (req.path().equals("/held") && holding) {
+                                held.add(req);
                               } else {
-                                delivered.add(body.toJsonObject());
                                 req.response().setStatusCode(204).end();
                               }
                             }))
@@ -90,10 +124,71 @@ class AlertsTest {
     assertTrue(Await.until(condition, Duration.ofSeconds(10)), what);
   }
 
+  /** What a receiver computes: sha256= and the hex HMAC-SHA256 of "timestamp.body". */
+  private static String expectedSignature(String secret, String timestamp, String body)
+      throws Exception {
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    byte[] digest = mac.doFinal((timestamp + "." + body).getBytes(StandardCharsets.UTF_8));
+    return "sha256=" + HexFormat.of().formatHex(digest);
+  }
+
+  /** Compared in constant time, as a receiver should. */
+  private static boolean verifies(String secret, Received r) throws Exception {
+    return MessageDigest.isEqual(
+        expectedSignature(secret, r.timestamp(), r.body()).getBytes(StandardCharsets.US_ASCII),
+        r.signature().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  private String scrape() {
+    try {
+      HttpResponse<String> response =
+          HttpClient.newHttpClient()
+              .send(server.request("/metrics").build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, response.statusCode());
+      return response.body();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A series of the node's metrics (0 when absent). */
+  private double metric(String series) {
+    Matcher m =
+        Pattern.compile("^" + Pattern.quote(series) + " ([0-9.eE+-]+)$", Pattern.MULTILINE)
+            .matcher(scrape());
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+  }
+
+  private void rules(String space, int hysteresis) {
+    Reply rules =
+        server.putJson(
+            "/v1/spaces/" + space + "/alerts",
+            new JsonObject()
+                .put(
+                    "levels",
+                    new JsonArray()
+                        .add(
+                            new JsonObject()
+                                .put("name", "full")
+                                .put("level", "capacity")
+                                .put("hysteresis", hysteresis)
+                                .put("cooldown_seconds", 0))));
+    assertEquals(200, rules.status(), rules.json().encode());
+  }
+
+  private JsonObject webhook(String id) {
+    return server.get("/v1/webhooks").json().getJsonArray("items").stream()
+        .map(w -> (JsonObject) w)
+        .filter(w -> w.getString("id").equals(id))
+        .findFirst()
+        .orElseThrow();
+  }
+
   @Test
   @DisplayName(
       "above capacity, then back below past the hysteresis: two alerts, two deliveries; a failing webhook pauses")
-  void crossings() {
+  void crossings() throws Exception {
     String base = "http://127.0.0.1:" + receiver.actualPort();
     assertEquals(
         200,
@@ -114,9 +209,13 @@ class AlertsTest {
                                 .put("hysteresis", 2)
                                 .put("cooldown_seconds", 0))));
     assertEquals(200, rules.status(), rules.json().encode());
-    assertEquals(
-        201,
-        server.putJson("/v1/webhooks/ops", new JsonObject().put("url", base + "/hook")).status());
+    Reply ops = server.putJson("/v1/webhooks/ops", new JsonObject().put("url", base + "/hook"));
+    assertEquals(201, ops.status(), ops.json().encode());
+    String secret = ops.json().getString("secret");
+    assertNotNull(secret, "the secret is in the creation answer");
+    assertTrue(secret.length() >= 43, "at least 256 bits: " + secret);
+    assertFalse(
+        server.get("/v1/webhooks").json().encode().contains(secret), "never listed afterwards");
     assertEquals(
         201,
         server
@@ -155,6 +254,158 @@ class AlertsTest {
             .orElseThrow();
     assertEquals("HTTP 500", broken.getString("last_error"));
     assertEquals(2, delivered.size(), "no duplicate delivery");
+
+    for (Received r : received) {
+      assertNotNull(r.timestamp(), "X-Density-Timestamp");
+      assertTrue(
+          Math.abs(Long.parseLong(r.timestamp()) - Instant.now().getEpochSecond()) < 60,
+          "a timestamp in Unix seconds, near now: " + r.timestamp());
+      assertTrue(r.signature().startsWith("sha256="), r.signature());
+      assertTrue(verifies(secret, r), "the receiver recomputes the signature with the secret");
+      assertFalse(verifies(secret + "x", r), "another secret does not match");
+      assertFalse(
+          verifies(secret, new Received(r.path(), r.timestamp(), r.signature(), r.body() + " ")),
+          "another body does not match");
+      assertFalse(
+          verifies(
+              secret,
+              new Received(
+                  r.path(),
+                  String.valueOf(Long.parseLong(r.timestamp()) + 1),
+                  r.signature(),
+                  r.body())),
+          "another timestamp does not match");
+    }
+
+    // Replacing the webhook keeps its secret (and shows none); rotating shows a new one.
+    Reply replaced =
+        server.putJson("/v1/webhooks/ops", new JsonObject().put("url", base + "/hook"));
+    assertEquals(200, replaced.status());
+    assertNull(replaced.json().getString("secret"));
+    Reply rotated =
+        server.putJson(
+            "/v1/webhooks/ops",
+            new JsonObject().put("url", base + "/hook").put("rotate_secret", true));
+    assertEquals(200, rotated.status());
+    assertNotNull(rotated.json().getString("secret"));
+    assertNotEquals(secret, rotated.json().getString("secret"));
+
+    await(
+        () -> metric("density_webhook_failures_total{reason=\"attempts_exhausted\"}") == 2.0,
+        "both alerts to the broken webhook counted as failures");
+    assertEquals(2.0, metric("density_webhook_delivered_total"));
+    assertEquals(0.0, metric("density_webhook_failures_total{reason=\"refused_target\"}"));
+  }
+
+  @Test
+  @DisplayName(
+      "by default loopback and private targets are refused (422, nothing stored), also at delivery;"
+          + " the allowance lets them through")
+  void privateTargets() {
+    String local = "http://127.0.0.1:" + receiver.actualPort() + "/hook";
+    // The test server allows private targets (its receivers are on loopback).
+    Reply allowed = server.putJson("/v1/webhooks/local", new JsonObject().put("url", local));
+    assertEquals(201, allowed.status(), allowed.json().encode());
+
+    server.restartWith(server.config.with("alerts", "webhookPrivateTargets", false));
+    for (String url :
+        List.of(
+            local,
+            "http://localhost:" + receiver.actualPort() + "/hook",
+            "http://127.8.9.10/",
+            "http://[::1]:8080/",
+            "http://[::ffff:127.0.0.1]/",
+            "https://10.1.2.3/hook",
+            "http://172.16.0.1/",
+            "http://192.168.1.20:8000/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fe80::1]/",
+            "http://[fd12:3456::1]/",
+            "http://0.0.0.0:8080/",
+            "http://224.0.0.1/",
+            "http://255.255.255.255/")) {
+      Reply refused = server.putJson("/v1/webhooks/private", new JsonObject().put("url", url));
+      assertEquals(422, refused.status(), url + " → " + refused.json().encode());
+      assertEquals("error", refused.json().getString("status"));
+      assertEquals("url", refused.json().getString("field"), url);
+      assertTrue(
+          refused.json().getString("error").contains("webhookPrivateTargets"),
+          refused.json().getString("error"));
+    }
+    for (String url : List.of("ftp://203.0.113.10/", "file:///etc/passwd", "http:///nohost")) {
+      assertEquals(
+          "url",
+          server
+              .putJson("/v1/webhooks/private", new JsonObject().put("url", url))
+              .json()
+              .getString("field"),
+          url);
+    }
+    assertEquals(1, server.countRows("webhook"), "nothing refused is stored");
+    assertEquals(
+        201,
+        server
+            .putJson(
+                "/v1/webhooks/public",
+                new JsonObject()
+                    .put("url", "https://203.0.113.10/h")
+                    .put("space_ids", new JsonArray().add("elsewhere")))
+            .status(),
+        "a public address is accepted");
+    assertEquals(0.0, metric("density_webhook_failures_total{reason=\"refused_target\"}"));
+
+    // The webhook stored while allowed is checked again when an alert is delivered: not sent.
+    assertEquals(
+        200,
+        server
+            .putJson("/v1/spaces/A", new JsonObject().put("name", "Space A").put("capacity", 1))
+            .status());
+    rules("A", 1);
+    move(1, 2);
+    await(
+        () -> metric("density_webhook_failures_total{reason=\"refused_target\"}") >= 1.0,
+        "the refused delivery is counted as a failure");
+    JsonObject hook = webhook("local");
+    assertTrue(hook.getString("last_error").contains("loopback"), hook.encode());
+    assertTrue(received.isEmpty(), "nothing was sent to the loopback receiver");
+  }
+
+  @Test
+  @DisplayName(
+      "deliveries waiting beyond alerts.maxPendingDeliveries: the oldest is dropped, counted")
+  void boundedQueue() {
+    server.restartWith(server.config.with("alerts", "maxPendingDeliveries", 1));
+    String base = "http://127.0.0.1:" + receiver.actualPort();
+    assertEquals(
+        200,
+        server
+            .putJson("/v1/spaces/A", new JsonObject().put("name", "Space A").put("capacity", 3))
+            .status());
+    rules("A", 2);
+    holding = true;
+    assertEquals(
+        201,
+        server.putJson("/v1/webhooks/held", new JsonObject().put("url", base + "/held")).status());
+
+    move(1, 4); // above: delivered, held unanswered by the receiver
+    await(() -> held.size() == 1, "the first delivery is in flight");
+    move(-1, 2); // below: waits
+    move(1, 2); // above again: waits, and the queue holds one, so "below" is dropped
+    await(
+        () -> metric("density_webhook_dropped_total") == 1.0, "the oldest waiting one is dropped");
+    List<Long> fired =
+        server.get("/v1/alerts?space_id=A").json().getJsonArray("items").stream()
+            .map(a -> ((JsonObject) a).getLong("id"))
+            .sorted()
+            .toList();
+    assertEquals(3, fired.size(), "every alert is still stored");
+
+    holding = false;
+    held.forEach(r -> r.response().setStatusCode(204).end());
+    await(() -> delivered.size() == 2, "the first and the latest are delivered");
+    assertEquals(
+        List.of(fired.get(0), fired.get(2)), delivered.stream().map(a -> a.getLong("id")).toList());
+    assertEquals(0.0, metric("density_webhook_pending_deliveries"));
   }
 
   @Test

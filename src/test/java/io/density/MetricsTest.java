@@ -71,6 +71,11 @@ class MetricsTest {
     assertEquals(
         server.config.ingest().countingShards(), value(text, "density_counting_shards_owned"));
     assertEquals(1.0, value(text, "density_leader{job=\"re-deriving counts\"}"));
+    // Webhook figures are there from the start (AlertsTest makes them move).
+    assertEquals(0.0, value(text, "density_webhook_failures_total{reason=\"attempts_exhausted\"}"));
+    assertEquals(0.0, value(text, "density_webhook_failures_total{reason=\"refused_target\"}"));
+    assertEquals(0.0, value(text, "density_webhook_dropped_total"));
+    assertEquals(0.0, value(text, "density_webhook_pending_deliveries"));
     assertTrue(text.contains("vertx_http_server_requests_total"), "Vert.x's HTTP figures");
     assertTrue(text.contains("vertx_eventbus_"), "Vert.x's event-bus figures");
     assertEquals(401, server.sendAs(null, "GET", "/metrics", null).status(), "needs a token");

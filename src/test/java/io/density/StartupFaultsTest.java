@@ -71,6 +71,16 @@ class StartupFaultsTest {
     assertFails(run(Map.of("DENSITY_REDIS_URL", "notaurl")), 1, "DENSITY_REDIS_URL", "notaurl");
     assertFails(run(Map.of("DENSITY_HTTP_PORT", "-5")), 1, "DENSITY_HTTP_PORT", "-5");
     assertFails(run(Map.of("DENSITY_CLUSTER", "yes")), 1, "DENSITY_CLUSTER", "on or off");
+    assertFails(
+        run(Map.of("DENSITY_WEBHOOK_PRIVATE_TARGETS", "maybe")),
+        1,
+        "DENSITY_WEBHOOK_PRIVATE_TARGETS",
+        "on or off");
+    assertFails(
+        run(Map.of("DENSITY_WEBHOOK_MAX_PENDING", "0")),
+        1,
+        "DENSITY_WEBHOOK_MAX_PENDING",
+        "at least 1");
   }
 
   @Test

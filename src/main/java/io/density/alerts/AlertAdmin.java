@@ -11,7 +11,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.net.URI;
 import java.time.OffsetDateTime;
 import java.util.HashSet;
 import java.util.Set;
@@ -23,10 +22,12 @@ import java.util.Set;
 final class AlertAdmin {
   private final Vertx vertx;
   private final Pool pool;
+  private final WebhookTargets targets;
 
-  AlertAdmin(Vertx vertx, Pool pool) {
+  AlertAdmin(Vertx vertx, Pool pool, WebhookTargets targets) {
     this.vertx = vertx;
     this.pool = pool;
+    this.targets = targets;
   }
 
   Future<JsonObject> handle(JsonObject q) {
@@ -130,27 +131,50 @@ final class AlertAdmin {
             });
   }
 
-  /** {@code {url, space_ids?}}: registers (or replaces, and resumes) a webhook. */
+  /**
+   * {@code {url, space_ids?, rotate_secret?}}: registers (or replaces, and resumes) a webhook. A
+   * new webhook gets a signing secret, shown in this answer only; a replaced one keeps its secret
+   * unless {@code rotate_secret} is true, when it gets a new one, shown likewise. The URL must pass
+   * the target rule ({@link WebhookTargets}).
+   */
   private Future<JsonObject> putWebhook(String id, JsonObject body) {
     Object url = body.getValue("url");
-    try {
-      URI uri = URI.create(String.valueOf(url));
-      if (!(url instanceof String)
-          || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
-        throw new IllegalArgumentException();
-      }
-    } catch (IllegalArgumentException e) {
-      return Future.failedFuture(Failure.invalid("url", "url must be an http(s) URL"));
+    Object rotate = body.getValue("rotate_secret", false);
+    if (!(rotate instanceof Boolean)) {
+      return Future.failedFuture(
+          Failure.invalid("rotate_secret", "rotate_secret must be true or false"));
     }
-    JsonArray spaces = body.getJsonArray("space_ids");
+    Object spaces = body.getValue("space_ids");
+    if (spaces != null && !(spaces instanceof JsonArray)) {
+      return Future.failedFuture(
+          Failure.invalid("space_ids", "space_ids must be an array of space ids"));
+    }
     String[] spaceIds =
-        spaces == null ? null : spaces.stream().map(String::valueOf).toArray(String[]::new);
-    return pool.preparedQuery(Sql.UPSERT_WEBHOOK)
-        .execute(Tuple.of(id, url, spaceIds))
+        spaces == null
+            ? null
+            : ((JsonArray) spaces).stream().map(String::valueOf).toArray(String[]::new);
+    String secret = WebhookSigner.newSecret();
+    return targets
+        .check(url)
+        .recover(
+            err ->
+                Future.failedFuture(
+                    err instanceof WebhookTargets.Refused
+                        ? Failure.invalid("url", err.getMessage())
+                        : err))
+        .compose(
+            uri ->
+                pool.preparedQuery(Sql.UPSERT_WEBHOOK)
+                    .execute(Tuple.of(id, url, spaceIds, secret, rotate)))
         .map(
-            rows ->
-                webhook(rows.iterator().next())
-                    .put("created", rows.iterator().next().getBoolean("created")));
+            rows -> {
+              Row r = rows.iterator().next();
+              JsonObject answer = webhook(r).put("created", r.getBoolean("created"));
+              if (r.getBoolean("secret_set")) {
+                answer.put("secret", secret);
+              }
+              return answer;
+            });
   }
 
   private Future<JsonObject> webhooks() {

@@ -60,12 +60,13 @@ public final class AlertsVerticle extends VerticleBase {
     DensityConfig.Postgres postgres =
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
     pool = Connections.postgres(vertx, postgres);
-    webhooks =
-        new Webhooks(
-            vertx, pool, config().getJsonObject("alerts").mapTo(DensityConfig.Alerts.class));
+    DensityConfig.Alerts alerts =
+        config().getJsonObject("alerts").mapTo(DensityConfig.Alerts.class);
+    WebhookTargets targets = new WebhookTargets(vertx, alerts.webhookPrivateTargets());
+    webhooks = new Webhooks(vertx, pool, targets, alerts);
     leadership =
         new Leadership(vertx, postgres.url(), ALERTS_LOCK, "alerts", this::lead, this::stepDown);
-    AlertAdmin admin = new AlertAdmin(vertx, pool);
+    AlertAdmin admin = new AlertAdmin(vertx, pool, targets);
     return vertx
         .eventBus()
         .consumer(Addresses.ALERTS_ADMIN, Replies.answering("alerts", admin::handle))

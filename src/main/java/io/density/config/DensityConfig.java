@@ -155,9 +155,35 @@ public record DensityConfig(
     }
   }
 
-  /** Webhook delivery of alerts: per attempt timeout, attempts with doubling backoff, pausing. */
+  /**
+   * Webhook delivery of alerts: per attempt timeout, attempts with doubling backoff, pausing;
+   * whether webhooks may target loopback, private, link-local, unspecified or multicast addresses
+   * (off unless the network is closed); how many deliveries may wait on a node before the oldest is
+   * dropped.
+   */
   public record Alerts(
-      int webhookTimeoutMs, int webhookAttempts, int webhookBackoffMs, int pauseAfterFailures) {}
+      int webhookTimeoutMs,
+      int webhookAttempts,
+      int webhookBackoffMs,
+      int pauseAfterFailures,
+      boolean webhookPrivateTargets,
+      int maxPendingDeliveries) {
+    public Alerts {
+      if (webhookTimeoutMs < 1 || webhookAttempts < 1 || pauseAfterFailures < 1) {
+        throw new IllegalArgumentException(
+            "alerts.webhookTimeoutMs, alerts.webhookAttempts and alerts.pauseAfterFailures must be"
+                + " at least 1");
+      }
+      if (webhookBackoffMs < 0) {
+        throw new IllegalArgumentException("alerts.webhookBackoffMs must be 0 or more");
+      }
+      if (maxPendingDeliveries < 1) {
+        throw new IllegalArgumentException(
+            "alerts.maxPendingDeliveries (DENSITY_WEBHOOK_MAX_PENDING) must be at least 1, not "
+                + maxPendingDeliveries);
+      }
+    }
+  }
 
   /**
    * Clustering (Hazelcast): off by default. {@code join} is {@code tcp-ip} (members: a
@@ -179,6 +205,7 @@ public record DensityConfig(
     override(json, "redis", "keyPrefix", env.get("DENSITY_REDIS_PREFIX"), false);
     override(json, "ingest", "retentionDays", env.get("DENSITY_RETENTION_DAYS"), true);
     override(json, "ingest", "inserters", env.get("DENSITY_INSERTERS"), false);
+    override(json, "alerts", "maxPendingDeliveries", env.get("DENSITY_WEBHOOK_MAX_PENDING"), true);
     override(json, "cluster", "name", env.get("DENSITY_CLUSTER_NAME"), false);
     override(json, "cluster", "members", env.get("DENSITY_CLUSTER_MEMBERS"), false);
     override(json, "cluster", "host", env.get("DENSITY_CLUSTER_HOST"), false);
@@ -190,6 +217,11 @@ public record DensityConfig(
     String auth = env.get("DENSITY_AUTH");
     if (auth != null && !auth.isBlank()) {
       json.getJsonObject("auth").put("enabled", onOff("DENSITY_AUTH", auth));
+    }
+    String privateTargets = env.get("DENSITY_WEBHOOK_PRIVATE_TARGETS");
+    if (privateTargets != null && !privateTargets.isBlank()) {
+      json.getJsonObject("alerts")
+          .put("webhookPrivateTargets", onOff("DENSITY_WEBHOOK_PRIVATE_TARGETS", privateTargets));
     }
     String roles = env.get("DENSITY_ROLES");
     if (roles != null && !roles.isBlank()) {

@@ -541,19 +541,28 @@ public final class Sql {
       SELECT * FROM alert WHERE ($1::text IS NULL OR space_id = $1) ORDER BY id DESC LIMIT $2
       """;
 
+  /**
+   * Creates or replaces (and resumes) a webhook. $1 id, $2 url, $3 space_ids, $4 a new secret: the
+   * secret of a new webhook, or of a replaced one when $5 (rotate) is true; otherwise the old one
+   * stays. {@code secret_set} says whether $4 was stored (the answer shows it only then).
+   */
   public static final String UPSERT_WEBHOOK =
       """
-      INSERT INTO webhook (id, url, space_ids) VALUES ($1, $2, $3)
+      INSERT INTO webhook AS w (id, url, space_ids, secret) VALUES ($1, $2, $3, $4)
       ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, space_ids = EXCLUDED.space_ids,
+        secret = CASE WHEN $5::boolean THEN EXCLUDED.secret ELSE w.secret END,
         failures = 0, paused_at = NULL, last_error = NULL, updated_at = now()
-      RETURNING *, (xmax = 0) AS created
+      RETURNING id, url, space_ids, failures, paused_at, last_error, (xmax = 0) AS created,
+        (xmax = 0 OR $5::boolean) AS secret_set
       """;
 
-  public static final String LIST_WEBHOOKS = "SELECT * FROM webhook ORDER BY id";
+  /** Every webhook, without its secret. */
+  public static final String LIST_WEBHOOKS =
+      "SELECT id, url, space_ids, failures, paused_at, last_error FROM webhook ORDER BY id";
 
-  /** Webhooks that take a space's alerts now. $1 space_id. */
+  /** Webhooks that take a space's alerts now, with the secret that signs them. $1 space_id. */
   public static final String ACTIVE_WEBHOOKS_FOR =
-      "SELECT id, url FROM webhook WHERE paused_at IS NULL AND (space_ids IS NULL OR $1 = ANY(space_ids))";
+      "SELECT id, url, secret FROM webhook WHERE paused_at IS NULL AND (space_ids IS NULL OR $1 = ANY(space_ids))";
 
   public static final String WEBHOOK_DELIVERED =
       "UPDATE webhook SET failures = 0, last_error = NULL WHERE id = $1";

@@ -61,7 +61,9 @@ public final class TestServer implements AutoCloseable {
               .with("postgres", "url", url)
               .with("redis", "url", services.redisUrl)
               .with("redis", "keyPrefix", database + ":")
-              .with("http", "port", EmbeddedServices.freePort());
+              .with("http", "port", EmbeddedServices.freePort())
+              // The tests' webhook receivers listen on 127.0.0.1.
+              .with("alerts", "webhookPrivateTargets", true);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
