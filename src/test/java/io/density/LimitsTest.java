@@ -35,7 +35,8 @@ class LimitsTest {
             .config
             .with("http", "instances", 1)
             .with("http", "maxConnections", 3)
-            .with("http", "maxEventStreams", 1);
+            .with("http", "maxEventStreams", 1)
+            .with("http", "maxBodyBytesHeld", 1000);
     server.start();
     server.provisionSeedBuilding();
     token = server.createToken("admin");
@@ -58,14 +59,24 @@ class LimitsTest {
     }
 
     void write(String method, String path) throws IOException {
+      write(method, path, "");
+    }
+
+    void write(String method, String path, String headers) throws IOException {
       String request =
           method
               + " "
               + path
               + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
               + token
-              + "\r\n\r\n";
+              + "\r\n"
+              + headers
+              + "\r\n";
       socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    void writeBody(String text) throws IOException {
+      socket.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The status line and headers, up to the empty line. */
@@ -84,6 +95,10 @@ class LimitsTest {
     /** A whole answer with a Content-Length: its status and body. */
     Reply get(String path) throws IOException {
       write("GET", path);
+      return answer();
+    }
+
+    Reply answer() throws IOException {
       String head = head();
       int status = Integer.parseInt(head.substring(9, 12));
       int length = 0;
@@ -160,6 +175,41 @@ class LimitsTest {
       Reply refused = other.get("/v1/events");
       assertEquals(503, refused.status(), refused.json().encode());
       assertTrue(refused.json().getString("error").contains("event streams"));
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "bodies beyond what the server holds at once are 429 with Retry-After before they are read")
+  void bodiesHeld() throws IOException {
+    String datapoint =
+        "{\"timestamp\":\"2024-01-01T00:00:00Z\",\"direction\":1,\"dpu_id\":\"283\"}";
+    String json = "Content-Type: application/json\r\n";
+    try (Connection slow = new Connection();
+        Connection other = new Connection()) {
+      // A client declares 900 bytes and sends them slowly: the server holds them meanwhile.
+      String padded = datapoint + " ".repeat(900 - datapoint.length());
+      slow.write("POST", "/send", json + "Content-Length: 900\r\n");
+      slow.writeBody(padded.substring(0, 10));
+      assertTrue(
+          Await.until(() -> post500(other, datapoint).status() == 429, Duration.ofSeconds(10)),
+          "a second body over the budget is refused");
+      slow.writeBody(padded.substring(10));
+      assertEquals(200, slow.answer().status(), "the held request is answered");
+      assertEquals(200, post500(other, datapoint).status(), "once answered, there is room again");
+    }
+    assertEquals(1, server.countRows("datapoint"));
+    server.rows("DELETE FROM datapoint");
+  }
+
+  /** Sends the datapoint padded to 500 bytes on the connection. */
+  private static Reply post500(Connection c, String datapoint) {
+    try {
+      c.write("POST", "/send", "Content-Type: application/json\r\nContent-Length: 500\r\n");
+      c.writeBody(datapoint + " ".repeat(500 - datapoint.length()));
+      return c.answer();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

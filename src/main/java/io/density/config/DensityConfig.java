@@ -41,6 +41,7 @@ public record DensityConfig(
       int port,
       int instances,
       int maxBodyBytes,
+      long maxBodyBytesHeld,
       int maxBatchItems,
       int maxConnections,
       int maxEventStreams,
@@ -54,11 +55,12 @@ public record DensityConfig(
       }
       if (instances < 1
           || maxBodyBytes < 1
+          || maxBodyBytesHeld < 1
           || maxBatchItems < 1
           || maxConnections < 1
           || maxEventStreams < 1) {
         throw new IllegalArgumentException(
-            "http.instances, http.maxBodyBytes, http.maxBatchItems, http.maxConnections and"
+            "http.instances, http.maxBodyBytes, http.maxBodyBytesHeld, http.maxBatchItems, http.maxConnections and"
                 + " http.maxEventStreams must be at least 1");
       }
       if ((tlsCertFile == null || tlsCertFile.isBlank())
@@ -70,6 +72,10 @@ public record DensityConfig(
 
     /** A node-wide limit shared out among its HTTP verticles. */
     public int perInstance(int nodeLimit) {
+      return (int) perInstance((long) nodeLimit);
+    }
+
+    public long perInstance(long nodeLimit) {
       return (nodeLimit + instances - 1) / instances;
     }
 

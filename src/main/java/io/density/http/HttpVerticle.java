@@ -59,6 +59,9 @@ public final class HttpVerticle extends VerticleBase {
     if (config().getJsonObject("auth").mapTo(DensityConfig.Auth.class).enabled()) {
       router.route().handler(new Auth(vertx));
     }
+    router
+        .route()
+        .handler(new BodyBudget(http.perInstance(http.maxBodyBytesHeld()), http.maxBodyBytes()));
     router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
     JsonArray roles = config().getJsonArray("roles", new JsonArray());
     boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
