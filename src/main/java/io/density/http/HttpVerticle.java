@@ -41,7 +41,12 @@ public final class HttpVerticle extends VerticleBase {
     DensityConfig.Ingest ingest =
         config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
 
+    DensityConfig.Logging logging =
+        config().getJsonObject("logging", new JsonObject()).mapTo(DensityConfig.Logging.class);
+
     Router router = Router.router(vertx);
+    // First: every answer, a preflight or a 401 included, carries the request's id.
+    router.route().handler(new RequestLog(logging.access()));
     if (!http.corsOriginList().isEmpty()) {
       // Before the tokens: a browser's preflight carries none.
       router
