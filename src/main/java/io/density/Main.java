@@ -9,6 +9,7 @@ import io.density.dev.DevMode;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
 import io.density.load.LoadMain;
+import io.density.logs.LogLines;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -117,9 +118,17 @@ public final class Main {
     }
   }
 
+  /** The configuration, read once; log lines take their format from it before anything logs. */
+  private static DensityConfig configured() {
+    DensityConfig config = DensityConfig.load(System.getenv());
+    LogLines.install(config.logging());
+    return config;
+  }
+
   private static void dev() {
     Vertx vertx = Vertx.vertx();
     try {
+      configured();
       System.out.println(DevMode.start(vertx, System.getenv()).await());
     } catch (Throwable e) {
       System.err.println("Density failed to start: " + explain(e));
@@ -144,7 +153,7 @@ public final class Main {
     Vertx vertx = Vertx.vertx();
     try {
       JsonObject result =
-          Server.deployStorage(vertx, DensityConfig.load(System.getenv()))
+          Server.deployStorage(vertx, configured())
               .compose(
                   v ->
                       vertx
@@ -181,7 +190,7 @@ public final class Main {
     }
     Vertx vertx = Vertx.vertx();
     try {
-      DensityConfig config = DensityConfig.load(System.getenv());
+      DensityConfig config = configured();
       Pool pool = Connections.postgres(vertx, config.postgres());
       JsonObject token =
           Schema.apply(pool)
@@ -219,7 +228,7 @@ public final class Main {
 
   private static void serve() {
     try {
-      DensityConfig config = withHttpPortChosen(DensityConfig.load(System.getenv()));
+      DensityConfig config = withHttpPortChosen(configured());
       Vertx vertx = Clustering.vertx(config.cluster()).await();
       Server.deploy(vertx, config).await();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> shutDown(vertx), "density-shutdown"));

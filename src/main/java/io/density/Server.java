@@ -73,7 +73,8 @@ public final class Server {
         () ->
             vertx.deployVerticle(
                 HttpVerticle.class,
-                with(slices(all, "http", "ingest", "auth").put("roles", new JsonArray(roles)))
+                with(slices(all, "http", "ingest", "auth", "logging")
+                        .put("roles", new JsonArray(roles)))
                     .setInstances(config.http().instances())));
     if (roles.contains("http") && !config.auth().enabled()) {
       LOG.warning(

@@ -26,7 +26,14 @@ public record DensityConfig(
     Alerts alerts,
     Cluster cluster,
     Auth auth,
+    Logging logging,
     String roles) {
+
+  public DensityConfig {
+    if (logging == null) {
+      logging = new Logging(null, null); // a configuration file from before logging existed
+    }
+  }
 
   /** Every role a node can take; a node deploys the verticles of the roles it is given. */
   public static final List<String> ROLES =
@@ -97,6 +104,29 @@ public record DensityConfig(
    * server then warns at start).
    */
   public record Auth(boolean enabled) {}
+
+  /**
+   * Log lines: {@code format} is {@code text} (one readable line) or {@code json} (one JSON object
+   * a line, for log shippers); {@code access} writes one line per HTTP request.
+   */
+  public record Logging(String format, Boolean access) {
+    public static final List<String> FORMATS = List.of("text", "json");
+
+    public Logging {
+      String given = format;
+      format = format == null || format.isBlank() ? "text" : format.trim().toLowerCase();
+      access = access != null && access;
+      if (!FORMATS.contains(format)) {
+        throw new IllegalArgumentException(
+            "logging.format (DENSITY_LOG_FORMAT) must be text or json, not " + given);
+      }
+    }
+
+    /** Whether log lines are JSON objects. */
+    public boolean json() {
+      return "json".equals(format);
+    }
+  }
 
   /** PostgreSQL, as a {@code postgresql://user:pass@host:port/db} URL. */
   public record Postgres(String url, int poolSize) {
@@ -216,6 +246,12 @@ public record DensityConfig(
     override(json, "cluster", "members", env.get("DENSITY_CLUSTER_MEMBERS"), false);
     override(json, "cluster", "host", env.get("DENSITY_CLUSTER_HOST"), false);
     override(json, "cluster", "join", env.get("DENSITY_CLUSTER_JOIN"), false);
+    json.put("logging", json.getJsonObject("logging", new JsonObject()));
+    override(json, "logging", "format", env.get("DENSITY_LOG_FORMAT"), false);
+    String access = env.get("DENSITY_ACCESS_LOG");
+    if (access != null && !access.isBlank()) {
+      json.getJsonObject("logging").put("access", onOff("DENSITY_ACCESS_LOG", access));
+    }
     String cluster = env.get("DENSITY_CLUSTER");
     if (cluster != null && !cluster.isBlank()) {
       json.getJsonObject("cluster").put("enabled", onOff("DENSITY_CLUSTER", cluster));

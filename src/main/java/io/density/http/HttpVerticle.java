@@ -41,7 +41,13 @@ public final class HttpVerticle extends VerticleBase {
     DensityConfig.Ingest ingest =
         config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
 
+    DensityConfig.Logging logging =
+        config().getJsonObject("logging", new JsonObject()).mapTo(DensityConfig.Logging.class);
+
     Router router = Router.router(vertx);
+    // First: every answer, a preflight, a 401 or a refused connection included, carries the
+    // request's id.
+    router.route().handler(new RequestLog(logging.access()));
     ConnectionLimit connections =
         new ConnectionLimit(http.perInstance(http.maxConnections()), http.maxConnections());
     router.route().handler(connections);

@@ -1,0 +1,407 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.density.config.DensityConfig;
+import io.density.dev.EmbeddedServices;
+import io.density.logs.AccessRecord;
+import io.density.logs.LogLines;
+import io.density.logs.RequestIds;
+import io.density.support.Await;
+import io.density.support.NodeProcess;
+import io.density.support.TestServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Logs: a request id on every answer and every line of a request; JSON lines")
+class RequestLogTest {
+  private static final Duration DEADLINE = Duration.ofSeconds(10);
+  private static final String HEX16 = "[0-9a-f]{16}";
+
+  private static TestServer server;
+  private static String readToken;
+
+  /** A client per test: a restarted server closes the connections of the one before. */
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  /** What a handler attached to the access logger saw, as it was published. */
+  private record Seen(LogRecord record, String requestId, String contextId, String json) {}
+
+  private final List<Seen> seen = new CopyOnWriteArrayList<>();
+  private final Handler capture =
+      new Handler() {
+        private final Formatter json = new LogLines.Json();
+
+        @Override
+        public void publish(LogRecord record) {
+          seen.add(
+              new Seen(
+                  record, LogLines.requestId(record), RequestIds.current(), json.format(record)));
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+      };
+  private final Logger access = Logger.getLogger("io.density.http.access");
+
+  @BeforeAll
+  static void start() {
+    server = new TestServer();
+    server.config = server.config.with("logging", "access", true);
+    server.start();
+    readToken = server.createToken("read");
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @BeforeEach
+  void listen() {
+    access.addHandler(capture);
+  }
+
+  @AfterEach
+  void stopListening() {
+    access.removeHandler(capture);
+  }
+
+  private HttpResponse<String> get(String path, String token, String requestId) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).GET();
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    if (requestId != null) {
+      request.header(RequestIds.HEADER, requestId);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + server.config.http().port() + path);
+  }
+
+  private static String idOf(HttpResponse<String> response) {
+    return response.headers().firstValue(RequestIds.HEADER).orElse(null);
+  }
+
+  private Seen accessLine(String requestId) {
+    assertTrue(
+        Await.until(() -> seen.stream().anyMatch(s -> requestId.equals(s.requestId())), DEADLINE),
+        "an access line for " + requestId + " among " + seen);
+    return seen.stream().filter(s -> requestId.equals(s.requestId())).findFirst().orElseThrow();
+  }
+
+  @Test
+  @DisplayName("an incoming X-Request-Id comes back, on a success, a 404 and a 401 alike")
+  void incomingIdReturned() throws Exception {
+    HttpResponse<String> ok = get("/v1/spaces", readToken, "client-id-1");
+    assertEquals(200, ok.statusCode(), ok.body());
+    assertEquals("client-id-1", idOf(ok));
+
+    HttpResponse<String> missing = get("/v1/spaces/no-such-space", readToken, "client-id-2");
+    assertEquals(404, missing.statusCode(), missing.body());
+    assertEquals("client-id-2", idOf(missing));
+
+    HttpResponse<String> noRoute = get("/v1/nothing-here", readToken, "client-id-3");
+    assertEquals(404, noRoute.statusCode(), noRoute.body());
+    assertEquals("client-id-3", idOf(noRoute));
+
+    HttpResponse<String> refused = get("/v1/spaces", "not-a-token", "client-id-4");
+    assertEquals(401, refused.statusCode(), refused.body());
+    assertEquals("client-id-4", idOf(refused));
+
+    HttpResponse<String> invalid =
+        get("/v1/spaces/A/counts?start=yesterday&interval=1h", readToken, "client-id-5");
+    assertTrue(invalid.statusCode() >= 400 && invalid.statusCode() < 500, invalid.body());
+    assertEquals("client-id-5", idOf(invalid));
+  }
+
+  @Test
+  @DisplayName("without one, or with an overlong or garbled one, the request gets a new id")
+  void newIdOtherwise() throws Exception {
+    String first = idOf(get("/v1/spaces", readToken, null));
+    String second = idOf(get("/v1/spaces", "not-a-token", null));
+    assertTrue(first.matches(HEX16), first);
+    assertTrue(second.matches(HEX16), second);
+    assertNotEquals(first, second);
+
+    String longest = "a".repeat(RequestIds.MAX_LENGTH);
+    assertEquals(longest, idOf(get("/health", null, longest)));
+    for (String bad : List.of(longest + "a", "two words", "quote\"d\u00e9")) {
+      String given = idOf(get("/health", null, bad));
+      assertTrue(given.matches(HEX16), bad + " → " + given);
+    }
+  }
+
+  @Test
+  @DisplayName("one access line per request names the request, never the token or the query")
+  void accessLine() throws Exception {
+    String secret = "query-secret-value";
+    HttpResponse<String> response =
+        get("/v1/spaces/no-such-space?api_key=" + secret, readToken, "trace-me-1");
+    assertEquals(404, response.statusCode());
+
+    Seen line = accessLine("trace-me-1");
+    assertInstanceOf(AccessRecord.class, line.record());
+    assertEquals(Level.INFO, line.record().getLevel());
+    String message = line.record().getMessage();
+    assertTrue(message.startsWith("GET /v1/spaces/no-such-space 404 "), message);
+    assertTrue(message.matches(".* \\d+ms \\d+B"), message);
+    // Written on the request's own context: anything logged there names the request too.
+    assertEquals("trace-me-1", line.contextId());
+    for (String text : List.of(message, line.json())) {
+      assertFalse(text.contains(readToken), text);
+      assertFalse(text.contains(secret), text);
+      assertFalse(text.contains("Bearer"), text);
+    }
+    JsonObject json = new JsonObject(line.json().strip());
+    assertEquals("trace-me-1", json.getString("request_id"));
+    assertEquals("GET", json.getString("method"));
+    assertEquals("/v1/spaces/no-such-space", json.getString("path"));
+    assertEquals(404, json.getInteger("status"));
+    assertTrue(json.getLong("bytes") > 0, json.encode());
+    assertTrue(json.getLong("duration_ms") >= 0, json.encode());
+    assertEquals("io.density.http.access", json.getString("logger"));
+
+    String badToken = "wrong-token-" + "x".repeat(20);
+    assertEquals(401, get("/v1/spaces", badToken, "trace-me-2").statusCode());
+    Seen refused = accessLine("trace-me-2");
+    assertTrue(refused.record().getMessage().startsWith("GET /v1/spaces 401 "));
+    assertFalse(refused.json().contains(badToken), refused.json());
+
+    long lines = seen.stream().filter(s -> "trace-me-1".equals(s.requestId())).count();
+    assertEquals(1, lines, "one access line per request");
+  }
+
+  @Test
+  @DisplayName("logging.access: false writes no access line, the id still comes back")
+  void accessSwitchedOff() throws Exception {
+    DensityConfig before = server.config;
+    server.restartWith(before.with("logging", "access", false));
+    try {
+      HttpResponse<String> response = get("/v1/spaces", readToken, "quiet-1");
+      assertEquals(200, response.statusCode());
+      assertEquals("quiet-1", idOf(response));
+      // An access line of quiet-1 would be written before quiet-2, on the same connection, is
+      // answered.
+      assertEquals("quiet-2", idOf(get("/health", null, "quiet-2")));
+      assertTrue(
+          seen.stream().noneMatch(s -> String.valueOf(s.requestId()).startsWith("quiet-")),
+          seen.toString());
+    } finally {
+      server.restartWith(before);
+    }
+  }
+
+  @Test
+  @DisplayName("a line logged on a request's context names it; on a verticle's context nothing")
+  void contextCarriesTheId() {
+    Vertx vertx = Vertx.vertx();
+    try {
+      ContextInternal root = (ContextInternal) vertx.getOrCreateContext();
+      ContextInternal request = root.duplicate();
+      Formatter text = new LogLines.Text();
+      String line =
+          Future.<String>future(
+                  p ->
+                      request.runOnContext(
+                          v -> {
+                            assertTrue(RequestIds.bind("ctx-id-1"));
+                            LogRecord record = new LogRecord(Level.WARNING, "handling went wrong");
+                            record.setLoggerName("io.density.http.Responses");
+                            p.complete(text.format(record));
+                          }))
+              .await();
+      assertTrue(line.contains("WARNING io.density.http.Responses [ctx-id-1]: handling"), line);
+      boolean boundOnRoot =
+          Future.<Boolean>future(p -> root.runOnContext(v -> p.complete(RequestIds.bind("x"))))
+              .await();
+      assertFalse(boundOnRoot, "never bound to a verticle's own context");
+      String outside =
+          Future.<String>future(p -> root.runOnContext(v -> p.complete(RequestIds.current())))
+              .await();
+      assertNull(outside);
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  @Test
+  @DisplayName("JSON lines: one parseable object a line, quotes, newlines and stacks inside")
+  void jsonFormatter() {
+    IllegalStateException cause = new IllegalStateException("inner \"cause\"\nline two");
+    RuntimeException thrown = new RuntimeException("it said \"no\"\r\nand\tstopped", cause);
+    LogRecord record =
+        new LogRecord(Level.SEVERE, "unexpected \"failure\" on /v1/x\nsecond line \\ {0}");
+    record.setParameters(new Object[] {"param"});
+    record.setLoggerName("io.density.http.Responses");
+    record.setThrown(thrown);
+
+    String line = new LogLines.Json().format(record);
+    assertTrue(line.endsWith("\n"));
+    assertEquals(line.length() - 1, line.indexOf('\n'), "one line: " + line);
+    JsonObject json = new JsonObject(line.strip());
+    assertEquals("SEVERE", json.getString("level"));
+    assertEquals("io.density.http.Responses", json.getString("logger"));
+    assertEquals(
+        "unexpected \"failure\" on /v1/x\nsecond line \\ param", json.getString("message"));
+    assertEquals(Thread.currentThread().getName(), json.getString("thread"));
+    assertTrue(
+        json.getString("time").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"),
+        json.getString("time"));
+    assertFalse(json.containsKey("request_id"), "no request here");
+    JsonObject exception = json.getJsonObject("exception");
+    assertEquals(RuntimeException.class.getName(), exception.getString("class"));
+    assertEquals("it said \"no\"\r\nand\tstopped", exception.getString("message"));
+    String stack = exception.getString("stack");
+    assertTrue(stack.contains("\n\tat io.density.RequestLogTest.jsonFormatter"), stack);
+    assertTrue(stack.contains("Caused by: java.lang.IllegalStateException: inner"), stack);
+
+    AccessRecord access =
+        new AccessRecord("io.density.http.access", "abc", "POST", "/send", 0, 12, 0, false);
+    JsonObject accessJson = new JsonObject(new LogLines.Json().format(access).strip());
+    assertEquals("abc", accessJson.getString("request_id"));
+    assertEquals(0, accessJson.getInteger("status"));
+    assertEquals("POST /send closed-before-answer 12ms 0B", accessJson.getString("message"));
+
+    String text = new LogLines.Text().format(access);
+    assertTrue(
+        text.matches(
+            "\\S+Z INFO io\\.density\\.http\\.access \\[abc\\]: POST /send closed-before-answer"
+                + " 12ms 0B\\R"),
+        text);
+  }
+
+  @Test
+  @DisplayName("a server started with DENSITY_LOG_FORMAT=json writes JSON lines, access lines too")
+  void jsonLinesOfAProcess() throws Exception {
+    try (TestServer database = new TestServer()) {
+      int port = EmbeddedServices.freePort();
+      NodeProcess node =
+          NodeProcess.start(
+              database,
+              port,
+              "json-lines",
+              Map.of("DENSITY_LOG_FORMAT", "json", "DENSITY_ACCESS_LOG", "on"));
+      try {
+        assertTrue(node.awaitReady(Duration.ofSeconds(60)), "the node starts");
+        HttpResponse<String> answer =
+            http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                    .header(RequestIds.HEADER, "process-id-1")
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("process-id-1", idOf(answer));
+        Path log = Path.of("target", "json-lines.log");
+        assertTrue(
+            Await.until(() -> read(log).contains("\"request_id\":\"process-id-1\""), DEADLINE),
+            read(log));
+        List<String> lines = read(log).lines().filter(l -> l.startsWith("{")).toList();
+        assertTrue(lines.size() > 3, read(log));
+        for (String line : lines) {
+          JsonObject json = new JsonObject(line);
+          for (String field : List.of("time", "level", "logger", "message", "thread")) {
+            assertTrue(json.containsKey(field), field + " in " + line);
+          }
+        }
+        JsonObject accessLine =
+            lines.stream()
+                .map(JsonObject::new)
+                .filter(j -> "process-id-1".equals(j.getString("request_id")))
+                .findFirst()
+                .orElseThrow();
+        assertEquals("io.density.http.access", accessLine.getString("logger"));
+        assertEquals("/health", accessLine.getString("path"));
+        assertEquals(200, accessLine.getInteger("status"));
+        // Every line the server logs is JSON; what it prints for people (the banner) is not a log.
+        assertTrue(
+            read(log)
+                .lines()
+                .filter(l -> !l.startsWith("{"))
+                .allMatch(l -> l.startsWith("Density")),
+            read(log));
+      } finally {
+        node.process.destroy();
+        node.process.waitFor(20, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.exists(file) ? Files.readString(file) : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  @DisplayName("logging.format is text or json (DENSITY_LOG_FORMAT); anything else stops the start")
+  void formatSetting() {
+    assertEquals("text", DensityConfig.load(Map.of()).logging().format());
+    assertFalse(DensityConfig.load(Map.of()).logging().access(), "access lines are off by default");
+    assertTrue(DensityConfig.load(Map.of("DENSITY_LOG_FORMAT", "JSON")).logging().json());
+    assertTrue(DensityConfig.load(Map.of("DENSITY_ACCESS_LOG", "on")).logging().access());
+    RuntimeException refused =
+        assertThrows(
+            RuntimeException.class, () -> DensityConfig.load(Map.of("DENSITY_LOG_FORMAT", "xml")));
+    String said = Main.explain(refused);
+    assertTrue(said.contains("DENSITY_LOG_FORMAT") && said.contains("xml"), said);
+
+    Logger root = Logger.getLogger("");
+    Formatter[] before = new Formatter[root.getHandlers().length];
+    for (int i = 0; i < before.length; i++) {
+      before[i] = root.getHandlers()[i].getFormatter();
+    }
+    try {
+      LogLines.install(
+          DensityConfig.load(Map.of("DENSITY_LOG_FORMAT", "json", "DENSITY_ACCESS_LOG", "on"))
+              .logging());
+      assertTrue(root.getHandlers().length > 0);
+      for (Handler handler : root.getHandlers()) {
+        assertInstanceOf(LogLines.Json.class, handler.getFormatter());
+      }
+    } finally {
+      for (int i = 0; i < before.length; i++) {
+        root.getHandlers()[i].setFormatter(before[i]);
+      }
+    }
+  }
+}
