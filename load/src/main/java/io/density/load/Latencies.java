@@ -1,6 +1,7 @@
 package io.density.load;
 
 import java.util.Arrays;
+import java.util.function.LongConsumer;
 
 /** Recorded request latencies; percentiles by sorting them (nearest rank). Not thread-safe. */
 final class Latencies {
@@ -14,6 +15,12 @@ final class Latencies {
     }
     nanos[size++] = latencyNanos;
     sorted = null;
+  }
+
+  void forEach(LongConsumer each) {
+    for (int i = 0; i < size; i++) {
+      each.accept(nanos[i]);
+    }
   }
 
   int count() {

@@ -33,6 +33,7 @@ public final class LoadMain {
         bench    provision a synthetic building, send datapoints, query counts, report figures
         late     load a history, then measure what late datapoints cost and when answers show them
         events   measure the time from a datapoint's acknowledgement to its count event
+        overload offer many times the sustainable ingest rate; report how the excess is shed
 
       java -jar density.jar load <tool> --help    prints the tool's options
       """;
@@ -54,6 +55,7 @@ public final class LoadMain {
           case "bench" -> Bench.USAGE;
           case "late" -> Late.USAGE;
           case "events" -> Events.USAGE;
+          case "overload" -> Overload.USAGE;
           default -> null;
         };
     if (usage == null) {
@@ -70,6 +72,7 @@ public final class LoadMain {
         case "replay" -> Replay.run(rest);
         case "late" -> Late.run(rest);
         case "events" -> Events.run(rest);
+        case "overload" -> Overload.run(rest);
         default -> Bench.run(rest);
       };
     } catch (IllegalArgumentException e) {
