@@ -56,7 +56,15 @@ public final class HttpVerticle extends VerticleBase {
     if (config().getJsonObject("auth").mapTo(DensityConfig.Auth.class).enabled()) {
       router.route().handler(new Auth(vertx));
     }
-    router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
+    // Only the methods that carry a body: for any other, a form content type makes the body
+    // handler throw (a 500) instead of being ignored.
+    router
+        .route()
+        .method(HttpMethod.POST)
+        .method(HttpMethod.PUT)
+        .method(HttpMethod.PATCH)
+        .method(HttpMethod.DELETE)
+        .handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
     JsonArray roles = config().getJsonArray("roles", new JsonArray());
     boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
     new IngestRoutes(vertx, ingest, http.maxBatchItems(), persistenceHere).mount(router);
