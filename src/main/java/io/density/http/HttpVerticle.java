@@ -58,13 +58,20 @@ public final class HttpVerticle extends VerticleBase {
     }
     // Only the methods that carry a body: for any other, a form content type makes the body
     // handler throw (a 500) instead of being ignored.
+    // (Not a route limited to those methods: that would answer 405 to a GET of an unknown path.)
+    BodyHandler bodies = BodyHandler.create(false).setBodyLimit(http.maxBodyBytes());
+    Set<HttpMethod> withBody =
+        Set.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE);
     router
         .route()
-        .method(HttpMethod.POST)
-        .method(HttpMethod.PUT)
-        .method(HttpMethod.PATCH)
-        .method(HttpMethod.DELETE)
-        .handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
+        .handler(
+            rc -> {
+              if (withBody.contains(rc.request().method())) {
+                bodies.handle(rc);
+              } else {
+                rc.next();
+              }
+            });
     JsonArray roles = config().getJsonArray("roles", new JsonArray());
     boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
     new IngestRoutes(vertx, ingest, http.maxBatchItems(), persistenceHere).mount(router);
