@@ -3,6 +3,8 @@ package io.density.alerts;
 import io.density.Addresses;
 import io.density.Failure;
 import io.density.db.Sql;
+import io.density.ingest.Ids;
+import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -63,6 +65,15 @@ final class AlertAdmin {
       names[i] = rule.getValue("name") instanceof String s && !s.isBlank() ? s : null;
       if (names[i] == null || !seen.add(names[i])) {
         return Future.failedFuture(Failure.invalid("levels", "each rule needs a name of its own"));
+      }
+      try {
+        Ids.storable(names[i], "name");
+      } catch (InvalidInput e) {
+        return Future.failedFuture(Failure.invalid("name", e.getMessage()));
+      }
+      if (names[i].length() > 64) {
+        return Future.failedFuture(
+            Failure.invalid("name", "a rule's name is at most 64 characters"));
       }
       Object l = rule.getValue("level");
       if ("capacity".equals(l)) {
@@ -144,15 +155,12 @@ final class AlertAdmin {
       return Future.failedFuture(
           Failure.invalid("rotate_secret", "rotate_secret must be true or false"));
     }
-    Object spaces = body.getValue("space_ids");
-    if (spaces != null && !(spaces instanceof JsonArray)) {
-      return Future.failedFuture(
-          Failure.invalid("space_ids", "space_ids must be an array of space ids"));
+    String[] spaceIds;
+    try {
+      spaceIds = spaceIds(body.getValue("space_ids"));
+    } catch (InvalidInput e) {
+      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
     }
-    String[] spaceIds =
-        spaces == null
-            ? null
-            : ((JsonArray) spaces).stream().map(String::valueOf).toArray(String[]::new);
     String secret = WebhookSigner.newSecret();
     return targets
         .check(url)
@@ -175,6 +183,25 @@ final class AlertAdmin {
               }
               return answer;
             });
+  }
+
+  /** The spaces a webhook is for (null: all), each following the id rule. */
+  private static String[] spaceIds(Object value) throws InvalidInput {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof JsonArray spaces)) {
+      throw new InvalidInput("space_ids", "space_ids must be an array of space ids");
+    }
+    String[] ids = new String[spaces.size()];
+    for (int i = 0; i < ids.length; i++) {
+      Object id = spaces.getValue(i);
+      if (!(id instanceof String || id instanceof Integer || id instanceof Long)) {
+        throw new InvalidInput("space_ids", "space_ids must be an array of space ids");
+      }
+      ids[i] = Ids.check(String.valueOf(id), "space_ids");
+    }
+    return ids;
   }
 
   private Future<JsonObject> webhooks() {

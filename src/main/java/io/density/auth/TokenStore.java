@@ -155,6 +155,9 @@ public final class TokenStore {
     return s;
   }
 
+  /** Later instants are beyond what PostgreSQL and ISO-8601's four-digit years hold. */
+  private static final Instant LAST_EXPIRY = Instant.parse("+10000-01-01T00:00:00Z");
+
   private static OffsetDateTime expiry(Object value) throws InvalidInput {
     if (value == null) {
       return null;
@@ -163,6 +166,9 @@ public final class TokenStore {
       Instant at = Instant.parse(String.valueOf(value));
       if (!at.isAfter(Instant.now())) {
         throw new InvalidInput("expires_at", "expires_at must be in the future");
+      }
+      if (!at.isBefore(LAST_EXPIRY)) {
+        throw new InvalidInput("expires_at", "expires_at must be before the year 10000");
       }
       return at.atOffset(ZoneOffset.UTC);
     } catch (DateTimeParseException e) {

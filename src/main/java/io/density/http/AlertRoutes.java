@@ -49,18 +49,15 @@ final class AlertRoutes {
   /** {@code ?space_id=&limit=}: the latest alerts first. */
   private void alerts(RoutingContext rc) {
     int n;
+    String space;
     try {
       n = Requests.limit(rc, 100, 1000);
+      space = Requests.optionalParam(rc, "space_id");
     } catch (InvalidInput e) {
       Responses.error(rc, 400, e.field(), e.getMessage());
       return;
     }
-    ask(
-        rc,
-        new JsonObject()
-            .put("action", "alerts.list")
-            .put("space", rc.queryParams().get("space_id"))
-            .put("limit", n));
+    ask(rc, new JsonObject().put("action", "alerts.list").put("space", space).put("limit", n));
   }
 
   private void ask(RoutingContext rc, JsonObject q) {

@@ -24,7 +24,10 @@ final class BodyBudget implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext rc) {
     HttpMethod method = rc.request().method();
-    if (method != HttpMethod.POST && method != HttpMethod.PUT && method != HttpMethod.PATCH) {
+    if (method != HttpMethod.POST
+        && method != HttpMethod.PUT
+        && method != HttpMethod.PATCH
+        && method != HttpMethod.DELETE) {
       rc.next();
       return;
     }

@@ -68,7 +68,22 @@ public final class HttpVerticle extends VerticleBase {
     router
         .route()
         .handler(new BodyBudget(http.perInstance(http.maxBodyBytesHeld()), http.maxBodyBytes()));
-    router.route().handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
+    // Only the methods that carry a body: for any other, a form content type makes the body
+    // handler throw (a 500) instead of being ignored.
+    // (Not a route limited to those methods: that would answer 405 to a GET of an unknown path.)
+    BodyHandler bodies = BodyHandler.create(false).setBodyLimit(http.maxBodyBytes());
+    Set<HttpMethod> withBody =
+        Set.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE);
+    router
+        .route()
+        .handler(
+            rc -> {
+              if (withBody.contains(rc.request().method())) {
+                bodies.handle(rc);
+              } else {
+                rc.next();
+              }
+            });
     JsonArray roles = config().getJsonArray("roles", new JsonArray());
     boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
     new IngestRoutes(vertx, ingest, http.maxBatchItems(), persistenceHere).mount(router);

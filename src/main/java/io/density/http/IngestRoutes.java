@@ -147,11 +147,14 @@ final class IngestRoutes {
               }
               int rejected = results.length - accepted - duplicates;
               boolean anyStored = accepted + duplicates > 0 || results.length == 0;
+              JsonObject answer = new JsonObject().put("status", anyStored ? "OK" : "error");
+              if (!anyStored) {
+                answer.put("error", "every datapoint was rejected (see results)");
+              }
               Responses.json(
                   rc,
                   anyStored ? 200 : 422,
-                  new JsonObject()
-                      .put("status", anyStored ? "OK" : "error")
+                  answer
                       .put("accepted", accepted)
                       .put("duplicates", duplicates)
                       .put("rejected", rejected)

@@ -44,7 +44,12 @@ final class RegistryRoutes {
   private void put(RoutingContext rc, String kind) {
     try {
       String id = Requests.pathId(rc, "id");
-      JsonObject body = rc.body().length() <= 0 ? new JsonObject() : Requests.jsonObject(rc);
+      // No body is an empty object; a form (which the body handler takes in) is not JSON.
+      String type = Requests.mediaType(rc);
+      JsonObject body =
+          rc.body().length() <= 0 && (type.isEmpty() || type.equals("application/json"))
+              ? new JsonObject()
+              : Requests.jsonObject(rc);
       forward(rc, kind + ".put", new JsonObject().put("id", id).put("body", body));
     } catch (InvalidInput e) {
       Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
@@ -84,7 +89,12 @@ final class RegistryRoutes {
               JsonObject answer = reply.body();
               // As for datapoints: 422 when every item was rejected.
               if (!items.isEmpty() && answer.getInteger("rejected") == items.size()) {
-                Responses.json(rc, 422, answer.put("status", "error"));
+                Responses.json(
+                    rc,
+                    422,
+                    answer
+                        .put("status", "error")
+                        .put("error", "every item was rejected (see results)"));
               } else {
                 Responses.ok(rc, answer);
               }
@@ -121,11 +131,15 @@ final class RegistryRoutes {
   }
 
   private void listLinks(RoutingContext rc) {
-    JsonObject q =
-        new JsonObject()
-            .put("dpu_id", rc.queryParams().get("dpu_id"))
-            .put("space_id", rc.queryParams().get("space_id"));
-    forward(rc, "link.list", q);
+    try {
+      JsonObject q =
+          new JsonObject()
+              .put("dpu_id", Requests.optionalParam(rc, "dpu_id"))
+              .put("space_id", Requests.optionalParam(rc, "space_id"));
+      forward(rc, "link.list", q);
+    } catch (InvalidInput e) {
+      Responses.error(rc, 400, e.field(), e.getMessage());
+    }
   }
 
   /** Sends to the registry and answers with what it says (201 when it created something). */

@@ -1,5 +1,9 @@
 package io.density.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import io.density.ingest.Ids;
 import io.density.ingest.InvalidInput;
 import io.density.ingest.Timestamps;
@@ -8,10 +12,15 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
 import java.util.List;
 
 /** Reading what a request carries, with errors that name the problem. */
 final class Requests {
+  /** Only to find a key given twice in an object, at any depth. */
+  private static final JsonFactory STRICT =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
   private Requests() {}
 
   /** The media type of the body, without parameters, lower case; "" when absent. */
@@ -29,6 +38,9 @@ final class Requests {
       throw new InvalidInput("Content-Type", "Content-Type must be application/json");
     }
     try {
+      if (rc.body().buffer() != null) {
+        noKeyTwice(rc.body().asString());
+      }
       Object value = rc.body().buffer() == null ? null : rc.body().buffer().toJsonValue();
       if (value instanceof JsonObject object) {
         return object;
@@ -58,6 +70,9 @@ final class Requests {
       throws InvalidInput {
     Object value;
     try {
+      if (body != null) {
+        noKeyTwice(body);
+      }
       value = body == null || body.isBlank() ? null : Json.decodeValue(body);
     } catch (DecodeException e) {
       throw new InvalidInput("body", "the body is not valid JSON");
@@ -86,12 +101,31 @@ final class Requests {
       }
       Object value;
       try {
+        noKeyTwice(text);
         value = Json.decodeValue(text);
-      } catch (DecodeException e) {
+      } catch (InvalidInput | DecodeException e) {
         value = null; // rejected by the caller as "not a JSON object"
       }
       items.add(value);
       texts.add(text);
+    }
+  }
+
+  /**
+   * Refuses JSON text where an object gives a key twice: it is not resolved by taking the last, as
+   * the decoder would. Other faults of the text are left to the decoder.
+   */
+  private static void noKeyTwice(String text) throws InvalidInput {
+    try (JsonParser p = STRICT.createParser(text)) {
+      while (p.nextToken() != null) {
+        // reading is the check
+      }
+    } catch (JsonProcessingException e) {
+      if (e.getOriginalMessage().startsWith("Duplicate")) {
+        throw new InvalidInput("body", "the body is not valid JSON: " + e.getOriginalMessage());
+      }
+    } catch (IOException e) {
+      // not JSON: the decoder says so
     }
   }
 
@@ -101,6 +135,12 @@ final class Requests {
       throw new InvalidInput(name, "query parameter " + name + " is required");
     }
     return identifier(value, name);
+  }
+
+  /** An id in the query string, or null when it is not there. */
+  static String optionalParam(RoutingContext rc, String name) throws InvalidInput {
+    String value = rc.queryParams().get(name);
+    return value == null ? null : identifier(value, name);
   }
 
   static String pathId(RoutingContext rc, String name) throws InvalidInput {
