@@ -11,6 +11,12 @@ public final class Addresses {
   public static final String INGEST = "density.ingest";
 
   /**
+   * Published by an inserter on each change of its ingest queue's state, and renewed while it is
+   * full: {@code {overloaded}}. HTTP verticles answer ingest 429 before reading a body meanwhile.
+   */
+  public static final String INGEST_PRESSURE = "density.ingest.pressure";
+
+  /**
    * Persistence to the owner of counting shard k (one persistence verticle in the deployment): a
    * part of a committed batch to count → {@code {}}; or, with header {@code action: closed}, the
    * key of a part whose batch is closed (no reply).

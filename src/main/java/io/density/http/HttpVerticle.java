@@ -44,6 +44,8 @@ public final class HttpVerticle extends VerticleBase {
     DensityConfig.Logging logging =
         config().getJsonObject("logging", new JsonObject()).mapTo(DensityConfig.Logging.class);
 
+    JsonArray roles = config().getJsonArray("roles", new JsonArray());
+    boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
     Router router = Router.router(vertx);
     // First: every answer, a preflight, a 401 or a refused connection included, carries the
     // request's id.
@@ -65,6 +67,9 @@ public final class HttpVerticle extends VerticleBase {
     if (config().getJsonObject("auth").mapTo(DensityConfig.Auth.class).enabled()) {
       router.route().handler(new Auth(vertx));
     }
+    IngestRoutes ingestRoutes =
+        new IngestRoutes(vertx, ingest, http.maxBatchItems(), persistenceHere);
+    ingestRoutes.mountShedding(router);
     router
         .route()
         .handler(new BodyBudget(http.perInstance(http.maxBodyBytesHeld()), http.maxBodyBytes()));
@@ -84,9 +89,7 @@ public final class HttpVerticle extends VerticleBase {
                 rc.next();
               }
             });
-    JsonArray roles = config().getJsonArray("roles", new JsonArray());
-    boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
-    new IngestRoutes(vertx, ingest, http.maxBatchItems(), persistenceHere).mount(router);
+    ingestRoutes.mount(router);
     new QueryRoutes(vertx, roles.contains("query")).mount(router);
     new RegistryRoutes(vertx, http.maxBatchItems()).mount(router);
     new HistoryRoutes(vertx).mount(router);

@@ -31,6 +31,10 @@ final class IngestRoutes {
   private final Counter rejected;
   private final DatapointParser parser;
   private final int maxBatchItems;
+  private final Counter shed;
+
+  /** Until when (epoch ms) an inserter said its queue is full. */
+  private long overloadedUntil;
 
   /**
    * @param persistenceHere whether this node's persistence verticle inserts the node's datapoints
@@ -52,6 +56,32 @@ final class IngestRoutes {
             ingest.retentionDays(),
             ingest.earliestTimestamp());
     this.maxBatchItems = maxBatchItems;
+    this.shed =
+        Counter.builder("density_ingest_shed")
+            .description("ingest requests answered 429 before their body was read")
+            .register(Metrics.of(vertx));
+    vertx
+        .eventBus()
+        .<JsonObject>consumer(
+            Addresses.INGEST_PRESSURE,
+            m ->
+                overloadedUntil =
+                    m.body().getBoolean("overloaded") ? System.currentTimeMillis() + 1_000 : 0);
+  }
+
+  /** Before the body is read: while the inserters' queue is full, ingest is answered 429. */
+  void mountShedding(Router router) {
+    router.post("/send").handler(this::shed);
+    router.post("/v1/datapoints").handler(this::shed);
+  }
+
+  private void shed(RoutingContext rc) {
+    if (System.currentTimeMillis() < overloadedUntil) {
+      shed.increment();
+      Responses.error(rc, 429, null, "ingest is overloaded: retry after a second");
+    } else {
+      rc.next();
+    }
   }
 
   void mount(Router router) {

@@ -97,6 +97,8 @@ final class GroupCommit {
   private final List<Promise<Void>> idle = new ArrayList<>();
   private Future<Void> rebuilding;
   private boolean recovering;
+  private boolean pressing;
+  private long pressureSignalled;
 
   /**
    * Committed batches are counted in the order they were taken from the queue, whichever insert
@@ -142,6 +144,7 @@ final class GroupCommit {
   Future<JsonArray> offer(List<Datapoint> datapoints) {
     if (queuedItems + datapoints.size() > config.maxPending()) {
       overloaded.increment();
+      signalPressure(true);
       return Future.failedFuture(
           Failure.of(Failure.OVERLOADED, null, "ingest queue is full, retry shortly"));
     }
@@ -321,7 +324,31 @@ final class GroupCommit {
       size += p.items.size();
     }
     queuedItems -= size;
+    if (pressing) {
+      signalPressure(queuedItems > config.maxPending() / 2);
+    }
     return taken;
+  }
+
+  /**
+   * Tells the HTTP verticles (of every node, or of this one when every node inserts its own) that
+   * the queue is full, renewed every 250 ms while it stays over half full, and when it is not. They
+   * answer ingest 429 before reading its body meanwhile, so the excess of an overload costs almost
+   * nothing, and forget the signal after a second if it is not renewed.
+   */
+  private void signalPressure(boolean on) {
+    long now = System.currentTimeMillis();
+    if (on == pressing && (!on || now - pressureSignalled < 250)) {
+      return;
+    }
+    pressing = on;
+    pressureSignalled = now;
+    vertx
+        .eventBus()
+        .publish(
+            Addresses.INGEST_PRESSURE,
+            new JsonObject().put("overloaded", on),
+            new DeliveryOptions().setLocalOnly(config.everyNodeInserts()));
   }
 
   /** Inserts a batch taken from the queue (inside the gate), then has it counted in order. */
