@@ -71,6 +71,34 @@ class MetricsTest {
     assertEquals(
         server.config.ingest().countingShards(), value(text, "density_counting_shards_owned"));
     assertEquals(1.0, value(text, "density_leader{job=\"re-deriving counts\"}"));
+    // One part of one batch went through the Redis script; a late datapoint is reconciled; an
+    // explicit reset is written.
+    assertTrue(value(text, "density_redis_script_seconds_count") >= 1.0, "Redis script timed");
+    assertEquals(
+        200,
+        server
+            .postJson(
+                "/v1/datapoints",
+                new JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("timestamp", "2024-03-04T09:00:00Z")
+                            .put("direction", -1)
+                            .put("dpu_id", "283")))
+            .status());
+    assertEquals(
+        201,
+        server
+            .postJson(
+                "/v1/spaces/A/resets",
+                new JsonObject().put("timestamp", "2024-03-04T11:00:00Z").put("count", 0))
+            .status());
+    text = scrape();
+    assertEquals(1.0, value(text, "density_reconciliation_seconds_count"), "a late part");
+    assertTrue(value(text, "density_reconciled_spaces_total") >= 1.0);
+    assertEquals(1.0, value(text, "density_resets_written_total{kind=\"explicit\"}"));
+    assertEquals(0.0, value(text, "density_ingest_shed_total"));
+    assertEquals(0.0, value(text, "density_ingest_overloaded_total"));
     // Webhook figures are there from the start (AlertsTest makes them move).
     assertEquals(0.0, value(text, "density_webhook_failures_total{reason=\"attempts_exhausted\"}"));
     assertEquals(0.0, value(text, "density_webhook_failures_total{reason=\"refused_target\"}"));

@@ -2,8 +2,10 @@ package io.density.counter;
 
 import io.density.Addresses;
 import io.density.Failure;
+import io.density.Metrics;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -35,12 +37,17 @@ public final class CounterVerticle extends VerticleBase {
   private Redis redis;
   private RedisKeys keys;
   private String applySha;
+  private Timer script;
 
   @Override
   public Future<?> start() {
     DensityConfig.Redis config = config().mapTo(DensityConfig.Redis.class);
     keys = new RedisKeys(config.keyPrefix());
     redis = Connections.redis(vertx, config);
+    script =
+        Timer.builder("density_redis_script")
+            .description("time of the Redis script that applies a part of a batch")
+            .register(Metrics.of(vertx));
     return redis
         .send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(APPLY_SCRIPT))
         .compose(
@@ -136,6 +143,7 @@ public final class CounterVerticle extends VerticleBase {
   private Future<String> evalApply(String batch, String input) {
     Request evalsha =
         Request.cmd(Command.EVALSHA).arg(applySha).arg(0).arg(keys.prefix()).arg(batch).arg(input);
+    Timer.Sample started = Timer.start();
     return redis
         .send(evalsha)
         .recover(
@@ -152,6 +160,7 @@ public final class CounterVerticle extends VerticleBase {
               }
               return Future.failedFuture(err);
             })
+        .onSuccess(r -> started.stop(script))
         .map(Response::toString);
   }
 

@@ -5,6 +5,7 @@ import io.density.Metrics;
 import io.density.db.Sql;
 import io.density.ingest.Timestamps;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -33,6 +34,7 @@ final class Counting {
   private final Pool pool;
   private final DeliveryOptions toCounter;
   private final Counter reconciled;
+  private final Timer reconciliation;
 
   /** Parts of closed batches: the counter may drop their answers with the next part. */
   private List<String> forget = new ArrayList<>();
@@ -45,6 +47,12 @@ final class Counting {
         Counter.builder("density_reconciled_spaces")
             .description("spaces recounted after effects arrived out of order")
             .register(Metrics.of(vertx));
+    this.reconciliation =
+        Timer.builder("density_reconciliation")
+            .description(
+                "from a part with late effects reaching its shard's owner to its reconciled"
+                    + " counts being in Redis")
+            .register(Metrics.of(vertx));
   }
 
   /**
@@ -56,6 +64,7 @@ final class Counting {
     forget = new ArrayList<>();
     JsonObject request =
         new JsonObject().put("batch", part.key()).put("input", part.scriptInput(forgetNow));
+    Timer.Sample started = Timer.start();
     return vertx
         .eventBus()
         .<JsonObject>request(Addresses.COUNTER_APPLY, request, toCounter)
@@ -65,7 +74,13 @@ final class Counting {
               JsonObject answer = new JsonObject(reply.body().getString("answer"));
               JsonArray late =
                   answer.getBoolean("again", false) ? everySpace(part) : answer.getJsonArray("l");
-              return store(part, answer.getJsonArray("c").getList(), late);
+              return store(part, answer.getJsonArray("c").getList(), late)
+                  .onSuccess(
+                      v -> {
+                        if (!late.isEmpty()) {
+                          started.stop(reconciliation);
+                        }
+                      });
             });
   }
 

@@ -1,7 +1,9 @@
 package io.density.persistence;
 
+import io.density.Metrics;
 import io.density.db.Sql;
 import io.density.ingest.Timestamps;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -24,10 +26,25 @@ import java.util.List;
 final class Resets {
   private final Vertx vertx;
   private final Pool pool;
+  private final Counter explicitWritten;
+  private final Counter dailyWritten;
 
   Resets(Vertx vertx, Pool pool) {
     this.vertx = vertx;
     this.pool = pool;
+    String name = "density_resets_written";
+    String description =
+        "resets written: explicit ones, and daily ones as rules change or come due";
+    this.explicitWritten =
+        Counter.builder(name)
+            .tag("kind", "explicit")
+            .description(description)
+            .register(Metrics.of(vertx));
+    this.dailyWritten =
+        Counter.builder(name)
+            .tag("kind", "daily")
+            .description(description)
+            .register(Metrics.of(vertx));
   }
 
   /** An explicit reset of a space to a count at an instant. */
@@ -39,6 +56,7 @@ final class Resets {
                     .execute(Tuple.of(spaceId, ts, count))
                     .compose(rows -> recounts.run(conn)))
         .compose(heads -> Recounts.publish(vertx, heads, "reset"))
+        .onSuccess(v -> explicitWritten.increment())
         .map(
             v ->
                 new JsonObject()
@@ -114,8 +132,7 @@ final class Resets {
    * Writes the space's daily resets from an instant until now (none without a rule), and when the
    * next one is due.
    */
-  private static Future<Void> writeDaily(
-      SqlConnection conn, String id, DailyResets rule, Instant from) {
+  private Future<Void> writeDaily(SqlConnection conn, String id, DailyResets rule, Instant from) {
     if (rule == null) {
       return conn.preparedQuery(Sql.SET_NEXT_DAILY_RESET)
           .execute(Tuple.of(id, (Object) null))
@@ -125,6 +142,7 @@ final class Resets {
     List<OffsetDateTime> instants =
         rule.between(from, next).stream().map(i -> i.atOffset(ZoneOffset.UTC)).toList();
     return Recounts.writeDaily(conn, Collections.nCopies(instants.size(), id), instants)
+        .onSuccess(v -> dailyWritten.increment(instants.size()))
         .compose(
             v ->
                 conn.preparedQuery(Sql.SET_NEXT_DAILY_RESET)
