@@ -7,6 +7,7 @@ import io.density.ingest.DatapointParser;
 import io.density.support.Await;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,6 +16,10 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -211,6 +216,34 @@ class LimitsTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  @Test
+  @DisplayName(
+      "a batch of 10,000 reaching over every month since the earliest accepted timestamp is stored")
+  void batchOverDecades() {
+    JsonArray batch = new JsonArray();
+    YearMonth first = YearMonth.of(2000, 1);
+    long months = first.until(YearMonth.now(ZoneOffset.UTC), ChronoUnit.MONTHS);
+    for (int i = 0; i < 10_000; i++) {
+      Instant t =
+          first
+              .plusMonths(i % months)
+              .atDay(1)
+              .atStartOfDay(ZoneOffset.UTC)
+              .toInstant()
+              .plusMillis(i / months);
+      batch.add(
+          new JsonObject()
+              .put("dpu_id", "decades")
+              .put("direction", 1)
+              .put("timestamp", t.toString()));
+    }
+    Reply reply = server.postJson("/v1/datapoints", batch);
+    assertEquals(200, reply.status(), reply.json().encode());
+    assertEquals(10_000, reply.json().getInteger("accepted"), reply.json().encode());
+    assertEquals(10_000, server.countRows("datapoint"));
+    server.rows("DELETE FROM datapoint");
   }
 
   @Test

@@ -17,6 +17,8 @@ import java.util.Set;
  * made are remembered, so the hot path asks the database only for a month it has not seen.
  */
 final class Partitions {
+  private static final int MONTHS_PER_STATEMENT = 12;
+
   private final Pool pool;
   private final Set<YearMonth> known = new HashSet<>();
 
@@ -37,11 +39,29 @@ final class Partitions {
     if (missing.isEmpty()) {
       return Future.succeededFuture();
     }
-    LocalDate[] months = missing.stream().map(m -> m.atDay(1)).toArray(LocalDate[]::new);
-    return pool.preparedQuery(Sql.ENSURE_PARTITIONS)
-        .execute(Tuple.of((Object) months))
-        .onSuccess(v -> known.addAll(missing))
-        .mapEmpty();
+    // A few months per transaction: a batch reaching over decades (every month since the earliest
+    // accepted timestamp) must not hold thousands of locks at once.
+    List<LocalDate> months = missing.stream().map(m -> m.atDay(1)).sorted().toList();
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < months.size(); from += MONTHS_PER_STATEMENT) {
+      LocalDate[] chunk =
+          months
+              .subList(from, Math.min(months.size(), from + MONTHS_PER_STATEMENT))
+              .toArray(LocalDate[]::new);
+      chain =
+          chain.compose(
+              v ->
+                  pool.preparedQuery(Sql.ENSURE_PARTITIONS)
+                      .execute(Tuple.of((Object) chunk))
+                      .onSuccess(
+                          made -> {
+                            for (LocalDate m : chunk) {
+                              known.add(YearMonth.from(m));
+                            }
+                          })
+                      .mapEmpty());
+    }
+    return chain;
   }
 
   /** Forgets what it knew: after retention dropped partitions. */
