@@ -7,7 +7,13 @@
 
 DO $$
 DECLARE
-  timescale boolean := EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb');
+  -- TimescaleDB only when it can load: installed files are not enough, it must be preloaded
+  -- (CREATE EXTENSION would otherwise end the connection). Else plain partitions, and the server
+  -- logs a warning that says how to switch it on.
+  timescale boolean := EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')
+    OR (EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
+        AND 'timescaledb' = ANY (string_to_array(
+              replace(current_setting('shared_preload_libraries'), ' ', ''), ',')));
   split text := CASE WHEN timescale THEN '' ELSE ' PARTITION BY RANGE (ts)' END;
 BEGIN
   IF timescale THEN

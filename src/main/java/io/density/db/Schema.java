@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.jar.JarFile;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 /**
@@ -22,6 +23,8 @@ import java.util.stream.Stream;
  * under an advisory lock so that nodes starting together do not race.
  */
 public final class Schema {
+  private static final Logger LOG = Logger.getLogger(Schema.class.getName());
+
   private Schema() {}
 
   private static final long LOCK_KEY = 0x64656e73L; // "dens"
@@ -38,8 +41,21 @@ public final class Schema {
           for (String script : scripts) {
             chain = chain.compose(v -> conn.query(script).execute().mapEmpty());
           }
-          return chain.eventually(
-              () -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute());
+          return chain
+              .compose(v -> conn.query(Sql.TIMESCALE_NOT_PRELOADED).execute())
+              .<Void>map(
+                  rows -> {
+                    if (rows.iterator().next().getBoolean("not_preloaded")) {
+                      LOG.warning(
+                          "TimescaleDB is installed but not in shared_preload_libraries, so plain"
+                              + " monthly partitions are used; to use TimescaleDB, add timescaledb"
+                              + " to shared_preload_libraries, restart PostgreSQL and start from a"
+                              + " new database");
+                    }
+                    return null;
+                  })
+              .eventually(
+                  () -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute());
         });
   }
 

@@ -206,6 +206,17 @@ public final class Sql {
 
   // ---------------------------------------------------------------- recovery and rebuild
 
+  /**
+   * Whether TimescaleDB is installed on the server but cannot be used, because it is not in
+   * shared_preload_libraries: the schema then uses plain partitions.
+   */
+  public static final String TIMESCALE_NOT_PRELOADED =
+      """
+      SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
+             AND NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')
+             AS not_preloaded
+      """;
+
   /** This database's identity, which the realtime state in Redis records. */
   public static final String INSTANCE_ID = "SELECT id::text AS id FROM instance";
 
