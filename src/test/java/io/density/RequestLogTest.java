@@ -164,7 +164,7 @@ class RequestLogTest {
 
     String longest = "a".repeat(RequestIds.MAX_LENGTH);
     assertEquals(longest, idOf(get("/health", null, longest)));
-    for (String bad : List.of(longest + "a", "two words", "quote\"d\u00e9")) {
+    for (String bad : List.of(longest + "a", "two words", "tab\tbed")) {
       String given = idOf(get("/health", null, bad));
       assertTrue(given.matches(HEX16), bad + " → " + given);
     }

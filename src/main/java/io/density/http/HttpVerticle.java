@@ -112,8 +112,11 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(
         404, rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
 
-    // An idle connection is closed after a minute (event streams write a ping every 15 s).
-    HttpServerOptions options = new HttpServerOptions().setIdleTimeout(60);
+    // An idle connection is closed after a minute (event streams write a ping every 15 s). No
+    // cleartext HTTP/2 upgrade: answers to upgraded requests were sometimes never sent (seen with
+    // Java's HttpClient, which asks for it by default); HTTP/1.1 serves every client.
+    HttpServerOptions options =
+        new HttpServerOptions().setIdleTimeout(60).setHttp2ClearTextEnabled(false);
     if (http.tls()) {
       options
           .setSsl(true)
