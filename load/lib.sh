@@ -11,10 +11,12 @@
 # The sourcing script sets tool (its name), db, prefix, start_seconds and max_seconds. bench.sh and
 # late.sh also set port and call run_load_tool "$@": one server on $port, then
 # `load $tool --url ... "$@"`. cluster.sh composes the steps itself (check_setup, fresh_database,
-# start_server, wait_healthy, run_tool). DENSITY_JAR picks another jar than target/density.jar.
+# start_server, wait_healthy, run_tool). DENSITY_JAR picks another server jar than
+# target/density.jar, DENSITY_LOAD_JAR another load-tools jar than target/density-load.jar.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jar=${DENSITY_JAR:-$repo/target/density.jar}
+load_jar=${DENSITY_LOAD_JAR:-$repo/target/density-load.jar}
 psql_admin=(env PGOPTIONS=--client-min-messages=warning psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 5432 -U postgres -d postgres)
 
 server_pids=()
@@ -77,7 +79,7 @@ cleanup() {
     "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS $db" || say "could not drop database $db"
   fi
   clear_redis
-  rm -f "$work/density.jar"
+  rm -f "$work/density.jar" "$work/density-load.jar"
   local server_log
   for server_log in ${server_logs[@]+"${server_logs[@]}"}; do
     say "server log: $server_log"
@@ -92,6 +94,7 @@ trap 'exit 143' TERM
 # the jar, so that a rebuild of target/ during the run cannot break the servers or the tools.
 check_setup() {
   [[ -f "$jar" ]] || { say "no $jar: build it first (mvn -B package -DskipTests)"; exit 1; }
+  [[ -f "$load_jar" ]] || { say "no $load_jar: build it first (mvn -B package -DskipTests)"; exit 1; }
   command -v curl >/dev/null || { say "curl is needed to wait for the server"; exit 1; }
   local p
   for p in "$@"; do
@@ -101,6 +104,7 @@ check_setup() {
     fi
   done
   cp "$jar" "$work/density.jar"
+  cp "$load_jar" "$work/density-load.jar"
 }
 
 # Drops and creates the database $db, and deletes the $prefix keys from Redis.
@@ -168,15 +172,15 @@ rebuild_without_redis_cli() {
   fi
 }
 
-# run_tool TOOL [ARGS...]: runs `load TOOL ARGS...` from the jar's copy (killed after $max_seconds)
-# and returns its status.
+# run_tool TOOL [ARGS...]: runs the load tool TOOL with ARGS from the load jar's copy (killed
+# after $max_seconds) and returns its status.
 run_tool() {
   local limit=()
   if command -v timeout >/dev/null 2>&1; then
     limit=(timeout --kill-after=30 "$max_seconds")
   fi
   # In the background, so that a signal to this script runs the cleanup at once.
-  ${limit[@]+"${limit[@]}"} java -jar "$work/density.jar" load "$@" &
+  ${limit[@]+"${limit[@]}"} java -jar "$work/density-load.jar" "$@" &
   tool_pid=$!
   local status=0
   wait "$tool_pid" || status=$?

@@ -1,15 +1,15 @@
 package io.density;
 
 import io.density.auth.TokenStore;
+import io.density.bus.Addresses;
+import io.density.bus.InvalidInput;
 import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Schema;
 import io.density.dev.DevMode;
-import io.density.ingest.InvalidInput;
-import io.density.ingest.Timestamps;
-import io.density.load.LoadMain;
-import io.density.logs.LogLines;
+import io.density.telemetry.LogLines;
+import io.density.time.Timestamps;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -21,7 +21,7 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code java -jar density.jar [serve|dev|load ...]}.
+ * {@code java -jar density.jar [serve|dev|token ...]}.
  *
  * <ul>
  *   <li>{@code serve} (the default): the production server on the configured PostgreSQL and Redis;
@@ -32,7 +32,6 @@ import java.util.concurrent.TimeUnit;
  *       server writes to them; on a running server use {@code POST /v1/admin/replay}.
  *   <li>{@code token create --scope ingest|read|admin [--name NAME]}: makes an API token in the
  *       configured database and prints it, alone, on the last line (it is never shown again).
- *   <li>{@code load ...}: the load tools of {@code load/} against a running server.
  * </ul>
  */
 public final class Main {
@@ -40,7 +39,7 @@ public final class Main {
 
   private static final String USAGE =
       "usage: java -jar density.jar [serve | dev | replay [--from T] [--to T]"
-          + " | token create --scope ingest|read|admin [--name NAME] | load <tool> ... | help]";
+          + " | token create --scope ingest|read|admin [--name NAME] | help]";
 
   /** A wrong command line: says why and how, touches nothing, exits 2. */
   private static void usage(String problem) {
@@ -96,7 +95,6 @@ public final class Main {
         System.exit(0);
       }
       case "dev" -> dev();
-      case "load" -> LoadMain.main(rest);
       case "replay" -> replay(rest);
       case "token" -> token(rest);
       default -> usage("unknown command " + command);

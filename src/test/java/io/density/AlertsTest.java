@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.density.bus.Addresses;
 import io.density.support.Await;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;

@@ -3,7 +3,7 @@ package io.density;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.density.load.SeedBuilding;
+import io.density.dev.SeedBuilding;
 import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.CountAssertions;

@@ -3,7 +3,7 @@ package io.density;
 import static io.density.support.BucketAssertions.assertBucket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.density.load.SeedBuilding;
+import io.density.dev.SeedBuilding;
 import io.density.load.SeedCsv;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;

@@ -2,7 +2,7 @@ package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.density.load.SeedBuilding;
+import io.density.dev.SeedBuilding;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;

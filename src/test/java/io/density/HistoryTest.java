@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.density.load.SeedBuilding;
+import io.density.dev.SeedBuilding;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;

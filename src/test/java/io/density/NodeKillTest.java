@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.dev.EmbeddedServices;
-import io.density.load.SeedBuilding;
+import io.density.dev.SeedBuilding;
 import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.NodeProcess;

@@ -10,12 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.config.DensityConfig;
 import io.density.dev.EmbeddedServices;
-import io.density.logs.AccessRecord;
-import io.density.logs.LogLines;
-import io.density.logs.RequestIds;
 import io.density.support.Await;
 import io.density.support.NodeProcess;
 import io.density.support.TestServer;
+import io.density.telemetry.AccessRecord;
+import io.density.telemetry.LogLines;
+import io.density.telemetry.RequestIds;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;

@@ -1,11 +1,11 @@
 package io.density.alerts;
 
-import io.density.Addresses;
-import io.density.Failure;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
+import io.density.bus.InvalidInput;
 import io.density.db.Sql;
 import io.density.ingest.Ids;
-import io.density.ingest.InvalidInput;
-import io.density.ingest.Timestamps;
+import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -1,12 +1,12 @@
 package io.density.alerts;
 
-import io.density.Addresses;
-import io.density.Replies;
+import io.density.bus.Addresses;
+import io.density.bus.Replies;
 import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
-import io.density.ingest.Timestamps;
+import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;

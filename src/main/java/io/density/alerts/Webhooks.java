@@ -1,8 +1,8 @@
 package io.density.alerts;
 
-import io.density.Metrics;
 import io.density.config.DensityConfig;
 import io.density.db.Sql;
+import io.density.telemetry.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,8 +1,8 @@
 package io.density.auth;
 
-import io.density.Failure;
+import io.density.bus.Failure;
+import io.density.bus.InvalidInput;
 import io.density.db.Sql;
-import io.density.ingest.InvalidInput;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;

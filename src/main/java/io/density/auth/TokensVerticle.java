@@ -1,8 +1,8 @@
 package io.density.auth;
 
-import io.density.Addresses;
-import io.density.Failure;
-import io.density.Replies;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
+import io.density.bus.Replies;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.vertx.core.Future;

@@ -2,8 +2,8 @@ package io.density.cluster;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
-import io.density.Metrics;
 import io.density.config.DensityConfig;
+import io.density.telemetry.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;

@@ -1,10 +1,10 @@
 package io.density.counter;
 
-import io.density.Addresses;
-import io.density.Failure;
-import io.density.Metrics;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
+import io.density.telemetry.Metrics;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -840,7 +840,6 @@ public final class Sql {
       RETURNING *, (xmax = 0) AS created
       """;
 
-  public static final String SELECT_DPU = "SELECT * FROM dpu WHERE id = $1";
   public static final String LIST_DPUS = "SELECT * FROM dpu ORDER BY id";
 
   /**

@@ -4,7 +4,6 @@ import io.density.Server;
 import io.density.auth.TokenStore;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
-import io.density.load.SeedBuilding;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

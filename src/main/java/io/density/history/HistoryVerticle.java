@@ -1,14 +1,14 @@
 package io.density.history;
 
-import io.density.Addresses;
-import io.density.Failure;
-import io.density.Replies;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
+import io.density.bus.Replies;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
 import io.density.history.Buckets.Bucket;
 import io.density.history.Buckets.Change;
-import io.density.ingest.Timestamps;
+import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;

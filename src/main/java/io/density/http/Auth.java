@@ -1,9 +1,9 @@
 package io.density.http;
 
-import io.density.Addresses;
-import io.density.Failure;
 import io.density.auth.Scope;
 import io.density.auth.TokenStore;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -1,6 +1,6 @@
 package io.density.http;
 
-import io.density.Addresses;
+import io.density.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;

@@ -1,10 +1,10 @@
 package io.density.http;
 
-import io.density.Addresses;
+import io.density.bus.Addresses;
+import io.density.bus.InvalidInput;
 import io.density.history.Buckets;
 import io.density.history.HistoryVerticle;
-import io.density.ingest.InvalidInput;
-import io.density.ingest.Timestamps;
+import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

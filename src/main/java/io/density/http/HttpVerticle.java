@@ -1,9 +1,9 @@
 package io.density.http;
 
-import io.density.Addresses;
-import io.density.Metrics;
 import io.density.Server;
+import io.density.bus.Addresses;
 import io.density.config.DensityConfig;
+import io.density.telemetry.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -1,13 +1,13 @@
 package io.density.http;
 
-import io.density.Addresses;
-import io.density.Metrics;
+import io.density.bus.Addresses;
+import io.density.bus.InvalidInput;
 import io.density.config.DensityConfig;
 import io.density.ingest.Datapoint;
 import io.density.ingest.DatapointBatch;
 import io.density.ingest.DatapointParser;
-import io.density.ingest.InvalidInput;
-import io.density.ingest.Timestamps;
+import io.density.telemetry.Metrics;
+import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package io.density.http;
 
-import io.density.Addresses;
-import io.density.ingest.InvalidInput;
+import io.density.bus.Addresses;
+import io.density.bus.InvalidInput;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -1,7 +1,7 @@
 package io.density.http;
 
-import io.density.logs.AccessRecord;
-import io.density.logs.RequestIds;
+import io.density.telemetry.AccessRecord;
+import io.density.telemetry.RequestIds;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;

@@ -1,6 +1,6 @@
 package io.density.http;
 
-import io.density.Failure;
+import io.density.bus.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;

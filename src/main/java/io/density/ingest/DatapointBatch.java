@@ -1,6 +1,6 @@
 package io.density.ingest;
 
-import io.density.Wire;
+import io.density.bus.Wire;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;

@@ -1,5 +1,7 @@
 package io.density.ingest;
 
+import io.density.bus.InvalidInput;
+import io.density.time.Timestamps;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.time.Clock;

@@ -1,5 +1,7 @@
 package io.density.ingest;
 
+import io.density.bus.InvalidInput;
+
 /**
  * The one rule for every id the API takes — DPUs, spaces, doorways, datapoint ids, ids in paths and
  * query strings: 1 to 64 characters once trimmed, no control character (NUL included), and valid

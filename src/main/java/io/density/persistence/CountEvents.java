@@ -1,7 +1,7 @@
 package io.density.persistence;
 
-import io.density.Addresses;
-import io.density.ingest.Timestamps;
+import io.density.bus.Addresses;
+import io.density.time.Timestamps;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,9 +1,9 @@
 package io.density.persistence;
 
-import io.density.Addresses;
-import io.density.Metrics;
+import io.density.bus.Addresses;
 import io.density.db.Sql;
-import io.density.ingest.Timestamps;
+import io.density.telemetry.Metrics;
+import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;

@@ -1,7 +1,7 @@
 package io.density.persistence;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import io.density.ingest.Timestamps;
+import io.density.time.Timestamps;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import java.util.ArrayList;

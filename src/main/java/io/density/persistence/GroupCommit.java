@@ -1,12 +1,12 @@
 package io.density.persistence;
 
-import io.density.Addresses;
-import io.density.Failure;
-import io.density.Metrics;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
 import io.density.config.DensityConfig;
 import io.density.db.Sql;
 import io.density.ingest.Datapoint;
-import io.density.ingest.Timestamps;
+import io.density.telemetry.Metrics;
+import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;

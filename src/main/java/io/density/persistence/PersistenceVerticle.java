@@ -1,14 +1,14 @@
 package io.density.persistence;
 
-import io.density.Addresses;
-import io.density.Failure;
-import io.density.Metrics;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
 import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
 import io.density.ingest.DatapointBatch;
-import io.density.ingest.Timestamps;
+import io.density.telemetry.Metrics;
+import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -1,8 +1,8 @@
 package io.density.persistence;
 
-import io.density.Addresses;
+import io.density.bus.Addresses;
 import io.density.db.Sql;
-import io.density.ingest.Timestamps;
+import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

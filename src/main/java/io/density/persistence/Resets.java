@@ -1,8 +1,8 @@
 package io.density.persistence;
 
-import io.density.Metrics;
 import io.density.db.Sql;
-import io.density.ingest.Timestamps;
+import io.density.telemetry.Metrics;
+import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,8 +1,8 @@
 package io.density.persistence;
 
-import io.density.Addresses;
-import io.density.Failure;
-import io.density.Metrics;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
+import io.density.telemetry.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -7,11 +7,12 @@ import static io.density.registry.Fields.optionalText;
 import static io.density.registry.Fields.requiredText;
 import static io.density.registry.Fields.zone;
 
-import io.density.Addresses;
-import io.density.Failure;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
+import io.density.bus.InvalidInput;
 import io.density.db.Sql;
 import io.density.ingest.Ids;
-import io.density.ingest.InvalidInput;
+import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -325,9 +326,7 @@ final class Bulk {
                 JsonObject request =
                     new JsonObject()
                         .put("dpu_id", r.getString("dpu_id"))
-                        .put(
-                            "since",
-                            io.density.ingest.Timestamps.toMicros(r.getOffsetDateTime("since")));
+                        .put("since", Timestamps.toMicros(r.getOffsetDateTime("since")));
                 chain =
                     chain.compose(
                         v -> vertx.eventBus().request(Addresses.REATTRIBUTE, request, LONG));

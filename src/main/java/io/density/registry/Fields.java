@@ -1,8 +1,8 @@
 package io.density.registry;
 
+import io.density.bus.InvalidInput;
 import io.density.ingest.Ids;
-import io.density.ingest.InvalidInput;
-import io.density.ingest.Timestamps;
+import io.density.time.Timestamps;
 import io.vertx.core.json.JsonObject;
 import java.time.DateTimeException;
 import java.time.LocalTime;

@@ -4,11 +4,11 @@ import static io.density.registry.Fields.optionalTime;
 import static io.density.registry.Fields.placement;
 import static io.density.registry.Fields.requiredText;
 
-import io.density.Addresses;
-import io.density.Failure;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
+import io.density.bus.InvalidInput;
 import io.density.db.Sql;
-import io.density.ingest.InvalidInput;
-import io.density.ingest.Timestamps;
+import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;

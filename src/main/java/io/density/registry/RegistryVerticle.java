@@ -6,12 +6,12 @@ import static io.density.registry.Fields.localTime;
 import static io.density.registry.Fields.optionalText;
 import static io.density.registry.Fields.zone;
 
-import io.density.Addresses;
-import io.density.Failure;
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
+import io.density.bus.InvalidInput;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
-import io.density.ingest.InvalidInput;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -3,6 +3,8 @@ package io.density.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.density.bus.InvalidInput;
+import io.density.time.Timestamps;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Instant;

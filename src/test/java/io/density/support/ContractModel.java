@@ -1,6 +1,6 @@
 package io.density.support;
 
-import io.density.ingest.Timestamps;
+import io.density.time.Timestamps;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -59,7 +59,7 @@ public final class ContractModel {
 
   /** The seed's sample building: DPU 283 over X (A +1), DPU 423 over Z (A +1, B -1). */
   public static ContractModel seedBuilding() {
-    Instant from = Instant.parse(io.density.load.SeedBuilding.LINKS_VALID_FROM);
+    Instant from = Instant.parse(io.density.dev.SeedBuilding.LINKS_VALID_FROM);
     return new ContractModel()
         .link("283", "A", 1, from)
         .link("423", "A", 1, from)
@@ -93,7 +93,7 @@ public final class ContractModel {
     try {
       datapoints.add(new Datapoint(dpu, Timestamps.parse(timestamp, "timestamp"), direction));
       effects.clear();
-    } catch (io.density.ingest.InvalidInput e) {
+    } catch (io.density.bus.InvalidInput e) {
       throw new IllegalArgumentException(e);
     }
   }

@@ -213,7 +213,7 @@ public final class TestServer implements AutoCloseable {
 
   /** Creates the seed's sample building through the API. */
   public void provisionSeedBuilding() {
-    for (Object[] request : io.density.load.SeedBuilding.provisioning()) {
+    for (Object[] request : io.density.dev.SeedBuilding.provisioning()) {
       Reply reply =
           send(
               (String) request[1],

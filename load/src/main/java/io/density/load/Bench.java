@@ -28,7 +28,7 @@ import java.util.function.IntFunction;
 final class Bench {
   static final String USAGE =
       """
-      usage: java -jar density.jar load bench [options]
+      usage: java -jar density-load.jar bench [options]
 
         --url URL[,URL...]           the server (default http://127.0.0.1:8080), or several nodes of
                                      one cluster: requests go to them in turn

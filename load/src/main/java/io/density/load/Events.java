@@ -37,7 +37,7 @@ import java.util.SplittableRandom;
 final class Events {
   static final String USAGE =
       """
-      usage: java -jar density.jar load events [options]
+      usage: java -jar density-load.jar events [options]
 
         --url URL          the server whose event stream is read (default http://127.0.0.1:8080)
         --send-url URL     the server the datapoints go to (default: --url); another node of the

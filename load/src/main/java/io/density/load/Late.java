@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
 final class Late {
   static final String USAGE =
       """
-      usage: java -jar density.jar load late [options]
+      usage: java -jar density-load.jar late [options]
 
         --url URL              the server (default http://127.0.0.1:8080)
         --history-days N       days of history loaded before the measurements, 1..365 (default 8)

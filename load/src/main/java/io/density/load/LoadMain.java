@@ -14,7 +14,7 @@ import java.util.Locale;
 import java.util.function.Function;
 
 /**
- * Entry point of the load tools: {@code java -jar density.jar load <tool> [options]}. See {@code
+ * Entry point of the load tools: {@code java -jar density-load.jar <tool> [options]}. See {@code
  * load/README.md}.
  */
 public final class LoadMain {
@@ -26,7 +26,7 @@ public final class LoadMain {
 
   static final String USAGE =
       """
-      usage: java -jar density.jar load <tool> [options]
+      usage: java -jar density-load.jar <tool> [options]
 
       tools:
         replay   replay a CSV of datapoints (the seed's format) against a server
@@ -35,7 +35,7 @@ public final class LoadMain {
         events   measure the time from a datapoint's acknowledgement to its count event
         overload offer many times the sustainable ingest rate; report how the excess is shed
 
-      java -jar density.jar load <tool> --help    prints the tool's options
+      java -jar density-load.jar <tool> --help    prints the tool's options
       """;
 
   public static void main(String[] args) {

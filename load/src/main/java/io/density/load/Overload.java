@@ -27,7 +27,7 @@ import java.util.Set;
 final class Overload {
   static final String USAGE =
       """
-      usage: java -jar density.jar load overload [options]
+      usage: java -jar density-load.jar overload [options]
 
         --url URL              the server (default http://127.0.0.1:8080)
         --rate N               requests per second offered during the overload (default 2000)

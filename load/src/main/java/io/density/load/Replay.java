@@ -5,6 +5,7 @@ import static io.density.load.LoadMain.num;
 import static io.density.load.LoadMain.rate;
 import static io.density.load.LoadMain.secondsSince;
 
+import io.density.dev.SeedBuilding;
 import io.density.load.LoadClient.Result;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,7 +29,7 @@ import java.util.Set;
 final class Replay {
   static final String USAGE =
       """
-      usage: java -jar density.jar load replay --csv FILE [options]
+      usage: java -jar density-load.jar replay --csv FILE [options]
 
         --csv FILE           datapoints in the seed's CSV format ("timestamp","direction","dpu_id")
         --url URL            the server (default http://127.0.0.1:8080)

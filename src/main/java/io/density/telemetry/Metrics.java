@@ -1,4 +1,4 @@
-package io.density;
+package io.density.telemetry;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;

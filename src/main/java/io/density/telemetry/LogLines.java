@@ -1,4 +1,4 @@
-package io.density.logs;
+package io.density.telemetry;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;

@@ -1,5 +1,6 @@
-package io.density.ingest;
+package io.density.time;
 
+import io.density.bus.InvalidInput;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;

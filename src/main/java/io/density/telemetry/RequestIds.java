@@ -1,4 +1,4 @@
-package io.density.logs;
+package io.density.telemetry;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;

@@ -1,4 +1,4 @@
-package io.density.logs;
+package io.density.telemetry;
 
 import java.util.logging.Level;
 import java.util.logging.LogRecord;

@@ -1,4 +1,4 @@
-package io.density.ingest;
+package io.density.bus;
 
 /** A value that breaks the ingest rules; names the offending field. */
 public final class InvalidInput extends Exception {

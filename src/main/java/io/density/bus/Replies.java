@@ -1,4 +1,4 @@
-package io.density;
+package io.density.bus;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;

@@ -1,4 +1,4 @@
-package io.density;
+package io.density.bus;
 
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;

@@ -1,4 +1,4 @@
-package io.density;
+package io.density.bus;
 
 /**
  * Every event-bus address of the server, in one place. Payloads are JSON objects, but for the

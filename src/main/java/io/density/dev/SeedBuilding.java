@@ -1,4 +1,4 @@
-package io.density.load;
+package io.density.dev;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;

@@ -1,0 +1,70 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rules of the layout that the compiler does not enforce, read from the sources: which room may
+ * use which (see docs/architecture.md).
+ */
+@DisplayName("The layout: rooms and the arrows between them")
+class LayoutTest {
+  private static final Path SERVER = Path.of("src/main/java/io/density");
+
+  private static List<Path> sources(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.filter(p -> p.toString().endsWith(".java")).sorted().toList();
+    }
+  }
+
+  /** The files of the server that import from the given package. */
+  private static Set<String> importing(String pkg) throws IOException {
+    Set<String> found = new TreeSet<>();
+    for (Path file : sources(SERVER)) {
+      for (String line : Files.readAllLines(file)) {
+        if (line.startsWith("import io.density." + pkg + ".")
+            || line.startsWith("import static io.density." + pkg + ".")) {
+          found.add(SERVER.relativize(file).toString());
+        }
+      }
+    }
+    return found;
+  }
+
+  @Test
+  @DisplayName("the root holds only Main and Server")
+  void root() throws IOException {
+    Set<String> root = new TreeSet<>();
+    try (Stream<Path> files = Files.list(SERVER)) {
+      files
+          .filter(p -> p.toString().endsWith(".java"))
+          .forEach(p -> root.add(p.getFileName().toString()));
+    }
+    assertEquals(Set.of("Main.java", "Server.java"), root);
+  }
+
+  @Test
+  @DisplayName("the server never uses its load tools: they are a client of its API")
+  void loadToolsAreAClient() throws IOException {
+    assertEquals(Set.of(), importing("load"));
+  }
+
+  @Test
+  @DisplayName("HTTP reaches storage and Redis only over the event bus")
+  void httpUsesTheBus() throws IOException {
+    for (String pkg : List.of("db", "persistence", "counter", "query", "registry")) {
+      Set<String> http = new TreeSet<>();
+      importing(pkg).stream().filter(f -> f.startsWith("http/")).forEach(http::add);
+      assertEquals(Set.of(), http, "http/ importing " + pkg + "/");
+    }
+  }
+}
