@@ -52,44 +52,56 @@ class MalformedInputTest {
         .put("dpu_id", dpu);
   }
 
+  /** Each bad datapoint, the field named, and the status of /send by the README's rule. */
   static Stream<Arguments> badDatapoints() {
     String ok = "2018-02-24T09:00:00Z";
     return Stream.of(
+        // Malformed (400): missing, or not of its type, or a timestamp that does not parse.
         Arguments.of(
             "missing timestamp",
             new JsonObject().put("direction", "1").put("dpu_id", "283"),
-            "timestamp"),
+            "timestamp",
+            400),
         Arguments.of(
             "missing direction",
             new JsonObject().put("timestamp", ok).put("dpu_id", "283"),
-            "direction"),
+            "direction",
+            400),
         Arguments.of(
-            "missing dpu_id", new JsonObject().put("timestamp", ok).put("direction", 1), "dpu_id"),
-        Arguments.of("numeric timestamp", datapoint(1519462721893L, "1", "283"), "timestamp"),
+            "missing dpu_id",
+            new JsonObject().put("timestamp", ok).put("direction", 1),
+            "dpu_id",
+            400),
+        Arguments.of("numeric timestamp", datapoint(1519462721893L, "1", "283"), "timestamp", 400),
         Arguments.of(
-            "unparsable timestamp", datapoint("24/02/2018 09:00", "1", "283"), "timestamp"),
+            "unparsable timestamp", datapoint("24/02/2018 09:00", "1", "283"), "timestamp", 400),
         Arguments.of(
-            "timestamp without zone", datapoint("2018-02-24T09:00:00", "1", "283"), "timestamp"),
+            "timestamp without zone",
+            datapoint("2018-02-24T09:00:00", "1", "283"),
+            "timestamp",
+            400),
+        Arguments.of("direction as boolean", datapoint(ok, true, "283"), "direction", 400),
+        Arguments.of(
+            "direction as array", datapoint(ok, new JsonArray().add(1), "283"), "direction", 400),
+        Arguments.of("dpu_id as object", datapoint(ok, "1", new JsonObject()), "dpu_id", 400),
+        // Invalid (422): well-formed, but against a rule.
         Arguments.of(
             "far-future timestamp",
             datapoint(Instant.now().plusSeconds(3600).toString(), "1", "283"),
-            "timestamp"),
-        Arguments.of("direction 0", datapoint(ok, 0, "283"), "direction"),
-        Arguments.of("direction \"2\"", datapoint(ok, "2", "283"), "direction"),
-        Arguments.of("direction as boolean", datapoint(ok, true, "283"), "direction"),
-        Arguments.of(
-            "direction as array", datapoint(ok, new JsonArray().add(1), "283"), "direction"),
-        Arguments.of("empty dpu_id", datapoint(ok, "1", ""), "dpu_id"),
-        Arguments.of("oversized dpu_id", datapoint(ok, "1", "d".repeat(65)), "dpu_id"),
-        Arguments.of("dpu_id as object", datapoint(ok, "1", new JsonObject()), "dpu_id"));
+            "timestamp",
+            422),
+        Arguments.of("direction 0", datapoint(ok, 0, "283"), "direction", 422),
+        Arguments.of("direction \"2\"", datapoint(ok, "2", "283"), "direction", 422),
+        Arguments.of("empty dpu_id", datapoint(ok, "1", ""), "dpu_id", 422),
+        Arguments.of("oversized dpu_id", datapoint(ok, "1", "d".repeat(65)), "dpu_id", 422));
   }
 
   @ParameterizedTest(name = "[{index}] {0}")
   @MethodSource("badDatapoints")
-  @DisplayName("POST /send with a bad field answers 422 naming it")
-  void badFieldOnSend(String why, JsonObject body, String field) {
+  @DisplayName("POST /send with a bad field answers 400 (malformed) or 422 (invalid) naming it")
+  void badFieldOnSend(String why, JsonObject body, String field, int status) {
     Reply reply = server.postJson("/send", body);
-    assertEquals(422, reply.status(), reply.json().encode());
+    assertEquals(status, reply.status(), reply.json().encode());
     assertEquals("error", reply.json().getString("status"));
     assertEquals(field, reply.json().getString("field"));
     assertNotNull(reply.json().getString("error"));
@@ -98,7 +110,7 @@ class MalformedInputTest {
   @ParameterizedTest(name = "[{index}] {0}")
   @MethodSource("badDatapoints")
   @DisplayName("POST /v1/datapoints with only bad items answers 422 with a reason per item")
-  void badFieldInBatch(String why, JsonObject body, String field) {
+  void badFieldInBatch(String why, JsonObject body, String field, int status) {
     Reply reply = server.postJson("/v1/datapoints", new JsonArray().add(body));
     assertEquals(422, reply.status(), reply.json().encode());
     JsonObject result = reply.json().getJsonArray("results").getJsonObject(0);

@@ -159,7 +159,7 @@ final class AlertAdmin {
     try {
       spaceIds = spaceIds(body.getValue("space_ids"));
     } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+      return Future.failedFuture(Failure.of(e));
     }
     String secret = WebhookSigner.newSecret();
     return targets

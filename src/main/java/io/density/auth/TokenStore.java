@@ -57,7 +57,7 @@ public final class TokenStore {
       name = name(request.getValue("name"));
       expires = expiry(request.getValue("expires_at"));
     } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+      return Future.failedFuture(Failure.of(e));
     }
     byte[] random = new byte[32];
     RANDOM.nextBytes(random);
@@ -172,7 +172,7 @@ public final class TokenStore {
       }
       return at.atOffset(ZoneOffset.UTC);
     } catch (DateTimeParseException e) {
-      throw new InvalidInput("expires_at", "expires_at must be an ISO-8601 instant");
+      throw InvalidInput.malformed("expires_at", "expires_at must be an ISO-8601 instant");
     }
   }
 }

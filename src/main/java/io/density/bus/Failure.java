@@ -24,6 +24,12 @@ public final class Failure {
   /** No token, or one that is unknown, revoked or expired. */
   public static final int UNAUTHENTICATED = 8;
 
+  /** Input that cannot be read: unparseable, missing, not of its type ({@link InvalidInput}). */
+  public static final int MALFORMED = 9;
+
+  /** A body of a media type the route does not take. */
+  public static final int UNSUPPORTED_MEDIA_TYPE = 10;
+
   public static ReplyException of(int code, String field, String error) {
     JsonObject body = new JsonObject().put("error", error);
     if (field != null) {
@@ -34,6 +40,11 @@ public final class Failure {
 
   public static ReplyException invalid(String field, String error) {
     return of(INVALID, field, error);
+  }
+
+  /** Bad input as a failure of its kind (400, 415 or 422). */
+  public static ReplyException of(InvalidInput e) {
+    return of(e.failureCode(), e.field(), e.getMessage());
   }
 
   public static ReplyException notFound(String error) {
@@ -52,6 +63,8 @@ public final class Failure {
   public static int httpStatus(int code) {
     return switch (code) {
       case INVALID -> 422;
+      case MALFORMED -> 400;
+      case UNSUPPORTED_MEDIA_TYPE -> 415;
       case NOT_FOUND -> 404;
       case CONFLICT -> 409;
       case OVERLOADED -> 429;

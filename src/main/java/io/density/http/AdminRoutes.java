@@ -40,7 +40,7 @@ final class AdminRoutes {
               .map(m -> m.body()),
           200);
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 

@@ -34,7 +34,7 @@ final class AlertRoutes {
               .put("body", Requests.jsonObject(rc));
       ask(rc, q);
     } catch (InvalidInput e) {
-      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -42,7 +42,7 @@ final class AlertRoutes {
     try {
       ask(rc, new JsonObject().put("action", action).put(key, Requests.pathId(rc, "id")));
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -54,7 +54,7 @@ final class AlertRoutes {
       n = Requests.limit(rc, 100, 1000);
       space = Requests.optionalParam(rc, "space_id");
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
       return;
     }
     ask(rc, new JsonObject().put("action", "alerts.list").put("space", space).put("limit", n));

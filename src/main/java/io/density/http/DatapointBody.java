@@ -50,16 +50,16 @@ final class DatapointBody {
   /** The one datapoint of a {@code POST /send} body: a JSON object, its text the whole body. */
   static Item one(RoutingContext rc) throws InvalidInput {
     if (!Requests.mediaType(rc).equals("application/json")) {
-      throw new InvalidInput("Content-Type", "Content-Type must be application/json");
+      throw new InvalidInput(InvalidInput.CONTENT_TYPE, "Content-Type must be application/json");
     }
     String body = rc.body().asString();
     try (JsonParser p = JSON.createParser(body == null ? "" : body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw new InvalidInput("body", "the body must be a JSON object");
+        throw InvalidInput.malformed("body", "the body must be a JSON object");
       }
       DatapointParser.Fields fields = object(p, body);
       if (p.nextToken() != null) {
-        throw new InvalidInput("body", "the body is not valid JSON");
+        throw InvalidInput.malformed("body", "the body is not valid JSON");
       }
       return new Item(fields, body);
     } catch (IOException e) {
@@ -68,7 +68,7 @@ final class DatapointBody {
   }
 
   private static InvalidInput notJson(IOException e) {
-    return new InvalidInput(
+    return InvalidInput.malformed(
         "body",
         e instanceof JsonProcessingException j && j.getOriginalMessage().startsWith("Duplicate")
             ? "the body is not valid JSON: " + j.getOriginalMessage()
@@ -78,7 +78,7 @@ final class DatapointBody {
   private static List<Item> json(String body) throws InvalidInput {
     List<Item> items = new ArrayList<>();
     if (body == null || body.isBlank()) {
-      throw new InvalidInput("body", "the body must be a JSON array of datapoints");
+      throw InvalidInput.malformed("body", "the body must be a JSON array of datapoints");
     }
     try (JsonParser p = JSON.createParser(body)) {
       JsonToken first = p.nextToken();
@@ -94,10 +94,10 @@ final class DatapointBody {
           items.add(new Item(fields, body.substring(start, end(p))));
         }
       } else {
-        throw new InvalidInput("body", "the body must be a JSON array of datapoints");
+        throw InvalidInput.malformed("body", "the body must be a JSON array of datapoints");
       }
       if (p.nextToken() != null) {
-        throw new InvalidInput("body", "the body is not valid JSON");
+        throw InvalidInput.malformed("body", "the body is not valid JSON");
       }
     } catch (IOException e) {
       throw notJson(e);

@@ -83,7 +83,7 @@ final class HistoryRoutes {
               })
           .onFailure(err -> Responses.failure(rc, err));
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -142,7 +142,7 @@ final class HistoryRoutes {
                   }),
           200);
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -167,7 +167,7 @@ final class HistoryRoutes {
 
   private static long required(Long value, String name) throws InvalidInput {
     if (value == null) {
-      throw new InvalidInput(name, "query parameter " + name + " is required");
+      throw InvalidInput.malformed(name, "query parameter " + name + " is required");
     }
     return value;
   }
@@ -179,7 +179,7 @@ final class HistoryRoutes {
       JsonObject body = Requests.jsonObject(rc);
       Object ts = body.getValue("timestamp");
       if (!(ts instanceof String text)) {
-        throw new InvalidInput("timestamp", "timestamp is required (ISO-8601)");
+        throw InvalidInput.malformed("timestamp", "timestamp is required (ISO-8601)");
       }
       long at = Timestamps.parseMicros(text, "timestamp");
       if (at > Timestamps.toMicros(Clock.systemUTC().instant())) {
@@ -193,7 +193,7 @@ final class HistoryRoutes {
           new JsonObject().put("space_id", space).put("timestamp", at).put("count", count);
       Responses.reply(rc, ask(Addresses.RESET, request, LONG), 201);
     } catch (InvalidInput e) {
-      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -210,7 +210,7 @@ final class HistoryRoutes {
               .put("end", end == null ? Long.MAX_VALUE / 2 : end);
       Responses.reply(rc, ask(Addresses.HISTORY_RESETS, q, new DeliveryOptions()), 200);
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 

@@ -100,7 +100,7 @@ final class IngestRoutes {
       datapoint = parser.parse(item.fields(), item.text(), received);
     } catch (InvalidInput e) {
       rejected.increment();
-      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+      Responses.failure(rc, e);
       return;
     }
     store(List.of(datapoint))
@@ -124,7 +124,7 @@ final class IngestRoutes {
     try {
       items = DatapointBody.read(rc);
     } catch (InvalidInput e) {
-      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+      Responses.failure(rc, e);
       return;
     }
     if (items.size() > maxBatchItems) {
@@ -144,7 +144,7 @@ final class IngestRoutes {
       try {
         DatapointBody.Item item = items.get(i);
         if (item.fields() == null) {
-          throw new InvalidInput(null, "a datapoint must be a JSON object");
+          throw InvalidInput.malformed(null, "a datapoint must be a JSON object");
         }
         valid.add(parser.parse(item.fields(), item.text(), received));
         validIndex.add(i);

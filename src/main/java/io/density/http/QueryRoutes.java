@@ -35,7 +35,7 @@ final class QueryRoutes {
       String space = Requests.requiredParam(rc, "space");
       seed(rc, ask(Addresses.QUERY_REALTIME, new JsonObject().put("space", space)));
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -54,7 +54,7 @@ final class QueryRoutes {
               ? ask(Addresses.QUERY_REALTIME, q)
               : ask(Addresses.QUERY_NEAREST, q.put("at", at)));
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -71,7 +71,7 @@ final class QueryRoutes {
               : ask(Addresses.QUERY_AS_OF, q.put("at", at))),
           200);
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -81,7 +81,7 @@ final class QueryRoutes {
       String dpu = Requests.pathId(rc, "id");
       Responses.reply(rc, ask(Addresses.QUERY_DPU, new JsonObject().put("dpu", dpu)), 200);
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 

@@ -52,7 +52,7 @@ final class RegistryRoutes {
               : Requests.jsonObject(rc);
       forward(rc, kind + ".put", new JsonObject().put("id", id).put("body", body));
     } catch (InvalidInput e) {
-      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -70,7 +70,7 @@ final class RegistryRoutes {
     try {
       Requests.items(rc, items, new ArrayList<>());
     } catch (InvalidInput e) {
-      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+      Responses.failure(rc, e);
       return;
     }
     if (items.size() > maxItems) {
@@ -106,7 +106,7 @@ final class RegistryRoutes {
     try {
       forward(rc, kind + ".get", new JsonObject().put("id", Requests.pathId(rc, "id")));
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -114,7 +114,7 @@ final class RegistryRoutes {
     try {
       forward(rc, "link.create", new JsonObject().put("body", Requests.jsonObject(rc)));
     } catch (InvalidInput e) {
-      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -126,7 +126,7 @@ final class RegistryRoutes {
               .put("body", Requests.jsonObject(rc));
       forward(rc, "dpu.move", q);
     } catch (InvalidInput e) {
-      Responses.error(rc, Requests.status(e), e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 
@@ -138,7 +138,7 @@ final class RegistryRoutes {
               .put("space_id", Requests.optionalParam(rc, "space_id"));
       forward(rc, "link.list", q);
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 

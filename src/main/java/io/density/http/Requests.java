@@ -35,7 +35,7 @@ final class Requests {
 
   static JsonObject jsonObject(RoutingContext rc) throws InvalidInput {
     if (!mediaType(rc).equals("application/json")) {
-      throw new InvalidInput("Content-Type", "Content-Type must be application/json");
+      throw new InvalidInput(InvalidInput.CONTENT_TYPE, "Content-Type must be application/json");
     }
     try {
       if (rc.body().buffer() != null) {
@@ -45,9 +45,9 @@ final class Requests {
       if (value instanceof JsonObject object) {
         return object;
       }
-      throw new InvalidInput("body", "the body must be a JSON object");
+      throw InvalidInput.malformed("body", "the body must be a JSON object");
     } catch (DecodeException e) {
-      throw new InvalidInput("body", "the body is not valid JSON");
+      throw InvalidInput.malformed("body", "the body is not valid JSON");
     }
   }
 
@@ -62,7 +62,8 @@ final class Requests {
       case "application/x-ndjson", "application/jsonl" -> lineItems(body, items, texts);
       default ->
           throw new InvalidInput(
-              "Content-Type", "Content-Type must be application/json or application/x-ndjson");
+              InvalidInput.CONTENT_TYPE,
+              "Content-Type must be application/json or application/x-ndjson");
     }
   }
 
@@ -75,7 +76,7 @@ final class Requests {
       }
       value = body == null || body.isBlank() ? null : Json.decodeValue(body);
     } catch (DecodeException e) {
-      throw new InvalidInput("body", "the body is not valid JSON");
+      throw InvalidInput.malformed("body", "the body is not valid JSON");
     }
     if (value instanceof JsonObject object) {
       items.add(object);
@@ -86,7 +87,7 @@ final class Requests {
         texts.add(item instanceof JsonObject o ? o.encode() : String.valueOf(item));
       }
     } else {
-      throw new InvalidInput("body", "the body must be a JSON array");
+      throw InvalidInput.malformed("body", "the body must be a JSON array");
     }
   }
 
@@ -122,7 +123,8 @@ final class Requests {
       }
     } catch (JsonProcessingException e) {
       if (e.getOriginalMessage().startsWith("Duplicate")) {
-        throw new InvalidInput("body", "the body is not valid JSON: " + e.getOriginalMessage());
+        throw InvalidInput.malformed(
+            "body", "the body is not valid JSON: " + e.getOriginalMessage());
       }
     } catch (IOException e) {
       // not JSON: the decoder says so
@@ -132,7 +134,7 @@ final class Requests {
   static String requiredParam(RoutingContext rc, String name) throws InvalidInput {
     String value = rc.queryParams().get(name);
     if (value == null || value.isBlank()) {
-      throw new InvalidInput(name, "query parameter " + name + " is required");
+      throw InvalidInput.malformed(name, "query parameter " + name + " is required");
     }
     return identifier(value, name);
   }
@@ -167,14 +169,6 @@ final class Requests {
       // reported below
     }
     throw new InvalidInput("limit", "limit must be 1 to " + max);
-  }
-
-  /** 415 for a wrong media type, 400 for a body that is not JSON, 422 for a bad value. */
-  static int status(InvalidInput e) {
-    if ("Content-Type".equals(e.field())) {
-      return 415;
-    }
-    return "body".equals(e.field()) ? 400 : 422;
   }
 
   private static String identifier(String value, String name) throws InvalidInput {

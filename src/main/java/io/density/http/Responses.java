@@ -1,6 +1,7 @@
 package io.density.http;
 
 import io.density.bus.Failure;
+import io.density.bus.InvalidInput;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -55,8 +56,15 @@ final class Responses {
     json(rc, status, body);
   }
 
-  /** Answers with the failure of an event-bus request or of the handler itself. */
+  /**
+   * The one road from a failure to an answer: bad input ({@link InvalidInput}) and failures of
+   * event-bus requests ({@link Failure} codes) get the status their kind says, anything else 500.
+   */
   static void failure(RoutingContext rc, Throwable err) {
+    if (err instanceof InvalidInput e) {
+      error(rc, Failure.httpStatus(e.failureCode()), e.field(), e.getMessage());
+      return;
+    }
     if (err instanceof ReplyException re) {
       if (re.failureType() != ReplyFailure.RECIPIENT_FAILURE) {
         error(rc, 503, null, "service unavailable (" + re.failureType() + "), retry");

@@ -31,7 +31,7 @@ final class TokenRoutes {
     try {
       Responses.reply(rc, ask("create", Requests.jsonObject(rc)), 201);
     } catch (InvalidInput e) {
-      Responses.error(rc, 400, e.field(), e.getMessage());
+      Responses.failure(rc, e);
     }
   }
 

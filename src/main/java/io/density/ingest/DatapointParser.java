@@ -76,7 +76,7 @@ public final class DatapointParser {
     int direction = direction(item.direction());
     Object rawTs = item.timestamp();
     if (rawTs != null && !(rawTs instanceof String)) {
-      throw new InvalidInput("timestamp", "timestamp must be an ISO-8601 string");
+      throw InvalidInput.malformed("timestamp", "timestamp must be an ISO-8601 string");
     }
     long ts = Timestamps.parseMicros((String) rawTs, "timestamp");
     long now = Timestamps.toMicros(clock.instant());
@@ -110,7 +110,7 @@ public final class DatapointParser {
       throws InvalidInput {
     if (value == null) {
       if (required) {
-        throw new InvalidInput(field, field + " is required");
+        throw InvalidInput.malformed(field, field + " is required");
       }
       return null;
     }
@@ -120,14 +120,14 @@ public final class DatapointParser {
     } else if (value instanceof Number n && isIntegral(n)) {
       text = new BigDecimal(n.toString()).toBigInteger().toString();
     } else {
-      throw new InvalidInput(field, field + " must be a string or an integer");
+      throw InvalidInput.malformed(field, field + " must be a string or an integer");
     }
     return Ids.check(text, field);
   }
 
   private static int direction(Object value) throws InvalidInput {
     if (value == null) {
-      throw new InvalidInput("direction", "direction is required (+1 or -1)");
+      throw InvalidInput.malformed("direction", "direction is required (+1 or -1)");
     }
     if (value instanceof Number n && isIntegral(n)) {
       double d = n.doubleValue();
@@ -144,7 +144,10 @@ public final class DatapointParser {
           break;
       }
     }
-    throw new InvalidInput("direction", "direction must be +1 or -1, not " + value);
+    String message = "direction must be +1 or -1, not " + value;
+    throw value instanceof Number || value instanceof String
+        ? new InvalidInput("direction", message)
+        : InvalidInput.malformed("direction", message); // not even of its type
   }
 
   private static boolean isIntegral(Number n) {

@@ -124,7 +124,7 @@ final class Bulk {
     if (item instanceof JsonObject o) {
       return o;
     }
-    throw new InvalidInput(null, "an item must be a JSON object");
+    throw InvalidInput.malformed(null, "an item must be a JSON object");
   }
 
   // ------------------------------------------------------------------ spaces

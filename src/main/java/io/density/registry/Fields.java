@@ -34,7 +34,7 @@ final class Fields {
     }
     String s = v instanceof String text ? text.trim() : null;
     if (s == null || s.isEmpty()) {
-      throw new InvalidInput(field, field + " is required");
+      throw InvalidInput.malformed(field, field + " is required");
     }
     return Ids.storable(s, field);
   }
@@ -96,7 +96,7 @@ final class Fields {
       return null;
     }
     if (!(v instanceof String s)) {
-      throw new InvalidInput(field, field + " must be an ISO-8601 string");
+      throw InvalidInput.malformed(field, field + " must be an ISO-8601 string");
     }
     return Timestamps.toOffsetDateTime(Timestamps.parseMicros(s, field));
   }

@@ -81,7 +81,7 @@ final class Links {
                                   reattribute(dpu, row.getOffsetDateTime("valid_from"))
                                       .map(link(row).put("created", true))));
     } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+      return Future.failedFuture(Failure.of(e));
     }
   }
 
@@ -158,7 +158,7 @@ final class Links {
                                   .put("closed", closed)
                                   .put("opened", toJson(now))));
     } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+      return Future.failedFuture(Failure.of(e));
     }
   }
 

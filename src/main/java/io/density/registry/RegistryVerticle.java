@@ -153,7 +153,7 @@ public final class RegistryVerticle extends VerticleBase {
                                   .map(space(row))
                               : Future.succeededFuture(space(row))));
     } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+      return Future.failedFuture(Failure.of(e));
     }
   }
 
@@ -180,7 +180,7 @@ public final class RegistryVerticle extends VerticleBase {
           .execute(Tuple.of(q.getString("id"), name))
           .map(rows -> named(rows.iterator().next()));
     } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.invalid(e.field(), e.getMessage()));
+      return Future.failedFuture(Failure.of(e));
     }
   }
 

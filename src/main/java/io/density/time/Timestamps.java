@@ -34,12 +34,12 @@ public final class Timestamps {
 
   public static Instant parse(String text, String field) throws InvalidInput {
     if (text == null || text.isBlank()) {
-      throw new InvalidInput(
+      throw InvalidInput.malformed(
           field, field + " is required (ISO-8601, e.g. 2018-02-24T08:45:21.893Z)");
     }
     Matcher m = ISO.matcher(text.trim());
     if (!m.matches()) {
-      throw new InvalidInput(
+      throw InvalidInput.malformed(
           field,
           field
               + " is not an ISO-8601 timestamp with a zone (e.g. 2018-02-24T08:45:21.893Z): "
@@ -53,7 +53,8 @@ public final class Timestamps {
           fraction.isEmpty() ? 0 : Integer.parseInt((fraction + "000000000").substring(0, 9));
       return OffsetDateTime.of(date, time.withNano(nanos), offset(m.group(4))).toInstant();
     } catch (DateTimeException e) {
-      throw new InvalidInput(field, field + " is not a valid date and time: " + abbreviate(text));
+      throw InvalidInput.malformed(
+          field, field + " is not a valid date and time: " + abbreviate(text));
     }
   }
 
