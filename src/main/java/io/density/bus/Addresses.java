@@ -11,6 +11,12 @@ public final class Addresses {
   public static final String INGEST = "density.ingest";
 
   /**
+   * The header that names the operation where one address serves several (registry, tokens, alert
+   * management, a counting shard's "closed"). Every other address does one thing.
+   */
+  public static final String ACTION = "action";
+
+  /**
    * Published by an inserter on each change of its ingest queue's state, and renewed while it is
    * full: {@code {overloaded}}. HTTP verticles answer ingest 429 before reading a body meanwhile.
    */
@@ -52,7 +58,11 @@ public final class Addresses {
   /** Published: every alert fired, {@code {id, space_id, rule, kind, level, count, timestamp}}. */
   public static final String ALERT_EVENTS = "density.events.alert";
 
-  /** Alerts: rules and webhooks (management); the action is in the "action" header. */
+  /**
+   * Alerts management, the operation in the {@link #ACTION} header: {@code rules.put {space,
+   * body}}, {@code rules.get {space}}, {@code webhook.put {id, body}}, {@code webhook.list {}},
+   * {@code alerts.list {space, limit}}.
+   */
   public static final String ALERTS_ADMIN = "density.alerts.admin";
 
   /** Published: alert rules or capacities changed; the alert writer reloads them. */

@@ -10,10 +10,10 @@ import io.vertx.ext.web.RoutingContext;
 
 /** Operator actions on the derived state: rebuild the realtime state, replay the raw log. */
 final class AdminRoutes {
-  private final Vertx vertx;
+  private final Forward forward;
 
   AdminRoutes(Vertx vertx) {
-    this.vertx = vertx;
+    this.forward = new Forward(vertx);
   }
 
   void mount(Router router) {
@@ -31,14 +31,7 @@ final class AdminRoutes {
         throw new InvalidInput("to", "to must be after from");
       }
       JsonObject window = new JsonObject().put("from", from).put("to", to);
-      Responses.reply(
-          rc,
-          vertx
-              .eventBus()
-              .<JsonObject>request(
-                  Addresses.REPLAY, window, new DeliveryOptions().setSendTimeout(3_600_000))
-              .map(m -> m.body()),
-          200);
+      Responses.reply(rc, forward.ask(Addresses.REPLAY, null, window, Forward.LONG_WORK), 200);
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
     }
@@ -47,25 +40,11 @@ final class AdminRoutes {
   /** Drops history older than the retention period now, instead of at the next hourly check. */
   private void retention(RoutingContext rc) {
     Responses.reply(
-        rc,
-        vertx
-            .eventBus()
-            .<JsonObject>request(
-                Addresses.RETENTION,
-                new JsonObject(),
-                new DeliveryOptions().setSendTimeout(3_600_000))
-            .map(m -> m.body()),
-        200);
+        rc, forward.ask(Addresses.RETENTION, null, new JsonObject(), Forward.LONG_WORK), 200);
   }
 
   private void rebuild(RoutingContext rc) {
     Responses.reply(
-        rc,
-        vertx
-            .eventBus()
-            .<JsonObject>request(
-                Addresses.REBUILD, new JsonObject(), new DeliveryOptions().setSendTimeout(600_000))
-            .map(m -> m.body()),
-        200);
+        rc, forward.ask(Addresses.REBUILD, null, new JsonObject(), Forward.MINUTES), 200);
   }
 }

@@ -9,10 +9,10 @@ import io.vertx.ext.web.RoutingContext;
 
 /** Alert rules of spaces, webhooks and the alerts fired; answered by an alerts verticle. */
 final class AlertRoutes {
-  private final Vertx vertx;
+  private final Forward forward;
 
   AlertRoutes(Vertx vertx) {
-    this.vertx = vertx;
+    this.forward = new Forward(vertx);
   }
 
   void mount(Router router) {
@@ -21,7 +21,7 @@ final class AlertRoutes {
     router.put("/v1/webhooks/:id").handler(rc -> withBody(rc, "webhook.put", "id"));
     router
         .get("/v1/webhooks")
-        .handler(rc -> ask(rc, new JsonObject().put("action", "webhook.list")));
+        .handler(rc -> ask(rc, "webhook.list", new JsonObject()));
     router.get("/v1/alerts").handler(this::alerts);
   }
 
@@ -29,10 +29,9 @@ final class AlertRoutes {
     try {
       JsonObject q =
           new JsonObject()
-              .put("action", action)
               .put(key, Requests.pathId(rc, "id"))
               .put("body", Requests.jsonObject(rc));
-      ask(rc, q);
+      ask(rc, action, q);
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
     }
@@ -40,7 +39,7 @@ final class AlertRoutes {
 
   private void withId(RoutingContext rc, String action, String key) {
     try {
-      ask(rc, new JsonObject().put("action", action).put(key, Requests.pathId(rc, "id")));
+      ask(rc, action, new JsonObject().put(key, Requests.pathId(rc, "id")));
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
     }
@@ -57,14 +56,13 @@ final class AlertRoutes {
       Responses.failure(rc, e);
       return;
     }
-    ask(rc, new JsonObject().put("action", "alerts.list").put("space", space).put("limit", n));
+    ask(rc, "alerts.list", new JsonObject().put("space", space).put("limit", n));
   }
 
-  private void ask(RoutingContext rc, JsonObject q) {
-    vertx
-        .eventBus()
-        .<JsonObject>request(Addresses.ALERTS_ADMIN, q)
-        .onSuccess(m -> Responses.stored(rc, m.body()))
+  private void ask(RoutingContext rc, String action, JsonObject q) {
+    forward
+        .ask(Addresses.ALERTS_ADMIN, action, q, Forward.DEFAULT)
+        .onSuccess(answer -> Responses.stored(rc, answer))
         .onFailure(err -> Responses.failure(rc, err));
   }
 }

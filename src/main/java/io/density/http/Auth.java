@@ -33,7 +33,7 @@ final class Auth implements Handler<RoutingContext> {
   private static final long STALE_MS = 15 * 60_000;
   private static final int MAX_REMEMBERED = 10_000;
   private static final DeliveryOptions CHECK =
-      new DeliveryOptions().setSendTimeout(5_000).addHeader("action", "check");
+      new DeliveryOptions().setSendTimeout(5_000).addHeader(Addresses.ACTION, "check");
 
   /**
    * What is known of a token: its id and scope (null: not a token in force), its expiry (epoch ms)

@@ -18,12 +18,11 @@ import java.time.ZoneId;
 
 /** A space's history: counts in time buckets, effects, reconciliations and resets. */
 final class HistoryRoutes {
-  private static final DeliveryOptions LONG = new DeliveryOptions().setSendTimeout(600_000);
 
-  private final Vertx vertx;
+  private final Forward forward;
 
   HistoryRoutes(Vertx vertx) {
-    this.vertx = vertx;
+    this.forward = new Forward(vertx);
   }
 
   void mount(Router router) {
@@ -72,7 +71,7 @@ final class HistoryRoutes {
               .put("end", end)
               .put("interval", interval)
               .put("tz", zone);
-      ask(Addresses.HISTORY_SERIES, q, LONG)
+      ask(Addresses.HISTORY_SERIES, q, Forward.MINUTES)
           .onSuccess(
               answer -> {
                 if (csv) {
@@ -129,7 +128,7 @@ final class HistoryRoutes {
               .put("reconciled", reconciledOnly);
       Responses.reply(
           rc,
-          ask(Addresses.HISTORY_EVENTS, q, LONG)
+          ask(Addresses.HISTORY_EVENTS, q, Forward.MINUTES)
               .map(
                   answer -> {
                     JsonArray next = (JsonArray) answer.remove("next");
@@ -208,13 +207,13 @@ final class HistoryRoutes {
               .put("space", space)
               .put("start", start == null ? Long.MIN_VALUE / 2 : start)
               .put("end", end == null ? Long.MAX_VALUE / 2 : end);
-      Responses.reply(rc, ask(Addresses.HISTORY_RESETS, q, new DeliveryOptions()), 200);
+      Responses.reply(rc, ask(Addresses.HISTORY_RESETS, q, Forward.DEFAULT), 200);
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
     }
   }
 
   private Future<JsonObject> ask(String address, JsonObject question, DeliveryOptions options) {
-    return vertx.eventBus().<JsonObject>request(address, question, options).map(m -> m.body());
+    return forward.ask(address, null, question, options);
   }
 }

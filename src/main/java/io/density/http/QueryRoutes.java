@@ -14,11 +14,11 @@ import io.vertx.ext.web.RoutingContext;
  * one (no hop to another node), else any node's.
  */
 final class QueryRoutes {
-  private final Vertx vertx;
+  private final Forward forward;
   private final DeliveryOptions toQuery;
 
   QueryRoutes(Vertx vertx, boolean queryHere) {
-    this.vertx = vertx;
+    this.forward = new Forward(vertx);
     this.toQuery = new DeliveryOptions().setLocalOnly(queryHere);
   }
 
@@ -101,6 +101,6 @@ final class QueryRoutes {
   }
 
   private Future<JsonObject> ask(String address, JsonObject question) {
-    return vertx.eventBus().<JsonObject>request(address, question, toQuery).map(m -> m.body());
+    return forward.ask(address, null, question, toQuery);
   }
 }

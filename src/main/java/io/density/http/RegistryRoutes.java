@@ -16,13 +16,12 @@ import java.util.Map;
 final class RegistryRoutes {
   private static final Map<String, String> BULK =
       Map.of("spaces", "space", "doorways", "doorway", "dpus", "dpu", "links", "link");
-  private static final DeliveryOptions BULK_TIMEOUT = new DeliveryOptions().setSendTimeout(600_000);
 
-  private final Vertx vertx;
+  private final Forward forward;
   private final int maxItems;
 
   RegistryRoutes(Vertx vertx, int maxItems) {
-    this.vertx = vertx;
+    this.forward = new Forward(vertx);
     this.maxItems = maxItems;
   }
 
@@ -78,15 +77,14 @@ final class RegistryRoutes {
           rc, 413, "body", "at most " + maxItems + " items per request, got " + items.size());
       return;
     }
-    vertx
-        .eventBus()
-        .<JsonObject>request(
+    forward
+        .ask(
             Addresses.REGISTRY,
+            kind + ".bulk",
             new JsonObject().put("items", new JsonArray(items)),
-            new DeliveryOptions(BULK_TIMEOUT).addHeader("action", kind + ".bulk"))
+            Forward.MINUTES)
         .onSuccess(
-            reply -> {
-              JsonObject answer = reply.body();
+            answer -> {
               // As for datapoints: 422 when every item was rejected.
               if (!items.isEmpty() && answer.getInteger("rejected") == items.size()) {
                 Responses.json(
@@ -144,11 +142,9 @@ final class RegistryRoutes {
 
   /** Sends to the registry and answers with what it says (201 when it created something). */
   private void forward(RoutingContext rc, String action, JsonObject body) {
-    vertx
-        .eventBus()
-        .<JsonObject>request(
-            Addresses.REGISTRY, body, new DeliveryOptions().addHeader("action", action))
-        .onSuccess(reply -> Responses.stored(rc, reply.body()))
+    forward
+        .ask(Addresses.REGISTRY, action, body, Forward.DEFAULT)
+        .onSuccess(answer -> Responses.stored(rc, answer))
         .onFailure(err -> Responses.failure(rc, err));
   }
 }

@@ -14,10 +14,10 @@ import io.vertx.ext.web.RoutingContext;
  * /v1/tokens} lists them without secrets; {@code DELETE /v1/tokens/{id}} revokes one.
  */
 final class TokenRoutes {
-  private final Vertx vertx;
+  private final Forward forward;
 
   TokenRoutes(Vertx vertx) {
-    this.vertx = vertx;
+    this.forward = new Forward(vertx);
   }
 
   void mount(Router router) {
@@ -47,10 +47,6 @@ final class TokenRoutes {
   }
 
   private Future<JsonObject> ask(String action, JsonObject body) {
-    return vertx
-        .eventBus()
-        .<JsonObject>request(
-            Addresses.TOKENS, body, new DeliveryOptions().addHeader("action", action))
-        .map(m -> m.body());
+    return forward.ask(Addresses.TOKENS, action, body, Forward.DEFAULT);
   }
 }
