@@ -96,11 +96,11 @@ final class AlertAdmin {
             exists ->
                 pool.withTransaction(
                     conn ->
-                        conn.preparedQuery(Sql.DELETE_ALERT_RULES)
+                        conn.preparedQuery(Statements.DELETE_ALERT_RULES)
                             .execute(Tuple.of(space))
                             .compose(
                                 deleted ->
-                                    conn.preparedQuery(Sql.INSERT_ALERT_RULES)
+                                    conn.preparedQuery(Statements.INSERT_ALERT_RULES)
                                         .execute(
                                             Tuple.of(space, names, level, hysteresis, cooldown)))))
         .compose(v -> changed())
@@ -123,7 +123,7 @@ final class AlertAdmin {
 
   private Future<JsonObject> rules(String space) {
     return spaceExists(space)
-        .compose(v -> pool.preparedQuery(Sql.SPACE_ALERT_RULES).execute(Tuple.of(space)))
+        .compose(v -> pool.preparedQuery(Statements.SPACE_ALERT_RULES).execute(Tuple.of(space)))
         .map(
             rows -> {
               JsonArray levels = new JsonArray();
@@ -172,7 +172,7 @@ final class AlertAdmin {
                         : err))
         .compose(
             uri ->
-                pool.preparedQuery(Sql.UPSERT_WEBHOOK)
+                pool.preparedQuery(Statements.UPSERT_WEBHOOK)
                     .execute(Tuple.of(id, url, spaceIds, secret, rotate)))
         .map(
             rows -> {
@@ -205,7 +205,7 @@ final class AlertAdmin {
   }
 
   private Future<JsonObject> webhooks() {
-    return pool.query(Sql.LIST_WEBHOOKS)
+    return pool.query(Statements.LIST_WEBHOOKS)
         .execute()
         .map(
             rows -> {
@@ -231,7 +231,7 @@ final class AlertAdmin {
   }
 
   private Future<JsonObject> alerts(String space, int limit) {
-    return pool.preparedQuery(Sql.LIST_ALERTS)
+    return pool.preparedQuery(Statements.LIST_ALERTS)
         .execute(Tuple.of(space, Math.min(Math.max(limit, 1), 10_000)))
         .map(
             rows -> {

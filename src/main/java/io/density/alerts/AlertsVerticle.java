@@ -125,7 +125,7 @@ public final class AlertsVerticle extends VerticleBase {
   }
 
   private Future<Void> reload() {
-    return pool.query(Sql.ALERT_RULES)
+    return pool.query(Statements.ALERT_RULES)
         .execute()
         .map(
             rows -> {
@@ -215,7 +215,7 @@ public final class AlertsVerticle extends VerticleBase {
             rule.level,
             count,
             ts == null ? null : OffsetDateTime.parse(ts));
-    return pool.preparedQuery(Sql.RECORD_CROSSING)
+    return pool.preparedQuery(Statements.RECORD_CROSSING)
         .execute(crossing)
         .compose(
             rows -> {

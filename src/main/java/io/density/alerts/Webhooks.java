@@ -1,7 +1,6 @@
 package io.density.alerts;
 
 import io.density.config.DensityConfig;
-import io.density.db.Sql;
 import io.density.telemetry.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -129,7 +128,7 @@ final class Webhooks {
 
   /** Queues the alert for every active webhook of its space. */
   Future<Void> deliver(JsonObject alert) {
-    return pool.preparedQuery(Sql.ACTIVE_WEBHOOKS_FOR)
+    return pool.preparedQuery(Statements.ACTIVE_WEBHOOKS_FOR)
         .execute(Tuple.of(alert.getString("space_id")))
         .map(
             rows -> {
@@ -206,7 +205,7 @@ final class Webhooks {
         .compose(
             v -> {
               delivered.increment();
-              return pool.preparedQuery(Sql.WEBHOOK_DELIVERED)
+              return pool.preparedQuery(Statements.WEBHOOK_DELIVERED)
                   .execute(Tuple.of(d.webhook))
                   .<Void>mapEmpty()
                   .otherwiseEmpty();
@@ -225,7 +224,7 @@ final class Webhooks {
                       + d.alert.getLong("id")
                       + (targetRefused ? ", not sent: " : ": ")
                       + err.getMessage());
-              return pool.preparedQuery(Sql.WEBHOOK_FAILED)
+              return pool.preparedQuery(Statements.WEBHOOK_FAILED)
                   .execute(
                       Tuple.of(
                           d.webhook, String.valueOf(err.getMessage()), config.pauseAfterFailures()))

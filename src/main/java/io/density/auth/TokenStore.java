@@ -2,7 +2,6 @@ package io.density.auth;
 
 import io.density.bus.Failure;
 import io.density.bus.InvalidInput;
-import io.density.db.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -63,14 +62,14 @@ public final class TokenStore {
     RANDOM.nextBytes(random);
     String secret = "dens_" + BASE64.encodeToString(random);
     byte[] hash = Base64.getUrlDecoder().decode(hash(secret));
-    return pool.preparedQuery(Sql.INSERT_TOKEN)
+    return pool.preparedQuery(Statements.INSERT_TOKEN)
         .execute(Tuple.of(name, scope.label(), Buffer.buffer(hash), expires))
         .map(rows -> token(rows.iterator().next()).put("token", secret));
   }
 
   /** {@code {}} → {@code {tokens: [...]}}, without secrets. */
   public Future<JsonObject> list(JsonObject ignored) {
-    return pool.query(Sql.LIST_TOKENS)
+    return pool.query(Statements.LIST_TOKENS)
         .execute()
         .map(
             rows -> {
@@ -82,7 +81,7 @@ public final class TokenStore {
 
   /** {@code {id}} → {@code {id, revoked: true}}; an unknown id fails NOT_FOUND. */
   public Future<JsonObject> revoke(JsonObject request) {
-    return pool.preparedQuery(Sql.REVOKE_TOKEN)
+    return pool.preparedQuery(Statements.REVOKE_TOKEN)
         .execute(Tuple.of(request.getLong("id")))
         .compose(
             rows ->
@@ -100,7 +99,7 @@ public final class TokenStore {
     } catch (IllegalArgumentException e) {
       hash = new byte[0];
     }
-    return pool.preparedQuery(Sql.VALID_TOKEN)
+    return pool.preparedQuery(Statements.VALID_TOKEN)
         .execute(Tuple.of(Buffer.buffer(hash)))
         .compose(
             rows ->

@@ -42,7 +42,7 @@ public final class Schema {
             chain = chain.compose(v -> conn.query(script).execute().mapEmpty());
           }
           return chain
-              .compose(v -> conn.query(Sql.TIMESCALE_NOT_PRELOADED).execute())
+              .compose(v -> conn.query(Statements.TIMESCALE_NOT_PRELOADED).execute())
               .<Void>map(
                   rows -> {
                     if (rows.iterator().next().getBoolean("not_preloaded")) {

@@ -75,7 +75,7 @@ public final class HistoryVerticle extends VerticleBase {
     }
     OffsetDateTime first = boundaries.get(0).atOffset(java.time.ZoneOffset.UTC);
     OffsetDateTime last = boundaries.get(boundaries.size() - 1).atOffset(java.time.ZoneOffset.UTC);
-    return pool.preparedQuery(Sql.SPACE_COUNT_OPENING)
+    return pool.preparedQuery(Statements.SPACE_COUNT_OPENING)
         .execute(Tuple.of(space, first))
         .compose(
             opening -> {
@@ -83,7 +83,7 @@ public final class HistoryVerticle extends VerticleBase {
                 return Future.failedFuture(Failure.notFound("unknown space " + space));
               }
               Integer before = opening.iterator().next().getInteger("count");
-              return pool.preparedQuery(Sql.SPACE_CHANGES)
+              return pool.preparedQuery(Statements.SPACE_CHANGES)
                   .execute(Tuple.of(space, first, last, MAX_CHANGES + 1))
                   .compose(
                       rows -> {
@@ -151,7 +151,7 @@ public final class HistoryVerticle extends VerticleBase {
             exists ->
                 exists.size() == 0
                     ? Future.failedFuture(Failure.notFound("unknown space " + space))
-                    : pool.preparedQuery(Sql.SPACE_EVENTS).execute(params))
+                    : pool.preparedQuery(Statements.SPACE_EVENTS).execute(params))
         .map(
             rows -> {
               JsonArray items = new JsonArray();
@@ -205,7 +205,7 @@ public final class HistoryVerticle extends VerticleBase {
             space,
             Timestamps.toOffsetDateTime(q.getLong("start")),
             Timestamps.toOffsetDateTime(q.getLong("end")));
-    return pool.preparedQuery(Sql.LIST_RESETS)
+    return pool.preparedQuery(Statements.LIST_RESETS)
         .execute(range)
         .map(
             rows -> {

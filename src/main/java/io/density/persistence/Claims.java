@@ -1,6 +1,5 @@
 package io.density.persistence;
 
-import io.density.db.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
@@ -15,8 +14,8 @@ import java.util.logging.Logger;
 
 /**
  * What a persistence verticle holds in the deployment, as advisory locks in the session of a
- * connection of its own (statements in {@link Sql}, "claims"): membership of the writers, the
- * counting shards it owns, and its passes through the gate. PostgreSQL is the arbiter; when the
+ * connection of its own (statements in {@link Statements}, "claims"): membership of the writers,
+ * the counting shards it owns, and its passes through the gate. PostgreSQL is the arbiter; when the
  * process dies, or only this connection, every claim goes with the session.
  *
  * <p>The gate keeps work that re-derives counts apart from the ingest pipeline across the whole
@@ -57,7 +56,7 @@ final class Claims {
           PgConnection.connect(vertx, PgConnectOptions.fromUri(postgresUrl))
               .compose(
                   conn ->
-                      conn.query(Sql.CLAIM_MEMBERSHIP)
+                      conn.query(Statements.CLAIM_MEMBERSHIP)
                           .execute()
                           .map(
                               rows -> {
@@ -88,7 +87,7 @@ final class Claims {
   /** Every member of the writers. */
   Future<List<Member>> members() {
     return held()
-        .compose(conn -> conn.query(Sql.CLAIM_MEMBERS).execute())
+        .compose(conn -> conn.query(Statements.CLAIM_MEMBERS).execute())
         .map(
             rows -> {
               List<Member> members = new ArrayList<>();
@@ -102,26 +101,27 @@ final class Claims {
   /** Takes a shard if no one holds it. */
   Future<Boolean> tryShard(int shard) {
     return held()
-        .compose(conn -> conn.preparedQuery(Sql.CLAIM_SHARD_TRY).execute(Tuple.of(shard)))
+        .compose(conn -> conn.preparedQuery(Statements.CLAIM_SHARD_TRY).execute(Tuple.of(shard)))
         .map(rows -> rows.iterator().next().getBoolean("held"));
   }
 
   Future<Void> releaseShard(int shard) {
     return held()
-        .compose(conn -> conn.preparedQuery(Sql.CLAIM_SHARD_RELEASE).execute(Tuple.of(shard)))
+        .compose(
+            conn -> conn.preparedQuery(Statements.CLAIM_SHARD_RELEASE).execute(Tuple.of(shard)))
         .mapEmpty();
   }
 
   /** Passes into the gate unless drained work waits for it or runs: whether it did. */
   Future<Boolean> enter() {
     return held()
-        .compose(conn -> conn.query(Sql.GATE_ENTER).execute())
+        .compose(conn -> conn.query(Statements.GATE_ENTER).execute())
         .map(rows -> rows.iterator().next().getBoolean("entered"));
   }
 
   /** Leaves the gate (once per {@link #enter} that succeeded). */
   Future<Void> leave() {
-    return held().compose(conn -> conn.query(Sql.GATE_LEAVE).execute()).mapEmpty();
+    return held().compose(conn -> conn.query(Statements.GATE_LEAVE).execute()).mapEmpty();
   }
 
   /**
@@ -133,13 +133,13 @@ final class Claims {
     return pool.getConnection()
         .compose(
             conn ->
-                conn.query(Sql.GATE_CLOSE)
+                conn.query(Statements.GATE_CLOSE)
                     .execute()
                     .compose(
                         closed -> {
                           Future<T> result = task.get();
                           return result
-                              .transform(done -> conn.query(Sql.GATE_OPEN).execute())
+                              .transform(done -> conn.query(Statements.GATE_OPEN).execute())
                               .transform(opened -> result);
                         })
                     .eventually(conn::close));

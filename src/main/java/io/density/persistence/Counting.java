@@ -1,7 +1,6 @@
 package io.density.persistence;
 
 import io.density.bus.Addresses;
-import io.density.db.Sql;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
@@ -126,7 +125,7 @@ final class Counting {
     if (late.isEmpty()) {
       return m == 0
           ? Future.succeededFuture()
-          : pool.preparedQuery(Sql.INSERT_COUNTS)
+          : pool.preparedQuery(Statements.INSERT_COUNTS)
               .execute(insert)
               .onSuccess(v -> publishInOrder(part, counts, Set.of()))
               .mapEmpty();
@@ -149,7 +148,7 @@ final class Counting {
     }
     return pool.withTransaction(
             conn ->
-                conn.preparedQuery(Sql.INSERT_COUNTS)
+                conn.preparedQuery(Statements.INSERT_COUNTS)
                     .execute(insert)
                     .compose(v -> recounts.run(conn)))
         .onSuccess(heads -> publishInOrder(part, counts, lateSpaces))

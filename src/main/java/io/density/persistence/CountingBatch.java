@@ -36,8 +36,8 @@ final class CountingBatch {
   }
 
   /**
-   * Reads rows shaped as {@code Sql.INSERT_DATAPOINTS} returns them: one per new datapoint and link
-   * (NULL space without a link; NULL datapoint when the batch had nothing new).
+   * Reads rows shaped as {@code Statements.INSERT_DATAPOINTS} returns them: one per new datapoint
+   * and link (NULL space without a link; NULL datapoint when the batch had nothing new).
    */
   static CountingBatch fromRows(long batchId, RowSet<Row> rows) {
     CountingBatch batch = new CountingBatch(batchId);

@@ -3,7 +3,6 @@ package io.density.persistence;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.config.DensityConfig;
-import io.density.db.Sql;
 import io.density.ingest.Datapoint;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
@@ -217,7 +216,7 @@ final class GroupCommit {
   }
 
   private Future<List<Long>> uncountedBatches(double minAgeSeconds) {
-    return pool.preparedQuery(Sql.UNCOUNTED_BATCHES)
+    return pool.preparedQuery(Statements.UNCOUNTED_BATCHES)
         .execute(Tuple.of(minAgeSeconds))
         .map(rows -> rows.stream().map(r -> r.getLong("id")).toList());
   }
@@ -229,7 +228,7 @@ final class GroupCommit {
       chain =
           chain.compose(
               v ->
-                  pool.preparedQuery(Sql.BATCH_DATAPOINTS)
+                  pool.preparedQuery(Statements.BATCH_DATAPOINTS)
                       .execute(Tuple.of(id))
                       .map(rows -> CountingBatch.fromRows(id, rows))
                       .compose(batch -> count(id, batch)));
@@ -274,7 +273,7 @@ final class GroupCommit {
   }
 
   private Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
-    return pool.preparedQuery(Sql.CLOSE_BATCH)
+    return pool.preparedQuery(Statements.CLOSE_BATCH)
         .execute(Tuple.of(batchId))
         .onSuccess(
             v ->
@@ -445,7 +444,7 @@ final class GroupCommit {
             Arrays.copyOf(key, distinct),
             Arrays.copyOf(received, distinct),
             Arrays.copyOf(payload, distinct));
-    return pool.preparedQuery(Sql.INSERT_DATAPOINTS)
+    return pool.preparedQuery(Statements.INSERT_DATAPOINTS)
         .execute(params)
         .map(rows -> new Committed(rows, firstSeen));
   }

@@ -1,6 +1,5 @@
 package io.density.persistence;
 
-import io.density.db.Sql;
 import io.density.ingest.Datapoint;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -51,7 +50,7 @@ final class Partitions {
       chain =
           chain.compose(
               v ->
-                  pool.preparedQuery(Sql.ENSURE_PARTITIONS)
+                  pool.preparedQuery(Statements.ENSURE_PARTITIONS)
                       .execute(Tuple.of((Object) chunk))
                       .onSuccess(
                           made -> {

@@ -5,7 +5,6 @@ import io.density.bus.Failure;
 import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
-import io.density.db.Sql;
 import io.density.ingest.DatapointBatch;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
@@ -206,7 +205,7 @@ public final class PersistenceVerticle extends VerticleBase {
 
   /** Whether Redis holds a realtime state built from this database. */
   private Future<Boolean> realtimeCurrent(int attempts) {
-    return Future.all(pool.query(Sql.INSTANCE_ID).execute(), counterStatus(attempts))
+    return Future.all(pool.query(Statements.INSTANCE_ID).execute(), counterStatus(attempts))
         .map(
             all -> {
               RowSet<Row> instance = all.resultAt(0);

@@ -1,6 +1,5 @@
 package io.density.persistence;
 
-import io.density.db.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -26,7 +25,7 @@ final class Reattribution {
    * such as a new one). Returns how many spaces were recounted.
    */
   Future<Integer> dpu(String dpuId, OffsetDateTime since) {
-    return pool.preparedQuery(Sql.DPU_HAS_DATAPOINTS_SINCE)
+    return pool.preparedQuery(Statements.DPU_HAS_DATAPOINTS_SINCE)
         .execute(Tuple.of(dpuId, since))
         .compose(
             rows ->
@@ -41,7 +40,7 @@ final class Reattribution {
    */
   Future<Integer> window(OffsetDateTime from, OffsetDateTime to) {
     // History before the retention boundary is gone: a replay starts at it at the earliest.
-    return pool.query(Sql.RETENTION_BOUNDARY)
+    return pool.query(Statements.RETENTION_BOUNDARY)
         .execute()
         .compose(
             rows -> {
@@ -55,15 +54,16 @@ final class Reattribution {
     Recounts recounts = new Recounts();
     return pool.withTransaction(
             conn ->
-                conn.preparedQuery(Sql.REMOVE_STALE_EFFECTS)
+                conn.preparedQuery(Statements.REMOVE_STALE_EFFECTS)
                     .execute(params)
                     .map(recounts::addAll)
-                    .compose(r -> conn.preparedQuery(Sql.ADD_MISSING_EFFECTS).execute(params))
+                    .compose(
+                        r -> conn.preparedQuery(Statements.ADD_MISSING_EFFECTS).execute(params))
                     .map(recounts::addAll)
                     .compose(
                         r ->
                             recountAll
-                                ? conn.preparedQuery(Sql.SPACES_WITH_EFFECTS_SINCE)
+                                ? conn.preparedQuery(Statements.SPACES_WITH_EFFECTS_SINCE)
                                     .execute(Tuple.of(params.getValue(1)))
                                     .map(recounts::addAll)
                                 : Future.succeededFuture(recounts))

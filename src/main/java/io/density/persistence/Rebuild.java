@@ -33,7 +33,7 @@ final class Rebuild {
 
   Future<JsonObject> run() {
     LOG.info("rebuilding the realtime state from PostgreSQL");
-    return pool.preparedQuery(Sql.UNCOUNTED_BATCHES)
+    return pool.preparedQuery(Statements.UNCOUNTED_BATCHES)
         .execute(Tuple.of(0.0))
         .compose(
             ids -> {
@@ -48,8 +48,8 @@ final class Rebuild {
             batches ->
                 Future.all(
                         pool.preparedQuery(Sql.SPACE_HEADS).execute(Tuple.of((Object) null)),
-                        pool.query(Sql.DPU_TOTALS).execute(),
-                        pool.query(Sql.INSTANCE_ID).execute())
+                        pool.query(Statements.DPU_TOTALS).execute(),
+                        pool.query(Statements.INSTANCE_ID).execute())
                     .compose(
                         all -> {
                           JsonArray spaces = Recounts.heads(all.resultAt(0));
@@ -78,7 +78,7 @@ final class Rebuild {
   private Future<Void> countInSql(long batchId) {
     return pool.withTransaction(
             conn ->
-                conn.preparedQuery(Sql.INSERT_UNCOUNTED_EFFECTS)
+                conn.preparedQuery(Statements.INSERT_UNCOUNTED_EFFECTS)
                     .execute(Tuple.of(batchId))
                     .compose(touched -> new Recounts().addAll(touched).run(conn)))
         .mapEmpty();

@@ -63,8 +63,8 @@ final class Recounts {
   }
 
   /**
-   * Adds rows of (space_id, since, through), as the effect-changing statements of {@link Sql}
-   * return.
+   * Adds rows of (space_id, since, through), as the effect-changing statements of {@link
+   * Statements} return.
    */
   Recounts addAll(RowSet<Row> rows) {
     rows.forEach(
@@ -85,7 +85,9 @@ final class Recounts {
               for (Map.Entry<String, Stretch> e : stretches.entrySet()) {
                 Stretch s = e.getValue();
                 Tuple recount = Tuple.of(e.getKey(), s.since, s.through);
-                chain = chain.compose(x -> conn.preparedQuery(Sql.RECOUNT_SPACE).execute(recount));
+                chain =
+                    chain.compose(
+                        x -> conn.preparedQuery(Statements.RECOUNT_SPACE).execute(recount));
               }
               return chain;
             })
@@ -104,7 +106,7 @@ final class Recounts {
     String[] ids = stretches.keySet().toArray(String[]::new);
     OffsetDateTime[] since =
         stretches.values().stream().map(Stretch::since).toArray(OffsetDateTime[]::new);
-    return conn.preparedQuery(Sql.DAILY_RESETS_SHORT_OF)
+    return conn.preparedQuery(Statements.DAILY_RESETS_SHORT_OF)
         .execute(Tuple.of(ids, (Object) since))
         .compose(
             rows -> {
@@ -133,7 +135,7 @@ final class Recounts {
   /** Writes daily resets (spaces and instants side by side). */
   static Future<Void> writeDaily(
       SqlConnection conn, List<String> spaces, List<OffsetDateTime> instants) {
-    return conn.preparedQuery(Sql.WRITE_DAILY_RESETS)
+    return conn.preparedQuery(Statements.WRITE_DAILY_RESETS)
         .execute(
             Tuple.of(
                 spaces.toArray(String[]::new), (Object) instants.toArray(OffsetDateTime[]::new)))

@@ -1,6 +1,5 @@
 package io.density.persistence;
 
-import io.density.db.Sql;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
@@ -52,7 +51,7 @@ final class Resets {
     Recounts recounts = new Recounts().add(spaceId, ts);
     return pool.withTransaction(
             conn ->
-                conn.preparedQuery(Sql.UPSERT_EXPLICIT_RESET)
+                conn.preparedQuery(Statements.UPSERT_EXPLICIT_RESET)
                     .execute(Tuple.of(spaceId, ts, count))
                     .compose(rows -> recounts.run(conn)))
         .compose(heads -> Recounts.publish(vertx, heads, "reset"))
@@ -74,7 +73,7 @@ final class Resets {
   Future<Void> rulesChanged(String spaceId) {
     return pool.withTransaction(
             conn ->
-                conn.preparedQuery(Sql.SPACE_RESET_RULES)
+                conn.preparedQuery(Statements.SPACE_RESET_RULES)
                     .execute(Tuple.of(spaceId))
                     .compose(
                         rows -> {
@@ -82,7 +81,7 @@ final class Resets {
                           DailyResets rule = DailyResets.of(space);
                           Instant history = space.getOffsetDateTime("history_from").toInstant();
                           Instant from = rule == null ? history : rule.atOrBefore(history);
-                          return conn.preparedQuery(Sql.DELETE_DAILY_RESETS)
+                          return conn.preparedQuery(Statements.DELETE_DAILY_RESETS)
                               .execute(Tuple.of(spaceId))
                               .compose(v -> writeDaily(conn, spaceId, rule, from))
                               .compose(
@@ -96,14 +95,14 @@ final class Resets {
 
   /** Whether any space's next daily reset has come (a cheap check before draining the pipeline). */
   Future<Boolean> anyDue() {
-    return pool.query(Sql.ANY_DAILY_RESET_DUE).execute().map(rows -> rows.size() > 0);
+    return pool.query(Statements.ANY_DAILY_RESET_DUE).execute().map(rows -> rows.size() > 0);
   }
 
   /** Writes the daily resets that have come due since the last check. Returns how many spaces. */
   Future<Integer> writeDue() {
     return pool.withTransaction(
             conn ->
-                conn.query(Sql.DUE_DAILY_RESETS)
+                conn.query(Statements.DUE_DAILY_RESETS)
                     .execute()
                     .compose(
                         due -> {
@@ -134,7 +133,7 @@ final class Resets {
    */
   private Future<Void> writeDaily(SqlConnection conn, String id, DailyResets rule, Instant from) {
     if (rule == null) {
-      return conn.preparedQuery(Sql.SET_NEXT_DAILY_RESET)
+      return conn.preparedQuery(Statements.SET_NEXT_DAILY_RESET)
           .execute(Tuple.of(id, (Object) null))
           .mapEmpty();
     }
@@ -145,7 +144,7 @@ final class Resets {
         .onSuccess(v -> dailyWritten.increment(instants.size()))
         .compose(
             v ->
-                conn.preparedQuery(Sql.SET_NEXT_DAILY_RESET)
+                conn.preparedQuery(Statements.SET_NEXT_DAILY_RESET)
                     .execute(Tuple.of(id, next.atOffset(ZoneOffset.UTC))))
         .mapEmpty();
   }

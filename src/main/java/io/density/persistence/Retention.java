@@ -1,6 +1,5 @@
 package io.density.persistence;
 
-import io.density.db.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -46,7 +45,7 @@ final class Retention {
     }
     OffsetDateTime boundary = boundary();
     Tuple at = Tuple.of(boundary);
-    return pool.preparedQuery(Sql.ANY_DATAPOINT_BEFORE)
+    return pool.preparedQuery(Statements.ANY_DATAPOINT_BEFORE)
         .execute(at)
         .compose(
             old ->
@@ -54,17 +53,19 @@ final class Retention {
                     ? Future.succeededFuture(0)
                     : pool.withTransaction(
                             conn ->
-                                conn.preparedQuery(Sql.CARRY_COUNTS)
+                                conn.preparedQuery(Statements.CARRY_COUNTS)
                                     .execute(at)
                                     .compose(
                                         v ->
-                                            conn.preparedQuery(Sql.DELETE_RESETS_BEFORE)
+                                            conn.preparedQuery(Statements.DELETE_RESETS_BEFORE)
                                                 .execute(at))
                                     .compose(
                                         v ->
-                                            conn.preparedQuery(Sql.DELETE_ID_KEYS_BEFORE)
+                                            conn.preparedQuery(Statements.DELETE_ID_KEYS_BEFORE)
                                                 .execute(at))
-                                    .compose(v -> conn.preparedQuery(Sql.DROP_BEFORE).execute(at)))
+                                    .compose(
+                                        v ->
+                                            conn.preparedQuery(Statements.DROP_BEFORE).execute(at)))
                         .map(rows -> rows.iterator().next().getInteger("dropped")))
         .onSuccess(
             dropped -> {

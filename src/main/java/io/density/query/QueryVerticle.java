@@ -6,7 +6,6 @@ import io.density.bus.Replies;
 import io.density.config.DensityConfig;
 import io.density.counter.RedisKeys;
 import io.density.db.Connections;
-import io.density.db.Sql;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -81,7 +80,7 @@ public final class QueryVerticle extends VerticleBase {
                   return Future.succeededFuture(countAnswer(space, null));
                 }
               }
-              return pool.preparedQuery(Sql.SPACE_LATEST_COUNT)
+              return pool.preparedQuery(Statements.SPACE_LATEST_COUNT)
                   .execute(Tuple.of(space))
                   .map(rows -> fromSql(space, rows));
             });
@@ -93,7 +92,7 @@ public final class QueryVerticle extends VerticleBase {
   private Future<JsonObject> asOf(JsonObject q) {
     String space = q.getString("space");
     long at = q.getLong("at");
-    return pool.preparedQuery(Sql.SPACE_COUNT_AS_OF)
+    return pool.preparedQuery(Statements.SPACE_COUNT_AS_OF)
         .execute(Tuple.of(space, Timestamps.toOffsetDateTime(at)))
         .map(rows -> fromSql(space, rows).put("at", Timestamps.format(at)));
   }
@@ -105,7 +104,7 @@ public final class QueryVerticle extends VerticleBase {
   private Future<JsonObject> nearest(JsonObject q) {
     String space = q.getString("space");
     var at = Timestamps.toOffsetDateTime(q.getLong("at"));
-    return pool.preparedQuery(Sql.SPACE_COUNT_NEAREST)
+    return pool.preparedQuery(Statements.SPACE_COUNT_NEAREST)
         .execute(Tuple.of(space, at))
         .map(
             rows -> {
@@ -132,7 +131,7 @@ public final class QueryVerticle extends VerticleBase {
                 Request.cmd(Command.HGETALL).arg(keys.dpu(dpu)),
                 Request.cmd(Command.EXISTS).arg(keys.meta())));
     Future<RowSet<Row>> registration =
-        pool.preparedQuery(Sql.DPU_CURRENT_LINKS).execute(Tuple.of(dpu));
+        pool.preparedQuery(Statements.DPU_CURRENT_LINKS).execute(Tuple.of(dpu));
     return Future.all(state, registration)
         .compose(
             all -> {

@@ -10,7 +10,6 @@ import static io.density.registry.Fields.zone;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.bus.InvalidInput;
-import io.density.db.Sql;
 import io.density.ingest.Ids;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
@@ -166,7 +165,7 @@ final class Bulk {
     List<String> rulesChanged = new ArrayList<>();
     return pool.withTransaction(
             conn ->
-                conn.preparedQuery(Sql.BULK_UPSERT_SPACES)
+                conn.preparedQuery(Statements.BULK_UPSERT_SPACES)
                     .execute(params)
                     .compose(
                         upserted -> {
@@ -193,7 +192,7 @@ final class Bulk {
                                 .put("id", ids[k])
                                 .put("status", r.getBoolean("created") ? "created" : "updated");
                           }
-                          return conn.preparedQuery(Sql.SPACE_IN_A_CYCLE)
+                          return conn.preparedQuery(Statements.SPACE_IN_A_CYCLE)
                               .execute(Tuple.of((Object) ids));
                         })
                     .compose(
@@ -231,11 +230,11 @@ final class Bulk {
   // ------------------------------------------------------------------ doorways and DPUs
 
   Future<JsonObject> doorways(JsonObject q) {
-    return named(q, Sql.BULK_UPSERT_DOORWAYS);
+    return named(q, Statements.BULK_UPSERT_DOORWAYS);
   }
 
   Future<JsonObject> dpus(JsonObject q) {
-    return named(q, Sql.BULK_UPSERT_DPUS);
+    return named(q, Statements.BULK_UPSERT_DPUS);
   }
 
   private Future<JsonObject> named(JsonObject q, String sql) {
@@ -290,7 +289,7 @@ final class Bulk {
             new OffsetDateTime[0]);
     List<String> reattributeDpus = new ArrayList<>();
     List<OffsetDateTime> reattributeSince = new ArrayList<>();
-    return pool.preparedQuery(Sql.BULK_INSERT_LINKS)
+    return pool.preparedQuery(Statements.BULK_INSERT_LINKS)
         .execute(params)
         .compose(
             resolved -> {
@@ -313,7 +312,7 @@ final class Bulk {
                 }
               }
               // Links reaching into the past: the DPUs' datapoints since then count again.
-              return pool.preparedQuery(Sql.DPUS_WITH_DATAPOINTS_SINCE)
+              return pool.preparedQuery(Statements.DPUS_WITH_DATAPOINTS_SINCE)
                   .execute(
                       Tuple.of(
                           reattributeDpus.toArray(String[]::new),

@@ -7,7 +7,6 @@ import static io.density.registry.Fields.requiredText;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.bus.InvalidInput;
-import io.density.db.Sql;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -67,13 +66,13 @@ final class Links {
       Request r = Request.of(q.getJsonObject("body"));
       String dpu = r.dpu();
       Tuple link = Tuple.of(dpu, r.doorway(), r.space(), r.placement(), r.from(), r.to());
-      return pool.preparedQuery(Sql.FIND_SAME_LINK)
+      return pool.preparedQuery(Statements.FIND_SAME_LINK)
           .execute(link)
           .compose(
               same ->
                   same.size() > 0
                       ? Future.succeededFuture(link(same.iterator().next()).put("created", false))
-                      : pool.preparedQuery(Sql.INSERT_LINK)
+                      : pool.preparedQuery(Statements.INSERT_LINK)
                           .execute(link)
                           .map(rows -> rows.iterator().next())
                           .compose(
@@ -122,7 +121,7 @@ final class Links {
       }
       return pool.withTransaction(
               conn ->
-                  conn.preparedQuery(Sql.LINKS_FROM)
+                  conn.preparedQuery(Statements.LINKS_FROM)
                       .execute(Tuple.of(dpu, when))
                       .compose(
                           later -> {
@@ -138,18 +137,21 @@ final class Links {
                                               + when
                                               + " on: a move must come after them"));
                             }
-                            return conn.preparedQuery(Sql.CLOSE_LINKS_AT)
+                            return conn.preparedQuery(Statements.CLOSE_LINKS_AT)
                                 .execute(Tuple.of(dpu, when))
                                 .compose(
                                     closed ->
-                                        conn.preparedQuery(Sql.INSERT_LINK)
+                                        conn.preparedQuery(Statements.INSERT_LINK)
                                             .executeBatch(opened)
                                             .map(v -> toJson(closed)));
                           }))
           .compose(
               closed ->
                   reattribute(dpu, when)
-                      .compose(v -> pool.preparedQuery(Sql.LINKS_FROM).execute(Tuple.of(dpu, when)))
+                      .compose(
+                          v ->
+                              pool.preparedQuery(Statements.LINKS_FROM)
+                                  .execute(Tuple.of(dpu, when)))
                       .map(
                           now ->
                               new JsonObject()

@@ -11,7 +11,6 @@ import io.density.bus.Failure;
 import io.density.bus.InvalidInput;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
-import io.density.db.Sql;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -57,24 +56,30 @@ public final class RegistryVerticle extends VerticleBase {
             Map.entry("doorway.bulk", bulk::doorways),
             Map.entry("dpu.bulk", bulk::dpus),
             Map.entry("link.bulk", bulk::links),
-            Map.entry("space.get", q -> one(Sql.SELECT_SPACE, q, RegistryVerticle::space, "space")),
             Map.entry(
-                "space.list", q -> list(Sql.LIST_SPACES, Tuple.tuple(), RegistryVerticle::space)),
-            Map.entry("doorway.put", q -> putNamed(Sql.UPSERT_DOORWAY, q)),
+                "space.get",
+                q -> one(Statements.SELECT_SPACE, q, RegistryVerticle::space, "space")),
             Map.entry(
-                "doorway.get", q -> one(Sql.SELECT_DOORWAY, q, RegistryVerticle::named, "doorway")),
+                "space.list",
+                q -> list(Statements.LIST_SPACES, Tuple.tuple(), RegistryVerticle::space)),
+            Map.entry("doorway.put", q -> putNamed(Statements.UPSERT_DOORWAY, q)),
+            Map.entry(
+                "doorway.get",
+                q -> one(Statements.SELECT_DOORWAY, q, RegistryVerticle::named, "doorway")),
             Map.entry(
                 "doorway.list",
-                q -> list(Sql.LIST_DOORWAYS, Tuple.tuple(), RegistryVerticle::named)),
-            Map.entry("dpu.put", q -> putNamed(Sql.UPSERT_DPU, q)),
-            Map.entry("dpu.list", q -> list(Sql.LIST_DPUS, Tuple.tuple(), RegistryVerticle::named)),
+                q -> list(Statements.LIST_DOORWAYS, Tuple.tuple(), RegistryVerticle::named)),
+            Map.entry("dpu.put", q -> putNamed(Statements.UPSERT_DPU, q)),
+            Map.entry(
+                "dpu.list",
+                q -> list(Statements.LIST_DPUS, Tuple.tuple(), RegistryVerticle::named)),
             Map.entry("dpu.move", links::move),
             Map.entry("link.create", links::create),
             Map.entry(
                 "link.list",
                 q ->
                     list(
-                        Sql.LIST_LINKS,
+                        Statements.LIST_LINKS,
                         Tuple.of(q.getString("dpu_id"), q.getString("space_id")),
                         Links::link)));
     return vertx.eventBus().consumer(Addresses.REGISTRY, this::handle).completion();
@@ -113,7 +118,7 @@ public final class RegistryVerticle extends VerticleBase {
       Future<Void> noCycle =
           parent == null
               ? Future.succeededFuture()
-              : pool.preparedQuery(Sql.SPACE_ANCESTORS_INCLUDE)
+              : pool.preparedQuery(Statements.SPACE_ANCESTORS_INCLUDE)
                   .execute(Tuple.of(id, parent))
                   .compose(
                       rows ->
@@ -126,7 +131,7 @@ public final class RegistryVerticle extends VerticleBase {
       // the daily resets again and recounts the space before the answer.
       return noCycle.compose(
           v ->
-              pool.preparedQuery(Sql.UPSERT_SPACE)
+              pool.preparedQuery(Statements.UPSERT_SPACE)
                   .execute(upsert)
                   .map(rows -> rows.iterator().next())
                   // A capacity may have changed: the alert writer reloads its levels.
