@@ -15,7 +15,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Management of alerts: a space's rules, the webhooks, the alerts fired. Requests are {@code
@@ -32,15 +34,14 @@ final class AlertAdmin {
     this.targets = targets;
   }
 
-  Future<JsonObject> handle(JsonObject q) {
-    return switch (q.getString("action", "")) {
-      case "rules.put" -> putRules(q.getString("space"), q.getJsonObject("body"));
-      case "rules.get" -> rules(q.getString("space"));
-      case "webhook.put" -> putWebhook(q.getString("id"), q.getJsonObject("body"));
-      case "webhook.list" -> webhooks();
-      case "alerts.list" -> alerts(q.getString("space"), q.getInteger("limit", 100));
-      default -> Future.failedFuture(Failure.invalid("action", "unknown alerts action"));
-    };
+  /** The operations of {@code Addresses.ALERTS_ADMIN}, by the name in its action header. */
+  Map<String, Function<JsonObject, Future<JsonObject>>> actions() {
+    return Map.of(
+        "rules.put", q -> putRules(q.getString("space"), q.getJsonObject("body")),
+        "rules.get", q -> rules(q.getString("space")),
+        "webhook.put", q -> putWebhook(q.getString("id"), q.getJsonObject("body")),
+        "webhook.list", q -> webhooks(),
+        "alerts.list", q -> alerts(q.getString("space"), q.getInteger("limit", 100)));
   }
 
   /**

@@ -69,7 +69,9 @@ public final class AlertsVerticle extends VerticleBase {
     AlertAdmin admin = new AlertAdmin(vertx, pool, targets);
     return vertx
         .eventBus()
-        .consumer(Addresses.ALERTS_ADMIN, Replies.answering("alerts", admin::handle))
+        .consumer(
+            Addresses.ALERTS_ADMIN,
+            Replies.byAction("alerts", admin.actions(), err -> Replies.unavailable("alerts", err)))
         .completion()
         .compose(v -> leadership.start());
   }

@@ -1,13 +1,11 @@
 package io.density.auth;
 
 import io.density.bus.Addresses;
-import io.density.bus.Failure;
 import io.density.bus.Replies;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.Map;
@@ -48,17 +46,8 @@ public final class TokensVerticle extends VerticleBase {
         .eventBus()
         .<JsonObject>consumer(
             Addresses.TOKENS,
-            message -> dispatch(actions.get(message.headers().get("action")), message))
+            Replies.byAction("token", actions, err -> Replies.unavailable("tokens", err)))
         .completion();
-  }
-
-  private static void dispatch(
-      Function<JsonObject, Future<JsonObject>> action, Message<JsonObject> message) {
-    if (action == null) {
-      message.reply(Failure.invalid("action", "unknown token action"));
-      return;
-    }
-    Replies.answering("tokens", action).handle(message);
   }
 
   @Override

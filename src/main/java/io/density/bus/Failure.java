@@ -30,6 +30,9 @@ public final class Failure {
   /** A body of a media type the route does not take. */
   public static final int UNSUPPORTED_MEDIA_TYPE = 10;
 
+  /** Redis holds no realtime state (restarted empty): it must be rebuilt before counting. */
+  public static final int NOT_BUILT = 11;
+
   public static ReplyException of(int code, String field, String error) {
     JsonObject body = new JsonObject().put("error", error);
     if (field != null) {

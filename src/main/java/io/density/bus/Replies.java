@@ -16,9 +16,9 @@ public final class Replies {
   private Replies() {}
 
   /**
-   * A consumer of an address that serves several operations, named by the {@link
-   * Addresses#ACTION} header; an unknown one is {@link Failure#INVALID}. Answers as {@link
-   * #answering}; {@code failure} turns what is not yet a failure code into one.
+   * A consumer of an address that serves several operations, named by the {@link Addresses#ACTION}
+   * header; an unknown one is {@link Failure#INVALID}. Answers as {@link #answering}; {@code
+   * failure} turns what is not yet a failure code into one.
    */
   public static Handler<Message<JsonObject>> byAction(
       String who,

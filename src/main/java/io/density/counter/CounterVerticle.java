@@ -89,7 +89,8 @@ public final class CounterVerticle extends VerticleBase {
               }
               message.reply(
                   notBuilt
-                      ? Failure.of(Failure.UNAVAILABLE, "realtime", "NOTBUILT")
+                      ? Failure.of(
+                          Failure.NOT_BUILT, "realtime", "the realtime state has not been loaded")
                       : Failure.unavailable("redis: " + err.getMessage()));
             });
   }

@@ -19,18 +19,14 @@ final class AlertRoutes {
     router.put("/v1/spaces/:id/alerts").handler(rc -> withBody(rc, "rules.put", "space"));
     router.get("/v1/spaces/:id/alerts").handler(rc -> withId(rc, "rules.get", "space"));
     router.put("/v1/webhooks/:id").handler(rc -> withBody(rc, "webhook.put", "id"));
-    router
-        .get("/v1/webhooks")
-        .handler(rc -> ask(rc, "webhook.list", new JsonObject()));
+    router.get("/v1/webhooks").handler(rc -> ask(rc, "webhook.list", new JsonObject()));
     router.get("/v1/alerts").handler(this::alerts);
   }
 
   private void withBody(RoutingContext rc, String action, String key) {
     try {
       JsonObject q =
-          new JsonObject()
-              .put(key, Requests.pathId(rc, "id"))
-              .put("body", Requests.jsonObject(rc));
+          new JsonObject().put(key, Requests.pathId(rc, "id")).put("body", Requests.jsonObject(rc));
       ask(rc, action, q);
     } catch (InvalidInput e) {
       Responses.failure(rc, e);

@@ -190,7 +190,7 @@ final class HistoryRoutes {
       }
       JsonObject request =
           new JsonObject().put("space_id", space).put("timestamp", at).put("count", count);
-      Responses.reply(rc, ask(Addresses.RESET, request, LONG), 201);
+      Responses.reply(rc, ask(Addresses.RESET, request, Forward.MINUTES), 201);
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
     }

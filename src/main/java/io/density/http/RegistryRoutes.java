@@ -3,7 +3,6 @@ package io.density.http;
 import io.density.bus.Addresses;
 import io.density.bus.InvalidInput;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;

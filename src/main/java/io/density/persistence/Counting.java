@@ -1,6 +1,7 @@
 package io.density.persistence;
 
 import io.density.bus.Addresses;
+import io.density.bus.Failure;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
@@ -103,7 +104,7 @@ final class Counting {
 
   /** Whether counting failed because Redis holds no realtime state: it must be rebuilt. */
   static boolean lostRealtimeState(Throwable err) {
-    return err instanceof ReplyException re && re.getMessage().contains("NOTBUILT");
+    return err instanceof ReplyException re && re.failureCode() == Failure.NOT_BUILT;
   }
 
   private Future<Void> store(CountingBatch.Part part, List<?> counts, JsonArray late) {

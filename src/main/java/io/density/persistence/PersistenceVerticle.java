@@ -5,6 +5,7 @@ import io.density.bus.Failure;
 import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
+import io.density.db.SqlStates;
 import io.density.ingest.DatapointBatch;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
@@ -17,7 +18,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -43,7 +43,6 @@ import java.util.logging.Logger;
  */
 public final class PersistenceVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(PersistenceVerticle.class.getName());
-  private static final String FOREIGN_KEY_VIOLATION = "23503";
 
   /** The advisory lock whose holder re-derives counts ("dens" + 1). */
   private static final long LEADER_LOCK = 0x64656e73L + 1;
@@ -315,7 +314,7 @@ public final class PersistenceVerticle extends VerticleBase {
         .onFailure(
             err ->
                 message.reply(
-                    err instanceof PgException pg && FOREIGN_KEY_VIOLATION.equals(pg.getSqlState())
+                    SqlStates.FOREIGN_KEY_VIOLATION.equals(SqlStates.of(err))
                         ? Failure.notFound("unknown space")
                         : Failure.unavailable(err.getMessage())));
   }

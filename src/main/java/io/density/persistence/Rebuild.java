@@ -66,7 +66,6 @@ final class Rebuild {
                               .map(
                                   v ->
                                       new JsonObject()
-                                          .put("status", "OK")
                                           .put("result", "rebuilt")
                                           .put("spaces", spaces.size())
                                           .put("dpus", dpus.size())

@@ -41,7 +41,7 @@ final class Retention {
 
   Future<JsonObject> run() {
     if (!enabled()) {
-      return Future.succeededFuture(new JsonObject().put("status", "OK").put("dropped", 0));
+      return Future.succeededFuture(new JsonObject().put("dropped", 0));
     }
     OffsetDateTime boundary = boundary();
     Tuple at = Tuple.of(boundary);
@@ -77,7 +77,6 @@ final class Retention {
         .map(
             dropped ->
                 new JsonObject()
-                    .put("status", "OK")
                     .put("boundary", boundary.toInstant().toString())
                     .put("dropped", dropped));
   }

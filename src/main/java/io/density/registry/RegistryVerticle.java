@@ -9,16 +9,16 @@ import static io.density.registry.Fields.zone;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.bus.InvalidInput;
+import io.density.bus.Replies;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
+import io.density.db.SqlStates;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -36,12 +36,8 @@ import java.util.function.Function;
  */
 public final class RegistryVerticle extends VerticleBase {
   /** SQLSTATEs this verticle turns into client errors. */
-  private static final String FOREIGN_KEY_VIOLATION = "23503";
-
-  private static final String EXCLUSION_VIOLATION = "23P01";
-  private static final String CHECK_VIOLATION = "23514";
-
   private Pool pool;
+
   private Map<String, Function<JsonObject, Future<JsonObject>>> actions;
 
   @Override
@@ -82,24 +78,17 @@ public final class RegistryVerticle extends VerticleBase {
                         Statements.LIST_LINKS,
                         Tuple.of(q.getString("dpu_id"), q.getString("space_id")),
                         Links::link)));
-    return vertx.eventBus().consumer(Addresses.REGISTRY, this::handle).completion();
+    return vertx
+        .eventBus()
+        .consumer(
+            Addresses.REGISTRY,
+            Replies.byAction("registry", actions, RegistryVerticle::clientError))
+        .completion();
   }
 
   @Override
   public Future<?> stop() {
     return pool.close();
-  }
-
-  private void handle(Message<JsonObject> message) {
-    var action = actions.get(message.headers().get("action"));
-    if (action == null) {
-      message.reply(Failure.invalid("action", "unknown registry action"));
-      return;
-    }
-    Future.succeededFuture(message.body())
-        .compose(action)
-        .onSuccess(message::reply)
-        .onFailure(err -> message.reply(clientError(err)));
   }
 
   // ------------------------------------------------------------------ spaces
@@ -231,10 +220,11 @@ public final class RegistryVerticle extends VerticleBase {
     if (err instanceof ReplyException re) {
       return re;
     }
-    if (err instanceof PgException pg) {
-      String constraint = pg.getConstraint() == null ? "" : pg.getConstraint();
-      switch (pg.getSqlState()) {
-        case FOREIGN_KEY_VIOLATION -> {
+    String state = SqlStates.of(err);
+    if (state != null) {
+      String constraint = SqlStates.constraint(err);
+      switch (state) {
+        case SqlStates.FOREIGN_KEY_VIOLATION -> {
           String field = referencedField(constraint);
           return Failure.invalid(
               field,
@@ -242,13 +232,13 @@ public final class RegistryVerticle extends VerticleBase {
                   ? "a reference names nothing registered"
                   : field + " is not registered");
         }
-        case EXCLUSION_VIOLATION -> {
+        case SqlStates.EXCLUSION_VIOLATION -> {
           return constraint.equals("link_one_doorway_at_a_time")
               ? Failure.conflict("doorway_id", "the DPU hangs in another doorway during that time")
               : Failure.conflict(
                   "valid_from", "the DPU already has a link to that space during that time");
         }
-        case CHECK_VIOLATION -> {
+        case SqlStates.CHECK_VIOLATION -> {
           return Failure.invalid(null, "value out of range: " + constraint);
         }
         default -> {}
