@@ -259,6 +259,6 @@ final class AlertAdmin {
   }
 
   private static String time(OffsetDateTime t) {
-    return t == null ? null : Timestamps.format(Timestamps.toMicros(t));
+    return Timestamps.format(t);
   }
 }

@@ -165,12 +165,7 @@ public final class AlertsVerticle extends VerticleBase {
                     new JsonObject()
                         .put("space_id", r.getString("id"))
                         .put("count", r.getInteger("count"))
-                        .put(
-                            "timestamp",
-                            r.getOffsetDateTime("ts") == null
-                                ? null
-                                : Timestamps.format(
-                                    Timestamps.toMicros(r.getOffsetDateTime("ts"))));
+                        .put("timestamp", Timestamps.format(r.getOffsetDateTime("ts")));
                 chain = chain.compose(v -> changed(current));
               }
               return chain;
@@ -236,7 +231,7 @@ public final class AlertsVerticle extends VerticleBase {
                       .put("level", rule.level)
                       .put("count", count)
                       .put("timestamp", ts)
-                      .put("fired_at", r.getOffsetDateTime("fired_at").toInstant().toString());
+                      .put("fired_at", Timestamps.format(r.getOffsetDateTime("fired_at")));
               vertx.eventBus().publish(Addresses.ALERT_EVENTS, alert);
               return webhooks.deliver(alert);
             });

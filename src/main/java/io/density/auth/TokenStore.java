@@ -2,6 +2,7 @@ package io.density.auth;
 
 import io.density.bus.Failure;
 import io.density.bus.InvalidInput;
+import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -130,7 +131,7 @@ public final class TokenStore {
   }
 
   private static String instant(OffsetDateTime t) {
-    return t == null ? null : t.toInstant().toString();
+    return Timestamps.format(t);
   }
 
   private static Scope scope(Object value) throws InvalidInput {

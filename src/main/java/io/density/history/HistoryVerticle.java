@@ -172,9 +172,7 @@ public final class HistoryVerticle extends VerticleBase {
                         .put("arrival_count", r.getInteger("arrival_count"))
                         .put(
                             "reconciled_at",
-                            reconciled == null
-                                ? null
-                                : Timestamps.format(Timestamps.toMicros(reconciled)))
+                            reconciled == null ? null : Timestamps.format(reconciled))
                         .put(
                             "datapoint",
                             new JsonObject()
@@ -183,8 +181,7 @@ public final class HistoryVerticle extends VerticleBase {
                                 .put("direction", (int) r.getShort("direction"))
                                 .put(
                                     "received_at",
-                                    Timestamps.format(
-                                        Timestamps.toMicros(r.getOffsetDateTime("received_at")))))
+                                    Timestamps.format(r.getOffsetDateTime("received_at"))))
                         .put(
                             "cursor",
                             new JsonArray()
@@ -214,9 +211,7 @@ public final class HistoryVerticle extends VerticleBase {
                   r ->
                       items.add(
                           new JsonObject()
-                              .put(
-                                  "timestamp",
-                                  Timestamps.format(Timestamps.toMicros(r.getOffsetDateTime("ts"))))
+                              .put("timestamp", Timestamps.format(r.getOffsetDateTime("ts")))
                               .put("count", r.getInteger("count"))
                               .put("kind", r.getString("kind"))));
               return new JsonObject().put("space_id", space).put("items", items);

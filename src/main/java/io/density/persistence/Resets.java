@@ -60,7 +60,7 @@ final class Resets {
             v ->
                 new JsonObject()
                     .put("space_id", spaceId)
-                    .put("timestamp", Timestamps.format(Timestamps.toMicros(ts)))
+                    .put("timestamp", Timestamps.format(ts))
                     .put("count", count)
                     .put("kind", "explicit"));
   }

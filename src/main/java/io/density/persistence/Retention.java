@@ -1,5 +1,6 @@
 package io.density.persistence;
 
+import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -77,7 +78,7 @@ final class Retention {
         .map(
             dropped ->
                 new JsonObject()
-                    .put("boundary", boundary.toInstant().toString())
+                    .put("boundary", Timestamps.format(boundary))
                     .put("dropped", dropped));
   }
 }

@@ -113,9 +113,7 @@ public final class QueryVerticle extends VerticleBase {
               }
               Row row = rows.iterator().next();
               return countAnswer(space, row.getInteger("count"))
-                  .put(
-                      "timestamp",
-                      Timestamps.format(Timestamps.toMicros(row.getOffsetDateTime("ts"))));
+                  .put("timestamp", Timestamps.format(row.getOffsetDateTime("ts")));
             });
   }
 
@@ -157,10 +155,7 @@ public final class QueryVerticle extends VerticleBase {
                           .put("doorway_id", r.getString("doorway_id"))
                           .put("space_id", r.getString("space_id"))
                           .put("sensor_placement", (int) r.getShort("sensor_placement"))
-                          .put(
-                              "valid_from",
-                              Timestamps.format(
-                                  Timestamps.toMicros(r.getOffsetDateTime("valid_from")))));
+                          .put("valid_from", Timestamps.format(r.getOffsetDateTime("valid_from"))));
                 }
               }
               out.put("links", links);

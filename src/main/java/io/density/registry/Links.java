@@ -156,7 +156,7 @@ final class Links {
                           now ->
                               new JsonObject()
                                   .put("dpu_id", dpu)
-                                  .put("at", Timestamps.format(Timestamps.toMicros(when)))
+                                  .put("at", Timestamps.format(when))
                                   .put("closed", closed)
                                   .put("opened", toJson(now))));
     } catch (InvalidInput e) {
@@ -219,8 +219,7 @@ final class Links {
         .put("doorway_id", r.getString("doorway_id"))
         .put("space_id", r.getString("space_id"))
         .put("sensor_placement", (int) r.getShort("sensor_placement"))
-        .put(
-            "valid_from", Timestamps.format(Timestamps.toMicros(r.getOffsetDateTime("valid_from"))))
-        .put("valid_to", to == null ? null : Timestamps.format(Timestamps.toMicros(to)));
+        .put("valid_from", Timestamps.format(r.getOffsetDateTime("valid_from")))
+        .put("valid_to", to == null ? null : Timestamps.format(to));
   }
 }

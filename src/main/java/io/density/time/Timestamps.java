@@ -86,6 +86,11 @@ public final class Timestamps {
     return DateTimeFormatter.ISO_INSTANT.format(fromMicros(micros));
   }
 
+  /** The same for a value read from PostgreSQL; null stays null. */
+  public static String format(OffsetDateTime odt) {
+    return odt == null ? null : format(toMicros(odt));
+  }
+
   private static ZoneOffset offset(String text) {
     if (text.equalsIgnoreCase("z")) {
       return ZoneOffset.UTC;

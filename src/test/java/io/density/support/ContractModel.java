@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The counting contract (shared/docs/domain.md) written as plainly as possible, for tests to
- * compute the expected answers from the data they send: de-duplicate, attribute by the links valid
- * at each timestamp, order by timestamp with +1 before -1, clamp at 0 after each step.
+ * The counting contract (docs/counting.md, "What a count is") written as plainly as possible, for
+ * tests to compute the expected answers from the data they send: de-duplicate, attribute by the
+ * links valid at each timestamp, order by timestamp with +1 before -1, clamp at 0 after each step.
  */
 public final class ContractModel {
   public record Link(String dpu, String space, int placement, Instant from, Instant to) {}
