@@ -127,7 +127,9 @@ public final class Main {
     Vertx vertx = Vertx.vertx();
     try {
       configured();
-      System.out.println(DevMode.start(vertx, System.getenv()).await());
+      DensityConfig config = DevMode.config(System.getenv());
+      System.out.println(
+          Server.deploy(vertx, config).compose(v -> DevMode.welcome(vertx, config)).await());
     } catch (Throwable e) {
       System.err.println("Density failed to start: " + explain(e));
       System.exit(1);

@@ -2,6 +2,7 @@ package io.density;
 
 import io.density.alerts.AlertsVerticle;
 import io.density.auth.TokensVerticle;
+import io.density.cluster.NodeState;
 import io.density.config.DensityConfig;
 import io.density.counter.CounterVerticle;
 import io.density.db.Connections;
@@ -17,7 +18,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.shareddata.LocalMap;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,8 +33,6 @@ import java.util.logging.Logger;
  */
 public final class Server {
   private static final Logger LOG = Logger.getLogger(Server.class.getName());
-  private static final String READY = "ready";
-  private static final String DEPLOYMENTS = "deployments";
 
   private Server() {}
 
@@ -97,16 +95,7 @@ public final class Server {
         chain = chain.compose(v -> d.getValue().get().map(deployed::add).mapEmpty());
       }
     }
-    return chain.onSuccess(
-        v -> {
-          node(vertx).put(DEPLOYMENTS, new JsonArray(deployed));
-          node(vertx).put(READY, true);
-        });
-  }
-
-  /** Whether the node has deployed every verticle of its roles and is not shutting down. */
-  public static boolean ready(Vertx vertx) {
-    return Boolean.TRUE.equals(node(vertx).get(READY));
+    return chain.onSuccess(v -> NodeState.deployed(vertx, new JsonArray(deployed)));
   }
 
   /**
@@ -116,18 +105,14 @@ public final class Server {
    * leaves the cluster.
    */
   public static Future<Void> shutdown(Vertx vertx) {
-    node(vertx).put(READY, false);
-    JsonArray ids = (JsonArray) node(vertx).getOrDefault(DEPLOYMENTS, new JsonArray());
+    NodeState.draining(vertx);
+    JsonArray ids = NodeState.deployments(vertx);
     Future<Void> chain = Future.succeededFuture();
     for (int i = ids.size() - 1; i >= 0; i--) {
       String id = ids.getString(i);
       chain = chain.compose(v -> vertx.undeploy(id)).recover(err -> Future.succeededFuture());
     }
     return chain.compose(v -> vertx.close());
-  }
-
-  private static LocalMap<String, Object> node(Vertx vertx) {
-    return vertx.sharedData().getLocalMap("density.node");
   }
 
   /**

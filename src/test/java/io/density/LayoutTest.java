@@ -1,13 +1,20 @@
 package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -38,6 +45,45 @@ class LayoutTest {
       }
     }
     return found;
+  }
+
+  /** Each room (package under io.density; "" for the root) and the rooms it imports from. */
+  private static Map<String, Set<String>> arrows() throws IOException {
+    Pattern imported = Pattern.compile("^import (?:static )?io\\.density\\.(?:([a-z]+)\\.)?[A-Z]");
+    Map<String, Set<String>> arrows = new TreeMap<>();
+    for (Path file : sources(SERVER)) {
+      Path dir = SERVER.relativize(file).getParent();
+      String room = dir == null ? "" : dir.toString().replace('/', '.');
+      Set<String> to = arrows.computeIfAbsent(room, r -> new TreeSet<>());
+      for (String line : Files.readAllLines(file)) {
+        Matcher m = imported.matcher(line);
+        if (m.find()) {
+          String target = m.group(1) == null ? "" : m.group(1);
+          if (!target.equals(room)) {
+            to.add(target);
+          }
+        }
+      }
+    }
+    return arrows;
+  }
+
+  @Test
+  @DisplayName("no two rooms depend on each other, however indirectly")
+  void noLoops() throws IOException {
+    Map<String, Set<String>> arrows = arrows();
+    for (String room : arrows.keySet()) {
+      // Every room reachable from this one must not lead back to it.
+      Set<String> seen = new TreeSet<>();
+      Deque<String> next = new ArrayDeque<>(arrows.get(room));
+      while (!next.isEmpty()) {
+        String r = next.pop();
+        if (seen.add(r)) {
+          next.addAll(arrows.getOrDefault(r, Set.of()));
+        }
+      }
+      assertFalse(seen.contains(room), "a loop through " + (room.isEmpty() ? "the root" : room));
+    }
   }
 
   @Test

@@ -1,7 +1,7 @@
 package io.density.http;
 
-import io.density.Server;
 import io.density.bus.Addresses;
+import io.density.cluster.NodeState;
 import io.density.config.DensityConfig;
 import io.density.telemetry.Metrics;
 import io.vertx.core.Future;
@@ -142,7 +142,7 @@ public final class HttpVerticle extends VerticleBase {
   private HealthChecks readiness() {
     HealthChecks checks = HealthChecks.create(vertx);
     checks.register(
-        "node", promise -> promise.complete(Server.ready(vertx) ? Status.OK() : Status.KO()));
+        "node", promise -> promise.complete(NodeState.ready(vertx) ? Status.OK() : Status.KO()));
     DeliveryOptions quick = new DeliveryOptions().setSendTimeout(2_000);
     checks.register(
         "redis",
