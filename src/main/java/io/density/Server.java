@@ -10,6 +10,7 @@ import io.density.db.Schema;
 import io.density.history.HistoryVerticle;
 import io.density.http.HttpVerticle;
 import io.density.ingest.DatapointBatch;
+import io.density.mqtt.MqttVerticle;
 import io.density.persistence.PersistenceVerticle;
 import io.density.query.QueryVerticle;
 import io.density.registry.RegistryVerticle;
@@ -74,6 +75,14 @@ public final class Server {
                 with(slices(all, "http", "ingest", "auth", "logging")
                         .put("roles", new JsonArray(roles)))
                     .setInstances(config.http().instances())));
+    if (config.mqtt().enabled()) {
+      deployments.put(
+          "mqtt",
+          () ->
+              vertx.deployVerticle(
+                  MqttVerticle.class,
+                  with(slices(all, "mqtt", "ingest", "http").put("roles", new JsonArray(roles)))));
+    }
     if (roles.contains("http") && !config.auth().enabled()) {
       LOG.warning(
           "authentication is off (auth.enabled / DENSITY_AUTH=off): anyone who reaches the HTTP"
@@ -89,8 +98,13 @@ public final class Server {
     Future<Void> chain = usesPostgres ? applySchema(vertx, config) : Future.succeededFuture();
     List<String> deployed = new ArrayList<>();
     for (Map.Entry<String, Supplier<Future<String>>> d : deployments.entrySet()) {
-      // Tokens are served with the registry.
-      String role = d.getKey().equals("tokens") ? "registry" : d.getKey();
+      // Tokens are served with the registry; MQTT ingest comes in where HTTP does.
+      String role =
+          switch (d.getKey()) {
+            case "tokens" -> "registry";
+            case "mqtt" -> "http";
+            default -> d.getKey();
+          };
       if (roles.contains(role)) {
         chain = chain.compose(v -> d.getValue().get().map(deployed::add).mapEmpty());
       }

@@ -27,11 +27,15 @@ public record DensityConfig(
     Cluster cluster,
     Auth auth,
     Logging logging,
+    Mqtt mqtt,
     String roles) {
 
   public DensityConfig {
     if (logging == null) {
       logging = new Logging(null, null); // a configuration file from before logging existed
+    }
+    if (mqtt == null) {
+      mqtt = new Mqtt(null, null, null, null, null); // nor MQTT
     }
   }
 
@@ -125,6 +129,62 @@ public record DensityConfig(
     /** Whether log lines are JSON objects. */
     public boolean json() {
       return "json".equals(format);
+    }
+  }
+
+  /**
+   * MQTT ingest, off unless {@code url} is set ({@code mqtt://[user:pass@]host[:port]}): the node
+   * subscribes to {@code topic} with QoS 1 in a persistent session named {@code clientId}, and
+   * republishes rejected items to {@code rejectedTopic}. With {@code sharedGroup}, it subscribes as
+   * a member of that shared subscription ({@code $share/<group>/<topic>}), so that each message
+   * goes to one node of a cluster.
+   */
+  public record Mqtt(
+      String url, String topic, String rejectedTopic, String clientId, String sharedGroup) {
+    public Mqtt {
+      url = url == null ? "" : url.trim();
+      topic = topic == null || topic.isBlank() ? "density/datapoints/#" : topic.trim();
+      rejectedTopic =
+          rejectedTopic == null || rejectedTopic.isBlank() ? "density/rejected" : rejectedTopic;
+      clientId = clientId == null || clientId.isBlank() ? "density" : clientId.trim();
+      sharedGroup = sharedGroup == null ? "" : sharedGroup.trim();
+      if (!url.isEmpty()) {
+        URI uri;
+        try {
+          uri = new URI(url);
+        } catch (URISyntaxException e) {
+          throw new IllegalArgumentException("mqtt.url (DENSITY_MQTT_URL) is not a URL: " + url);
+        }
+        if (!"mqtt".equals(uri.getScheme()) || uri.getHost() == null) {
+          throw new IllegalArgumentException(
+              "mqtt.url (DENSITY_MQTT_URL) must be mqtt://[user:pass@]host[:port], not " + url);
+        }
+      }
+    }
+
+    public boolean enabled() {
+      return !url.isEmpty();
+    }
+
+    /** The broker's host. */
+    public String host() {
+      return URI.create(url).getHost();
+    }
+
+    /** The broker's port (1883 when the URL names none). */
+    public int port() {
+      int port = URI.create(url).getPort();
+      return port < 0 ? 1883 : port;
+    }
+
+    /** {@code user:pass} from the URL, or null. */
+    public String userInfo() {
+      return URI.create(url).getUserInfo();
+    }
+
+    /** What the node subscribes to. */
+    public String subscription() {
+      return sharedGroup.isEmpty() ? topic : "$share/" + sharedGroup + "/" + topic;
     }
   }
 
@@ -265,6 +325,12 @@ public record DensityConfig(
       json.getJsonObject("alerts")
           .put("webhookPrivateTargets", onOff("DENSITY_WEBHOOK_PRIVATE_TARGETS", privateTargets));
     }
+    json.put("mqtt", json.getJsonObject("mqtt", new JsonObject()));
+    override(json, "mqtt", "url", env.get("DENSITY_MQTT_URL"), false);
+    override(json, "mqtt", "topic", env.get("DENSITY_MQTT_TOPIC"), false);
+    override(json, "mqtt", "rejectedTopic", env.get("DENSITY_MQTT_REJECTED_TOPIC"), false);
+    override(json, "mqtt", "clientId", env.get("DENSITY_MQTT_CLIENT_ID"), false);
+    override(json, "mqtt", "sharedGroup", env.get("DENSITY_MQTT_SHARED_GROUP"), false);
     String roles = env.get("DENSITY_ROLES");
     if (roles != null && !roles.isBlank()) {
       json.put("roles", roles.trim());

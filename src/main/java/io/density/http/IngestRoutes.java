@@ -5,6 +5,7 @@ import io.density.bus.InvalidInput;
 import io.density.config.DensityConfig;
 import io.density.ingest.Datapoint;
 import io.density.ingest.DatapointBatch;
+import io.density.ingest.DatapointBody;
 import io.density.ingest.DatapointParser;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
@@ -17,7 +18,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -96,7 +96,7 @@ final class IngestRoutes {
     long received = Timestamps.toMicros(Clock.systemUTC().instant());
     Datapoint datapoint;
     try {
-      DatapointBody.Item item = DatapointBody.one(rc);
+      DatapointBody.Item item = one(rc);
       datapoint = parser.parse(item.fields(), item.text(), received);
     } catch (InvalidInput e) {
       rejected.increment();
@@ -122,7 +122,7 @@ final class IngestRoutes {
     long received = Timestamps.toMicros(Clock.systemUTC().instant());
     List<DatapointBody.Item> items;
     try {
-      items = DatapointBody.read(rc);
+      items = items(rc);
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
       return;
@@ -136,26 +136,23 @@ final class IngestRoutes {
       return;
     }
 
+    DatapointParser.Checked checked = parser.check(items, received);
     JsonObject[] results = new JsonObject[items.size()];
-    List<Datapoint> valid = new ArrayList<>();
-    List<Integer> validIndex = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
       results[i] = new JsonObject().put("index", i);
-      try {
-        DatapointBody.Item item = items.get(i);
-        if (item.fields() == null) {
-          throw InvalidInput.malformed(null, "a datapoint must be a JSON object");
-        }
-        valid.add(parser.parse(item.fields(), item.text(), received));
-        validIndex.add(i);
-      } catch (InvalidInput e) {
-        rejected.increment();
-        results[i].put("status", "rejected").put("error", e.getMessage());
-        if (e.field() != null) {
-          results[i].put("field", e.field());
-        }
-      }
     }
+    checked
+        .rejected()
+        .forEach(
+            (i, e) -> {
+              rejected.increment();
+              results[i].put("status", "rejected").put("error", e.getMessage());
+              if (e.field() != null) {
+                results[i].put("field", e.field());
+              }
+            });
+    List<Datapoint> valid = checked.valid();
+    List<Integer> validIndex = checked.validIndex();
     Future<JsonArray> stored =
         valid.isEmpty() ? Future.succeededFuture(new JsonArray()) : store(valid);
     stored
@@ -191,6 +188,26 @@ final class IngestRoutes {
                       .put("results", all));
             })
         .onFailure(err -> Responses.failure(rc, err));
+  }
+
+  /** The datapoints of a batch body, by its content type. */
+  private static List<DatapointBody.Item> items(RoutingContext rc) throws InvalidInput {
+    String body = rc.body().asString();
+    return switch (Requests.mediaType(rc)) {
+      case "application/json" -> DatapointBody.json(body);
+      case "application/x-ndjson", "application/jsonl" -> DatapointBody.lines(body);
+      default ->
+          throw new InvalidInput(
+              InvalidInput.CONTENT_TYPE,
+              "Content-Type must be application/json or application/x-ndjson");
+    };
+  }
+
+  private static DatapointBody.Item one(RoutingContext rc) throws InvalidInput {
+    if (!Requests.mediaType(rc).equals("application/json")) {
+      throw new InvalidInput(InvalidInput.CONTENT_TYPE, "Content-Type must be application/json");
+    }
+    return DatapointBody.one(rc.body().asString());
   }
 
   private Future<JsonArray> store(List<Datapoint> datapoints) {

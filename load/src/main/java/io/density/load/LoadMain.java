@@ -34,6 +34,7 @@ public final class LoadMain {
         late     load a history, then measure what late datapoints cost and when answers show them
         events   measure the time from a datapoint's acknowledgement to its count event
         overload offer many times the sustainable ingest rate; report how the excess is shed
+        mqtt     publish datapoints to an MQTT broker, as a gateway would
 
       java -jar density-load.jar <tool> --help    prints the tool's options
       """;
@@ -56,6 +57,7 @@ public final class LoadMain {
           case "late" -> Late.USAGE;
           case "events" -> Events.USAGE;
           case "overload" -> Overload.USAGE;
+          case "mqtt" -> MqttPublish.USAGE;
           default -> null;
         };
     if (usage == null) {
@@ -73,6 +75,7 @@ public final class LoadMain {
         case "late" -> Late.run(rest);
         case "events" -> Events.run(rest);
         case "overload" -> Overload.run(rest);
+        case "mqtt" -> MqttPublish.run(rest);
         default -> Bench.run(rest);
       };
     } catch (IllegalArgumentException e) {

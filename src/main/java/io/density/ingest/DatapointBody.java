@@ -1,4 +1,4 @@
-package io.density.http;
+package io.density.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -6,19 +6,17 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import io.density.bus.InvalidInput;
-import io.density.ingest.DatapointParser;
-import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The datapoints of a {@code POST /v1/datapoints} body — a JSON array (or one object), or NDJSON —
- * and the one of a {@code POST /send} body, read with a streaming parser: of each item only the
- * fields that make a datapoint are kept, with the item's own text for the raw log, and no JSON tree
- * is built.
+ * The datapoints of a text — a JSON array (or one object), or NDJSON, as {@code POST
+ * /v1/datapoints} and MQTT messages carry them — and the one of a {@code POST /send} body, read
+ * with a streaming parser: of each item only the fields that make a datapoint are kept, with the
+ * item's own text for the raw log, and no JSON tree is built.
  */
-final class DatapointBody {
+public final class DatapointBody {
   /** A key given twice in an object is refused, not resolved by taking the last. */
   private static final JsonFactory JSON =
       JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
@@ -26,7 +24,7 @@ final class DatapointBody {
   private DatapointBody() {}
 
   /** One item: its datapoint fields (null when it is not a JSON object) and its text. */
-  record Item(DatapointParser.Fields fields, String text) {}
+  public record Item(DatapointParser.Fields fields, String text) {}
 
   /** A nested object or array where a plain value was expected, shown by its text. */
   private record Nested(String text) {
@@ -36,23 +34,8 @@ final class DatapointBody {
     }
   }
 
-  static List<Item> read(RoutingContext rc) throws InvalidInput {
-    String body = rc.body().asString();
-    return switch (Requests.mediaType(rc)) {
-      case "application/json" -> json(body);
-      case "application/x-ndjson", "application/jsonl" -> lines(body);
-      default ->
-          throw new InvalidInput(
-              "Content-Type", "Content-Type must be application/json or application/x-ndjson");
-    };
-  }
-
   /** The one datapoint of a {@code POST /send} body: a JSON object, its text the whole body. */
-  static Item one(RoutingContext rc) throws InvalidInput {
-    if (!Requests.mediaType(rc).equals("application/json")) {
-      throw new InvalidInput(InvalidInput.CONTENT_TYPE, "Content-Type must be application/json");
-    }
-    String body = rc.body().asString();
+  public static Item one(String body) throws InvalidInput {
     try (JsonParser p = JSON.createParser(body == null ? "" : body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw InvalidInput.malformed("body", "the body must be a JSON object");
@@ -75,7 +58,8 @@ final class DatapointBody {
             : "the body is not valid JSON");
   }
 
-  private static List<Item> json(String body) throws InvalidInput {
+  /** The items of a JSON array, or the one of a JSON object. */
+  public static List<Item> json(String body) throws InvalidInput {
     List<Item> items = new ArrayList<>();
     if (body == null || body.isBlank()) {
       throw InvalidInput.malformed("body", "the body must be a JSON array of datapoints");
@@ -105,7 +89,8 @@ final class DatapointBody {
     return items;
   }
 
-  private static List<Item> lines(String body) {
+  /** The items of NDJSON, one a line; a line that is not JSON is a null item. */
+  public static List<Item> lines(String body) {
     List<Item> items = new ArrayList<>();
     if (body == null) {
       return items;
