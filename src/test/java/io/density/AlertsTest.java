@@ -366,6 +366,8 @@ class AlertsTest {
     await(
         () -> metric("density_webhook_failures_total{reason=\"refused_target\"}") >= 1.0,
         "the refused delivery is counted as a failure");
+    // The failure is counted, then written to the webhook's row.
+    await(() -> webhook("local").getString("last_error") != null, "the webhook says why");
     JsonObject hook = webhook("local");
     assertTrue(hook.getString("last_error").contains("loopback"), hook.encode());
     assertTrue(received.isEmpty(), "nothing was sent to the loopback receiver");
