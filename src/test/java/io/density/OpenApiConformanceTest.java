@@ -364,6 +364,48 @@ class OpenApiConformanceTest {
     }
   }
 
+  // ------------------------------------------------------------------------------ scopes
+
+  /**
+   * Each operation's {@code x-scope} is the scope the server asks for: a token of the scope just
+   * below is refused (403), and the operations without security need no token at all.
+   */
+  @Test
+  @DisplayName("each operation's x-scope is the scope the server asks for")
+  void scopesAreDocumented() {
+    Map<String, String> below =
+        Map.of(
+            "admin", "Bearer " + readToken,
+            "read", "Bearer " + server.createToken("ingest"),
+            "ingest", "Bearer " + readToken);
+    JsonObject paths = document.getJsonObject("paths");
+    int checked = 0;
+    for (String template : paths.fieldNames()) {
+      JsonObject item = paths.getJsonObject(template);
+      for (String method : item.fieldNames()) {
+        if (!METHODS.contains(method)) {
+          continue;
+        }
+        JsonObject op = item.getJsonObject(method);
+        String path = template.replaceAll("\\{[^}]+}", "A");
+        String verb = method.toUpperCase(Locale.ROOT);
+        String id = op.getString("operationId");
+        if (op.getJsonArray("security") != null && op.getJsonArray("security").isEmpty()) {
+          assertFalse(op.containsKey("x-scope"), id);
+          Answer open = send(verb, path, null, null, null);
+          assertTrue(open.status != 401 && open.status != 403, id + " needs a token: " + open);
+        } else {
+          String scope = op.getString("x-scope");
+          assertNotNull(below.get(scope), id + " has no known x-scope: " + scope);
+          Answer refused = send(verb, path, JSON, "{}", below.get(scope));
+          assertEquals(403, refused.status, id + " with a token below " + scope + ": " + refused);
+        }
+        checked++;
+      }
+    }
+    assertEquals(contract.operations().size(), checked);
+  }
+
   // ------------------------------------------------------------------------------ a client
 
   /**
