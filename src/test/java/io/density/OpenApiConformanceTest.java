@@ -19,6 +19,7 @@ import io.vertx.json.schema.Validator;
 import io.vertx.openapi.contract.MediaType;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.contract.Operation;
+import io.vertx.openapi.validation.RequestValidator;
 import io.vertx.openapi.validation.ResponseValidator;
 import io.vertx.openapi.validation.ValidatableResponse;
 import java.io.IOException;
@@ -81,6 +82,14 @@ class OpenApiConformanceTest {
 
   private static OpenAPIContract contract;
   private static ResponseValidator responses;
+
+  /**
+   * A server of this test that validates each request it gets against the document (vertx-openapi's
+   * RequestValidator): the valid requests the tests send to the server go there first, so the
+   * document's parameters and request bodies must accept what the server accepts.
+   */
+  private static int mirrorPort;
+
   private static Validator errorSchema;
   private static String readToken;
 
@@ -99,6 +108,23 @@ class OpenApiConformanceTest {
     assertEquals("3.1.0", document.getString("openapi"));
     contract = OpenAPIContract.from(vertx, validatable(document.copy())).await();
     responses = ResponseValidator.create(vertx, contract);
+    RequestValidator requests = RequestValidator.create(vertx, contract);
+    mirrorPort =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                request ->
+                    requests
+                        .validate(request)
+                        .onComplete(
+                            ar ->
+                                request
+                                    .response()
+                                    .setStatusCode(ar.succeeded() ? 204 : 400)
+                                    .end(ar.succeeded() ? "" : String.valueOf(ar.cause()))))
+            .listen(0, "127.0.0.1")
+            .await()
+            .actualPort();
     errorSchema =
         Validator.create(
             JsonSchema.of(
@@ -178,7 +204,16 @@ class OpenApiConformanceTest {
         "POST",
         "/v1/datapoints",
         JSON,
-        "[{\"timestamp\":\"2024-05-06T10:01:00Z\",\"direction\":1,\"dpu_id\":\"283\"},"
+        "[{\"timestamp\":\"2024-05-06T10:01:00Z\",\"direction\":1,\"dpu_id\":\"283\"}]",
+        200);
+    // An invalid item is rejected alone, in its result: the request is not one the document's
+    // Datapoint allows, but its answer is documented.
+    answerAs(
+        admin(),
+        "POST",
+        "/v1/datapoints",
+        JSON,
+        "[{\"timestamp\":\"2024-05-06T10:02:00Z\",\"direction\":1,\"dpu_id\":\"283\"},"
             + "{\"timestamp\":\"2024-05-06T10:02:00Z\",\"direction\":7,\"dpu_id\":\"283\"}]",
         200);
     check(
@@ -239,7 +274,7 @@ class OpenApiConformanceTest {
             "/v1/spaces/A/counts?" + window + "&interval=1d",
             null,
             null,
-            server.request("/").build().headers().firstValue("Authorization").orElseThrow(),
+            admin(),
             Map.of("Accept", "text/csv"));
     assertEquals("text/csv", accepted.mediaType());
     check("GET", "/v1/spaces/A/events?limit=1", null, null, 200);
@@ -308,7 +343,7 @@ class OpenApiConformanceTest {
   @Test
   @DisplayName("error answers are the Error schema, under a status their operation documents")
   void errorsAreDocumented() {
-    String admin = server.request("/").build().headers().firstValue("Authorization").orElseThrow();
+    String admin = admin();
     List<Answer> errors = new ArrayList<>();
     errors.add(checkAs(admin, "POST", "/send", JSON, "{\"timestamp\": ", 400));
     errors.add(checkAs(admin, "GET", "/v1/spaces/A/counts?interval=1d", null, null, 400));
@@ -471,10 +506,8 @@ class OpenApiConformanceTest {
               requestBody.getJsonObject("content").getJsonObject(JSON).getValue("example");
           body = example instanceof JsonObject o ? o.encode() : ((JsonArray) example).encode();
         }
-        String authorization =
-            op.containsKey("security")
-                ? null
-                : server.request("/").build().headers().firstValue("Authorization").orElseThrow();
+        String authorization = op.containsKey("security") ? null : admin();
+        assertRequestDocumented(method.toUpperCase(Locale.ROOT), path + query, type, body);
         Answer answer =
             send(method.toUpperCase(Locale.ROOT), path + query, type, body, authorization);
         validate(operationId, answer);
@@ -514,13 +547,27 @@ class OpenApiConformanceTest {
     }
   }
 
+  /** The admin token's Authorization header. */
+  private static String admin() {
+    return server.request("/").build().headers().firstValue("Authorization").orElseThrow();
+  }
+
   private static Answer check(String method, String path, String type, String body, int status) {
-    String admin = server.request("/").build().headers().firstValue("Authorization").orElseThrow();
+    String admin = admin();
     return checkAs(admin, method, path, type, body, status);
   }
 
   /** Sends the request, expects the status, and validates the answer against the document. */
   private static Answer checkAs(
+      String authorization, String method, String path, String type, String body, int status) {
+    if (status < 300) {
+      assertRequestDocumented(method, path, type, body);
+    }
+    return answerAs(authorization, method, path, type, body, status);
+  }
+
+  /** Sends the request, expects the status, and validates the answer against the document. */
+  private static Answer answerAs(
       String authorization, String method, String path, String type, String body, int status) {
     Answer answer = send(method, path, type, body, authorization);
     assertEquals(status, answer.status, method + " " + path + ": " + answer);
@@ -632,6 +679,22 @@ class OpenApiConformanceTest {
     return node;
   }
 
+  /**
+   * The request, which the server accepts, is valid by the document: its parameters and its JSON
+   * body (bodies of other types are not read by the validator).
+   */
+  private static void assertRequestDocumented(
+      String method, String path, String type, String body) {
+    if (type != null && !type.equals(JSON)) {
+      return;
+    }
+    Answer verdict = send(mirrorPort, method, path, type, body, null, Map.of());
+    assertEquals(
+        204,
+        verdict.status,
+        method + " " + path + " " + body + " is not as documented: " + verdict.body);
+  }
+
   private static Answer send(
       String method, String path, String type, String body, String authorization) {
     return send(method, path, type, body, authorization, Map.of());
@@ -644,8 +707,19 @@ class OpenApiConformanceTest {
       String body,
       String authorization,
       Map<String, String> extra) {
+    return send(server.config.http().port(), method, path, type, body, authorization, extra);
+  }
+
+  private static Answer send(
+      int port,
+      String method,
+      String path,
+      String type,
+      String body,
+      String authorization,
+      Map<String, String> extra) {
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.config.http().port() + path))
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .method(
                 method,
                 body == null
