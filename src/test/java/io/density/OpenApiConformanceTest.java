@@ -37,6 +37,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -407,6 +408,15 @@ class OpenApiConformanceTest {
             "{\"dpu_id\":\"283\",\"doorway_id\":\"X\",\"space_id\":\"A\",\"sensor_placement\":1,"
                 + "\"valid_from\":\"2019-01-01T00:00:00Z\"}",
             409));
+    String tooMany =
+        "["
+            + String.join(
+                ",",
+                Collections.nCopies(
+                    10_001,
+                    "{\"timestamp\":\"2024-05-06T10:00:00Z\",\"direction\":1,\"dpu_id\":\"1\"}"))
+            + "]";
+    errors.add(checkAs(admin, "POST", "/v1/datapoints", JSON, tooMany, 413));
     errors.add(checkAs(admin, "POST", "/send", "text/plain", "hello", 415));
     errors.add(
         checkAs(
