@@ -120,6 +120,7 @@ class AuthTest {
     // Nothing was counted from the refused requests: only the ingest and admin tokens' sends.
     assertEquals(1, server.countRows("datapoint"));
     assertEquals(200, server.sendAs(null, "GET", "/health", null).status());
+    assertEquals(200, server.sendAs(null, "GET", "/openapi.json", null).status());
   }
 
   @Test

@@ -106,6 +106,7 @@ public final class HttpVerticle extends VerticleBase {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(Metrics.prometheus(vertx)));
     }
     router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
+    ApiDocument.mount(router);
 
     router.route().failureHandler(this::failed);
     router.errorHandler(405, rc -> Responses.error(rc, 405, null, "method not allowed"));
