@@ -1,0 +1,182 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.density.support.TestServer;
+import io.density.support.TestServer.Reply;
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TimeoutException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real headless browser: Debian's chromium driven through its chromedriver
+ * ({@code .ci/run} installs both when missing). Nothing is downloaded: the driver and the browser
+ * are named by path, so Selenium Manager is not asked for them.
+ */
+@DisplayName("Dashboard: the page at /ui/ in headless chromium")
+class DashboardBrowserTest {
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final Duration DEADLINE = Duration.ofSeconds(20);
+
+  private static TestServer server;
+  private static Path profile;
+  private static WebDriver browser;
+
+  @BeforeAll
+  static void start() throws IOException {
+    for (Path p : new Path[] {CHROMIUM, CHROMEDRIVER}) {
+      if (!Files.isExecutable(p)) {
+        throw new IllegalStateException(
+            p
+                + " is missing: install Debian's chromium and chromium-driver"
+                + " (apt-get install -y chromium chromium-driver; .ci/run does it)");
+      }
+    }
+    server = new TestServer().start();
+    server.provisionSeedBuilding();
+    profile = Files.createTempDirectory("density-chromium-");
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--user-data-dir=" + profile);
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(CHROMEDRIVER.toFile())
+            .usingAnyFreePort()
+            .build();
+    browser = new ChromeDriver(service, options);
+    browser.manage().window().setSize(new Dimension(1280, 900));
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (server != null) {
+      server.close();
+    }
+    if (profile != null) {
+      try (Stream<Path> files = Files.walk(profile)) {
+        files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+      }
+    }
+  }
+
+  private static String url(String path) {
+    return "http://127.0.0.1:" + server.config.http().port() + path;
+  }
+
+  private static String countOf(String space) {
+    return browser
+        .findElement(By.cssSelector(".space[data-space='" + space + "'] .value"))
+        .getText()
+        .trim();
+  }
+
+  @Test
+  @DisplayName("asks for a read token, shows the sample building, and a datapoint changes a count")
+  void liveCounts() throws IOException {
+    try {
+      drive();
+    } catch (TimeoutException e) {
+      // What the page showed, for the failure's message.
+      throw new AssertionError(
+          e.getMessage().lines().findFirst().orElse("")
+              + "\nthe page at "
+              + browser.getCurrentUrl()
+              + ":\n"
+              + browser.getPageSource(),
+          e);
+    }
+  }
+
+  private void drive() throws IOException {
+    String token = server.createToken("read");
+    WebDriverWait wait = new WebDriverWait(browser, DEADLINE);
+
+    browser.get(url("/ui/"));
+    WebElement field = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+    field.sendKeys(token);
+    browser.findElement(By.cssSelector("#login button[type=submit]")).click();
+
+    // Spaces A and B with their counts read, the stream open, the chart drawn.
+    wait.until(
+        ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".space[data-space='A']")));
+    wait.until(
+        ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".space[data-space='B']")));
+    wait.until(d -> countOf("A").matches("-?\\d+") && countOf("B").matches("-?\\d+"));
+    wait.until(ExpectedConditions.textToBe(By.id("live"), "live"));
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#chart .uplot")));
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#dpus tr[data-dpu]")));
+    assertTrue(
+        browser
+            .findElement(By.cssSelector(".space[data-space='A'] .name"))
+            .getText()
+            .contains("Space A"));
+    assertEquals(
+        Boolean.TRUE,
+        ((JavascriptExecutor) browser).executeScript("return typeof uPlot === 'function'"),
+        "the chart library is served from the WebJar");
+    assertEquals(
+        "",
+        ((JavascriptExecutor) browser).executeScript("return sessionStorage.length ? '' : 'none'"),
+        "the token is kept for the tab");
+
+    int before = Integer.parseInt(countOf("A"));
+    Reply sent =
+        server.postJson(
+            "/send",
+            new JsonObject()
+                .put("timestamp", Instant.now().toString())
+                .put("direction", 1)
+                .put("dpu_id", "283"));
+    assertEquals(200, sent.status(), sent.json().encode());
+    int expected = server.get("/v1/spaces/A/count").json().getInteger("count");
+    assertNotEquals(before, expected, "the datapoint changes A's count");
+
+    // Only the event stream updates the count: the page reads counts again only on reconnecting.
+    wait.until(d -> countOf("A").equals(String.valueOf(expected)));
+
+    Path shot =
+        ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+    Path docs = Path.of("docs", "dashboard.png");
+    Files.createDirectories(docs.getParent());
+    Files.copy(shot, docs, StandardCopyOption.REPLACE_EXISTING);
+  }
+}
