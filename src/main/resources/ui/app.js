@@ -342,6 +342,7 @@
     const body = await api('/v1/alerts?limit=20');
     const rows = body.items.map((a) => {
       const tr = document.createElement('tr');
+      tr.className = 'alert';
       tr.append(
         cell(ago(a.fired_at), a.fired_at),
         cell(a.space_id),

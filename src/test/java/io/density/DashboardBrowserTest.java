@@ -1,11 +1,13 @@
 package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.density.dev.SeedBuilding;
+import io.density.support.Await;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.io.IOException;
@@ -24,6 +26,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -126,7 +129,44 @@ class DashboardBrowserTest {
     }
   }
 
+  /**
+   * A day of traffic in the sample building, A in Paris time with a capacity and an alert rule, so
+   * that every panel has something to show (and the screenshot with it).
+   */
+  private static void aDayOfTraffic() {
+    Reply a =
+        server.putJson(
+            "/v1/spaces/A",
+            new JsonObject()
+                .put("name", "Space A")
+                .put("time_zone", "Europe/Paris")
+                .put("capacity", 12));
+    assertTrue(a.status() < 300, a.json().encode());
+    Reply rules =
+        server.putJson(
+            "/v1/spaces/A/alerts",
+            new JsonObject()
+                .put(
+                    "levels",
+                    new JsonArray().add(new JsonObject().put("name", "busy").put("level", 3))));
+    assertTrue(rules.status() < 300, rules.json().encode());
+    Instant now = Instant.now();
+    // Visitors until two hours from now, of whom those not yet arrived are left out: some are
+    // inside now.
+    JsonArray day = new JsonArray();
+    SeedBuilding.day(now.minus(Duration.ofHours(24)), now.plus(Duration.ofHours(2)), 60, 7).stream()
+        .filter(d -> Instant.parse(d.getString("timestamp")).isBefore(now.minusSeconds(60)))
+        .forEach(day::add);
+    Reply fed = server.postJson("/v1/datapoints", day);
+    assertEquals(0, fed.json().getInteger("rejected"), fed.json().encode());
+    assertTrue(
+        Await.until(
+            () -> !server.get("/v1/alerts").json().getJsonArray("items").isEmpty(), DEADLINE),
+        "an alert fired");
+  }
+
   private void drive() throws IOException {
+    aDayOfTraffic();
     String token = server.createToken("read");
     WebDriverWait wait = new WebDriverWait(browser, DEADLINE);
 
@@ -135,7 +175,7 @@ class DashboardBrowserTest {
     field.sendKeys(token);
     browser.findElement(By.cssSelector("#login button[type=submit]")).click();
 
-    // Spaces A and B with their counts read, the stream open, the chart drawn.
+    // Spaces A and B with their counts read, the stream open, every panel filled.
     wait.until(
         ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".space[data-space='A']")));
     wait.until(
@@ -143,20 +183,27 @@ class DashboardBrowserTest {
     wait.until(d -> countOf("A").matches("-?\\d+") && countOf("B").matches("-?\\d+"));
     wait.until(ExpectedConditions.textToBe(By.id("live"), "live"));
     wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#chart .uplot")));
+    wait.until(ExpectedConditions.textToBe(By.id("chart-zone"), "(Europe/Paris)"));
     wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#dpus tr[data-dpu]")));
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#alerts tr.alert")));
     assertTrue(
         browser
             .findElement(By.cssSelector(".space[data-space='A'] .name"))
             .getText()
             .contains("Space A"));
     assertEquals(
+        "/ 12", browser.findElement(By.cssSelector(".space[data-space='A'] .capacity")).getText());
+    assertEquals(
         Boolean.TRUE,
         ((JavascriptExecutor) browser).executeScript("return typeof uPlot === 'function'"),
         "the chart library is served from the WebJar");
     assertEquals(
-        "",
-        ((JavascriptExecutor) browser).executeScript("return sessionStorage.length ? '' : 'none'"),
-        "the token is kept for the tab");
+        Boolean.FALSE,
+        ((JavascriptExecutor) browser)
+            .executeScript(
+                "return document.querySelector(\"#dpus tr[data-dpu='283']\")"
+                    + ".classList.contains('silent')"),
+        "DPU 283 has just sent datapoints: not silent");
 
     int before = Integer.parseInt(countOf("A"));
     Reply sent =
@@ -167,16 +214,22 @@ class DashboardBrowserTest {
                 .put("direction", 1)
                 .put("dpu_id", "283"));
     assertEquals(200, sent.status(), sent.json().encode());
-    int expected = server.get("/v1/spaces/A/count").json().getInteger("count");
-    assertNotEquals(before, expected, "the datapoint changes A's count");
+    assertTrue(
+        Await.until(
+            () -> server.get("/v1/spaces/A/count").json().getInteger("count") == before + 1,
+            DEADLINE),
+        "the datapoint adds one to A");
 
     // Only the event stream updates the count: the page reads counts again only on reconnecting.
-    wait.until(d -> countOf("A").equals(String.valueOf(expected)));
 
-    Path shot =
-        ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
-    Path docs = Path.of("docs", "dashboard.png");
-    Files.createDirectories(docs.getParent());
-    Files.copy(shot, docs, StandardCopyOption.REPLACE_EXISTING);
+    wait.until(d -> countOf("A").equals(String.valueOf(before + 1)));
+
+    // The screenshot of docs/: -Ddashboard.screenshot=docs/dashboard.png writes it there.
+    Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+    Path target = Path.of(System.getProperty("dashboard.screenshot", "target/dashboard.png"));
+    if (target.getParent() != null) {
+      Files.createDirectories(target.getParent());
+    }
+    Files.copy(shot, target, StandardCopyOption.REPLACE_EXISTING);
   }
 }
