@@ -17,6 +17,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,6 +36,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -77,6 +82,8 @@ class DashboardBrowserTest {
         "--disable-sync",
         "--disable-dev-shm-usage",
         "--user-data-dir=" + profile);
+    // The page's console, to fail on its errors (a script error, a refused request, a policy).
+    options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
     ChromeDriverService service =
         new ChromeDriverService.Builder()
             .usingDriverExecutable(CHROMEDRIVER.toFile())
@@ -223,6 +230,14 @@ class DashboardBrowserTest {
     // Only the event stream updates the count: the page reads counts again only on reconnecting.
 
     wait.until(d -> countOf("A").equals(String.valueOf(before + 1)));
+    List<String> errors =
+        browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+            .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue())
+            .map(LogEntry::getMessage)
+            // The page's first request, without a token, finds out whether tokens are on.
+            .filter(m -> !m.matches("\\S+/v1/spaces - Failed to load resource: .* 401 .*"))
+            .toList();
+    assertEquals(List.of(), errors, "the page's console");
 
     // The screenshot of docs/: -Ddashboard.screenshot=docs/dashboard.png writes it there.
     Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
