@@ -124,6 +124,38 @@ class AuthTest {
   }
 
   @Test
+  @DisplayName("the dashboard's static files need no token; the API it reads still does")
+  void dashboardFilesAreOpen() throws Exception {
+    TestServer server = nodes.get(0);
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + server.config.http().port();
+    for (String path :
+        List.of("/ui/", "/ui/app.js", "/ui/style.css", "/ui/lib/1.6.30/dist/uPlot.iife.min.js")) {
+      java.net.http.HttpResponse<String> r =
+          client.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), path);
+      assertTrue(
+          r.headers()
+              .firstValue("Content-Security-Policy")
+              .orElse("")
+              .contains("default-src 'self'"),
+          path + " is told to load nothing from elsewhere");
+    }
+    java.net.http.HttpResponse<String> bare =
+        client.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/ui")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(302, bare.statusCode());
+    assertEquals("/ui/", bare.headers().firstValue("Location").orElse(null));
+    assertError(404, server.sendAs(null, "GET", "/ui/missing.js", null), "an unknown file");
+    assertError(401, server.sendAs(null, "GET", "/uix", null), "a path that only starts with /ui");
+    assertError(401, server.sendAs(null, "GET", "/v1/events", null), "the event stream");
+    assertError(401, server.sendAs(null, "POST", "/ui/", "{}"), "a POST under /ui");
+  }
+
+  @Test
   @DisplayName("tokens made through the API are stored as hashes, listed without secrets, expire")
   void tokensThroughTheApi() {
     TestServer server = nodes.get(0);

@@ -82,6 +82,10 @@ public final class DevMode {
           INGEST=%5$s
           ADMIN=%6$s
 
+        The dashboard (it asks for the READ token; this link hands it over in the fragment,
+        which the browser never sends to a server):
+          http://localhost:%1$d/ui/#token=%4$s
+
           curl -H "Authorization: Bearer $READ" 'http://localhost:%1$d/?space=A'
           curl -H "Authorization: Bearer $READ" 'http://localhost:%1$d/count?space=B&timestamp=%2$s'
           curl -H "Authorization: Bearer $READ" 'http://localhost:%1$d/v1/spaces/A/count?at=%2$s'

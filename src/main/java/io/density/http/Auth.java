@@ -19,8 +19,10 @@ import java.util.Map;
 /**
  * Bearer tokens, checked before anything of the request is read: a missing, unknown, expired or
  * revoked token gets 401, a token without the scope the route needs 403. What a route needs:
- * nothing for the health endpoints and the API document; {@code ingest} for the datapoint routes;
- * {@code read} for every other GET; {@code admin} for everything else, tokens included.
+ * nothing for the health endpoints, the API document and the dashboard's static files under {@code
+ * /ui/} (the page asks for a read token and sends it with each of its API requests); {@code ingest}
+ * for the datapoint routes; {@code read} for every other GET; {@code admin} for everything else,
+ * tokens included.
  *
  * <p>Each HTTP verticle remembers what it learnt of a token (by its hash) for a second, so a
  * revoked or expired token stops working everywhere within a second; a revocation published on the
@@ -65,6 +67,10 @@ final class Auth implements Handler<RoutingContext> {
         || path.equals("/ready")
         || path.equals("/openapi.json")
         || path.equals("/openapi.yaml")) {
+      return null;
+    }
+    if ((method == HttpMethod.GET || method == HttpMethod.HEAD)
+        && (path.equals(Dashboard.PATH) || path.startsWith(Dashboard.PATH + "/"))) {
       return null;
     }
     if (path.startsWith("/v1/tokens")) {

@@ -96,6 +96,7 @@ public final class HttpVerticle extends VerticleBase {
     new AdminRoutes(vertx).mount(router);
     new AlertRoutes(vertx).mount(router);
     new TokenRoutes(vertx).mount(router);
+    Dashboard.mount(router);
     router
         .get("/health")
         .handler(
