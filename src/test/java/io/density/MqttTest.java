@@ -41,6 +41,18 @@ class MqttTest {
 
   @BeforeEach
   void start() {
+    publisher =
+        MqttClient.create(
+            vertx,
+            new MqttClientOptions()
+                .setClientId("publisher-" + UUID.randomUUID())
+                .setMaxInflightQueue(1000));
+    try {
+      publisher.connect(1883, "127.0.0.1").await();
+    } catch (RuntimeException e) {
+      throw new AssertionError(
+          "the MQTT tests need a broker on 127.0.0.1:1883 (.ci/run starts Mosquitto): " + e, e);
+    }
     server = new TestServer();
     server.config =
         server
@@ -51,13 +63,6 @@ class MqttTest {
             .with("mqtt", "clientId", "density-" + UUID.randomUUID());
     server.start();
     server.provisionSeedBuilding();
-    publisher =
-        MqttClient.create(
-            vertx,
-            new MqttClientOptions()
-                .setClientId("publisher-" + UUID.randomUUID())
-                .setMaxInflightQueue(1000));
-    publisher.connect(1883, "127.0.0.1").await();
   }
 
   @AfterEach
