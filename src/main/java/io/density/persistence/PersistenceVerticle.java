@@ -24,6 +24,7 @@ import io.vertx.sqlclient.RowSet;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -306,16 +307,15 @@ public final class PersistenceVerticle extends VerticleBase {
         });
   }
 
+  /** A reset of a space that does not exist (a path's id, so 404). */
+  private static final Map<String, ReplyException> UNKNOWN_SPACE =
+      Map.of("space_reset_space_id_fkey", Failure.notFound("unknown space"));
+
   /** Runs a request's task once the ingest pipeline is drained, and answers with its result. */
   private void runAlone(Message<JsonObject> message, Supplier<Future<JsonObject>> task) {
     groupCommit
         .drained(task)
         .onSuccess(message::reply)
-        .onFailure(
-            err ->
-                message.reply(
-                    SqlStates.FOREIGN_KEY_VIOLATION.equals(SqlStates.of(err))
-                        ? Failure.notFound("unknown space")
-                        : Failure.unavailable(err.getMessage())));
+        .onFailure(err -> message.reply(SqlStates.failure(err, "persistence", UNKNOWN_SPACE)));
   }
 }

@@ -215,44 +215,17 @@ public final class RegistryVerticle extends VerticleBase {
     return json;
   }
 
-  /** Integrity errors from PostgreSQL, in words a client can act on. */
-  private static ReplyException clientError(Throwable err) {
-    if (err instanceof ReplyException re) {
-      return re;
-    }
-    String state = SqlStates.of(err);
-    if (state != null) {
-      String constraint = SqlStates.constraint(err);
-      switch (state) {
-        case SqlStates.FOREIGN_KEY_VIOLATION -> {
-          String field = referencedField(constraint);
-          return Failure.invalid(
-              field,
-              field == null
-                  ? "a reference names nothing registered"
-                  : field + " is not registered");
-        }
-        case SqlStates.EXCLUSION_VIOLATION -> {
-          return constraint.equals("link_one_doorway_at_a_time")
-              ? Failure.conflict("doorway_id", "the DPU hangs in another doorway during that time")
-              : Failure.conflict(
-                  "valid_from", "the DPU already has a link to that space during that time");
-        }
-        case SqlStates.CHECK_VIOLATION -> {
-          return Failure.invalid(null, "value out of range: " + constraint);
-        }
-        default -> {}
-      }
-    }
-    return Failure.unavailable("registry: " + err.getMessage());
-  }
+  /** The link constraints, in words a client can act on. */
+  private static final Map<String, ReplyException> LINK_CONSTRAINTS =
+      Map.of(
+          "link_one_doorway_at_a_time",
+          Failure.conflict("doorway_id", "the DPU hangs in another doorway during that time"),
+          "link_no_overlap",
+          Failure.conflict(
+              "valid_from", "the DPU already has a link to that space during that time"));
 
-  private static String referencedField(String constraint) {
-    for (String field : new String[] {"parent_id", "dpu_id", "doorway_id", "space_id"}) {
-      if (constraint.contains(field)) {
-        return field;
-      }
-    }
-    return null;
+  /** A failed request's answer: PostgreSQL's integrity errors in words a client can act on. */
+  private static ReplyException clientError(Throwable err) {
+    return SqlStates.failure(err, "registry", LINK_CONSTRAINTS);
   }
 }
