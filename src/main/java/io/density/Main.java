@@ -17,35 +17,263 @@ import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
-import java.util.Arrays;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code java -jar density.jar [serve|dev|token ...]}.
+ * {@code java -jar density.jar [serve | dev | replay | token create | schema migrate | help]}.
  *
  * <ul>
- *   <li>{@code serve} (the default): the production server on the configured PostgreSQL and Redis;
- *       never starts embedded databases.
+ *   <li>{@code serve} (also with no command): the production server on the configured PostgreSQL
+ *       and Redis; never starts embedded databases.
  *   <li>{@code dev}: the server with embedded databases and sample data.
  *   <li>{@code replay [--from T] [--to T]}: rebuilds the derived state from the raw log (all of it,
  *       or the datapoints of a window) on the configured databases, then exits. Run it while no
  *       server writes to them; on a running server use {@code POST /v1/admin/replay}.
- *   <li>{@code token create --scope ingest|read|admin [--name NAME]}: makes an API token in the
- *       configured database and prints it, alone, on the last line (it is never shown again).
+ *   <li>{@code token create --scope ingest|read|admin [--name NAME] [--expires T]}: makes an API
+ *       token in the configured database and prints it, alone, on the last line (it is never shown
+ *       again).
+ *   <li>{@code schema migrate}: applies the schema migrations not yet applied, then exits (the
+ *       server does the same at start).
  * </ul>
+ *
+ * <p>Exit codes: 0 done (or, for serve and dev, running); 1 a fault at run time, said in a sentence
+ * that names the setting to fix; 2 a wrong command line (unknown command or flag, a missing or
+ * malformed value), reported before anything is read or connected.
  */
-public final class Main {
-  private Main() {}
+@Command(
+    name = "density.jar",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Density: people counting. With no command, runs serve.",
+    subcommands = {
+      Main.Serve.class,
+      Main.Dev.class,
+      Main.Replay.class,
+      Main.Token.class,
+      Main.SchemaCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Callable<Integer> {
+  /** Set by serve and dev: the process goes on running after the command returns. */
+  private static volatile boolean running;
 
-  private static final String USAGE =
-      "usage: java -jar density.jar [serve | dev | replay [--from T] [--to T]"
-          + " | token create --scope ingest|read|admin [--name NAME] | help]";
+  private static final Map<String, String> EXIT_CODES = new LinkedHashMap<>();
 
-  /** A wrong command line: says why and how, touches nothing, exits 2. */
-  private static void usage(String problem) {
-    System.err.println(problem);
-    System.err.println(USAGE);
-    System.exit(2);
+  static {
+    EXIT_CODES.put("0", "done (serve and dev: started and running)");
+    EXIT_CODES.put("1", "a fault at run time, said in a sentence that names the setting to fix");
+    EXIT_CODES.put(
+        "2",
+        "a wrong command line (unknown command or flag, a missing or malformed value);"
+            + " nothing was read or connected");
+  }
+
+  public static void main(String[] args) {
+    int exit = commandLine().execute(args);
+    if (exit != 0 || !running) {
+      System.exit(exit);
+    }
+  }
+
+  /** The command line with the headings and exit codes every command's help shows. */
+  static CommandLine commandLine() {
+    CommandLine line = new CommandLine(new Main());
+    style(line);
+    return line;
+  }
+
+  private static void style(CommandLine line) {
+    line.getCommandSpec()
+        .usageMessage()
+        .synopsisHeading("usage: ")
+        .exitCodeListHeading("%nExit codes:%n")
+        .exitCodeList(EXIT_CODES);
+    line.getCommandSpec()
+        .usageMessage()
+        .footerHeading("%n")
+        .footer(
+            "Configuration comes from conf/config.json and DENSITY_* environment variables"
+                + " (README, Configuration).");
+    line.getSubcommands().values().forEach(Main::style);
+  }
+
+  /** No command: serve. */
+  @Override
+  public Integer call() {
+    return serve();
+  }
+
+  /** The version of the jar (its manifest), or "development" when run from classes. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"Density " + (version == null ? "(development build)" : version)};
+    }
+  }
+
+  @Command(
+      name = "serve",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Runs the production server on the configured PostgreSQL and Redis (never embedded"
+            + " databases). Applies the schema migrations not yet applied first."
+      })
+  static final class Serve implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      return serve();
+    }
+  }
+
+  @Command(
+      name = "dev",
+      mixinStandardHelpOptions = true,
+      description = "Runs the server with embedded PostgreSQL and Redis and sample data.")
+  static final class Dev implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      return dev();
+    }
+  }
+
+  @Command(
+      name = "replay",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Rebuilds the derived state from the raw log on the configured databases, then exits:"
+            + " all of it, or the datapoints of the window --from/--to. Run it while no server"
+            + " writes to them; on a running server use POST /v1/admin/replay."
+      })
+  static final class Replay implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--from", paramLabel = "T", description = "start of the window (ISO-8601)")
+    String from;
+
+    @Option(names = "--to", paramLabel = "T", description = "end of the window (ISO-8601)")
+    String to;
+
+    @Override
+    public Integer call() {
+      JsonObject window = new JsonObject();
+      try {
+        if (from != null) {
+          window.put("from", Timestamps.parseMicros(from, "from"));
+        }
+        if (to != null) {
+          window.put("to", Timestamps.parseMicros(to, "to"));
+        }
+      } catch (InvalidInput e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+      return replay(window);
+    }
+  }
+
+  @Command(
+      name = "token",
+      mixinStandardHelpOptions = true,
+      description = "API tokens.",
+      subcommands = {Main.TokenCreate.class})
+  static final class Token {}
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Makes an API token in the configured database and prints it, alone, on the last line;"
+            + " it is never shown again."
+      })
+  static final class TokenCreate implements Callable<Integer> {
+    private static final List<String> SCOPES = List.of("ingest", "read", "admin");
+
+    @Spec CommandSpec spec;
+
+    @Option(
+        names = "--scope",
+        required = true,
+        paramLabel = "ingest|read|admin",
+        description = "what the token may do")
+    String scope;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "a name to tell tokens apart")
+    String name;
+
+    @Option(
+        names = "--expires",
+        paramLabel = "T",
+        description = "when the token stops working (ISO-8601 instant, e.g. 2027-01-01T00:00:00Z)")
+    String expires;
+
+    @Override
+    public Integer call() {
+      if (!SCOPES.contains(scope)) {
+        throw new ParameterException(
+            spec.commandLine(), "--scope is one of ingest, read, admin: " + scope);
+      }
+      JsonObject request = new JsonObject().put("scope", scope);
+      if (name != null) {
+        request.put("name", name);
+      }
+      if (expires != null) {
+        try {
+          request.put("expires_at", Instant.parse(expires).toString());
+        } catch (DateTimeParseException e) {
+          throw new ParameterException(
+              spec.commandLine(), "--expires is an ISO-8601 instant: " + expires);
+        }
+      }
+      return token(request);
+    }
+  }
+
+  @Command(
+      name = "schema",
+      mixinStandardHelpOptions = true,
+      description = "The database schema.",
+      subcommands = {Main.SchemaMigrate.class})
+  static final class SchemaCommand {}
+
+  @Command(
+      name = "migrate",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Applies the schema migrations (sql/V<n>__*.sql) not yet applied to the configured"
+            + " PostgreSQL database and records them in its table "
+            + Schema.HISTORY
+            + ", then exits. The server does the same at start; run this to upgrade before"
+            + " starting a new release. A database made before migrations were recorded is"
+            + " baselined at version "
+            + Schema.BASELINE
+            + " (its scripts are not run again)."
+      })
+  static final class SchemaMigrate implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      try {
+        DensityConfig config = configured();
+        System.out.println(Schema.migrate(config.postgres()));
+        return 0;
+      } catch (Throwable e) {
+        System.err.println("schema migrate failed: " + explain(e));
+        return 1;
+      }
+    }
   }
 
   /** What went wrong at start, in a sentence that names the setting to fix, not a stack trace. */
@@ -65,6 +293,11 @@ public final class Main {
           where = t.getMessage().replaceFirst(".*Connection refused: /?", "");
           break;
         }
+        Matcher jdbc = JDBC_REFUSED.matcher(t.getMessage() == null ? "" : t.getMessage());
+        if (jdbc.find()) {
+          where = jdbc.group(1);
+          break;
+        }
       }
       return "nothing answers at "
           + where
@@ -78,28 +311,8 @@ public final class Main {
     return message;
   }
 
-  public static void main(String[] args) {
-    String command = args.length == 0 ? "serve" : args[0];
-    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
-    switch (command) {
-      case "serve" -> {
-        if (rest.length > 0) {
-          usage(
-              "serve takes no arguments (configuration comes from conf/ and DENSITY_*): "
-                  + rest[0]);
-        }
-        serve();
-      }
-      case "help", "--help", "-h" -> {
-        System.out.println(USAGE);
-        System.exit(0);
-      }
-      case "dev" -> dev();
-      case "replay" -> replay(rest);
-      case "token" -> token(rest);
-      default -> usage("unknown command " + command);
-    }
-  }
+  /** How the JDBC driver says that nothing answers: "Connection to HOST:PORT refused." */
+  private static final Pattern JDBC_REFUSED = Pattern.compile("Connection to (\\S+) refused");
 
   /**
    * HTTP port 0 means "any free port": chosen here, once, so that every HTTP verticle instance
@@ -123,33 +336,22 @@ public final class Main {
     return config;
   }
 
-  private static void dev() {
+  private static int dev() {
     Vertx vertx = Vertx.vertx();
     try {
       configured();
       DensityConfig config = DevMode.config(System.getenv());
       System.out.println(
           Server.deploy(vertx, config).compose(v -> DevMode.welcome(vertx, config)).await());
+      running = true;
+      return 0;
     } catch (Throwable e) {
       System.err.println("Density failed to start: " + explain(e));
-      System.exit(1);
+      return 1;
     }
   }
 
-  private static void replay(String[] args) {
-    JsonObject window = new JsonObject();
-    try {
-      for (int i = 0; i < args.length; i += 2) {
-        String name = args[i].replaceFirst("^--", "");
-        if (!(name.equals("from") || name.equals("to")) || i + 1 >= args.length) {
-          throw new InvalidInput(args[i], "replay takes --from T and --to T (ISO-8601)");
-        }
-        window.put(name, Timestamps.parseMicros(args[i + 1], name));
-      }
-    } catch (InvalidInput e) {
-      System.err.println(e.getMessage());
-      System.exit(2);
-    }
+  private static int replay(JsonObject window) {
     Vertx vertx = Vertx.vertx();
     try {
       JsonObject result =
@@ -166,34 +368,20 @@ public final class Main {
               .await();
       System.out.println(result.encodePrettily());
       vertx.close().await();
-    } catch (RuntimeException e) {
-      System.err.println("replay failed: " + e.getMessage());
-      System.exit(1);
+      return 0;
+    } catch (Throwable e) {
+      System.err.println("replay failed: " + explain(e));
+      return 1;
     }
   }
 
-  private static void token(String[] args) {
-    JsonObject request = new JsonObject();
-    boolean create = args.length > 0 && args[0].equals("create");
-    for (int i = 1; create && i < args.length; i += 2) {
-      String name = args[i].replaceFirst("^--", "");
-      if (!(name.equals("scope") || name.equals("name")) || i + 1 >= args.length) {
-        create = false;
-      } else {
-        request.put(name, args[i + 1]);
-      }
-    }
-    if (!create || !request.containsKey("scope")) {
-      System.err.println(
-          "usage: java -jar density.jar token create --scope ingest|read|admin [--name NAME]");
-      System.exit(2);
-    }
+  private static int token(JsonObject request) {
     Vertx vertx = Vertx.vertx();
     try {
       DensityConfig config = configured();
       Pool pool = Connections.postgres(vertx, config.postgres());
       JsonObject token =
-          Schema.apply(pool)
+          Schema.apply(vertx, config.postgres())
               .compose(v -> new TokenStore(pool).create(request))
               .eventually(pool::close)
               .await();
@@ -206,9 +394,10 @@ public final class Main {
               + "); keep it now, it is not shown again:");
       System.out.println(token.getString("token"));
       vertx.close().await();
+      return 0;
     } catch (Throwable e) {
       System.err.println("token create failed: " + explain(e));
-      System.exit(1);
+      return 1;
     }
   }
 
@@ -226,7 +415,7 @@ public final class Main {
     }
   }
 
-  private static void serve() {
+  private static int serve() {
     try {
       DensityConfig config = withHttpPortChosen(configured());
       Vertx vertx = Clustering.vertx(config.cluster()).await();
@@ -237,9 +426,11 @@ public final class Main {
               + config.roles()
               + (config.roleList().contains("http") ? ", HTTP on port " + config.http().port() : "")
               + (config.cluster().enabled() ? ", in cluster " + config.cluster().name() : ""));
+      running = true;
+      return 0;
     } catch (Throwable e) {
       System.err.println("Density failed to start: " + explain(e));
-      System.exit(1);
+      return 1;
     }
   }
 }

@@ -5,7 +5,6 @@ import io.density.auth.TokensVerticle;
 import io.density.cluster.NodeState;
 import io.density.config.DensityConfig;
 import io.density.counter.CounterVerticle;
-import io.density.db.Connections;
 import io.density.db.Schema;
 import io.density.history.HistoryVerticle;
 import io.density.http.HttpVerticle;
@@ -19,7 +18,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -138,8 +136,7 @@ public final class Server {
   }
 
   private static Future<Void> applySchema(Vertx vertx, DensityConfig config) {
-    Pool schemaPool = Connections.postgres(vertx, config.postgres());
-    return Schema.apply(schemaPool).eventually(schemaPool::close);
+    return Schema.apply(vertx, config.postgres());
   }
 
   private static DeploymentOptions with(JsonObject config) {

@@ -86,8 +86,10 @@ class StartupFaultsTest {
   @Test
   @DisplayName("unknown arguments and --help print the usage and never touch the database")
   void usageTouchesNothing() throws Exception {
-    assertFails(run(Map.of(), "serve", "--help"), 2, "usage:");
+    assertFails(run(Map.of(), "serve", "--bogus"), 2, "usage:", "--bogus");
     assertFails(run(Map.of(), "frobnicate"), 2, "usage:");
+    assertFails(run(Map.of(), "token", "create", "--scope", "root"), 2, "usage:", "root");
+    assertFails(run(Map.of(), "replay", "--from", "yesterday"), 2, "usage:", "yesterday");
     Outcome help = run(Map.of(), "--help");
     assertEquals(0, help.exit());
     assertTrue(help.output().contains("usage:"));

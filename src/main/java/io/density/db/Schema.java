@@ -1,103 +1,152 @@
 package io.density.db;
 
+import io.density.config.DensityConfig;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.JarURLConnection;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.jar.JarFile;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
 
 /**
- * Applies the numbered, idempotent scripts of {@code sql/} (packaged on the classpath) in order,
- * under an advisory lock so that nodes starting together do not race.
+ * Brings the database's schema up to the migrations of {@code sql/} (packaged on the classpath,
+ * named {@code V<n>__<what>.sql}) with Flyway, which records each one it applies in {@value
+ * #HISTORY} and never applies it again. A release that changes the schema adds a new script.
+ *
+ * <p>A database made before migrations were recorded (by the scripts V1 to V{@value #BASELINE} run
+ * at every start, so it has the table {@code space} but no history) is baselined at version {@value
+ * #BASELINE}: those scripts are not run again, later ones are.
+ *
+ * <p>Nodes starting together, and {@code schema migrate} beside them, are serialised by a session
+ * advisory lock of our own (the key the scripts were applied under before Flyway, so a node of an
+ * older release waits too), held around the whole step including the decision to baseline; Flyway
+ * takes its own advisory lock inside it as well.
+ *
+ * <p>Flyway is blocking JDBC: {@link #apply} runs it on a worker thread, {@link #migrate} on the
+ * caller's.
  */
 public final class Schema {
   private static final Logger LOG = Logger.getLogger(Schema.class.getName());
 
-  private Schema() {}
+  /** Flyway's table of the migrations applied (in the connection's schema, public). */
+  public static final String HISTORY = "flyway_schema_history";
+
+  /** The last script applied, unrecorded, at every start before migrations were recorded. */
+  public static final String BASELINE = "6";
 
   private static final long LOCK_KEY = 0x64656e73L; // "dens"
 
-  public static Future<Void> apply(Pool pool) {
-    List<String> scripts = scripts().stream().map(Schema::read).toList();
-    return pool.withConnection(
-        conn -> {
-          Future<Void> chain =
-              conn.query("SET client_min_messages = warning")
-                  .execute()
-                  .compose(v -> conn.query("SELECT pg_advisory_lock(" + LOCK_KEY + ")").execute())
-                  .mapEmpty();
-          for (String script : scripts) {
-            chain = chain.compose(v -> conn.query(script).execute().mapEmpty());
-          }
-          return chain
-              .compose(v -> conn.query(Statements.TIMESCALE_NOT_PRELOADED).execute())
-              .<Void>map(
-                  rows -> {
-                    if (rows.iterator().next().getBoolean("not_preloaded")) {
-                      LOG.warning(
-                          "TimescaleDB is installed but not in shared_preload_libraries, so plain"
-                              + " monthly partitions are used; to use TimescaleDB, add timescaledb"
-                              + " to shared_preload_libraries, restart PostgreSQL and start from a"
-                              + " new database");
-                    }
-                    return null;
-                  })
-              .eventually(
-                  () -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute());
-        });
+  private Schema() {}
+
+  /** What a migration did. */
+  public record Outcome(String baselined, int applied, String version) {
+    @Override
+    public String toString() {
+      return (baselined == null
+              ? ""
+              : "an existing schema without migration history was baselined at version "
+                  + baselined
+                  + "; ")
+          + (applied == 0 ? "no migration to apply" : applied + " migration(s) applied")
+          + "; the schema is at version "
+          + version;
+    }
   }
 
-  /** The script names under sql/ on the classpath, in order. */
-  static List<String> scripts() {
-    URL dir = Schema.class.getClassLoader().getResource("sql");
-    if (dir == null) {
-      throw new IllegalStateException("sql/ is not on the classpath");
-    }
-    List<String> names = new ArrayList<>();
-    try {
-      if ("jar".equals(dir.getProtocol())) {
-        JarURLConnection connection = (JarURLConnection) dir.openConnection();
-        connection.setUseCaches(false); // closing a cached JarFile would break class loading
-        try (JarFile jar = connection.getJarFile()) {
-          jar.stream()
-              .map(e -> e.getName())
-              .filter(n -> n.startsWith("sql/") && n.endsWith(".sql"))
-              .forEach(names::add);
+  /** {@link #migrate} on a worker thread (never on an event loop). */
+  public static Future<Void> apply(Vertx vertx, DensityConfig.Postgres config) {
+    return vertx.executeBlocking(() -> migrate(config), false).mapEmpty();
+  }
+
+  /** Blocking: applies the migrations not yet applied; warns if TimescaleDB cannot be used. */
+  public static Outcome migrate(DensityConfig.Postgres config) throws SQLException {
+    Jdbc jdbc = Jdbc.of(config.url());
+    try (Connection lock = DriverManager.getConnection(jdbc.url(), jdbc.properties());
+        Statement statement = lock.createStatement()) {
+      statement.execute("SELECT pg_advisory_lock(" + LOCK_KEY + ")");
+      try {
+        boolean unrecorded =
+            exists(statement, "SELECT to_regclass('space') IS NOT NULL")
+                && !exists(statement, "SELECT to_regclass('" + HISTORY + "') IS NOT NULL");
+        MigrateResult result =
+            Flyway.configure(Schema.class.getClassLoader())
+                .dataSource(jdbc.url(), jdbc.user(), jdbc.password())
+                .locations("classpath:sql")
+                .table(HISTORY)
+                .placeholderReplacement(false)
+                .validateMigrationNaming(true)
+                // Only a schema of today's tables without history is baselined at BASELINE; any
+                // other non-empty schema (say, objects of an extension) gets every migration.
+                .baselineOnMigrate(true)
+                .baselineVersion(unrecorded ? BASELINE : "0")
+                .baselineDescription(
+                    unrecorded ? "scripts V1 to V" + BASELINE + " applied before Flyway" : "empty")
+                .load()
+                .migrate();
+        if (exists(statement, Statements.TIMESCALE_NOT_PRELOADED)) {
+          LOG.warning(
+              "TimescaleDB is installed but not in shared_preload_libraries, so plain"
+                  + " monthly partitions are used; to use TimescaleDB, add timescaledb"
+                  + " to shared_preload_libraries, restart PostgreSQL and start from a"
+                  + " new database");
         }
-      } else {
-        try (Stream<Path> files = Files.list(Path.of(dir.toURI()))) {
-          files
-              .map(p -> "sql/" + p.getFileName())
-              .filter(n -> n.endsWith(".sql"))
-              .forEach(names::add);
-        }
+        return new Outcome(
+            unrecorded ? BASELINE : null,
+            result.migrationsExecuted,
+            result.targetSchemaVersion != null
+                ? result.targetSchemaVersion
+                : result.initialSchemaVersion);
+      } finally {
+        statement.execute("SELECT pg_advisory_unlock(" + LOCK_KEY + ")");
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
     }
-    Collections.sort(names);
-    return names;
   }
 
-  private static String read(String resource) {
-    try (InputStream in = Schema.class.getClassLoader().getResourceAsStream(resource)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  private static boolean exists(Statement statement, String query) throws SQLException {
+    try (ResultSet rows = statement.executeQuery(query)) {
+      return rows.next() && rows.getBoolean(1);
+    }
+  }
+
+  /**
+   * The configured {@code postgresql://user:pass@host:port/db?params} as JDBC wants it: {@code
+   * jdbc:postgresql://host:port/db?params}, the credentials as properties.
+   */
+  record Jdbc(String url, String user, String password) {
+    static Jdbc of(String configured) {
+      PgConnectOptions options = PgConnectOptions.fromUri(configured);
+      String host = options.getHost();
+      if (host.contains(":") && !host.startsWith("[")) {
+        host = "[" + host + "]";
+      }
+      int query = configured.indexOf('?');
+      return new Jdbc(
+          "jdbc:postgresql://"
+              + host
+              + ":"
+              + options.getPort()
+              + "/"
+              + options.getDatabase()
+              + (query < 0 ? "" : configured.substring(query)),
+          options.getUser(),
+          options.getPassword());
+    }
+
+    Properties properties() {
+      Properties p = new Properties();
+      if (user != null) {
+        p.setProperty("user", user);
+      }
+      if (password != null) {
+        p.setProperty("password", password);
+      }
+      return p;
     }
   }
 }

@@ -1,5 +1,6 @@
 -- The building: spaces, doorways, DPUs and the links that say which DPU counts for which space
--- and when. Every script in sql/ is idempotent: the server applies them all at every start.
+-- and when. The scripts of sql/ are Flyway migrations, each applied once and recorded in
+-- flyway_schema_history; V1 to V6 are also idempotent (they predate the history table).
 
 -- btree_gist lets one exclusion constraint say "a DPU hangs in one doorway at a time".
 CREATE EXTENSION IF NOT EXISTS btree_gist;

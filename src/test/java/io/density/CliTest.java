@@ -1,0 +1,180 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.density.support.NodeProcess;
+import io.density.support.TestServer;
+import io.vertx.sqlclient.Row;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("The command line: help, usage errors and schema migrate")
+class CliTest {
+  /** A fresh database of this test's own; no server runs on it. */
+  private TestServer database;
+
+  @BeforeEach
+  void database() {
+    database = new TestServer();
+  }
+
+  @AfterEach
+  void drop() {
+    database.close();
+  }
+
+  private record Outcome(int exit, String output) {}
+
+  private Outcome run(String... args) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(NodeProcess.javaCommand(args));
+    builder.environment().put("DENSITY_PG_URL", database.config.postgres().url());
+    builder.environment().put("DENSITY_REDIS_URL", database.config.redis().url());
+    builder.redirectErrorStream(true);
+    Process process = builder.start();
+    byte[] output = process.getInputStream().readAllBytes();
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the process ends by itself");
+    return new Outcome(process.exitValue(), new String(output, StandardCharsets.UTF_8));
+  }
+
+  private List<Row> tables() {
+    return database.rows("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+  }
+
+  private List<Row> history() {
+    return database.rows(
+        "SELECT version, type, script, success FROM " + "flyway_schema_history ORDER BY 1");
+  }
+
+  @Test
+  @DisplayName("every command's --help exits 0 with its usage and exit codes")
+  void help() throws Exception {
+    String[][] commands = {
+      {"--help"},
+      {"-h"},
+      {"help"},
+      {"help", "token"},
+      {"serve", "--help"},
+      {"dev", "--help"},
+      {"replay", "--help"},
+      {"token", "--help"},
+      {"token", "create", "--help"},
+      {"schema", "--help"},
+      {"schema", "migrate", "-h"}
+    };
+    for (String[] command : commands) {
+      Outcome help = run(command);
+      String line = String.join(" ", command);
+      assertEquals(0, help.exit(), line + ":\n" + help.output());
+      assertTrue(help.output().startsWith("usage: density.jar"), line + ":\n" + help.output());
+      assertTrue(help.output().contains("Exit codes:"), line + ":\n" + help.output());
+    }
+    assertTrue(run("token", "create", "--help").output().contains("--scope=ingest|read|admin"));
+    assertTrue(run("--version").output().startsWith("Density "));
+    assertTrue(tables().isEmpty(), "help touches no database");
+  }
+
+  @Test
+  @DisplayName("an unknown command or flag, or a missing value, exits 2 and creates nothing")
+  void usageErrors() throws Exception {
+    String[][] wrong = {
+      {"--bogus"},
+      {"serve", "--bogus"},
+      {"dev", "--port", "1"},
+      {"replay", "--since", "2024-01-01T00:00:00Z"},
+      {"replay", "--from"},
+      {"token"},
+      {"token", "create"},
+      {"token", "create", "--scope", "ingest", "--expires", "tomorrow"},
+      {"schema"},
+      {"schema", "migrate", "--force"},
+      {"schema", "drop"},
+      {"load", "http"}
+    };
+    for (String[] args : wrong) {
+      Outcome outcome = run(args);
+      String line = String.join(" ", args);
+      assertEquals(2, outcome.exit(), line + ":\n" + outcome.output());
+      assertTrue(outcome.output().contains("usage: density.jar"), line + ":\n" + outcome.output());
+      assertFalse(outcome.output().contains("\tat "), "no stack trace:\n" + outcome.output());
+    }
+    assertTrue(tables().isEmpty(), "no table was created: " + tables());
+  }
+
+  @Test
+  @DisplayName("schema migrate applies every migration to a fresh database, then none")
+  void migrateFresh() throws Exception {
+    Outcome first = run("schema", "migrate");
+    assertEquals(0, first.exit(), first.output());
+    assertTrue(first.output().contains("6 migration(s) applied"), first.output());
+    List<Row> history = history();
+    assertEquals(6, history.size(), history.toString());
+    for (int i = 0; i < 6; i++) {
+      assertEquals(String.valueOf(i + 1), history.get(i).getString("version"));
+      assertEquals("SQL", history.get(i).getString("type"));
+      assertTrue(history.get(i).getString("script").startsWith("V" + (i + 1) + "__"));
+      assertTrue(history.get(i).getBoolean("success"));
+    }
+    assertFalse(
+        database
+            .rows("SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = 'space'")
+            .isEmpty());
+
+    Outcome second = run("schema", "migrate");
+    assertEquals(0, second.exit(), second.output());
+    assertTrue(second.output().contains("no migration to apply"), second.output());
+    assertEquals(6, history().size(), "nothing was applied again");
+  }
+
+  @Test
+  @DisplayName("a database made by the scripts before migrations were recorded is baselined")
+  void baselinesAnOldDatabase() throws Exception {
+    // The old way: every script, as it is, on a plain connection; no history table.
+    for (int i = 1; i <= 6; i++) {
+      database.sql.query(script(i)).execute().await();
+    }
+    database.sql.query("INSERT INTO space (id, name) VALUES ('hall', 'Hall')").execute().await();
+
+    Outcome outcome = run("schema", "migrate");
+    assertEquals(0, outcome.exit(), outcome.output());
+    assertTrue(outcome.output().contains("baselined at version 6"), outcome.output());
+    List<Row> history = history();
+    assertEquals(1, history.size(), history.toString());
+    assertEquals("6", history.get(0).getString("version"));
+    assertEquals("BASELINE", history.get(0).getString("type"));
+    assertEquals(1, database.rows("SELECT 1 FROM space WHERE id = 'hall'").size());
+
+    Outcome again = run("schema", "migrate");
+    assertEquals(0, again.exit(), again.output());
+    assertTrue(again.output().contains("no migration to apply"), again.output());
+    assertEquals(1, history().size());
+  }
+
+  private static String script(int version) {
+    String prefix = "V" + version + "__";
+    String name =
+        List.of(
+                "registry.sql",
+                "counting.sql",
+                "resets.sql",
+                "alerts.sql",
+                "tokens.sql",
+                "webhook_secret.sql")
+            .get(version - 1);
+    try (InputStream in =
+        CliTest.class.getClassLoader().getResourceAsStream("sql/" + prefix + name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
