@@ -3,6 +3,7 @@ package io.density.http;
 import io.density.bus.Addresses;
 import io.density.cluster.NodeState;
 import io.density.config.DensityConfig;
+import io.density.ingest.Inserter;
 import io.density.telemetry.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -45,7 +46,6 @@ public final class HttpVerticle extends VerticleBase {
         config().getJsonObject("logging", new JsonObject()).mapTo(DensityConfig.Logging.class);
 
     JsonArray roles = config().getJsonArray("roles", new JsonArray());
-    boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
     Router router = Router.router(vertx);
     // First: every answer, a preflight, a 401 or a refused connection included, carries the
     // request's id.
@@ -68,7 +68,7 @@ public final class HttpVerticle extends VerticleBase {
       router.route().handler(new Auth(vertx));
     }
     IngestRoutes ingestRoutes =
-        new IngestRoutes(vertx, ingest, http.maxBatchItems(), persistenceHere);
+        new IngestRoutes(vertx, new Inserter(vertx, ingest, roles.getList()), http.maxBatchItems());
     ingestRoutes.mountShedding(router);
     router
         .route()

@@ -2,17 +2,15 @@ package io.density.http;
 
 import io.density.bus.Addresses;
 import io.density.bus.InvalidInput;
-import io.density.config.DensityConfig;
 import io.density.ingest.Datapoint;
-import io.density.ingest.DatapointBatch;
 import io.density.ingest.DatapointBody;
 import io.density.ingest.DatapointParser;
+import io.density.ingest.Inserter;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -26,8 +24,7 @@ import java.util.List;
  * the answer comes once they are committed.
  */
 final class IngestRoutes {
-  private final Vertx vertx;
-  private final DeliveryOptions toPersistence;
+  private final Inserter inserter;
   private final Counter rejected;
   private final DatapointParser parser;
   private final int maxBatchItems;
@@ -36,25 +33,14 @@ final class IngestRoutes {
   /** Until when (epoch ms) an inserter said its queue is full. */
   private long overloadedUntil;
 
-  /**
-   * @param persistenceHere whether this node's persistence verticle inserts the node's datapoints
-   *     (every node inserts its own), so they need no hop to another node
-   */
-  IngestRoutes(
-      Vertx vertx, DensityConfig.Ingest ingest, int maxBatchItems, boolean persistenceHere) {
-    this.vertx = vertx;
+  IngestRoutes(Vertx vertx, Inserter inserter, int maxBatchItems) {
+    this.inserter = inserter;
     this.rejected =
         Counter.builder("density_datapoints")
             .tag("result", "rejected")
             .description("datapoints received, by what became of them")
             .register(Metrics.of(vertx));
-    this.toPersistence = new DeliveryOptions().setSendTimeout(60_000).setLocalOnly(persistenceHere);
-    this.parser =
-        new DatapointParser(
-            Clock.systemUTC(),
-            ingest.maxFutureSkewSeconds(),
-            ingest.retentionDays(),
-            ingest.earliestTimestamp());
+    this.parser = inserter.parser();
     this.maxBatchItems = maxBatchItems;
     this.shed =
         Counter.builder("density_ingest_shed")
@@ -103,7 +89,8 @@ final class IngestRoutes {
       Responses.failure(rc, e);
       return;
     }
-    store(List.of(datapoint))
+    inserter
+        .store(List.of(datapoint))
         .onSuccess(
             results -> {
               String result = results.getString(0);
@@ -154,7 +141,7 @@ final class IngestRoutes {
     List<Datapoint> valid = checked.valid();
     List<Integer> validIndex = checked.validIndex();
     Future<JsonArray> stored =
-        valid.isEmpty() ? Future.succeededFuture(new JsonArray()) : store(valid);
+        valid.isEmpty() ? Future.succeededFuture(new JsonArray()) : inserter.store(valid);
     stored
         .onSuccess(
             statuses -> {
@@ -208,12 +195,5 @@ final class IngestRoutes {
       throw new InvalidInput(InvalidInput.CONTENT_TYPE, "Content-Type must be application/json");
     }
     return DatapointBody.one(rc.body().asString());
-  }
-
-  private Future<JsonArray> store(List<Datapoint> datapoints) {
-    return vertx
-        .eventBus()
-        .<JsonObject>request(Addresses.INGEST, new DatapointBatch(datapoints), toPersistence)
-        .map(reply -> reply.body().getJsonArray("results"));
   }
 }

@@ -1,12 +1,11 @@
 package io.density.mqtt;
 
-import io.density.bus.Addresses;
 import io.density.bus.InvalidInput;
 import io.density.config.DensityConfig;
 import io.density.ingest.Datapoint;
-import io.density.ingest.DatapointBatch;
 import io.density.ingest.DatapointBody;
 import io.density.ingest.DatapointParser;
+import io.density.ingest.Inserter;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
@@ -14,7 +13,6 @@ import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mqtt.MqttClient;
@@ -43,8 +41,7 @@ public final class MqttVerticle extends VerticleBase {
 
   private DensityConfig.Mqtt config;
   private MqttClient client;
-  private DatapointParser parser;
-  private DeliveryOptions toPersistence;
+  private Inserter inserter;
   private Counter accepted;
   private Counter rejected;
   private Counter messagesRejected;
@@ -57,17 +54,9 @@ public final class MqttVerticle extends VerticleBase {
     config = config().getJsonObject("mqtt").mapTo(DensityConfig.Mqtt.class);
     DensityConfig.Ingest ingest =
         config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
-    boolean persistenceHere =
-        ingest.everyNodeInserts()
-            && config().getJsonArray("roles", new JsonArray()).contains("persistence");
     maxItems = config().getJsonObject("http").mapTo(DensityConfig.Http.class).maxBatchItems();
-    toPersistence = new DeliveryOptions().setSendTimeout(60_000).setLocalOnly(persistenceHere);
-    parser =
-        new DatapointParser(
-            Clock.systemUTC(),
-            ingest.maxFutureSkewSeconds(),
-            ingest.retentionDays(),
-            ingest.earliestTimestamp());
+    inserter =
+        new Inserter(vertx, ingest, config().getJsonArray("roles", new JsonArray()).getList());
     var registry = Metrics.of(vertx);
     String messages = "density_mqtt_messages";
     accepted = Counter.builder(messages).tag("result", "stored").register(registry);
@@ -156,11 +145,11 @@ public final class MqttVerticle extends VerticleBase {
           null,
           "at most " + maxItems + " datapoints per message, got " + items.size(),
           null,
-          text.substring(0, Math.min(text.length(), 200)));
+          text);
       message.ack();
       return;
     }
-    DatapointParser.Checked checked = parser.check(items, received);
+    DatapointParser.Checked checked = inserter.parser().check(items, received);
     checked
         .rejected()
         .forEach(
@@ -178,11 +167,10 @@ public final class MqttVerticle extends VerticleBase {
 
   /** Stores the datapoints, then acknowledges the message; retried until it is stored. */
   private void store(MqttPublishMessage message, List<Datapoint> valid, long retryMs) {
-    vertx
-        .eventBus()
-        .<JsonObject>request(Addresses.INGEST, new DatapointBatch(valid), toPersistence)
+    inserter
+        .store(valid)
         .onSuccess(
-            reply -> {
+            results -> {
               accepted.increment();
               message.ack();
             })

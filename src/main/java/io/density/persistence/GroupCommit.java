@@ -57,7 +57,8 @@ final class GroupCommit {
   private static final long PART_DEADLINE_MS = 30_000;
 
   private static final DeliveryOptions TO_OWNER = new DeliveryOptions().setSendTimeout(15_000);
-  private static final DeliveryOptions CLOSED = new DeliveryOptions().addHeader("action", "closed");
+  private static final DeliveryOptions CLOSED =
+      new DeliveryOptions().addHeader(Addresses.ACTION, "closed");
   private static final DeliveryOptions REBUILD = new DeliveryOptions().setSendTimeout(600_000);
 
   private static final ReplyException NOT_COUNTED =
@@ -82,6 +83,9 @@ final class GroupCommit {
   private final Counter overloaded;
   private final DistributionSummary batchSize;
   private final Timer commitTime;
+
+  /** Pressure goes to every HTTP verticle, or to this node's when every node inserts its own. */
+  private final DeliveryOptions toHttpVerticles;
 
   /** Where drained work runs, one task at a time. */
   private final Lane alone = new Lane();
@@ -118,6 +122,7 @@ final class GroupCommit {
     this.rebuild = rebuild;
     this.config = config;
     this.claims = claims;
+    this.toHttpVerticles = new DeliveryOptions().setLocalOnly(config.everyNodeInserts());
     MeterRegistry registry = Metrics.of(vertx);
     String results = "density_datapoints";
     accepted = Counter.builder(results).tag("result", "accepted").register(registry);
@@ -345,9 +350,7 @@ final class GroupCommit {
     vertx
         .eventBus()
         .publish(
-            Addresses.INGEST_PRESSURE,
-            new JsonObject().put("overloaded", on),
-            new DeliveryOptions().setLocalOnly(config.everyNodeInserts()));
+            Addresses.INGEST_PRESSURE, new JsonObject().put("overloaded", on), toHttpVerticles);
   }
 
   /** Inserts a batch taken from the queue (inside the gate), then has it counted in order. */

@@ -68,7 +68,7 @@ final class Overload {
   private final int inFlightCap;
   private final List<Phase> phases;
   private final List<Second> seconds = new ArrayList<>();
-  private final long firstMicros;
+  private final long firstMillis;
   private long sequence;
   private int inFlight;
   private long heapMax;
@@ -102,7 +102,7 @@ final class Overload {
                 .setUserAgent("density-load"),
             new PoolOptions().setHttp1MaxSize(inFlightCap));
     // Two days back, a millisecond apart: every datapoint distinct and within any accepted range.
-    this.firstMicros = (Instant.now().toEpochMilli() - 2 * 86_400_000L) * 1000;
+    this.firstMillis = Instant.now().toEpochMilli() - 2 * 86_400_000L;
   }
 
   static int run(String[] args) {
@@ -244,7 +244,7 @@ final class Overload {
           .append("\",\"direction\":")
           .append(n % 3 == 0 ? -1 : 1)
           .append(",\"timestamp\":\"")
-          .append(Instant.ofEpochMilli(firstMicros / 1000 + n))
+          .append(Instant.ofEpochMilli(firstMillis + n))
           .append("\"}");
     }
     return Buffer.buffer(json.append(']').toString());
