@@ -19,8 +19,6 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +58,7 @@ public final class PersistenceVerticle extends VerticleBase {
   private Reattribution reattribution;
   private Resets resets;
   private Retention retention;
+  private String instanceId;
 
   @Override
   public Future<?> start() {
@@ -205,17 +204,22 @@ public final class PersistenceVerticle extends VerticleBase {
 
   /** Whether Redis holds a realtime state built from this database. */
   private Future<Boolean> realtimeCurrent(int attempts) {
-    return Future.all(pool.query(Statements.INSTANCE_ID).execute(), counterStatus(attempts))
+    return Future.all(instanceId(), counterStatus(attempts))
         .map(
             all -> {
-              RowSet<Row> instance = all.resultAt(0);
               Message<JsonObject> status = all.resultAt(1);
-              return instance
-                  .iterator()
-                  .next()
-                  .getString("id")
-                  .equals(status.body().getString("instance"));
+              return all.<String>resultAt(0).equals(status.body().getString("instance"));
             });
+  }
+
+  /** This database's identity, read once: the periodic sweep compares it every time. */
+  private Future<String> instanceId() {
+    if (instanceId != null) {
+      return Future.succeededFuture(instanceId);
+    }
+    return pool.query(Statements.INSTANCE_ID)
+        .execute()
+        .map(rows -> instanceId = rows.iterator().next().getString("id"));
   }
 
   /** The counter's status; a counter on another node may still be starting: ask again. */
