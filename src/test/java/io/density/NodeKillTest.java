@@ -3,11 +3,11 @@ package io.density;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.density.dev.EmbeddedServices;
 import io.density.dev.SeedBuilding;
 import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.NodeProcess;
+import io.density.support.Ports;
 import io.density.support.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -37,7 +37,7 @@ class NodeKillTest {
   void twoNodeProcesses() throws Exception {
     database = new TestServer(); // a database and Redis prefix of its own; the nodes are processes
     for (int i = 0; i < 2; i++) {
-      nodes.add(start(EmbeddedServices.freePort(), "node-" + i));
+      nodes.add(start(Ports.free(), "node-" + i));
     }
     String token = database.createToken("admin"); // the nodes applied the schema
     nodes.forEach(n -> n.token(token));

@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.config.DensityConfig;
-import io.density.dev.EmbeddedServices;
 import io.density.support.Await;
 import io.density.support.NodeProcess;
+import io.density.support.Ports;
 import io.density.support.TestServer;
 import io.density.telemetry.AccessRecord;
 import io.density.telemetry.LogLines;
@@ -313,7 +313,7 @@ class RequestLogTest {
   @DisplayName("a server started with DENSITY_LOG_FORMAT=json writes JSON lines, access lines too")
   void jsonLinesOfAProcess() throws Exception {
     try (TestServer database = new TestServer()) {
-      int port = EmbeddedServices.freePort();
+      int port = Ports.free();
       NodeProcess node =
           NodeProcess.start(
               database,

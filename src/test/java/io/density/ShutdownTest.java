@@ -3,11 +3,11 @@ package io.density;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.density.dev.EmbeddedServices;
 import io.density.dev.SeedBuilding;
 import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.NodeProcess;
+import io.density.support.Ports;
 import io.density.support.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -44,8 +44,7 @@ class ShutdownTest {
   }
 
   private NodeProcess start(String logName) throws IOException {
-    NodeProcess started =
-        NodeProcess.start(database, EmbeddedServices.freePort(), logName, Map.of());
+    NodeProcess started = NodeProcess.start(database, Ports.free(), logName, Map.of());
     assertTrue(started.awaitReady(Duration.ofSeconds(60)), "ready in time");
     return started;
   }

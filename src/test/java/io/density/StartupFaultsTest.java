@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.density.dev.EmbeddedServices;
 import io.density.support.NodeProcess;
+import io.density.support.Ports;
 import io.density.support.TestServer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -37,7 +37,7 @@ class StartupFaultsTest {
     ProcessBuilder builder = new ProcessBuilder(NodeProcess.javaCommand(args));
     builder.environment().put("DENSITY_PG_URL", untouched.config.postgres().url());
     builder.environment().put("DENSITY_REDIS_URL", untouched.config.redis().url());
-    builder.environment().put("DENSITY_HTTP_PORT", String.valueOf(EmbeddedServices.freePort()));
+    builder.environment().put("DENSITY_HTTP_PORT", String.valueOf(Ports.free()));
     builder.environment().putAll(env);
     builder.redirectErrorStream(true);
     Process process = builder.start();
@@ -57,7 +57,7 @@ class StartupFaultsTest {
   @Test
   @DisplayName("PostgreSQL or Redis unreachable, a malformed URL, a bad port or flag")
   void badSettings() throws Exception {
-    int closed = EmbeddedServices.freePort();
+    int closed = Ports.free();
     assertFails(
         run(Map.of("DENSITY_PG_URL", "postgresql://postgres@127.0.0.1:" + closed + "/postgres")),
         1,

@@ -5,7 +5,6 @@ import io.density.auth.TokenStore;
 import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
-import io.density.dev.EmbeddedServices;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -55,18 +54,14 @@ public final class TestServer implements AutoCloseable {
     String url =
         services.postgresAdminUrl.substring(0, services.postgresAdminUrl.lastIndexOf('/') + 1)
             + database;
-    try {
-      config =
-          DensityConfig.load(System.getenv())
-              .with("postgres", "url", url)
-              .with("redis", "url", services.redisUrl)
-              .with("redis", "keyPrefix", database + ":")
-              .with("http", "port", EmbeddedServices.freePort())
-              // The tests' webhook receivers listen on 127.0.0.1.
-              .with("alerts", "webhookPrivateTargets", true);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    config =
+        DensityConfig.load(System.getenv())
+            .with("postgres", "url", url)
+            .with("redis", "url", services.redisUrl)
+            .with("redis", "keyPrefix", database + ":")
+            .with("http", "port", Ports.free())
+            // The tests' webhook receivers listen on 127.0.0.1.
+            .with("alerts", "webhookPrivateTargets", true);
     sql = Connections.postgres(clientVertx, config.postgres());
     redis = Connections.redis(clientVertx, config.redis());
     ownsDatabase = true;
@@ -92,12 +87,7 @@ public final class TestServer implements AutoCloseable {
 
   /** A further node of this one's deployment (and cluster), taking the given roles. */
   public TestServer node(String roles) {
-    try {
-      return new TestServer(
-          this, config.withRoles(roles).with("http", "port", EmbeddedServices.freePort()));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return new TestServer(this, config.withRoles(roles).with("http", "port", Ports.free()));
   }
 
   /** Starts the server; returns once its port is open. */
