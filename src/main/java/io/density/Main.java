@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -157,7 +158,9 @@ public final class Main implements Callable<Integer> {
       description = {
         "Rebuilds the derived state from the raw log on the configured databases, then exits:"
             + " all of it, or the datapoints of the window --from/--to. Run it while no server"
-            + " writes to them; on a running server use POST /v1/admin/replay."
+            + " writes to them; on a running server use POST /v1/admin/replay.",
+        "Progress goes to standard error (each step, and how many spaces are recounted every"
+            + " second); the summary, as JSON, to standard output."
       })
   static final class Replay implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -354,6 +357,10 @@ public final class Main implements Callable<Integer> {
   private static int replay(JsonObject window) {
     Vertx vertx = Vertx.vertx();
     try {
+      vertx
+          .eventBus()
+          .<JsonObject>localConsumer(
+              Addresses.REPLAY_PROGRESS, m -> System.err.println(progressLine(m.body())));
       JsonObject result =
           Server.deployStorage(vertx, configured())
               .compose(
@@ -373,6 +380,32 @@ public final class Main implements Callable<Integer> {
       System.err.println("replay failed: " + explain(e));
       return 1;
     }
+  }
+
+  /** A replay's progress ({@link Addresses#REPLAY_PROGRESS}) as a line for people. */
+  static String progressLine(JsonObject p) {
+    String seconds = String.format(Locale.ROOT, "%.1f s", p.getLong("elapsed_ms") / 1000.0);
+    String step =
+        switch (p.getString("state")) {
+          case "waiting" -> "waiting for the ingest pipeline to drain";
+          case "attributing" -> "attributing the datapoints again";
+          case "recounting" -> {
+            int total = p.getInteger("spaces_total");
+            int done = p.getInteger("spaces_recounted");
+            yield String.format(
+                Locale.ROOT,
+                "%,d of %,d spaces recounted (%d%%)",
+                done,
+                total,
+                total == 0 ? 100 : done * 100L / total);
+          }
+          case "reloading" -> "reloading the realtime state";
+          case "done" ->
+              String.format(
+                  Locale.ROOT, "done, %,d spaces recounted", p.getInteger("spaces_recounted"));
+          default -> p.getString("state") + ": " + p.getString("error");
+        };
+    return "replay " + p.getString("id") + ": " + step + " [" + seconds + "]";
   }
 
   private static int token(JsonObject request) {

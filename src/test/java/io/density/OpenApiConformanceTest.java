@@ -310,6 +310,13 @@ class OpenApiConformanceTest {
 
     check("POST", "/v1/admin/rebuild", null, null, 200);
     check("POST", "/v1/admin/replay?from=2024-05-06T00:00:00Z", null, null, 200);
+    Answer replay =
+        send("POST", "/v1/admin/replay", null, null, admin(), Map.of("Prefer", "respond-async"));
+    assertEquals(202, replay.status, replay.toString());
+    validate("replay", replay);
+    assertEquals("/v1/admin/replays/" + replay.json().getString("id"), replay.header("Location"));
+    check("GET", replay.header("Location"), null, null, 200);
+    check("GET", "/v1/admin/replays", null, null, 200);
     check("POST", "/v1/admin/retention", null, null, 200);
 
     checkAs(null, "GET", "/health", null, null, 200);
@@ -405,6 +412,7 @@ class OpenApiConformanceTest {
             null,
             404));
     errors.add(checkAs(admin, "DELETE", "/v1/tokens/not-a-number", null, null, 404));
+    errors.add(checkAs(admin, "GET", "/v1/admin/replays/0123456789abcdef", null, null, 404));
     errors.add(
         checkAs(
             admin,

@@ -79,9 +79,23 @@ public final class Addresses {
 
   /**
    * Persistence: rebuild the derived state from the raw log for datapoints in a window ({@code
-   * {from?, to? (µs)}}, everything without bounds).
+   * {from?, to? (µs), async?}}, everything without bounds) → the summary once done, or with async
+   * the replay's progress at once.
    */
   public static final String REPLAY = "density.persistence.replay";
+
+  /**
+   * Persistence: {@code {id}} → that replay's progress; {@code {}} → {@code {replays: [...]}}, the
+   * leader's recent replays, newest first.
+   */
+  public static final String REPLAY_STATUS = "density.persistence.replay-status";
+
+  /**
+   * Published: a replay's progress at each change of state and at most once a second between,
+   * {@code {id, state (waiting|attributing|recounting|reloading|done|failed), from, to,
+   * spaces_total, spaces_recounted, started_at, finished_at, elapsed_ms, error}}.
+   */
+  public static final String REPLAY_PROGRESS = "density.events.replay";
 
   /** Persistence: drop history older than the retention period now ({@code {}}). */
   public static final String RETENTION = "density.persistence.retention";

@@ -22,7 +22,7 @@ import java.util.Map;
  * nothing for the health endpoints, the API document and the dashboard's static files under {@code
  * /ui/} (the page asks for a read token and sends it with each of its API requests); {@code ingest}
  * for the datapoint routes; {@code read} for every other GET; {@code admin} for everything else,
- * tokens included.
+ * tokens and every {@code /v1/admin/} route (the progress of replays too) included.
  *
  * <p>Each HTTP verticle remembers what it learnt of a token (by its hash) for a second, so a
  * revoked or expired token stops working everywhere within a second; a revocation published on the
@@ -73,7 +73,7 @@ final class Auth implements Handler<RoutingContext> {
         && (path.equals(Dashboard.PATH) || path.startsWith(Dashboard.PATH + "/"))) {
       return null;
     }
-    if (path.startsWith("/v1/tokens")) {
+    if (path.startsWith("/v1/tokens") || path.startsWith("/v1/admin/")) {
       return Scope.ADMIN;
     }
     if (method == HttpMethod.POST && (path.equals("/send") || path.equals("/v1/datapoints"))) {

@@ -33,9 +33,9 @@ import java.util.logging.Logger;
  * counting shards, which the verticles share out among themselves ({@link ShardOwnership}). One of
  * them, the {@link Leadership} holder, also does the work that re-derives counts — recounts after
  * moved links ({@link Reattribution}), resets ({@link Resets}), rebuilds of the realtime state
- * ({@link Rebuild}) and replays of the raw log, retention ({@link Retention}) — each of which runs
- * with the deployment's gate closed ({@link Claims}), and a periodic sweep that counts batches
- * whose counting was interrupted.
+ * ({@link Rebuild}) and replays of the raw log ({@link Replays}), retention ({@link Retention}) —
+ * each of which runs with the deployment's gate closed ({@link Claims}), and a periodic sweep that
+ * counts batches whose counting was interrupted.
  *
  * <p>Config: {@code {postgres, ingest, roles}} slices; roles are the node's, to prefer its own
  * counter.
@@ -56,6 +56,7 @@ public final class PersistenceVerticle extends VerticleBase {
   private final List<Long> timers = new ArrayList<>();
   private GroupCommit groupCommit;
   private Reattribution reattribution;
+  private Replays replays;
   private Resets resets;
   private Retention retention;
   private String instanceId;
@@ -81,6 +82,7 @@ public final class PersistenceVerticle extends VerticleBase {
         new GroupCommit(vertx, pool, partitions, new Rebuild(vertx, pool), config, claims);
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool);
+    replays = new Replays(vertx, reattribution, groupCommit);
     resets = new Resets(vertx, pool);
     // One persistence verticle in a deployment does the work that re-derives counts (and inserts
     // datapoints, unless every node inserts its own).
@@ -134,6 +136,7 @@ public final class PersistenceVerticle extends VerticleBase {
     consumers.add(bus.consumer(Addresses.RESET, this::resetRequest));
     consumers.add(bus.consumer(Addresses.SPACE_RULES, this::rulesRequest));
     consumers.add(bus.consumer(Addresses.REPLAY, this::replayRequest));
+    consumers.add(bus.consumer(Addresses.REPLAY_STATUS, this::replayStatusRequest));
     consumers.add(bus.consumer(Addresses.RETENTION, this::retentionRequest));
     return groupCommit
         .drained(this::prepareRealtime)
@@ -256,28 +259,23 @@ public final class PersistenceVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {from?, to? (µs)}}: derived state rebuilt from the raw log for datapoints in [from, to)
-   * (everything without bounds): effects attributed again, every space recounted from {@code from},
-   * then the realtime state reloaded.
+   * {@code {from?, to? (µs), async?}}: derived state rebuilt from the raw log for datapoints in
+   * [from, to) (everything without bounds), by {@link Replays}. The answer is the summary once
+   * done, or with {@code async} the replay's progress at once.
    */
   private void replayRequest(Message<JsonObject> message) {
-    Long from = message.body().getLong("from");
-    Long to = message.body().getLong("to");
-    OffsetDateTime start =
-        from == null
-            ? OffsetDateTime.parse("0001-01-01T00:00:00Z")
-            : Timestamps.toOffsetDateTime(from);
-    runAlone(
-        message,
-        () ->
-            reattribution
-                .window(start, to == null ? null : Timestamps.toOffsetDateTime(to))
-                .compose(
-                    spaces ->
-                        groupCommit
-                            .rebuild()
-                            .map(
-                                r -> r.put("result", "replayed").put("spaces_recounted", spaces))));
+    JsonObject body = message.body();
+    Replays.Replay replay = replays.start(body.getLong("from"), body.getLong("to"));
+    if (body.getBoolean("async", false)) {
+      message.reply(replay.toJson());
+    } else {
+      answer(message, replay.done);
+    }
+  }
+
+  /** {@code {id?}}: a replay's progress, or the recent ones'. */
+  private void replayStatusRequest(Message<JsonObject> message) {
+    answer(message, replays.status(message.body()));
   }
 
   /** {@code {}}: history older than the retention period dropped now. */
@@ -317,8 +315,11 @@ public final class PersistenceVerticle extends VerticleBase {
 
   /** Runs a request's task once the ingest pipeline is drained, and answers with its result. */
   private void runAlone(Message<JsonObject> message, Supplier<Future<JsonObject>> task) {
-    groupCommit
-        .drained(task)
+    answer(message, groupCommit.drained(task));
+  }
+
+  private static void answer(Message<JsonObject> message, Future<JsonObject> result) {
+    result
         .onSuccess(message::reply)
         .onFailure(err -> message.reply(SqlStates.failure(err, "persistence", UNKNOWN_SPACE)));
   }

@@ -31,14 +31,14 @@ final class Reattribution {
             rows ->
                 rows.size() == 0
                     ? Future.succeededFuture(0)
-                    : run(Tuple.of(dpuId, since, null), false));
+                    : run(Tuple.of(dpuId, since, null), false, Recounts.Progress.NONE));
   }
 
   /**
    * Every datapoint with from ≤ ts < to (to null: no end), then every space recounted from {@code
-   * from}. Returns how many spaces were recounted.
+   * from}, the recount followed by the progress. Returns how many spaces were recounted.
    */
-  Future<Integer> window(OffsetDateTime from, OffsetDateTime to) {
+  Future<Integer> window(OffsetDateTime from, OffsetDateTime to, Recounts.Progress progress) {
     // History before the retention boundary is gone: a replay starts at it at the earliest.
     return pool.query(Statements.RETENTION_BOUNDARY)
         .execute()
@@ -46,11 +46,11 @@ final class Reattribution {
             rows -> {
               OffsetDateTime boundary = rows.iterator().next().getOffsetDateTime("boundary");
               OffsetDateTime start = boundary != null && boundary.isAfter(from) ? boundary : from;
-              return run(Tuple.of(null, start, to), true);
+              return run(Tuple.of(null, start, to), true, progress);
             });
   }
 
-  private Future<Integer> run(Tuple params, boolean recountAll) {
+  private Future<Integer> run(Tuple params, boolean recountAll, Recounts.Progress progress) {
     Recounts recounts = new Recounts();
     return pool.withTransaction(
             conn ->
@@ -67,7 +67,7 @@ final class Reattribution {
                                     .execute(Tuple.of(params.getValue(1)))
                                     .map(recounts::addAll)
                                 : Future.succeededFuture(recounts))
-                    .compose(r -> recounts.run(conn)))
+                    .compose(r -> recounts.run(conn, progress)))
         .compose(heads -> Recounts.publish(vertx, heads, "reconciliation").map(heads.size()));
   }
 }

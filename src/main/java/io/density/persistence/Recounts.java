@@ -42,6 +42,22 @@ final class Recounts {
     }
   }
 
+  /** Who follows a long recount: told the number of spaces, then how many are done. */
+  interface Progress {
+    Progress NONE =
+        new Progress() {
+          @Override
+          public void recounting(int spaces) {}
+
+          @Override
+          public void recounted(int spaces) {}
+        };
+
+    void recounting(int spaces);
+
+    void recounted(int spaces);
+  }
+
   private final Map<String, Stretch> stretches = new HashMap<>();
 
   boolean isEmpty() {
@@ -78,16 +94,25 @@ final class Recounts {
 
   /** Recounts every space in the connection's transaction and reads their heads. */
   Future<JsonArray> run(SqlConnection conn) {
+    return run(conn, Progress.NONE);
+  }
+
+  /** The same, telling the progress how many spaces there are and as each is recounted. */
+  Future<JsonArray> run(SqlConnection conn, Progress progress) {
     return writeDailyResetsBack(conn)
         .compose(
             v -> {
+              progress.recounting(stretches.size());
               Future<?> chain = Future.succeededFuture();
+              int done = 0;
               for (Map.Entry<String, Stretch> e : stretches.entrySet()) {
                 Stretch s = e.getValue();
                 Tuple recount = Tuple.of(e.getKey(), s.since, s.through);
+                int recounted = ++done;
                 chain =
-                    chain.compose(
-                        x -> conn.preparedQuery(Statements.RECOUNT_SPACE).execute(recount));
+                    chain
+                        .compose(x -> conn.preparedQuery(Statements.RECOUNT_SPACE).execute(recount))
+                        .onSuccess(x -> progress.recounted(recounted));
               }
               return chain;
             })
