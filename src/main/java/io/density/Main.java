@@ -17,8 +17,12 @@ import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -32,10 +36,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code java -jar density.jar [serve | dev | replay | token create | schema migrate | help]}.
+ * {@code java -jar density.jar [serve | dev | replay | token create | schema migrate | load |
+ * help]}.
  *
  * <ul>
  *   <li>{@code serve} (also with no command): the production server on the configured PostgreSQL
@@ -49,6 +55,8 @@ import picocli.CommandLine.Spec;
  *       again).
  *   <li>{@code schema migrate}: applies the schema migrations not yet applied, then exits (the
  *       server does the same at start).
+ *   <li>{@code load TOOL [OPTIONS]}: runs a load tool of {@code density-load.jar}, the jar of its
+ *       own beside this one, in a JVM of its own, and exits with its status.
  * </ul>
  *
  * <p>Exit codes: 0 done (or, for serve and dev, running); 1 a fault at run time, said in a sentence
@@ -66,6 +74,7 @@ import picocli.CommandLine.Spec;
       Main.Replay.class,
       Main.Token.class,
       Main.SchemaCommand.class,
+      Main.Load.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Callable<Integer> {
@@ -93,6 +102,8 @@ public final class Main implements Callable<Integer> {
   /** The command line with the headings and exit codes every command's help shows. */
   static CommandLine commandLine() {
     CommandLine line = new CommandLine(new Main());
+    // Everything after the tool's name is the tool's, --help included.
+    line.getSubcommands().get("load").setStopAtPositional(true);
     style(line);
     return line;
   }
@@ -329,6 +340,65 @@ public final class Main implements Callable<Integer> {
       return config.with("http", "port", socket.getLocalPort());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot find a free port for HTTP", e);
+    }
+  }
+
+  @Command(
+      name = "load",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Runs a load tool against a running server: replay, bench, late, events, overload or"
+            + " mqtt (`load TOOL --help` prints the tool's options). The tools are a jar of their"
+            + " own, density-load.jar, so that this one holds the server only; it is looked for"
+            + " beside this jar (DENSITY_LOAD_JAR names another), started in a JVM of its own, and"
+            + " its exit status is this command's: 0 done, 1 failed requests, 2 a wrong tool line."
+      })
+  static final class Load implements Callable<Integer> {
+    @Parameters(
+        arity = "1..*",
+        paramLabel = "TOOL [OPTIONS]",
+        description = "the tool and its options, passed on as they are")
+    List<String> tool;
+
+    @Override
+    public Integer call() {
+      Path jar = loadJar();
+      if (!Files.isRegularFile(jar)) {
+        System.err.println(
+            "load: the load tools are not at "
+                + jar
+                + "; `mvn package` builds target/density-load.jar beside target/density.jar, and"
+                + " DENSITY_LOAD_JAR names it when it is elsewhere");
+        return 1;
+      }
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.add("-jar");
+      command.add(jar.toString());
+      command.addAll(tool);
+      try {
+        return new ProcessBuilder(command).inheritIO().start().waitFor();
+      } catch (IOException e) {
+        System.err.println("load: cannot start " + jar + ": " + e.getMessage());
+        return 1;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return 1;
+      }
+    }
+
+    /** DENSITY_LOAD_JAR, else density-load.jar in the directory of this jar (or of its classes). */
+    private static Path loadJar() {
+      String named = System.getenv("DENSITY_LOAD_JAR");
+      if (named != null && !named.isBlank()) {
+        return Path.of(named);
+      }
+      try {
+        Path here = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        return here.toAbsolutePath().getParent().resolve("density-load.jar");
+      } catch (URISyntaxException e) {
+        throw new IllegalStateException(e);
+      }
     }
   }
 

@@ -7,16 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.density.support.NodeProcess;
 import io.density.support.TestServer;
 import io.vertx.sqlclient.Row;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 @DisplayName("The command line: help, usage errors and schema migrate")
 class CliTest {
@@ -36,9 +44,14 @@ class CliTest {
   private record Outcome(int exit, String output) {}
 
   private Outcome run(String... args) throws Exception {
+    return run(Map.of(), args);
+  }
+
+  private Outcome run(Map<String, String> env, String... args) throws Exception {
     ProcessBuilder builder = new ProcessBuilder(NodeProcess.javaCommand(args));
     builder.environment().put("DENSITY_PG_URL", database.config.postgres().url());
     builder.environment().put("DENSITY_REDIS_URL", database.config.redis().url());
+    builder.environment().putAll(env);
     builder.redirectErrorStream(true);
     Process process = builder.start();
     byte[] output = process.getInputStream().readAllBytes();
@@ -69,7 +82,8 @@ class CliTest {
       {"token", "--help"},
       {"token", "create", "--help"},
       {"schema", "--help"},
-      {"schema", "migrate", "-h"}
+      {"schema", "migrate", "-h"},
+      {"load", "--help"}
     };
     for (String[] command : commands) {
       Outcome help = run(command);
@@ -98,7 +112,8 @@ class CliTest {
       {"schema"},
       {"schema", "migrate", "--force"},
       {"schema", "drop"},
-      {"load", "http"}
+      {"load"},
+      {"load", "--bogus"}
     };
     for (String[] args : wrong) {
       Outcome outcome = run(args);
@@ -176,5 +191,47 @@ class CliTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  @Test
+  @DisplayName(
+      "load runs the tools of the load jar with its line passed on and its exit status, and says"
+          + " where it looked when that jar is missing")
+  void loadTools(@TempDir Path dir) throws Exception {
+    Outcome missing =
+        run(Map.of("DENSITY_LOAD_JAR", dir.resolve("nothing.jar").toString()), "load", "bench");
+    assertEquals(1, missing.exit(), missing.output());
+    assertTrue(missing.output().contains(dir.resolve("nothing.jar").toString()), missing.output());
+    assertTrue(missing.output().contains("density-load.jar"), missing.output());
+
+    // The load tools as a jar: the load jar's entry point, with this build's classes on its path.
+    Map<String, String> tools = Map.of("DENSITY_LOAD_JAR", toolsJar(dir).toString());
+    Outcome help = run(tools, "load", "bench", "--help");
+    assertEquals(0, help.exit(), help.output());
+    assertTrue(help.output().contains("usage: java -jar density-load.jar bench"), help.output());
+    Outcome unknown = run(tools, "load", "bench", "--bogus", "1");
+    assertEquals(2, unknown.exit(), unknown.output());
+    assertTrue(unknown.output().contains("unknown option: --bogus"), unknown.output());
+    assertTrue(tables().isEmpty(), "load touches no database of its own");
+  }
+
+  /** A jar of nothing but a manifest: LoadMain, and the test's class path as relative URLs. */
+  private static Path toolsJar(Path dir) throws IOException {
+    StringBuilder classPath = new StringBuilder();
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+      Path path = Path.of(entry).toAbsolutePath();
+      String relative =
+          dir.toAbsolutePath().relativize(path).toString().replace('\\', '/').replace(" ", "%20");
+      classPath.append(relative).append(Files.isDirectory(path) ? "/ " : " ");
+    }
+    Manifest manifest = new Manifest();
+    manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "io.density.load.LoadMain");
+    manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, classPath.toString().trim());
+    Path jar = dir.resolve("density-load.jar");
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
+      out.flush();
+    }
+    return jar;
   }
 }
