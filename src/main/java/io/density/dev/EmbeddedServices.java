@@ -20,6 +20,9 @@ public final class EmbeddedServices implements AutoCloseable {
     try {
       postgres =
           EmbeddedPostgres.builder()
+              // Stopped by close(), which the caller's own hook calls once the server is down:
+              // a hook of its own would stop it under a server still draining.
+              .setRegisterShutdownHook(false)
               .setServerConfig("fsync", "off")
               .setServerConfig("synchronous_commit", "off")
               .setServerConfig("full_page_writes", "off")
