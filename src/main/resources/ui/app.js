@@ -317,22 +317,26 @@
     return td;
   }
 
+  // One request whatever the fleet's size: its counts, and the DPUs most in need of a look
+  // (never reported, then the stalest first), flagged by the server against the threshold.
   async function loadDpus() {
-    const list = await api('/v1/dpus');
-    const details = await Promise.all(
-      list.items.map((d) => api('/v1/dpus/' + enc(d.id)).catch(() => d)));
-    const silentMs = Math.max(1, Number($('silent-minutes').value) || 60) * 60_000;
-    const rows = details.map((d) => {
+    const minutes = Math.max(1, Math.round(Number($('silent-minutes').value) || 60));
+    const fleet = await api('/v1/dpu-activity?limit=50&silent_minutes=' + minutes);
+    $('dpu-summary').textContent =
+      fleet.registered + ' registered, ' + fleet.reporting + ' reporting; ' +
+      fleet.silent + ' silent for ' + minutes + ' min, ' +
+      fleet.never_reported + ' never reported' +
+      (fleet.items.length < fleet.reporting + fleet.never_reported
+        ? ' (the ' + fleet.items.length + ' stalest below)' : '');
+    const rows = fleet.items.map((d) => {
       const tr = document.createElement('tr');
-      tr.dataset.dpu = d.dpu_id || d.id;
-      const last = d.last_received_at;
-      const silent = !last || Date.now() - Date.parse(last) > silentMs;
-      tr.classList.toggle('silent', silent);
+      tr.dataset.dpu = d.dpu_id;
+      tr.classList.toggle('silent', d.silent);
       tr.append(
-        cell(d.dpu_id || d.id),
+        cell(d.dpu_id),
         cell(d.name),
         cell(d.last_timestamp ? ago(d.last_timestamp) : 'never', d.last_timestamp),
-        cell(last ? ago(last) : 'never', last));
+        cell(d.last_received_at ? ago(d.last_received_at) : 'never', d.last_received_at));
       return tr;
     });
     $('dpus').replaceChildren(...rows);

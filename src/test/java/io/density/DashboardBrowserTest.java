@@ -211,6 +211,12 @@ class DashboardBrowserTest {
                 "return document.querySelector(\"#dpus tr[data-dpu='283']\")"
                     + ".classList.contains('silent')"),
         "DPU 283 has just sent datapoints: not silent");
+    assertTrue(
+        browser
+            .findElement(By.id("dpu-summary"))
+            .getText()
+            .matches("2 registered, 2 reporting; \\d+ silent for 60 min, 0 never reported"),
+        browser.findElement(By.id("dpu-summary")).getText());
 
     int before = Integer.parseInt(countOf("A"));
     Reply sent =

@@ -237,6 +237,7 @@ class OpenApiConformanceTest {
     check("GET", "/v1/spaces/A/count?at=2024-05-06T10:00:30Z", null, null, 200);
     check("GET", "/v1/dpus/283", null, null, 200);
     check("GET", "/v1/dpus/never-registered", null, null, 404);
+    check("GET", "/v1/dpu-activity?silent_minutes=30&limit=10", null, null, 200);
 
     check(
         "PUT",
@@ -413,6 +414,7 @@ class OpenApiConformanceTest {
             404));
     errors.add(checkAs(admin, "DELETE", "/v1/tokens/not-a-number", null, null, 404));
     errors.add(checkAs(admin, "GET", "/v1/admin/replays/0123456789abcdef", null, null, 404));
+    errors.add(checkAs(admin, "GET", "/v1/dpu-activity?silent_minutes=0", null, null, 422));
     errors.add(
         checkAs(
             admin,

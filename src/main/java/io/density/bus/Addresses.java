@@ -128,6 +128,12 @@ public final class Addresses {
   public static final String QUERY_DPU = "density.query.dpu";
 
   /**
+   * Query: the fleet's activity, {@code {silent_minutes, limit}} → counts of registered, reporting,
+   * silent and never-reporting DPUs, and the DPUs most in need of a look.
+   */
+  public static final String QUERY_DPU_ACTIVITY = "density.query.dpu-activity";
+
+  /**
    * Tokens: create {@code {scope, name?, expires_at?}}, list, revoke {@code {id}}, check {@code
    * {hash}} → {@code {id, scope}}; the action is in the "action" header.
    */

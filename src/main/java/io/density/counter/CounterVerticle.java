@@ -232,6 +232,11 @@ public final class CounterVerticle extends VerticleBase {
               .arg(d.getLong(4))
               .arg("total")
               .arg(d.getLong(5)));
+      requests.add(
+          Request.cmd(Command.ZADD)
+              .arg(keys.dpusByArrival())
+              .arg(d.getLong(2))
+              .arg(d.getString(0)));
     }
     return inChunks(requests);
   }

@@ -14,6 +14,14 @@ public record RedisKeys(String prefix) {
   }
 
   /**
+   * Sorted set: every DPU that has sent a datapoint, scored by its last arrival (last_rx, µs): the
+   * stalest DPUs of a fleet in one range read.
+   */
+  public String dpusByArrival() {
+    return prefix + "dpus:by-arrival";
+  }
+
+  /**
    * Hash: built_at, instance (the database the state was built from), format ({@link #FORMAT}).
    * Present once the state was loaded from PostgreSQL; counting needs it, and while it is there
    * every known space has a hash, so a space without one is unknown.
@@ -24,7 +32,7 @@ public record RedisKeys(String prefix) {
 
   /**
    * The layout's version: a state loaded by an older server (which kept no hash for a space without
-   * changes) is rebuilt rather than trusted.
+   * changes, or no {@link #dpusByArrival}) is rebuilt rather than trusted.
    */
-  public static final String FORMAT = "2";
+  public static final String FORMAT = "3";
 }

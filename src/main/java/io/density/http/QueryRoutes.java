@@ -27,6 +27,7 @@ final class QueryRoutes {
     router.get("/count").handler(this::seedCount);
     router.get("/v1/spaces/:id/count").handler(this::spaceCount);
     router.get("/v1/dpus/:id").handler(this::dpu);
+    router.get("/v1/dpu-activity").handler(this::dpuActivity);
   }
 
   /** Seed API: {@code GET /?space=A} → {@code {"status": "OK", "count": 2}}. */
@@ -80,6 +81,22 @@ final class QueryRoutes {
     try {
       String dpu = Requests.pathId(rc, "id");
       Responses.reply(rc, ask(Addresses.QUERY_DPU, new JsonObject().put("dpu", dpu)), 200);
+    } catch (InvalidInput e) {
+      Responses.failure(rc, e);
+    }
+  }
+
+  /**
+   * {@code GET /v1/dpu-activity?silent_minutes=60&limit=100}: how many DPUs report, are silent or
+   * never reported, and the ones most in need of a look.
+   */
+  private void dpuActivity(RoutingContext rc) {
+    try {
+      JsonObject q =
+          new JsonObject()
+              .put("silent_minutes", Requests.whole(rc, "silent_minutes", 60, 525_600))
+              .put("limit", Requests.limit(rc, 100, 1_000));
+      Responses.reply(rc, ask(Addresses.QUERY_DPU_ACTIVITY, q), 200);
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
     }

@@ -156,19 +156,24 @@ final class Requests {
 
   /** The {@code limit} parameter: 1 to max, {@code otherwise} when absent. */
   static int limit(RoutingContext rc, int otherwise, int max) throws InvalidInput {
-    String text = rc.queryParams().get("limit");
+    return whole(rc, "limit", otherwise, max);
+  }
+
+  /** A whole-number parameter from 1 to max, {@code otherwise} when absent. */
+  static int whole(RoutingContext rc, String name, int otherwise, int max) throws InvalidInput {
+    String text = rc.queryParams().get(name);
     if (text == null) {
       return otherwise;
     }
     try {
-      int limit = Integer.parseInt(text.trim());
-      if (limit >= 1 && limit <= max) {
-        return limit;
+      int value = Integer.parseInt(text.trim());
+      if (value >= 1 && value <= max) {
+        return value;
       }
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new InvalidInput("limit", "limit must be 1 to " + max);
+    throw new InvalidInput(name, name + " must be 1 to " + max);
   }
 
   private static String identifier(String value, String name) throws InvalidInput {

@@ -19,7 +19,11 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Answers count questions: realtime from Redis, history from PostgreSQL. Every answer is a JSON
@@ -48,7 +52,9 @@ public final class QueryVerticle extends VerticleBase {
         bus.consumer(Addresses.QUERY_AS_OF, Replies.answering("query", this::asOf)).completion(),
         bus.consumer(Addresses.QUERY_NEAREST, Replies.answering("query", this::nearest))
             .completion(),
-        bus.consumer(Addresses.QUERY_DPU, Replies.answering("query", this::dpu)).completion());
+        bus.consumer(Addresses.QUERY_DPU, Replies.answering("query", this::dpu)).completion(),
+        bus.consumer(Addresses.QUERY_DPU_ACTIVITY, Replies.answering("query", this::dpuActivity))
+            .completion());
   }
 
   @Override
@@ -166,6 +172,123 @@ public final class QueryVerticle extends VerticleBase {
               out.put("total", seen ? number(totals, "total") : 0);
               return Future.succeededFuture(out);
             });
+  }
+
+  /** Registered DPUs whose presence in the arrival set is asked in one command. */
+  private static final int MEMBERS_PER_COMMAND = 10_000;
+
+  /**
+   * {@code {silent_minutes, limit}} → {@code {registered, reporting, silent, never_reported,
+   * items}}: reporting DPUs have sent a datapoint (registered or not), silent ones among them have
+   * not for silent_minutes (by arrival), never-reporting ones are registered without a datapoint.
+   * Items, at most limit, are those most in need of a look: the never-reporting by id, then the
+   * reporting by last arrival, oldest first, each with {@code silent}. Reads the arrival set's
+   * stalest end, not every DPU's hash, so its cost grows with the registry only by one id list.
+   */
+  private Future<JsonObject> dpuActivity(JsonObject q) {
+    int minutes = q.getInteger("silent_minutes");
+    int limit = q.getInteger("limit");
+    long cutoff = (System.currentTimeMillis() - minutes * 60_000L) * 1_000L;
+    String arrivals = keys.dpusByArrival();
+    Future<List<Response>> state =
+        redis.batch(
+            List.of(
+                Request.cmd(Command.EXISTS).arg(keys.meta()),
+                Request.cmd(Command.ZCARD).arg(arrivals),
+                Request.cmd(Command.ZCOUNT).arg(arrivals).arg("-inf").arg("(" + cutoff),
+                Request.cmd(Command.ZRANGE).arg(arrivals).arg(0).arg(limit - 1)));
+    Future<RowSet<Row>> registry = pool.query(Statements.DPU_NAMES).execute();
+    return Future.all(state, registry)
+        .compose(
+            all -> {
+              if (state.result().get(0).toInteger() == 0) {
+                return Future.failedFuture(
+                    Failure.unavailable("realtime state is being reloaded from PostgreSQL: retry"));
+              }
+              Map<String, String> names = new LinkedHashMap<>();
+              registry.result().forEach(r -> names.put(r.getString("id"), r.getString("name")));
+              List<String> stalest = new ArrayList<>();
+              state.result().get(3).forEach(m -> stalest.add(m.toString()));
+              return neverReported(names.keySet())
+                  .compose(
+                      never -> {
+                        List<String> listed =
+                            new ArrayList<>(never.subList(0, Math.min(limit, never.size())));
+                        stalest.stream().limit(limit - listed.size()).forEach(listed::add);
+                        return arrivals(listed)
+                            .map(
+                                times -> {
+                                  JsonArray items = new JsonArray();
+                                  for (int i = 0; i < listed.size(); i++) {
+                                    String id = listed.get(i);
+                                    Response t = times.get(i);
+                                    Response rx = t.get(1);
+                                    items.add(
+                                        new JsonObject()
+                                            .put("dpu_id", id)
+                                            .put("name", names.get(id))
+                                            .put("registered", names.containsKey(id))
+                                            .put(
+                                                "last_timestamp",
+                                                t.get(0) == null
+                                                    ? null
+                                                    : Timestamps.format(t.get(0).toLong()))
+                                            .put(
+                                                "last_received_at",
+                                                rx == null ? null : Timestamps.format(rx.toLong()))
+                                            .put("silent", rx == null || rx.toLong() < cutoff));
+                                  }
+                                  return new JsonObject()
+                                      .put("silent_minutes", minutes)
+                                      .put("registered", names.size())
+                                      .put("reporting", state.result().get(1).toLong())
+                                      .put("silent", state.result().get(2).toLong())
+                                      .put("never_reported", never.size())
+                                      .put("items", items);
+                                });
+                      });
+            });
+  }
+
+  /** The registered DPUs (in order) that have no place in the arrival set. */
+  private Future<List<String>> neverReported(Collection<String> registered) {
+    List<String> ids = new ArrayList<>(registered);
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    List<Request> asks = new ArrayList<>();
+    for (int from = 0; from < ids.size(); from += MEMBERS_PER_COMMAND) {
+      Request ask = Request.cmd(Command.ZMSCORE).arg(keys.dpusByArrival());
+      ids.subList(from, Math.min(ids.size(), from + MEMBERS_PER_COMMAND)).forEach(ask::arg);
+      asks.add(ask);
+    }
+    return redis
+        .batch(asks)
+        .map(
+            answers -> {
+              List<String> never = new ArrayList<>();
+              int i = 0;
+              for (Response answer : answers) {
+                for (Response score : answer) {
+                  if (score == null) {
+                    never.add(ids.get(i));
+                  }
+                  i++;
+                }
+              }
+              return never;
+            });
+  }
+
+  /** last_ts and last_rx of each DPU, in order (nulls for a DPU without datapoints). */
+  private Future<List<Response>> arrivals(List<String> dpus) {
+    if (dpus.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    List<Request> asks = new ArrayList<>();
+    dpus.forEach(
+        d -> asks.add(Request.cmd(Command.HMGET).arg(keys.dpu(d)).arg("last_ts").arg("last_rx")));
+    return redis.batch(asks);
   }
 
   private static String micros(Response hash, String field) {

@@ -39,6 +39,9 @@ final class Statements {
       """
           .formatted(Sql.latestChange("$1", "AND ts <= n.ts"));
 
+  /** Every registered DPU with its name, by id. */
+  static final String DPU_NAMES = "SELECT id, name FROM dpu ORDER BY id";
+
   /** A DPU's registration and its links valid now. $1 dpu_id. */
   static final String DPU_CURRENT_LINKS =
       """

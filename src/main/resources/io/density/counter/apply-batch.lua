@@ -11,7 +11,8 @@
 --
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
 -- in order; an effect that sorts before it is late: it is added to the count provisionally and
--- reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total. A part seen before
+-- reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total; the sorted set
+-- dpus:by-arrival holds every DPU scored by its last_rx. A part seen before
 -- returns the stored answer marked "again": true, so a retried batch is never counted twice.
 local prefix, batch = ARGV[1], ARGV[2]
 if redis.call('EXISTS', prefix .. 'meta') == 0 then
@@ -53,6 +54,7 @@ for dpu, t in pairs(dpus) do
     'entries', (tonumber(old[3]) or 0) + t.entries,
     'exits', (tonumber(old[4]) or 0) + t.exits,
     'total', (tonumber(old[5]) or 0) + t.entries + t.exits)
+  redis.call('ZADD', prefix .. 'dpus:by-arrival', int(rx), dpu)
 end
 
 -- Spaces: each read once, updated in memory effect by effect, written once.
