@@ -110,14 +110,7 @@ class AlertsTest {
   private void move(int direction, int times) {
     for (int i = 0; i < times; i++) {
       t = t.plusSeconds(60);
-      Reply r =
-          server.postJson(
-              "/send",
-              new JsonObject()
-                  .put("timestamp", t.toString())
-                  .put("direction", direction)
-                  .put("dpu_id", "283"));
-      assertEquals(200, r.status());
+      assertEquals(200, server.sendDatapoint("283", t, direction).status());
     }
   }
 

@@ -219,13 +219,7 @@ class DashboardBrowserTest {
         browser.findElement(By.id("dpu-summary")).getText());
 
     int before = Integer.parseInt(countOf("A"));
-    Reply sent =
-        server.postJson(
-            "/send",
-            new JsonObject()
-                .put("timestamp", Instant.now().toString())
-                .put("direction", 1)
-                .put("dpu_id", "283"));
+    Reply sent = server.sendDatapoint("283", Instant.now(), 1);
     assertEquals(200, sent.status(), sent.json().encode());
     assertTrue(
         Await.until(

@@ -35,13 +35,7 @@ class DpuActivityTest {
   }
 
   private void send(String dpu) {
-    Reply sent =
-        server.postJson(
-            "/send",
-            new JsonObject()
-                .put("timestamp", Instant.now().toString())
-                .put("direction", 1)
-                .put("dpu_id", dpu));
+    Reply sent = server.sendDatapoint(dpu, Instant.now(), 1);
     assertEquals(200, sent.status(), sent.json().encode());
   }
 

@@ -106,25 +106,10 @@ class RetentionTest {
     // Late data inside the period is still reconciled against the carried-over counts.
     Instant late = boundary().plus(Duration.ofDays(DAYS / 4)).plusMillis(123);
     if (late.isAfter(Instant.now().minus(Duration.ofDays(DAYS)))) {
-      assertEquals(
-          200,
-          server
-              .postJson(
-                  "/send",
-                  new JsonObject()
-                      .put("timestamp", late.toString())
-                      .put("direction", -1)
-                      .put("dpu_id", "283"))
-              .status());
+      assertEquals(200, server.sendDatapoint("283", late, -1).status());
       contract.add("283", late.toString(), -1);
     }
-    Reply tooOld =
-        server.postJson(
-            "/send",
-            new JsonObject()
-                .put("timestamp", Instant.now().minus(Duration.ofDays(DAYS + 1)).toString())
-                .put("direction", 1)
-                .put("dpu_id", "283"));
+    Reply tooOld = server.sendDatapoint("283", Instant.now().minus(Duration.ofDays(DAYS + 1)), 1);
     assertEquals(422, tooOld.status());
     assertEquals("timestamp", tooOld.json().getString("field"));
     assertAnswersEqualContractFrom(boundary());

@@ -21,6 +21,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -166,6 +167,16 @@ public final class TestServer implements AutoCloseable {
 
   public Reply postJson(String path, Object body) {
     return send(path, "POST", "application/json", body instanceof String s ? s : encode(body));
+  }
+
+  /** One datapoint on the seed's {@code POST /send}. */
+  public Reply sendDatapoint(String dpu, Instant timestamp, int direction) {
+    return postJson(
+        "/send",
+        new JsonObject()
+            .put("timestamp", timestamp.toString())
+            .put("direction", direction)
+            .put("dpu_id", dpu));
   }
 
   public Reply putJson(String path, JsonObject body) {
