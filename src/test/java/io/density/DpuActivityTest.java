@@ -27,6 +27,11 @@ class DpuActivityTest {
     server.provisionSeedBuilding(); // DPUs 283 and 423
     assertEquals(
         201, server.putJson("/v1/dpus/999", new JsonObject().put("name", "spare")).status());
+    Reply bulk =
+        server.postJson(
+            "/v1/bulk/dpus",
+            new JsonArray().add(new JsonObject().put("id", "998").put("name", "x")));
+    assertEquals(1, bulk.json().getInteger("created"), bulk.json().encode());
   }
 
   @AfterEach
@@ -62,23 +67,23 @@ class DpuActivityTest {
     Reply reply = server.get("/v1/dpu-activity?silent_minutes=60");
     assertEquals(200, reply.status(), reply.json().encode());
     JsonObject activity = reply.json();
-    assertEquals(3, activity.getInteger("registered"));
+    assertEquals(4, activity.getInteger("registered"));
     assertEquals(2, activity.getInteger("reporting"));
     assertEquals(1, activity.getInteger("silent"));
-    assertEquals(1, activity.getInteger("never_reported"));
-    assertEquals(List.of("999", "423", "283"), ids(activity));
+    assertEquals(2, activity.getInteger("never_reported"));
+    assertEquals(List.of("998", "999", "423", "283"), ids(activity));
 
     JsonArray items = activity.getJsonArray("items");
-    JsonObject spare = items.getJsonObject(0);
+    JsonObject spare = items.getJsonObject(1);
     assertEquals("spare", spare.getString("name"));
     assertNull(spare.getString("last_received_at"));
     assertTrue(spare.getBoolean("silent"), "a DPU that never reported is silent");
-    JsonObject stale = items.getJsonObject(1);
+    JsonObject stale = items.getJsonObject(2);
     assertTrue(stale.getBoolean("silent"));
     Duration quiet =
         Duration.between(Instant.parse(stale.getString("last_received_at")), Instant.now());
     assertTrue(quiet.compareTo(Duration.ofMinutes(119)) > 0, "423 arrived two hours ago: " + quiet);
-    JsonObject fresh = items.getJsonObject(2);
+    JsonObject fresh = items.getJsonObject(3);
     assertEquals(Boolean.FALSE, fresh.getBoolean("silent"));
     assertNotNull(fresh.getString("last_timestamp"));
     Duration since =
@@ -86,12 +91,12 @@ class DpuActivityTest {
     assertTrue(since.compareTo(Duration.ofMinutes(1)) < 0, "283 just reported: " + since);
 
     assertEquals(
-        List.of("999", "423"),
-        ids(server.get("/v1/dpu-activity?silent_minutes=60&limit=2").json()));
+        List.of("998", "999", "423"),
+        ids(server.get("/v1/dpu-activity?silent_minutes=60&limit=3").json()));
     JsonObject lenient = server.get("/v1/dpu-activity?silent_minutes=180").json();
     assertEquals(0, lenient.getInteger("silent"), "within three hours both reported");
     assertEquals(
-        Boolean.FALSE, lenient.getJsonArray("items").getJsonObject(1).getBoolean("silent"));
+        Boolean.FALSE, lenient.getJsonArray("items").getJsonObject(2).getBoolean("silent"));
   }
 
   @Test

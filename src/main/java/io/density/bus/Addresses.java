@@ -41,9 +41,11 @@ public final class Addresses {
   public static final String COUNTER_SET = "density.counter.set";
 
   /**
-   * Registry to counter: spaces that exist ({@code {spaces: [id]}}) get a hash if they had none.
+   * Registry to counter: spaces and DPUs written ({@code {spaces?: [id], dpus?: [id]}}). A space
+   * gets a hash if it had none; a DPU a place in the arrival order, as never reported, if it had
+   * none.
    */
-  public static final String COUNTER_ADD_SPACES = "density.counter.add-spaces";
+  public static final String COUNTER_REGISTERED = "density.counter.registered";
 
   /** Counter: whether the realtime state is loaded ({@code {loaded: bool}}). */
   public static final String COUNTER_STATUS = "density.counter.status";

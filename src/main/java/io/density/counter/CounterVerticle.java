@@ -60,7 +60,7 @@ public final class CounterVerticle extends VerticleBase {
                   vertx.eventBus().consumer(Addresses.COUNTER_SET, this::set).completion(),
                   vertx
                       .eventBus()
-                      .<JsonObject>consumer(Addresses.COUNTER_ADD_SPACES, this::addSpaces)
+                      .<JsonObject>consumer(Addresses.COUNTER_REGISTERED, this::registered)
                       .completion());
             });
   }
@@ -111,10 +111,14 @@ public final class CounterVerticle extends VerticleBase {
    * {@code {spaces: [id]}}: spaces that exist get a hash with count 0 where Redis holds none, so a
    * space without a hash is an unknown one. What is held stays.
    */
-  private void addSpaces(Message<JsonObject> message) {
+  private void registered(Message<JsonObject> message) {
     List<Request> requests = new ArrayList<>();
-    for (Object id : message.body().getJsonArray("spaces")) {
+    for (Object id : message.body().getJsonArray("spaces", new JsonArray())) {
       requests.add(Request.cmd(Command.HSETNX).arg(keys.space((String) id)).arg("count").arg(0));
+    }
+    for (Object id : message.body().getJsonArray("dpus", new JsonArray())) {
+      requests.add(
+          Request.cmd(Command.ZADD).arg(keys.dpusByArrival()).arg("NX").arg(0).arg((String) id));
     }
     inChunks(requests)
         .onSuccess(r -> message.reply(new JsonObject().put("status", "added")))
@@ -167,9 +171,10 @@ public final class CounterVerticle extends VerticleBase {
 
   /**
    * Replaces the realtime state: {@code {instance, spaces: [[id, count, ts, delta, datapoint_id]],
-   * dpus: [[id, last_ts, last_rx, entries, exits, total]]}}, instance naming the database it was
-   * built from. Everything under the prefix is dropped first; the state is marked loaded last, so
-   * counting resumes only on a complete state.
+   * dpus: [[id, last_ts, last_rx, entries, exits, total]]}} (nulls and zeros for a registered DPU
+   * that never reported), instance naming the database it was built from. Everything under the
+   * prefix is dropped first; the state is marked loaded last, so counting resumes only on a
+   * complete state.
    */
   private void load(Message<JsonObject> message) {
     JsonObject body = message.body();
@@ -219,6 +224,12 @@ public final class CounterVerticle extends VerticleBase {
     addSpaces(requests, body.getJsonArray("spaces", new JsonArray()), false);
     for (Object o : body.getJsonArray("dpus", new JsonArray())) {
       JsonArray d = (JsonArray) o;
+      if (d.getValue(2) == null) {
+        // Registered, never reported: first in the arrival order, and no totals.
+        requests.add(
+            Request.cmd(Command.ZADD).arg(keys.dpusByArrival()).arg(0).arg(d.getString(0)));
+        continue;
+      }
       requests.add(
           Request.cmd(Command.HSET)
               .arg(keys.dpu(d.getString(0)))

@@ -14,8 +14,8 @@ public record RedisKeys(String prefix) {
   }
 
   /**
-   * Sorted set: every DPU that has sent a datapoint, scored by its last arrival (last_rx, µs): the
-   * stalest DPUs of a fleet in one range read.
+   * Sorted set: every DPU registered or heard from, scored by its last arrival (last_rx, µs; 0 for
+   * a registered DPU that never reported): the stalest DPUs of a fleet in one range read.
    */
   public String dpusByArrival() {
     return prefix + "dpus:by-arrival";

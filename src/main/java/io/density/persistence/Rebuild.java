@@ -12,6 +12,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
 import java.util.logging.Logger;
 
 /**
@@ -86,11 +87,13 @@ final class Rebuild {
   private static JsonArray dpuTotals(RowSet<Row> rows) {
     JsonArray dpus = new JsonArray();
     for (Row r : rows) {
+      OffsetDateTime lastTs = r.getOffsetDateTime("last_ts");
+      OffsetDateTime lastRx = r.getOffsetDateTime("last_received_at");
       dpus.add(
           new JsonArray()
               .add(r.getString("dpu_id"))
-              .add(Timestamps.toMicros(r.getOffsetDateTime("last_ts")))
-              .add(Timestamps.toMicros(r.getOffsetDateTime("last_received_at")))
+              .add(lastTs == null ? null : Timestamps.toMicros(lastTs))
+              .add(lastRx == null ? null : Timestamps.toMicros(lastRx))
               .add(r.getLong("entries"))
               .add(r.getLong("exits"))
               .add(r.getLong("total")));

@@ -250,7 +250,10 @@ final class Statements {
       """
           .formatted(Sql.latestChange("$1", "AND ts < $2"), Sql.EFFECT_ORDER);
 
-  /** Per-DPU totals from the raw log: the realtime DPU state to load into Redis. */
+  /**
+   * Per-DPU totals from the raw log, and registered DPUs without a datapoint (NULL times, zero
+   * totals): the realtime DPU state to load into Redis.
+   */
   static final String DPU_TOTALS =
       """
       SELECT dpu_id, max(ts) AS last_ts, max(received_at) AS last_received_at,
@@ -258,6 +261,10 @@ final class Statements {
              count(*) FILTER (WHERE direction < 0) AS exits,
              count(*) AS total
         FROM datapoint GROUP BY dpu_id
+      UNION ALL
+      SELECT d.id, NULL, NULL, 0, 0, 0
+        FROM dpu d
+       WHERE NOT EXISTS (SELECT 1 FROM datapoint p WHERE p.dpu_id = d.id)
       """;
 
   /**

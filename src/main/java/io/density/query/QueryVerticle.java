@@ -20,8 +20,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -174,16 +173,14 @@ public final class QueryVerticle extends VerticleBase {
             });
   }
 
-  /** Registered DPUs whose presence in the arrival set is asked in one command. */
-  private static final int MEMBERS_PER_COMMAND = 10_000;
-
   /**
    * {@code {silent_minutes, limit}} → {@code {registered, reporting, silent, never_reported,
    * items}}: reporting DPUs have sent a datapoint (registered or not), silent ones among them have
    * not for silent_minutes (by arrival), never-reporting ones are registered without a datapoint.
    * Items, at most limit, are those most in need of a look: the never-reporting by id, then the
-   * reporting by last arrival, oldest first, each with {@code silent}. Reads the arrival set's
-   * stalest end, not every DPU's hash, so its cost grows with the registry only by one id list.
+   * reporting by last arrival, oldest first, each with {@code silent}. All of it is read from the
+   * stale end of the arrival order (never-reporting DPUs score 0, so they come first) and counts
+   * over score ranges, so the cost does not grow with the fleet.
    */
   private Future<JsonObject> dpuActivity(JsonObject q) {
     int minutes = q.getInteger("silent_minutes");
@@ -194,89 +191,59 @@ public final class QueryVerticle extends VerticleBase {
         redis.batch(
             List.of(
                 Request.cmd(Command.EXISTS).arg(keys.meta()),
-                Request.cmd(Command.ZCARD).arg(arrivals),
-                Request.cmd(Command.ZCOUNT).arg(arrivals).arg("-inf").arg("(" + cutoff),
+                Request.cmd(Command.ZCOUNT).arg(arrivals).arg("(0").arg("+inf"),
+                Request.cmd(Command.ZCOUNT).arg(arrivals).arg("(0").arg("(" + cutoff),
+                Request.cmd(Command.ZCOUNT).arg(arrivals).arg(0).arg(0),
                 Request.cmd(Command.ZRANGE).arg(arrivals).arg(0).arg(limit - 1)));
-    Future<RowSet<Row>> registry = pool.query(Statements.DPU_NAMES).execute();
-    return Future.all(state, registry)
+    Future<RowSet<Row>> registered = pool.query(Statements.DPU_COUNT).execute();
+    return Future.all(state, registered)
         .compose(
             all -> {
-              if (state.result().get(0).toInteger() == 0) {
+              List<Response> counts = state.result();
+              if (counts.get(0).toInteger() == 0) {
                 return Future.failedFuture(
                     Failure.unavailable("realtime state is being reloaded from PostgreSQL: retry"));
               }
-              Map<String, String> names = new LinkedHashMap<>();
-              registry.result().forEach(r -> names.put(r.getString("id"), r.getString("name")));
               List<String> stalest = new ArrayList<>();
-              state.result().get(3).forEach(m -> stalest.add(m.toString()));
-              return neverReported(names.keySet())
-                  .compose(
-                      never -> {
-                        List<String> listed =
-                            new ArrayList<>(never.subList(0, Math.min(limit, never.size())));
-                        stalest.stream().limit(limit - listed.size()).forEach(listed::add);
-                        return arrivals(listed)
-                            .map(
-                                times -> {
-                                  JsonArray items = new JsonArray();
-                                  for (int i = 0; i < listed.size(); i++) {
-                                    String id = listed.get(i);
-                                    Response t = times.get(i);
-                                    Response rx = t.get(1);
-                                    items.add(
-                                        new JsonObject()
-                                            .put("dpu_id", id)
-                                            .put("name", names.get(id))
-                                            .put("registered", names.containsKey(id))
-                                            .put(
-                                                "last_timestamp",
-                                                t.get(0) == null
-                                                    ? null
-                                                    : Timestamps.format(t.get(0).toLong()))
-                                            .put(
-                                                "last_received_at",
-                                                rx == null ? null : Timestamps.format(rx.toLong()))
-                                            .put("silent", rx == null || rx.toLong() < cutoff));
-                                  }
-                                  return new JsonObject()
-                                      .put("silent_minutes", minutes)
-                                      .put("registered", names.size())
-                                      .put("reporting", state.result().get(1).toLong())
-                                      .put("silent", state.result().get(2).toLong())
-                                      .put("never_reported", never.size())
-                                      .put("items", items);
-                                });
-                      });
+              counts.get(4).forEach(m -> stalest.add(m.toString()));
+              JsonObject answer =
+                  new JsonObject()
+                      .put("silent_minutes", minutes)
+                      .put("registered", registered.result().iterator().next().getLong("count"))
+                      .put("reporting", counts.get(1).toLong())
+                      .put("silent", counts.get(2).toLong())
+                      .put("never_reported", counts.get(3).toLong());
+              return items(stalest, cutoff).map(items -> answer.put("items", items));
             });
   }
 
-  /** The registered DPUs (in order) that have no place in the arrival set. */
-  private Future<List<String>> neverReported(Collection<String> registered) {
-    List<String> ids = new ArrayList<>(registered);
-    if (ids.isEmpty()) {
-      return Future.succeededFuture(List.of());
-    }
-    List<Request> asks = new ArrayList<>();
-    for (int from = 0; from < ids.size(); from += MEMBERS_PER_COMMAND) {
-      Request ask = Request.cmd(Command.ZMSCORE).arg(keys.dpusByArrival());
-      ids.subList(from, Math.min(ids.size(), from + MEMBERS_PER_COMMAND)).forEach(ask::arg);
-      asks.add(ask);
-    }
-    return redis
-        .batch(asks)
+  /** The DPUs listed, with their names, last datapoint and arrival, and whether they are silent. */
+  private Future<JsonArray> items(List<String> dpus, long cutoff) {
+    Future<RowSet<Row>> names =
+        pool.preparedQuery(Statements.DPU_NAMES)
+            .execute(Tuple.of((Object) dpus.toArray(String[]::new)));
+    Future<List<Response>> times = arrivals(dpus);
+    return Future.all(names, times)
         .map(
-            answers -> {
-              List<String> never = new ArrayList<>();
-              int i = 0;
-              for (Response answer : answers) {
-                for (Response score : answer) {
-                  if (score == null) {
-                    never.add(ids.get(i));
-                  }
-                  i++;
-                }
+            all -> {
+              Map<String, String> named = new HashMap<>();
+              names.result().forEach(r -> named.put(r.getString("id"), r.getString("name")));
+              JsonArray items = new JsonArray();
+              for (int i = 0; i < dpus.size(); i++) {
+                String id = dpus.get(i);
+                Response t = times.result().get(i);
+                Response ts = t.get(0);
+                Response rx = t.get(1);
+                items.add(
+                    new JsonObject()
+                        .put("dpu_id", id)
+                        .put("name", named.get(id))
+                        .put("registered", named.containsKey(id))
+                        .put("last_timestamp", ts == null ? null : Timestamps.format(ts.toLong()))
+                        .put("last_received_at", rx == null ? null : Timestamps.format(rx.toLong()))
+                        .put("silent", rx == null || rx.toLong() < cutoff));
               }
-              return never;
+              return items;
             });
   }
 

@@ -39,8 +39,11 @@ final class Statements {
       """
           .formatted(Sql.latestChange("$1", "AND ts <= n.ts"));
 
-  /** Every registered DPU with its name, by id. */
-  static final String DPU_NAMES = "SELECT id, name FROM dpu ORDER BY id";
+  /** How many DPUs are registered. */
+  static final String DPU_COUNT = "SELECT count(*) AS count FROM dpu";
+
+  /** The registered ones of some DPUs, with their names. $1 text[] of ids. */
+  static final String DPU_NAMES = "SELECT id, name FROM dpu WHERE id = ANY($1)";
 
   /** A DPU's registration and its links valid now. $1 dpu_id. */
   static final String DPU_CURRENT_LINKS =

@@ -212,7 +212,7 @@ final class Bulk {
                 vertx
                     .eventBus()
                     .request(
-                        Addresses.COUNTER_ADD_SPACES,
+                        Addresses.COUNTER_REGISTERED,
                         new JsonObject().put("spaces", new JsonArray(written))))
         .compose(
             v ->
@@ -233,8 +233,23 @@ final class Bulk {
     return named(q, Statements.BULK_UPSERT_DOORWAYS);
   }
 
+  /** DPUs written; the realtime state lists them, as never reported until they report. */
   Future<JsonObject> dpus(JsonObject q) {
-    return named(q, Statements.BULK_UPSERT_DPUS);
+    return named(q, Statements.BULK_UPSERT_DPUS)
+        .compose(
+            answer -> {
+              JsonArray written = new JsonArray();
+              for (Object o : answer.getJsonArray("results")) {
+                JsonObject result = (JsonObject) o;
+                if (result.containsKey("id") && !"rejected".equals(result.getString("status"))) {
+                  written.add(result.getString("id"));
+                }
+              }
+              return vertx
+                  .eventBus()
+                  .request(Addresses.COUNTER_REGISTERED, new JsonObject().put("dpus", written))
+                  .map(answer);
+            });
   }
 
   private Future<JsonObject> named(JsonObject q, String sql) {

@@ -65,7 +65,7 @@ public final class RegistryVerticle extends VerticleBase {
             Map.entry(
                 "doorway.list",
                 q -> list(Statements.LIST_DOORWAYS, Tuple.tuple(), RegistryVerticle::named)),
-            Map.entry("dpu.put", q -> putNamed(Statements.UPSERT_DPU, q)),
+            Map.entry("dpu.put", this::putDpu),
             Map.entry(
                 "dpu.list",
                 q -> list(Statements.LIST_DPUS, Tuple.tuple(), RegistryVerticle::named)),
@@ -132,7 +132,7 @@ public final class RegistryVerticle extends VerticleBase {
                           vertx
                               .eventBus()
                               .request(
-                                  Addresses.COUNTER_ADD_SPACES,
+                                  Addresses.COUNTER_REGISTERED,
                                   new JsonObject().put("spaces", new JsonArray().add(id)))
                               .map(row))
                   .compose(
@@ -176,6 +176,19 @@ public final class RegistryVerticle extends VerticleBase {
     } catch (InvalidInput e) {
       return Future.failedFuture(Failure.of(e));
     }
+  }
+
+  /** A DPU written; the realtime state lists it, as never reported until it reports. */
+  private Future<JsonObject> putDpu(JsonObject q) {
+    return putNamed(Statements.UPSERT_DPU, q)
+        .compose(
+            dpu ->
+                vertx
+                    .eventBus()
+                    .request(
+                        Addresses.COUNTER_REGISTERED,
+                        new JsonObject().put("dpus", new JsonArray().add(dpu.getString("id"))))
+                    .map(dpu));
   }
 
   private static JsonObject named(Row r) {
