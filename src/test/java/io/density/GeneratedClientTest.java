@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.density.client.ApiClient;
 import io.density.client.ApiException;
+import io.density.client.api.BuildingApi;
 import io.density.client.api.CountsApi;
 import io.density.client.api.IngestApi;
 import io.density.client.model.BatchResult;
 import io.density.client.model.Datapoint;
 import io.density.client.model.DatapointDirection;
 import io.density.client.model.DatapointDpuId;
+import io.density.client.model.SpaceAnswer;
 import io.density.support.TestServer;
 import java.time.Instant;
 import java.util.List;
@@ -91,6 +93,10 @@ class GeneratedClientTest {
     assertEquals(1, counts.getSpaceCount("B", null).getCount());
     // The seed API's realtime query says the same.
     assertEquals(1, counts.seedRealtimeCount("A").getCount());
+    // Answers shared by several operations are classes named after them (the schemas' titles).
+    SpaceAnswer space = new BuildingApi(client(server.createToken("read"))).getSpace("A");
+    assertEquals("A", space.getId());
+    assertEquals("Space A", space.getName());
   }
 
   @Test
