@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.support.NodeProcess;
+import io.density.support.NodeProcess.Outcome;
 import io.density.support.TestServer;
 import io.vertx.sqlclient.Row;
 import java.io.File;
@@ -16,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
@@ -41,22 +41,12 @@ class CliTest {
     database.close();
   }
 
-  private record Outcome(int exit, String output) {}
-
   private Outcome run(String... args) throws Exception {
     return run(Map.of(), args);
   }
 
   private Outcome run(Map<String, String> env, String... args) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(NodeProcess.javaCommand(args));
-    builder.environment().put("DENSITY_PG_URL", database.config.postgres().url());
-    builder.environment().put("DENSITY_REDIS_URL", database.config.redis().url());
-    builder.environment().putAll(env);
-    builder.redirectErrorStream(true);
-    Process process = builder.start();
-    byte[] output = process.getInputStream().readAllBytes();
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the process ends by itself");
-    return new Outcome(process.exitValue(), new String(output, StandardCharsets.UTF_8));
+    return NodeProcess.runToEnd(database, env, args);
   }
 
   private List<Row> tables() {

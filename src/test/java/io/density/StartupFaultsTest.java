@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.support.NodeProcess;
+import io.density.support.NodeProcess.Outcome;
 import io.density.support.Ports;
 import io.density.support.TestServer;
-import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -31,19 +31,11 @@ class StartupFaultsTest {
     untouched.close();
   }
 
-  private record Outcome(int exit, String output) {}
-
   private Outcome run(Map<String, String> env, String... args) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(NodeProcess.javaCommand(args));
-    builder.environment().put("DENSITY_PG_URL", untouched.config.postgres().url());
-    builder.environment().put("DENSITY_REDIS_URL", untouched.config.redis().url());
-    builder.environment().put("DENSITY_HTTP_PORT", String.valueOf(Ports.free()));
-    builder.environment().putAll(env);
-    builder.redirectErrorStream(true);
-    Process process = builder.start();
-    byte[] output = process.getInputStream().readAllBytes();
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the process ends by itself");
-    return new Outcome(process.exitValue(), new String(output, StandardCharsets.UTF_8));
+    Map<String, String> withPort = new HashMap<>();
+    withPort.put("DENSITY_HTTP_PORT", String.valueOf(Ports.free()));
+    withPort.putAll(env);
+    return NodeProcess.runToEnd(untouched, withPort, args);
   }
 
   private static void assertFails(Outcome outcome, int exit, String... words) {

@@ -7,10 +7,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A server in a process of its own ({@code io.density.Main} on this test run's classpath), on the
@@ -27,6 +29,29 @@ public final class NodeProcess {
   private NodeProcess(int port, Process process) {
     this.port = port;
     this.process = process;
+  }
+
+  /** How a command that ran to its end ended: its exit status, and its output and errors. */
+  public record Outcome(int exit, String output) {}
+
+  /**
+   * Runs {@code io.density.Main ARGS...} to its end with the database's PostgreSQL and Redis and
+   * the environment given (which wins), at most 60 s.
+   */
+  public static Outcome runToEnd(TestServer database, Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(javaCommand(args));
+    builder.environment().put("DENSITY_PG_URL", database.config.postgres().url());
+    builder.environment().put("DENSITY_REDIS_URL", database.config.redis().url());
+    builder.environment().putAll(env);
+    builder.redirectErrorStream(true);
+    Process process = builder.start();
+    byte[] output = process.getInputStream().readAllBytes();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("the process did not end by itself within 60 s");
+    }
+    return new Outcome(process.exitValue(), new String(output, StandardCharsets.UTF_8));
   }
 
   /** {@code java [the test JVM's --add-opens] -cp <classpath> io.density.Main ARGS...}. */
