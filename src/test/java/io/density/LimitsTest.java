@@ -5,16 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.ingest.DatapointParser;
 import io.density.support.Await;
+import io.density.support.RawConnection;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -52,98 +47,22 @@ class LimitsTest {
     server.close();
   }
 
-  /** A connection that speaks HTTP/1.1 by hand, so a test decides how many are open. */
-  private static final class Connection implements AutoCloseable {
-    final Socket socket;
-    final InputStream in;
-
-    Connection() throws IOException {
-      socket = new Socket("127.0.0.1", server.config.http().port());
-      socket.setSoTimeout(10_000);
-      in = socket.getInputStream();
-    }
-
-    void write(String method, String path) throws IOException {
-      write(method, path, "");
-    }
-
-    void write(String method, String path, String headers) throws IOException {
-      String request =
-          method
-              + " "
-              + path
-              + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-              + token
-              + "\r\n"
-              + headers
-              + "\r\n";
-      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-    }
-
-    void writeBody(String text) throws IOException {
-      socket.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** The status line and headers, up to the empty line. */
-    String head() throws IOException {
-      ByteArrayOutputStream head = new ByteArrayOutputStream();
-      while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-        int b = in.read();
-        if (b < 0) {
-          throw new IOException("closed after " + head);
-        }
-        head.write(b);
-      }
-      return head.toString(StandardCharsets.US_ASCII);
-    }
-
-    /** A whole answer with a Content-Length: its status and body. */
-    Reply get(String path) throws IOException {
-      write("GET", path);
-      return answer();
-    }
-
-    Reply answer() throws IOException {
-      String head = head();
-      int status = Integer.parseInt(head.substring(9, 12));
-      int length = 0;
-      for (String line : head.split("\r\n")) {
-        if (line.toLowerCase().startsWith("content-length:")) {
-          length = Integer.parseInt(line.substring(15).trim());
-        }
-      }
-      return new Reply(status, new JsonObject(new String(in.readNBytes(length))));
-    }
-
-    boolean closedByServer() {
-      try {
-        return in.read() < 0;
-      } catch (IOException e) {
-        return true;
-      }
-    }
-
-    @Override
-    public void close() {
-      try {
-        socket.close();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
+  /** A connection of the test's own, with its admin token. */
+  private static RawConnection connect() {
+    return new RawConnection(server.config.http().port(), "Bearer " + token);
   }
 
   @Test
   @DisplayName("a connection beyond the limit is answered 503 naming the limit, then closed")
-  void connections() throws IOException {
-    List<Connection> open = new ArrayList<>();
+  void connections() {
+    List<RawConnection> open = new ArrayList<>();
     try {
       // The test's own HTTP client may hold a connection too: open more until one is refused.
-      Reply refused = null;
+      RawConnection.Answer refused = null;
       while (refused == null && open.size() <= 3) {
-        Connection c = new Connection();
+        RawConnection c = connect();
         open.add(c);
-        Reply reply = c.get("/?space=A");
+        RawConnection.Answer reply = c.get("/?space=A");
         if (reply.status() != 200) {
           refused = reply;
           assertTrue(c.closedByServer(), "the refused connection is closed");
@@ -158,26 +77,24 @@ class LimitsTest {
           Await.until(() -> answersOnANewConnection() == 200, Duration.ofSeconds(10)),
           "a closed connection makes room");
     } finally {
-      open.forEach(Connection::close);
+      open.forEach(RawConnection::close);
     }
   }
 
   private static int answersOnANewConnection() {
-    try (Connection c = new Connection()) {
+    try (RawConnection c = connect()) {
       return c.get("/?space=A").status();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 
   @Test
   @DisplayName("an event stream beyond the limit is answered 503")
-  void eventStreams() throws IOException {
-    try (Connection stream = new Connection();
-        Connection other = new Connection()) {
+  void eventStreams() {
+    try (RawConnection stream = connect();
+        RawConnection other = connect()) {
       stream.write("GET", "/v1/events");
       assertTrue(stream.head().startsWith("HTTP/1.1 200"), "the first stream opens");
-      Reply refused = other.get("/v1/events");
+      RawConnection.Answer refused = other.get("/v1/events");
       assertEquals(503, refused.status(), refused.json().encode());
       assertTrue(refused.json().getString("error").contains("event streams"));
     }
@@ -186,12 +103,12 @@ class LimitsTest {
   @Test
   @DisplayName(
       "bodies beyond what the server holds at once are 429 with Retry-After before they are read")
-  void bodiesHeld() throws IOException {
+  void bodiesHeld() {
     String datapoint =
         "{\"timestamp\":\"2024-01-01T00:00:00Z\",\"direction\":1,\"dpu_id\":\"283\"}";
     String json = "Content-Type: application/json\r\n";
-    try (Connection slow = new Connection();
-        Connection other = new Connection()) {
+    try (RawConnection slow = connect();
+        RawConnection other = connect()) {
       // A client declares 900 bytes and sends them slowly: the server holds them meanwhile.
       String padded = datapoint + " ".repeat(900 - datapoint.length());
       slow.write("POST", "/send", json + "Content-Length: 900\r\n");
@@ -208,14 +125,10 @@ class LimitsTest {
   }
 
   /** Sends the datapoint padded to 500 bytes on the connection. */
-  private static Reply post500(Connection c, String datapoint) {
-    try {
-      c.write("POST", "/send", "Content-Type: application/json\r\nContent-Length: 500\r\n");
-      c.writeBody(datapoint + " ".repeat(500 - datapoint.length()));
-      return c.answer();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  private static RawConnection.Answer post500(RawConnection c, String datapoint) {
+    c.write("POST", "/send", "Content-Type: application/json\r\nContent-Length: 500\r\n");
+    c.writeBody(datapoint + " ".repeat(500 - datapoint.length()));
+    return c.answer();
   }
 
   @Test

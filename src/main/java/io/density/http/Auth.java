@@ -59,24 +59,30 @@ final class Auth implements Handler<RoutingContext> {
             m -> known.values().removeIf(k -> k.id == m.body().getLong("id")));
   }
 
-  /** The scope a request needs; null for the endpoints open to everyone. */
-  static Scope needed(HttpServerRequest request) {
-    String path = request.path();
-    HttpMethod method = request.method();
-    if (path.equals("/health")
-        || path.equals("/ready")
-        || path.equals("/openapi.json")
-        || path.equals("/openapi.yaml")) {
+  /**
+   * The scope a request needs; null for the resources open to everyone. Decided on the path the
+   * router dispatches (dot segments removed, slashes collapsed, unreserved characters decoded), so
+   * no spelling of a path reaches a route without that route's check; anything not named open here
+   * needs a token.
+   */
+  static Scope needed(HttpMethod method, String path) {
+    String resource =
+        path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    if (resource.equals("/health")
+        || resource.equals("/ready")
+        || resource.equals("/openapi.json")
+        || resource.equals("/openapi.yaml")) {
       return null;
     }
     if ((method == HttpMethod.GET || method == HttpMethod.HEAD)
-        && (path.equals(Dashboard.PATH) || path.startsWith(Dashboard.PATH + "/"))) {
+        && (resource.equals(Dashboard.PATH) || resource.startsWith(Dashboard.PATH + "/"))) {
       return null;
     }
-    if (path.startsWith("/v1/tokens") || path.startsWith("/v1/admin/")) {
+    if (resource.startsWith("/v1/tokens") || resource.startsWith("/v1/admin/")) {
       return Scope.ADMIN;
     }
-    if (method == HttpMethod.POST && (path.equals("/send") || path.equals("/v1/datapoints"))) {
+    if (method == HttpMethod.POST
+        && (resource.equals("/send") || resource.equals("/v1/datapoints"))) {
       return Scope.INGEST;
     }
     return method == HttpMethod.GET || method == HttpMethod.HEAD ? Scope.READ : Scope.ADMIN;
@@ -84,7 +90,7 @@ final class Auth implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext rc) {
-    Scope needed = needed(rc.request());
+    Scope needed = needed(rc.request().method(), rc.normalizedPath());
     if (needed == null) {
       rc.next();
       return;

@@ -50,6 +50,7 @@ public final class HttpVerticle extends VerticleBase {
     // First: every answer, a preflight, a 401 or a refused connection included, carries the
     // request's id.
     router.route().handler(new RequestLog(logging.access()));
+    router.route().handler(new PathGuard());
     ConnectionLimit connections =
         new ConnectionLimit(http.perInstance(http.maxConnections()), http.maxConnections());
     router.route().handler(connections);
