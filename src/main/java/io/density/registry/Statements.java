@@ -26,17 +26,6 @@ final class Statements {
              ELSE daily_reset IS NOT NULL END AS rules_changed
       """;
 
-  /** Whether making $2 the parent of $1 would close a cycle. */
-  static final String SPACE_ANCESTORS_INCLUDE =
-      """
-      WITH RECURSIVE up(id, parent_id) AS (
-        SELECT id, parent_id FROM space WHERE id = $2
-        UNION
-        SELECT s.id, s.parent_id FROM up JOIN space s ON s.id = up.parent_id
-      )
-      SELECT 1 FROM up WHERE id = $1
-      """;
-
   /**
    * Serialises the writes that set parents: the transaction holds this advisory lock until it ends
    * ("dens" + 3, beside the leader's + 1 and the alerts' + 2), so each one's check of cycles sees
