@@ -1,6 +1,7 @@
 package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
@@ -189,6 +190,64 @@ class BulkProvisioningTest {
     assertEquals(422, reply.status(), reply.json().encode());
     assertEquals("parent_id", reply.json().getString("field"));
     assertEquals(0, server.countRows("space"));
+  }
+
+  /** Spaces {@code prefix-0} to {@code prefix-(n-1)}, each the parent of the one before it. */
+  private static JsonArray chain(String prefix, int n) {
+    JsonArray spaces = new JsonArray();
+    for (int i = 0; i < n; i++) {
+      JsonObject space = new JsonObject().put("id", prefix + "-" + i);
+      spaces.add(i + 1 < n ? space.put("parent_id", prefix + "-" + (i + 1)) : space);
+    }
+    return spaces;
+  }
+
+  private static void assertCycleRefused(Reply reply, String prefix) {
+    String answer = reply.json().encode();
+    String brief = answer.substring(0, Math.min(answer.length(), 300));
+    assertEquals(422, reply.status(), brief);
+    assertEquals("parent_id", reply.json().getString("field"), brief);
+    assertTrue(
+        reply.json().getString("error").matches(".*\\b" + prefix + "-\\d+\\b.*"),
+        "names a space of the cycle: " + brief);
+  }
+
+  @Test
+  @DisplayName("a cycle of parents is refused whatever its length, and nothing is written")
+  void longCycles() {
+    for (int n : new int[] {1_001, 10_000}) {
+      JsonArray ring = chain("ring" + n, n);
+      ring.getJsonObject(n - 1).put("parent_id", "ring" + n + "-0");
+      assertCycleRefused(bulk("spaces", ring), "ring" + n);
+      assertEquals(0, server.countRows("space"), n + " spaces in a ring");
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "a chain of 10,000 spaces is accepted at once; closing it later, in bulk or alone, is not")
+  void longChain() {
+    int n = 10_000;
+    assertCreated(n, bulk("spaces", chain("c", n)));
+    assertEquals(n, server.countRows("space"));
+
+    JsonObject closing = new JsonObject().put("id", "c-" + (n - 1)).put("parent_id", "c-0");
+    assertCycleRefused(bulk("spaces", new JsonArray().add(closing)), "c");
+    assertCycleRefused(
+        server.putJson("/v1/spaces/c-" + (n - 1), new JsonObject().put("parent_id", "c-0")), "c");
+    assertEquals(
+        List.of(),
+        server.rows("SELECT id FROM space WHERE id = $1 AND parent_id IS NOT NULL", "c-" + (n - 1)),
+        "the root still has no parent");
+
+    // A new space above the root, and a second chain hung under a leaf: no cycle, accepted.
+    JsonArray more = chain("d", 100);
+    more.getJsonObject(99).put("parent_id", "c-0");
+    more.add(new JsonObject().put("id", "c-" + (n - 1)).put("parent_id", "top"));
+    more.add(new JsonObject().put("id", "top"));
+    Reply grown = bulk("spaces", more);
+    assertEquals(200, grown.status(), grown.json().encode());
+    assertEquals(0, grown.json().getInteger("rejected"), grown.json().encode());
   }
 
   @Test

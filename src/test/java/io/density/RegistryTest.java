@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -112,6 +119,97 @@ class RegistryTest {
     assertEquals(422, cycle.status());
     assertEquals("parent_id", cycle.json().getString("field"));
     assertNull(server.get("/v1/spaces/building").json().getString("parent_id"));
+  }
+
+  /** Every PUT of a space's parent, {@code {child, parent}}, sent at once; their statuses. */
+  private static List<Integer> putParentsAtOnce(List<String[]> changes) {
+    ExecutorService senders = Executors.newFixedThreadPool(changes.size());
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Integer>> statuses = new ArrayList<>();
+      for (String[] change : changes) {
+        statuses.add(
+            senders.submit(
+                () -> {
+                  go.await();
+                  return server
+                      .putJson(
+                          "/v1/spaces/" + change[0], new JsonObject().put("parent_id", change[1]))
+                      .status();
+                }));
+      }
+      go.countDown();
+      List<Integer> out = new ArrayList<>();
+      for (Future<Integer> status : statuses) {
+        out.add(status.get(60, TimeUnit.SECONDS));
+      }
+      return out;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    } finally {
+      senders.shutdownNow();
+    }
+  }
+
+  /** The spaces that are their own ancestor. */
+  private static List<String> spacesInACycle() {
+    return server
+        .rows(
+            """
+            WITH RECURSIVE up(start, id) AS (
+              SELECT id, parent_id FROM space WHERE parent_id IS NOT NULL
+              UNION
+              SELECT up.start, s.parent_id FROM up JOIN space s ON s.id = up.id
+               WHERE s.parent_id IS NOT NULL
+            )
+            SELECT start FROM up WHERE id = start
+            """)
+        .stream()
+        .map(r -> r.getString("start"))
+        .toList();
+  }
+
+  @Test
+  @DisplayName("of two PUTs at once making each space the other's parent, exactly one is refused")
+  void concurrentPairs() {
+    int pairs = 16;
+    List<String[]> changes = new ArrayList<>();
+    for (int i = 0; i < pairs; i++) {
+      assertEquals(201, server.putJson("/v1/spaces/pair" + i + "a", new JsonObject()).status());
+      assertEquals(201, server.putJson("/v1/spaces/pair" + i + "b", new JsonObject()).status());
+      changes.add(new String[] {"pair" + i + "a", "pair" + i + "b"});
+      changes.add(new String[] {"pair" + i + "b", "pair" + i + "a"});
+    }
+    List<Integer> statuses = putParentsAtOnce(changes);
+    for (int i = 0; i < pairs; i++) {
+      assertEquals(
+          List.of(200, 422),
+          statuses.subList(2 * i, 2 * i + 2).stream().sorted().toList(),
+          "pair " + i + ": " + statuses);
+    }
+    assertEquals(List.of(), spacesInACycle());
+  }
+
+  @Test
+  @DisplayName("of three PUTs at once closing a ring of three spaces, exactly one is refused")
+  void concurrentRings() {
+    int rings = 8;
+    List<String[]> changes = new ArrayList<>();
+    for (int i = 0; i < rings; i++) {
+      for (int k = 0; k < 3; k++) {
+        assertEquals(
+            201, server.putJson("/v1/spaces/ring" + i + "-" + k, new JsonObject()).status());
+        changes.add(new String[] {"ring" + i + "-" + k, "ring" + i + "-" + (k + 1) % 3});
+      }
+    }
+    List<Integer> statuses = putParentsAtOnce(changes);
+    for (int i = 0; i < rings; i++) {
+      assertEquals(
+          List.of(200, 200, 422),
+          statuses.subList(3 * i, 3 * i + 3).stream().sorted().toList(),
+          "ring " + i + ": " + statuses);
+    }
+    assertEquals(List.of(), spacesInACycle());
   }
 
   @Test

@@ -8,7 +8,6 @@ import static io.density.registry.Fields.requiredText;
 import static io.density.registry.Fields.zone;
 
 import io.density.bus.Addresses;
-import io.density.bus.Failure;
 import io.density.bus.InvalidInput;
 import io.density.ingest.Ids;
 import io.density.time.Timestamps;
@@ -163,10 +162,12 @@ final class Bulk {
     String[] ids = (String[]) params.getValue(0);
     List<String> written = new ArrayList<>();
     List<String> rulesChanged = new ArrayList<>();
+    boolean setsParents = rows.stream().anyMatch(row -> row[2] != null);
+    // New parents are checked in the write's transaction, after it, under the lock of parents.
     return pool.withTransaction(
             conn ->
-                conn.preparedQuery(Statements.BULK_UPSERT_SPACES)
-                    .execute(params)
+                (setsParents ? Parents.lock(conn) : Future.<Void>succeededFuture())
+                    .compose(v -> conn.preparedQuery(Statements.BULK_UPSERT_SPACES).execute(params))
                     .compose(
                         upserted -> {
                           Map<String, Row> byId = new HashMap<>();
@@ -192,19 +193,10 @@ final class Bulk {
                                 .put("id", ids[k])
                                 .put("status", r.getBoolean("created") ? "created" : "updated");
                           }
-                          return conn.preparedQuery(Statements.SPACE_IN_A_CYCLE)
-                              .execute(Tuple.of((Object) ids));
-                        })
-                    .compose(
-                        cycle ->
-                            cycle.size() == 0
-                                ? Future.succeededFuture()
-                                : Future.failedFuture(
-                                    Failure.invalid(
-                                        "parent_id",
-                                        "the parents of space "
-                                            + cycle.iterator().next().getString("start")
-                                            + " would make a cycle: nothing was written"))))
+                          return setsParents
+                              ? Parents.refuseCycles(conn, written.toArray(String[]::new))
+                              : Future.<Void>succeededFuture();
+                        }))
         .onSuccess(v -> vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject()))
         // The realtime state knows every space: a space without a hash there is unknown.
         .compose(

@@ -104,48 +104,43 @@ public final class RegistryVerticle extends VerticleBase {
       boolean clamp = flag(body.getValue("clamp"), "clamp", true);
       LocalTime dailyReset = localTime(body.getValue("daily_reset"), "daily_reset");
       Tuple upsert = Tuple.of(id, name, parent, zone, capacity, clamp, dailyReset);
-      Future<Void> noCycle =
-          parent == null
-              ? Future.succeededFuture()
-              : pool.preparedQuery(Statements.SPACE_ANCESTORS_INCLUDE)
-                  .execute(Tuple.of(id, parent))
-                  .compose(
-                      rows ->
-                          rows.size() > 0
-                              ? Future.failedFuture(
-                                  Failure.invalid(
-                                      "parent_id", "parent_id " + parent + " would make a cycle"))
-                              : Future.succeededFuture());
+      // A new parent is checked in the write's transaction, after it, under the lock of parents.
+      Future<Row> written =
+          pool.withTransaction(
+              conn ->
+                  (parent == null ? Future.<Void>succeededFuture() : Parents.lock(conn))
+                      .compose(v -> conn.preparedQuery(Statements.UPSERT_SPACE).execute(upsert))
+                      .map(rows -> rows.iterator().next())
+                      .compose(
+                          row ->
+                              parent == null
+                                  ? Future.succeededFuture(row)
+                                  : Parents.refuseCycles(conn, new String[] {id}).map(row)));
       // Counts depend on clamp, daily reset and time zone: when they change, persistence writes
       // the daily resets again and recounts the space before the answer.
-      return noCycle.compose(
-          v ->
-              pool.preparedQuery(Statements.UPSERT_SPACE)
-                  .execute(upsert)
-                  .map(rows -> rows.iterator().next())
-                  // A capacity may have changed: the alert writer reloads its levels.
-                  .onSuccess(
-                      row -> vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject()))
-                  // The realtime state knows every space: a space without a hash is unknown.
-                  .compose(
-                      row ->
-                          vertx
-                              .eventBus()
-                              .request(
-                                  Addresses.COUNTER_REGISTERED,
-                                  new JsonObject().put("spaces", new JsonArray().add(id)))
-                              .map(row))
-                  .compose(
-                      row ->
-                          row.getBoolean("rules_changed")
-                              ? vertx
-                                  .eventBus()
-                                  .request(
-                                      Addresses.SPACE_RULES,
-                                      new JsonObject().put("space_id", id),
-                                      new DeliveryOptions().setSendTimeout(600_000))
-                                  .map(space(row))
-                              : Future.succeededFuture(space(row))));
+      return written
+          // A capacity may have changed: the alert writer reloads its levels.
+          .onSuccess(row -> vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject()))
+          // The realtime state knows every space: a space without a hash is unknown.
+          .compose(
+              row ->
+                  vertx
+                      .eventBus()
+                      .request(
+                          Addresses.COUNTER_REGISTERED,
+                          new JsonObject().put("spaces", new JsonArray().add(id)))
+                      .map(row))
+          .compose(
+              row ->
+                  row.getBoolean("rules_changed")
+                      ? vertx
+                          .eventBus()
+                          .request(
+                              Addresses.SPACE_RULES,
+                              new JsonObject().put("space_id", id),
+                              new DeliveryOptions().setSendTimeout(600_000))
+                          .map(space(row))
+                      : Future.succeededFuture(space(row)));
     } catch (InvalidInput e) {
       return Future.failedFuture(Failure.of(e));
     }

@@ -26,15 +26,26 @@ final class Statements {
              ELSE daily_reset IS NOT NULL END AS rules_changed
       """;
 
-  /** Whether making $2 the parent of $1 would close a cycle. */
-  static final String SPACE_ANCESTORS_INCLUDE =
+  /**
+   * Serialises the writes that set parents: the transaction holds this advisory lock until it ends
+   * ("dens" + 3, beside the leader's + 1 and the alerts' + 2), so each one's check of cycles sees
+   * every parent committed before it.
+   */
+  static final String LOCK_PARENT_CHANGES = "SELECT pg_advisory_xact_lock(x'64656e73'::int8 + 3)";
+
+  /**
+   * The spaces $1 (text[]) and all their ancestors, each once with its parent: rows (id,
+   * parent_id). UNION keeps each space once, so the walk ends even on a cycle and reads each
+   * ancestor once however many of the spaces share it.
+   */
+  static final String SPACES_AND_ANCESTORS =
       """
       WITH RECURSIVE up(id, parent_id) AS (
-        SELECT id, parent_id FROM space WHERE id = $2
+        SELECT id, parent_id FROM space WHERE id = ANY($1)
         UNION
-        SELECT s.id, s.parent_id FROM space s JOIN up ON s.id = up.parent_id
+        SELECT s.id, s.parent_id FROM up JOIN space s ON s.id = up.parent_id
       )
-      SELECT 1 FROM up WHERE id = $1
+      SELECT id, parent_id FROM up
       """;
 
   /**
@@ -68,18 +79,6 @@ final class Statements {
              THEN (SELECT row(o.clamp, o.daily_reset, o.time_zone) FROM old o WHERE o.id = s.id)
                     IS DISTINCT FROM row(s.clamp, s.daily_reset, s.time_zone)
              ELSE s.daily_reset IS NOT NULL END AS rules_changed
-      """;
-
-  /** One of the spaces $1 (text[]) whose parents lead back to itself, if any. */
-  static final String SPACE_IN_A_CYCLE =
-      """
-      WITH RECURSIVE up(start, id, depth) AS (
-        SELECT s.id, s.parent_id, 1 FROM space s WHERE s.id = ANY($1) AND s.parent_id IS NOT NULL
-        UNION ALL
-        SELECT up.start, s.parent_id, up.depth + 1 FROM up JOIN space s ON s.id = up.id
-         WHERE s.parent_id IS NOT NULL AND up.id <> up.start AND up.depth < 1000
-      )
-      SELECT start FROM up WHERE id = start LIMIT 1
       """;
 
   /** Creates or renames many doorways or DPUs (the table given). $1 id[], $2 name[]. */
