@@ -12,6 +12,7 @@ import io.density.config.DensityConfig;
 import io.density.support.Await;
 import io.density.support.NodeProcess;
 import io.density.support.Ports;
+import io.density.support.RawConnection;
 import io.density.support.TestServer;
 import io.density.telemetry.AccessRecord;
 import io.density.telemetry.LogLines;
@@ -208,6 +209,73 @@ class RequestLogTest {
 
     long lines = seen.stream().filter(s -> "trace-me-1".equals(s.requestId())).count();
     assertEquals(1, lines, "one access line per request");
+  }
+
+  @Test
+  @DisplayName("control characters of a request line are written escaped in the text line")
+  void controlCharactersOfAPathEscaped() {
+    try (RawConnection c = new RawConnection(server.config.http().port(), "Bearer " + readToken)) {
+      c.write("GET", "/v1/spaces/\u001b[31mred\u007f", "X-Request-Id: esc-path-1\r\n");
+      RawConnection.Answer answer = c.answer();
+      assertTrue(answer.status() >= 400 && answer.status() < 500, answer.head());
+    }
+    Seen line = accessLine("esc-path-1");
+    // The record keeps the path as it came; the text line shows what it held.
+    assertTrue(line.record().getMessage().contains("\u001b"), line.record().getMessage());
+    String text = new LogLines.Text().format(line.record());
+    assertTrue(
+        text.contains(": GET /v1/spaces/\\u001b[31mred\\u007f "), text.replace('\u001b', '?'));
+    assertNoControlCharacters(text);
+    JsonObject json = new JsonObject(line.json().strip());
+    assertEquals("/v1/spaces/\u001b[31mred\u007f", json.getString("path"));
+  }
+
+  @Test
+  @DisplayName(
+      "text lines: controls in the message, the fields and an exception's text are escaped")
+  void textFormatterEscapes() {
+    IllegalStateException cause = new IllegalStateException("inner\u009b2J\nat fake.Frame");
+    RuntimeException thrown = new RuntimeException("it said\r\nno\tand \u001b[0m", cause);
+    LogRecord record = new LogRecord(Level.SEVERE, "failure on {0}\nFAKE INFO line\u2028");
+    record.setParameters(new Object[] {"/v1/\u0000x"});
+    record.setLoggerName("io.density.\u0007bell");
+    record.setThrown(thrown);
+
+    String text = new LogLines.Text().format(record);
+    String first = text.lines().findFirst().orElseThrow();
+    assertTrue(
+        first.endsWith(
+            " SEVERE io.density.\\u0007bell: failure on /v1/\\u0000x\\nFAKE INFO line\\u2028"),
+        first);
+    List<String> lines = text.lines().toList();
+    assertEquals(
+        "java.lang.RuntimeException: it said\\r\\nno\\tand \\u001b[0m", lines.get(1), text);
+    // The stack keeps its structure: a line per frame, indented by a tab, and the cause's header.
+    assertTrue(
+        lines.get(2).startsWith("\tat io.density.RequestLogTest.textFormatterEscapes"), text);
+    assertTrue(
+        lines.contains(
+            "Caused by: java.lang.IllegalStateException: inner\\u009b2J\\nat fake.Frame"),
+        text);
+    assertTrue(lines.stream().anyMatch(l -> l.matches("\t\\.\\.\\. \\d+ more")), text);
+    for (String line : lines.subList(2, lines.size())) {
+      assertTrue(
+          line.startsWith("\tat ") || line.startsWith("Caused by: ") || line.startsWith("\t... "),
+          "a line of the stack: " + line);
+    }
+    assertNoControlCharacters(text);
+  }
+
+  /** No control character but the tabs that indent a stack frame. */
+  private static void assertNoControlCharacters(String text) {
+    for (String line : text.split(System.lineSeparator())) {
+      String rest = line.replaceFirst("^\t+", "");
+      for (char c : rest.toCharArray()) {
+        assertFalse(
+            c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029',
+            "a raw U+" + Integer.toHexString(c) + " in " + line);
+      }
+    }
   }
 
   @Test

@@ -6,6 +6,7 @@ import io.density.config.DensityConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.Writer;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -64,26 +65,120 @@ public final class LogLines {
   /**
    * {@code 2026-01-15T10:17:03.123Z INFO io.density.http.access [3f2a9c0d1e4b5a67] GET /v1/x 200
    * 4ms 312B}, then the stack trace of an exception, if any, on the lines after.
+   *
+   * <p>What a line carries can come from outside (a request's path, a message that quotes input, an
+   * exception's message), so every control character in it (C0, DEL, C1, and the Unicode line and
+   * paragraph separators) is written visibly, as {@code \n}, {@code \r}, {@code \t} or a backslash,
+   * {@code u} and four hex digits (ESC is <code>&#92;u001b</code>): no text can end a line early,
+   * forge another, or drive a terminal. The stack trace keeps its own line breaks and the tabs that
+   * indent its frames; control characters inside each of its lines (an exception's message) are
+   * escaped the same way.
    */
   public static final class Text extends Formatter {
     @Override
     public String format(LogRecord record) {
       String message = formatMessage(record);
       StringBuilder line = new StringBuilder(80 + (message == null ? 4 : message.length()));
-      line.append(time(record))
-          .append(' ')
-          .append(record.getLevel().getName())
-          .append(' ')
-          .append(record.getLoggerName());
+      line.append(time(record)).append(' ');
+      escape(record.getLevel().getName(), line).append(' ');
+      escape(record.getLoggerName(), line);
       String id = requestId(record);
       if (id != null) {
-        line.append(" [").append(id).append(']');
+        escape(id, line.append(" [")).append(']');
       }
-      line.append(": ").append(message).append(System.lineSeparator());
-      if (record.getThrown() != null) {
-        line.append(stackTrace(record.getThrown()));
+      escape(message, line.append(": ")).append(System.lineSeparator());
+      Throwable thrown = record.getThrown();
+      if (thrown != null) {
+        try (PrintWriter printer = new EscapingPrinter(line)) {
+          thrown.printStackTrace(printer);
+        }
       }
       return line.toString();
+    }
+  }
+
+  /** Whether a character is written escaped in a text line. */
+  static boolean control(char c) {
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
+  }
+
+  /** Appends the text ({@code null} for none), each control character in it escaped. */
+  static StringBuilder escape(String text, StringBuilder out) {
+    if (text == null) {
+      return out.append("null");
+    }
+    for (int i = 0; i < text.length(); i++) {
+      escape(text.charAt(i), out);
+    }
+    return out;
+  }
+
+  private static void escape(char c, StringBuilder out) {
+    if (!control(c)) {
+      out.append(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else if (c == '\r') {
+      out.append("\\r");
+    } else if (c == '\t') {
+      out.append("\\t");
+    } else {
+      out.append("\\u")
+          .append(HEX[(c >> 12) & 0xf])
+          .append(HEX[(c >> 8) & 0xf])
+          .append(HEX[(c >> 4) & 0xf])
+          .append(HEX[c & 0xf]);
+    }
+  }
+
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  /**
+   * Where a stack trace is printed for a text line: the line breaks of {@code println} (one after
+   * each line a throwable prints: its header, a frame, {@code Caused by: ...}) and the tabs that
+   * begin a line are kept; every other control character written is escaped.
+   */
+  private static final class EscapingPrinter extends PrintWriter {
+    private final StringBuilder out;
+    private boolean lineStart = true;
+
+    EscapingPrinter(StringBuilder out) {
+      super(Writer.nullWriter());
+      this.out = out;
+    }
+
+    @Override
+    public void write(int c) {
+      put((char) c);
+    }
+
+    @Override
+    public void write(char[] chars, int offset, int length) {
+      for (int i = offset; i < offset + length; i++) {
+        put(chars[i]);
+      }
+    }
+
+    @Override
+    public void write(String text, int offset, int length) {
+      for (int i = offset; i < offset + length; i++) {
+        put(text.charAt(i));
+      }
+    }
+
+    @Override
+    public void println() {
+      out.append(System.lineSeparator());
+      lineStart = true;
+    }
+
+    private void put(char c) {
+      if (c == '\t' && lineStart) {
+        out.append(c);
+        return;
+      }
+      lineStart = false;
+      escape(c, out);
     }
   }
 
