@@ -226,6 +226,9 @@ class RequestLogTest {
     assertTrue(
         text.contains(": GET /v1/spaces/\\u001b[31mred\\u007f "), text.replace('\u001b', '?'));
     assertNoControlCharacters(text);
+    // JSON lines escape them too, and give the path back as it came.
+    assertNoControlCharacters(line.json());
+    assertTrue(line.json().contains("/v1/spaces/\\u001B[31mred\\u007F"), line.json());
     JsonObject json = new JsonObject(line.json().strip());
     assertEquals("/v1/spaces/\u001b[31mred\u007f", json.getString("path"));
   }
@@ -361,6 +364,19 @@ class RequestLogTest {
     String stack = exception.getString("stack");
     assertTrue(stack.contains("\n\tat io.density.RequestLogTest.jsonFormatter"), stack);
     assertTrue(stack.contains("Caused by: java.lang.IllegalStateException: inner"), stack);
+
+    // Not only C0: DEL, C1 and the Unicode line separators are escaped, and read back as they were.
+    LogRecord controls = new LogRecord(Level.INFO, "a\u007fb\u009b2Jc\u0085d\u2028e\u2029f");
+    controls.setLoggerName("io.density.x");
+    String controlLine = new LogLines.Json().format(controls);
+    assertTrue(controlLine.contains("a\\u007Fb\\u009B2Jc\\u0085d\\u2028e\\u2029f"), controlLine);
+    assertEquals(
+        "a\u007fb\u009b2Jc\u0085d\u2028e\u2029f",
+        new JsonObject(controlLine.strip()).getString("message"));
+    // Other characters are written as they are.
+    LogRecord plain = new LogRecord(Level.INFO, "caf\u00e9\u00a0\u20ac");
+    plain.setLoggerName("io.density.x");
+    assertTrue(new LogLines.Json().format(plain).contains("\"message\":\"caf\u00e9\u00a0\u20ac\""));
 
     AccessRecord access =
         new AccessRecord("io.density.http.access", "abc", "POST", "/send", 0, 12, 0, false);

@@ -2,6 +2,9 @@ package io.density.telemetry;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
 import io.density.config.DensityConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -187,9 +190,33 @@ public final class LogLines {
    * message}, {@code thread}, {@code request_id} when known, {@code exception} ({@code class},
    * {@code message}, {@code stack}) when there is one, and for access lines {@code method}, {@code
    * path}, {@code status}, {@code duration_ms}, {@code bytes}.
+   *
+   * <p>Every control character of a string is escaped, as in text lines: JSON itself requires it of
+   * C0 only, and DEL, C1 and the Unicode line separators are escaped too.
    */
   public static final class Json extends Formatter {
-    private static final JsonFactory FACTORY = new JsonFactory();
+    private static final JsonFactory FACTORY = new JsonFactory().setCharacterEscapes(new Escapes());
+
+    /** JSON's own escapes, and <code>&#92;uXXXX</code> for DEL, C1 and the line separators. */
+    private static final class Escapes extends CharacterEscapes {
+      private final int[] ascii = standardAsciiEscapesForJSON();
+
+      Escapes() {
+        ascii[0x7f] = ESCAPE_STANDARD;
+      }
+
+      @Override
+      public int[] getEscapeCodesForAscii() {
+        return ascii;
+      }
+
+      @Override
+      public SerializableString getEscapeSequence(int c) {
+        return c <= 0xffff && control((char) c)
+            ? new SerializedString(String.format(Locale.ROOT, "\\u%04X", c))
+            : null;
+      }
+    }
 
     @Override
     public String format(LogRecord record) {
