@@ -23,10 +23,12 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,6 +55,7 @@ class RequestLogTest {
 
   private static TestServer server;
   private static String readToken;
+  private static String ingestToken;
 
   /** A client per test: a restarted server closes the connections of the one before. */
   private final HttpClient http = HttpClient.newHttpClient();
@@ -80,12 +83,31 @@ class RequestLogTest {
       };
   private final Logger access = Logger.getLogger("io.density.http.access");
 
+  /** Every record any logger published while it listened, with the request it names. */
+  private final List<Seen> all = new CopyOnWriteArrayList<>();
+
+  private final Handler everything =
+      new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+          all.add(new Seen(record, LogLines.requestId(record), RequestIds.current(), null));
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+      };
+  private final Logger root = Logger.getLogger("");
+
   @BeforeAll
   static void start() {
     server = new TestServer();
     server.config = server.config.with("logging", "access", true);
     server.start();
     readToken = server.createToken("read");
+    ingestToken = server.createToken("ingest");
   }
 
   @AfterAll
@@ -279,6 +301,96 @@ class RequestLogTest {
             "a raw U+" + Integer.toHexString(c) + " in " + line);
       }
     }
+  }
+
+  @Test
+  @DisplayName("a client that drops its upload is one FINE line and an access line, no SEVERE")
+  void droppedUploadIsNoFault() throws Exception {
+    // The line of a client that went away is FINE: let it through to be seen.
+    Logger responses = Logger.getLogger("io.density.http.Responses");
+    Level before = responses.getLevel();
+    responses.setLevel(Level.FINE);
+    root.addHandler(everything);
+    try {
+      dropUpload("dropped-1", false);
+      dropUpload("dropped-2", true);
+    } finally {
+      root.removeHandler(everything);
+      responses.setLevel(before);
+    }
+  }
+
+  /**
+   * A POST that declares 100000 bytes, sends 10 and closes the connection (with a reset when {@code
+   * reset}); then waits for the lines of its request and checks none is a fault.
+   */
+  private void dropUpload(String requestId, boolean reset) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", server.config.http().port())) {
+      socket.setSoTimeout(10_000);
+      String head =
+          "POST /v1/datapoints HTTP/1.1\r\nHost: localhost\r\n"
+              + "Authorization: Bearer "
+              + ingestToken
+              + "\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n"
+              // The body handler answers 100 Continue as it starts reading the body: the body is
+              // cut off while it is read, not before.
+              + "Expect: 100-continue\r\n"
+              + RequestIds.HEADER
+              + ": "
+              + requestId
+              + "\r\n\r\n";
+      socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      byte[] interim = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+      assertEquals(
+          new String(interim, StandardCharsets.US_ASCII),
+          new String(
+              socket.getInputStream().readNBytes(interim.length), StandardCharsets.US_ASCII));
+      socket.getOutputStream().write("[{\"dpu_id\"".getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      if (reset) {
+        socket.setSoLinger(true, 0);
+      }
+    }
+    assertTrue(
+        Await.until(
+            () ->
+                all.stream()
+                    .anyMatch(
+                        s ->
+                            requestId.equals(s.requestId()) && s.record().getLevel() == Level.FINE),
+            DEADLINE),
+        "a FINE line for " + requestId + " among " + describe(all));
+    Seen line = accessLine(requestId);
+    assertTrue(
+        line.record().getMessage().startsWith("POST /v1/datapoints closed-before-answer "),
+        line.record().getMessage());
+    List<Seen> ofRequest = all.stream().filter(s -> requestId.equals(s.requestId())).toList();
+    assertEquals(
+        1,
+        ofRequest.stream().filter(s -> s.record().getLevel() == Level.FINE).count(),
+        describe(ofRequest));
+    // Nothing about it is a fault: not a line of the request, nor of the HTTP layer or Vert.x.
+    assertTrue(
+        all.stream()
+            .filter(
+                s ->
+                    requestId.equals(s.requestId())
+                        || String.valueOf(s.record().getLoggerName()).startsWith("io.density.http")
+                        || String.valueOf(s.record().getLoggerName()).startsWith("io.vertx")
+                        || String.valueOf(s.record().getLoggerName()).startsWith("io.netty"))
+            .noneMatch(s -> s.record().getLevel().intValue() >= Level.WARNING.intValue()),
+        describe(all));
+  }
+
+  /** The lines as text, each with the request id it was written for. */
+  private static String describe(List<Seen> lines) {
+    StringBuilder out = new StringBuilder();
+    for (Seen s : lines) {
+      out.append('[').append(s.requestId()).append("] ");
+      out.append(new LogLines.Text().format(s.record()));
+    }
+    return out.toString();
   }
 
   @Test

@@ -5,9 +5,11 @@ import io.density.bus.InvalidInput;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -15,10 +17,13 @@ import java.util.logging.Logger;
 final class Responses {
   private static final Logger LOG = Logger.getLogger(Responses.class.getName());
 
+  /** The routing context key set once the client's departure is logged. */
+  private static final String CLIENT_GONE = "clientGone";
+
   private Responses() {}
 
   static void json(RoutingContext rc, int status, JsonObject body) {
-    if (rc.response().ended()) {
+    if (rc.response().ended() || rc.response().closed()) {
       return;
     }
     rc.response()
@@ -59,8 +64,30 @@ final class Responses {
   /**
    * The one road from a failure to an answer: bad input ({@link InvalidInput}) and failures of
    * event-bus requests ({@link Failure} codes) get the status their kind says, anything else 500.
+   *
+   * <p>A client that has gone away gets no answer, and is no fault of the server's: one FINE line,
+   * no stack. It has gone when its connection is closed, or failed while the request was read (a
+   * client that drops an upload: the body handler fails the request with {@link
+   * HttpClosedException}, or the {@link IOException} of a reset).
    */
   static void failure(RoutingContext rc, Throwable err) {
+    if (err instanceof HttpClosedException
+        || err instanceof IOException
+        || rc.response().closed()) {
+      // Once a request: a connection that fails, then closes, may say so twice.
+      if (rc.get(CLIENT_GONE) == null) {
+        rc.put(CLIENT_GONE, Boolean.TRUE);
+        LOG.fine(
+            () ->
+                "client gone before the answer ("
+                    + err
+                    + "): "
+                    + rc.request().method()
+                    + " "
+                    + rc.request().path());
+      }
+      return;
+    }
     if (err instanceof InvalidInput e) {
       error(rc, Failure.httpStatus(e.failureCode()), e.field(), e.getMessage());
       return;
