@@ -34,7 +34,7 @@ class LimitsTest {
         server
             .config
             .with("http", "instances", 1)
-            .with("http", "maxConnections", 3)
+            .with("http", "maxConnections", 5)
             .with("http", "maxEventStreams", 1)
             .with("http", "maxBodyBytesHeld", 1000);
     server.start();
@@ -59,7 +59,7 @@ class LimitsTest {
     try {
       // The test's own HTTP client may hold a connection too: open more until one is refused.
       RawConnection.Answer refused = null;
-      while (refused == null && open.size() <= 3) {
+      while (refused == null && open.size() <= 5) {
         RawConnection c = connect();
         open.add(c);
         RawConnection.Answer reply = c.get("/?space=A");
@@ -68,9 +68,13 @@ class LimitsTest {
           assertTrue(c.closedByServer(), "the refused connection is closed");
         }
       }
-      assertTrue(refused != null, "a fourth connection is refused");
+      assertTrue(refused != null, "a sixth connection is refused");
       assertEquals(503, refused.status(), refused.json().encode());
-      assertTrue(refused.json().getString("error").contains("at most 3"), refused.json().encode());
+      assertTrue(refused.json().getString("error").contains("at most 5"), refused.json().encode());
+      RawConnection beyond = connect();
+      open.add(beyond);
+      assertEquals(
+          200, beyond.get("/ready").status(), "readiness answers on a connection beyond the limit");
       open.remove(open.size() - 1).close();
       open.remove(0).close();
       assertTrue(

@@ -45,7 +45,11 @@ public record DensityConfig(
 
   /**
    * The HTTP API: where it listens, how much one request may carry, TLS (PEM files; plain HTTP when
-   * none) and the origins allowed to call it from a browser (CORS).
+   * none), the origins allowed to call it from a browser (CORS), and the defences that keep one
+   * client from starving the others (docs/security.md): a minimum rate for bodies, shares per
+   * client address, a deadline for a request's head, and the proxies whose word on a client's
+   * address is taken. The defences' settings may be left out of a configuration file: they then
+   * take the defaults below.
    */
   public record Http(
       String host,
@@ -53,13 +57,49 @@ public record DensityConfig(
       int instances,
       int maxBodyBytes,
       long maxBodyBytesHeld,
+      long maxBodyBytesHeldPerClient,
+      int minBodyBytesPerSecond,
+      int bodyGraceSeconds,
       int maxBatchItems,
       int maxConnections,
+      int maxConnectionsPerClient,
+      int requestHeadTimeoutSeconds,
       int maxEventStreams,
+      String trustedProxies,
       String tlsCertFile,
       String tlsKeyFile,
       String corsOrigins) {
+    public static final long DEFAULT_BODY_BYTES_HELD_PER_CLIENT = 16L << 20;
+    public static final int DEFAULT_MIN_BODY_BYTES_PER_SECOND = 64 << 10;
+    public static final int DEFAULT_BODY_GRACE_SECONDS = 5;
+    public static final int DEFAULT_CONNECTIONS_PER_CLIENT = 1_000;
+    public static final int DEFAULT_REQUEST_HEAD_TIMEOUT_SECONDS = 10;
+
     public Http {
+      maxBodyBytesHeldPerClient =
+          maxBodyBytesHeldPerClient == 0
+              ? DEFAULT_BODY_BYTES_HELD_PER_CLIENT
+              : maxBodyBytesHeldPerClient;
+      minBodyBytesPerSecond =
+          minBodyBytesPerSecond == 0 ? DEFAULT_MIN_BODY_BYTES_PER_SECOND : minBodyBytesPerSecond;
+      bodyGraceSeconds = bodyGraceSeconds == 0 ? DEFAULT_BODY_GRACE_SECONDS : bodyGraceSeconds;
+      maxConnectionsPerClient =
+          maxConnectionsPerClient == 0 ? DEFAULT_CONNECTIONS_PER_CLIENT : maxConnectionsPerClient;
+      requestHeadTimeoutSeconds =
+          requestHeadTimeoutSeconds == 0
+              ? DEFAULT_REQUEST_HEAD_TIMEOUT_SECONDS
+              : requestHeadTimeoutSeconds;
+      trustedProxies = trustedProxies == null ? "" : trustedProxies;
+      if (maxBodyBytesHeldPerClient < 1
+          || minBodyBytesPerSecond < 1
+          || bodyGraceSeconds < 1
+          || maxConnectionsPerClient < 1
+          || requestHeadTimeoutSeconds < 1) {
+        throw new IllegalArgumentException(
+            "http.maxBodyBytesHeldPerClient, http.minBodyBytesPerSecond, http.bodyGraceSeconds,"
+                + " http.maxConnectionsPerClient and http.requestHeadTimeoutSeconds must be at"
+                + " least 1");
+      }
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException(
             "http.port (DENSITY_HTTP_PORT) must be 0 to 65535 (0: any free port), not " + port);
@@ -88,6 +128,13 @@ public record DensityConfig(
 
     public long perInstance(long nodeLimit) {
       return (nodeLimit + instances - 1) / instances;
+    }
+
+    /** The addresses and CIDR blocks of the trusted proxies (none when empty). */
+    public List<String> trustedProxyList() {
+      return trustedProxies.isBlank()
+          ? List.of()
+          : List.of(trustedProxies.trim().split("\\s*,\\s*"));
     }
 
     /** Whether the API is served over TLS (a PEM certificate and key are configured). */
@@ -296,6 +343,7 @@ public record DensityConfig(
     override(json, "http", "tlsCertFile", env.get("DENSITY_TLS_CERT"), false);
     override(json, "http", "tlsKeyFile", env.get("DENSITY_TLS_KEY"), false);
     override(json, "http", "corsOrigins", env.get("DENSITY_CORS_ORIGINS"), false);
+    override(json, "http", "trustedProxies", env.get("DENSITY_TRUSTED_PROXIES"), false);
     override(json, "postgres", "url", env.get("DENSITY_PG_URL"), false);
     override(json, "redis", "url", env.get("DENSITY_REDIS_URL"), false);
     override(json, "redis", "keyPrefix", env.get("DENSITY_REDIS_PREFIX"), false);

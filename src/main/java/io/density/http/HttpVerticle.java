@@ -34,6 +34,10 @@ import java.util.logging.Logger;
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(HttpVerticle.class.getName());
+
+  /** A connection with nothing to do is closed after this long. */
+  private static final int IDLE_SECONDS = 60;
+
   private HttpServer server;
 
   @Override
@@ -51,8 +55,16 @@ public final class HttpVerticle extends VerticleBase {
     // request's id.
     router.route().handler(new RequestLog(logging.access()));
     router.route().handler(new PathGuard());
-    ConnectionLimit connections =
-        new ConnectionLimit(http.perInstance(http.maxConnections()), http.maxConnections());
+    ClientAddress clients = new ClientAddress(http.trustedProxyList());
+    ConnectionGuard connections =
+        new ConnectionGuard(
+            vertx,
+            http.perInstance(http.maxConnections()),
+            http.maxConnections(),
+            http.perInstance(http.maxConnectionsPerClient()),
+            http.requestHeadTimeoutSeconds() * 1000L,
+            IDLE_SECONDS * 1000L,
+            clients);
     router.route().handler(connections);
     if (!http.corsOriginList().isEmpty()) {
       // Before the tokens: a browser's preflight carries none.
@@ -73,7 +85,15 @@ public final class HttpVerticle extends VerticleBase {
     ingestRoutes.mountShedding(router);
     router
         .route()
-        .handler(new BodyBudget(http.perInstance(http.maxBodyBytesHeld()), http.maxBodyBytes()));
+        .handler(
+            new BodyBudget(
+                vertx,
+                http.perInstance(http.maxBodyBytesHeld()),
+                http.perInstance(http.maxBodyBytesHeldPerClient()),
+                http.maxBodyBytes(),
+                http.minBodyBytesPerSecond(),
+                http.bodyGraceSeconds() * 1000L,
+                clients));
     // Only the methods that carry a body: for any other, a form content type makes the body
     // handler throw (a 500) instead of being ignored.
     // (Not a route limited to those methods: that would answer 405 to a GET of an unknown path.)
@@ -119,7 +139,7 @@ public final class HttpVerticle extends VerticleBase {
     // cleartext HTTP/2 upgrade: answers to upgraded requests were sometimes never sent (seen with
     // Java's HttpClient, which asks for it by default); HTTP/1.1 serves every client.
     HttpServerOptions options =
-        new HttpServerOptions().setIdleTimeout(60).setHttp2ClearTextEnabled(false);
+        new HttpServerOptions().setIdleTimeout(IDLE_SECONDS).setHttp2ClearTextEnabled(false);
     if (http.tls()) {
       options
           .setSsl(true)

@@ -51,6 +51,9 @@ final class Responses {
   }
 
   static void error(RoutingContext rc, int status, String field, String message) {
+    if (rc.response().ended() || rc.response().closed()) {
+      return; // answered already (say, a body refused as too slow), or nobody left to answer
+    }
     JsonObject body = new JsonObject().put("status", "error").put("error", message);
     if (field != null) {
       body.put("field", field);
