@@ -302,28 +302,47 @@ class AlertsTest {
     assertEquals(201, allowed.status(), allowed.json().encode());
 
     server.restartWith(server.config.with("alerts", "webhookPrivateTargets", false));
+    // The site's own network: refused, and the switch would open it.
     for (String url :
         List.of(
             local,
             "http://localhost:" + receiver.actualPort() + "/hook",
+            "http://localhost.:" + receiver.actualPort() + "/hook",
+            "http://api.localhost/",
             "http://127.8.9.10/",
             "http://[::1]:8080/",
             "http://[::ffff:127.0.0.1]/",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[2002:7f00:1::]/",
             "https://10.1.2.3/hook",
             "http://172.16.0.1/",
             "http://192.168.1.20:8000/",
+            "http://100.64.0.1/",
             "http://169.254.169.254/latest/meta-data/",
             "http://[fe80::1]/",
-            "http://[fd12:3456::1]/",
-            "http://0.0.0.0:8080/",
-            "http://224.0.0.1/",
-            "http://255.255.255.255/")) {
+            "http://[fd12:3456::1]/")) {
       Reply refused = server.putJson("/v1/webhooks/private", new JsonObject().put("url", url));
       assertEquals(422, refused.status(), url + " → " + refused.json().encode());
       assertEquals("error", refused.json().getString("status"));
       assertEquals("url", refused.json().getString("field"), url);
       assertTrue(
           refused.json().getString("error").contains("webhookPrivateTargets"),
+          refused.json().getString("error"));
+    }
+    // Never a target: the switch would not help.
+    for (String url :
+        List.of(
+            "http://0.0.0.0:8080/",
+            "http://224.0.0.1/",
+            "http://255.255.255.255/",
+            "http://198.18.0.1/",
+            "https://203.0.113.10/h",
+            "http://[2001:db8::1]/")) {
+      Reply refused = server.putJson("/v1/webhooks/private", new JsonObject().put("url", url));
+      assertEquals(422, refused.status(), url + " → " + refused.json().encode());
+      assertEquals("url", refused.json().getString("field"), url);
+      assertTrue(
+          refused.json().getString("error").contains("no webhook may target one"),
           refused.json().getString("error"));
     }
     for (String url : List.of("ftp://203.0.113.10/", "file:///etc/passwd", "http:///nohost")) {
@@ -342,7 +361,7 @@ class AlertsTest {
             .putJson(
                 "/v1/webhooks/public",
                 new JsonObject()
-                    .put("url", "https://203.0.113.10/h")
+                    .put("url", "https://1.1.1.1/h")
                     .put("space_ids", new JsonArray().add("elsewhere")))
             .status(),
         "a public address is accepted");
@@ -364,6 +383,50 @@ class AlertsTest {
     JsonObject hook = webhook("local");
     assertTrue(hook.getString("last_error").contains("loopback"), hook.encode());
     assertTrue(received.isEmpty(), "nothing was sent to the loopback receiver");
+  }
+
+  @Test
+  @DisplayName(
+      "hosts written as addresses in other forms are refused (422 on url, nothing stored), even"
+          + " with private targets allowed; so are documentation, multicast and reserved addresses")
+  void refusedForms() {
+    // The test server allows private targets: none of these is a private target.
+    for (String url :
+        List.of(
+            "http://0x7f000001/",
+            "http://017700000001/",
+            "http://127.1/",
+            "http://2130706433/",
+            "http://010.0.0.1/",
+            "http://127.0.0.1./",
+            "http://[::ffff:127.1]/",
+            "http://[fe80::1%25eth0]/",
+            "http://a_b.example.com/",
+            "http://-bad.example.com/",
+            "https://example.com:0/",
+            "http://192.0.2.1/",
+            "http://198.51.100.7/",
+            "http://239.255.255.250/",
+            "http://240.0.0.1/",
+            "http://[ff02::1]/",
+            "http://[3fff::1]/",
+            "http://[100::1]/")) {
+      Reply refused = server.putJson("/v1/webhooks/odd", new JsonObject().put("url", url));
+      assertEquals(422, refused.status(), url + " → " + refused.json().encode());
+      assertEquals("error", refused.json().getString("status"), url);
+      assertEquals("url", refused.json().getString("field"), url);
+      assertFalse(
+          refused.json().getString("error").contains("webhookPrivateTargets"),
+          url + ": the switch would not help: " + refused.json().getString("error"));
+    }
+    assertEquals(0, server.countRows("webhook"), "nothing refused is stored");
+    Reply local =
+        server.putJson(
+            "/v1/webhooks/local",
+            new JsonObject()
+                .put("url", "http://localhost.:" + receiver.actualPort() + "/hook")
+                .put("space_ids", new JsonArray().add("elsewhere")));
+    assertEquals(201, local.status(), "the switch opens loopback names: " + local.json().encode());
   }
 
   @Test
