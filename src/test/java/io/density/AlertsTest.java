@@ -431,6 +431,44 @@ class AlertsTest {
 
   @Test
   @DisplayName(
+      "a webhook's URL is whole to an admin token; a read token sees its userinfo and query"
+          + " masked, and no delivery error quotes them")
+  void maskedUrls() {
+    server.restartWith(server.config.with("alerts", "webhookTimeoutMs", 300));
+    String url = "http://hook:pa55w0rd@127.0.0.1:" + receiver.actualPort() + "/held?token=s3cret";
+    Reply put = server.putJson("/v1/webhooks/held", new JsonObject().put("url", url));
+    assertEquals(201, put.status(), put.json().encode());
+    assertEquals(url, put.json().getString("url"), "the admin who registers it sees it whole");
+    String read = "Bearer " + server.createToken("read");
+    String masked = "http://***@127.0.0.1:" + receiver.actualPort() + "/held?***";
+
+    Reply listed = server.sendAs(read, "GET", "/v1/webhooks", null);
+    assertEquals(200, listed.status(), listed.json().encode());
+    JsonObject seen = listed.json().getJsonArray("items").getJsonObject(0);
+    assertEquals(masked, seen.getString("url"));
+    assertEquals(url, webhook("held").getString("url"), "an admin token sees it whole");
+
+    // A delivery that times out: the HTTP client's message quotes the request's path and query.
+    holding = true;
+    assertEquals(
+        200,
+        server
+            .putJson("/v1/spaces/A", new JsonObject().put("name", "Space A").put("capacity", 1))
+            .status());
+    rules("A", 1);
+    move(1, 2);
+    await(() -> webhook("held").getString("last_error") != null, "the delivery failed");
+    String error = webhook("held").getString("last_error");
+    assertTrue(error.contains("/held?***"), "the message quoted the request: " + error);
+    assertFalse(error.contains("s3cret"), error);
+    assertFalse(error.contains("pa55w0rd"), error);
+    String everything = server.sendAs(read, "GET", "/v1/webhooks", null).json().encode();
+    assertFalse(everything.contains("s3cret"), everything);
+    assertFalse(everything.contains("pa55w0rd"), everything);
+  }
+
+  @Test
+  @DisplayName(
       "deliveries waiting beyond alerts.maxPendingDeliveries: the oldest is dropped, counted")
   void boundedQueue() {
     server.restartWith(server.config.with("alerts", "maxPendingDeliveries", 1));

@@ -218,17 +218,18 @@ final class Webhooks {
                 return vertx.timer(backoff).compose(v -> attempt(d, attempt + 1));
               }
               (targetRefused ? refused : exhausted).increment();
+              // An HTTP client's message may quote the request (its query): no credential of the
+              // URL goes to the log or to last_error, which read tokens see.
+              String why = WebhookUrls.withoutSecrets(String.valueOf(err.getMessage()), d.url);
               LOG.warning(
                   "webhook "
                       + d.webhook
                       + " failed alert "
                       + d.alert.getLong("id")
                       + (targetRefused ? ", not sent: " : ": ")
-                      + err.getMessage());
+                      + why);
               return pool.preparedQuery(Statements.WEBHOOK_FAILED)
-                  .execute(
-                      Tuple.of(
-                          d.webhook, String.valueOf(err.getMessage()), config.pauseAfterFailures()))
+                  .execute(Tuple.of(d.webhook, why, config.pauseAfterFailures()))
                   .<Void>mapEmpty()
                   .otherwiseEmpty();
             });
