@@ -431,6 +431,48 @@ class AlertsTest {
 
   @Test
   @DisplayName(
+      "a URL stored before the rule refused it fails at delivery by the same rule, unsent,"
+          + " even with private targets allowed")
+  void storedBeforeTheRule() {
+    int port = receiver.actualPort();
+    // As an older release stored them: an address in hexadecimal, a benchmarking address.
+    for (String[] hook :
+        new String[][] {
+          {"hex", "http://0x7f000001:" + port + "/hook"},
+          {"benchmarking", "http://198.18.0.1:" + port + "/hook"}
+        }) {
+      server.rows(
+          "INSERT INTO webhook (id, url, secret) VALUES ($1, $2, 'whsec_old') RETURNING id",
+          hook[0],
+          hook[1]);
+    }
+    assertEquals(
+        200,
+        server
+            .putJson("/v1/spaces/A", new JsonObject().put("name", "Space A").put("capacity", 1))
+            .status());
+    rules("A", 1);
+    move(1, 2);
+    await(
+        () -> metric("density_webhook_failures_total{reason=\"refused_target\"}") >= 2.0,
+        "both deliveries refused");
+    await(
+        () ->
+            webhook("hex").getString("last_error") != null
+                && webhook("benchmarking").getString("last_error") != null,
+        "each webhook says why");
+    assertTrue(
+        webhook("hex").getString("last_error").contains("0x7f000001 is an IPv4 address"),
+        webhook("hex").encode());
+    assertTrue(
+        webhook("benchmarking").getString("last_error").contains("benchmarking"),
+        webhook("benchmarking").encode());
+    assertEquals(0.0, metric("density_webhook_failures_total{reason=\"attempts_exhausted\"}"));
+    assertTrue(received.isEmpty(), "nothing was sent");
+  }
+
+  @Test
+  @DisplayName(
       "a webhook's URL is whole to an admin token; a read token sees its userinfo and query"
           + " masked, and no delivery error quotes them")
   void maskedUrls() {

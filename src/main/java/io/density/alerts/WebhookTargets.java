@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -176,7 +177,10 @@ final class WebhookTargets {
           range("fec0::/10", "site-local (deprecated)", Reach.LOCAL),
           range("ff00::/8", "multicast", Reach.NEVER));
 
-  /** What RANGES leaves of IPv6 outside global unicast. */
+  /**
+   * IPv6 global unicast (IANA IPv6 Address Space); the rest of IPv6 that no entry of {@link
+   * #RANGES} decides is reserved by the IETF, and refused.
+   */
   private static final Range GLOBAL_UNICAST = range("2000::/3", "global unicast", Reach.NEVER);
 
   /**
@@ -382,7 +386,7 @@ final class WebhookTargets {
     if (n > 16) {
       return null;
     }
-    return java.util.Arrays.copyOf(out, n);
+    return Arrays.copyOf(out, n);
   }
 
   private static InetAddress address(byte[] bytes) {
