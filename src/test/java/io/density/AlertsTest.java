@@ -302,28 +302,47 @@ class AlertsTest {
     assertEquals(201, allowed.status(), allowed.json().encode());
 
     server.restartWith(server.config.with("alerts", "webhookPrivateTargets", false));
+    // The site's own network: refused, and the switch would open it.
     for (String url :
         List.of(
             local,
             "http://localhost:" + receiver.actualPort() + "/hook",
+            "http://localhost.:" + receiver.actualPort() + "/hook",
+            "http://api.localhost/",
             "http://127.8.9.10/",
             "http://[::1]:8080/",
             "http://[::ffff:127.0.0.1]/",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[2002:7f00:1::]/",
             "https://10.1.2.3/hook",
             "http://172.16.0.1/",
             "http://192.168.1.20:8000/",
+            "http://100.64.0.1/",
             "http://169.254.169.254/latest/meta-data/",
             "http://[fe80::1]/",
-            "http://[fd12:3456::1]/",
-            "http://0.0.0.0:8080/",
-            "http://224.0.0.1/",
-            "http://255.255.255.255/")) {
+            "http://[fd12:3456::1]/")) {
       Reply refused = server.putJson("/v1/webhooks/private", new JsonObject().put("url", url));
       assertEquals(422, refused.status(), url + " → " + refused.json().encode());
       assertEquals("error", refused.json().getString("status"));
       assertEquals("url", refused.json().getString("field"), url);
       assertTrue(
           refused.json().getString("error").contains("webhookPrivateTargets"),
+          refused.json().getString("error"));
+    }
+    // Never a target: the switch would not help.
+    for (String url :
+        List.of(
+            "http://0.0.0.0:8080/",
+            "http://224.0.0.1/",
+            "http://255.255.255.255/",
+            "http://198.18.0.1/",
+            "https://203.0.113.10/h",
+            "http://[2001:db8::1]/")) {
+      Reply refused = server.putJson("/v1/webhooks/private", new JsonObject().put("url", url));
+      assertEquals(422, refused.status(), url + " → " + refused.json().encode());
+      assertEquals("url", refused.json().getString("field"), url);
+      assertTrue(
+          refused.json().getString("error").contains("no webhook may target one"),
           refused.json().getString("error"));
     }
     for (String url : List.of("ftp://203.0.113.10/", "file:///etc/passwd", "http:///nohost")) {
@@ -342,7 +361,7 @@ class AlertsTest {
             .putJson(
                 "/v1/webhooks/public",
                 new JsonObject()
-                    .put("url", "https://203.0.113.10/h")
+                    .put("url", "https://1.1.1.1/h")
                     .put("space_ids", new JsonArray().add("elsewhere")))
             .status(),
         "a public address is accepted");
@@ -364,6 +383,130 @@ class AlertsTest {
     JsonObject hook = webhook("local");
     assertTrue(hook.getString("last_error").contains("loopback"), hook.encode());
     assertTrue(received.isEmpty(), "nothing was sent to the loopback receiver");
+  }
+
+  @Test
+  @DisplayName(
+      "hosts written as addresses in other forms are refused (422 on url, nothing stored), even"
+          + " with private targets allowed; so are documentation, multicast and reserved addresses")
+  void refusedForms() {
+    // The test server allows private targets: none of these is a private target.
+    for (String url :
+        List.of(
+            "http://0x7f000001/",
+            "http://017700000001/",
+            "http://127.1/",
+            "http://2130706433/",
+            "http://010.0.0.1/",
+            "http://127.0.0.1./",
+            "http://[::ffff:127.1]/",
+            "http://[fe80::1%25eth0]/",
+            "http://a_b.example.com/",
+            "http://-bad.example.com/",
+            "https://example.com:0/",
+            "http://192.0.2.1/",
+            "http://198.51.100.7/",
+            "http://239.255.255.250/",
+            "http://240.0.0.1/",
+            "http://[ff02::1]/",
+            "http://[3fff::1]/",
+            "http://[100::1]/")) {
+      Reply refused = server.putJson("/v1/webhooks/odd", new JsonObject().put("url", url));
+      assertEquals(422, refused.status(), url + " → " + refused.json().encode());
+      assertEquals("error", refused.json().getString("status"), url);
+      assertEquals("url", refused.json().getString("field"), url);
+      assertFalse(
+          refused.json().getString("error").contains("webhookPrivateTargets"),
+          url + ": the switch would not help: " + refused.json().getString("error"));
+    }
+    assertEquals(0, server.countRows("webhook"), "nothing refused is stored");
+    Reply local =
+        server.putJson(
+            "/v1/webhooks/local",
+            new JsonObject()
+                .put("url", "http://localhost.:" + receiver.actualPort() + "/hook")
+                .put("space_ids", new JsonArray().add("elsewhere")));
+    assertEquals(201, local.status(), "the switch opens loopback names: " + local.json().encode());
+  }
+
+  @Test
+  @DisplayName(
+      "a URL stored before the rule refused it fails at delivery by the same rule, unsent,"
+          + " even with private targets allowed")
+  void storedBeforeTheRule() {
+    int port = receiver.actualPort();
+    // As an older release stored them: an address in hexadecimal, a benchmarking address.
+    for (String[] hook :
+        new String[][] {
+          {"hex", "http://0x7f000001:" + port + "/hook"},
+          {"benchmarking", "http://198.18.0.1:" + port + "/hook"}
+        }) {
+      server.rows(
+          "INSERT INTO webhook (id, url, secret) VALUES ($1, $2, 'whsec_old') RETURNING id",
+          hook[0],
+          hook[1]);
+    }
+    assertEquals(
+        200,
+        server
+            .putJson("/v1/spaces/A", new JsonObject().put("name", "Space A").put("capacity", 1))
+            .status());
+    rules("A", 1);
+    move(1, 2);
+    await(
+        () -> metric("density_webhook_failures_total{reason=\"refused_target\"}") >= 2.0,
+        "both deliveries refused");
+    await(
+        () ->
+            webhook("hex").getString("last_error") != null
+                && webhook("benchmarking").getString("last_error") != null,
+        "each webhook says why");
+    assertTrue(
+        webhook("hex").getString("last_error").contains("0x7f000001 is an IPv4 address"),
+        webhook("hex").encode());
+    assertTrue(
+        webhook("benchmarking").getString("last_error").contains("benchmarking"),
+        webhook("benchmarking").encode());
+    assertEquals(0.0, metric("density_webhook_failures_total{reason=\"attempts_exhausted\"}"));
+    assertTrue(received.isEmpty(), "nothing was sent");
+  }
+
+  @Test
+  @DisplayName(
+      "a webhook's URL is whole to an admin token; a read token sees its userinfo and query"
+          + " masked, and no delivery error quotes them")
+  void maskedUrls() {
+    server.restartWith(server.config.with("alerts", "webhookTimeoutMs", 300));
+    String url = "http://hook:pa55w0rd@127.0.0.1:" + receiver.actualPort() + "/held?token=s3cret";
+    Reply put = server.putJson("/v1/webhooks/held", new JsonObject().put("url", url));
+    assertEquals(201, put.status(), put.json().encode());
+    assertEquals(url, put.json().getString("url"), "the admin who registers it sees it whole");
+    String read = "Bearer " + server.createToken("read");
+    String masked = "http://***@127.0.0.1:" + receiver.actualPort() + "/held?***";
+
+    Reply listed = server.sendAs(read, "GET", "/v1/webhooks", null);
+    assertEquals(200, listed.status(), listed.json().encode());
+    JsonObject seen = listed.json().getJsonArray("items").getJsonObject(0);
+    assertEquals(masked, seen.getString("url"));
+    assertEquals(url, webhook("held").getString("url"), "an admin token sees it whole");
+
+    // A delivery that times out: the HTTP client's message quotes the request's path and query.
+    holding = true;
+    assertEquals(
+        200,
+        server
+            .putJson("/v1/spaces/A", new JsonObject().put("name", "Space A").put("capacity", 1))
+            .status());
+    rules("A", 1);
+    move(1, 2);
+    await(() -> webhook("held").getString("last_error") != null, "the delivery failed");
+    String error = webhook("held").getString("last_error");
+    assertTrue(error.contains("/held?***"), "the message quoted the request: " + error);
+    assertFalse(error.contains("s3cret"), error);
+    assertFalse(error.contains("pa55w0rd"), error);
+    String everything = server.sendAs(read, "GET", "/v1/webhooks", null).json().encode();
+    assertFalse(everything.contains("s3cret"), everything);
+    assertFalse(everything.contains("pa55w0rd"), everything);
   }
 
   @Test

@@ -40,7 +40,7 @@ final class AlertAdmin {
         "rules.put", q -> putRules(q.getString("space"), q.getJsonObject("body")),
         "rules.get", q -> rules(q.getString("space")),
         "webhook.put", q -> putWebhook(q.getString("id"), q.getJsonObject("body")),
-        "webhook.list", q -> webhooks(),
+        "webhook.list", q -> webhooks(q.getBoolean("whole", false)),
         "alerts.list", q -> alerts(q.getString("space"), q.getInteger("limit", 100)));
   }
 
@@ -147,7 +147,7 @@ final class AlertAdmin {
    * {@code {url, space_ids?, rotate_secret?}}: registers (or replaces, and resumes) a webhook. A
    * new webhook gets a signing secret, shown in this answer only; a replaced one keeps its secret
    * unless {@code rotate_secret} is true, when it gets a new one, shown likewise. The URL must pass
-   * the target rule ({@link WebhookTargets}).
+   * the target rule ({@link WebhookTargets}); the answer (to an admin) shows it whole.
    */
   private Future<JsonObject> putWebhook(String id, JsonObject body) {
     Object url = body.getValue("url");
@@ -205,13 +205,18 @@ final class AlertAdmin {
     return ids;
   }
 
-  private Future<JsonObject> webhooks() {
+  /**
+   * Every webhook, without its secret; its URL whole only when asked ({@code whole}: an admin
+   * asks), else with userinfo, query and fragment masked ({@link WebhookUrls}), in {@code
+   * last_error} too.
+   */
+  private Future<JsonObject> webhooks(boolean whole) {
     return pool.query(Statements.LIST_WEBHOOKS)
         .execute()
         .map(
             rows -> {
               JsonArray items = new JsonArray();
-              rows.forEach(r -> items.add(webhook(r)));
+              rows.forEach(r -> items.add(whole ? webhook(r) : masked(webhook(r))));
               return new JsonObject().put("items", items);
             });
   }
@@ -229,6 +234,14 @@ final class AlertAdmin {
         .put("paused_at", time(paused))
         .put("failures", r.getInteger("failures"))
         .put("last_error", r.getString("last_error"));
+  }
+
+  /** A webhook as a reader without the admin scope sees it. */
+  private static JsonObject masked(JsonObject webhook) {
+    String url = webhook.getString("url");
+    return webhook
+        .put("url", WebhookUrls.masked(url))
+        .put("last_error", WebhookUrls.withoutSecrets(webhook.getString("last_error"), url));
   }
 
   private Future<JsonObject> alerts(String space, int limit) {

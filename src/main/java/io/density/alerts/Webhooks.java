@@ -35,10 +35,11 @@ import java.util.logging.Logger;
  * delivery at a time per webhook). A webhook whose deliveries keep failing is paused, with the last
  * error, until it is registered again.
  *
- * <p>Before each attempt the webhook's host is resolved (on a worker thread) and the target rule
- * ({@link WebhookTargets}) checked on every address; the request then goes to the checked address,
- * so a name cannot resolve to another one between the check and the connection. A refused target
- * fails the delivery at once, without an attempt.
+ * <p>Before each attempt the target rule ({@link WebhookTargets}, the one checked at registration)
+ * is checked again: on the URL's form, and on the host's address (a literal) or every address its
+ * name resolves to now (on a worker thread); the request then goes to a checked address, so a name
+ * cannot resolve to another one between the check and the connection. A refused target fails the
+ * delivery at once, without an attempt.
  *
  * <p>At most {@code alerts.maxPendingDeliveries} deliveries wait on this node (besides the one in
  * flight per webhook); when a new one would exceed that, the oldest waiting one is dropped: the
@@ -217,49 +218,44 @@ final class Webhooks {
                 return vertx.timer(backoff).compose(v -> attempt(d, attempt + 1));
               }
               (targetRefused ? refused : exhausted).increment();
+              // An HTTP client's message may quote the request (its query): no credential of the
+              // URL goes to the log or to last_error, which read tokens see.
+              String why = WebhookUrls.withoutSecrets(String.valueOf(err.getMessage()), d.url);
               LOG.warning(
                   "webhook "
                       + d.webhook
                       + " failed alert "
                       + d.alert.getLong("id")
                       + (targetRefused ? ", not sent: " : ": ")
-                      + err.getMessage());
+                      + why);
               return pool.preparedQuery(Statements.WEBHOOK_FAILED)
-                  .execute(
-                      Tuple.of(
-                          d.webhook, String.valueOf(err.getMessage()), config.pauseAfterFailures()))
+                  .execute(Tuple.of(d.webhook, why, config.pauseAfterFailures()))
                   .<Void>mapEmpty()
                   .otherwiseEmpty();
             });
   }
 
   /**
-   * One signed POST to the address the webhook's host resolves to now, if the target rule allows
-   * every such address; the URL's host still names the server (Host header, TLS name).
+   * One signed POST to an address the webhook's host is (a literal) or resolves to now, if the
+   * target rule allows every such address; the URL's host still names the server (Host header, TLS
+   * name). A URL stored before the rule refused its form fails here likewise.
    */
   private Future<io.vertx.ext.web.client.HttpResponse<Buffer>> post(Delivery d) {
-    URI uri;
+    WebhookTargets.Target target;
     try {
-      uri = WebhookTargets.parse(d.url);
+      target = WebhookTargets.parse(d.url);
     } catch (WebhookTargets.Refused e) {
-      return Future.failedFuture(new TargetRefused(e.getMessage()));
+      return Future.failedFuture(new TargetRefused("target refused: " + e.getMessage()));
     }
-    String host = WebhookTargets.host(uri);
     return targets
-        .resolve(host)
-        .compose(
-            addresses -> {
-              for (InetAddress address : addresses) {
-                String why = targets.refusal(address);
-                if (why != null) {
-                  return Future.failedFuture(
-                      new TargetRefused(
-                          "target refused: "
-                              + WebhookTargets.refused(host, address, why).getMessage()));
-                }
-              }
-              return send(d, uri, addresses);
-            });
+        .addresses(target)
+        .recover(
+            err ->
+                Future.failedFuture(
+                    err instanceof WebhookTargets.Refused
+                        ? new TargetRefused("target refused: " + err.getMessage())
+                        : err))
+        .compose(addresses -> send(d, target.uri(), addresses));
   }
 
   private Future<io.vertx.ext.web.client.HttpResponse<Buffer>> send(

@@ -300,9 +300,9 @@ public record DensityConfig(
 
   /**
    * Webhook delivery of alerts: per attempt timeout, attempts with doubling backoff, pausing;
-   * whether webhooks may target loopback, private, link-local, unspecified or multicast addresses
-   * (off unless the network is closed); how many deliveries may wait on a node before the oldest is
-   * dropped.
+   * whether webhooks may target the server's own network: loopback, private-use, CGNAT, link-local
+   * and unique local addresses (off unless the network is closed; docs/webhook-targets.md); how
+   * many deliveries may wait on a node before the oldest is dropped.
    */
   public record Alerts(
       int webhookTimeoutMs,

@@ -1,5 +1,6 @@
 package io.density.http;
 
+import io.density.auth.Scope;
 import io.density.bus.Addresses;
 import io.density.bus.InvalidInput;
 import io.vertx.core.Vertx;
@@ -19,7 +20,7 @@ final class AlertRoutes {
     router.put("/v1/spaces/:id/alerts").handler(rc -> withBody(rc, "rules.put", "space"));
     router.get("/v1/spaces/:id/alerts").handler(rc -> withId(rc, "rules.get", "space"));
     router.put("/v1/webhooks/:id").handler(rc -> withBody(rc, "webhook.put", "id"));
-    router.get("/v1/webhooks").handler(rc -> ask(rc, "webhook.list", new JsonObject()));
+    router.get("/v1/webhooks").handler(this::webhooks);
     router.get("/v1/alerts").handler(this::alerts);
   }
 
@@ -39,6 +40,15 @@ final class AlertRoutes {
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
     }
+  }
+
+  /**
+   * Every webhook; its URL whole to an admin token (or with authentication off), else with the
+   * credentials a URL may carry (userinfo, query, fragment) masked.
+   */
+  private void webhooks(RoutingContext rc) {
+    Scope scope = Auth.scope(rc);
+    ask(rc, "webhook.list", new JsonObject().put("whole", scope == null || scope == Scope.ADMIN));
   }
 
   /** {@code ?space_id=&limit=}: the latest alerts first. */

@@ -47,6 +47,9 @@ final class Auth implements Handler<RoutingContext> {
     }
   }
 
+  /** Where a request's routes find the scope of its token ({@link #scope}). */
+  private static final String SCOPE = "density.scope";
+
   private final Vertx vertx;
   private final Map<String, Known> known = new HashMap<>();
 
@@ -162,8 +165,17 @@ final class Auth implements Handler<RoutingContext> {
           "Authorization",
           "this token's scope is " + k.scope.label() + "; this request needs " + needed.label());
     } else {
+      rc.put(SCOPE, k.scope);
       rc.next();
     }
+  }
+
+  /**
+   * The scope of the request's token, for a route whose answer depends on it; null when
+   * authentication is off (every caller may then do everything).
+   */
+  static Scope scope(RoutingContext rc) {
+    return rc.get(SCOPE);
   }
 
   private static void unauthenticated(RoutingContext rc, String message) {
