@@ -1,5 +1,6 @@
 package io.density.alerts;
 
+import io.density.net.AddressBlock;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.InetAddress;
@@ -78,28 +79,14 @@ final class WebhookTargets {
 
   /** A range: its CIDR, prefix and length, what it is (and a note on it, or null), its reach. */
   private record Range(
-      String cidr, byte[] prefix, int bits, String kind, String note, Reach reach, Carries ipv4) {
+      String cidr, AddressBlock block, String kind, String note, Reach reach, Carries ipv4) {
     /** Where the rule has an address of this range: "in 192.0.2.0/24, TEST-NET-1". */
     String where() {
       return "in " + cidr + (note == null ? "" : ", " + note);
     }
 
     boolean contains(byte[] address) {
-      if (address.length != prefix.length) {
-        return false;
-      }
-      int whole = bits / 8;
-      for (int i = 0; i < whole; i++) {
-        if (address[i] != prefix[i]) {
-          return false;
-        }
-      }
-      int rest = bits % 8;
-      if (rest == 0) {
-        return true;
-      }
-      int mask = (0xff << (8 - rest)) & 0xff;
-      return (address[whole] & mask) == (prefix[whole] & mask);
+      return block.contains(address);
     }
   }
 
@@ -117,8 +104,7 @@ final class WebhookTargets {
     int open = kind.indexOf(" (");
     return new Range(
         cidr,
-        prefix,
-        Integer.parseInt(cidr.substring(slash + 1)),
+        new AddressBlock(prefix, Integer.parseInt(cidr.substring(slash + 1))),
         open < 0 ? kind : kind.substring(0, open),
         open < 0 ? null : kind.substring(open + 2, kind.length() - 1),
         reach,

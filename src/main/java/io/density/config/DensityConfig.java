@@ -301,8 +301,8 @@ public record DensityConfig(
   /**
    * Webhook delivery of alerts: per attempt timeout, attempts with doubling backoff, pausing;
    * whether webhooks may target the server's own network: loopback, private-use, CGNAT, link-local
-   * and unique local addresses (off unless the network is closed; docs/security.md); how
-   * many deliveries may wait on a node before the oldest is dropped.
+   * and unique local addresses (off unless the network is closed; docs/security.md); how many
+   * deliveries may wait on a node before the oldest is dropped.
    */
   public record Alerts(
       int webhookTimeoutMs,

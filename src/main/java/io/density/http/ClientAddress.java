@@ -1,5 +1,6 @@
 package io.density.http;
 
+import io.density.net.AddressBlock;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
@@ -18,28 +19,7 @@ import java.util.regex.Pattern;
 final class ClientAddress {
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
-  /** A block of addresses: its first address's bytes and the length of its prefix. */
-  private record Block(byte[] network, int prefix) {
-    boolean contains(byte[] address) {
-      if (address.length != network.length) {
-        return false;
-      }
-      int whole = prefix / 8;
-      for (int i = 0; i < whole; i++) {
-        if (address[i] != network[i]) {
-          return false;
-        }
-      }
-      int rest = prefix % 8;
-      if (rest == 0) {
-        return true;
-      }
-      int mask = (0xff << (8 - rest)) & 0xff;
-      return (address[whole] & mask) == (network[whole] & mask);
-    }
-  }
-
-  private final List<Block> trusted = new ArrayList<>();
+  private final List<AddressBlock> trusted = new ArrayList<>();
 
   /**
    * @param trustedProxies addresses and CIDR blocks ({@code 10.0.0.0/8}, {@code fd00::/8})
@@ -59,7 +39,7 @@ final class ClientAddress {
         throw new IllegalArgumentException(
             "http.trustedProxies: " + entry + " is not an address or a CIDR block");
       }
-      trusted.add(new Block(network, prefix));
+      trusted.add(new AddressBlock(network, prefix));
     }
   }
 
@@ -94,7 +74,7 @@ final class ClientAddress {
     if (bytes == null) {
       return false;
     }
-    for (Block block : trusted) {
+    for (AddressBlock block : trusted) {
       if (block.contains(bytes)) {
         return true;
       }
