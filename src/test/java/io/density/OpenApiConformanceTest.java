@@ -285,6 +285,25 @@ class OpenApiConformanceTest {
             admin(),
             Map.of("Accept", "text/csv"));
     assertEquals("text/csv", accepted.mediaType());
+    check("GET", "/v1/spaces/A/counts?" + window + "&interval=1h&by=doorway", null, null, 200);
+    Answer byDoorway =
+        check(
+            "GET",
+            "/v1/spaces/A/counts?" + window + "&interval=1d&by=doorway&format=csv",
+            null,
+            null,
+            200);
+    assertTrue(
+        byDoorway.body.startsWith("start,end,count,entries,exits,min,max,doorway_id,"),
+        byDoorway.body);
+    check(
+        "GET", "/v1/doorways/Z/counts?" + window + "&interval=1h&tz=Europe/Paris", null, null, 200);
+    Answer doorwayCsv =
+        check(
+            "GET", "/v1/doorways/Z/counts?" + window + "&interval=1d&format=csv", null, null, 200);
+    assertTrue(
+        doorwayCsv.body.startsWith("start,end,crossings,space_id,entries,exits\n"),
+        doorwayCsv.body);
     check("GET", "/v1/spaces/A/events?limit=1", null, null, 200);
     check("GET", "/v1/spaces/A/reconciliations", null, null, 200);
 
@@ -412,6 +431,23 @@ class OpenApiConformanceTest {
             null,
             null,
             404));
+    errors.add(
+        checkAs(
+            admin,
+            "GET",
+            "/v1/doorways/nowhere/counts?start=2024-05-06T00:00:00Z&end=2024-05-07T00:00:00Z&interval=1d",
+            null,
+            null,
+            404));
+    errors.add(
+        checkAs(
+            admin,
+            "GET",
+            "/v1/spaces/A/counts?start=2024-05-06T00:00:00Z&end=2024-05-07T00:00:00Z"
+                + "&interval=1d&by=dpu",
+            null,
+            null,
+            422));
     errors.add(checkAs(admin, "DELETE", "/v1/tokens/not-a-number", null, null, 404));
     errors.add(checkAs(admin, "GET", "/v1/admin/replays/0123456789abcdef", null, null, 404));
     errors.add(checkAs(admin, "GET", "/v1/dpu-activity?silent_minutes=0", null, null, 422));
@@ -525,6 +561,7 @@ class OpenApiConformanceTest {
             "putDoorway",
             "createLink",
             "getCountSeries",
+            "getDoorwayTraffic",
             "listSpaceEvents",
             "createToken")) {
       Answer answer = callFromDocument(operationId);

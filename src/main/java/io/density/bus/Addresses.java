@@ -123,6 +123,9 @@ public final class Addresses {
   /** History: a space's counts in time buckets. */
   public static final String HISTORY_SERIES = "density.history.series";
 
+  /** History: a doorway's entries and exits per space and its crossings, in time buckets. */
+  public static final String HISTORY_DOORWAY_SERIES = "density.history.doorway-series";
+
   /** History: a page of a space's effects, or of those reconciled after arrival. */
   public static final String HISTORY_EVENTS = "density.history.events";
 

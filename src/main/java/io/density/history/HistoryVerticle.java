@@ -37,12 +37,17 @@ public final class HistoryVerticle extends VerticleBase {
   public static final int MAX_PAGE = 10_000;
 
   private Pool pool;
+  private DoorwayTraffic doorways;
 
   @Override
   public Future<?> start() {
     pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
+    doorways = new DoorwayTraffic(pool);
     var bus = vertx.eventBus();
     return Future.join(
+        bus.consumer(
+                Addresses.HISTORY_DOORWAY_SERIES, Replies.answering("history", doorways::series))
+            .completion(),
         bus.consumer(Addresses.HISTORY_SERIES, Replies.answering("history", this::series))
             .completion(),
         bus.consumer(Addresses.HISTORY_EVENTS, Replies.answering("history", this::events))
@@ -57,8 +62,9 @@ public final class HistoryVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {space, start, end (µs), interval, tz}} → {@code {space_id, interval, time_zone,
-   * buckets: [{start, end, count, entries, exits, min, max}]}}.
+   * {@code {space, start, end (µs), interval, tz, by?}} → {@code {space_id, interval, time_zone,
+   * buckets: [{start, end, count, entries, exits, min, max}]}}; with {@code by: doorway} each
+   * bucket also has its traffic by doorway ({@link DoorwayTraffic#byDoorway}).
    */
   private Future<JsonObject> series(JsonObject q) {
     String space = q.getString("space");
@@ -116,12 +122,15 @@ public final class HistoryVerticle extends VerticleBase {
                                   .put("min", b.min())
                                   .put("max", b.max()));
                         }
-                        return Future.succeededFuture(
+                        JsonObject answer =
                             new JsonObject()
                                 .put("space_id", space)
                                 .put("interval", interval)
                                 .put("time_zone", zone.getId())
-                                .put("buckets", buckets));
+                                .put("buckets", buckets);
+                        return "doorway".equals(q.getString("by"))
+                            ? doorways.byDoorway(space, boundaries, answer)
+                            : Future.succeededFuture(answer);
                       });
             });
   }

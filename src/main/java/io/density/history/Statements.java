@@ -60,4 +60,84 @@ final class Statements {
       SELECT ts, count, kind FROM space_reset
        WHERE space_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts LIMIT 10001
       """;
+
+  // ---------------------------------------------------------------- doorway traffic
+
+  /**
+   * A doorway's links that are in force at some instant of [$2, $3), the link {@code l} and the
+   * datapoints {@code d} of its DPU while it is in force, within [$2, $3): the effects that pass
+   * through the doorway. Both bounds on {@code d.ts} are given outright too, so that partitions and
+   * chunks outside the range are pruned; each link reads its DPU's datapoints by the index
+   * datapoint_by_dpu_ts. {@code %1$s} is the condition that picks the links.
+   */
+  private static String linkedDatapoints(String links) {
+    return """
+        SELECT l.doorway_id, l.space_id, d.id AS datapoint_id, d.ts,
+               d.direction * l.sensor_placement AS delta
+          FROM link l
+          JOIN datapoint d
+            ON d.dpu_id = l.dpu_id
+           AND d.ts >= l.valid_from AND d.ts >= $2
+           AND (l.valid_to IS NULL OR d.ts < l.valid_to) AND d.ts < $3
+         WHERE %1$s AND l.valid_from < $3 AND (l.valid_to IS NULL OR l.valid_to > $2)
+        """
+        .formatted(links);
+  }
+
+  /**
+   * Whether a doorway exists, and the spaces it is linked to at some instant of [$2, $3) (text[],
+   * sorted; NULL for none). $1 doorway_id.
+   */
+  static final String DOORWAY_SPACES =
+      """
+      SELECT w.id,
+             (SELECT array_agg(DISTINCT l.space_id ORDER BY l.space_id) FROM link l
+               WHERE l.doorway_id = w.id AND l.valid_from < $3
+                 AND (l.valid_to IS NULL OR l.valid_to > $2)) AS space_ids
+        FROM doorway w WHERE w.id = $1
+      """;
+
+  /**
+   * A doorway's traffic in buckets: $1 doorway_id, [$2, $3) the range, $4 the bucket boundaries
+   * (timestamptz[], $2 first and $3 last), $5 at most that many effects are read. One row per
+   * bucket and space with traffic ({@code bucket} is 1 for the first bucket): the entries and exits
+   * of the space as sensed for it; and one row per bucket with traffic where {@code total} is true:
+   * the crossings, each datapoint once whatever spaces it changed. The entries and exits of the
+   * spaces' rows add up to the effects read, so a sum above the limit says the range is too wide.
+   */
+  static final String DOORWAY_TRAFFIC =
+      """
+      WITH e AS (%s LIMIT $5)
+      SELECT width_bucket(ts, $4::timestamptz[]) AS bucket, space_id,
+             grouping(space_id) = 1 AS total,
+             count(*) FILTER (WHERE delta > 0) AS entries,
+             count(*) FILTER (WHERE delta < 0) AS exits,
+             count(DISTINCT datapoint_id) AS crossings
+        FROM e
+       GROUP BY GROUPING SETS ((1, 2), (1))
+      """
+          .formatted(linkedDatapoints("l.doorway_id = $1"));
+
+  /** The doorways a space is linked through at some instant of [$2, $3), sorted. $1 space_id. */
+  static final String SPACE_DOORWAYS =
+      """
+      SELECT DISTINCT doorway_id FROM link
+       WHERE space_id = $1 AND valid_from < $3 AND (valid_to IS NULL OR valid_to > $2)
+       ORDER BY doorway_id
+      """;
+
+  /**
+   * A space's entries and exits in buckets, by doorway: $1 space_id, [$2, $3), $4 the boundaries,
+   * $5 at most that many effects are read. One row per bucket and doorway with traffic.
+   */
+  static final String SPACE_TRAFFIC_BY_DOORWAY =
+      """
+      WITH e AS (%s LIMIT $5)
+      SELECT width_bucket(ts, $4::timestamptz[]) AS bucket, doorway_id,
+             count(*) FILTER (WHERE delta > 0) AS entries,
+             count(*) FILTER (WHERE delta < 0) AS exits
+        FROM e
+       GROUP BY 1, 2
+      """
+          .formatted(linkedDatapoints("l.space_id = $1"));
 }

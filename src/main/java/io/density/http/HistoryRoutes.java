@@ -34,48 +34,27 @@ final class HistoryRoutes {
   }
 
   /**
-   * {@code ?start=&end=&interval=1m|5m|15m|1h|1d&tz=Area/City[&format=csv]}: buckets aligned in the
-   * zone (default UTC), as JSON or, with {@code Accept: text/csv} or {@code format=csv}, CSV.
+   * {@code ?start=&end=&interval=1m|5m|15m|1h|1d&tz=Area/City[&format=csv][&by=doorway]}: buckets
+   * aligned in the zone (default UTC), as JSON or, with {@code Accept: text/csv} or {@code
+   * format=csv}, CSV; with {@code by=doorway}, each bucket's traffic by doorway too.
    */
   private void series(RoutingContext rc) {
     try {
       String space = Requests.pathId(rc, "id");
-      long start = required(Requests.optionalInstant(rc, "start"), "start");
-      long end = required(Requests.optionalInstant(rc, "end"), "end");
-      if (end <= start) {
-        throw new InvalidInput("end", "end must be after start");
+      JsonObject q = seriesQuery(rc).put("space", space);
+      boolean csv = wantsCsv(rc);
+      String by = rc.queryParams().get("by");
+      if (by != null && !by.equals("doorway")) {
+        throw new InvalidInput("by", "by must be doorway");
       }
-      String interval = rc.queryParams().get("interval");
-      if (interval == null || !Buckets.INTERVALS.containsKey(interval)) {
-        throw new InvalidInput("interval", "interval must be one of 1m, 5m, 15m, 1h, 1d");
-      }
-      String tz = rc.queryParams().get("tz");
-      String zone;
-      try {
-        zone = tz == null || tz.isBlank() ? "UTC" : ZoneId.of(tz).getId();
-      } catch (DateTimeException e) {
-        throw new InvalidInput("tz", "tz must be an IANA time zone such as Europe/Paris");
-      }
-      String format = rc.queryParams().get("format");
-      if (format != null && !format.equals("json") && !format.equals("csv")) {
-        throw new InvalidInput("format", "format must be json or csv");
-      }
-      boolean csv =
-          "csv".equals(format)
-              || (format == null
-                  && String.valueOf(rc.request().getHeader("Accept")).contains("text/csv"));
-      JsonObject q =
-          new JsonObject()
-              .put("space", space)
-              .put("start", start)
-              .put("end", end)
-              .put("interval", interval)
-              .put("tz", zone);
+      q.put("by", by);
       ask(Addresses.HISTORY_SERIES, q, Forward.MINUTES)
           .onSuccess(
               answer -> {
                 if (csv) {
-                  rc.response().putHeader("Content-Type", "text/csv").end(toCsv(answer));
+                  rc.response()
+                      .putHeader("Content-Type", "text/csv")
+                      .end(by == null ? toCsv(answer) : DoorwayRoutes.spaceByDoorwayCsv(answer));
                 } else {
                   Responses.ok(rc, answer);
                 }
@@ -84,6 +63,45 @@ final class HistoryRoutes {
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
     }
+  }
+
+  /**
+   * The window of a series, {@code {start, end (µs), interval, tz}}, from {@code
+   * ?start=&end=&interval=&tz=}: the rules every bucketed answer shares.
+   */
+  static JsonObject seriesQuery(RoutingContext rc) throws InvalidInput {
+    long start = required(Requests.optionalInstant(rc, "start"), "start");
+    long end = required(Requests.optionalInstant(rc, "end"), "end");
+    if (end <= start) {
+      throw new InvalidInput("end", "end must be after start");
+    }
+    String interval = rc.queryParams().get("interval");
+    if (interval == null || !Buckets.INTERVALS.containsKey(interval)) {
+      throw new InvalidInput("interval", "interval must be one of 1m, 5m, 15m, 1h, 1d");
+    }
+    String tz = rc.queryParams().get("tz");
+    String zone;
+    try {
+      zone = tz == null || tz.isBlank() ? "UTC" : ZoneId.of(tz).getId();
+    } catch (DateTimeException e) {
+      throw new InvalidInput("tz", "tz must be an IANA time zone such as Europe/Paris");
+    }
+    return new JsonObject()
+        .put("start", start)
+        .put("end", end)
+        .put("interval", interval)
+        .put("tz", zone);
+  }
+
+  /** Whether a series is asked as CSV: {@code format=csv}, or {@code Accept: text/csv}. */
+  static boolean wantsCsv(RoutingContext rc) throws InvalidInput {
+    String format = rc.queryParams().get("format");
+    if (format != null && !format.equals("json") && !format.equals("csv")) {
+      throw new InvalidInput("format", "format must be json or csv");
+    }
+    return "csv".equals(format)
+        || (format == null
+            && String.valueOf(rc.request().getHeader("Accept")).contains("text/csv"));
   }
 
   private static String toCsv(JsonObject series) {

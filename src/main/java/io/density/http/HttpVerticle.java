@@ -114,6 +114,7 @@ public final class HttpVerticle extends VerticleBase {
     new QueryRoutes(vertx, roles.contains("query")).mount(router);
     new RegistryRoutes(vertx, http.maxBatchItems()).mount(router);
     new HistoryRoutes(vertx).mount(router);
+    new DoorwayRoutes(vertx).mount(router);
     new AdminRoutes(vertx).mount(router);
     new AlertRoutes(vertx).mount(router);
     new TokenRoutes(vertx).mount(router);
