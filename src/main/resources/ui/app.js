@@ -1,5 +1,5 @@
-// The dashboard: the space tree with live counts, a 24-hour chart of one space in its time zone,
-// the DPUs (flagging the silent ones) and the latest alerts. Every API request carries the read
+// The dashboard: the space tree with live counts, a 24-hour chart of one space in its time zone
+// with its traffic by doorway over the same hours, the DPUs (flagging the silent ones) and the latest alerts. Every API request carries the read
 // token as "Authorization: Bearer"; the live counts come from GET /v1/events read with fetch()
 // (EventSource cannot send that header).
 'use strict';
@@ -254,7 +254,7 @@
     const end = Math.ceil(Date.now() / step) * step;
     const start = end - DAY_MS;
     const body = await api(
-      '/v1/spaces/' + enc(id) + '/counts?interval=15m&tz=' + enc(tz) +
+      '/v1/spaces/' + enc(id) + '/counts?interval=15m&by=doorway&tz=' + enc(tz) +
         '&start=' + new Date(start).toISOString() + '&end=' + new Date(end).toISOString());
     if (state.selected !== id) return;
     const xs = [], counts = [], maxes = [];
@@ -268,6 +268,34 @@
     $('chart-note').textContent =
       '15-minute buckets: the count at each bucket\'s end and the most it held within it.';
     drawChart([xs, counts, maxes], tz, entry.space.capacity);
+    renderDoorways(body);
+  }
+
+  /** The space's doorways with their entries and exits over the charted buckets. */
+  function renderDoorways(series) {
+    const totals = new Map((series.doorway_ids || []).map((d) => [d, { entries: 0, exits: 0 }]));
+    for (const b of series.buckets) {
+      for (const d of b.doorways || []) {
+        const t = totals.get(d.doorway_id);
+        if (!t) continue;
+        t.entries += d.entries;
+        t.exits += d.exits;
+      }
+    }
+    const rows = [...totals].map(([doorway, t]) => {
+      const tr = document.createElement('tr');
+      tr.dataset.doorway = doorway;
+      tr.append(cell(doorway), cell(t.entries), cell(t.exits));
+      return tr;
+    });
+    if (rows.length === 0) {
+      const tr = document.createElement('tr');
+      const td = cell('No doorway linked to this space in these hours.');
+      td.colSpan = 3;
+      tr.append(td);
+      rows.push(tr);
+    }
+    $('doorways').replaceChildren(...rows);
   }
 
   function drawChart(data, tz, capacity) {

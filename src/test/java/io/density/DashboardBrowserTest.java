@@ -191,6 +191,13 @@ class DashboardBrowserTest {
     wait.until(ExpectedConditions.textToBe(By.id("live"), "live"));
     wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#chart .uplot")));
     wait.until(ExpectedConditions.textToBe(By.id("chart-zone"), "(Europe/Paris)"));
+    // Under the chart, A's doorways (X, its outer door, and Z, from B) with their traffic.
+    wait.until(
+        d ->
+            d.findElements(By.cssSelector("#doorways tr[data-doorway]")).stream()
+                .map(r -> r.getAttribute("data-doorway"))
+                .toList()
+                .equals(List.of("X", "Z")));
     wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#dpus tr[data-dpu]")));
     wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#alerts tr.alert")));
     assertTrue(
