@@ -48,8 +48,21 @@ final class ShardOwnership {
   private boolean balancing;
   private boolean stopped;
 
-  ShardOwnership(Vertx vertx, Pool pool, Claims claims, int shards, DeliveryOptions toCounter) {
+  /**
+   * A part that waited longer than this in the lane is dropped uncounted: its sender stopped
+   * waiting for the answer, and offers it again (or the sweep does) if it still needs counting.
+   */
+  private final long partTimeoutMs;
+
+  ShardOwnership(
+      Vertx vertx,
+      Pool pool,
+      Claims claims,
+      int shards,
+      long partTimeoutMs,
+      DeliveryOptions toCounter) {
     this.vertx = vertx;
+    this.partTimeoutMs = partTimeoutMs;
     this.pool = pool;
     this.claims = claims;
     this.shards = shards;
@@ -173,12 +186,39 @@ final class ShardOwnership {
       return;
     }
     CountingBatch.Part part = (CountingBatch.Part) message.body();
+    long arrived = System.currentTimeMillis();
     o.lane
-        .run(() -> o.counting.count(part))
+        .run(
+            () -> {
+              long waited = System.currentTimeMillis() - arrived;
+              if (waited > partTimeoutMs) {
+                // Counting it now could apply it beside work that assumes it was given up (the
+                // sweep, a rebuild): the sender, or the sweep, offers it again if it must.
+                LOG.info(
+                    "part " + part.key() + " dropped: it waited " + waited + " ms for its lane");
+                return Future.failedFuture(
+                    Failure.unavailable("part " + part.key() + " waited too long: offer it again"));
+              }
+              return o.counting.count(part);
+            })
         .onSuccess(v -> message.reply(new JsonObject()))
-        .onFailure(
-            err ->
-                message.reply(
-                    err instanceof ReplyException re ? re : Failure.unavailable(err.getMessage())));
+        .onFailure(err -> message.reply(failure(part, err)));
+  }
+
+  /**
+   * The answer to a part that could not be counted: an outage as the counter or PostgreSQL said it,
+   * a fault as {@link Failure#COUNTING_FAILED}, logged here once with its cause (the sender then
+   * counts the batch from PostgreSQL rather than asking again).
+   */
+  private static ReplyException failure(CountingBatch.Part part, Throwable err) {
+    if (err instanceof ReplyException re) {
+      return re;
+    }
+    if (err instanceof Counting.Fault fault) {
+      LOG.log(Level.WARNING, fault.getMessage(), fault.getCause());
+      return Failure.of(Failure.COUNTING_FAILED, null, fault.getMessage());
+    }
+    return Failure.unavailable(
+        "counting part " + part.key() + " (shard " + part.shard() + "): " + err.getMessage());
   }
 }
