@@ -57,6 +57,11 @@ public final class Clustering {
     config.setClusterName(cluster.name());
     config.setProperty("hazelcast.logging.type", "jdk");
     config.setProperty("hazelcast.phone.home.enabled", "false");
+    // Nodes split apart (a network fault that closed their connections) look for each other again
+    // every few seconds, not after Hazelcast's default 5 minutes: until they merge, parts for the
+    // shards of the other side find no owner and counting waits.
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     config.getNetworkConfig().setPortAutoIncrement(true);
     config.getNetworkConfig().setPublicAddress(cluster.host());
     if (cluster.host().matches("[0-9.]+|.*:.*")) {

@@ -22,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -39,6 +40,9 @@ final class Counting {
   private final Counter reconciled;
   private final Timer reconciliation;
   private final Counter otherEffects;
+
+  /** Parts whose other effects were logged (the latest thousand). */
+  private final Set<String> toldOtherEffects = new java.util.LinkedHashSet<>();
 
   /** Parts of closed batches: the counter may drop their answers with the next part. */
   private List<String> forget = new ArrayList<>();
@@ -125,7 +129,13 @@ final class Counting {
    * back.
    */
   private Future<Void> recountOtherEffects(CountingBatch.Part part, JsonObject answer, int kept) {
-    LOG.warning(
+    // Said once per part: the sweep may offer it again while its batch waits for other parts.
+    boolean first = toldOtherEffects.add(part.key());
+    if (toldOtherEffects.size() > 1000) {
+      toldOtherEffects.remove(toldOtherEffects.iterator().next());
+    }
+    LOG.log(
+        first ? Level.WARNING : Level.FINE,
         "part "
             + part.key()
             + " (batch "

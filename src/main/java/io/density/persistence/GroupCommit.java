@@ -142,6 +142,7 @@ final class GroupCommit {
   private final List<Promise<Void>> idle = new ArrayList<>();
   private Future<Void> rebuilding;
   private boolean recovering;
+  private Future<Void> sweeping;
   private boolean pressing;
   private long pressureSignalled;
 
@@ -281,6 +282,21 @@ final class GroupCommit {
    * unreachable). The check is cheap; only when there are any does the pipeline drain for them.
    */
   Future<Void> recoverUncounted(double minAgeSeconds) {
+    // One sweep at a time: while the owner of a shard cannot be reached each sweep lasts the
+    // parts' deadline, and sweeps queued behind each other would hold up other drained work.
+    if (sweeping == null) {
+      sweeping =
+          sweep(minAgeSeconds)
+              .eventually(
+                  () -> {
+                    sweeping = null;
+                    return Future.succeededFuture();
+                  });
+    }
+    return sweeping;
+  }
+
+  private Future<Void> sweep(double minAgeSeconds) {
     return uncountedBatches(minAgeSeconds)
         .compose(
             ids ->
@@ -303,7 +319,7 @@ final class GroupCommit {
    * A sweep that failed is logged with its cause, once: the same failure again (an outage that
    * lasts) only when the stalled batch is reported, not on every pass.
    */
-  private void sweepFailed(Throwable err) {
+  void sweepFailed(Throwable err) {
     String what = String.valueOf(err.getMessage());
     long now = System.currentTimeMillis();
     if (what.equals(sweepFailureLogged)
@@ -313,13 +329,13 @@ final class GroupCommit {
     }
     sweepFailureLogged = what;
     sweepFailureLoggedAt = now;
-    LOG.log(
-        Level.WARNING,
-        "recovery sweep failed (it tries again every " + config.recoveryIntervalMs() + " ms)",
-        err instanceof ReplyException ? null : err);
-    if (err instanceof ReplyException) {
-      LOG.warning("recovery sweep failed: " + what);
-    }
+    String line =
+        "recovery sweep failed (it tries again every "
+            + config.recoveryIntervalMs()
+            + " ms): "
+            + what;
+    // A failure an owner or the bus answered is its message; anything else comes with its trace.
+    LOG.log(Level.WARNING, line, err instanceof ReplyException ? null : err);
   }
 
   /**
@@ -425,9 +441,8 @@ final class GroupCommit {
   private Future<Void> count(long batchId, CountingBatch batch) {
     List<CountingBatch.Part> parts = batch.parts(config.countingShards());
     long deadline = System.currentTimeMillis() + config.partDeadlineMs();
-    Map<String, String> states = new java.util.TreeMap<>();
-    parts.forEach(p -> states.put(p.key(), "offered"));
-    partsOf.put(batchId, states);
+    Map<String, String> states = partsOf.computeIfAbsent(batchId, id -> new java.util.TreeMap<>());
+    parts.forEach(p -> states.putIfAbsent(p.key(), "offered"));
     return Future.join(parts.stream().map(p -> countPart(p, deadline)).toList())
         .compose(v -> close(batchId, parts));
   }

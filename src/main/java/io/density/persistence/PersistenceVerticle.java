@@ -249,7 +249,8 @@ public final class PersistenceVerticle extends VerticleBase {
                 current
                     ? groupCommit.recoverUncounted(config.recoveryIntervalMs() / 1000.0)
                     : groupCommit.drained(groupCommit::rebuild).<Void>mapEmpty())
-        .onFailure(err -> LOG.log(Level.WARNING, "sweep: " + err.getMessage()));
+        // Logged once per distinct failure (the recovery of uncounted batches has logged its own).
+        .onFailure(groupCommit::sweepFailed);
   }
 
   /** Whether Redis holds a realtime state built from this database. */
