@@ -179,6 +179,41 @@ class PartitionTest {
         .put("direction", direction);
   }
 
+  /** Whether the leader's readiness says counting is stalled, naming the batch and its age. */
+  private boolean stalledSaysReadiness() {
+    for (Object o : leader.get("/ready").json().getJsonArray("checks")) {
+      JsonObject check = (JsonObject) o;
+      JsonObject data = check.getJsonObject("data");
+      if ("counting".equals(check.getString("id"))
+          && "UP".equals(check.getString("status"))
+          && data != null
+          && data.getBoolean("stalled", false)) {
+        return data.getLong("oldest_uncounted_batch") > 0 && data.getLong("age_seconds") >= 2;
+      }
+    }
+    return false;
+  }
+
+  /** density_uncounted_batch_oldest_seconds as the leader's /metrics tells it. */
+  private double oldestUncountedSeconds() {
+    try {
+      HttpResponse<String> metrics =
+          java.net.http.HttpClient.newHttpClient()
+              .send(leader.request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString());
+      for (String line : metrics.body().split("\n")) {
+        if (line.startsWith("density_uncounted_batch_oldest_seconds")) {
+          return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return -1;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /**
    * Each room's DPU moves to the next room's door from 02:00 on (before the batches left
    * uncounted).
@@ -257,6 +292,13 @@ class PartitionTest {
         lines.forEach(TcpProxy::cut);
         // Cut until senders have been told (503) that what they sent is not counted in time.
         boolean told = Await.until(() -> unavailable.get() > before, Duration.ofSeconds(30));
+        if (cut == 1) {
+          // The batch left uncounted is visible: the readiness detail and the metric say so.
+          assertTrue(
+              Await.until(this::stalledSaysReadiness, Duration.ofSeconds(20)),
+              "readiness tells the stalled batch: " + leader.get("/ready").json());
+          assertTrue(oldestUncountedSeconds() >= 2, "metric: " + oldestUncountedSeconds() + " s");
+        }
         if (cut == 2) {
           // Batches are partly counted now (the leader's shards' parts applied, the others' not):
           // the sensors move, so the sweep reads those batches again with other links.

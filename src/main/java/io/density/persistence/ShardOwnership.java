@@ -190,6 +190,12 @@ final class ShardOwnership {
     o.lane
         .run(
             () -> {
+              if (owned.get(shard) != o) {
+                // Given up (handed over, or the claims connection lost) while the part waited:
+                // the sender asks the shard's owner again.
+                return Future.failedFuture(
+                    Failure.of(Failure.ELSEWHERE, null, "counting shard " + shard + " moved"));
+              }
               long waited = System.currentTimeMillis() - arrived;
               if (waited > partTimeoutMs) {
                 // Counting it now could apply it beside work that assumes it was given up (the
