@@ -273,6 +273,7 @@ class PartitionTest {
                       TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), Math::max);
                   if (r.statusCode() == 503) {
                     assertTrue(r.headers().firstValue("Retry-After").isPresent(), r.body());
+                    assertTrue(r.body().contains("never counted twice"), r.body());
                     unavailable.incrementAndGet();
                   }
                   stored = r.statusCode() == 200;

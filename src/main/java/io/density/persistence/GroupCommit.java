@@ -29,8 +29,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -274,7 +277,8 @@ final class GroupCommit {
    * {@link #drained}.
    */
   Future<JsonObject> rebuild() {
-    return rebuild.run();
+    // Every uncounted batch is counted in SQL by it: what was known of their parts is moot.
+    return rebuild.run().onSuccess(r -> partsOf.clear());
   }
 
   /**
@@ -348,7 +352,7 @@ final class GroupCommit {
         .map(
             rows -> {
               long now = System.currentTimeMillis();
-              java.util.Set<Long> stalled = new java.util.HashSet<>();
+              Set<Long> stalled = new HashSet<>();
               for (Row r : rows) {
                 long id = r.getLong("id");
                 stalled.add(id);
@@ -441,7 +445,7 @@ final class GroupCommit {
   private Future<Void> count(long batchId, CountingBatch batch) {
     List<CountingBatch.Part> parts = batch.parts(config.countingShards());
     long deadline = System.currentTimeMillis() + config.partDeadlineMs();
-    Map<String, String> states = partsOf.computeIfAbsent(batchId, id -> new java.util.TreeMap<>());
+    Map<String, String> states = partsOf.computeIfAbsent(batchId, id -> new TreeMap<>());
     parts.forEach(p -> states.putIfAbsent(p.key(), "offered"));
     return Future.join(parts.stream().map(p -> countPart(p, deadline)).toList())
         .compose(v -> close(batchId, parts));
@@ -685,6 +689,18 @@ final class GroupCommit {
               if (counted.failed() && Counting.lostRealtimeState(counted.cause())) {
                 // Redis lost its state: rebuild it now (which counts this batch in SQL), so the
                 // batch is answered only once it is counted.
+                return rebuildNow();
+              }
+              if (counted.failed() && countingFailed(counted.cause())) {
+                // An owner cannot count a part (its fault is logged there): asking again would
+                // fail again, so the batch is counted from PostgreSQL, as when Redis lost its
+                // state, and answered once it is.
+                LOG.warning(
+                    "batch "
+                        + batchId
+                        + " cannot be counted by its owners ("
+                        + counted.cause().getMessage()
+                        + "): counting it from PostgreSQL and reloading Redis");
                 return rebuildNow();
               }
               return counted.succeeded()
