@@ -42,13 +42,28 @@ import org.junit.jupiter.api.Test;
  */
 @DisplayName("A node cut off from the cluster during ingest, keeping PostgreSQL and Redis")
 class PartitionTest {
+  private static final java.util.logging.Logger LOG =
+      java.util.logging.Logger.getLogger(PartitionTest.class.getName());
   private static final Instant DAY = Instant.parse("2024-12-09T00:00:00Z");
   private static final String ALL_ROLES = "counter,persistence,query,history,registry,alerts,http";
   private static final int ROOMS = 8;
   private static final long ACK_TIMEOUT_MS = 4_000;
 
+  /**
+   * Sent to the leader alone during the first cut: a datapoint for every room, so its batch has a
+   * part for every shard and waits for the node cut off.
+   */
+  private static final JsonArray PROBE = new JsonArray();
+
+  static {
+    for (int i = 0; i < ROOMS; i++) {
+      PROBE.add(datapoint("d" + i, DAY.plus(Duration.ofHours(23)).toEpochMilli() + i, 1));
+    }
+  }
+
   private final ContractModel contract = ContractModel.seedBuilding();
   private final List<TcpProxy> lines = new ArrayList<>();
+  private final String clusterName = "density-partition-" + UUID.randomUUID();
   private TestServer leader;
   private TestServer cutOff;
 
@@ -82,7 +97,7 @@ class PartitionTest {
     TcpProxy bus2Line = new TcpProxy("127.0.0.1", bus2);
     lines.addAll(List.of(hz1Line, bus1Line, hz2Line, bus2Line));
 
-    leader = new TestServer().clustered("density-partition-" + UUID.randomUUID());
+    leader = new TestServer().clustered(clusterName);
     leader.config =
         leader
             .config
@@ -90,7 +105,8 @@ class PartitionTest {
             .with("ingest", "partDeadlineMs", 2_500)
             .with("ingest", "ackTimeoutMs", ACK_TIMEOUT_MS)
             .with("ingest", "recoveryIntervalMs", 500)
-            .with("ingest", "stalledBatchSeconds", 2);
+            .with("ingest", "stalledBatchSeconds", 2)
+            .with("ingest", "leaderUnreachableMs", 12_000);
     // The first node leads: it inserts every batch and sends each part to its shard's owner.
     leader.start(hazelcastThrough(hz1, hz1Line, hz1Line), busThrough(bus1, bus1Line));
     cutOff = leader.node(ALL_ROLES);
@@ -179,6 +195,33 @@ class PartitionTest {
         .put("direction", direction);
   }
 
+  /**
+   * Whether the cluster is whole again: both Hazelcast members see each other, and the node cut off
+   * reaches the leader over the event bus (as its shard ownership checks).
+   */
+  private boolean oneCluster() {
+    boolean merged =
+        com.hazelcast.core.Hazelcast.getAllHazelcastInstances().stream()
+            .filter(h -> h.getConfig().getClusterName().equals(clusterName))
+            .allMatch(h -> h.getCluster().getMembers().size() == 2);
+    if (!merged) {
+      return false;
+    }
+    try {
+      cutOff
+          .vertx()
+          .eventBus()
+          .request(
+              io.density.bus.Addresses.LEADER_PING,
+              new JsonObject(),
+              new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(1_000))
+          .await();
+      return true;
+    } catch (RuntimeException unreachable) {
+      return false;
+    }
+  }
+
   /** Whether the leader's readiness says counting is stalled, naming the batch and its age. */
   private boolean stalledSaysReadiness() {
     for (Object o : leader.get("/ready").json().getJsonArray("checks")) {
@@ -215,12 +258,12 @@ class PartitionTest {
   }
 
   /**
-   * Each room's DPU moves to the next room's door from 02:00 on (before the batches left
+   * Every other room's DPU moves to the next room's door from 02:00 on (before the batches left
    * uncounted).
    */
-  private void moveEveryRoomSensor() {
+  private void moveRoomSensors() {
     Instant at = DAY.plus(Duration.ofHours(2));
-    for (int i = 0; i < ROOMS; i++) {
+    for (int i = 0; i < ROOMS; i += 2) {
       int next = (i + 1) % ROOMS;
       JsonObject body =
           new JsonObject()
@@ -249,15 +292,23 @@ class PartitionTest {
           new JsonArray(new ArrayList<>(day.subList(from, Math.min(day.size(), from + size)))));
     }
     AtomicInteger acknowledged = new AtomicInteger();
+    AtomicInteger limit = new AtomicInteger(batches.size());
     AtomicInteger unavailable = new AtomicInteger();
     AtomicLong longestMs = new AtomicLong();
     TestServer[] nodes = {leader, cutOff};
     ExecutorService sender = Executors.newSingleThreadExecutor();
+    ExecutorService prober = Executors.newSingleThreadExecutor();
+    Future<Boolean> probe = null;
     Future<?> sending =
         sender.submit(
             () -> {
               int attempt = 0;
-              for (JsonArray batch : batches) {
+              for (int b = 0; b < batches.size(); b++) {
+                JsonArray batch = batches.get(b);
+                int index = b;
+                assertTrue(
+                    Await.until(() -> index < limit.get(), Duration.ofSeconds(240)),
+                    "the test lets the sender on");
                 Instant deadline = Instant.now().plusSeconds(120);
                 boolean stored = false;
                 while (!stored && Instant.now().isBefore(deadline)) {
@@ -286,37 +337,83 @@ class PartitionTest {
     try {
       for (int cut = 1; cut <= 3; cut++) {
         int progress = cut * batches.size() / 5;
+        // A few batches more may go during the cut, so some are left for the next one.
+        limit.set(progress + 4);
         assertTrue(
             Await.until(() -> acknowledged.get() >= progress, Duration.ofSeconds(90)),
             "ingest goes on between cuts: " + acknowledged.get() + " of " + batches.size());
         int before = unavailable.get();
         lines.forEach(TcpProxy::cut);
+        LOG.info("cut " + cut + " after " + acknowledged.get() + " of " + batches.size());
+        if (cut == 2) {
+          // Once a batch is partly counted (the leader's shards' parts applied, the others' not),
+          // sensors move, so the sweep reads that batch again with other links.
+          assertTrue(
+              Await.until(() -> oldestUncountedSeconds() >= 1, Duration.ofSeconds(20)),
+              "a batch waits for the node cut off");
+          moveRoomSensors();
+        }
+        if (cut == 1) {
+          // A batch sent to the leader now is stored but cannot be counted (it has a part for
+          // every shard): the readiness detail and the metric tell it.
+          probe =
+              prober.submit(
+                  () -> {
+                    Instant deadline = Instant.now().plusSeconds(120);
+                    while (Instant.now().isBefore(deadline)) {
+                      if (leader.postWithHeaders("/v1/datapoints", PROBE.encode()).statusCode()
+                          == 200) {
+                        return true;
+                      }
+                    }
+                    return false;
+                  });
+          assertTrue(
+              Await.until(
+                  () -> stalledSaysReadiness() && oldestUncountedSeconds() >= 2,
+                  Duration.ofSeconds(20)),
+              "readiness and metric tell the stalled batch: "
+                  + leader.get("/ready").json()
+                  + ", "
+                  + oldestUncountedSeconds()
+                  + " s");
+        }
         // Cut until senders have been told (503) that what they sent is not counted in time.
         boolean told = Await.until(() -> unavailable.get() > before, Duration.ofSeconds(30));
-        if (cut == 1) {
-          // The batch left uncounted is visible: the readiness detail and the metric say so.
+        if (cut == 3) {
+          // Cut off for longer than a part's timeout, the node gives its shards up and the
+          // leader's node takes them: ingest goes on during the cut.
           assertTrue(
-              Await.until(this::stalledSaysReadiness, Duration.ofSeconds(20)),
-              "readiness tells the stalled batch: " + leader.get("/ready").json());
-          assertTrue(oldestUncountedSeconds() >= 2, "metric: " + oldestUncountedSeconds() + " s");
-        }
-        if (cut == 2) {
-          // Batches are partly counted now (the leader's shards' parts applied, the others' not):
-          // the sensors move, so the sweep reads those batches again with other links.
-          moveEveryRoomSensor();
+              Await.until(() -> shardsHeldByEach().equals(List.of(8)), Duration.ofSeconds(30)),
+              "the leader's node counts every shard: " + shardsHeldByEach());
+          int acknowledgedInCut = acknowledged.get();
+          assertTrue(
+              Await.until(() -> acknowledged.get() > acknowledgedInCut, Duration.ofSeconds(30)),
+              "ingest goes on while the node is cut off");
         }
         lines.forEach(TcpProxy::restore);
         assertTrue(told, "a sender heard 503 while the owner of half the shards was cut off");
+        // Healed: the cluster is whole again and the node counts its share, before the next cut.
+        assertTrue(
+            Await.until(
+                () -> oneCluster() && shardsHeldByEach().equals(List.of(4, 4)),
+                Duration.ofSeconds(60)),
+            "the node cut off counts its share again: " + shardsHeldByEach());
+        LOG.info("healed " + cut + " after " + acknowledged.get() + " of " + batches.size());
       }
+      limit.set(batches.size());
       sending.get(240, TimeUnit.SECONDS);
+      assertTrue(probe.get(150, TimeUnit.SECONDS), "the probe batch was acknowledged");
     } finally {
       lines.forEach(TcpProxy::restore);
       sender.shutdownNow();
+      prober.shutdownNow();
     }
     assertEquals(batches.size(), acknowledged.get());
     assertTrue(
         longestMs.get() < ACK_TIMEOUT_MS + 5_000 + 3_000,
         "no request waited unanswered: the longest took " + longestMs.get() + " ms");
+    day.addAll(PROBE.stream().map(o -> (JsonObject) o).toList());
     day.forEach(
         d ->
             contract.add(

@@ -77,6 +77,12 @@ public final class Addresses {
    */
   public static final String COUNTING_STATUS = "density.persistence.counting-status";
 
+  /**
+   * The leading persistence verticle: {@code {}} → {@code {}}. A counting shard's owner that cannot
+   * reach it is cut off from the cluster and gives its shards up.
+   */
+  public static final String LEADER_PING = "density.persistence.leader";
+
   /** Persistence: rebuild the realtime state from PostgreSQL (operator request). */
   public static final String REBUILD = "density.persistence.rebuild";
 

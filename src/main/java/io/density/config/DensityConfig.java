@@ -228,8 +228,9 @@ public record DensityConfig(
    * <p>Counting a batch: each part waits {@code partTimeoutMs} for its shard's owner to answer, and
    * is asked again (a new owner, or the same one) until {@code partDeadlineMs}; a request is
    * answered within {@code ackTimeoutMs} (503 when its batch is not counted by then); a batch left
-   * uncounted for {@code stalledBatchSeconds} is reported (log, readiness detail). A setting left
-   * out (0) takes its default.
+   * uncounted for {@code stalledBatchSeconds} is reported (log, readiness detail); a shard owner
+   * that cannot reach the leader over the event bus for {@code leaderUnreachableMs} gives its
+   * shards up. A setting left out (0) takes its default.
    */
   public record Ingest(
       int maxBatch,
@@ -247,7 +248,8 @@ public record DensityConfig(
       long partTimeoutMs,
       long partDeadlineMs,
       long ackTimeoutMs,
-      long stalledBatchSeconds) {
+      long stalledBatchSeconds,
+      long leaderUnreachableMs) {
     public Ingest {
       if (!"leader".equals(inserters) && !"every".equals(inserters)) {
         throw new IllegalArgumentException(
@@ -257,10 +259,15 @@ public record DensityConfig(
       partDeadlineMs = partDeadlineMs == 0 ? 30_000 : partDeadlineMs;
       ackTimeoutMs = ackTimeoutMs == 0 ? 15_000 : ackTimeoutMs;
       stalledBatchSeconds = stalledBatchSeconds == 0 ? 60 : stalledBatchSeconds;
-      if (partTimeoutMs < 0 || partDeadlineMs < 0 || ackTimeoutMs < 0 || stalledBatchSeconds < 0) {
+      leaderUnreachableMs = leaderUnreachableMs == 0 ? 15_000 : leaderUnreachableMs;
+      if (partTimeoutMs < 0
+          || partDeadlineMs < 0
+          || ackTimeoutMs < 0
+          || stalledBatchSeconds < 0
+          || leaderUnreachableMs < 0) {
         throw new IllegalArgumentException(
-            "ingest.partTimeoutMs, partDeadlineMs, ackTimeoutMs and stalledBatchSeconds must be"
-                + " positive");
+            "ingest.partTimeoutMs, partDeadlineMs, ackTimeoutMs, stalledBatchSeconds and"
+                + " leaderUnreachableMs must be positive");
       }
     }
 

@@ -74,6 +74,7 @@ public final class PersistenceVerticle extends VerticleBase {
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
     boolean counterHere = config().getJsonArray("roles", new JsonArray()).contains("counter");
     pool = Connections.postgres(vertx, postgres);
+    Recounts.counterHere(vertx, counterHere);
     claims = new Claims(vertx, postgres.url(), () -> ownership.lost());
     ownership =
         new ShardOwnership(
@@ -82,6 +83,8 @@ public final class PersistenceVerticle extends VerticleBase {
             claims,
             config.countingShards(),
             config.partTimeoutMs(),
+            config.leaderUnreachableMs(),
+            () -> leadership != null && leadership.leading(),
             new DeliveryOptions().setLocalOnly(counterHere));
     Partitions partitions = new Partitions(pool);
     groupCommit =
@@ -145,6 +148,7 @@ public final class PersistenceVerticle extends VerticleBase {
       ingest = bus.consumer(Addresses.INGEST, this::ingest);
       consumers.add(ingest);
     }
+    consumers.add(bus.<JsonObject>consumer(Addresses.LEADER_PING, m -> m.reply(new JsonObject())));
     consumers.add(bus.consumer(Addresses.REBUILD, this::rebuildRequest));
     consumers.add(bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest));
     consumers.add(bus.consumer(Addresses.RESET, this::resetRequest));
@@ -277,7 +281,8 @@ public final class PersistenceVerticle extends VerticleBase {
   private Future<Message<JsonObject>> counterStatus(int attempts) {
     return vertx
         .eventBus()
-        .<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject())
+        .<JsonObject>request(
+            Addresses.COUNTER_STATUS, new JsonObject(), Recounts.toCounter(vertx, 5_000))
         .recover(
             err -> {
               if (attempts <= 1) {

@@ -121,6 +121,14 @@ final class Statements {
           + CLAIM_MEMBER
           + "), pg_backend_pid() AS pid";
 
+  /** Leaves the writers (cut off from the cluster), keeping the session. */
+  static final String CLAIM_MEMBERSHIP_LEAVE =
+      "SELECT pg_advisory_unlock_shared(" + CLAIMS + ", " + CLAIM_MEMBER + ")";
+
+  /** Joins the writers again. */
+  static final String CLAIM_MEMBERSHIP_JOIN =
+      "SELECT pg_advisory_lock_shared(" + CLAIMS + ", " + CLAIM_MEMBER + ")";
+
   /** Every member's session and how many shards it holds: rows (pid, shards). */
   static final String CLAIM_MEMBERS =
       """
