@@ -70,6 +70,19 @@ public final class Addresses {
   /** Published: alert rules or capacities changed; the alert writer reloads them. */
   public static final String ALERTS_CHANGED = "density.alerts.changed";
 
+  /**
+   * Persistence (any node's): {@code {}} → {@code {stalled, stalled_after_seconds,
+   * oldest_uncounted_batch?, age_seconds?}}, the oldest batch stored but not counted, for the
+   * readiness check.
+   */
+  public static final String COUNTING_STATUS = "density.persistence.counting-status";
+
+  /**
+   * The leading persistence verticle: {@code {}} → {@code {}}. A counting shard's owner that cannot
+   * reach it is cut off from the cluster and gives its shards up.
+   */
+  public static final String LEADER_PING = "density.persistence.leader";
+
   /** Persistence: rebuild the realtime state from PostgreSQL (operator request). */
   public static final String REBUILD = "density.persistence.rebuild";
 

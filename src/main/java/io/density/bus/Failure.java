@@ -33,6 +33,12 @@ public final class Failure {
   /** Redis holds no realtime state (restarted empty): it must be rebuilt before counting. */
   public static final int NOT_BUILT = 11;
 
+  /**
+   * Counting a part failed in a way that asking again will not mend (a fault, not an outage): the
+   * batch is counted from PostgreSQL instead.
+   */
+  public static final int COUNTING_FAILED = 12;
+
   public static ReplyException of(int code, String field, String error) {
     JsonObject body = new JsonObject().put("error", error);
     if (field != null) {

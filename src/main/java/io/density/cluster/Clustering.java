@@ -11,6 +11,7 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.Arrays;
+import java.util.function.Consumer;
 
 /**
  * The Vert.x instance of a node: standalone, or a member of a Hazelcast cluster whose event bus
@@ -21,18 +22,31 @@ public final class Clustering {
   private Clustering() {}
 
   public static Future<Vertx> vertx(DensityConfig.Cluster cluster) {
+    return vertx(cluster, hazelcast -> {}, bus -> {});
+  }
+
+  /**
+   * The same, with the Hazelcast and event-bus settings adjusted before the node starts: ports and
+   * the addresses advertised to the other nodes, for a node reached through a NAT or a proxy.
+   */
+  public static Future<Vertx> vertx(
+      DensityConfig.Cluster cluster, Consumer<Config> hazelcast, Consumer<EventBusOptions> bus) {
     VertxOptions options = Metrics.enable(new VertxOptions());
     if (!cluster.enabled()) {
       return Future.succeededFuture(Metrics.remember(Vertx.vertx(options), options));
     }
-    options.setEventBusOptions(
+    EventBusOptions busOptions =
         new EventBusOptions()
             .setHost(cluster.host())
             .setClusterPublicHost(cluster.host())
-            .setPort(0));
+            .setPort(0);
+    bus.accept(busOptions);
+    options.setEventBusOptions(busOptions);
+    Config config = hazelcast(cluster);
+    hazelcast.accept(config);
     return Vertx.builder()
         .with(options)
-        .withClusterManager(new HazelcastClusterManager(hazelcast(cluster)))
+        .withClusterManager(new HazelcastClusterManager(config))
         .buildClustered()
         .map(vertx -> Metrics.remember(vertx, options));
   }
@@ -43,6 +57,11 @@ public final class Clustering {
     config.setClusterName(cluster.name());
     config.setProperty("hazelcast.logging.type", "jdk");
     config.setProperty("hazelcast.phone.home.enabled", "false");
+    // Nodes split apart (a network fault that closed their connections) look for each other again
+    // every few seconds, not after Hazelcast's default 5 minutes: until they merge, parts for the
+    // shards of the other side find no owner and counting waits.
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
     config.getNetworkConfig().setPortAutoIncrement(true);
     config.getNetworkConfig().setPublicAddress(cluster.host());
     if (cluster.host().matches("[0-9.]+|.*:.*")) {

@@ -271,6 +271,13 @@ public record DensityConfig(
    * persistence verticles insert datapoints: {@code leader} (one in the deployment, so batches are
    * counted in the order they arrived) or {@code every} (each node inserts what its own HTTP
    * verticle receives).
+   *
+   * <p>Counting a batch: each part waits {@code partTimeoutMs} for its shard's owner to answer, and
+   * is asked again (a new owner, or the same one) until {@code partDeadlineMs}; a request is
+   * answered within {@code ackTimeoutMs} (503 when its batch is not counted by then); a batch left
+   * uncounted for {@code stalledBatchSeconds} is reported (log, readiness detail); a shard owner
+   * that cannot reach the leader over the event bus for {@code leaderUnreachableMs} gives its
+   * shards up. A setting left out (0) takes its default.
    */
   public record Ingest(
       int maxBatch,
@@ -284,11 +291,30 @@ public record DensityConfig(
       long recoveryIntervalMs,
       long dailyResetCheckMs,
       int retentionDays,
-      long retentionCheckMs) {
+      long retentionCheckMs,
+      long partTimeoutMs,
+      long partDeadlineMs,
+      long ackTimeoutMs,
+      long stalledBatchSeconds,
+      long leaderUnreachableMs) {
     public Ingest {
       if (!"leader".equals(inserters) && !"every".equals(inserters)) {
         throw new IllegalArgumentException(
             "ingest.inserters must be leader or every, not " + inserters);
+      }
+      partTimeoutMs = partTimeoutMs == 0 ? 15_000 : partTimeoutMs;
+      partDeadlineMs = partDeadlineMs == 0 ? 30_000 : partDeadlineMs;
+      ackTimeoutMs = ackTimeoutMs == 0 ? 15_000 : ackTimeoutMs;
+      stalledBatchSeconds = stalledBatchSeconds == 0 ? 60 : stalledBatchSeconds;
+      leaderUnreachableMs = leaderUnreachableMs == 0 ? 15_000 : leaderUnreachableMs;
+      if (partTimeoutMs < 0
+          || partDeadlineMs < 0
+          || ackTimeoutMs < 0
+          || stalledBatchSeconds < 0
+          || leaderUnreachableMs < 0) {
+        throw new IllegalArgumentException(
+            "ingest.partTimeoutMs, partDeadlineMs, ackTimeoutMs, stalledBatchSeconds and"
+                + " leaderUnreachableMs must be positive");
       }
     }
 

@@ -178,6 +178,16 @@ public final class HttpVerticle extends VerticleBase {
                     m ->
                         promise.complete(m.body().getBoolean("loaded") ? Status.OK() : Status.KO()))
                 .onFailure(err -> promise.complete(Status.KO())));
+    // Counting stalled (a batch uncounted for ingest.stalledBatchSeconds) is a detail, not DOWN:
+    // the node still answers queries, and ingest answers 503 itself, which a sender can act on.
+    checks.register(
+        "counting",
+        promise ->
+            vertx
+                .eventBus()
+                .<JsonObject>request(Addresses.COUNTING_STATUS, new JsonObject(), quick)
+                .onSuccess(m -> promise.complete(Status.OK(m.body())))
+                .onFailure(err -> promise.complete(Status.OK())));
     checks.register(
         "postgres",
         promise ->

@@ -1,10 +1,13 @@
 package io.density.ingest;
 
 import io.density.bus.Addresses;
+import io.density.bus.Failure;
 import io.density.config.DensityConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
@@ -19,6 +22,7 @@ public final class Inserter {
   private final Vertx vertx;
   private final DatapointParser parser;
   private final DeliveryOptions toInserter;
+  private final long waitMs;
 
   /**
    * @param roles this node's roles
@@ -32,7 +36,10 @@ public final class Inserter {
             ingest.retentionDays(),
             ingest.earliestTimestamp());
     boolean persistenceHere = ingest.everyNodeInserts() && roles.contains("persistence");
-    this.toInserter = new DeliveryOptions().setSendTimeout(60_000).setLocalOnly(persistenceHere);
+    // The inserter answers within ackTimeoutMs (503 when it cannot count in time); a little more
+    // covers an inserter that cannot answer at all (unreachable, paused).
+    this.waitMs = ingest.ackTimeoutMs() + 5_000;
+    this.toInserter = new DeliveryOptions().setSendTimeout(waitMs).setLocalOnly(persistenceHere);
   }
 
   public DatapointParser parser() {
@@ -44,6 +51,18 @@ public final class Inserter {
     return vertx
         .eventBus()
         .<JsonObject>request(Addresses.INGEST, new DatapointBatch(datapoints), toInserter)
-        .map(reply -> reply.body().getJsonArray("results"));
+        .map(reply -> reply.body().getJsonArray("results"))
+        .recover(
+            err ->
+                Future.failedFuture(
+                    err instanceof ReplyException re
+                            && re.failureType() != ReplyFailure.RECIPIENT_FAILURE
+                        ? Failure.unavailable(
+                            (re.failureType() == ReplyFailure.TIMEOUT
+                                    ? "no answer from the inserter within " + waitMs + " ms"
+                                    : "no inserter reachable")
+                                + ": the datapoints may be stored; retry, a datapoint sent again"
+                                + " is never counted twice")
+                        : err));
   }
 }

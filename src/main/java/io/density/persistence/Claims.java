@@ -98,6 +98,16 @@ final class Claims {
             });
   }
 
+  /**
+   * Leaves the writers, or joins them again: a member cut off from the cluster is not counted in
+   * the others' fair shares, so they take its shards.
+   */
+  Future<Void> member(boolean member) {
+    String statement =
+        member ? Statements.CLAIM_MEMBERSHIP_JOIN : Statements.CLAIM_MEMBERSHIP_LEAVE;
+    return held().compose(conn -> conn.query(statement).execute()).mapEmpty();
+  }
+
   /** Takes a shard if no one holds it. */
   Future<Boolean> tryShard(int shard) {
     return held()

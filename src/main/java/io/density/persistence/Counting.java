@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
@@ -21,6 +22,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Counts the parts of committed batches that belong to one counting shard: the counter applies a
@@ -30,11 +33,16 @@ import java.util.Set;
  * other part changes those spaces in between.
  */
 final class Counting {
+  private static final Logger LOG = Logger.getLogger(Counting.class.getName());
   private final Vertx vertx;
   private final Pool pool;
   private final DeliveryOptions toCounter;
   private final Counter reconciled;
   private final Timer reconciliation;
+  private final Counter otherEffects;
+
+  /** Parts whose other effects were logged (the latest thousand). */
+  private final Set<String> toldOtherEffects = new java.util.LinkedHashSet<>();
 
   /** Parts of closed batches: the counter may drop their answers with the next part. */
   private List<String> forget = new ArrayList<>();
@@ -52,6 +60,12 @@ final class Counting {
             .description(
                 "from a part with late effects reaching its shard's owner to its reconciled"
                     + " counts being in Redis")
+            .register(Metrics.of(vertx));
+    this.otherEffects =
+        Counter.builder("density_parts_with_other_effects")
+            .description(
+                "parts offered again with other effects than Redis applied (their batch read again"
+                    + " after its links changed): their spaces were recounted from PostgreSQL")
             .register(Metrics.of(vertx));
   }
 
@@ -71,17 +85,120 @@ final class Counting {
         .onFailure(err -> forget.addAll(forgetNow))
         .compose(
             reply -> {
-              JsonObject answer = new JsonObject(reply.body().getString("answer"));
-              JsonArray late =
-                  answer.getBoolean("again", false) ? everySpace(part) : answer.getJsonArray("l");
-              return store(part, answer.getJsonArray("c").getList(), late)
-                  .onSuccess(
-                      v -> {
-                        if (!late.isEmpty()) {
-                          started.stop(reconciliation);
-                        }
-                      });
+              try {
+                return counted(part, new JsonObject(reply.body().getString("answer")), started);
+              } catch (RuntimeException e) {
+                return Future.failedFuture(new Fault(part, e));
+              }
+            })
+        .recover(err -> Future.failedFuture(classify(part, err)));
+  }
+
+  private Future<Void> counted(CountingBatch.Part part, JsonObject answer, Timer.Sample started) {
+    boolean again = answer.getBoolean("again", false);
+    List<?> counts = answer.getJsonArray("c").getList();
+    if (again && !sameEffects(part, answer, counts)) {
+      return recountOtherEffects(part, answer, counts.size());
+    }
+    JsonArray late = again ? everySpace(part) : answer.getJsonArray("l");
+    return store(part, counts, late)
+        .onSuccess(
+            v -> {
+              if (!late.isEmpty()) {
+                started.stop(reconciliation);
+              }
             });
+  }
+
+  /**
+   * Whether the answer Redis kept is the answer to this part: as many counts as effects, and the
+   * same fingerprint (an answer kept before fingerprints were has none).
+   */
+  private static boolean sameEffects(CountingBatch.Part part, JsonObject answer, List<?> counts) {
+    String kept = answer.getString("k");
+    return counts.size() == part.effects().size()
+        && (kept == null || kept.equals(part.fingerprint()));
+  }
+
+  /**
+   * The part was applied to Redis before with other effects: its batch was read again from
+   * PostgreSQL after its links changed (a move, a back-dated link), so the effects now differ from
+   * those Redis applied then. The kept counts answer another part, so none is used: the part's
+   * effects are stored without a count, and every space of the part, now and then, is recounted
+   * from PostgreSQL, whose heads replace what Redis holds — as for a repeated part, from further
+   * back.
+   */
+  private Future<Void> recountOtherEffects(CountingBatch.Part part, JsonObject answer, int kept) {
+    // Said once per part: the sweep may offer it again while its batch waits for other parts.
+    boolean first = toldOtherEffects.add(part.key());
+    if (toldOtherEffects.size() > 1000) {
+      toldOtherEffects.remove(toldOtherEffects.iterator().next());
+    }
+    LOG.log(
+        first ? Level.WARNING : Level.FINE,
+        "part "
+            + part.key()
+            + " (batch "
+            + part.batchId()
+            + ", shard "
+            + part.shard()
+            + ") was applied to Redis before with other effects ("
+            + kept
+            + " then, "
+            + part.effects().size()
+            + " now): its first answer is set aside and its spaces are recounted from PostgreSQL");
+    otherEffects.increment();
+    Recounts recounts = new Recounts();
+    Map<String, Long> latest = new HashMap<>();
+    part.effects().forEach(e -> latest.put(e.spaceId(), e.ts())); // in contract order
+    Map<String, Long> earliest = new HashMap<>();
+    part.effects().forEach(e -> earliest.putIfAbsent(e.spaceId(), e.ts()));
+    earliest.forEach(
+        (space, ts) ->
+            recounts.add(
+                space,
+                Timestamps.toOffsetDateTime(ts),
+                Timestamps.toOffsetDateTime(latest.get(space))));
+    // What the first part changed is known only by its spaces' earliest effect: to the end.
+    for (Object o : answer.getJsonArray("s", new JsonArray())) {
+      JsonArray then = (JsonArray) o;
+      recounts.add(
+          then.getString(0), Timestamps.toOffsetDateTime(Long.parseLong(then.getString(1))), null);
+    }
+    Tuple effects = effectsTuple(part, null);
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(Statements.INSERT_EFFECTS_TO_RECOUNT)
+                    .execute(effects)
+                    .compose(
+                        v ->
+                            recounts.isEmpty()
+                                ? Future.succeededFuture(new JsonArray())
+                                : recounts.run(conn)))
+        .compose(heads -> Recounts.publish(vertx, heads, "reconciliation"));
+  }
+
+  /**
+   * A failure to count that asking again will not mend (a fault in counting, or a statement
+   * PostgreSQL refuses), told apart from an outage (Redis or PostgreSQL unreachable), which will.
+   */
+  static final class Fault extends RuntimeException {
+    Fault(CountingBatch.Part part, Throwable cause) {
+      super(
+          "counting part " + part.key() + " (shard " + part.shard() + ") failed: " + cause, cause);
+    }
+  }
+
+  /** SQLSTATE classes of failures that pass: connection, resources, shutdown, locks, conflicts. */
+  private static final Set<String> PASSING = Set.of("08", "53", "57", "40", "55");
+
+  private static Throwable classify(CountingBatch.Part part, Throwable err) {
+    if (err instanceof PgException pg
+        && pg.getSqlState() != null
+        && !PASSING.contains(pg.getSqlState().substring(0, 2))) {
+      return new Fault(part, err);
+    }
+    return err;
   }
 
   /** The part's batch is closed: its answer in Redis may go with the next part. */
@@ -107,7 +224,8 @@ final class Counting {
     return err instanceof ReplyException re && re.failureCode() == Failure.NOT_BUILT;
   }
 
-  private Future<Void> store(CountingBatch.Part part, List<?> counts, JsonArray late) {
+  /** The part's effects as statement parameters, with their counts (null: without). */
+  private static Tuple effectsTuple(CountingBatch.Part part, List<?> counts) {
     int m = part.effects().size();
     String[] space = new String[m];
     OffsetDateTime[] ts = new OffsetDateTime[m];
@@ -120,9 +238,18 @@ final class Counting {
       ts[i] = Timestamps.toOffsetDateTime(e.ts());
       delta[i] = (short) e.delta();
       datapoint[i] = e.datapointId();
-      count[i] = ((Number) counts.get(i)).intValue();
+      if (counts != null) {
+        count[i] = ((Number) counts.get(i)).intValue();
+      }
     }
-    Tuple insert = Tuple.of(space, ts, delta, datapoint, count);
+    return counts == null
+        ? Tuple.of(space, ts, delta, datapoint)
+        : Tuple.of(space, ts, delta, datapoint, count);
+  }
+
+  private Future<Void> store(CountingBatch.Part part, List<?> counts, JsonArray late) {
+    int m = part.effects().size();
+    Tuple insert = effectsTuple(part, counts);
     if (late.isEmpty()) {
       return m == 0
           ? Future.succeededFuture()

@@ -15,7 +15,10 @@ import java.util.Set;
  * the counter applies and what {@code space_count} then stores.
  */
 final class CountingBatch {
-  /** One change of a space: the contract orders them by ts, +1 before -1, then datapoint id. */
+  /**
+   * One change of a space: the contract orders them by ts, +1 before -1, then datapoint id (then
+   * space, so that a part lists its effects in one order however often it is built).
+   */
   record Effect(String spaceId, long ts, int delta, long datapointId, boolean clamp) {}
 
   /** A new datapoint, for its DPU's realtime totals. */
@@ -24,7 +27,8 @@ final class CountingBatch {
   static final Comparator<Effect> CONTRACT_ORDER =
       Comparator.comparingLong(Effect::ts)
           .thenComparing(Comparator.comparingInt(Effect::delta).reversed())
-          .thenComparingLong(Effect::datapointId);
+          .thenComparingLong(Effect::datapointId)
+          .thenComparing(Effect::spaceId);
 
   final long batchId;
   final List<Seen> datapoints = new ArrayList<>();
@@ -113,13 +117,38 @@ final class CountingBatch {
     }
 
     /**
-     * The counter script's input, written straight as JSON text (no tree per datapoint): {@code {d:
-     * [[dpu, ts, dir, rx]], e: [[space, ts, delta, id, clamp]], f: [part]}}, f naming earlier parts
-     * whose answers may go.
+     * What the part's effects are, in a few characters: their number and a 64-bit hash of each
+     * one's space, instant, delta and datapoint, in order. Redis keeps it with the part's answer,
+     * so a part offered again with other effects (its batch rebuilt from links that changed since)
+     * is told apart from a plain repeat.
+     */
+    String fingerprint() {
+      long h = 0xcbf29ce484222325L;
+      for (Effect e : effects) {
+        h = mix(h, e.spaceId().hashCode());
+        h = mix(h, e.ts());
+        h = mix(h, e.delta());
+        h = mix(h, e.datapointId());
+      }
+      return effects.size() + "-" + Long.toHexString(h);
+    }
+
+    private static long mix(long h, long v) {
+      h ^= v;
+      h *= 0x100000001b3L;
+      return h ^ (h >>> 29);
+    }
+
+    /**
+     * The counter script's input, written straight as JSON text (no tree per datapoint): {@code {k:
+     * fingerprint, d: [[dpu, ts, dir, rx]], e: [[space, ts, delta, id, clamp]], f: [part]}}, f
+     * naming earlier parts whose answers may go.
      */
     String scriptInput(List<String> forget) {
-      StringBuilder out = new StringBuilder(64 + 48 * (datapoints.size() + effects.size()));
-      out.append("{\"d\":[");
+      StringBuilder out = new StringBuilder(96 + 48 * (datapoints.size() + effects.size()));
+      out.append("{\"k\":");
+      string(out, fingerprint());
+      out.append(",\"d\":[");
       for (int i = 0; i < datapoints.size(); i++) {
         Seen d = datapoints.get(i);
         out.append(i == 0 ? "[" : ",[");

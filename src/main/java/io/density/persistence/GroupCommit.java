@@ -29,8 +29,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -53,10 +56,6 @@ import java.util.logging.Logger;
 final class GroupCommit {
   private static final Logger LOG = Logger.getLogger(GroupCommit.class.getName());
 
-  /** How long a part waits for its shard to have an owner (one dies, another takes it). */
-  private static final long PART_DEADLINE_MS = 30_000;
-
-  private static final DeliveryOptions TO_OWNER = new DeliveryOptions().setSendTimeout(15_000);
   private static final DeliveryOptions CLOSED =
       new DeliveryOptions().addHeader(Addresses.ACTION, "closed");
   private static final DeliveryOptions REBUILD = new DeliveryOptions().setSendTimeout(600_000);
@@ -66,8 +65,38 @@ final class GroupCommit {
           "stored but not counted yet (Redis or PostgreSQL unavailable): retry;"
               + " a datapoint sent again is never counted twice");
 
+  private static final ReplyException STORED_NOT_COUNTED_IN_TIME =
+      Failure.unavailable(
+          "stored but not counted in time: the datapoints are stored and will be counted once"
+              + " counting resumes; retry, a datapoint sent again is never counted twice");
+
+  private static final ReplyException NOT_INSERTED_IN_TIME =
+      Failure.unavailable(
+          "not stored in time (the inserter is behind): retry, a datapoint sent again is never"
+              + " counted twice");
+
+  private static final ReplyException INSERT_UNANSWERED_IN_TIME =
+      Failure.unavailable(
+          "no answer from PostgreSQL in time: the datapoints may be stored; retry, a datapoint"
+              + " sent again is never counted twice");
+
+  /** Where an ingest request stands. */
+  private enum Stage {
+    QUEUED,
+    INSERTING,
+    STORED
+  }
+
   /** One ingest request waiting for its batch. */
-  private record Pending(List<Datapoint> items, Promise<JsonArray> result) {}
+  private static final class Pending {
+    final List<Datapoint> items;
+    final Promise<JsonArray> result = Promise.promise();
+    Stage stage = Stage.QUEUED;
+
+    Pending(List<Datapoint> items) {
+      this.items = items;
+    }
+  }
 
   /** A committed insert: its rows, and where each datapoint of the batch first stood. */
   private record Committed(RowSet<Row> rows, Map<String, Integer> firstSeen) {}
@@ -83,6 +112,22 @@ final class GroupCommit {
   private final Counter overloaded;
   private final DistributionSummary batchSize;
   private final Timer commitTime;
+  private final Counter unansweredInTime;
+  private final DeliveryOptions toOwner;
+
+  /**
+   * What became of each part of the batches this verticle is counting or failed to count, by batch
+   * id: part key → "counted" or why not, for the report of a stalled batch.
+   */
+  private final Map<Long, Map<String, String>> partsOf = new HashMap<>();
+
+  /** The last sweep failure logged, and when: the same one is not logged again every pass. */
+  private String sweepFailureLogged;
+
+  private long sweepFailureLoggedAt;
+
+  /** When a stalled batch was last reported, by id. */
+  private final Map<Long, Long> stallReported = new HashMap<>();
 
   /** Pressure goes to every HTTP verticle, or to this node's when every node inserts its own. */
   private final DeliveryOptions toHttpVerticles;
@@ -100,6 +145,7 @@ final class GroupCommit {
   private final List<Promise<Void>> idle = new ArrayList<>();
   private Future<Void> rebuilding;
   private boolean recovering;
+  private Future<Void> sweeping;
   private boolean pressing;
   private long pressureSignalled;
 
@@ -139,6 +185,13 @@ final class GroupCommit {
         Timer.builder("density_batch_commit")
             .description("time from a batch's insert to its commit")
             .register(registry);
+    unansweredInTime =
+        Counter.builder("density_ingest_unanswered_in_time")
+            .description(
+                "ingest requests answered 503 because their batch was not stored and counted"
+                    + " within ingest.ackTimeoutMs")
+            .register(registry);
+    toOwner = new DeliveryOptions().setSendTimeout(config.partTimeoutMs());
     Gauge.builder("density_ingest_queued_datapoints", () -> queuedItems)
         .description("datapoints waiting for a group commit")
         .register(registry);
@@ -152,9 +205,11 @@ final class GroupCommit {
       return Future.failedFuture(
           Failure.of(Failure.OVERLOADED, null, "ingest queue is full, retry shortly"));
     }
-    Promise<JsonArray> result = Promise.promise();
-    queue.add(new Pending(datapoints, result));
+    Pending pending = new Pending(datapoints);
+    queue.add(pending);
     queuedItems += datapoints.size();
+    long timer = vertx.setTimer(config.ackTimeoutMs(), id -> unansweredInTime(pending));
+    pending.result.future().onComplete(ar -> vertx.cancelTimer(timer));
     if (queuedItems >= config.maxBatch()) {
       insertNext();
     } else if (lingerTimer < 0) {
@@ -166,7 +221,31 @@ final class GroupCommit {
                 insertNext();
               });
     }
-    return result.future();
+    return pending.result.future();
+  }
+
+  /**
+   * A request not answered within ingest.ackTimeoutMs gets 503 now, saying whether its datapoints
+   * are stored: a sender hears within a bounded time, whatever holds counting up. One still queued
+   * leaves the queue; one stored is counted later all the same.
+   */
+  private void unansweredInTime(Pending pending) {
+    if (pending.result.future().isComplete()) {
+      return;
+    }
+    unansweredInTime.increment();
+    ReplyException failure =
+        switch (pending.stage) {
+          case QUEUED -> {
+            if (queue.remove(pending)) {
+              queuedItems -= pending.items.size();
+            }
+            yield NOT_INSERTED_IN_TIME;
+          }
+          case INSERTING -> INSERT_UNANSWERED_IN_TIME;
+          case STORED -> STORED_NOT_COUNTED_IN_TIME;
+        };
+    pending.result.tryFail(failure);
   }
 
   /**
@@ -198,7 +277,8 @@ final class GroupCommit {
    * {@link #drained}.
    */
   Future<JsonObject> rebuild() {
-    return rebuild.run();
+    // Every uncounted batch is counted in SQL by it: what was known of their parts is moot.
+    return rebuild.run().onSuccess(r -> partsOf.clear());
   }
 
   /**
@@ -206,13 +286,107 @@ final class GroupCommit {
    * unreachable). The check is cheap; only when there are any does the pipeline drain for them.
    */
   Future<Void> recoverUncounted(double minAgeSeconds) {
+    // One sweep at a time: while the owner of a shard cannot be reached each sweep lasts the
+    // parts' deadline, and sweeps queued behind each other would hold up other drained work.
+    if (sweeping == null) {
+      sweeping =
+          sweep(minAgeSeconds)
+              .eventually(
+                  () -> {
+                    sweeping = null;
+                    return Future.succeededFuture();
+                  });
+    }
+    return sweeping;
+  }
+
+  private Future<Void> sweep(double minAgeSeconds) {
     return uncountedBatches(minAgeSeconds)
         .compose(
             ids ->
                 ids.isEmpty()
                     ? Future.<Void>succeededFuture()
                     : drained(() -> countUncounted(minAgeSeconds)))
-        .onFailure(err -> LOG.log(Level.WARNING, "recovery sweep failed", err));
+        .onSuccess(v -> sweepFailureLogged = null)
+        .onFailure(this::sweepFailed)
+        .transform(
+            ar ->
+                reportStalled()
+                    .transform(
+                        r ->
+                            ar.succeeded()
+                                ? Future.<Void>succeededFuture()
+                                : Future.<Void>failedFuture(ar.cause())));
+  }
+
+  /**
+   * A sweep that failed is logged with its cause, once: the same failure again (an outage that
+   * lasts) only when the stalled batch is reported, not on every pass.
+   */
+  void sweepFailed(Throwable err) {
+    String what = String.valueOf(err.getMessage());
+    long now = System.currentTimeMillis();
+    if (what.equals(sweepFailureLogged)
+        && now - sweepFailureLoggedAt < config.stalledBatchSeconds() * 1000) {
+      LOG.log(Level.FINE, "recovery sweep failed again: " + what);
+      return;
+    }
+    sweepFailureLogged = what;
+    sweepFailureLoggedAt = now;
+    String line =
+        "recovery sweep failed (it tries again every "
+            + config.recoveryIntervalMs()
+            + " ms): "
+            + what;
+    // A failure an owner or the bus answered is its message; anything else comes with its trace.
+    LOG.log(Level.WARNING, line, err instanceof ReplyException ? null : err);
+  }
+
+  /**
+   * Reports a batch left uncounted for ingest.stalledBatchSeconds or more, once a period: its id,
+   * its age, and what became of each of its parts.
+   */
+  private Future<Void> reportStalled() {
+    return pool.preparedQuery(Statements.UNCOUNTED_BATCHES)
+        .execute(Tuple.of((double) config.stalledBatchSeconds()))
+        .map(
+            rows -> {
+              long now = System.currentTimeMillis();
+              Set<Long> stalled = new HashSet<>();
+              for (Row r : rows) {
+                long id = r.getLong("id");
+                stalled.add(id);
+                Long last = stallReported.get(id);
+                if (last != null && now - last < config.stalledBatchSeconds() * 1000) {
+                  continue;
+                }
+                stallReported.put(id, now);
+                LOG.warning(
+                    "batch "
+                        + id
+                        + " is uncounted "
+                        + Math.round(r.getDouble("age"))
+                        + " s after its insert; batches after it wait for it; parts: "
+                        + describeParts(id)
+                        + "; last sweep: "
+                        + (sweepFailureLogged == null ? "no failure" : sweepFailureLogged));
+              }
+              stallReported.keySet().retainAll(stalled);
+              return (Void) null;
+            })
+        .otherwiseEmpty();
+  }
+
+  private String describeParts(long batchId) {
+    Map<String, String> parts = partsOf.get(batchId);
+    if (parts == null || parts.isEmpty()) {
+      return "none offered by this node yet";
+    }
+    StringBuilder out = new StringBuilder();
+    parts.forEach(
+        (key, state) ->
+            out.append(out.isEmpty() ? "" : ", ").append(key).append(' ').append(state));
+    return out.toString();
   }
 
   /** The same, as a task of {@link #drained}. */
@@ -238,9 +412,30 @@ final class GroupCommit {
                       .map(rows -> CountingBatch.fromRows(id, rows))
                       .compose(batch -> count(id, batch)));
     }
-    // Redis lost its state: the rebuild counts what is left uncounted, in SQL.
+    // Redis lost its state, or a part cannot be counted by its owner (a fault, not an outage, so
+    // asking again would fail again): the rebuild counts what is left uncounted, in SQL, and
+    // reloads Redis from the result, so no batch stays behind.
     return chain.recover(
-        err -> Counting.lostRealtimeState(err) ? rebuild().mapEmpty() : Future.failedFuture(err));
+        err -> {
+          if (Counting.lostRealtimeState(err)) {
+            return rebuild().mapEmpty();
+          }
+          if (countingFailed(err)) {
+            LOG.warning(
+                "a part cannot be counted by its owner ("
+                    + err.getMessage()
+                    + "): the uncounted batches are counted from PostgreSQL and Redis reloaded");
+            return rebuild().mapEmpty();
+          }
+          return Future.failedFuture(err);
+        });
+  }
+
+  /** Whether an owner answered that counting a part failed for good (a fault, not an outage). */
+  static boolean countingFailed(Throwable err) {
+    return err instanceof ReplyException re
+        && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+        && re.failureCode() == Failure.COUNTING_FAILED;
   }
 
   /**
@@ -249,7 +444,9 @@ final class GroupCommit {
    */
   private Future<Void> count(long batchId, CountingBatch batch) {
     List<CountingBatch.Part> parts = batch.parts(config.countingShards());
-    long deadline = System.currentTimeMillis() + PART_DEADLINE_MS;
+    long deadline = System.currentTimeMillis() + config.partDeadlineMs();
+    Map<String, String> states = partsOf.computeIfAbsent(batchId, id -> new TreeMap<>());
+    parts.forEach(p -> states.putIfAbsent(p.key(), "offered"));
     return Future.join(parts.stream().map(p -> countPart(p, deadline)).toList())
         .compose(v -> close(batchId, parts));
   }
@@ -261,10 +458,12 @@ final class GroupCommit {
   private Future<Void> countPart(CountingBatch.Part part, long deadline) {
     return vertx
         .eventBus()
-        .request(Addresses.countingShard(part.shard()), part, TO_OWNER)
+        .request(Addresses.countingShard(part.shard()), part, toOwner)
         .<Void>mapEmpty()
+        .onSuccess(v -> note(part, "counted"))
         .recover(
             err -> {
+              note(part, why(part, err));
               boolean again =
                   err instanceof ReplyException re
                       && (re.failureType() == ReplyFailure.NO_HANDLERS
@@ -277,9 +476,34 @@ final class GroupCommit {
             });
   }
 
+  private void note(CountingBatch.Part part, String state) {
+    Map<String, String> states = partsOf.get(part.batchId());
+    if (states != null) {
+      states.put(part.key(), state);
+    }
+  }
+
+  /** Why a part is not counted, in words for the log. */
+  private String why(CountingBatch.Part part, Throwable err) {
+    String shard = "shard " + part.shard();
+    if (err instanceof ReplyException re) {
+      return switch (re.failureType()) {
+        case TIMEOUT ->
+            "(" + shard + "): no answer from its owner within " + config.partTimeoutMs() + " ms";
+        case NO_HANDLERS -> "(" + shard + "): no owner reachable";
+        default ->
+            re.failureCode() == Failure.ELSEWHERE
+                ? "(" + shard + "): changing hands"
+                : "(" + shard + "): its owner answered " + re.getMessage();
+      };
+    }
+    return "(" + shard + "): " + err;
+  }
+
   private Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
     return pool.preparedQuery(Statements.CLOSE_BATCH)
         .execute(Tuple.of(batchId))
+        .onSuccess(v -> partsOf.remove(batchId))
         .onSuccess(
             v ->
                 parts.forEach(
@@ -324,6 +548,7 @@ final class GroupCommit {
     while (!queue.isEmpty()
         && (size == 0 || size + queue.peek().items.size() <= config.maxBatch())) {
       Pending p = queue.poll();
+      p.stage = Stage.INSERTING;
       taken.add(p);
       size += p.items.size();
     }
@@ -366,6 +591,7 @@ final class GroupCommit {
             .transform(v -> committed)
             .compose(
                 c -> {
+                  taken.forEach(p -> p.stage = Stage.STORED);
                   countLater(c.rows(), taken, c.firstSeen());
                   return Future.<Void>succeededFuture();
                 })
@@ -410,7 +636,7 @@ final class GroupCommit {
   private static void fail(List<Pending> taken, Throwable cause) {
     LOG.log(Level.WARNING, "writing a batch of datapoints failed", cause);
     ReplyException failure = Failure.unavailable("storage unavailable, nothing was stored: retry");
-    taken.forEach(p -> p.result.fail(failure));
+    taken.forEach(p -> p.result.tryFail(failure));
   }
 
   private Future<Committed> insertBatch(List<Pending> taken, int size) {
@@ -465,6 +691,18 @@ final class GroupCommit {
                 // batch is answered only once it is counted.
                 return rebuildNow();
               }
+              if (counted.failed() && countingFailed(counted.cause())) {
+                // An owner cannot count a part (its fault is logged there): asking again would
+                // fail again, so the batch is counted from PostgreSQL, as when Redis lost its
+                // state, and answered once it is.
+                LOG.warning(
+                    "batch "
+                        + batchId
+                        + " cannot be counted by its owners ("
+                        + counted.cause().getMessage()
+                        + "): counting it from PostgreSQL and reloading Redis");
+                return rebuildNow();
+              }
               return counted.succeeded()
                   ? Future.<Void>succeededFuture()
                   : Future.<Void>failedFuture(counted.cause());
@@ -476,8 +714,16 @@ final class GroupCommit {
                 answer(taken, firstSeen, batch);
               } else {
                 // Stored but not counted: no success until it is. A resend finds it stored.
-                LOG.log(Level.WARNING, "counting batch " + batchId + " deferred", ar.cause());
-                taken.forEach(p -> p.result.fail(NOT_COUNTED));
+                LOG.log(
+                    Level.WARNING,
+                    "counting batch "
+                        + batchId
+                        + " deferred to the recovery sweep ("
+                        + ar.cause().getMessage()
+                        + "); parts: "
+                        + describeParts(batchId),
+                    ar.cause() instanceof ReplyException ? null : ar.cause());
+                taken.forEach(p -> p.result.tryFail(NOT_COUNTED));
                 recoverSoon();
               }
               insertNext();
@@ -533,11 +779,11 @@ final class GroupCommit {
       }
       if (recovering && results.contains("duplicate")) {
         // A repeat of a datapoint whose batch may still wait to be counted.
-        p.result.fail(NOT_COUNTED);
+        p.result.tryFail(NOT_COUNTED);
         continue;
       }
       results.forEach(r -> ("accepted".equals(r) ? accepted : duplicates).increment());
-      p.result.complete(results);
+      p.result.tryComplete(results);
     }
   }
 }

@@ -61,6 +61,11 @@ public final class PersistenceVerticle extends VerticleBase {
   private Retention retention;
   private String instanceId;
 
+  /** The oldest batch stored but not counted (-1: none), and its age in seconds, as last read. */
+  private long oldestUncounted = -1;
+
+  private double oldestUncountedAge;
+
   @Override
   public Future<?> start() {
     PartCodec.register(vertx);
@@ -69,6 +74,7 @@ public final class PersistenceVerticle extends VerticleBase {
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
     boolean counterHere = config().getJsonArray("roles", new JsonArray()).contains("counter");
     pool = Connections.postgres(vertx, postgres);
+    Recounts.counterHere(vertx, counterHere);
     claims = new Claims(vertx, postgres.url(), () -> ownership.lost());
     ownership =
         new ShardOwnership(
@@ -76,6 +82,9 @@ public final class PersistenceVerticle extends VerticleBase {
             pool,
             claims,
             config.countingShards(),
+            config.partTimeoutMs(),
+            config.leaderUnreachableMs(),
+            () -> leadership != null && leadership.leading(),
             new DeliveryOptions().setLocalOnly(counterHere));
     Partitions partitions = new Partitions(pool);
     groupCommit =
@@ -93,6 +102,14 @@ public final class PersistenceVerticle extends VerticleBase {
         .tag("job", "re-deriving counts")
         .description("1 where this node leads the job")
         .register(Metrics.of(vertx));
+    Gauge.builder("density_uncounted_batch_oldest_seconds", () -> oldestUncountedAge)
+        .description(
+            "age of the oldest batch stored but not counted (0: none); batches are counted in"
+                + " order, so one that stays holds up every later one")
+        .register(Metrics.of(vertx));
+    // Every node reads it (not only the leader), so each node's metric and readiness tell.
+    vertx.setPeriodic(config.recoveryIntervalMs(), config.recoveryIntervalMs(), id -> readOldest());
+    vertx.eventBus().<JsonObject>consumer(Addresses.COUNTING_STATUS, this::countingStatus);
     Future<Void> taking = Future.succeededFuture();
     if (config.everyNodeInserts()) {
       ingest = vertx.eventBus().consumer(Addresses.INGEST, this::ingest);
@@ -131,6 +148,7 @@ public final class PersistenceVerticle extends VerticleBase {
       ingest = bus.consumer(Addresses.INGEST, this::ingest);
       consumers.add(ingest);
     }
+    consumers.add(bus.<JsonObject>consumer(Addresses.LEADER_PING, m -> m.reply(new JsonObject())));
     consumers.add(bus.consumer(Addresses.REBUILD, this::rebuildRequest));
     consumers.add(bus.consumer(Addresses.REATTRIBUTE, this::reattributeRequest));
     consumers.add(bus.consumer(Addresses.RESET, this::resetRequest));
@@ -180,6 +198,39 @@ public final class PersistenceVerticle extends VerticleBase {
 
   // ------------------------------------------------------------------ recovery
 
+  /** Reads the oldest uncounted batch, for the metric and the readiness check. */
+  private void readOldest() {
+    pool.query(Statements.OLDEST_UNCOUNTED_BATCH)
+        .execute()
+        .onSuccess(
+            rows -> {
+              if (rows.size() == 0) {
+                oldestUncounted = -1;
+                oldestUncountedAge = 0;
+              } else {
+                oldestUncounted = rows.iterator().next().getLong("id");
+                oldestUncountedAge = rows.iterator().next().getDouble("age");
+              }
+            })
+        .onFailure(err -> LOG.log(Level.FINE, "reading the oldest uncounted batch failed", err));
+  }
+
+  /** {@code {}} → whether counting is stalled: a batch uncounted for stalledBatchSeconds. */
+  private void countingStatus(Message<JsonObject> message) {
+    JsonObject status =
+        new JsonObject()
+            .put(
+                "stalled",
+                oldestUncounted >= 0 && oldestUncountedAge >= config.stalledBatchSeconds())
+            .put("stalled_after_seconds", config.stalledBatchSeconds());
+    if (oldestUncounted >= 0) {
+      status
+          .put("oldest_uncounted_batch", oldestUncounted)
+          .put("age_seconds", Math.round(oldestUncountedAge));
+    }
+    message.reply(status);
+  }
+
   /**
    * At start: load Redis from PostgreSQL if it holds no state, or one built from another database;
    * then finish leftover batches. Runs alone.
@@ -202,7 +253,8 @@ public final class PersistenceVerticle extends VerticleBase {
                 current
                     ? groupCommit.recoverUncounted(config.recoveryIntervalMs() / 1000.0)
                     : groupCommit.drained(groupCommit::rebuild).<Void>mapEmpty())
-        .onFailure(err -> LOG.log(Level.WARNING, "sweep: " + err.getMessage()));
+        // Logged once per distinct failure (the recovery of uncounted batches has logged its own).
+        .onFailure(groupCommit::sweepFailed);
   }
 
   /** Whether Redis holds a realtime state built from this database. */
@@ -229,7 +281,8 @@ public final class PersistenceVerticle extends VerticleBase {
   private Future<Message<JsonObject>> counterStatus(int attempts) {
     return vertx
         .eventBus()
-        .<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject())
+        .<JsonObject>request(
+            Addresses.COUNTER_STATUS, new JsonObject(), Recounts.toCounter(vertx, 5_000))
         .recover(
             err -> {
               if (attempts <= 1) {

@@ -63,7 +63,10 @@ final class Rebuild {
                                   .put("dpus", dpus);
                           return vertx
                               .eventBus()
-                              .request(Addresses.COUNTER_LOAD, snapshot, LONG)
+                              .request(
+                                  Addresses.COUNTER_LOAD,
+                                  snapshot,
+                                  Recounts.toCounter(vertx, LONG.getSendTimeout()))
                               .map(
                                   v ->
                                       new JsonObject()

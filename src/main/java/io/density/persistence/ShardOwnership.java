@@ -10,12 +10,14 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -48,8 +50,37 @@ final class ShardOwnership {
   private boolean balancing;
   private boolean stopped;
 
-  ShardOwnership(Vertx vertx, Pool pool, Claims claims, int shards, DeliveryOptions toCounter) {
+  /**
+   * A part that waited longer than this in the lane is dropped uncounted: its sender stopped
+   * waiting for the answer, and offers it again (or the sweep does) if it still needs counting.
+   */
+  private final long partTimeoutMs;
+
+  /** How long the leader may be unreachable before this verticle gives its shards up. */
+  private final long leaderUnreachableMs;
+
+  /** Whether this verticle leads (then it is where the cluster is, by definition). */
+  private final BooleanSupplier leading;
+
+  /** Since when the leader has not been reachable over the event bus (0: it is). */
+  private long leaderUnreachableSince;
+
+  /** Cut off from the cluster: no shard held, not a member of the writers. */
+  private boolean cutOff;
+
+  ShardOwnership(
+      Vertx vertx,
+      Pool pool,
+      Claims claims,
+      int shards,
+      long partTimeoutMs,
+      long leaderUnreachableMs,
+      BooleanSupplier leading,
+      DeliveryOptions toCounter) {
     this.vertx = vertx;
+    this.partTimeoutMs = partTimeoutMs;
+    this.leading = leading;
+    this.leaderUnreachableMs = leaderUnreachableMs;
     this.pool = pool;
     this.claims = claims;
     this.shards = shards;
@@ -97,8 +128,9 @@ final class ShardOwnership {
     balancing = true;
     return claims
         .connect()
-        .compose(v -> claims.members())
-        .compose(this::rebalance)
+        .compose(v -> leaderReachable())
+        .compose(this::cutOffOrBack)
+        .compose(v -> cutOff ? Future.succeededFuture() : claims.members().compose(this::rebalance))
         .eventually(
             () -> {
               balancing = false;
@@ -134,6 +166,63 @@ final class ShardOwnership {
                       : claims.tryShard(shard).compose(held -> held ? own(shard) : v()));
     }
     return chain;
+  }
+
+  /**
+   * Whether the leader answers over the event bus. A node cut off from the cluster (its Hazelcast
+   * and event-bus connections lost) keeps its PostgreSQL session, and so its shards, although no
+   * part can reach it: every batch that needs one of them would wait until the cluster heals.
+   */
+  private Future<Boolean> leaderReachable() {
+    if (leading.getAsBoolean()) {
+      return Future.succeededFuture(true);
+    }
+    return vertx
+        .eventBus()
+        .request(
+            Addresses.LEADER_PING,
+            new JsonObject(),
+            new DeliveryOptions().setSendTimeout(Math.min(partTimeoutMs, 2_000)))
+        .map(true)
+        .otherwise(
+            err ->
+                !(err instanceof ReplyException re
+                    && (re.failureType() == ReplyFailure.NO_HANDLERS
+                        || re.failureType() == ReplyFailure.TIMEOUT)));
+  }
+
+  /**
+   * Unreachable from the leader for ingest.leaderUnreachableMs (longer than a leader takes to
+   * change hands, so that is not taken for a cut): the shards go, each once its lane has finished,
+   * and this verticle leaves the writers, so the others take them. Reachable again: it joins and
+   * gets its share back.
+   */
+  private Future<Void> cutOffOrBack(boolean reachable) {
+    long now = System.currentTimeMillis();
+    if (reachable) {
+      leaderUnreachableSince = 0;
+      if (!cutOff) {
+        return Future.succeededFuture();
+      }
+      LOG.warning("the leader is reachable again: taking a share of the counting shards");
+      return claims.member(true).onSuccess(v -> cutOff = false);
+    }
+    if (leaderUnreachableSince == 0) {
+      leaderUnreachableSince = now;
+    }
+    if (cutOff || now - leaderUnreachableSince < leaderUnreachableMs) {
+      return Future.succeededFuture();
+    }
+    LOG.warning(
+        "cut off from the cluster: no answer from the leader for "
+            + (now - leaderUnreachableSince)
+            + " ms; giving the counting shards up to the nodes that can reach it");
+    cutOff = true;
+    List<Future<Void>> released = new ArrayList<>();
+    for (int shard : new ArrayList<>(owned.keySet())) {
+      released.add(release(shard));
+    }
+    return Future.join(released).transform(v -> claims.member(false));
   }
 
   private static Future<Void> v() {
@@ -173,12 +262,45 @@ final class ShardOwnership {
       return;
     }
     CountingBatch.Part part = (CountingBatch.Part) message.body();
+    long arrived = System.currentTimeMillis();
     o.lane
-        .run(() -> o.counting.count(part))
+        .run(
+            () -> {
+              if (owned.get(shard) != o) {
+                // Given up (handed over, or the claims connection lost) while the part waited:
+                // the sender asks the shard's owner again.
+                return Future.failedFuture(
+                    Failure.of(Failure.ELSEWHERE, null, "counting shard " + shard + " moved"));
+              }
+              long waited = System.currentTimeMillis() - arrived;
+              if (waited > partTimeoutMs) {
+                // Counting it now could apply it beside work that assumes it was given up (the
+                // sweep, a rebuild): the sender, or the sweep, offers it again if it must.
+                LOG.info(
+                    "part " + part.key() + " dropped: it waited " + waited + " ms for its lane");
+                return Future.failedFuture(
+                    Failure.unavailable("part " + part.key() + " waited too long: offer it again"));
+              }
+              return o.counting.count(part);
+            })
         .onSuccess(v -> message.reply(new JsonObject()))
-        .onFailure(
-            err ->
-                message.reply(
-                    err instanceof ReplyException re ? re : Failure.unavailable(err.getMessage())));
+        .onFailure(err -> message.reply(failure(part, err)));
+  }
+
+  /**
+   * The answer to a part that could not be counted: an outage as the counter or PostgreSQL said it,
+   * a fault as {@link Failure#COUNTING_FAILED}, logged here once with its cause (the sender then
+   * counts the batch from PostgreSQL rather than asking again).
+   */
+  private static ReplyException failure(CountingBatch.Part part, Throwable err) {
+    if (err instanceof ReplyException re) {
+      return re;
+    }
+    if (err instanceof Counting.Fault fault) {
+      LOG.log(Level.WARNING, fault.getMessage(), fault.getCause());
+      return Failure.of(Failure.COUNTING_FAILED, null, fault.getMessage());
+    }
+    return Failure.unavailable(
+        "counting part " + part.key() + " (shard " + part.shard() + "): " + err.getMessage());
   }
 }

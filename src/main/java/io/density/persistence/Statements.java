@@ -80,6 +80,20 @@ final class Statements {
       ON CONFLICT DO NOTHING
       """;
 
+  /**
+   * Stores the effects of (a shard's part of) a batch without trusting any count, for a recount in
+   * the same transaction to fill in: the part's answer in Redis was not its own.
+   *
+   * <p>$1 space_id[], $2 ts[], $3 delta[], $4 datapoint_id[].
+   */
+  static final String INSERT_EFFECTS_TO_RECOUNT =
+      """
+      INSERT INTO space_count (space_id, ts, delta, datapoint_id, count)
+      SELECT s, t, d, id, 0
+        FROM unnest($1::text[], $2::timestamptz[], $3::int2[], $4::int8[]) AS u(s, t, d, id)
+      ON CONFLICT DO NOTHING
+      """;
+
   /** Closes a batch whose every part is counted. $1 batch id. */
   static final String CLOSE_BATCH = "DELETE FROM uncounted_batch WHERE id = $1";
 
@@ -106,6 +120,14 @@ final class Statements {
           + ", "
           + CLAIM_MEMBER
           + "), pg_backend_pid() AS pid";
+
+  /** Leaves the writers (cut off from the cluster), keeping the session. */
+  static final String CLAIM_MEMBERSHIP_LEAVE =
+      "SELECT pg_advisory_unlock_shared(" + CLAIMS + ", " + CLAIM_MEMBER + ")";
+
+  /** Joins the writers again. */
+  static final String CLAIM_MEMBERSHIP_JOIN =
+      "SELECT pg_advisory_lock_shared(" + CLAIMS + ", " + CLAIM_MEMBER + ")";
 
   /** Every member's session and how many shards it holds: rows (pid, shards). */
   static final String CLAIM_MEMBERS =
@@ -160,10 +182,20 @@ final class Statements {
   /** This database's identity, which the realtime state in Redis records. */
   static final String INSTANCE_ID = "SELECT id::text AS id FROM instance";
 
-  /** Batches committed but not counted, at least $1 seconds old (double). */
+  /** Batches committed but not counted, at least $1 seconds old (double): id, age (seconds). */
   static final String UNCOUNTED_BATCHES =
-      "SELECT id FROM uncounted_batch WHERE created_at <= now() - make_interval(secs => $1)"
-          + " ORDER BY id";
+      """
+      SELECT id, extract(epoch FROM now() - created_at)::float8 AS age FROM uncounted_batch
+       WHERE created_at <= now() - make_interval(secs => $1)
+       ORDER BY id
+      """;
+
+  /** The oldest batch committed but not counted (no row: none): id, age (seconds). */
+  static final String OLDEST_UNCOUNTED_BATCH =
+      """
+      SELECT id, extract(epoch FROM now() - created_at)::float8 AS age FROM uncounted_batch
+       ORDER BY created_at, id LIMIT 1
+      """;
 
   /** The datapoints of one batch with their links, as {@link #INSERT_DATAPOINTS} returns them. */
   static final String BATCH_DATAPOINTS =

@@ -2,18 +2,22 @@
 --
 -- ARGV[1] key prefix, ARGV[2] the part of a batch that one counting shard applies ("id:shard"),
 -- ARGV[3] JSON:
+--   k: the part's fingerprint (its effects' number and hash), kept with its answer
 --   d: new datapoints [dpu_id, ts_micros, direction, received_micros]
 --   e: their effects, in contract order [space_id, ts_micros, delta, datapoint_id, clamp (1|0)]
 --   f: earlier parts whose batches are closed in PostgreSQL: their answers can go
 -- Returns JSON {c: [count of the effect's space after each effect, in the order of e],
 --               l: [[space_id, "earliest ts_micros"] of each space that got an effect out of
---                   contract order: its counts must be recomputed from that instant]}.
+--                   contract order: its counts must be recomputed from that instant],
+--               k: the fingerprint given,
+--               s: [[space_id, "earliest ts_micros"] of each space the part changed]}.
 --
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
 -- in order; an effect that sorts before it is late: it is added to the count provisionally and
 -- reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total; the sorted set
 -- dpus:by-arrival holds every DPU scored by its last_rx. A part seen before
--- returns the stored answer marked "again": true, so a retried batch is never counted twice.
+-- returns the stored answer marked "again": true, so a retried batch is never counted twice; its
+-- k and s let the caller see that a part offered again is not the part applied (other effects).
 local prefix, batch = ARGV[1], ARGV[2]
 if redis.call('EXISTS', prefix .. 'meta') == 0 then
   return redis.error_reply('NOTBUILT the realtime state has not been loaded')
@@ -66,7 +70,7 @@ for i, e in ipairs(input.e) do
   if s == nil then
     local head = redis.call('HMGET', prefix .. 'space:' .. e[1], 'count', 'ts', 'delta', 'id')
     s = { count = tonumber(head[1]) or 0, ts = tonumber(head[2]),
-          delta = tonumber(head[3]), id = tonumber(head[4]) }
+          delta = tonumber(head[3]), id = tonumber(head[4]), first = e[2] }
     spaces[e[1]] = s
   end
   local count = s.count + e[3]
@@ -97,7 +101,13 @@ local lateList = {}
 for space, ts in pairs(late) do
   table.insert(lateList, cjson.encode(space) .. ',"' .. int(ts) .. '"')
 end
+local spaceList = {}
+for space, s in pairs(spaces) do
+  table.insert(spaceList, cjson.encode(space) .. ',"' .. int(s.first) .. '"')
+end
 local out = '{"c":' .. (#counts > 0 and cjson.encode(counts) or '[]')
-    .. ',"l":[' .. (#lateList > 0 and ('[' .. table.concat(lateList, '],[') .. ']') or '') .. ']}'
+    .. ',"l":[' .. (#lateList > 0 and ('[' .. table.concat(lateList, '],[') .. ']') or '') .. ']'
+    .. ',"k":' .. (input.k and cjson.encode(input.k) or 'null')
+    .. ',"s":[' .. (#spaceList > 0 and ('[' .. table.concat(spaceList, '],[') .. ']') or '') .. ']}'
 redis.call('SET', batchKey, out, 'EX', 86400)
 return out

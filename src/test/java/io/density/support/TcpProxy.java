@@ -55,6 +55,11 @@ public final class TcpProxy implements AutoCloseable {
     return new TcpProxy(uri.getHost(), uri.getPort());
   }
 
+  /** The port the proxy listens on (127.0.0.1). */
+  public int port() {
+    return server.actualPort();
+  }
+
   /** The URL with the proxy's host and port in place of the service's. */
   public String through(String url) {
     URI uri = URI.create(url);

@@ -1,11 +1,13 @@
 package io.density.support;
 
+import com.hazelcast.config.Config;
 import io.density.Server;
 import io.density.auth.TokenStore;
 import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -25,6 +27,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * A whole server for one test class: its own PostgreSQL database, its own Redis key prefix, its own
@@ -93,7 +96,19 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts the server; returns once its port is open. */
   public TestServer start() {
-    serverVertx = Clustering.vertx(config.cluster()).await();
+    return start(Clustering.vertx(config.cluster()).await());
+  }
+
+  /**
+   * Starts the server as a node whose Hazelcast and event-bus settings are adjusted first (its
+   * cluster traffic through proxies a test cuts, for example).
+   */
+  public TestServer start(Consumer<Config> hazelcast, Consumer<EventBusOptions> bus) {
+    return start(Clustering.vertx(config.cluster(), hazelcast, bus).await());
+  }
+
+  private TestServer start(Vertx vertx) {
+    serverVertx = vertx;
     Server.deploy(serverVertx, config).await();
     if (token == null) {
       token = createToken("admin");
@@ -190,6 +205,23 @@ public final class TestServer implements AutoCloseable {
       request.header("Content-Type", contentType);
     }
     return send(request.build());
+  }
+
+  /** A JSON POST answered with its headers (for Retry-After and the like). */
+  public HttpResponse<String> postWithHeaders(String path, String json) {
+    try {
+      return http.send(
+          request(path)
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(json))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   private Reply send(HttpRequest request) {
