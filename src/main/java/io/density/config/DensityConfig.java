@@ -278,6 +278,10 @@ public record DensityConfig(
    * uncounted for {@code stalledBatchSeconds} is reported (log, readiness detail); a shard owner
    * that cannot reach the leader over the event bus for {@code leaderUnreachableMs} gives its
    * shards up. A setting left out (0) takes its default.
+   *
+   * <p>{@code outOfOrderWindowMs}: effects of a space that arrive out of order by up to this much
+   * (behind the space's latest effect) are placed in the space's tail in Redis and cost no recount
+   * in PostgreSQL (docs/counting.md); 0 switches the tails off; left out, 10 s.
    */
   public record Ingest(
       int maxBatch,
@@ -296,7 +300,10 @@ public record DensityConfig(
       long partDeadlineMs,
       long ackTimeoutMs,
       long stalledBatchSeconds,
-      long leaderUnreachableMs) {
+      long leaderUnreachableMs,
+      Long outOfOrderWindowMs) {
+    public static final long DEFAULT_OUT_OF_ORDER_WINDOW_MS = 10_000;
+
     public Ingest {
       if (!"leader".equals(inserters) && !"every".equals(inserters)) {
         throw new IllegalArgumentException(
@@ -306,6 +313,12 @@ public record DensityConfig(
       partDeadlineMs = partDeadlineMs == 0 ? 30_000 : partDeadlineMs;
       ackTimeoutMs = ackTimeoutMs == 0 ? 15_000 : ackTimeoutMs;
       stalledBatchSeconds = stalledBatchSeconds == 0 ? 60 : stalledBatchSeconds;
+      outOfOrderWindowMs =
+          outOfOrderWindowMs == null ? DEFAULT_OUT_OF_ORDER_WINDOW_MS : outOfOrderWindowMs;
+      if (outOfOrderWindowMs < 0) {
+        throw new IllegalArgumentException(
+            "ingest.outOfOrderWindowMs must be 0 (no window) or more, not " + outOfOrderWindowMs);
+      }
       leaderUnreachableMs = leaderUnreachableMs == 0 ? 15_000 : leaderUnreachableMs;
       if (partTimeoutMs < 0
           || partDeadlineMs < 0

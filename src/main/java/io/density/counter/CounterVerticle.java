@@ -258,7 +258,8 @@ public final class CounterVerticle extends VerticleBase {
       JsonArray s = (JsonArray) o;
       String key = keys.space(s.getString(0));
       if (replace) {
-        requests.add(Request.cmd(Command.DEL).arg(key));
+        // A head recounted in PostgreSQL replaces what Redis derived: the tail starts again.
+        requests.add(Request.cmd(Command.DEL).arg(key).arg(keys.tail(s.getString(0))));
       }
       Request hset = Request.cmd(Command.HSET).arg(key).arg("count").arg(s.getInteger(1));
       if (s.getValue(2) != null) {

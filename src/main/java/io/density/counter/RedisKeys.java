@@ -3,9 +3,20 @@ package io.density.counter;
 /** The Redis key layout of the realtime state, shared by the counter and the query verticle. */
 public record RedisKeys(String prefix) {
 
-  /** Hash: count, and ts/delta/id of the latest effect applied in order. */
+  /**
+   * Hash: count, and ts/delta/id of the latest effect applied in order; while the space keeps a
+   * tail, tail = 1 and its floor (fts/fdelta/fid, base).
+   */
   public String space(String spaceId) {
     return prefix + "space:" + spaceId;
+  }
+
+  /**
+   * List: the space's tail, its latest effects within the out-of-order window in contract order,
+   * "ts,delta,id,count" each (apply-batch.lua keeps it).
+   */
+  public String tail(String spaceId) {
+    return prefix + "tail:" + spaceId;
   }
 
   /** Hash: last_ts, last_rx (µs since the epoch), entries, exits, total. */

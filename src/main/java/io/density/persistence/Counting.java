@@ -40,6 +40,10 @@ final class Counting {
   private final Counter reconciled;
   private final Timer reconciliation;
   private final Counter otherEffects;
+  private final Counter reordered;
+
+  /** The out-of-order window in µs: how far back a space's tail in Redis reaches. */
+  private final long windowMicros;
 
   /** Parts whose other effects were logged (the latest thousand). */
   private final Set<String> toldOtherEffects = new java.util.LinkedHashSet<>();
@@ -47,13 +51,22 @@ final class Counting {
   /** Parts of closed batches: the counter may drop their answers with the next part. */
   private List<String> forget = new ArrayList<>();
 
-  Counting(Vertx vertx, Pool pool, DeliveryOptions toCounter) {
+  Counting(Vertx vertx, Pool pool, DeliveryOptions toCounter, long windowMs) {
     this.vertx = vertx;
+    this.windowMicros = windowMs * 1000;
     this.pool = pool;
     this.toCounter = toCounter;
     this.reconciled =
         Counter.builder("density_reconciled_spaces")
-            .description("spaces recounted after effects arrived out of order")
+            .description(
+                "spaces recounted in PostgreSQL after effects arrived out of order, before their"
+                    + " tail in Redis")
+            .register(Metrics.of(vertx));
+    this.reordered =
+        Counter.builder("density_reordered_spaces")
+            .description(
+                "spaces whose effects arrived out of order within the window: derived again in"
+                    + " their tail in Redis, corrected in the part's own statement, no recount")
             .register(Metrics.of(vertx));
     this.reconciliation =
         Timer.builder("density_reconciliation")
@@ -77,7 +90,9 @@ final class Counting {
     List<String> forgetNow = forget;
     forget = new ArrayList<>();
     JsonObject request =
-        new JsonObject().put("batch", part.key()).put("input", part.scriptInput(forgetNow));
+        new JsonObject()
+            .put("batch", part.key())
+            .put("input", part.scriptInput(forgetNow, windowMicros));
     Timer.Sample started = Timer.start();
     return vertx
         .eventBus()
@@ -101,7 +116,11 @@ final class Counting {
       return recountOtherEffects(part, answer, counts.size());
     }
     JsonArray late = again ? everySpace(part) : answer.getJsonArray("l");
-    return store(part, counts, late)
+    // A part offered again is recounted from PostgreSQL for every space: corrections made in a
+    // tail when it was first applied are part of that recount.
+    JsonArray fixes = again ? new JsonArray() : answer.getJsonArray("x", new JsonArray());
+    JsonArray heads = again ? new JsonArray() : answer.getJsonArray("h", new JsonArray());
+    return store(part, counts, late, fixes, heads)
         .onSuccess(
             v -> {
               if (!late.isEmpty()) {
@@ -247,15 +266,30 @@ final class Counting {
         : Tuple.of(space, ts, delta, datapoint, count);
   }
 
-  private Future<Void> store(CountingBatch.Part part, List<?> counts, JsonArray late) {
+  /**
+   * Stores the part's counts, with the corrections its tails made to earlier rows ({@code fixes})
+   * in the same statement, and recounts the late spaces in the same transaction. Spaces whose
+   * effects came out of order ({@code heads}: corrected in a tail; {@code late}: recounted) get one
+   * reconciliation event with their current count instead of an event per effect.
+   */
+  private Future<Void> store(
+      CountingBatch.Part part, List<?> counts, JsonArray late, JsonArray fixes, JsonArray heads) {
     int m = part.effects().size();
-    Tuple insert = effectsTuple(part, counts);
+    Set<String> outOfOrder = new HashSet<>();
+    heads.forEach(h -> outOfOrder.add(((JsonArray) h).getString(0)));
+    reordered.increment(heads.size());
+    String statement = fixes.isEmpty() ? Statements.INSERT_COUNTS : Statements.INSERT_COUNTS_FIXED;
+    Tuple insert = fixes.isEmpty() ? effectsTuple(part, counts) : withFixes(part, counts, fixes);
     if (late.isEmpty()) {
       return m == 0
           ? Future.succeededFuture()
-          : pool.preparedQuery(Statements.INSERT_COUNTS)
+          : pool.preparedQuery(statement)
               .execute(insert)
-              .onSuccess(v -> publishInOrder(part, counts, Set.of()))
+              .onSuccess(
+                  v -> {
+                    publishInOrder(part, counts, outOfOrder);
+                    CountEvents.heads(vertx, heads, "reconciliation");
+                  })
               .mapEmpty();
     }
     // A late space is recounted from its earliest late effect through the part's latest effect
@@ -264,30 +298,57 @@ final class Counting {
     part.effects().forEach(e -> latest.put(e.spaceId(), e.ts())); // in contract order
     reconciled.increment(late.size());
     Recounts recounts = new Recounts();
-    Set<String> lateSpaces = new HashSet<>();
     for (Object o : late) {
       JsonArray l = (JsonArray) o;
       String lateSpace = l.getString(0);
-      lateSpaces.add(lateSpace);
+      outOfOrder.add(lateSpace);
       recounts.add(
           lateSpace,
           Timestamps.toOffsetDateTime(Long.parseLong(l.getString(1))),
           Timestamps.toOffsetDateTime(latest.get(lateSpace)));
     }
     return pool.withTransaction(
-            conn ->
-                conn.preparedQuery(Statements.INSERT_COUNTS)
-                    .execute(insert)
-                    .compose(v -> recounts.run(conn)))
-        .onSuccess(heads -> publishInOrder(part, counts, lateSpaces))
-        .compose(heads -> Recounts.publish(vertx, heads, "reconciliation"));
+            conn -> conn.preparedQuery(statement).execute(insert).compose(v -> recounts.run(conn)))
+        .onSuccess(
+            recounted -> {
+              publishInOrder(part, counts, outOfOrder);
+              CountEvents.heads(vertx, heads, "reconciliation");
+            })
+        .compose(recounted -> Recounts.publish(vertx, recounted, "reconciliation"));
   }
 
-  /** The events of the effects applied in order; late spaces get a reconciliation event instead. */
-  private void publishInOrder(CountingBatch.Part part, List<?> counts, Set<String> lateSpaces) {
+  /**
+   * The part's effects (as {@link #effectsTuple}) and then the rows of earlier parts to correct:
+   * [space, ts, delta, datapoint, count] each.
+   */
+  private static Tuple withFixes(CountingBatch.Part part, List<?> counts, JsonArray fixes) {
+    int n = fixes.size();
+    String[] space = new String[n];
+    OffsetDateTime[] ts = new OffsetDateTime[n];
+    Short[] delta = new Short[n];
+    Long[] datapoint = new Long[n];
+    Integer[] count = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      JsonArray f = fixes.getJsonArray(i);
+      space[i] = f.getString(0);
+      ts[i] = Timestamps.toOffsetDateTime(f.getLong(1));
+      delta[i] = f.getInteger(2).shortValue();
+      datapoint[i] = f.getLong(3);
+      count[i] = f.getInteger(4);
+    }
+    return effectsTuple(part, counts)
+        .addValue(space)
+        .addValue(ts)
+        .addValue(delta)
+        .addValue(datapoint)
+        .addValue(count);
+  }
+
+  /** The events of the effects applied in order; others get a reconciliation event instead. */
+  private void publishInOrder(CountingBatch.Part part, List<?> counts, Set<String> outOfOrder) {
     for (int i = 0; i < part.effects().size(); i++) {
       CountingBatch.Effect e = part.effects().get(i);
-      if (!lateSpaces.contains(e.spaceId())) {
+      if (!outOfOrder.contains(e.spaceId())) {
         CountEvents.datapoint(
             vertx, e.spaceId(), e.ts(), e.delta(), ((Number) counts.get(i)).intValue());
       }

@@ -141,10 +141,10 @@ final class CountingBatch {
 
     /**
      * The counter script's input, written straight as JSON text (no tree per datapoint): {@code {k:
-     * fingerprint, d: [[dpu, ts, dir, rx]], e: [[space, ts, delta, id, clamp]], f: [part]}}, f
-     * naming earlier parts whose answers may go.
+     * fingerprint, d: [[dpu, ts, dir, rx]], e: [[space, ts, delta, id, clamp]], f: [part], w:
+     * window}}, f naming earlier parts whose answers may go, w the out-of-order window in µs.
      */
-    String scriptInput(List<String> forget) {
+    String scriptInput(List<String> forget, long windowMicros) {
       StringBuilder out = new StringBuilder(96 + 48 * (datapoints.size() + effects.size()));
       out.append("{\"k\":");
       string(out, fingerprint());
@@ -172,7 +172,7 @@ final class CountingBatch {
         }
         string(out, forget.get(i));
       }
-      return out.append("]}").toString();
+      return out.append("],\"w\":").append(windowMicros).append('}').toString();
     }
 
     private static void string(StringBuilder out, String s) {

@@ -85,6 +85,7 @@ public final class PersistenceVerticle extends VerticleBase {
             config.partTimeoutMs(),
             config.leaderUnreachableMs(),
             () -> leadership != null && leadership.leading(),
+            config.outOfOrderWindowMs(),
             new DeliveryOptions().setLocalOnly(counterHere));
     Partitions partitions = new Partitions(pool);
     groupCommit =

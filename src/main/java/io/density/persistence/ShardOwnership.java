@@ -68,6 +68,8 @@ final class ShardOwnership {
   /** Cut off from the cluster: no shard held, not a member of the writers. */
   private boolean cutOff;
 
+  private final long outOfOrderWindowMs;
+
   ShardOwnership(
       Vertx vertx,
       Pool pool,
@@ -76,8 +78,10 @@ final class ShardOwnership {
       long partTimeoutMs,
       long leaderUnreachableMs,
       BooleanSupplier leading,
+      long outOfOrderWindowMs,
       DeliveryOptions toCounter) {
     this.vertx = vertx;
+    this.outOfOrderWindowMs = outOfOrderWindowMs;
     this.partTimeoutMs = partTimeoutMs;
     this.leading = leading;
     this.leaderUnreachableMs = leaderUnreachableMs;
@@ -232,7 +236,9 @@ final class ShardOwnership {
   private Future<Void> own(int shard) {
     MessageConsumer<Object> consumer =
         vertx.eventBus().consumer(Addresses.countingShard(shard), m -> handle(shard, m));
-    owned.put(shard, new Owned(consumer, new Lane(), new Counting(vertx, pool, toCounter)));
+    owned.put(
+        shard,
+        new Owned(consumer, new Lane(), new Counting(vertx, pool, toCounter, outOfOrderWindowMs)));
     LOG.info("counting shard " + shard + " now");
     return consumer.completion();
   }

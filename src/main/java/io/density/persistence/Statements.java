@@ -94,6 +94,24 @@ final class Statements {
       ON CONFLICT DO NOTHING
       """;
 
+  /**
+   * {@link #INSERT_COUNTS}, and in the same statement the rows of earlier parts whose counts a tail
+   * derived again (an effect placed before them within the out-of-order window): their count
+   * changes, their arrival count stays, and reconciled_at says when. $6 space[], $7 ts[], $8
+   * delta[], $9 datapoint[], $10 count[].
+   */
+  static final String INSERT_COUNTS_FIXED =
+      """
+      WITH fixed AS (
+        UPDATE space_count c SET count = f.c, reconciled_at = now()
+          FROM unnest($6::text[], $7::timestamptz[], $8::int2[], $9::int8[], $10::int4[])
+               AS f(s, t, d, id, c)
+         WHERE c.space_id = f.s AND c.ts = f.t AND c.delta = f.d AND c.datapoint_id = f.id
+           AND c.count IS DISTINCT FROM f.c
+      )
+      """
+          + INSERT_COUNTS;
+
   /** Closes a batch whose every part is counted. $1 batch id. */
   static final String CLOSE_BATCH = "DELETE FROM uncounted_batch WHERE id = $1";
 

@@ -6,15 +6,20 @@
 --   d: new datapoints [dpu_id, ts_micros, direction, received_micros]
 --   e: their effects, in contract order [space_id, ts_micros, delta, datapoint_id, clamp (1|0)]
 --   f: earlier parts whose batches are closed in PostgreSQL: their answers can go
+--   w: the out-of-order window in µs (0: none), see "Spaces" below
 -- Returns JSON {c: [count of the effect's space after each effect, in the order of e],
 --               l: [[space_id, "earliest ts_micros"] of each space that got an effect out of
---                   contract order: its counts must be recomputed from that instant],
+--                   order before its tail: its counts must be recomputed from that instant],
 --               k: the fingerprint given,
---               s: [[space_id, "earliest ts_micros"] of each space the part changed]}.
+--               s: [[space_id, "earliest ts_micros"] of each space the part changed],
+--               x: [[space_id, ts, delta, datapoint_id, count] of effects of earlier parts whose
+--                   counts changed, derived again in a tail],
+--               h: [[space_id, count, ts, delta, datapoint_id], the head of each space whose
+--                   tail took an effect out of order]}.
 --
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
--- in order; an effect that sorts before it is late: it is added to the count provisionally and
--- reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total; the sorted set
+-- in order; an effect that sorts before it is out of order: placed in the space's tail when it
+-- sorts after the tail's floor, else late: added to the count provisionally and reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total; the sorted set
 -- dpus:by-arrival holds every DPU scored by its last_rx. A part seen before
 -- returns the stored answer marked "again": true, so a retried batch is never counted twice; its
 -- k and s let the caller see that a part offered again is not the part applied (other effects).
@@ -62,41 +67,194 @@ for dpu, t in pairs(dpus) do
 end
 
 -- Spaces: each read once, updated in memory effect by effect, written once.
+--
+-- With a window w > 0, each space also keeps its tail: the effects of the last w of its own
+-- timeline, each with the count after it (list tail:<space>, entries "ts,delta,id,count"), and
+-- the tail's floor (the order key and count of the effect before the tail's first: fields fts,
+-- fdelta, fid, base of the space's hash; no fts: before every effect). An effect that sorts before
+-- the head but after the floor is put in its place in the tail and the counts after it are derived
+-- again here: no recount in PostgreSQL. Only an effect before the floor is late the old way:
+-- added provisionally, reported in l, recounted in PostgreSQL, and the tail starts again from the
+-- head that recount writes (which replaces the whole hash, the tail's fields with it).
+local function clamped(count, clamp)
+  if clamp == 1 and count < 0 then
+    return 0
+  end
+  return count
+end
+-- Whether effect a (ts, delta, id) comes before effect b in contract order: by timestamp, then
+-- +1 before -1, then datapoint id.
+local function before(ats, ad, aid, bts, bd, bid)
+  return ats < bts or (ats == bts and (ad > bd or (ad == bd and aid < bid)))
+end
+local function entry(text)
+  local ts, d, id, c = string.match(text, '^(-?%d+),(-?%d+),(%d+),(-?%d+)$')
+  return { ts = tonumber(ts), d = tonumber(d), id = tonumber(id), c = tonumber(c),
+           orig = tonumber(c) }
+end
+-- RPUSH in slices: unpack has a limit on how many values it spreads.
+local function push(key, values)
+  for from = 1, #values, 1000 do
+    redis.call('RPUSH', key, unpack(values, from, math.min(from + 999, #values)))
+  end
+end
+local function text(ent)
+  return int(ent.ts) .. ',' .. ent.d .. ',' .. int(ent.id) .. ',' .. ent.c
+end
+
+local window = input.w or 0
 local spaces = {}
 local counts = {}
 local late = {}
 for i, e in ipairs(input.e) do
   local s = spaces[e[1]]
   if s == nil then
-    local head = redis.call('HMGET', prefix .. 'space:' .. e[1], 'count', 'ts', 'delta', 'id')
+    local head = redis.call('HMGET', prefix .. 'space:' .. e[1], 'count', 'ts', 'delta', 'id',
+      'tail', 'fts', 'fdelta', 'fid', 'base')
     s = { count = tonumber(head[1]) or 0, ts = tonumber(head[2]),
-          delta = tonumber(head[3]), id = tonumber(head[4]), first = e[2] }
+          delta = tonumber(head[3]), id = tonumber(head[4]), first = e[2],
+          tail = head[5] == '1', fts = tonumber(head[6]), fdelta = tonumber(head[7]),
+          fid = tonumber(head[8]), base = tonumber(head[9]), appended = {} }
+    if window > 0 and not s.tail then
+      -- A tail starts at the head: whatever sorts after it can be placed here.
+      s.tail, s.fresh = true, true
+      s.fts, s.fdelta, s.fid, s.base = s.ts, s.delta, s.id, s.count
+    end
+    if e[2] < s.first then s.first = e[2] end
     spaces[e[1]] = s
+  elseif e[2] < s.first then
+    s.first = e[2]
   end
-  local count = s.count + e[3]
-  if e[5] == 1 and count < 0 then
-    count = 0
-  end
-  s.count = count
-  local inOrder = s.ts == nil or e[2] > s.ts
-      or (e[2] == s.ts and (e[3] < s.delta or (e[3] == s.delta and e[4] > s.id)))
+  local inOrder = s.ts == nil or before(s.ts, s.delta, s.id, e[2], e[3], e[4])
   if inOrder then
+    local count = clamped(s.count + e[3], e[5])
+    s.count = count
     s.ts, s.delta, s.id = e[2], e[3], e[4]
-  elseif late[e[1]] == nil or e[2] < late[e[1]] then
-    late[e[1]] = e[2]
+    counts[i] = count
+    if s.tail then
+      local ent = { ts = e[2], d = e[3], id = e[4], c = count, i = i }
+      table.insert(s.full or s.appended, ent)
+    end
+  elseif s.tail and (s.fts == nil or before(s.fts, s.fdelta, s.fid, e[2], e[3], e[4])) then
+    -- Out of order within the tail: placed, and the counts after it derived again.
+    if s.full == nil then
+      s.full = {}
+      if not s.fresh then
+        for _, t in ipairs(redis.call('LRANGE', prefix .. 'tail:' .. e[1], 0, -1)) do
+          table.insert(s.full, entry(t))
+        end
+      end
+      for _, ent in ipairs(s.appended) do
+        table.insert(s.full, ent)
+      end
+      s.appended = nil
+    end
+    local at = #s.full + 1
+    for k, ent in ipairs(s.full) do
+      if before(e[2], e[3], e[4], ent.ts, ent.d, ent.id) then
+        at = k
+        break
+      end
+    end
+    table.insert(s.full, at, { ts = e[2], d = e[3], id = e[4], i = i })
+    local count = at == 1 and s.base or s.full[at - 1].c
+    for k = at, #s.full do
+      local ent = s.full[k]
+      count = clamped(count + ent.d, e[5])
+      ent.c = count
+      if ent.i then
+        counts[ent.i] = count
+      end
+    end
+    s.count = count
+    s.reordered = true
+  else
+    -- Before the tail (or no tail kept): provisional; PostgreSQL recounts from this instant.
+    local count = clamped(s.count + e[3], e[5])
+    s.count = count
+    counts[i] = count
+    if late[e[1]] == nil or e[2] < late[e[1]] then
+      late[e[1]] = e[2]
+    end
+    if s.tail then
+      s.tail, s.dropped, s.full, s.appended = false, true, nil, {}
+    end
   end
-  counts[i] = count
 end
+
+local fixes = {}
+local reordered = {}
 for space, s in pairs(spaces) do
   local key = prefix .. 'space:' .. space
+  local tailKey = prefix .. 'tail:' .. space
   if s.ts == nil then
     redis.call('HSET', key, 'count', s.count)
   else
     redis.call('HSET', key, 'count', s.count, 'ts', int(s.ts), 'delta', s.delta, 'id', int(s.id))
   end
+  if s.dropped then
+    redis.call('DEL', tailKey)
+    redis.call('HDEL', key, 'tail', 'fts', 'fdelta', 'fid', 'base')
+  elseif s.tail then
+    local oldest = s.ts and (s.ts - window)
+    if s.full then
+      -- Rows of earlier parts whose counts changed: corrected in PostgreSQL with this part.
+      for _, ent in ipairs(s.full) do
+        if ent.i == nil and ent.c ~= ent.orig then
+          table.insert(fixes, cjson.encode(space) .. ',' .. int(ent.ts) .. ',' .. ent.d .. ','
+            .. int(ent.id) .. ',' .. ent.c)
+        end
+      end
+      local keep = {}
+      for _, ent in ipairs(s.full) do
+        if ent.ts < oldest then
+          s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
+        else
+          table.insert(keep, text(ent))
+        end
+      end
+      redis.call('DEL', tailKey)
+      push(tailKey, keep)
+    else
+      if s.fresh then
+        redis.call('DEL', tailKey)
+      end
+      -- What is now too old leaves from the front (all of it before anything appended here).
+      while true do
+        local first = redis.call('LINDEX', tailKey, 0)
+        if not first then break end
+        local ent = entry(first)
+        if ent.ts >= oldest then break end
+        redis.call('LPOP', tailKey)
+        s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
+      end
+      local add = {}
+      for _, ent in ipairs(s.appended) do
+        if ent.ts < oldest then
+          s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
+        else
+          table.insert(add, text(ent))
+        end
+      end
+      push(tailKey, add)
+    end
+    if s.fts == nil then
+      redis.call('HSET', key, 'tail', '1', 'base', s.base)
+    else
+      redis.call('HSET', key, 'tail', '1', 'fts', int(s.fts), 'fdelta', s.fdelta,
+        'fid', int(s.fid), 'base', s.base)
+    end
+    if s.reordered then
+      table.insert(reordered, cjson.encode(space) .. ',' .. s.count .. ',' .. int(s.ts) .. ','
+        .. s.delta .. ',' .. int(s.id))
+    end
+  end
 end
 
 -- Built by hand: cjson writes an empty table as {} and large numbers with 14 digits.
+local function listOf(rows)
+  return '[' .. (#rows > 0 and ('[' .. table.concat(rows, '],[') .. ']') or '') .. ']'
+end
 local lateList = {}
 for space, ts in pairs(late) do
   table.insert(lateList, cjson.encode(space) .. ',"' .. int(ts) .. '"')
@@ -108,6 +266,7 @@ end
 local out = '{"c":' .. (#counts > 0 and cjson.encode(counts) or '[]')
     .. ',"l":[' .. (#lateList > 0 and ('[' .. table.concat(lateList, '],[') .. ']') or '') .. ']'
     .. ',"k":' .. (input.k and cjson.encode(input.k) or 'null')
-    .. ',"s":[' .. (#spaceList > 0 and ('[' .. table.concat(spaceList, '],[') .. ']') or '') .. ']}'
+    .. ',"s":' .. listOf(spaceList) .. ',"x":' .. listOf(fixes) .. ',"h":' .. listOf(reordered)
+    .. '}'
 redis.call('SET', batchKey, out, 'EX', 86400)
 return out

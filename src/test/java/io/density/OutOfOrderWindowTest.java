@@ -1,0 +1,200 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.density.load.BuildingSimulator;
+import io.density.load.BuildingSimulator.Crossing;
+import io.density.support.ContractModel;
+import io.density.support.TestServer;
+import io.density.support.TestServer.Reply;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Datapoints that arrive a few seconds out of order, as a fleet's do (DPUs of one space on other
+ * connections and gateways), are counted by the contract without a single recount in PostgreSQL:
+ * the spaces' tails in Redis place them. A busy stretch of a simulated building's day, each
+ * datapoint delivered after a random delay of 0 to 4 s, some twice.
+ */
+@DisplayName("Out of order by seconds: every answer by the contract, no recount in PostgreSQL")
+class OutOfOrderWindowTest {
+  private static final Instant START = Instant.parse("2024-03-05T08:00:00Z");
+  private static final Instant END = START.plus(Duration.ofHours(3));
+  private static TestServer server;
+  private static final ContractModel contract = new ContractModel();
+
+  /** A datapoint and when the network delivers it. */
+  private record Delivery(Crossing crossing, Instant arrival) {}
+
+  @BeforeAll
+  static void deliver() {
+    server = new TestServer().start();
+    Instant from = START.minus(Duration.ofDays(1));
+    for (Object[] request : BuildingSimulator.provisioning(from)) {
+      Reply reply =
+          server.send(
+              (String) request[1],
+              (String) request[0],
+              "application/json",
+              ((JsonObject) request[2]).encode());
+      assertTrue(reply.status() < 300, reply.json().encode());
+    }
+    BuildingSimulator.LINKS.forEach(l -> contract.link(l.dpu(), l.space(), l.placement(), from));
+
+    List<Crossing> crossings = BuildingSimulator.simulate(START, END, 2000, 0.03, 11);
+    Random random = new Random(5);
+    List<Delivery> deliveries = new ArrayList<>();
+    for (Crossing c : crossings) {
+      Instant arrival = c.ts().plusMillis(random.nextInt(4_001));
+      deliveries.add(new Delivery(c, arrival));
+      if (random.nextDouble() < 0.03) { // a retransmission, within the same seconds
+        deliveries.add(new Delivery(c, arrival.plusMillis(random.nextInt(3_000))));
+      }
+      contract.add(c.dpu(), c.ts().toString(), c.direction());
+    }
+    deliveries.sort(Comparator.comparing(Delivery::arrival));
+    // In arrival order, as a gateway forwards what it hears: a few datapoints per request.
+    for (int i = 0; i < deliveries.size(); i += 8) {
+      JsonArray body = new JsonArray();
+      deliveries.subList(i, Math.min(deliveries.size(), i + 8)).stream()
+          .map(d -> d.crossing().toJson())
+          .forEach(body::add);
+      Reply reply = server.postJson("/v1/datapoints", body);
+      assertEquals(200, reply.status(), reply.json().encode());
+      assertEquals(0, reply.json().getInteger("rejected"));
+    }
+    assertEquals(contract.distinctDatapoints(), server.countRows("datapoint"));
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  @DisplayName("no space was recounted in PostgreSQL; the tails placed effects out of order")
+  void noRecount() {
+    String metrics = scrape();
+    assertEquals(0.0, metric(metrics, "density_reconciled_spaces_total"), "SQL recounts");
+    assertTrue(
+        metric(metrics, "density_reordered_spaces_total") > 0,
+        "effects came out of order and were placed in their tails");
+  }
+
+  @Test
+  @DisplayName("realtime counts of every space equal the contract's")
+  void realtime() {
+    for (String space : BuildingSimulator.SPACES) {
+      assertEquals(
+          contract.realtime(space),
+          server.get("/v1/spaces/" + space + "/count").json().getInteger("count"),
+          space);
+    }
+  }
+
+  @Test
+  @DisplayName("counts as of every 2 minutes and at every effect equal the contract's")
+  void asOf() {
+    for (String space : BuildingSimulator.SPACES) {
+      for (Instant t = START; t.isBefore(END); t = t.plus(Duration.ofMinutes(2))) {
+        assertEquals(
+            contract.countAsOf(space, t),
+            server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
+            space + " as of " + t);
+      }
+      List<Instant> effects = contract.effectTimes(space);
+      for (int i = 0; i < effects.size(); i += 7) {
+        Instant t = effects.get(i);
+        assertEquals(
+            contract.countAsOf(space, t),
+            server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
+            space + " as of its effect at " + t);
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("15-minute buckets equal the contract's")
+  void buckets() {
+    for (String space : BuildingSimulator.SPACES) {
+      JsonArray buckets =
+          server
+              .get(
+                  "/v1/spaces/"
+                      + space
+                      + "/counts?start="
+                      + START
+                      + "&end="
+                      + END
+                      + "&interval=15m")
+              .json()
+              .getJsonArray("buckets");
+      for (int i = 0; i < buckets.size(); i++) {
+        JsonObject b = buckets.getJsonObject(i);
+        int[] expected =
+            contract.bucket(
+                space, Instant.parse(b.getString("start")), Instant.parse(b.getString("end")));
+        assertEquals(
+            List.of(expected[0], expected[1], expected[2], expected[3], expected[4]),
+            List.of(
+                b.getInteger("count"),
+                b.getInteger("entries"),
+                b.getInteger("exits"),
+                b.getInteger("min"),
+                b.getInteger("max")),
+            space + " " + b.encode());
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("the counts changed by later arrivals keep their arrival count and say when")
+  void correctionsAreRecorded() {
+    long corrected =
+        server
+            .rows(
+                "SELECT count(*) FROM space_count"
+                    + " WHERE reconciled_at IS NOT NULL AND arrival_count <> count")
+            .get(0)
+            .getLong(0);
+    assertTrue(corrected > 0, "some counts changed after arrival");
+  }
+
+  private static String scrape() {
+    try {
+      HttpResponse<String> response =
+          HttpClient.newHttpClient()
+              .send(server.request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString());
+      return response.body();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static double metric(String metrics, String series) {
+    Matcher m =
+        Pattern.compile(
+                "^" + Pattern.quote(series) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE)
+            .matcher(metrics);
+    double sum = 0;
+    while (m.find()) {
+      sum += Double.parseDouble(m.group(2));
+    }
+    return sum;
+  }
+}
