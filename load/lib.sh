@@ -384,7 +384,11 @@ SQL
   local out cpu
   pg_ticks "$work/floor-ticks-before.txt"
   out=$(pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" \
-    -D rows="$rows" -f "$script" "$db" 2>/dev/null) || true
+    -D rows="$rows" -f "$script" "$db" 2>"$work/floor-pgbench.err") || true
+  if ! grep -q '^tps = ' <<<"$out"; then
+    # the floor is then 0; say why (e.g. more clients than PostgreSQL's connections left)
+    say "pgbench failed: $(grep -m 1 -iE 'error|fatal' "$work/floor-pgbench.err" || tail -n 1 "$work/floor-pgbench.err")"
+  fi
   pg_ticks "$work/floor-ticks-after.txt"
   cpu=$(pg_cpu_seconds "$work/floor-ticks-before.txt" "$work/floor-ticks-after.txt")
   # PostgreSQL's CPU per row inserted, for print_bench_floors (this runs in a subshell)
