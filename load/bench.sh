@@ -4,7 +4,9 @@
 #   1. creates a fresh database density_bench on 127.0.0.1:5432 (psql as user postgres),
 #   2. starts target/density.jar on 127.0.0.1:18088 with that database and Redis key prefix bench:,
 #   3. waits for GET /health (with a deadline),
-#   4. runs `load bench` with the arguments given to this script,
+#   4. runs `load bench` with the arguments given to this script, measuring the CPU time of the
+#      server, PostgreSQL, Redis and the tool over its send phase, then the machine's floors, and
+#      prints them with the reconciliations of the run,
 #   5. stops the server, drops the database and deletes the bench: keys from Redis.
 #
 # Usage (from anywhere; build first with mvn package):
@@ -16,6 +18,8 @@
 #   BENCH_START_SECONDS   how long to wait for the server to become healthy (default 120)
 #   BENCH_MAX_SECONDS     hard limit on the `load bench` run (default 4000; the tool itself stops
 #                         starting requests after its --max-seconds, 3600 by default)
+#   BENCH_PG_STATEMENTS   1: also the 10 statements of most total time over the send phase, from
+#                         pg_stat_statements when PostgreSQL preloads it (says so when not)
 #
 # The exit status is that of `load bench` (0 all good, 1 failed requests or time limit, 3 wrong
 # counts), or 1 when the setup failed.
@@ -30,9 +34,12 @@ max_seconds=${BENCH_MAX_SECONDS:-4000}
 # shellcheck source=load/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# After the benchmark, in the same run: the machine's floors beside the server's figures.
+# After the benchmark, in the same run: the machine's floors beside the server's figures, and the
+# reconciliations (stored counts, and the server's counter).
 after_tool() {
   print_bench_floors "$1"
+  print_reconciled
+  print_reconciled_metric "$2"
 }
 
 run_load_tool "$@"

@@ -12,7 +12,8 @@
 #      stream on node 1, datapoints to node NODES: with NODES=1 the same node). Count events are
 #      published by the owners of the counting shards, on every node, and reach every stream;
 #      CLUSTER_EVENTS_STREAM=2 reads them on another node. It also prints how many stored counts
-#      were reconciled after arrival (late effects) during the run.
+#      were reconciled after arrival (late effects) during the run, and the nodes' counter of
+#      spaces reconciled; the bench's CPU figures sum the nodes' JVMs as "server".
 #   5. stops the nodes, drops the database and deletes the cluster: keys from Redis.
 #
 # Usage (from anywhere; build first with mvn package):
@@ -28,6 +29,7 @@
 #   CLUSTER_EVENTS_STREAM   the node whose event stream the events run reads (default 1)
 #   CLUSTER_EVENTS_SEND     the node the events run sends its datapoints to (default NODES)
 #   DENSITY_INSERTERS       leader (default) or every: which nodes insert datapoints
+#   BENCH_PG_STATEMENTS     1: the 10 statements of most total time over the send phase (see bench.sh)
 #
 # The exit status is that of `load bench` when it failed, else that of `load events` (0 all good),
 # or 1 when the setup failed, 2 for wrong arguments.
@@ -97,11 +99,14 @@ done
 rebuild_without_redis_cli "${urls[0]}"
 
 all_urls=$(IFS=,; echo "${urls[*]}")
+bench_measure_options
 say "$nodes node(s) healthy; running: load bench --url $all_urls $*"
 status=0
-run_tool bench --url "$all_urls" "$@" > >(tee "$work/bench.out") || status=$?
+run_tool bench --url "$all_urls" "${measure_options[@]}" "$@" > >(tee "$work/bench.out") \
+  || status=$?
 print_bench_floors "$work/bench.out" || true
 print_reconciled
+print_reconciled_metric "${urls[@]}"
 
 stream_url=${urls[stream_node - 1]}
 send_url=${urls[send_node - 1]}

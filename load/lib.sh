@@ -188,8 +188,9 @@ run_tool() {
   return "$status"
 }
 
-# Sets up the database and one server on $port, runs `load $tool` with the arguments given, and
-# exits with its status (1 when the setup failed).
+# Sets up the database and one server on $port, runs `load $tool` with the arguments given (for
+# bench, also the options that measure where the send phase's time goes: bench_measure_options),
+# and exits with its status (1 when the setup failed).
 run_load_tool() {
   local url=http://127.0.0.1:$port
   check_setup "$port"
@@ -198,14 +199,162 @@ run_load_tool() {
   start_server "$log" "$port"
   wait_healthy "$url" "${server_pids[0]}" "$log" $((SECONDS + start_seconds))
   rebuild_without_redis_cli "$url"
+  measure_options=()
+  if [[ $tool == bench ]]; then
+    bench_measure_options
+  fi
   say "server healthy; running: load $tool --url $url $*"
   local status=0
-  run_tool "$tool" --url "$url" "$@" > >(tee "$work/tool.out") || status=$?
-  # The sourcing script's after_tool, if any, runs while the server is still up (floors).
+  run_tool "$tool" --url "$url" ${measure_options[@]+"${measure_options[@]}"} "$@" \
+    > >(tee "$work/tool.out") || status=$?
+  # The sourcing script's after_tool, if any, runs while the server is still up (floors): given
+  # the tool's output and the server's URL.
   if declare -F after_tool >/dev/null; then
-    after_tool "$work/tool.out" || status=$((status == 0 ? 1 : status))
+    after_tool "$work/tool.out" "$url" || status=$((status == 0 ? 1 : status))
   fi
   exit "$status"
+}
+
+# ---------------------------------------------------------------- where the time goes
+#
+# CPU per datapoint by process over the send phase: `load bench` reads /proc/PID/stat itself
+# right before and right after that phase (--cpu-pids, --cpu-pg-db), for the servers started here,
+# Redis, every postgres process and its own JVM. PostgreSQL and Redis serve the whole machine:
+# whatever else uses them meanwhile counts too.
+
+# redis_pid: the process id of the Redis on 127.0.0.1:6379 (empty when unknown).
+redis_pid() {
+  local pid=""
+  if command -v redis-cli >/dev/null 2>&1; then
+    pid=$(redis-cli -h 127.0.0.1 -p 6379 info server 2>/dev/null \
+      | tr -d '\r' | awk -F: '$1 == "process_id" {print $2}')
+  fi
+  [[ -n "$pid" ]] || pid=$(pgrep -x redis-server | head -n 1 || true)
+  echo "$pid"
+}
+
+# bench_measure_options: sets the array measure_options to the `load bench` options that measure
+# the send phase: the CPU of the servers started (server_pids), of Redis and of every postgres
+# process (the backends of $db apart); with BENCH_PG_STATEMENTS=1 and pg_stat_statements
+# preloaded, also the phase hook that gathers its statements over the send phase.
+bench_measure_options() {
+  local servers redis cpu
+  servers=$(IFS=+; echo "${server_pids[*]}")
+  cpu="server=$servers"
+  redis=$(redis_pid)
+  if [[ -n "$redis" ]]; then
+    cpu+=",redis=$redis"
+  fi
+  measure_options=(--cpu-pids "$cpu" --cpu-pg-db "$db")
+  if pg_statements_setup; then
+    measure_options+=(--phase-hook "$work/phase-hook.sh")
+  fi
+}
+
+# pg_statements_setup: with BENCH_PG_STATEMENTS=1, when PostgreSQL preloads pg_stat_statements,
+# creates the extension in $db and writes $work/phase-hook.sh, which resets the statistics of $db
+# right before the send phase and saves its 10 statements of most total time right after (in
+# $work/pg-statements.tsv); when it is not preloaded, says so (in $work/pg-statements.txt, which
+# print_pg_statements prints). Fails when there is no hook to run.
+pg_statements_setup() {
+  [[ ${BENCH_PG_STATEMENTS:-0} == 1 ]] || return 1
+  local preload
+  preload=$("${psql_admin[@]}" -At -c "SELECT current_setting('shared_preload_libraries')")
+  if [[ $preload != *pg_stat_statements* ]]; then
+    echo "pg_stat_statements: not in shared_preload_libraries ('$preload'), so no breakdown" \
+      "(load/README.md says how to preload it)" >"$work/pg-statements.txt"
+    say "BENCH_PG_STATEMENTS=1 but PostgreSQL does not preload pg_stat_statements: no breakdown"
+    return 1
+  fi
+  "${psql_admin[@]}" -d "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+  {
+    echo '#!/bin/sh'
+    echo '# load bench --phase-hook: $1 is the phase (send), $2 start or end.'
+    printf 'db=%q\nout=%q\n' "$db" "$work/pg-statements.tsv"
+    cat <<'SH'
+set -e
+psql() {
+  env PGOPTIONS=--client-min-messages=warning psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 \
+    -p 5432 -U postgres -d "$db" "$@"
+}
+case "$2" in
+  start)
+    psql -At -c "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database
+                  WHERE datname = current_database()" >/dev/null
+    ;;
+  end)
+    psql -At -F "$(printf '\t')" -c "
+      WITH s AS (
+        SELECT calls, rows, total_exec_time AS t, query FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND query NOT LIKE '%pg_stat_statements%')
+      SELECT calls, rows, round(t::numeric, 1),
+             round((100 * t / nullif(sum(t) OVER (), 0))::numeric, 1),
+             left(regexp_replace(query, '\s+', ' ', 'g'), 100)
+        FROM s ORDER BY t DESC LIMIT 10" >"$out"
+    ;;
+esac
+SH
+  } >"$work/phase-hook.sh"
+  chmod +x "$work/phase-hook.sh"
+}
+
+# print_pg_statements: the statements saved by the phase hook, or why there are none.
+print_pg_statements() {
+  if [[ -s $work/pg-statements.tsv ]]; then
+    echo "pg_stat_statements over the send phase, $db, top 10 by total time (times include" \
+      "waiting for a core: compare shares):"
+    awk -F '\t' 'BEGIN {printf "  %9s %10s %11s %6s  %s\n", "calls", "rows", "total ms", "share", "query"}
+      {printf "  %9s %10s %11s %5s%%  %s\n", $1, $2, $3, $4, $5}' "$work/pg-statements.tsv"
+  elif [[ -f $work/pg-statements.txt ]]; then
+    cat "$work/pg-statements.txt"
+  elif [[ ${BENCH_PG_STATEMENTS:-0} == 1 ]]; then
+    echo "pg_stat_statements: the phase hook saved nothing (see the tool's output)"
+  fi
+}
+
+# print_reconciled_metric URL...: the servers' density_reconciled_spaces_total (GET /metrics),
+# summed over them: spaces recounted after late effects while they ran.
+print_reconciled_metric() {
+  local url value total=0 known=""
+  for url in "$@"; do
+    value=$(curl -sf --max-time 10 -H "Authorization: Bearer $DENSITY_TOKEN" "$url/metrics" \
+      | awk '/^density_reconciled_spaces_total[ {]/ {s += $NF; n++} END {if (n) printf "%.0f\n", s}') \
+      || value=""
+    if [[ -n "$value" ]]; then
+      total=$((total + value))
+      known=yes
+    fi
+  done
+  if [[ -n "$known" ]]; then
+    say "spaces reconciled (density_reconciled_spaces_total, GET /metrics): $total"
+  else
+    say "spaces reconciled: GET /metrics has no density_reconciled_spaces_total"
+  fi
+}
+
+# pg_ticks FILE: reads the processes named postgres of user postgres into FILE, one a line: pid,
+# parent's pid, and CPU time in clock ticks (utime + stime, and the children's, cutime + cstime:
+# the postmaster holds the backends that exited).
+pg_ticks() {
+  local pid
+  for pid in $(pgrep -u postgres -x postgres); do
+    sed 's/^\([0-9]*\) (.*) /\1 /' "/proc/$pid/stat" 2>/dev/null \
+      | awk '{print $1, $3, $13 + $14 + $15 + $16}' || true
+  done >"$1"
+}
+
+# pg_cpu_seconds BEFORE AFTER: PostgreSQL's CPU seconds between two pg_ticks readings: what each
+# process read after gained (all of it when it started since), less what the processes that
+# ended had before, when a process read after reaped them (their whole time is in its children's).
+pg_cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '
+    FNR == NR {before[$1] = $3; parent[$1] = $2; next}
+    {after[$1] = $3; ticks += $3 - ($1 in before ? before[$1] : 0)}
+    END {
+      for (p in before) if (!(p in after) && (parent[p] in after)) ticks -= before[p]
+      printf "%.2f\n", ticks / hz
+    }' "$1" "$2"
 }
 
 # ---------------------------------------------------------------- the machine's own floors
@@ -232,10 +381,22 @@ SELECT 'dpu-' || (random() * 100000)::int, t, 1,
        '{"timestamp":"2026-01-01T00:00:00.000Z","direction":1,"dpu_id":"dpu-1"}'
   FROM (SELECT now() - random() * interval '1 day' AS t FROM generate_series(1, :rows)) r;
 SQL
-  local tps
-  tps=$(pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" \
-    -D rows="$rows" -f "$script" "$db" 2>/dev/null | awk '/^tps = / {print $3; exit}')
-  awk -v t="${tps:-0}" -v r="$rows" 'BEGIN {printf "%.0f\n", t * r}'
+  local out cpu
+  pg_ticks "$work/floor-ticks-before.txt"
+  out=$(pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" \
+    -D rows="$rows" -f "$script" "$db" 2>"$work/floor-pgbench.err") || true
+  if ! grep -q '^tps = ' <<<"$out"; then
+    # the floor is then 0; say why (e.g. more clients than PostgreSQL's connections left)
+    say "pgbench failed: $(grep -m 1 -iE 'error|fatal' "$work/floor-pgbench.err" || tail -n 1 "$work/floor-pgbench.err")"
+  fi
+  pg_ticks "$work/floor-ticks-after.txt"
+  cpu=$(pg_cpu_seconds "$work/floor-ticks-before.txt" "$work/floor-ticks-after.txt")
+  # PostgreSQL's CPU per row inserted, for print_bench_floors (this runs in a subshell)
+  awk -v cpu="$cpu" -v r="$rows" \
+    '/^number of transactions actually processed: / {n = $6 * r}
+     END {if (n > 0) printf "%.1f\n", cpu * 1e6 / n}' <<<"$out" >"$work/floor-cpu.txt"
+  awk -v r="$rows" '/^tps = / {printf "%.0f\n", $3 * r; f = 1; exit} END {if (!f) print 0}' \
+    <<<"$out"
 }
 
 # redis_get_floor CLIENTS: GETs per second that Redis alone answers to CLIENTS clients.
@@ -249,11 +410,6 @@ ratio() {
   awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {if (b > 0) printf "%.2f\n", a / b; else print "n/a"}'
 }
 
-# print_bench_floors FILE: after `load bench` (its output in FILE), in the same run: PostgreSQL
-# alone doing the raw log's inserts (4 clients, 200 rows per statement; with --send, one row per
-# transaction from as many clients as the benchmark had requests in flight) and Redis alone
-# answering GETs (16 clients, as many as the benchmark's queries), each beside the server's figure
-# with the ratio.
 # How many stored counts were reconciled after arrival (late effects) in the run's database: a
 # figure of how much recounting the run caused.
 print_reconciled() {
@@ -263,8 +419,15 @@ print_reconciled() {
   say "counts reconciled after arrival: ${line% *} of ${line#* } stored"
 }
 
+# print_bench_floors FILE: after `load bench` (its output in FILE), in the same run: PostgreSQL
+# alone doing the raw log's inserts (4 clients, 200 rows per statement; with --send, one row per
+# transaction from as many clients as the benchmark had requests in flight) and Redis alone
+# answering GETs (16 clients, as many as the benchmark's queries), each beside the server's figure
+# with the ratio; under the ingest line, the CPU per datapoint of each process over the send phase
+# (from the tool's RESULT) and PostgreSQL's CPU per row in its floor; then the statements, when
+# BENCH_PG_STATEMENTS=1.
 print_bench_floors() {
-  local result ingest queries pg redis floor_what
+  local result ingest queries pg redis floor_what cpu pg_row
   result=$(grep '^RESULT ' "$1" | tail -n 1 | cut -c8-)
   ingest=$(jq -r '.accepted_per_s // 0' <<<"$result")
   queries=$(jq -r '.queries_per_s // 0' <<<"$result")
@@ -278,9 +441,16 @@ print_bench_floors() {
     pg=$(pg_insert_floor 4 200 10)
     floor_what="PostgreSQL alone inserting the same rows (4 clients, 200 per statement)"
   fi
+  pg_row=$(cat "$work/floor-cpu.txt" 2>/dev/null || true)
   redis=$(redis_get_floor 16)
+  # "server 52.1, postgres 30.4, ..." in the tool's order; "n/a" for a process not read
+  cpu=$(jq -r '(.send_cpu.us_per_datapoint // {}) | to_entries
+    | map("\(.key) \(if .value == null then "n/a" else .value end)") | join(", ")' <<<"$result")
   echo "floors (same machine, right after the benchmark):"
   echo "  ingest    server $ingest datapoints/s; $floor_what $pg rows/s; ratio $(ratio "$ingest" "$pg")"
+  echo "            CPU µs per datapoint over the send phase: ${cpu:-not measured}"
+  echo "            PostgreSQL's CPU in its floor: ${pg_row:-n/a} µs per row"
   echo "  realtime  server $queries queries/s; Redis alone, GET, 16 clients $redis/s; ratio $(ratio "$queries" "$redis")"
-  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
+  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"cpu_us_per_datapoint\":$(jq -c '.send_cpu.us_per_datapoint // {}' <<<"$result"),\"pg_floor_cpu_us_per_row\":${pg_row:-null},\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
+  print_pg_statements
 }

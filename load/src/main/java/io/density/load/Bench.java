@@ -49,6 +49,17 @@ final class Bench {
         --skip-provision             the building exists already (same --dpus and --spaces)
         --seed N                     random seed of DPU choice and directions (default 1)
         --max-seconds N              stop starting requests after N seconds in all (default 3600)
+
+      where the send phase's time goes (Linux):
+        --cpu-pids NAME=PID[+PID...],...
+                                     report the CPU time (/proc/PID/stat) these processes used
+                                     over the send phase, per accepted datapoint, by name (e.g.
+                                     server=1234,redis=567); the tool's own JVM always is
+        --cpu-pg                     also every process named postgres (its backends included)
+        --cpu-pg-db NAME             --cpu-pg, and apart the backends connected to database NAME
+        --phase-hook CMD             run CMD send start right before the send phase and CMD send
+                                     end right after it, and wait for each (e.g. to reset and read
+                                     statement statistics over the phase alone)
       """;
 
   static final String VALID_FROM = "2020-01-01T00:00:00Z";
@@ -71,6 +82,8 @@ final class Bench {
   private final boolean skipProvision;
   private final long deadlineNanos;
   private final SplittableRandom random;
+  private final CpuMeter cpu;
+  private final String phaseHook;
   private final ErrorLog errors = new ErrorLog("bench", 5);
   private final FailureStreak failures = new FailureStreak("bench");
 
@@ -131,7 +144,8 @@ final class Bench {
       boolean sendAlone,
       boolean skipProvision,
       int seed,
-      int maxSeconds) {
+      int maxSeconds,
+      String phaseHook) {
 
     static Settings of(Options options) {
       return new Settings(
@@ -149,12 +163,16 @@ final class Bench {
           options.flag("send"),
           options.flag("skip-provision"),
           options.integer("seed", 1, 0, Integer.MAX_VALUE),
-          options.integer("max-seconds", 3_600, 1, 7 * 24 * 3_600));
+          options.integer("max-seconds", 3_600, 1, 7 * 24 * 3_600),
+          options.string("phase-hook", null));
     }
   }
 
-  private Bench(Vertx vertx, RoundRobin servers, Settings settings, long deadlineNanos) {
+  private Bench(
+      Vertx vertx, RoundRobin servers, Settings settings, CpuMeter cpu, long deadlineNanos) {
     this.vertx = vertx;
+    this.cpu = cpu;
+    this.phaseHook = settings.phaseHook();
     this.servers = servers;
     this.dpus = settings.dpus();
     this.spaces = settings.spaces();
@@ -191,9 +209,13 @@ final class Bench {
                 "bulk",
                 "as-of-days",
                 "seed",
-                "max-seconds"),
-            Set.of("skip-provision", "send"));
+                "max-seconds",
+                "cpu-pids",
+                "cpu-pg-db",
+                "phase-hook"),
+            Set.of("skip-provision", "send", "cpu-pg"));
     Settings settings = Settings.of(options);
+    CpuMeter cpu = CpuMeter.of(options);
     List<String> urls = LoadClient.checkUrls(settings.url());
     long deadline = System.nanoTime() + settings.maxSeconds() * 1_000_000_000L;
     int connections =
@@ -203,7 +225,7 @@ final class Bench {
     return LoadMain.onVertx(
         vertx -> {
           RoundRobin servers = new RoundRobin(vertx, urls, connections, deadline);
-          Bench bench = new Bench(vertx, servers, settings, deadline);
+          Bench bench = new Bench(vertx, servers, settings, cpu, deadline);
           return bench.run().eventually(servers::close);
         });
   }
@@ -396,7 +418,25 @@ final class Bench {
 
   // ------------------------------------------------------------------ sending
 
+  /**
+   * The send phase, measured: the hook's start and the CPU reading right before it, the CPU reading
+   * and the hook's end right after it.
+   */
   private Future<Void> send() {
+    return hook("start")
+        .compose(
+            v -> {
+              cpu.start();
+              return sendPhase();
+            })
+        .compose(
+            v -> {
+              cpu.stop();
+              return hook("end");
+            });
+  }
+
+  private Future<Void> sendPhase() {
     phase = "send";
     long nowMicros = LoadMain.micros(Instant.now());
     stepMicros = Math.max(1, HOUR_MICROS / Math.max(1, datapoints));
@@ -410,6 +450,37 @@ final class Bench {
               sendSeconds = secondsSince(started);
               sendRetries = servers.retries() - retriesBefore;
               return null;
+            });
+  }
+
+  /**
+   * Runs {@code --phase-hook send WHEN} (its output on stderr) and waits for it; a hook that fails
+   * is reported and the run goes on.
+   */
+  private Future<Void> hook(String when) {
+    if (phaseHook == null) {
+      return Future.succeededFuture();
+    }
+    return vertx
+        .executeBlocking(
+            () -> {
+              Process process =
+                  new ProcessBuilder("sh", "-c", phaseHook + " send " + when + " 1>&2 </dev/null")
+                      .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                      .redirectError(ProcessBuilder.Redirect.INHERIT)
+                      .start();
+              return process.waitFor();
+            })
+        .transform(
+            ar -> {
+              if (ar.failed() || ar.result() != 0) {
+                System.err.println(
+                    "bench: --phase-hook ... send "
+                        + when
+                        + " failed: "
+                        + (ar.failed() ? ar.cause().getMessage() : "exit " + ar.result()));
+              }
+              return Future.succeededFuture();
             });
   }
 
@@ -656,6 +727,7 @@ final class Bench {
         fmt(queryLatencies.percentileMs(99)),
         fmt(queryLatencies.percentileMs(95)),
         fmt(queryLatencies.maxMs()));
+    System.out.println("  cpu        send phase " + cpu.line(sendTally.accepted()));
     if (checked > 0) {
       System.out.printf(
           "  counts     %d answers checked against the accepted datapoints: %d wrong%n",
@@ -718,6 +790,7 @@ final class Bench {
             .put("query_null_counts", nullCounts)
             .put("counts_checked", checked)
             .put("count_mismatches", mismatches)
+            .put("send_cpu", cpu.json(sendTally.accepted()))
             .put("timed_out", timedOut)
             .put("gave_up", gaveUp);
     return LoadMain.result(json, exit);
