@@ -56,8 +56,11 @@ class ShutdownTest {
     String token = database.createToken("admin");
     node.token(token);
     for (Object[] r : SeedBuilding.provisioning()) {
+      HttpResponse<String> provisioned =
+          node.send((String) r[0], (String) r[1], ((JsonObject) r[2]).encode());
       assertTrue(
-          node.send((String) r[0], (String) r[1], ((JsonObject) r[2]).encode()).statusCode() < 300);
+          provisioned.statusCode() < 300,
+          r[0] + " " + r[1] + " → " + provisioned.statusCode() + " " + provisioned.body());
     }
     List<JsonObject> day = SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 400, 31);
     Set<String> acknowledged = ConcurrentHashMap.newKeySet();

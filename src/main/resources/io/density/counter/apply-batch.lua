@@ -73,7 +73,8 @@ end
 -- the tail's floor (the order key and count of the effect before the tail's first: fields fts,
 -- fdelta, fid, base of the space's hash; no fts: before every effect). An effect that sorts before
 -- the head but after the floor is put in its place in the tail and the counts after it are derived
--- again here: no recount in PostgreSQL. Only an effect before the floor is late the old way:
+-- again here: no recount in PostgreSQL. Only an effect before the floor, or older than the
+-- window behind the head, is late the old way:
 -- added provisionally, reported in l, recounted in PostgreSQL, and the tail starts again from the
 -- head that recount writes (which replaces the whole hash, the tail's fields with it).
 local function clamped(count, clamp)
@@ -135,7 +136,8 @@ for i, e in ipairs(input.e) do
       local ent = { ts = e[2], d = e[3], id = e[4], c = count, i = i }
       table.insert(s.full or s.appended, ent)
     end
-  elseif s.tail and (s.fts == nil or before(s.fts, s.fdelta, s.fid, e[2], e[3], e[4])) then
+  elseif s.tail and e[2] >= s.ts - window
+      and (s.fts == nil or before(s.fts, s.fdelta, s.fid, e[2], e[3], e[4])) then
     -- Out of order within the tail: placed, and the counts after it derived again.
     if s.full == nil then
       s.full = {}
