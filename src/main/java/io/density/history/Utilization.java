@@ -123,10 +123,17 @@ public final class Utilization {
       b.forEach(i -> bounds.add(i.atOffset(ZoneOffset.UTC)));
     }
     OffsetDateTime now = clock.instant().atOffset(ZoneOffset.UTC);
+    OffsetDateTime lo = bounds.stream().min(OffsetDateTime::compareTo).orElseThrow();
+    OffsetDateTime hi = bounds.stream().max(OffsetDateTime::compareTo).orElseThrow();
     return pool.preparedQuery(Statements.UTILIZATION)
         .execute(
             Tuple.of(
-                ids.toArray(String[]::new), bounds.toArray(OffsetDateTime[]::new), days + 1, now))
+                ids.toArray(String[]::new),
+                bounds.toArray(OffsetDateTime[]::new),
+                days + 1,
+                now,
+                lo,
+                hi))
         .map(result -> rows(result, spaces, byZone, first));
   }
 
