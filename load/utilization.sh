@@ -15,10 +15,12 @@
 #        - a daily reset at 03:00 local time of every room on every day in space_reset,
 #      (no datapoint rows: the report reads space_count and space_reset only),
 #   3. times GET /v1/spaces/R/utilization?start=2026-10-01&end=2026-11-01&children=true (every
-#      space, 31 days) RUNS times, one after the other, with curl,
+#      space, 31 days) RUNS times, one after the other, with curl, and the CPU the server's JVM and
+#      PostgreSQL's processes spent on each (from /proc: on a shared machine, wall time is noisy),
 #   4. measures the floor: the report's own statement (printed from the server's jar by
 #      load/ReportStatement.java) with the same parameters, PREPAREd and EXECUTEd RUNS times in
-#      one psql session with \timing; then prints its EXPLAIN (ANALYZE, BUFFERS) summary,
+#      one psql session with \timing and the backend's CPU; then prints the lines of its EXPLAIN
+#      (ANALYZE) that say where it sorts and aggregates,
 #   5. stops the server, drops the database and deletes the utilization: keys from Redis.
 #
 # Usage (from anywhere; build first with mvn package):
@@ -92,15 +94,36 @@ stored=$("${psql_admin[@]}" -d "$db" -At -c "SELECT count(*) FROM space_count")
 say "written in $((SECONDS - started)) s: $stored effects"
 
 query="/v1/spaces/R/utilization?start=$first&end=$after&children=true"
+server_pid=${server_pids[0]}
+# CPU ticks (user + system) of the processes given as PID/stat, one line "pid ticks" each (from
+# /proc: on a shared machine, wall time is noisy).
+ticks_of() {
+  local f
+  for f in "$@"; do
+    sed 's/^\([0-9]*\) ([^)]*) /\1 /' "/proc/$f" 2>/dev/null | awk '{print $1, $13 + $14}' || true
+  done
+}
+# CPU seconds between two ticks_of listings, over the processes alive in both.
+cpu_between() {
+  awk -v t="$(getconf CLK_TCK)" 'NR == FNR {b[$1] = $2; next} ($1 in b) {s += $2 - b[$1]}
+    END {printf "%.2f\n", s / t}' "$1" "$2"
+}
+pg_pids() { for p in $(pgrep -u postgres); do echo "$p/stat"; done; }
 say "timing GET $query, $runs times"
 server_times=()
 for i in $(seq 1 "$runs"); do
+  mapfile -t pgs < <(pg_pids)
+  ticks_of "$server_pid/stat" >"$work/jvm0"
+  ticks_of "${pgs[@]}" >"$work/pg0"
   line=$(curl -s -o "$work/report.json" -w '%{http_code} %{time_total} %{size_download}' \
     --max-time 600 -H "Authorization: Bearer $DENSITY_TOKEN" "$url$query")
+  ticks_of "$server_pid/stat" >"$work/jvm1"
+  mapfile -t pgs < <(pg_pids)
+  ticks_of "${pgs[@]}" >"$work/pg1"
   read -r code seconds bytes <<<"$line"
   [[ $code == 200 ]] || { say "the report answered $code: $(head -c 300 "$work/report.json")"; exit 1; }
   rows=$(jq '.rows | length' "$work/report.json")
-  echo "  server run $i: $seconds s, $rows rows, $bytes bytes"
+  echo "  server run $i: $seconds s, $rows rows, $bytes bytes; CPU: server JVM $(cpu_between "$work/jvm0" "$work/jvm1") s, PostgreSQL $(cpu_between "$work/pg0" "$work/pg1") s"
   server_times+=("$seconds")
 done
 
@@ -108,6 +131,9 @@ say "the floor: the same statement through psql"
 statement=$(java -cp "$work/density.jar" "$repo/load/ReportStatement.java" \
   io.density.history.Statements UTILIZATION)
 script=$work/floor-utilization.sql
+bounds_lo="(date '$first')::timestamp AT TIME ZONE 'Europe/Paris'"
+bounds_hi="(date '$after')::timestamp AT TIME ZONE 'Europe/Paris'"
+args="(:'ids', :'bounds', $((days + 1)), now(), $bounds_lo, $bounds_hi)"
 {
   echo "SELECT array_agg(id ORDER BY path)::text AS ids FROM ("
   echo "  WITH RECURSIVE tree AS (SELECT id, ARRAY[id] AS path FROM space WHERE id = 'R'"
@@ -116,21 +142,27 @@ script=$work/floor-utilization.sql
   echo "SELECT array_agg(b ORDER BY i, k)::text AS bounds FROM generate_series(1, $spaces) i,"
   echo "  LATERAL (SELECT k, (date '$first' + k)::timestamp AT TIME ZONE 'Europe/Paris' AS b"
   echo "             FROM generate_series(0, $days) k) d \\gset"
-  echo "PREPARE report(text[], timestamptz[], int, timestamptz) AS"
+  echo "SELECT pg_backend_pid() AS pid \\gset"
+  echo "\\setenv BACKEND :pid"
+  echo "PREPARE report(text[], timestamptz[], int, timestamptz, timestamptz, timestamptz) AS"
   echo "$statement;"
-  echo "\\timing on"
   for _ in $(seq 1 "$runs"); do
-    echo "EXECUTE report(:'ids', :'bounds', $((days + 1)), now()) \\g /dev/null"
+    echo "\\! awk '{print \"CPU before\", \$14 + \$15}' /proc/\$BACKEND/stat"
+    echo "\\timing on"
+    echo "EXECUTE report$args \\g /dev/null"
+    echo "\\timing off"
+    echo "\\! awk '{print \"CPU after\", \$14 + \$15}' /proc/\$BACKEND/stat"
   done
-  echo "\\timing off"
-  echo "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, SUMMARY ON) EXECUTE report(:'ids', :'bounds', $((days + 1)), now());"
+  echo "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) EXECUTE report$args;"
 } >"$script"
 "${psql_admin[@]}" -d "$db" -f "$script" >"$work/floor.out"
+ticks=$(getconf CLK_TCK)
 mapfile -t floor_times < <(awk '/^Time: / {printf "%.3f\n", $2 / 1000}' "$work/floor.out")
-echo "  floor runs (s): ${floor_times[*]}"
-echo "  plan of the floor (top and summary):"
-grep -E "Execution Time|Planning Time|Sort Method|Nested Loop|Index|Bitmap|Seq Scan on space_count" \
-  "$work/floor.out" | sort | uniq -c | sort -rn | head -n 12 | sed 's/^/    /'
+mapfile -t floor_cpu < <(awk -v t="$ticks" '/^CPU before/ {b = $3} /^CPU after/ {printf "%.2f\n", ($3 - b) / t}' "$work/floor.out")
+echo "  floor runs: ${floor_times[*]} s; CPU of the backend (parallel workers not included): ${floor_cpu[*]} s"
+echo "  the floor's plan (sorts, workers, times):"
+grep -E "Sort Method|Workers Launched|Planning Time|Execution Time|HashAggregate|GroupAggregate|WindowAgg|Seq Scan on space_count|Index Scan.*space_count" \
+  "$work/floor.out" | cut -c1-140 | sed 's/^/    /'
 
 best() { printf '%s\n' "$@" | sort -n | head -n 1; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
@@ -138,7 +170,7 @@ server_best=$(best "${server_times[@]}")
 server_median=$(median "${server_times[@]}")
 floor_best=$(best "${floor_times[@]}")
 floor_median=$(median "${floor_times[@]}")
-echo "utilization report, $spaces spaces × $days days, $stored effects:"
+echo "utilization report, $spaces spaces × $days days, $stored effects (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
 echo "  server (GET, JSON)  median $server_median s, best $server_best s over $runs runs"
 echo "  PostgreSQL alone    median $floor_median s, best $floor_best s (the same statement, psql)"
 echo "  ratio (median)      $(ratio "$server_median" "$floor_median")"
