@@ -217,6 +217,54 @@ class UtilizationTest {
   }
 
   @Test
+  @DisplayName("the worked example of docs/counting.md gives the figures the document states")
+  void workedExample() {
+    put(
+        "R",
+        new JsonObject()
+            .put("name", "Space R")
+            .put("time_zone", "UTC")
+            .put("capacity", 10)
+            .put("daily_reset", "06:00"));
+    assertEquals(201, server.putJson("/v1/doorways/W", new JsonObject()).status());
+    for (String dpu : List.of("901", "902", "903")) {
+      assertEquals(201, server.putJson("/v1/dpus/" + dpu, new JsonObject()).status());
+      Reply link =
+          server.postJson(
+              "/v1/links",
+              new JsonObject()
+                  .put("dpu_id", dpu)
+                  .put("doorway_id", "W")
+                  .put("space_id", "R")
+                  .put("sensor_placement", 1)
+                  .put("valid_from", "2024-01-01T00:00:00Z"));
+      assertEquals(201, link.status(), link.json().encode());
+    }
+    server.feed(
+        new ContractModel(),
+        List.of(
+            datapoint("901", "2024-05-05T20:00:00Z", 1), // 2 in force at midnight
+            datapoint("902", "2024-05-05T20:00:00Z", 1),
+            datapoint("901", "2024-05-06T08:00:00Z", 1), // two at one instant
+            datapoint("902", "2024-05-06T08:00:00Z", 1),
+            datapoint("903", "2024-05-06T08:30:00Z", 1),
+            datapoint("901", "2024-05-06T12:00:00Z", -1),
+            datapoint("901", "2024-05-06T18:00:00Z", -1),
+            datapoint("902", "2024-05-06T18:00:00Z", -1),
+            datapoint("903", "2024-05-06T18:00:00Z", -1))); // absorbed by the clamp
+    JsonObject row =
+        report("R", "start=2024-05-06&end=2024-05-07").getJsonArray("rows").getJsonObject(0);
+    assertEquals(3, row.getInteger("peak"), row.encode());
+    assertEquals("2024-05-06T08:30:00Z", row.getString("peak_at"));
+    assertEquals(1.4792, row.getDouble("average"), 1e-9);
+    assertEquals(0.3, row.getDouble("peak_utilization"), 1e-9);
+    assertEquals(0.1479, row.getDouble("average_utilization"), 1e-9);
+    assertEquals(3, row.getInteger("entries"));
+    assertEquals(4, row.getInteger("exits"));
+    assertEquals(0, row.getInteger("count_at_end"));
+  }
+
+  @Test
   @DisplayName("bad parameters are 4xx naming the parameter; an unknown space is 404")
   void bounds() {
     String u = "/v1/spaces/A/utilization?";
