@@ -217,6 +217,59 @@ class UtilizationTest {
   }
 
   @Test
+  @DisplayName("a child in another time zone: each space's days are its own local days")
+  void childInAnotherZone() {
+    ZoneId kolkata = ZoneId.of("Asia/Kolkata");
+    put("T", new JsonObject().put("name", "Space T").put("time_zone", "UTC"));
+    put(
+        "U",
+        new JsonObject()
+            .put("name", "Space U")
+            .put("time_zone", kolkata.getId())
+            .put("parent_id", "T")
+            .put("capacity", 5));
+    assertEquals(201, server.putJson("/v1/doorways/V", new JsonObject()).status());
+    assertEquals(201, server.putJson("/v1/dpus/904", new JsonObject()).status());
+    Reply link =
+        server.postJson(
+            "/v1/links",
+            new JsonObject()
+                .put("dpu_id", "904")
+                .put("doorway_id", "V")
+                .put("space_id", "U")
+                .put("sensor_placement", 1)
+                .put("valid_from", "2024-01-01T00:00:00Z"));
+    assertEquals(201, link.status(), link.json().encode());
+    contract.link("904", "U", 1, Instant.parse("2024-01-01T00:00:00Z"));
+    List<JsonObject> walk = new ArrayList<>();
+    Random random = new Random(4);
+    int inside = 0;
+    for (Instant t = Instant.parse("2024-06-10T00:00:00Z");
+        t.isBefore(Instant.parse("2024-06-13T00:00:00Z"));
+        t = t.plusSeconds(300 + random.nextInt(1800))) {
+      int direction = inside == 0 || random.nextBoolean() ? 1 : -1;
+      inside += direction;
+      walk.add(datapoint("904", t.toString(), direction));
+    }
+    Collections.shuffle(walk, new Random(4));
+    server.feed(contract, walk);
+
+    JsonArray rows =
+        report("T", "start=2024-06-11&end=2024-06-13&children=true").getJsonArray("rows");
+    assertEquals(4, rows.size(), rows.encodePrettily());
+    for (int i = 0; i < 2; i++) {
+      JsonObject t = rows.getJsonObject(i);
+      assertEquals("T", t.getString("space_id"));
+      assertEquals("2024-06-1" + (1 + i) + "T00:00:00Z", t.getString("start"));
+      assertEquals(0, t.getInteger("peak"), "T has no doorway of its own: no roll-up");
+      JsonObject u = rows.getJsonObject(2 + i);
+      assertEquals("U", u.getString("space_id"));
+      assertEquals("2024-06-1" + i + "T18:30:00Z", u.getString("start"), "midnight in Kolkata");
+      assertRowEqualsReference("U", LocalDate.parse("2024-06-11").plusDays(i), kolkata, 5, u);
+    }
+  }
+
+  @Test
   @DisplayName("the worked example of docs/counting.md gives the figures the document states")
   void workedExample() {
     put(
