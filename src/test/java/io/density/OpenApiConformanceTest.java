@@ -305,6 +305,12 @@ class OpenApiConformanceTest {
         doorwayCsv.body.startsWith("start,end,crossings,space_id,entries,exits\n"),
         doorwayCsv.body);
     check("GET", "/v1/spaces/A/events?limit=1", null, null, 200);
+    check("PUT", "/v1/spaces/B", JSON, "{\"name\":\"B\",\"parent_id\":\"A\"}", 200);
+    String days = "start=2024-05-05&end=2024-05-07";
+    check("GET", "/v1/spaces/A/utilization?" + days + "&children=true", null, null, 200);
+    Answer utilizationCsv =
+        check("GET", "/v1/spaces/A/utilization?" + days + "&format=csv", null, null, 200);
+    assertTrue(utilizationCsv.body.startsWith("space_id,parent_id,date,"), utilizationCsv.body);
     check("GET", "/v1/spaces/A/reconciliations", null, null, 200);
 
     check(
@@ -448,6 +454,16 @@ class OpenApiConformanceTest {
             null,
             null,
             422));
+    errors.add(
+        checkAs(admin, "GET", "/v1/spaces/A/utilization?start=2024-05-06&end=x", null, null, 400));
+    errors.add(
+        checkAs(
+            admin,
+            "GET",
+            "/v1/spaces/A/utilization?start=2024-05-06&end=2024-05-05",
+            null,
+            null,
+            422));
     errors.add(checkAs(admin, "DELETE", "/v1/tokens/not-a-number", null, null, 404));
     errors.add(checkAs(admin, "GET", "/v1/admin/replays/0123456789abcdef", null, null, 404));
     errors.add(checkAs(admin, "GET", "/v1/dpu-activity?silent_minutes=0", null, null, 422));
@@ -563,6 +579,7 @@ class OpenApiConformanceTest {
             "getCountSeries",
             "getDoorwayTraffic",
             "listSpaceEvents",
+            "getUtilization",
             "createToken")) {
       Answer answer = callFromDocument(operationId);
       assertTrue(answer.status >= 200 && answer.status < 300, operationId + ": " + answer);

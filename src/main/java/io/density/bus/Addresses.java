@@ -142,6 +142,12 @@ public final class Addresses {
   /** History: a page of a space's effects, or of those reconciled after arrival. */
   public static final String HISTORY_EVENTS = "density.history.events";
 
+  /**
+   * History: per space and local day, peak, time-weighted average, entries, exits and the count at
+   * day end ({@code {space, start, end (local dates), tz?, children}} → {@code {rows}}).
+   */
+  public static final String HISTORY_UTILIZATION = "density.history.utilization";
+
   /** Query: realtime state of one DPU. */
   public static final String QUERY_DPU = "density.query.dpu";
 

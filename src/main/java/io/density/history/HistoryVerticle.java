@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
@@ -53,6 +54,10 @@ public final class HistoryVerticle extends VerticleBase {
         bus.consumer(Addresses.HISTORY_EVENTS, Replies.answering("history", this::events))
             .completion(),
         bus.consumer(Addresses.HISTORY_RESETS, Replies.answering("history", this::resets))
+            .completion(),
+        bus.consumer(
+                Addresses.HISTORY_UTILIZATION,
+                Replies.answering("history", new Utilization(pool, Clock.systemUTC())::report))
             .completion());
   }
 

@@ -52,6 +52,122 @@ final class Statements {
        LIMIT $7
       """;
 
+  // ---------------------------------------------------------------- utilization
+
+  /**
+   * A space and, with $2, every space below it, in pre-order (a parent before its children,
+   * siblings by id): id, parent_id, time_zone, capacity. At most $3 rows; none when $1 is unknown.
+   */
+  static final String SUBTREE =
+      """
+      WITH RECURSIVE tree AS (
+        SELECT id, parent_id, time_zone, capacity, ARRAY[id] AS path FROM space WHERE id = $1
+        UNION ALL
+        SELECT s.id, s.parent_id, s.time_zone, s.capacity, t.path || s.id
+          FROM space s JOIN tree t ON s.parent_id = t.id
+         WHERE $2 AND NOT s.id = ANY (t.path)
+      )
+      SELECT id, parent_id, time_zone, capacity FROM tree ORDER BY path LIMIT $3
+      """;
+
+  /**
+   * Per space and local day, the utilization figures (docs/counting.md, "Utilization"), computed
+   * from the stored counts and resets without recounting anything.
+   *
+   * <p>$1 the space ids (text[]); $2 the day boundaries of every space, flattened: space i (from 1)
+   * has $3 boundaries at [(i - 1) * $3 + 1, i * $3], so $3 - 1 days, day k being [b[k], b[k + 1]);
+   * $4 now: days that start at or after it are left out, and the average runs over [b[k], least(
+   * b[k + 1], $4)), the part of the day that is not in the future; [$5, $6) the range of every
+   * space's days together (the least first and the greatest last boundary).
+   *
+   * <p>One pass over the changes of the spaces in the range (effects from {@code space_count},
+   * resets from {@code space_reset}, read together) in contract order per space, a reset before the
+   * effects at its instant (it reads as delta 2): {@code lead} gives each change the instant of the
+   * next, so the value after it (its stored count) holds for that long, and {@code width_bucket}
+   * puts it in its day, where the figures are aggregated without another sort. The peak and its
+   * first instant are one maximum over a key made of the value (high bits; counts within ±2^25) and
+   * the time left in the day (low 37 bits: µs, a day is under 2^37 µs). The value in force at the
+   * start of the range is the space's latest change before it; a later day starts from the last
+   * value of the latest earlier day that has changes, or from a reset at its very start.
+   *
+   * <p>Opening hours: the average is over the whole day (up to now). An average over opening hours
+   * integrates the same segments clipped to each day's open intervals instead of [b[k], least(b[k +
+   * 1], $4)).
+   *
+   * <p>Rows: space_index, day_index (both from 1), peak, peak_at, average, entries, exits,
+   * count_at_end, complete; by space, then day.
+   */
+  static final String UTILIZATION =
+      """
+      WITH sp AS MATERIALIZED (
+        SELECT u.id, u.i::int AS i,
+               ($2::timestamptz[])[(u.i::int - 1) * $3::int + 1 : u.i::int * $3::int] AS b
+          FROM unnest($1::text[]) WITH ORDINALITY AS u(id, i)
+      ), changes AS (
+        SELECT x.i, x.k, x.d0, x.d1, x.ts, x.delta, x.count,
+               lead(x.ts) OVER (PARTITION BY x.i ORDER BY x.k, x.ts, x.delta DESC, x.datapoint_id)
+                 AS next_ts
+          FROM (SELECT sp.i, y.k, sp.b[y.k] AS d0, sp.b[y.k + 1] AS d1,
+                       c.ts, c.delta, c.datapoint_id, c.count
+                  FROM (SELECT e.space_id, e.ts, e.delta, e.datapoint_id, e.count
+                          FROM space_count e
+                         WHERE e.space_id = ANY ($1::text[]) AND e.ts >= $5 AND e.ts < $6
+                        UNION ALL
+                        SELECT r.space_id, r.ts, 2::int2, 0::int8, r.count FROM space_reset r
+                         WHERE r.space_id = ANY ($1::text[]) AND r.ts >= $5 AND r.ts < $6) c
+                  JOIN sp ON sp.id = c.space_id
+                 CROSS JOIN LATERAL (SELECT width_bucket(c.ts, sp.b) AS k) y
+                 WHERE c.ts >= sp.b[1] AND c.ts < sp.b[$3::int]
+                OFFSET 0) x -- computed before the sort: only the narrow row is sorted
+      ), days AS (
+        SELECT c.i, c.k,
+               count(*) FILTER (WHERE c.delta = 1) AS entries,
+               count(*) FILTER (WHERE c.delta = -1) AS exits,
+               min(c.ts) AS first_change,
+               max((c.count::int8 + 33554432) * 137438953472
+                   + (137438953471 - round(date_part('epoch', c.ts - c.d0) * 1000000)::int8))
+                 AS peak_key,
+               max(c.count) FILTER (WHERE c.delta = 2 AND c.ts = c.d0) AS reset_at_start,
+               max(c.count) FILTER (WHERE c.next_ts IS NULL OR c.next_ts >= c.d1) AS last_count,
+               max(c.count) FILTER (
+                 WHERE c.ts <= c.d1 - interval '1 millisecond'
+                   AND (c.next_ts IS NULL OR c.next_ts > c.d1 - interval '1 millisecond'))
+                 AS closing_count,
+               sum(c.count * date_part('epoch', least(c.next_ts, c.d1, $4) - c.ts))
+                 FILTER (WHERE c.ts < $4) AS weighted
+          FROM changes c
+         GROUP BY c.i, c.k
+      ), grid AS (
+        SELECT sp.i, sp.b, n.k, d.entries, d.exits, d.first_change, d.closing_count, d.weighted,
+               (d.peak_key >> 37) - 33554432 AS day_max,
+               137438953471 - (d.peak_key & 137438953471) AS day_max_us,
+               coalesce(d.reset_at_start,
+                        (max(CASE WHEN d.last_count IS NOT NULL THEN ARRAY[n.k, d.last_count] END)
+                           OVER (PARTITION BY sp.i ORDER BY n.k
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING))[2],
+                        o.before) AS opening
+          FROM sp
+         CROSS JOIN LATERAL (SELECT coalesce((SELECT count FROM %s h), 0) AS before) o
+         CROSS JOIN generate_series(1, $3::int - 1) n(k)
+          LEFT JOIN days d ON d.i = sp.i AND d.k = n.k
+      )
+      SELECT g.i AS space_index, g.k AS day_index,
+             greatest(g.opening, g.day_max) AS peak,
+             CASE WHEN g.day_max IS NULL OR g.opening >= g.day_max THEN g.b[g.k]
+                  ELSE g.b[g.k] + g.day_max_us * interval '1 microsecond' END AS peak_at,
+             (g.opening * date_part('epoch', least(g.first_change, g.b[g.k + 1], $4) - g.b[g.k])
+              + coalesce(g.weighted, 0))
+             / date_part('epoch', least(g.b[g.k + 1], $4) - g.b[g.k]) AS average,
+             coalesce(g.entries, 0) AS entries,
+             coalesce(g.exits, 0) AS exits,
+             coalesce(g.closing_count, g.opening) AS count_at_end,
+             g.b[g.k + 1] <= $4 AS complete
+        FROM grid g
+       WHERE g.b[g.k] < $4
+       ORDER BY g.i, g.k
+      """
+          .formatted(Sql.latestChange("sp.id", "AND ts < sp.b[1]", "AND ts <= sp.b[1]"));
+
   // ---------------------------------------------------------------- resets
 
   /** A space's resets in [start, end). $1 space_id, $2 start, $3 end. */

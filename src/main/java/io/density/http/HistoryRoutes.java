@@ -4,6 +4,7 @@ import io.density.bus.Addresses;
 import io.density.bus.InvalidInput;
 import io.density.history.Buckets;
 import io.density.history.HistoryVerticle;
+import io.density.history.Utilization;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,7 +15,10 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.time.DateTimeException;
+import java.time.LocalDate;
 import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
 
 /** A space's history: counts in time buckets, effects, reconciliations and resets. */
 final class HistoryRoutes {
@@ -29,6 +33,7 @@ final class HistoryRoutes {
     router.post("/v1/spaces/:id/resets").handler(this::reset);
     router.get("/v1/spaces/:id/resets").handler(this::listResets);
     router.get("/v1/spaces/:id/counts").handler(this::series);
+    router.get("/v1/spaces/:id/utilization").handler(this::utilization);
     router.get("/v1/spaces/:id/events").handler(rc -> events(rc, false));
     router.get("/v1/spaces/:id/reconciliations").handler(rc -> events(rc, true));
   }
@@ -124,6 +129,133 @@ final class HistoryRoutes {
           .append('\n');
     }
     return out.toString();
+  }
+
+  /** The columns of the utilization CSV, in order: the keys of a JSON row. */
+  private static final List<String> UTILIZATION_COLUMNS =
+      List.of(
+          "space_id",
+          "parent_id",
+          "date",
+          "time_zone",
+          "start",
+          "end",
+          "complete",
+          "capacity",
+          "peak",
+          "peak_at",
+          "average",
+          "peak_utilization",
+          "average_utilization",
+          "entries",
+          "exits",
+          "count_at_end");
+
+  /**
+   * {@code ?start=&end=[&tz=][&children=true][&format=csv]}: per space (with {@code children=true}
+   * every space of the subtree) and local day from {@code start} to the day before {@code end}
+   * (local dates), the utilization figures, as JSON or CSV.
+   */
+  private void utilization(RoutingContext rc) {
+    try {
+      String space = Requests.pathId(rc, "id");
+      LocalDate start = localDate(rc, "start");
+      LocalDate end = localDate(rc, "end");
+      if (!end.isAfter(start)) {
+        throw new InvalidInput("end", "end must be after start");
+      }
+      if (ChronoUnit.DAYS.between(start, end) > Utilization.MAX_DAYS) {
+        throw new InvalidInput(
+            "end", "at most " + Utilization.MAX_DAYS + " days per request: narrow the range");
+      }
+      String tz = rc.queryParams().get("tz");
+      String zone = null;
+      if (tz != null && !tz.isBlank()) {
+        try {
+          zone = ZoneId.of(tz).getId();
+        } catch (DateTimeException e) {
+          throw new InvalidInput("tz", "tz must be an IANA time zone such as Europe/Paris");
+        }
+      }
+      String children = rc.queryParams().get("children");
+      if (children != null && !children.equals("true") && !children.equals("false")) {
+        throw new InvalidInput("children", "children must be true or false");
+      }
+      boolean csv = wantsCsv(rc);
+      JsonObject q =
+          new JsonObject()
+              .put("space", space)
+              .put("start", start.toString())
+              .put("end", end.toString())
+              .put("tz", zone)
+              .put("children", "true".equals(children));
+      ask(Addresses.HISTORY_UTILIZATION, q, Forward.MINUTES)
+          .onSuccess(
+              answer -> {
+                if (csv) {
+                  rc.response()
+                      .putHeader("Content-Type", "text/csv")
+                      .end(utilizationCsv(answer.getJsonArray("rows")));
+                } else {
+                  Responses.ok(rc, answer);
+                }
+              })
+          .onFailure(err -> Responses.failure(rc, err));
+    } catch (InvalidInput e) {
+      Responses.failure(rc, e);
+    }
+  }
+
+  /** A required local date (YYYY-MM-DD) in the query string. */
+  private static LocalDate localDate(RoutingContext rc, String name) throws InvalidInput {
+    String text = rc.queryParams().get(name);
+    if (text == null || text.isBlank()) {
+      throw InvalidInput.malformed(name, "query parameter " + name + " is required");
+    }
+    LocalDate date;
+    try {
+      date = LocalDate.parse(text.trim());
+    } catch (DateTimeException e) {
+      throw InvalidInput.malformed(name, name + " must be a local date such as 2024-03-31");
+    }
+    if (date.getYear() < 1900 || date.getYear() > 9999) {
+      throw new InvalidInput(name, name + " must be a date from 1900 to 9999");
+    }
+    return date;
+  }
+
+  /** {@code format=csv}, or no format and {@code Accept: text/csv}; refuses another format. */
+  private static boolean wantsCsv(RoutingContext rc) throws InvalidInput {
+    String format = rc.queryParams().get("format");
+    if (format != null && !format.equals("json") && !format.equals("csv")) {
+      throw new InvalidInput("format", "format must be json or csv");
+    }
+    return "csv".equals(format)
+        || (format == null
+            && String.valueOf(rc.request().getHeader("Accept")).contains("text/csv"));
+  }
+
+  private static String utilizationCsv(JsonArray rows) {
+    StringBuilder out = new StringBuilder(String.join(",", UTILIZATION_COLUMNS)).append('\n');
+    for (Object o : rows) {
+      JsonObject row = (JsonObject) o;
+      for (int i = 0; i < UTILIZATION_COLUMNS.size(); i++) {
+        if (i > 0) {
+          out.append(',');
+        }
+        Object value = row.getValue(UTILIZATION_COLUMNS.get(i));
+        out.append(value == null ? "" : csvField(String.valueOf(value)));
+      }
+      out.append('\n');
+    }
+    return out.toString();
+  }
+
+  /** A CSV field: quoted (quotes doubled) when it holds a comma or a quote, as ids may. */
+  private static String csvField(String text) {
+    return text.indexOf(',') < 0 && text.indexOf('"') < 0
+        ? text
+        : '"' + text.replace("\"", "\"\"") + '"';
   }
 
   /**

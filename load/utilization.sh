@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# The utilization report of a large space tree, beside PostgreSQL alone computing the same
+# aggregate, then leaves nothing behind:
+#
+#   1. creates a fresh database density_utilization on 127.0.0.1:5432 (psql as user postgres) and
+#      starts target/density.jar on 127.0.0.1:18091 with it (Redis key prefix utilization:), which
+#      applies the schema,
+#   2. writes, straight into the tables with SQL (a read benchmark: what ingest would have stored,
+#      without the hour it would take through the API here):
+#        - a tree of SPACES spaces in Europe/Paris: a root R, FLOORS floors F0.. under it, rooms
+#          M0.. under the floors, a fifth of the rooms without a capacity,
+#        - EFFECTS effects in space_count over the 31 local days of October 2026 (25 October has 25
+#          hours), an equal share per space and day between 07:00 and 21:00 local time, whose
+#          stored counts rise and fall between 0 and 10 (a consistent clamped count),
+#        - a daily reset at 03:00 local time of every room on every day in space_reset,
+#      (no datapoint rows: the report reads space_count and space_reset only),
+#   3. times GET /v1/spaces/R/utilization?start=2026-10-01&end=2026-11-01&children=true (every
+#      space, 31 days) RUNS times, one after the other, with curl, and the CPU the server's JVM and
+#      PostgreSQL's processes spent on each (from /proc: on a shared machine, wall time is noisy),
+#   4. measures the floor: the report's own statement (printed from the server's jar by
+#      load/ReportStatement.java) with the same parameters, PREPAREd and EXECUTEd RUNS times in
+#      one psql session with \timing and the backend's CPU; then prints the lines of its EXPLAIN
+#      (ANALYZE) that say where it sorts and aggregates,
+#   5. stops the server, drops the database and deletes the utilization: keys from Redis.
+#
+# Usage (from anywhere; build first with mvn package):
+#   load/utilization.sh
+#
+# Environment: UTILIZATION_EFFECTS (default 10000000), UTILIZATION_SPACES (1000),
+# UTILIZATION_FLOORS (9), UTILIZATION_RUNS (5), DENSITY_JAR, DENSITY_JAVA_OPTS (see lib.sh).
+set -euo pipefail
+
+tool=utilization
+db=density_utilization
+prefix=utilization:
+port=18091
+start_seconds=120
+max_seconds=4000
+effects=${UTILIZATION_EFFECTS:-10000000}
+spaces=${UTILIZATION_SPACES:-1000}
+floors=${UTILIZATION_FLOORS:-9}
+runs=${UTILIZATION_RUNS:-5}
+# shellcheck source=load/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+days=31
+first=2026-10-01
+after=2026-11-01
+rooms=$((spaces - 1 - floors))
+per_day=$((effects / spaces / days))
+((rooms > 0 && per_day > 0)) || { say "too few spaces or effects"; exit 2; }
+
+url=http://127.0.0.1:$port
+check_setup "$port"
+fresh_database
+start_server "$log" "$port"
+wait_healthy "$url" "${server_pids[0]}" "$log" $((SECONDS + start_seconds))
+rebuild_without_redis_cli "$url"
+
+say "writing $spaces spaces, $((spaces * days * per_day)) effects and the daily resets"
+started=$SECONDS
+"${psql_admin[@]}" -d "$db" -c "
+  INSERT INTO space (id, name, parent_id, time_zone, capacity, daily_reset)
+  SELECT 'R', 'Site', NULL, 'Europe/Paris', 2000, NULL::time
+  UNION ALL
+  SELECT 'F' || f, 'Floor ' || f, 'R', 'Europe/Paris', 250, NULL FROM generate_series(0, $floors - 1) f
+  UNION ALL
+  SELECT 'M' || m, 'Room ' || m, 'F' || (m % $floors), 'Europe/Paris',
+         CASE WHEN m % 5 = 0 THEN NULL ELSE 10 + m % 30 END, time '03:00'
+    FROM generate_series(0, $rooms - 1) m;
+  SELECT density_ensure_partitions(ARRAY[date '2026-09-01', date '2026-10-01', date '2026-11-01']);
+  INSERT INTO space_reset (space_id, ts, count, kind)
+  SELECT s.id, (date '$first' + d + time '03:00') AT TIME ZONE 'Europe/Paris', 0, 'daily'
+    FROM space s, generate_series(0, $days - 1) d WHERE s.daily_reset IS NOT NULL;" >/dev/null
+# One statement per day keeps each transaction moderate; rows go in time order, every space's
+# interleaved with the others', as live ingest stores them.
+for d in $(seq 0 $((days - 1))); do
+  "${psql_admin[@]}" -d "$db" -c "
+    INSERT INTO space_count (space_id, ts, delta, datapoint_id, arrival_count, count)
+    SELECT s.id,
+           (date '$first' + $d + time '07:00') AT TIME ZONE 'Europe/Paris'
+             + j * (interval '14 hours' / $per_day) + (s.n % 97) * interval '1 second',
+           CASE WHEN j % 20 < 10 THEN 1 ELSE -1 END,
+           (s.n * $days + $d)::bigint * $per_day + j,
+           CASE WHEN j % 20 < 10 THEN j % 20 + 1 ELSE 19 - j % 20 END,
+           CASE WHEN j % 20 < 10 THEN j % 20 + 1 ELSE 19 - j % 20 END
+      FROM generate_series(0, $per_day - 1) j,
+           (SELECT id, row_number() OVER (ORDER BY id) AS n FROM space) s
+     ORDER BY j, s.n;"
+done
+"${psql_admin[@]}" -d "$db" -c "VACUUM ANALYZE space_count" -c "VACUUM ANALYZE space_reset" \
+  -c "ANALYZE space"
+stored=$("${psql_admin[@]}" -d "$db" -At -c "SELECT count(*) FROM space_count")
+say "written in $((SECONDS - started)) s: $stored effects"
+
+query="/v1/spaces/R/utilization?start=$first&end=$after&children=true"
+server_pid=${server_pids[0]}
+# CPU ticks (user + system) of the processes given as PID/stat, one line "pid ticks" each (from
+# /proc: on a shared machine, wall time is noisy).
+ticks_of() {
+  local f
+  for f in "$@"; do
+    sed 's/^\([0-9]*\) ([^)]*) /\1 /' "/proc/$f" 2>/dev/null | awk '{print $1, $13 + $14}' || true
+  done
+}
+# CPU seconds between two ticks_of listings, over the processes alive in both.
+cpu_between() {
+  awk -v t="$(getconf CLK_TCK)" 'NR == FNR {b[$1] = $2; next} ($1 in b) {s += $2 - b[$1]}
+    END {printf "%.2f\n", s / t}' "$1" "$2"
+}
+pg_pids() { for p in $(pgrep -u postgres); do echo "$p/stat"; done; }
+say "timing GET $query, $runs times"
+server_times=()
+for i in $(seq 1 "$runs"); do
+  mapfile -t pgs < <(pg_pids)
+  ticks_of "$server_pid/stat" >"$work/jvm0"
+  ticks_of "${pgs[@]}" >"$work/pg0"
+  line=$(curl -s -o "$work/report.json" -w '%{http_code} %{time_total} %{size_download}' \
+    --max-time 600 -H "Authorization: Bearer $DENSITY_TOKEN" "$url$query")
+  ticks_of "$server_pid/stat" >"$work/jvm1"
+  mapfile -t pgs < <(pg_pids)
+  ticks_of "${pgs[@]}" >"$work/pg1"
+  read -r code seconds bytes <<<"$line"
+  [[ $code == 200 ]] || { say "the report answered $code: $(head -c 300 "$work/report.json")"; exit 1; }
+  rows=$(jq '.rows | length' "$work/report.json")
+  echo "  server run $i: $seconds s, $rows rows, $bytes bytes; CPU: server JVM $(cpu_between "$work/jvm0" "$work/jvm1") s, PostgreSQL $(cpu_between "$work/pg0" "$work/pg1") s"
+  server_times+=("$seconds")
+done
+
+say "the floor: the same statement through psql"
+statement=$(java -cp "$work/density.jar" "$repo/load/ReportStatement.java" \
+  io.density.history.Statements UTILIZATION)
+script=$work/floor-utilization.sql
+bounds_lo="(date '$first')::timestamp AT TIME ZONE 'Europe/Paris'"
+bounds_hi="(date '$after')::timestamp AT TIME ZONE 'Europe/Paris'"
+args="(:'ids', :'bounds', $((days + 1)), now(), $bounds_lo, $bounds_hi)"
+{
+  echo "SELECT array_agg(id ORDER BY path)::text AS ids FROM ("
+  echo "  WITH RECURSIVE tree AS (SELECT id, ARRAY[id] AS path FROM space WHERE id = 'R'"
+  echo "    UNION ALL SELECT s.id, t.path || s.id FROM space s JOIN tree t ON s.parent_id = t.id)"
+  echo "  SELECT id, path FROM tree) t \\gset"
+  echo "SELECT array_agg(b ORDER BY i, k)::text AS bounds FROM generate_series(1, $spaces) i,"
+  echo "  LATERAL (SELECT k, (date '$first' + k)::timestamp AT TIME ZONE 'Europe/Paris' AS b"
+  echo "             FROM generate_series(0, $days) k) d \\gset"
+  echo "SELECT pg_backend_pid() AS pid \\gset"
+  echo "\\setenv BACKEND :pid"
+  echo "PREPARE report(text[], timestamptz[], int, timestamptz, timestamptz, timestamptz) AS"
+  echo "$statement;"
+  for _ in $(seq 1 "$runs"); do
+    echo "\\! awk '{print \"CPU before\", \$14 + \$15}' /proc/\$BACKEND/stat"
+    echo "\\timing on"
+    echo "EXECUTE report$args \\g /dev/null"
+    echo "\\timing off"
+    echo "\\! awk '{print \"CPU after\", \$14 + \$15}' /proc/\$BACKEND/stat"
+  done
+  echo "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) EXECUTE report$args;"
+} >"$script"
+"${psql_admin[@]}" -d "$db" -f "$script" >"$work/floor.out"
+ticks=$(getconf CLK_TCK)
+mapfile -t floor_times < <(awk '/^Time: / {printf "%.3f\n", $2 / 1000}' "$work/floor.out")
+mapfile -t floor_cpu < <(awk -v t="$ticks" '/^CPU before/ {b = $3} /^CPU after/ {printf "%.2f\n", ($3 - b) / t}' "$work/floor.out")
+echo "  floor runs: ${floor_times[*]} s; CPU of the backend (parallel workers not included): ${floor_cpu[*]} s"
+echo "  the floor's plan (sorts, workers, times):"
+grep -E "Sort Method|Workers Launched|Planning Time|Execution Time|HashAggregate|GroupAggregate|WindowAgg|Seq Scan on space_count|Index Scan.*space_count" \
+  "$work/floor.out" | cut -c1-140 | sed 's/^/    /'
+
+best() { printf '%s\n' "$@" | sort -n | head -n 1; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+server_best=$(best "${server_times[@]}")
+server_median=$(median "${server_times[@]}")
+floor_best=$(best "${floor_times[@]}")
+floor_median=$(median "${floor_times[@]}")
+echo "utilization report, $spaces spaces × $days days, $stored effects (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+echo "  server (GET, JSON)  median $server_median s, best $server_best s over $runs runs"
+echo "  PostgreSQL alone    median $floor_median s, best $floor_best s (the same statement, psql)"
+echo "  ratio (median)      $(ratio "$server_median" "$floor_median")"
+echo "UTILIZATION {\"spaces\":$spaces,\"days\":$days,\"effects\":$stored,\"rows\":${rows:-0},\"bytes\":${bytes:-0},\"server_s_median\":$server_median,\"server_s_best\":$server_best,\"floor_s_median\":$floor_median,\"floor_s_best\":$floor_best,\"ratio\":\"$(ratio "$server_median" "$floor_median")\"}"
