@@ -225,16 +225,6 @@ final class HistoryRoutes {
   }
 
   /** {@code format=csv}, or no format and {@code Accept: text/csv}; refuses another format. */
-  private static boolean wantsCsv(RoutingContext rc) throws InvalidInput {
-    String format = rc.queryParams().get("format");
-    if (format != null && !format.equals("json") && !format.equals("csv")) {
-      throw new InvalidInput("format", "format must be json or csv");
-    }
-    return "csv".equals(format)
-        || (format == null
-            && String.valueOf(rc.request().getHeader("Accept")).contains("text/csv"));
-  }
-
   private static String utilizationCsv(JsonArray rows) {
     StringBuilder out = new StringBuilder(String.join(",", UTILIZATION_COLUMNS)).append('\n');
     for (Object o : rows) {
