@@ -69,7 +69,9 @@ final class DpuHealth {
   private final Webhooks webhooks;
   private final DensityConfig.Alerts config;
   private long timer = -1;
-  private boolean running;
+
+  /** Bumped at each start and stop: a chain of evaluations of an earlier lead ends by itself. */
+  private long generation;
 
   DpuHealth(
       Vertx vertx,
@@ -88,26 +90,27 @@ final class DpuHealth {
 
   /** Evaluates now, then every {@code alerts.healthCheckMs} after the end of the last one. */
   void start() {
-    running = true;
-    next(0);
+    vertx.cancelTimer(timer);
+    next(++generation);
   }
 
   void stop() {
-    running = false;
+    generation++;
     vertx.cancelTimer(timer);
   }
 
-  private void next(long delay) {
-    if (!running) {
+  private void next(long lead) {
+    if (lead != generation) {
       return;
     }
-    if (delay == 0) {
-      evaluate()
-          .onFailure(err -> LOG.log(Level.WARNING, "sensor-health evaluation failed", err))
-          .onComplete(done -> next(config.healthCheckMs()));
-    } else {
-      timer = vertx.setTimer(delay, id -> next(0));
-    }
+    evaluate()
+        .onFailure(err -> LOG.log(Level.WARNING, "sensor-health evaluation failed", err))
+        .onComplete(
+            done -> {
+              if (lead == generation) {
+                timer = vertx.setTimer(config.healthCheckMs(), id -> next(lead));
+              }
+            });
   }
 
   /** One evaluation of every rule for every DPU it applies to. */
@@ -131,13 +134,17 @@ final class DpuHealth {
               }
               Set<Pair> fired = new HashSet<>();
               firing.result().forEach(r -> fired.add(new Pair(r.getLong(0), r.getString(1))));
-              return measure(list, now).compose(values -> record(list, fired, values, now));
-            })
-        .compose(
-            v ->
-                pool.preparedQuery(Statements.HEALTH_EVALUATED)
-                    .execute(Tuple.of(now.atOffset(ZoneOffset.UTC)))
-                    .mapEmpty());
+              if (list.isEmpty() && fired.isEmpty()) {
+                return Future.succeededFuture(); // no rule applies to any DPU: nothing to record
+              }
+              return measure(list, now)
+                  .compose(values -> record(list, fired, values, now))
+                  .compose(
+                      v ->
+                          pool.preparedQuery(Statements.HEALTH_EVALUATED)
+                              .execute(Tuple.of(now.atOffset(ZoneOffset.UTC)))
+                              .mapEmpty());
+            });
   }
 
   /**
@@ -309,7 +316,9 @@ final class DpuHealth {
     Set<Pair> applying = new HashSet<>();
     for (Target t : targets) {
       Pair pair = new Pair(t.rule(), t.dpu());
-      applying.add(pair);
+      if (!applying.add(pair)) {
+        continue; // listed twice (cannot be, links of a DPU and space do not overlap): once
+      }
       Integer value = values.get(t);
       if (value == null || !withinOpeningHours(t, now)) {
         continue; // not measured now, or outside the hours it is evaluated in: state kept
