@@ -240,6 +240,47 @@ class DpuHealthAlertsTest {
   }
 
   @Test
+  @DisplayName("a DPU moved out of the rule's space clears its alert; its own rule goes on")
+  void unlinkedDpuClears() {
+    assertEquals(200, server.putJson("/v1/spaces/B/dpu-alerts", rules("imbalance", 1)).status());
+    assertEquals(200, server.putJson("/v1/dpus/423/alerts", rules("imbalance", 1)).status());
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    send(datapoints("423", List.of(now.minusMillis(3), now.minusMillis(2)), 1));
+    await(() -> alertsOf("423").size() >= 2, "both rules fired");
+    assertEquals(
+        List.of("dpu fired", "space fired"),
+        alertsOf("423").stream()
+            .map(a -> a.getString("rule") + " " + a.getString("state"))
+            .sorted()
+            .toList());
+
+    // 423 goes to doorway W, which only A has: B's rule no longer applies to it.
+    assertEquals(201, server.putJson("/v1/doorways/W", new JsonObject()).status());
+    Reply moved =
+        server.postJson(
+            "/v1/dpus/423/move",
+            new JsonObject()
+                .put("doorway_id", "W")
+                .put("at", now.toString())
+                .put(
+                    "links",
+                    new JsonArray()
+                        .add(new JsonObject().put("space_id", "A").put("sensor_placement", 1))));
+    assertEquals(200, moved.status(), moved.json().encode());
+    await(() -> alertsOf("423").size() >= 3, "B's rule cleared");
+    awaitEvaluationAfterNow("423");
+    List<JsonObject> alerts = alertsOf("423");
+    assertEquals(3, alerts.size());
+    JsonObject cleared = alerts.get(2);
+    assertEquals("B", cleared.getString("space_id"));
+    assertEquals("cleared", cleared.getString("state"));
+    assertNull(cleared.getValue("value"));
+    JsonObject state = server.get("/v1/dpus/423/alerts").json();
+    assertEquals(true, state.getJsonArray("rules").getJsonObject(0).getBoolean("firing"));
+    assertEquals(0, state.getJsonArray("space_rules").size());
+  }
+
+  @Test
   @DisplayName("rules are checked: 422 naming the field, 404 for an unknown DPU or space")
   void badRules() {
     Reply kind = server.putJson("/v1/dpus/283/alerts", rules("loud", 3));
