@@ -60,14 +60,6 @@ final class Statements {
 
   static final String DPU_EXISTS = "SELECT 1 FROM dpu WHERE id = $1";
 
-  /** The rules set on a DPU ($1) or a space ($2); the other is NULL. */
-  static final String HEALTH_RULES_OF =
-      """
-      SELECT id, kind, threshold FROM dpu_alert_rule
-       WHERE dpu_id IS NOT DISTINCT FROM $1 AND space_id IS NOT DISTINCT FROM $2
-       ORDER BY kind
-      """;
-
   /**
    * Replaces the rules of a DPU ($1) or a space ($2): kinds not in $3 go (with their states), the
    * others are written with their thresholds ($4), keeping their states.
