@@ -37,7 +37,7 @@ class DpuHealthAlertsTest {
   void start() {
     TestServer fresh = new TestServer();
     fresh.config =
-        fresh.config.with("alerts", "healthCheckMs", 100).with("alerts", "floodWindowSeconds", 3);
+        fresh.config.with("alerts", "healthCheckMs", 100).with("alerts", "floodWindowSeconds", 5);
     server = fresh.start();
     server.provisionSeedBuilding();
     server
@@ -149,10 +149,11 @@ class DpuHealthAlertsTest {
     }
     assertTrue(backlog.get(backlog.size() - 1).isBefore(now.minusSeconds(60)));
     send(datapoints("283", backlog, 1));
-    // 423 floods now: 10 datapoints in the last second, more than 60 a minute over 3 s.
+    // 423 floods now: 10 datapoints in the last second, more than 60 a minute over 5 s.
+    Instant floodAt = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     List<Instant> flood = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      flood.add(now.minusMillis(100L * i));
+      flood.add(floodAt.minusMillis(100L * i));
     }
     send(datapoints("423", flood, 1));
 

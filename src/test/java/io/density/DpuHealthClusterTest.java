@@ -91,7 +91,7 @@ class DpuHealthClusterTest {
                 "DENSITY_CLUSTER", "true",
                 "DENSITY_CLUSTER_NAME", cluster,
                 "DENSITY_HEALTH_CHECK_MS", "200",
-                "DENSITY_FLOOD_WINDOW_SECONDS", "10",
+                "DENSITY_FLOOD_WINDOW_SECONDS", "20",
                 "DENSITY_WEBHOOK_PRIVATE_TARGETS", "on"));
     assertTrue(node.awaitReady(Duration.ofSeconds(60)), "node " + name + " ready in time");
     return node;
@@ -209,11 +209,11 @@ class DpuHealthClusterTest {
             now.minusMillis(5)));
     await(() -> of("423").size() >= 1, Duration.ofSeconds(20), "imbalance fired");
     await(() -> of("quiet-1").size() >= 1, Duration.ofSeconds(90), "silent fired");
-    // 283 floods: 20 datapoints in the last second, 120 a minute over the 10 s window, which
+    // 283 floods: 40 datapoints in the last second, 120 a minute over the 20 s window, which
     // keeps the flood on until after the kill.
     Instant flood = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     List<Instant> burst = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
+    for (int i = 0; i < 40; i++) {
       burst.add(flood.minusMillis(20L * i));
     }
     send(survivor, "POST", "/v1/datapoints", datapoints("283", 1, burst.toArray(Instant[]::new)));
