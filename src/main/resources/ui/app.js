@@ -227,6 +227,10 @@
         data.push(line.slice(5).replace(/^ /, ''));
       }
     }
+    if (type === 'alert') {
+      loadAlerts().catch(showError); // an alert fired or cleared: the list now, not at the next refresh
+      return;
+    }
     if (type !== 'count' || data.length === 0) return;
     const change = JSON.parse(data.join('\n'));
     const entry = state.spaces.get(change.space_id);
@@ -375,6 +379,17 @@
     const rows = body.items.map((a) => {
       const tr = document.createElement('tr');
       tr.className = 'alert';
+      if (a.dpu_id != null) {
+        // A sensor-health alert: the DPU (and the space whose rule it is), fired or cleared.
+        tr.classList.add('dpu-alert', a.state);
+        tr.append(
+          cell(ago(a.fired_at), a.fired_at),
+          cell('DPU ' + a.dpu_id + (a.space_id != null ? ' (' + a.space_id + ')' : '')),
+          cell(a.rule === 'space' ? 'on the space' : 'on the DPU'),
+          cell(a.kind + ' ' + a.state),
+          cell((a.value == null ? '–' : a.value) + ' (threshold ' + a.threshold + ')'));
+        return tr;
+      }
       tr.append(
         cell(ago(a.fired_at), a.fired_at),
         cell(a.space_id),

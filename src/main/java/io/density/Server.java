@@ -64,7 +64,9 @@ public final class Server {
         () -> vertx.deployVerticle(HistoryVerticle.class, with(all.getJsonObject("postgres"))));
     deployments.put(
         "alerts",
-        () -> vertx.deployVerticle(AlertsVerticle.class, with(slices(all, "postgres", "alerts"))));
+        () ->
+            vertx.deployVerticle(
+                AlertsVerticle.class, with(slices(all, "postgres", "redis", "alerts"))));
     deployments.put(
         "http",
         () ->

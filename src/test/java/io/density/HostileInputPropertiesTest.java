@@ -63,6 +63,8 @@ class HostileInputPropertiesTest {
     "space_reset",
     "alert_rule",
     "alert",
+    "dpu_alert_rule",
+    "dpu_alert_state",
     "webhook",
     "api_token"
   };
@@ -87,6 +89,19 @@ class HostileInputPropertiesTest {
     require(
         server.putJson(
             "/v1/webhooks/ops", new JsonObject().put("url", "http://127.0.0.1:9/density")));
+    // Sensor-health rules that never fire, so that their tables hold still.
+    require(
+        server.putJson(
+            "/v1/dpus/283/alerts",
+            new JsonObject()
+                .put(
+                    "rules",
+                    new JsonArray()
+                        .add(new JsonObject().put("kind", "flood").put("threshold", 1_000_000))
+                        .add(
+                            new JsonObject()
+                                .put("kind", "imbalance")
+                                .put("threshold", 1_000_000)))));
     http =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -482,8 +497,13 @@ class HostileInputPropertiesTest {
                   case 3 ->
                       "/v1/" + h.oneOf("doorways", "dpus", "webhooks", "tokens") + h.query("x");
                   case 4 -> "/v1/links" + h.query("dpu_id", "space_id");
-                  case 5 -> "/v1/alerts" + h.query("space_id", "limit");
-                  case 6 -> "/v1/spaces/" + h.segment() + "/alerts" + h.query("x");
+                  case 5 -> "/v1/alerts" + h.query("space_id", "dpu_id", "limit");
+                  case 6 ->
+                      "/v1/"
+                          + h.oneOf("spaces/", "dpus/")
+                          + h.segment()
+                          + h.oneOf("/alerts", "/dpu-alerts")
+                          + h.query("x", "dpu_id");
                   case 7 -> "/" + h.oneOf("health", "ready", "metrics") + h.query("x");
                   default -> "/" + h.segment() + "/" + h.segment() + h.query("x");
                 }));
@@ -562,7 +582,8 @@ class HostileInputPropertiesTest {
   }
 
   @Test
-  @DisplayName("PUT /v1/spaces/{id}/alerts and PUT /v1/webhooks/{id}")
+  @DisplayName(
+      "PUT /v1/spaces/{id}/alerts, PUT /v1/webhooks/{id} and the sensor-health rules of DPUs and spaces")
   void alertsAndWebhooks(TestInfo info) {
     Function<Hostile, String> badRules =
         h -> {
@@ -614,10 +635,44 @@ class HostileInputPropertiesTest {
               "space_ids",
               h.oneOf("\"A\"", "5", "{}", "true", "[" + quote(h.badId()) + "]"));
         };
+    Function<Hostile, String> badHealthRules =
+        h -> {
+          String rule = "{\"kind\":\"silent\",\"threshold\":5}";
+          String rules =
+              h.oneOf(
+                  "5",
+                  quote(h.string()),
+                  "{}",
+                  "null",
+                  "[5]",
+                  "[[]]",
+                  "[{\"kind\":\"loud\",\"threshold\":5}]",
+                  "[{\"threshold\":5}]",
+                  "[{\"kind\":5,\"threshold\":5}]",
+                  "[{\"kind\":\"silent\"}]",
+                  "[{\"kind\":\"flood\",\"threshold\":0}]",
+                  "[{\"kind\":\"flood\",\"threshold\":1.5}]",
+                  "[{\"kind\":\"flood\",\"threshold\":\"five\"}]",
+                  "[{\"kind\":\"imbalance\",\"threshold\":2147483648}]",
+                  "[{\"kind\":\"imbalance\",\"threshold\":1000001}]",
+                  "[" + rule + "," + rule + "]",
+                  "[{\"kind\":" + quote(h.oneOf("a\u0000b", "\ud800", "s".repeat(65))) + "}]");
+          return h.with(h.object(fields("x", g -> "1")), "rules", rules);
+        };
     check(
         info,
         TRIES,
         h -> {
+          if (h.chance(0.25)) {
+            String owner =
+                h.chance(0.5)
+                    ? h.oneOf("spaces/A/dpu-alerts", "dpus/283/alerts", "dpus/423/alerts")
+                    : h.oneOf("spaces/", "dpus/")
+                        + (h.chance(0.5) ? h.badSegment() : h.segment())
+                        + h.oneOf("/alerts", "/dpu-alerts");
+            return new Req(
+                "PUT", "/v1/" + owner + h.query("x"), contentType(h), writeBody(h, badHealthRules));
+          }
           if (h.chance(0.5)) {
             String space =
                 h.chance(0.5) ? h.oneOf("A", "B") : h.chance(0.5) ? h.badSegment() : h.segment();

@@ -329,6 +329,21 @@ class OpenApiConformanceTest {
     check("PUT", "/v1/webhooks/ops", JSON, "{\"url\":\"http://127.0.0.1:9/x\"}", 200);
     check("GET", "/v1/webhooks", null, null, 200);
     check("GET", "/v1/alerts?space_id=A&limit=5", null, null, 200);
+    check(
+        "PUT",
+        "/v1/dpus/283/alerts",
+        JSON,
+        "{\"rules\":[{\"kind\":\"silent\",\"threshold\":30},{\"kind\":\"flood\",\"threshold\":120}]}",
+        200);
+    check("GET", "/v1/dpus/283/alerts", null, null, 200);
+    check(
+        "PUT",
+        "/v1/spaces/A/dpu-alerts",
+        JSON,
+        "{\"rules\":[{\"kind\":\"imbalance\",\"threshold\":50}]}",
+        200);
+    check("GET", "/v1/spaces/A/dpu-alerts", null, null, 200);
+    check("GET", "/v1/alerts?dpu_id=283", null, null, 200);
 
     Answer token = check("POST", "/v1/tokens", JSON, "{\"scope\":\"read\",\"name\":\"doc\"}", 201);
     check("GET", "/v1/tokens", null, null, 200);
@@ -467,6 +482,15 @@ class OpenApiConformanceTest {
     errors.add(checkAs(admin, "DELETE", "/v1/tokens/not-a-number", null, null, 404));
     errors.add(checkAs(admin, "GET", "/v1/admin/replays/0123456789abcdef", null, null, 404));
     errors.add(checkAs(admin, "GET", "/v1/dpu-activity?silent_minutes=0", null, null, 422));
+    errors.add(checkAs(admin, "GET", "/v1/dpus/never-registered/alerts", null, null, 404));
+    errors.add(
+        checkAs(
+            admin,
+            "PUT",
+            "/v1/spaces/A/dpu-alerts",
+            JSON,
+            "{\"rules\":[{\"kind\":\"silent\",\"threshold\":0}]}",
+            422));
     errors.add(
         checkAs(
             admin,

@@ -37,11 +37,24 @@ final class AlertAdmin {
   /** The operations of {@code Addresses.ALERTS_ADMIN}, by the name in its action header. */
   Map<String, Function<JsonObject, Future<JsonObject>>> actions() {
     return Map.of(
-        "rules.put", q -> putRules(q.getString("space"), q.getJsonObject("body")),
-        "rules.get", q -> rules(q.getString("space")),
-        "webhook.put", q -> putWebhook(q.getString("id"), q.getJsonObject("body")),
-        "webhook.list", q -> webhooks(q.getBoolean("whole", false)),
-        "alerts.list", q -> alerts(q.getString("space"), q.getInteger("limit", 100)));
+        "rules.put",
+        q -> putRules(q.getString("space"), q.getJsonObject("body")),
+        "rules.get",
+        q -> rules(q.getString("space")),
+        "webhook.put",
+        q -> putWebhook(q.getString("id"), q.getJsonObject("body")),
+        "webhook.list",
+        q -> webhooks(q.getBoolean("whole", false)),
+        "alerts.list",
+        q -> alerts(q.getString("space"), q.getString("dpu"), q.getInteger("limit", 100)),
+        "health.dpu.put",
+        q -> putHealthRules(q.getString("dpu"), null, q.getJsonObject("body")),
+        "health.dpu.get",
+        q -> dpuHealthRules(q.getString("dpu")),
+        "health.space.put",
+        q -> putHealthRules(null, q.getString("space"), q.getJsonObject("body")),
+        "health.space.get",
+        q -> spaceHealthRules(q.getString("space")));
   }
 
   /**
@@ -244,25 +257,200 @@ final class AlertAdmin {
         .put("last_error", WebhookUrls.withoutSecrets(webhook.getString("last_error"), url));
   }
 
-  private Future<JsonObject> alerts(String space, int limit) {
+  private Future<JsonObject> alerts(String space, String dpu, int limit) {
     return pool.preparedQuery(Statements.LIST_ALERTS)
-        .execute(Tuple.of(space, Math.min(Math.max(limit, 1), 10_000)))
+        .execute(Tuple.of(space, Math.min(Math.max(limit, 1), 10_000), dpu))
         .map(
             rows -> {
               JsonArray items = new JsonArray();
-              for (Row r : rows) {
-                items.add(
-                    new JsonObject()
-                        .put("id", r.getLong("id"))
-                        .put("space_id", r.getString("space_id"))
-                        .put("rule", r.getString("rule"))
-                        .put("kind", r.getString("kind"))
-                        .put("level", r.getInteger("level"))
-                        .put("count", r.getInteger("count"))
-                        .put("timestamp", time(r.getOffsetDateTime("ts")))
-                        .put("fired_at", time(r.getOffsetDateTime("fired_at"))));
-              }
+              rows.forEach(r -> items.add(alert(r)));
               return new JsonObject().put("items", items);
+            });
+  }
+
+  /**
+   * An alert as published, delivered and listed. A space's capacity alert: {@code id, space_id,
+   * rule, kind (above|below), level, count, timestamp, fired_at}. A DPU's health alert: {@code id,
+   * dpu_id, space_id (the rule's space, null for the DPU's own rule), rule (dpu|space), kind
+   * (silent|flood|imbalance), state (fired|cleared), threshold, value, timestamp, fired_at}.
+   */
+  static JsonObject alert(Row r) {
+    JsonObject alert = new JsonObject().put("id", r.getLong("id"));
+    String dpu = r.getString("dpu_id");
+    if (dpu == null) {
+      return alert
+          .put("space_id", r.getString("space_id"))
+          .put("rule", r.getString("rule"))
+          .put("kind", r.getString("kind"))
+          .put("level", r.getInteger("level"))
+          .put("count", r.getInteger("count"))
+          .put("timestamp", time(r.getOffsetDateTime("ts")))
+          .put("fired_at", time(r.getOffsetDateTime("fired_at")));
+    }
+    return alert
+        .put("dpu_id", dpu)
+        .put("space_id", r.getString("space_id"))
+        .put("rule", r.getString("rule"))
+        .put("kind", r.getString("kind"))
+        .put("state", r.getString("state"))
+        .put("threshold", r.getInteger("level"))
+        .put("value", r.getInteger("value"))
+        .put("timestamp", time(r.getOffsetDateTime("ts")))
+        .put("fired_at", time(r.getOffsetDateTime("fired_at")));
+  }
+
+  // ---------------------------------------------------------------- sensor-health rules
+
+  private static final java.util.List<String> HEALTH_KINDS =
+      java.util.List.of("silent", "flood", "imbalance");
+
+  /**
+   * {@code {rules: [{kind, threshold}]}}, at most one rule per kind: replaces the rules of a DPU or
+   * of a space. A kind that stays keeps its state (a firing rule goes on firing until its DPU is
+   * healthy); a kind left out goes with its state, without a cleared alert.
+   */
+  private Future<JsonObject> putHealthRules(String dpu, String space, JsonObject body) {
+    Object raw = body.getValue("rules");
+    if (!(raw instanceof JsonArray rules)) {
+      return Future.failedFuture(Failure.invalid("rules", "rules must be an array of rules"));
+    }
+    int n = rules.size();
+    String[] kinds = new String[n];
+    Integer[] thresholds = new Integer[n];
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < n; i++) {
+      if (!(rules.getValue(i) instanceof JsonObject rule)) {
+        return Future.failedFuture(Failure.invalid("rules", "each rule must be an object"));
+      }
+      Object kind = rule.getValue("kind");
+      if (!(kind instanceof String k) || !HEALTH_KINDS.contains(k)) {
+        return Future.failedFuture(
+            Failure.invalid("kind", "kind must be silent, flood or imbalance"));
+      }
+      if (!seen.add(k)) {
+        return Future.failedFuture(Failure.invalid("rules", "one rule per kind: " + k + " twice"));
+      }
+      if (!(rule.getValue("threshold") instanceof Integer t) || t < 1 || t > 1_000_000) {
+        return Future.failedFuture(
+            Failure.invalid("threshold", "threshold must be an integer from 1 to 1000000"));
+      }
+      kinds[i] = k;
+      thresholds[i] = t;
+    }
+    Future<Void> exists = dpu != null ? dpuExists(dpu) : spaceExists(space);
+    return exists
+        .compose(
+            v ->
+                pool.withTransaction(
+                    conn ->
+                        conn.preparedQuery(Statements.DELETE_HEALTH_RULES_BUT)
+                            .execute(Tuple.of(dpu, space, kinds))
+                            .compose(
+                                deleted ->
+                                    conn.preparedQuery(
+                                            dpu != null
+                                                ? Statements.UPSERT_DPU_HEALTH_RULES
+                                                : Statements.UPSERT_SPACE_HEALTH_RULES)
+                                        .execute(
+                                            Tuple.of(
+                                                dpu != null ? dpu : space, kinds, thresholds)))))
+        .compose(v -> dpu != null ? dpuHealthRules(dpu) : spaceHealthRules(space));
+  }
+
+  private Future<Void> dpuExists(String dpu) {
+    return pool.preparedQuery(Statements.DPU_EXISTS)
+        .execute(Tuple.of(dpu))
+        .compose(
+            rows ->
+                rows.size() == 0
+                    ? Future.failedFuture(Failure.notFound("unknown DPU " + dpu))
+                    : Future.succeededFuture());
+  }
+
+  /** The state of a rule for one DPU: firing, since when, and the value last measured. */
+  private static JsonObject state(JsonObject into, Row r) {
+    Boolean firing = r.getBoolean("firing");
+    return into.put("firing", firing != null && firing)
+        .put("since", firing == null ? null : time(r.getOffsetDateTime("changed_at")))
+        .put("value", r.getInteger("value"));
+  }
+
+  private Future<String> evaluatedAt() {
+    return pool.query(Statements.HEALTH_EVALUATED_AT)
+        .execute()
+        .map(rows -> rows.size() == 0 ? null : time(rows.iterator().next().getOffsetDateTime(0)));
+  }
+
+  /**
+   * {@code {dpu_id, rules, space_rules, evaluated_at}}: the DPU's own rules and those of the spaces
+   * it is linked to now, each with its state for this DPU.
+   */
+  private Future<JsonObject> dpuHealthRules(String dpu) {
+    return dpuExists(dpu)
+        .compose(
+            v ->
+                Future.all(
+                    pool.preparedQuery(Statements.HEALTH_RULES_FOR_DPU).execute(Tuple.of(dpu)),
+                    evaluatedAt()))
+        .map(
+            all -> {
+              JsonArray own = new JsonArray();
+              JsonArray ofSpaces = new JsonArray();
+              io.vertx.sqlclient.RowSet<Row> rows = all.resultAt(0);
+              for (Row r : rows) {
+                String space = r.getString("space_id");
+                JsonObject rule = new JsonObject();
+                if (space != null) {
+                  rule.put("space_id", space);
+                }
+                rule.put("kind", r.getString("kind")).put("threshold", r.getInteger("threshold"));
+                (space == null ? own : ofSpaces).add(state(rule, r));
+              }
+              return new JsonObject()
+                  .put("dpu_id", dpu)
+                  .put("rules", own)
+                  .put("space_rules", ofSpaces)
+                  .put("evaluated_at", all.resultAt(1));
+            });
+  }
+
+  /**
+   * {@code {space_id, rules: [{kind, threshold, dpus: [{dpu_id, firing, since, value}]}],
+   * evaluated_at}}: the space's rules with the DPUs linked to it now.
+   */
+  private Future<JsonObject> spaceHealthRules(String space) {
+    return spaceExists(space)
+        .compose(
+            v ->
+                Future.all(
+                    pool.preparedQuery(Statements.HEALTH_RULES_FOR_SPACE).execute(Tuple.of(space)),
+                    evaluatedAt()))
+        .map(
+            all -> {
+              JsonArray rules = new JsonArray();
+              Map<Long, JsonArray> dpus = new java.util.LinkedHashMap<>();
+              io.vertx.sqlclient.RowSet<Row> rows = all.resultAt(0);
+              for (Row r : rows) {
+                JsonArray list =
+                    dpus.computeIfAbsent(
+                        r.getLong("id"),
+                        id -> {
+                          JsonArray l = new JsonArray();
+                          rules.add(
+                              new JsonObject()
+                                  .put("kind", r.getString("kind"))
+                                  .put("threshold", r.getInteger("threshold"))
+                                  .put("dpus", l));
+                          return l;
+                        });
+                if (r.getString("dpu_id") != null) {
+                  list.add(state(new JsonObject().put("dpu_id", r.getString("dpu_id")), r));
+                }
+              }
+              return new JsonObject()
+                  .put("space_id", space)
+                  .put("rules", rules)
+                  .put("evaluated_at", all.resultAt(1));
             });
   }
 

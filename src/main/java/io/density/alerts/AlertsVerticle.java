@@ -4,6 +4,7 @@ import io.density.bus.Addresses;
 import io.density.bus.Replies;
 import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
+import io.density.counter.RedisKeys;
 import io.density.db.Connections;
 import io.density.db.Sql;
 import io.density.time.Timestamps;
@@ -11,6 +12,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -29,9 +31,10 @@ import java.util.logging.Logger;
  * Addresses#ALERT_EVENTS}, stored, and delivered to webhooks. Rule states live in PostgreSQL, so a
  * verticle that takes over continues where the last one stopped (and checks every space's current
  * count at once, for crossings made while no one was leading). Every alerts verticle serves the
- * management requests ({@link AlertAdmin}).
+ * management requests ({@link AlertAdmin}). The same leader evaluates the sensor-health rules of
+ * DPUs periodically ({@link DpuHealth}).
  *
- * <p>Config: {@code {postgres, alerts}} slices.
+ * <p>Config: {@code {postgres, redis, alerts}} slices.
  */
 public final class AlertsVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(AlertsVerticle.class.getName());
@@ -49,6 +52,8 @@ public final class AlertsVerticle extends VerticleBase {
 
   private Pool pool;
   private Webhooks webhooks;
+  private Redis redis;
+  private DpuHealth health;
   private Leadership leadership;
   private Map<String, List<Rule>> rules = new HashMap<>();
   private Future<Void> lane = Future.succeededFuture();
@@ -64,6 +69,11 @@ public final class AlertsVerticle extends VerticleBase {
         config().getJsonObject("alerts").mapTo(DensityConfig.Alerts.class);
     WebhookTargets targets = new WebhookTargets(vertx, alerts.webhookPrivateTargets());
     webhooks = new Webhooks(vertx, pool, targets, alerts);
+    DensityConfig.Redis redisConfig =
+        config().getJsonObject("redis").mapTo(DensityConfig.Redis.class);
+    redis = Connections.redis(vertx, redisConfig);
+    health =
+        new DpuHealth(vertx, pool, redis, new RedisKeys(redisConfig.keyPrefix()), webhooks, alerts);
     leadership =
         new Leadership(vertx, postgres.url(), ALERTS_LOCK, "alerts", this::lead, this::stepDown);
     AlertAdmin admin = new AlertAdmin(vertx, pool, targets);
@@ -78,7 +88,9 @@ public final class AlertsVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    health.stop();
     return lane.eventually(webhooks::close)
+        .eventually(() -> redis.close())
         .eventually(() -> pool.close())
         .eventually(leadership::stop);
   }
@@ -87,10 +99,12 @@ public final class AlertsVerticle extends VerticleBase {
     var bus = vertx.eventBus();
     consumers.add(bus.consumer(Addresses.ALERTS_CHANGED, m -> inLane(this::reload)));
     return Future.join(consumers.stream().map(MessageConsumer::completion).toList())
-        .compose(v -> inLane(this::reload));
+        .compose(v -> inLane(this::reload))
+        .onSuccess(v -> health.start());
   }
 
   private void stepDown() {
+    health.stop();
     consumers.forEach(MessageConsumer::unregister);
     consumers.clear();
     if (countEvents != null) {

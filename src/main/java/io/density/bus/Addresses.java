@@ -57,13 +57,20 @@ public final class Addresses {
    */
   public static final String COUNT_EVENTS = "density.events.count";
 
-  /** Published: every alert fired, {@code {id, space_id, rule, kind, level, count, timestamp}}. */
+  /**
+   * Published: every alert. A space's capacity alert {@code {id, space_id, rule, kind
+   * (above|below), level, count, timestamp, fired_at}}; a DPU's health alert, fired and cleared,
+   * {@code {id, dpu_id, space_id, rule, kind (silent|flood|imbalance), state (fired|cleared),
+   * threshold, value, timestamp, fired_at}}.
+   */
   public static final String ALERT_EVENTS = "density.events.alert";
 
   /**
    * Alerts management, the operation in the {@link #ACTION} header: {@code rules.put {space,
    * body}}, {@code rules.get {space}}, {@code webhook.put {id, body}}, {@code webhook.list {}},
-   * {@code alerts.list {space, limit}}.
+   * {@code alerts.list {space?, dpu?, limit}}; sensor-health rules: {@code health.dpu.put {dpu,
+   * body}}, {@code health.dpu.get {dpu}}, {@code health.space.put {space, body}}, {@code
+   * health.space.get {space}}.
    */
   public static final String ALERTS_ADMIN = "density.alerts.admin";
 

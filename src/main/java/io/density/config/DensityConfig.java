@@ -341,7 +341,10 @@ public record DensityConfig(
    * Webhook delivery of alerts: per attempt timeout, attempts with doubling backoff, pausing;
    * whether webhooks may target the server's own network: loopback, private-use, CGNAT, link-local
    * and unique local addresses (off unless the network is closed; docs/security.md); how many
-   * deliveries may wait on a node before the oldest is dropped.
+   * deliveries may wait on a node before the oldest is dropped. Sensor-health rules are evaluated
+   * every {@code healthCheckMs}; a {@code flood} rule's rate (datapoints per minute) is measured
+   * over the last {@code floodWindowSeconds} of datapoint time. Both may be left out of a
+   * configuration file: they then take the defaults below.
    */
   public record Alerts(
       int webhookTimeoutMs,
@@ -349,8 +352,21 @@ public record DensityConfig(
       int webhookBackoffMs,
       int pauseAfterFailures,
       boolean webhookPrivateTargets,
-      int maxPendingDeliveries) {
+      int maxPendingDeliveries,
+      int healthCheckMs,
+      int floodWindowSeconds) {
+    public static final int DEFAULT_HEALTH_CHECK_MS = 5_000;
+    public static final int DEFAULT_FLOOD_WINDOW_SECONDS = 60;
+
     public Alerts {
+      healthCheckMs = healthCheckMs == 0 ? DEFAULT_HEALTH_CHECK_MS : healthCheckMs;
+      floodWindowSeconds =
+          floodWindowSeconds == 0 ? DEFAULT_FLOOD_WINDOW_SECONDS : floodWindowSeconds;
+      if (healthCheckMs < 1 || floodWindowSeconds < 1) {
+        throw new IllegalArgumentException(
+            "alerts.healthCheckMs (DENSITY_HEALTH_CHECK_MS) and alerts.floodWindowSeconds"
+                + " (DENSITY_FLOOD_WINDOW_SECONDS) must be at least 1");
+      }
       if (webhookTimeoutMs < 1 || webhookAttempts < 1 || pauseAfterFailures < 1) {
         throw new IllegalArgumentException(
             "alerts.webhookTimeoutMs, alerts.webhookAttempts and alerts.pauseAfterFailures must be"
@@ -389,6 +405,8 @@ public record DensityConfig(
     override(json, "ingest", "retentionDays", env.get("DENSITY_RETENTION_DAYS"), true);
     override(json, "ingest", "inserters", env.get("DENSITY_INSERTERS"), false);
     override(json, "alerts", "maxPendingDeliveries", env.get("DENSITY_WEBHOOK_MAX_PENDING"), true);
+    override(json, "alerts", "healthCheckMs", env.get("DENSITY_HEALTH_CHECK_MS"), true);
+    override(json, "alerts", "floodWindowSeconds", env.get("DENSITY_FLOOD_WINDOW_SECONDS"), true);
     override(json, "cluster", "name", env.get("DENSITY_CLUSTER_NAME"), false);
     override(json, "cluster", "members", env.get("DENSITY_CLUSTER_MEMBERS"), false);
     override(json, "cluster", "host", env.get("DENSITY_CLUSTER_HOST"), false);

@@ -8,7 +8,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-/** Alert rules of spaces, webhooks and the alerts fired; answered by an alerts verticle. */
+/**
+ * Alert rules of spaces, sensor-health rules of DPUs and spaces, webhooks and the alerts fired;
+ * answered by an alerts verticle.
+ */
 final class AlertRoutes {
   private final Forward forward;
 
@@ -19,6 +22,12 @@ final class AlertRoutes {
   void mount(Router router) {
     router.put("/v1/spaces/:id/alerts").handler(rc -> withBody(rc, "rules.put", "space"));
     router.get("/v1/spaces/:id/alerts").handler(rc -> withId(rc, "rules.get", "space"));
+    router.put("/v1/dpus/:id/alerts").handler(rc -> withBody(rc, "health.dpu.put", "dpu"));
+    router.get("/v1/dpus/:id/alerts").handler(rc -> withId(rc, "health.dpu.get", "dpu"));
+    router
+        .put("/v1/spaces/:id/dpu-alerts")
+        .handler(rc -> withBody(rc, "health.space.put", "space"));
+    router.get("/v1/spaces/:id/dpu-alerts").handler(rc -> withId(rc, "health.space.get", "space"));
     router.put("/v1/webhooks/:id").handler(rc -> withBody(rc, "webhook.put", "id"));
     router.get("/v1/webhooks").handler(this::webhooks);
     router.get("/v1/alerts").handler(this::alerts);
@@ -51,18 +60,20 @@ final class AlertRoutes {
     ask(rc, "webhook.list", new JsonObject().put("whole", scope == null || scope == Scope.ADMIN));
   }
 
-  /** {@code ?space_id=&limit=}: the latest alerts first. */
+  /** {@code ?space_id=&dpu_id=&limit=}: the latest alerts first. */
   private void alerts(RoutingContext rc) {
     int n;
     String space;
+    String dpu;
     try {
       n = Requests.limit(rc, 100, 1000);
       space = Requests.optionalParam(rc, "space_id");
+      dpu = Requests.optionalParam(rc, "dpu_id");
     } catch (InvalidInput e) {
       Responses.failure(rc, e);
       return;
     }
-    ask(rc, "alerts.list", new JsonObject().put("space", space).put("limit", n));
+    ask(rc, "alerts.list", new JsonObject().put("space", space).put("dpu", dpu).put("limit", n));
   }
 
   private void ask(RoutingContext rc, String action, JsonObject q) {

@@ -14,12 +14,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@code GET /v1/events[?space=A&space=B]}: count changes as Server-Sent Events, for clients that
- * do not join the cluster. One event-bus consumer per HTTP verticle fans the published changes out
- * to its open streams; it is registered only while a stream is open, so that a busy server with no
- * watcher does not copy every change into it. A client that cannot keep up is disconnected (it
- * reconnects and reads the current counts), so a slow reader never holds memory on the server; and
- * at most {@code http.maxEventStreams} streams are open on a node.
+ * {@code GET /v1/events[?space=A&space=B]}: count changes ({@code event: count}) and alerts ({@code
+ * event: alert}, capacity and sensor-health alerts, fired and cleared) as Server-Sent Events, for
+ * clients that do not join the cluster; with spaces named, the changes and alerts of those spaces
+ * only (a DPU's health alert belongs to its rule's space). One event-bus consumer per address and
+ * HTTP verticle fans the published changes out to its open streams; it is registered only while a
+ * stream is open, so that a busy server with no watcher does not copy every change into it. A
+ * client that cannot keep up is disconnected (it reconnects and reads the current counts), so a
+ * slow reader never holds memory on the server; and at most {@code http.maxEventStreams} streams
+ * are open on a node.
  */
 final class EventStream {
   private static final long PING_MS = 15_000;
@@ -29,6 +32,7 @@ final class EventStream {
   private final int nodeLimit;
   private final Map<HttpServerResponse, Set<String>> streams = new ConcurrentHashMap<>();
   private MessageConsumer<JsonObject> consumer;
+  private MessageConsumer<JsonObject> alerts;
 
   /** At most limit streams open on this verticle, nodeLimit on the node. */
   EventStream(Vertx vertx, int limit, int nodeLimit) {
@@ -59,10 +63,10 @@ final class EventStream {
     streams.put(response, spaces);
     response.closeHandler(v -> closed(response));
     if (consumer == null) {
-      consumer = vertx.eventBus().consumer(Addresses.COUNT_EVENTS, m -> send(m.body()));
+      consumer = vertx.eventBus().consumer(Addresses.COUNT_EVENTS, m -> send("count", m.body()));
+      alerts = vertx.eventBus().consumer(Addresses.ALERT_EVENTS, m -> send("alert", m.body()));
     }
-    consumer
-        .completion()
+    Future.all(consumer.completion(), alerts.completion())
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -79,11 +83,14 @@ final class EventStream {
     if (streams.isEmpty() && consumer != null) {
       consumer.unregister();
       consumer = null;
+      alerts.unregister();
+      alerts = null;
     }
   }
 
-  private void send(JsonObject change) {
-    String event = "event: count\ndata: " + change.encode() + "\n\n";
+  /** A count change or an alert, to the streams that follow its space (or every space). */
+  private void send(String type, JsonObject change) {
+    String event = "event: " + type + "\ndata: " + change.encode() + "\n\n";
     streams.forEach(
         (response, spaces) -> {
           if (spaces.isEmpty() || spaces.contains(change.getString("space_id"))) {
