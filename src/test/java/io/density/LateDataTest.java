@@ -35,17 +35,7 @@ class LateDataTest {
   @BeforeAll
   static void deliverThreeDays() {
     server = new TestServer().start();
-    Instant from = START.minus(Duration.ofDays(1));
-    for (Object[] request : BuildingSimulator.provisioning(from)) {
-      Reply reply =
-          server.send(
-              (String) request[1],
-              (String) request[0],
-              "application/json",
-              ((JsonObject) request[2]).encode());
-      assertTrue(reply.status() < 300, reply.json().encode());
-    }
-    BuildingSimulator.LINKS.forEach(l -> contract.link(l.dpu(), l.space(), l.placement(), from));
+    server.provisionSimulatedBuilding(contract, START.minus(Duration.ofDays(1)));
 
     List<Crossing> crossings = BuildingSimulator.simulate(START, END, 400, 0.03, 42);
     Random random = new Random(7);

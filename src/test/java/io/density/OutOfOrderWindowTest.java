@@ -1,5 +1,6 @@
 package io.density;
 
+import static io.density.support.CountAssertions.assertCountsLikeTheContract;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,17 +45,7 @@ class OutOfOrderWindowTest {
   @BeforeAll
   static void deliver() {
     server = new TestServer().start();
-    Instant from = START.minus(Duration.ofDays(1));
-    for (Object[] request : BuildingSimulator.provisioning(from)) {
-      Reply reply =
-          server.send(
-              (String) request[1],
-              (String) request[0],
-              "application/json",
-              ((JsonObject) request[2]).encode());
-      assertTrue(reply.status() < 300, reply.json().encode());
-    }
-    BuildingSimulator.LINKS.forEach(l -> contract.link(l.dpu(), l.space(), l.placement(), from));
+    server.provisionSimulatedBuilding(contract, START.minus(Duration.ofDays(1)));
 
     List<Crossing> crossings = BuildingSimulator.simulate(START, END, 2000, 0.03, 11);
     Random random = new Random(5);
@@ -97,26 +88,10 @@ class OutOfOrderWindowTest {
   }
 
   @Test
-  @DisplayName("realtime counts of every space equal the contract's")
-  void realtime() {
-    for (String space : BuildingSimulator.SPACES) {
-      assertEquals(
-          contract.realtime(space),
-          server.get("/v1/spaces/" + space + "/count").json().getInteger("count"),
-          space);
-    }
-  }
-
-  @Test
-  @DisplayName("counts as of every 2 minutes and at every effect equal the contract's")
+  @DisplayName("realtime counts, as of every 2 minutes and at effects, equal the contract's")
   void asOf() {
     for (String space : BuildingSimulator.SPACES) {
-      for (Instant t = START; t.isBefore(END); t = t.plus(Duration.ofMinutes(2))) {
-        assertEquals(
-            contract.countAsOf(space, t),
-            server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
-            space + " as of " + t);
-      }
+      assertCountsLikeTheContract(server, contract, space, START, END, Duration.ofMinutes(2));
       List<Instant> effects = contract.effectTimes(space);
       for (int i = 0; i < effects.size(); i += 7) {
         Instant t = effects.get(i);

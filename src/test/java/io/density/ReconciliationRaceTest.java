@@ -31,11 +31,7 @@ class ReconciliationRaceTest {
   @BeforeEach
   void building() {
     server = new TestServer().start();
-    Instant from = START.minus(Duration.ofDays(1));
-    for (Object[] r : BuildingSimulator.provisioning(from)) {
-      server.send((String) r[1], (String) r[0], "application/json", ((JsonObject) r[2]).encode());
-    }
-    BuildingSimulator.LINKS.forEach(l -> contract.link(l.dpu(), l.space(), l.placement(), from));
+    server.provisionSimulatedBuilding(contract, START.minus(Duration.ofDays(1)));
   }
 
   @AfterEach

@@ -43,11 +43,7 @@ class ReplayTest {
   @BeforeEach
   void twoDays() {
     server = new TestServer().start();
-    Instant from = START.minus(Duration.ofDays(1));
-    for (Object[] r : BuildingSimulator.provisioning(from)) {
-      server.send((String) r[1], (String) r[0], "application/json", ((JsonObject) r[2]).encode());
-    }
-    BuildingSimulator.LINKS.forEach(l -> contract.link(l.dpu(), l.space(), l.placement(), from));
+    server.provisionSimulatedBuilding(contract, START.minus(Duration.ofDays(1)));
     JsonArray batch = new JsonArray();
     for (Crossing c : BuildingSimulator.simulate(START, END, 200, 0.05, 9)) {
       batch.add(c.toJson());

@@ -56,23 +56,30 @@ final class DoorwayRoutes {
       JsonObject b = (JsonObject) o;
       String head =
           b.getString("start") + ',' + b.getString("end") + ',' + b.getInteger("crossings");
-      JsonArray spaces = b.getJsonArray("spaces");
-      if (spaces.isEmpty()) {
-        out.append(head).append(",,,\n");
-      }
-      for (Object s : spaces) {
-        JsonObject t = (JsonObject) s;
-        out.append(head)
-            .append(',')
-            .append(csvText(t.getString("space_id")))
-            .append(',')
-            .append(t.getInteger("entries"))
-            .append(',')
-            .append(t.getInteger("exits"))
-            .append('\n');
-      }
+      traffic(out, head, b.getJsonArray("spaces"), "space_id");
     }
     return out.toString();
+  }
+
+  /**
+   * A line per item of a bucket's traffic ({@code id, entries, exits} after the bucket's columns),
+   * or one with those columns empty when there is none.
+   */
+  private static void traffic(StringBuilder out, String head, JsonArray items, String idField) {
+    if (items.isEmpty()) {
+      out.append(head).append(",,,\n");
+    }
+    for (Object o : items) {
+      JsonObject t = (JsonObject) o;
+      out.append(head)
+          .append(',')
+          .append(csvText(t.getString(idField)))
+          .append(',')
+          .append(t.getInteger("entries"))
+          .append(',')
+          .append(t.getInteger("exits"))
+          .append('\n');
+    }
   }
 
   /**
@@ -97,21 +104,7 @@ final class DoorwayRoutes {
               String.valueOf(b.getInteger("exits")),
               String.valueOf(b.getInteger("min")),
               String.valueOf(b.getInteger("max")));
-      JsonArray doorways = b.getJsonArray("doorways");
-      if (doorways.isEmpty()) {
-        out.append(head).append(",,,\n");
-      }
-      for (Object d : doorways) {
-        JsonObject t = (JsonObject) d;
-        out.append(head)
-            .append(',')
-            .append(csvText(t.getString("doorway_id")))
-            .append(',')
-            .append(t.getInteger("entries"))
-            .append(',')
-            .append(t.getInteger("exits"))
-            .append('\n');
-      }
+      traffic(out, head, b.getJsonArray("doorways"), "doorway_id");
     }
     return out.toString();
   }

@@ -6,6 +6,7 @@ import io.density.auth.TokenStore;
 import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
+import io.density.load.BuildingSimulator;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonArray;
@@ -246,7 +247,21 @@ public final class TestServer implements AutoCloseable {
 
   /** Creates the seed's sample building through the API. */
   public void provisionSeedBuilding() {
-    for (Object[] request : io.density.dev.SeedBuilding.provisioning()) {
+    provision(io.density.dev.SeedBuilding.provisioning());
+  }
+
+  /**
+   * Creates the load tools' simulated building through the API, its links valid from {@code from},
+   * and tells the contract of its links.
+   */
+  public void provisionSimulatedBuilding(ContractModel contract, Instant from) {
+    provision(BuildingSimulator.provisioning(from));
+    BuildingSimulator.LINKS.forEach(l -> contract.link(l.dpu(), l.space(), l.placement(), from));
+  }
+
+  /** Sends each request [method, path, body], expecting every one to succeed. */
+  private void provision(List<Object[]> requests) {
+    for (Object[] request : requests) {
       Reply reply =
           send(
               (String) request[1],
