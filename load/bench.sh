@@ -6,7 +6,8 @@
 #   3. waits for GET /health (with a deadline),
 #   4. runs `load bench` with the arguments given to this script, measuring the CPU time of the
 #      server, PostgreSQL, Redis and the tool over its send phase, then the machine's floors, and
-#      prints them with the reconciliations of the run,
+#      prints them with the server's counts of spaces out of order (recounted in SQL, placed in
+#      their tail) and the stored counts reconciled,
 #   5. stops the server, drops the database and deletes the bench: keys from Redis.
 #
 # Usage (from anywhere; build first with mvn package):
@@ -34,12 +35,12 @@ max_seconds=${BENCH_MAX_SECONDS:-4000}
 # shellcheck source=load/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# After the benchmark, in the same run: the machine's floors beside the server's figures, and the
-# reconciliations (stored counts, and the server's counter).
+# After the benchmark, in the same run: the machine's floors beside the server's figures, with the
+# server's counters of spaces out of order (recounted in SQL, placed in their tail), and the stored
+# counts reconciled.
 after_tool() {
-  print_bench_floors "$1"
+  print_bench_floors "$1" "$2"
   print_reconciled
-  print_reconciled_metric "$2"
 }
 
 run_load_tool "$@"

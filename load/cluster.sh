@@ -12,8 +12,9 @@
 #      stream on node 1, datapoints to node NODES: with NODES=1 the same node). Count events are
 #      published by the owners of the counting shards, on every node, and reach every stream;
 #      CLUSTER_EVENTS_STREAM=2 reads them on another node. It also prints how many stored counts
-#      were reconciled after arrival (late effects) during the run, and the nodes' counter of
-#      spaces reconciled; the bench's CPU figures sum the nodes' JVMs as "server".
+#      were reconciled after arrival (late effects) during the run, and the nodes' counters of
+#      spaces recounted in SQL and placed in their tail (summed); the bench's CPU figures sum the
+#      nodes' JVMs as "server".
 #   5. stops the nodes, drops the database and deletes the cluster: keys from Redis.
 #
 # Usage (from anywhere; build first with mvn package):
@@ -104,9 +105,8 @@ say "$nodes node(s) healthy; running: load bench --url $all_urls $*"
 status=0
 run_tool bench --url "$all_urls" "${measure_options[@]}" "$@" > >(tee "$work/bench.out") \
   || status=$?
-print_bench_floors "$work/bench.out" || true
+print_bench_floors "$work/bench.out" "${urls[@]}" || true
 print_reconciled
-print_reconciled_metric "${urls[@]}"
 
 stream_url=${urls[stream_node - 1]}
 send_url=${urls[send_node - 1]}

@@ -313,24 +313,29 @@ print_pg_statements() {
   fi
 }
 
-# print_reconciled_metric URL...: the servers' density_reconciled_spaces_total (GET /metrics),
-# summed over them: spaces recounted after late effects while they ran.
-print_reconciled_metric() {
-  local url value total=0 known=""
+# counting_metrics URL...: "RECONCILED REORDERED", the servers' density_reconciled_spaces_total
+# (spaces recounted in SQL after late effects) and density_reordered_spaces_total (spaces whose
+# effects out of order were placed in their tail in Redis, no recount), from GET /metrics, each
+# summed over the servers; "n/a" for a counter no server reported.
+counting_metrics() {
+  local url metrics reconciled=0 reordered=0 known_reconciled="" known_reordered="" value
   for url in "$@"; do
-    value=$(curl -sf --max-time 10 -H "Authorization: Bearer $DENSITY_TOKEN" "$url/metrics" \
-      | awk '/^density_reconciled_spaces_total[ {]/ {s += $NF; n++} END {if (n) printf "%.0f\n", s}') \
-      || value=""
+    metrics=$(curl -sf --max-time 10 -H "Authorization: Bearer $DENSITY_TOKEN" "$url/metrics") \
+      || continue
+    value=$(awk '/^density_reconciled_spaces_total[ {]/ {s += $NF; n++} END {if (n) printf "%.0f\n", s}' <<<"$metrics")
     if [[ -n "$value" ]]; then
-      total=$((total + value))
-      known=yes
+      reconciled=$((reconciled + value))
+      known_reconciled=yes
+    fi
+    value=$(awk '/^density_reordered_spaces_total[ {]/ {s += $NF; n++} END {if (n) printf "%.0f\n", s}' <<<"$metrics")
+    if [[ -n "$value" ]]; then
+      reordered=$((reordered + value))
+      known_reordered=yes
     fi
   done
-  if [[ -n "$known" ]]; then
-    say "spaces reconciled (density_reconciled_spaces_total, GET /metrics): $total"
-  else
-    say "spaces reconciled: GET /metrics has no density_reconciled_spaces_total"
-  fi
+  [[ -n "$known_reconciled" ]] || reconciled=n/a
+  [[ -n "$known_reordered" ]] || reordered=n/a
+  echo "$reconciled $reordered"
 }
 
 # pg_ticks FILE: reads the processes named postgres of user postgres into FILE, one a line: pid,
@@ -405,6 +410,11 @@ redis_get_floor() {
     | awk -F'"' '/^"GET"/ {printf "%.0f\n", $4; exit}'
 }
 
+# json_number VALUE: VALUE when it is a whole number, else null.
+json_number() {
+  if [[ $1 =~ ^[0-9]+$ ]]; then echo "$1"; else echo null; fi
+}
+
 # ratio A B: A / B with two decimals ("n/a" when B is 0 or missing).
 ratio() {
   awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {if (b > 0) printf "%.2f\n", a / b; else print "n/a"}'
@@ -419,7 +429,8 @@ print_reconciled() {
   say "counts reconciled after arrival: ${line% *} of ${line#* } stored"
 }
 
-# print_bench_floors FILE: after `load bench` (its output in FILE), in the same run: PostgreSQL
+# print_bench_floors FILE [URL...]: after `load bench` (its output in FILE), in the same run: the
+# servers' counters of spaces out of order (counting_metrics, when given their URLs); PostgreSQL
 # alone doing the raw log's inserts (4 clients, 200 rows per statement; with --send, one row per
 # transaction from as many clients as the benchmark had requests in flight) and Redis alone
 # answering GETs (16 clients, as many as the benchmark's queries), each beside the server's figure
@@ -427,8 +438,13 @@ print_reconciled() {
 # (from the tool's RESULT) and PostgreSQL's CPU per row in its floor; then the statements, when
 # BENCH_PG_STATEMENTS=1.
 print_bench_floors() {
-  local result ingest queries pg redis floor_what cpu pg_row
+  local result ingest queries pg redis floor_what cpu pg_row figures reconciled reordered
   result=$(grep '^RESULT ' "$1" | tail -n 1 | cut -c8-)
+  shift
+  # read right after the run, before the floors
+  figures=$( (($# > 0)) && counting_metrics "$@" || echo "n/a n/a")
+  reconciled=${figures% *}
+  reordered=${figures#* }
   ingest=$(jq -r '.accepted_per_s // 0' <<<"$result")
   queries=$(jq -r '.queries_per_s // 0' <<<"$result")
   say "measuring the floors: PostgreSQL alone inserting, Redis alone answering GET"
@@ -448,9 +464,11 @@ print_bench_floors() {
     | map("\(.key) \(if .value == null then "n/a" else .value end)") | join(", ")' <<<"$result")
   echo "floors (same machine, right after the benchmark):"
   echo "  ingest    server $ingest datapoints/s; $floor_what $pg rows/s; ratio $(ratio "$ingest" "$pg")"
+  echo "            spaces out of order (GET /metrics): $reconciled recounted in SQL" \
+    "(density_reconciled_spaces_total), $reordered placed in their tail (density_reordered_spaces_total)"
   echo "            CPU µs per datapoint over the send phase: ${cpu:-not measured}"
   echo "            PostgreSQL's CPU in its floor: ${pg_row:-n/a} µs per row"
   echo "  realtime  server $queries queries/s; Redis alone, GET, 16 clients $redis/s; ratio $(ratio "$queries" "$redis")"
-  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"cpu_us_per_datapoint\":$(jq -c '.send_cpu.us_per_datapoint // {}' <<<"$result"),\"pg_floor_cpu_us_per_row\":${pg_row:-null},\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
+  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"reconciled_spaces\":$(json_number "$reconciled"),\"reordered_spaces\":$(json_number "$reordered"),\"cpu_us_per_datapoint\":$(jq -c '.send_cpu.us_per_datapoint // {}' <<<"$result"),\"pg_floor_cpu_us_per_row\":${pg_row:-null},\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
   print_pg_statements
 }

@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -48,6 +49,9 @@ final class Bench {
                                      (default 0: one request per space, doorway, DPU, link)
         --skip-provision             the building exists already (same --dpus and --spaces)
         --seed N                     random seed of DPU choice and directions (default 1)
+        --disorder-ms N              send each datapoint with its timestamp moved back by a random
+                                     0..N ms, so that a space's datapoints arrive out of timestamp
+                                     order as a fleet's do (default 0: in order)
         --max-seconds N              stop starting requests after N seconds in all (default 3600)
 
       where the send phase's time goes (Linux):
@@ -66,6 +70,11 @@ final class Bench {
 
   private static final long HOUR_MICROS = 3_600_000_000L;
 
+  // An accepted effect, packed for sorting: space, then microseconds since the earliest timestamp
+  // the run can send, then 0 for +1 and 1 for -1 (the contract's order at one instant).
+  private static final int TIME_BITS = 38; // 76 hours: the hour sent plus --disorder-ms up to 1 h
+  private static final int SPACE_SHIFT = TIME_BITS + 1;
+
   private final Vertx vertx;
   private final RoundRobin servers;
   private final int dpus;
@@ -82,6 +91,8 @@ final class Bench {
   private final boolean skipProvision;
   private final long deadlineNanos;
   private final SplittableRandom random;
+  private final long disorderMicros;
+  private final SplittableRandom disorder; // apart, so the DPUs and directions stay the same
   private final CpuMeter cpu;
   private final String phaseHook;
   private final ErrorLog errors = new ErrorLog("bench", 5);
@@ -100,8 +111,11 @@ final class Bench {
 
   // sending
   private final int[] occupancy; // per DPU, as generated: directions are chosen to keep it >= 0
-  private final long[] expected; // per space: the sum of the accepted directions
+  private long[] accepted = new long[1024]; // the accepted effects, packed (see TIME_BITS)
+  private int acceptedEffects;
+  private long[] expected; // per space: its count after the accepted effects, in contract order
   private long firstMicros;
+  private long earliestMicros; // firstMicros less the largest disorder
   private long stepMicros;
   private int generated;
   private long cachedMinute = Long.MIN_VALUE;
@@ -145,7 +159,8 @@ final class Bench {
       boolean skipProvision,
       int seed,
       int maxSeconds,
-      String phaseHook) {
+      String phaseHook,
+      int disorderMs) {
 
     static Settings of(Options options) {
       return new Settings(
@@ -164,7 +179,8 @@ final class Bench {
           options.flag("skip-provision"),
           options.integer("seed", 1, 0, Integer.MAX_VALUE),
           options.integer("max-seconds", 3_600, 1, 7 * 24 * 3_600),
-          options.string("phase-hook", null));
+          options.string("phase-hook", null),
+          options.integer("disorder-ms", 0, 0, 3_600_000));
     }
   }
 
@@ -188,8 +204,9 @@ final class Bench {
     this.skipProvision = settings.skipProvision();
     this.random = new SplittableRandom(settings.seed());
     this.deadlineNanos = deadlineNanos;
+    this.disorderMicros = settings.disorderMs() * 1_000L;
+    this.disorder = new SplittableRandom(settings.seed() + 0x5DEECE66DL);
     this.occupancy = new int[dpus];
-    this.expected = new long[spaces];
   }
 
   static int run(String[] args) {
@@ -212,7 +229,8 @@ final class Bench {
                 "max-seconds",
                 "cpu-pids",
                 "cpu-pg-db",
-                "phase-hook"),
+                "phase-hook",
+                "disorder-ms"),
             Set.of("skip-provision", "send", "cpu-pg"));
     Settings settings = Settings.of(options);
     CpuMeter cpu = CpuMeter.of(options);
@@ -232,8 +250,14 @@ final class Bench {
 
   private Future<Integer> run() {
     System.err.printf(
-        "bench: %s, %d DPUs in %d spaces, %d datapoints in batches of %d, %d in flight%n",
-        servers.target(), dpus, spaces, datapoints, batch, concurrency);
+        "bench: %s, %d DPUs in %d spaces, %d datapoints in batches of %d, %d in flight%s%n",
+        servers.target(),
+        dpus,
+        spaces,
+        datapoints,
+        batch,
+        concurrency,
+        disorderMicros > 0 ? ", out of order by up to " + disorderMicros / 1000 + " ms" : "");
     long progress = vertx.setPeriodic(1_000, id -> System.err.println(progressLine()));
     return servers
         .reachable("bench")
@@ -250,7 +274,19 @@ final class Bench {
                 return Future.succeededFuture(false);
               }
               checkCounts = !skipProvision && existing == 0 && provisionFailed == 0;
-              return send().compose(v -> query()).map(true);
+              // the expected counts are sorted off the event loop: a long run keeps millions
+              return send()
+                  .compose(
+                      v ->
+                          checkCounts
+                              ? vertx.executeBlocking(this::expectedCounts)
+                              : Future.<long[]>succeededFuture())
+                  .compose(
+                      counts -> {
+                        expected = counts;
+                        return query();
+                      })
+                  .map(true);
             })
         .map(
             ran -> {
@@ -441,6 +477,7 @@ final class Bench {
     long nowMicros = LoadMain.micros(Instant.now());
     stepMicros = Math.max(1, HOUR_MICROS / Math.max(1, datapoints));
     firstMicros = nowMicros - HOUR_MICROS;
+    earliestMicros = firstMicros - disorderMicros;
     long started = System.nanoTime();
     long retriesBefore = servers.retries();
     return Window.run(concurrency, this::nextBatch, deadlineNanos)
@@ -484,7 +521,10 @@ final class Bench {
             });
   }
 
-  /** The next batch: random DPUs, timestamps one step apart, none in the future. */
+  /**
+   * The next batch: random DPUs, timestamps one step apart (each moved back by a random 0 to {@code
+   * --disorder-ms}), none in the future.
+   */
   private Future<?> nextBatch() {
     if (generated >= datapoints || failures.givingUp()) {
       return null;
@@ -492,15 +532,20 @@ final class Bench {
     int size = sendAlone ? 1 : Math.min(batch, datapoints - generated);
     int[] dpu = new int[size];
     byte[] direction = new byte[size];
+    long[] at = new long[size];
     StringBuilder body = new StringBuilder(size * 72).append(sendAlone ? "" : "[");
     for (int k = 0; k < size; k++) {
       long micros = firstMicros + (long) generated++ * stepMicros;
+      if (disorderMicros > 0) {
+        micros -= disorder.nextLong(disorderMicros + 1);
+      }
       int d = random.nextInt(dpus);
       // a DPU with nobody counted in only counts people in; otherwise in or out at even odds
       int dir = occupancy[d] <= 0 || random.nextBoolean() ? 1 : -1;
       occupancy[d] += dir;
       dpu[k] = d;
       direction[k] = (byte) dir;
+      at[k] = micros;
       if (k > 0) {
         body.append(',');
       }
@@ -517,7 +562,7 @@ final class Bench {
       return servers
           .next()
           .json(HttpMethod.POST, "/send", Buffer.buffer(body.toString()))
-          .onSuccess(result -> sent(sentAlone(result), dpu, direction));
+          .onSuccess(result -> sent(sentAlone(result), dpu, direction, at));
     }
     body.append(']');
     return servers
@@ -525,7 +570,11 @@ final class Bench {
         .json(HttpMethod.POST, "/v1/datapoints", Buffer.buffer(body.toString()))
         .onSuccess(
             result ->
-                sent(sendTally.batch(result, dpu.length, "POST /v1/datapoints"), dpu, direction));
+                sent(
+                    sendTally.batch(result, dpu.length, "POST /v1/datapoints"),
+                    dpu,
+                    direction,
+                    at));
   }
 
   /** The answer of {@code POST /send} as the one-item results of a batch (null: it failed). */
@@ -559,7 +608,7 @@ final class Bench {
     out.append(digits).append('Z');
   }
 
-  private void sent(JsonArray results, int[] dpu, byte[] direction) {
+  private void sent(JsonArray results, int[] dpu, byte[] direction, long[] at) {
     if (results == null) {
       checkCounts = false; // a request that timed out may still have been stored
       return;
@@ -572,12 +621,40 @@ final class Bench {
     for (int k = 0; k < results.size(); k++) {
       String status = results.getJsonObject(k).getString("status");
       if ("accepted".equals(status)) {
-        expected[dpu[k] % spaces] += direction[k];
+        if (checkCounts) {
+          keep(dpu[k] % spaces, at[k], direction[k]);
+        }
       } else if ("rejected".equals(status)) {
         checkCounts = false; // the directions generated after it assumed it counted
       }
     }
     sendTally.showRejected(results, index -> "datapoint");
+  }
+
+  /** Keeps an accepted effect for {@link #expectedCounts}. */
+  private void keep(int space, long micros, byte direction) {
+    if (acceptedEffects == accepted.length) {
+      accepted = Arrays.copyOf(accepted, accepted.length * 2);
+    }
+    accepted[acceptedEffects++] =
+        (long) space << SPACE_SHIFT | (micros - earliestMicros) << 1 | (direction < 0 ? 1L : 0L);
+  }
+
+  /**
+   * Every space's count after the accepted effects, as the counting contract defines it whatever
+   * order they arrived in: in timestamp order, +1 before -1 at one instant, never below 0. (Sent in
+   * order, a space's count never goes below 0, so it is the sum of its directions.)
+   */
+  private long[] expectedCounts() {
+    long[] counts = new long[spaces];
+    Arrays.sort(accepted, 0, acceptedEffects);
+    for (int i = 0; i < acceptedEffects; i++) {
+      long effect = accepted[i];
+      int space = (int) (effect >>> SPACE_SHIFT);
+      counts[space] = Math.max(0, counts[space] + ((effect & 1) == 0 ? 1 : -1));
+    }
+    accepted = null;
+    return counts;
   }
 
   // ------------------------------------------------------------------ querying
@@ -698,9 +775,15 @@ final class Bench {
           fmt(provisionLatencies.percentileMs(99)));
     }
     System.out.printf(
-        "  send       %d datapoints in %d requests of up to %d, %d in flight: %d failed requests,"
-            + " %d retries%n",
-        generated, sendRequests, batch, concurrency, sendFailed, sendRetries);
+        "  send       %d datapoints in %d requests of up to %d, %d in flight%s: %d failed"
+            + " requests, %d retries%n",
+        generated,
+        sendRequests,
+        batch,
+        concurrency,
+        disorderMicros > 0 ? ", timestamps back by up to " + disorderMicros / 1000 + " ms" : "",
+        sendFailed,
+        sendRetries);
     System.out.printf(
         "             accepted %d, duplicates %d, rejected %d in %s s: %s accepted/s%n",
         sendTally.accepted(),
@@ -755,6 +838,7 @@ final class Bench {
             .put("send_alone", sendAlone)
             .put("as_of_days", asOfDays)
             .put("concurrency", concurrency)
+            .put("disorder_ms", disorderMicros / 1000)
             .put("provisioned", !skipProvision)
             .put("provision_requests", provisionRequests)
             .put("provision_created", created)
