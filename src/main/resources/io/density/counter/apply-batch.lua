@@ -102,6 +102,23 @@ end
 local function text(ent)
   return int(ent.ts) .. ',' .. ent.d .. ',' .. int(ent.id) .. ',' .. ent.c
 end
+-- The tail's floor moves to an entry that leaves it.
+local function floorAt(s, ent)
+  s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
+end
+-- The entries (in contract order) still within the window, as the list holds them; the floor
+-- moves past the others.
+local function recent(s, entries, oldest)
+  local keep = {}
+  for _, ent in ipairs(entries) do
+    if ent.ts < oldest then
+      floorAt(s, ent)
+    else
+      table.insert(keep, text(ent))
+    end
+  end
+  return keep
+end
 
 local window = input.w or 0
 local spaces = {}
@@ -198,7 +215,8 @@ for space, s in pairs(spaces) do
     redis.call('DEL', tailKey)
     redis.call('HDEL', key, 'tail', 'fts', 'fdelta', 'fid', 'base')
   elseif s.tail then
-    local oldest = s.ts and (s.ts - window)
+    -- Every space here has taken an effect, so it has a head.
+    local oldest = s.ts - window
     if s.full then
       -- Rows of earlier parts whose counts changed: corrected in PostgreSQL with this part.
       for _, ent in ipairs(s.full) do
@@ -207,16 +225,8 @@ for space, s in pairs(spaces) do
             .. int(ent.id) .. ',' .. ent.c)
         end
       end
-      local keep = {}
-      for _, ent in ipairs(s.full) do
-        if ent.ts < oldest then
-          s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
-        else
-          table.insert(keep, text(ent))
-        end
-      end
       redis.call('DEL', tailKey)
-      push(tailKey, keep)
+      push(tailKey, recent(s, s.full, oldest))
     else
       if s.fresh then
         redis.call('DEL', tailKey)
@@ -228,17 +238,9 @@ for space, s in pairs(spaces) do
         local ent = entry(first)
         if ent.ts >= oldest then break end
         redis.call('LPOP', tailKey)
-        s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
+        floorAt(s, ent)
       end
-      local add = {}
-      for _, ent in ipairs(s.appended) do
-        if ent.ts < oldest then
-          s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
-        else
-          table.insert(add, text(ent))
-        end
-      end
-      push(tailKey, add)
+      push(tailKey, recent(s, s.appended, oldest))
     end
     if s.fts == nil then
       redis.call('HSET', key, 'tail', '1', 'base', s.base)
