@@ -285,11 +285,7 @@ final class Counting {
           ? Future.succeededFuture()
           : pool.preparedQuery(statement)
               .execute(insert)
-              .onSuccess(
-                  v -> {
-                    publishInOrder(part, counts, outOfOrder);
-                    CountEvents.heads(vertx, heads, "reconciliation");
-                  })
+              .onSuccess(v -> publish(part, counts, outOfOrder, heads))
               .mapEmpty();
     }
     // A late space is recounted from its earliest late effect through the part's latest effect
@@ -309,11 +305,7 @@ final class Counting {
     }
     return pool.withTransaction(
             conn -> conn.preparedQuery(statement).execute(insert).compose(v -> recounts.run(conn)))
-        .onSuccess(
-            recounted -> {
-              publishInOrder(part, counts, outOfOrder);
-              CountEvents.heads(vertx, heads, "reconciliation");
-            })
+        .onSuccess(recounted -> publish(part, counts, outOfOrder, heads))
         .compose(recounted -> Recounts.publish(vertx, recounted, "reconciliation"));
   }
 
@@ -342,6 +334,17 @@ final class Counting {
         .addValue(delta)
         .addValue(datapoint)
         .addValue(count);
+  }
+
+  /**
+   * The part's count events once it is stored: those of its effects in order, and for each space
+   * whose tail took an effect out of order one reconciliation event with its head (the spaces
+   * recounted in SQL get theirs with the recount's heads).
+   */
+  private void publish(
+      CountingBatch.Part part, List<?> counts, Set<String> outOfOrder, JsonArray heads) {
+    publishInOrder(part, counts, outOfOrder);
+    CountEvents.heads(vertx, heads, "reconciliation");
   }
 
   /** The events of the effects applied in order; others get a reconciliation event instead. */
