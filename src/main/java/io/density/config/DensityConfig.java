@@ -132,9 +132,7 @@ public record DensityConfig(
 
     /** The addresses and CIDR blocks of the trusted proxies (none when empty). */
     public List<String> trustedProxyList() {
-      return trustedProxies.isBlank()
-          ? List.of()
-          : List.of(trustedProxies.trim().split("\\s*,\\s*"));
+      return commaSeparated(trustedProxies);
     }
 
     /** Whether the API is served over TLS (a PEM certificate and key are configured). */
@@ -144,9 +142,14 @@ public record DensityConfig(
 
     /** The origins browsers may call the API from ("*": any); none when empty. */
     public List<String> corsOriginList() {
-      return corsOrigins == null || corsOrigins.isBlank()
+      return commaSeparated(corsOrigins);
+    }
+
+    /** The items of a comma-separated setting, trimmed; none when it is empty or absent. */
+    private static List<String> commaSeparated(String setting) {
+      return setting == null || setting.isBlank()
           ? List.of()
-          : List.of(corsOrigins.trim().split("\\s*,\\s*"));
+          : List.of(setting.trim().split("\\s*,\\s*"));
     }
   }
 
