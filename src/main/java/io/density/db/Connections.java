@@ -14,7 +14,24 @@ public final class Connections {
   private Connections() {}
 
   public static Pool postgres(Vertx vertx, DensityConfig.Postgres config) {
-    PgConnectOptions connect = PgConnectOptions.fromUri(config.url()).setPipeliningLimit(16);
+    return pool(vertx, config, PgConnectOptions.fromUri(config.url()));
+  }
+
+  /**
+   * A pool whose commits return without waiting for the WAL flush ({@code synchronous_commit =
+   * off}, set for its sessions when they start): only for state derived from what another pool
+   * committed durably before, which a crash recovery derives again (docs/counting.md,
+   * "Durability"). A crash loses at most its last commits, never one committed before a later
+   * durable commit.
+   */
+  public static Pool derivedState(Vertx vertx, DensityConfig.Postgres config) {
+    PgConnectOptions connect = PgConnectOptions.fromUri(config.url());
+    connect.addProperty("synchronous_commit", "off");
+    return pool(vertx, config, connect);
+  }
+
+  private static Pool pool(Vertx vertx, DensityConfig.Postgres config, PgConnectOptions connect) {
+    connect.setPipeliningLimit(16);
     return PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(config.poolSize()).setMaxWaitQueueSize(10_000))
         .connectingTo(connect)

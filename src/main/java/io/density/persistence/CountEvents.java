@@ -17,34 +17,41 @@ import io.vertx.core.json.JsonObject;
  * count may not move when clamping absorbs it). When late data, a moved DPU, a replay, or a reset
  * changes a space's count, one event gives the space's new count as of its latest change ({@code
  * delta} 0).
+ *
+ * <p>An event is published only once the rows it describes are flushed to PostgreSQL's WAL, so no
+ * consumer hears of a count that a crash could erase; events keep the order they were given in.
  */
 final class CountEvents {
-  private CountEvents() {}
+  private final Vertx vertx;
+  private final WalFlush flush;
 
-  static void datapoint(Vertx vertx, String space, long tsMicros, int delta, int count) {
-    publish(vertx, space, tsMicros, delta, count, "datapoint");
+  /** Events wait for the WAL flush of the rows they describe (see {@link WalFlush}). */
+  CountEvents(Vertx vertx, WalFlush flush) {
+    this.vertx = vertx;
+    this.flush = flush;
+  }
+
+  void datapoint(String space, long tsMicros, int delta, int count) {
+    publish(space, tsMicros, delta, count, "datapoint");
   }
 
   /** One event per head of {@link Recounts#heads}: [space, count, ts, delta, datapoint]. */
-  static void heads(Vertx vertx, JsonArray heads, String cause) {
+  void heads(JsonArray heads, String cause) {
     for (Object o : heads) {
       JsonArray head = (JsonArray) o;
       Long ts = head.getLong(2);
-      publish(vertx, head.getString(0), ts, 0, head.getInteger(1), cause);
+      publish(head.getString(0), ts, 0, head.getInteger(1), cause);
     }
   }
 
-  private static void publish(
-      Vertx vertx, String space, Long tsMicros, int delta, int count, String cause) {
-    vertx
-        .eventBus()
-        .publish(
-            Addresses.COUNT_EVENTS,
-            new JsonObject()
-                .put("space_id", space)
-                .put("count", count)
-                .put("delta", delta)
-                .put("timestamp", tsMicros == null ? null : Timestamps.format(tsMicros))
-                .put("cause", cause));
+  private void publish(String space, Long tsMicros, int delta, int count, String cause) {
+    JsonObject event =
+        new JsonObject()
+            .put("space_id", space)
+            .put("count", count)
+            .put("delta", delta)
+            .put("timestamp", tsMicros == null ? null : Timestamps.format(tsMicros))
+            .put("cause", cause);
+    flush.then(() -> vertx.eventBus().publish(Addresses.COUNT_EVENTS, event));
   }
 }

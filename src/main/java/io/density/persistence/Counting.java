@@ -36,6 +36,7 @@ final class Counting {
   private static final Logger LOG = Logger.getLogger(Counting.class.getName());
   private final Vertx vertx;
   private final Pool pool;
+  private final CountEvents events;
   private final DeliveryOptions toCounter;
   private final Counter reconciled;
   private final Timer reconciliation;
@@ -51,10 +52,15 @@ final class Counting {
   /** Parts of closed batches: the counter may drop their answers with the next part. */
   private List<String> forget = new ArrayList<>();
 
-  Counting(Vertx vertx, Pool pool, DeliveryOptions toCounter, long windowMs) {
+  /**
+   * {@code pool} commits without waiting for the WAL flush: everything this class writes is derived
+   * from the raw log, and {@code events} holds back what is published until it is flushed.
+   */
+  Counting(Vertx vertx, Pool pool, CountEvents events, DeliveryOptions toCounter, long windowMs) {
     this.vertx = vertx;
     this.windowMicros = windowMs * 1000;
     this.pool = pool;
+    this.events = events;
     this.toCounter = toCounter;
     this.reconciled =
         Counter.builder("density_reconciled_spaces")
@@ -194,7 +200,7 @@ final class Counting {
                             recounts.isEmpty()
                                 ? Future.succeededFuture(new JsonArray())
                                 : recounts.run(conn)))
-        .compose(heads -> Recounts.publish(vertx, heads, "reconciliation"));
+        .compose(heads -> Recounts.publish(vertx, events, heads, "reconciliation"));
   }
 
   /**
@@ -306,7 +312,7 @@ final class Counting {
     return pool.withTransaction(
             conn -> conn.preparedQuery(statement).execute(insert).compose(v -> recounts.run(conn)))
         .onSuccess(recounted -> publish(part, counts, outOfOrder, heads))
-        .compose(recounted -> Recounts.publish(vertx, recounted, "reconciliation"));
+        .compose(recounted -> Recounts.publish(vertx, events, recounted, "reconciliation"));
   }
 
   /**
@@ -344,7 +350,7 @@ final class Counting {
   private void publish(
       CountingBatch.Part part, List<?> counts, Set<String> outOfOrder, JsonArray heads) {
     publishInOrder(part, counts, outOfOrder);
-    CountEvents.heads(vertx, heads, "reconciliation");
+    events.heads(heads, "reconciliation");
   }
 
   /** The events of the effects applied in order; others get a reconciliation event instead. */
@@ -352,8 +358,7 @@ final class Counting {
     for (int i = 0; i < part.effects().size(); i++) {
       CountingBatch.Effect e = part.effects().get(i);
       if (!outOfOrder.contains(e.spaceId())) {
-        CountEvents.datapoint(
-            vertx, e.spaceId(), e.ts(), e.delta(), ((Number) counts.get(i)).intValue());
+        events.datapoint(e.spaceId(), e.ts(), e.delta(), ((Number) counts.get(i)).intValue());
       }
     }
   }

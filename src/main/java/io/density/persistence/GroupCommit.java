@@ -103,6 +103,11 @@ final class GroupCommit {
 
   private final Vertx vertx;
   private final Pool pool;
+
+  /** Commits without waiting for the WAL flush: closes batches (see {@link #close}). */
+  private final Pool derived;
+
+  private final WalFlush flush;
   private final Partitions partitions;
   private final Rebuild rebuild;
   private final DensityConfig.Ingest config;
@@ -158,12 +163,16 @@ final class GroupCommit {
   GroupCommit(
       Vertx vertx,
       Pool pool,
+      Pool derived,
+      WalFlush flush,
       Partitions partitions,
       Rebuild rebuild,
       DensityConfig.Ingest config,
       Claims claims) {
     this.vertx = vertx;
     this.pool = pool;
+    this.derived = derived;
+    this.flush = flush;
     this.partitions = partitions;
     this.rebuild = rebuild;
     this.config = config;
@@ -250,12 +259,13 @@ final class GroupCommit {
 
   /**
    * Runs a task with the deployment's gate closed: once no batch of any node is between its insert
-   * and the end of its counting. Inserts resume after it.
+   * and the end of its counting, and what they committed is flushed to the WAL (the task may take
+   * it as given: a rebuild drops what Redis remembers of counted parts). Inserts resume after it.
    */
   <T> Future<T> drained(Supplier<Future<T>> task) {
     draining++;
     return alone
-        .run(() -> Claims.withGateClosed(pool, task))
+        .run(() -> Claims.withGateClosed(pool, () -> flush.reached().compose(v -> task.get())))
         .eventually(
             () -> {
               draining--;
@@ -402,6 +412,14 @@ final class GroupCommit {
 
   /** Counts the batches again, part after part (each part is counted at most once in Redis). */
   private Future<Void> countAgain(List<Long> ids) {
+    if (!ids.isEmpty()) {
+      LOG.info(
+          "counting "
+              + ids.size()
+              + " batch(es) stored but left uncounted (a crash or an outage interrupted them),"
+              + " from batch "
+              + ids.get(0));
+    }
     Future<Void> chain = Future.succeededFuture();
     for (long id : ids) {
       chain =
@@ -500,15 +518,26 @@ final class GroupCommit {
     return "(" + shard + "): " + err;
   }
 
+  /**
+   * Closes the batch, without waiting for the WAL flush: a crash that erases the close (with the
+   * part's rows before it) leaves the batch uncounted, to be counted again. The owners are told
+   * only once the close is flushed, because then Redis may forget how it counted the parts: a part
+   * offered again after that would be counted twice.
+   */
   private Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
-    return pool.preparedQuery(Statements.CLOSE_BATCH)
+    return derived
+        .preparedQuery(Statements.CLOSE_BATCH)
         .execute(Tuple.of(batchId))
         .onSuccess(v -> partsOf.remove(batchId))
         .onSuccess(
             v ->
-                parts.forEach(
-                    p ->
-                        vertx.eventBus().send(Addresses.countingShard(p.shard()), p.key(), CLOSED)))
+                flush.then(
+                    () ->
+                        parts.forEach(
+                            p ->
+                                vertx
+                                    .eventBus()
+                                    .send(Addresses.countingShard(p.shard()), p.key(), CLOSED))))
         .mapEmpty();
   }
 

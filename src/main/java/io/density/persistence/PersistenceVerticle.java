@@ -48,6 +48,10 @@ public final class PersistenceVerticle extends VerticleBase {
 
   private DensityConfig.Ingest config;
   private Pool pool;
+
+  /** Commits without waiting for the WAL flush, for counting's derived rows (WalFlush). */
+  private Pool derived;
+
   private Leadership leadership;
   private Claims claims;
   private ShardOwnership ownership;
@@ -74,26 +78,29 @@ public final class PersistenceVerticle extends VerticleBase {
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
     boolean counterHere = config().getJsonArray("roles", new JsonArray()).contains("counter");
     pool = Connections.postgres(vertx, postgres);
+    derived = Connections.derivedState(vertx, postgres);
+    WalFlush flush = new WalFlush(vertx, pool);
+    CountEvents events = new CountEvents(vertx, flush);
     Recounts.counterHere(vertx, counterHere);
+    DeliveryOptions toCounter = new DeliveryOptions().setLocalOnly(counterHere);
     claims = new Claims(vertx, postgres.url(), () -> ownership.lost());
     ownership =
         new ShardOwnership(
             vertx,
-            pool,
             claims,
             config.countingShards(),
             config.partTimeoutMs(),
             config.leaderUnreachableMs(),
             () -> leadership != null && leadership.leading(),
-            config.outOfOrderWindowMs(),
-            new DeliveryOptions().setLocalOnly(counterHere));
+            () -> new Counting(vertx, derived, events, toCounter, config.outOfOrderWindowMs()));
     Partitions partitions = new Partitions(pool);
     groupCommit =
-        new GroupCommit(vertx, pool, partitions, new Rebuild(vertx, pool), config, claims);
+        new GroupCommit(
+            vertx, pool, derived, flush, partitions, new Rebuild(vertx, pool), config, claims);
     retention = new Retention(pool, partitions, config.retentionDays());
-    reattribution = new Reattribution(vertx, pool);
+    reattribution = new Reattribution(vertx, pool, events);
     replays = new Replays(vertx, reattribution, groupCommit);
-    resets = new Resets(vertx, pool);
+    resets = new Resets(vertx, pool, events);
     // One persistence verticle in a deployment does the work that re-derives counts (and inserts
     // datapoints, unless every node inserts its own).
     leadership =
@@ -180,6 +187,7 @@ public final class PersistenceVerticle extends VerticleBase {
         .transform(v -> groupCommit.idle())
         .transform(v -> ownership.stop())
         .transform(v -> claims.close())
+        .eventually(() -> derived.close())
         .eventually(() -> pool.close())
         .eventually(leadership::stop);
   }

@@ -14,10 +14,12 @@ import java.time.OffsetDateTime;
 final class Reattribution {
   private final Vertx vertx;
   private final Pool pool;
+  private final CountEvents events;
 
-  Reattribution(Vertx vertx, Pool pool) {
+  Reattribution(Vertx vertx, Pool pool, CountEvents events) {
     this.vertx = vertx;
     this.pool = pool;
+    this.events = events;
   }
 
   /**
@@ -68,6 +70,7 @@ final class Reattribution {
                                     .map(recounts::addAll)
                                 : Future.succeededFuture(recounts))
                     .compose(r -> recounts.run(conn, progress)))
-        .compose(heads -> Recounts.publish(vertx, heads, "reconciliation").map(heads.size()));
+        .compose(
+            heads -> Recounts.publish(vertx, events, heads, "reconciliation").map(heads.size()));
   }
 }

@@ -172,7 +172,7 @@ final class Recounts {
    * Hands the recounted heads to the counter, which replaces them in Redis, and publishes the new
    * counts ({@code cause}: reconciliation or reset).
    */
-  static Future<Void> publish(Vertx vertx, JsonArray heads, String cause) {
+  static Future<Void> publish(Vertx vertx, CountEvents events, JsonArray heads, String cause) {
     return heads.isEmpty()
         ? Future.succeededFuture()
         : vertx
@@ -181,7 +181,7 @@ final class Recounts {
                 Addresses.COUNTER_SET,
                 new JsonObject().put("spaces", heads),
                 toCounter(vertx, DeliveryOptions.DEFAULT_TIMEOUT))
-            .onSuccess(v -> CountEvents.heads(vertx, heads, cause))
+            .onSuccess(v -> events.heads(heads, cause))
             .mapEmpty();
   }
 

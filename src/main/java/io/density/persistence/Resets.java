@@ -25,12 +25,14 @@ import java.util.List;
 final class Resets {
   private final Vertx vertx;
   private final Pool pool;
+  private final CountEvents events;
   private final Counter explicitWritten;
   private final Counter dailyWritten;
 
-  Resets(Vertx vertx, Pool pool) {
+  Resets(Vertx vertx, Pool pool, CountEvents events) {
     this.vertx = vertx;
     this.pool = pool;
+    this.events = events;
     String name = "density_resets_written";
     String description =
         "resets written: explicit ones, and daily ones as rules change or come due";
@@ -54,7 +56,7 @@ final class Resets {
                 conn.preparedQuery(Statements.UPSERT_EXPLICIT_RESET)
                     .execute(Tuple.of(spaceId, ts, count))
                     .compose(rows -> recounts.run(conn)))
-        .compose(heads -> Recounts.publish(vertx, heads, "reset"))
+        .compose(heads -> Recounts.publish(vertx, events, heads, "reset"))
         .onSuccess(v -> explicitWritten.increment())
         .map(
             v ->
@@ -90,7 +92,7 @@ final class Resets {
                                           .add(spaceId, from.atOffset(ZoneOffset.UTC), null)
                                           .run(conn));
                         }))
-        .compose(heads -> Recounts.publish(vertx, heads, "reset"));
+        .compose(heads -> Recounts.publish(vertx, events, heads, "reset"));
   }
 
   /** Whether any space's next daily reset has come (a cheap check before draining the pipeline). */
@@ -124,7 +126,7 @@ final class Resets {
                                       ? Future.succeededFuture(new JsonArray())
                                       : recounts.run(conn));
                         }))
-        .compose(heads -> Recounts.publish(vertx, heads, "reset").map(heads.size()));
+        .compose(heads -> Recounts.publish(vertx, events, heads, "reset").map(heads.size()));
   }
 
   /**

@@ -12,12 +12,12 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -41,10 +41,12 @@ final class ShardOwnership {
   private record Owned(MessageConsumer<Object> consumer, Lane lane, Counting counting) {}
 
   private final Vertx vertx;
-  private final Pool pool;
   private final Claims claims;
   private final int shards;
-  private final DeliveryOptions toCounter;
+
+  /** Makes the counting state of a shard taken. */
+  private final Supplier<Counting> counting;
+
   private final TreeMap<Integer, Owned> owned = new TreeMap<>();
   private long timer = -1;
   private boolean balancing;
@@ -68,27 +70,21 @@ final class ShardOwnership {
   /** Cut off from the cluster: no shard held, not a member of the writers. */
   private boolean cutOff;
 
-  private final long outOfOrderWindowMs;
-
   ShardOwnership(
       Vertx vertx,
-      Pool pool,
       Claims claims,
       int shards,
       long partTimeoutMs,
       long leaderUnreachableMs,
       BooleanSupplier leading,
-      long outOfOrderWindowMs,
-      DeliveryOptions toCounter) {
+      Supplier<Counting> counting) {
     this.vertx = vertx;
-    this.outOfOrderWindowMs = outOfOrderWindowMs;
     this.partTimeoutMs = partTimeoutMs;
     this.leading = leading;
     this.leaderUnreachableMs = leaderUnreachableMs;
-    this.pool = pool;
     this.claims = claims;
     this.shards = shards;
-    this.toCounter = toCounter;
+    this.counting = counting;
     Gauge.builder("density_counting_shards_owned", owned::size)
         .description("counting shards this node's persistence verticle owns")
         .register(Metrics.of(vertx));
@@ -236,9 +232,7 @@ final class ShardOwnership {
   private Future<Void> own(int shard) {
     MessageConsumer<Object> consumer =
         vertx.eventBus().consumer(Addresses.countingShard(shard), m -> handle(shard, m));
-    owned.put(
-        shard,
-        new Owned(consumer, new Lane(), new Counting(vertx, pool, toCounter, outOfOrderWindowMs)));
+    owned.put(shard, new Owned(consumer, new Lane(), counting.get()));
     LOG.info("counting shard " + shard + " now");
     return consumer.completion();
   }

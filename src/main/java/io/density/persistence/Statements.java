@@ -115,6 +115,19 @@ final class Statements {
   /** Closes a batch whose every part is counted. $1 batch id. */
   static final String CLOSE_BATCH = "DELETE FROM uncounted_batch WHERE id = $1";
 
+  // ---------------------------------------------------------------- durability (WalFlush)
+
+  /** Where the write-ahead log is written to (inserted) and flushed to, as pg_lsn text. */
+  static final String WAL_POSITIONS =
+      "SELECT pg_current_wal_insert_lsn()::text AS inserted,"
+          + " pg_current_wal_flush_lsn()::text AS flushed";
+
+  /**
+   * A durable commit that writes almost nothing (a transactional logical message, ignored unless
+   * logical decoding reads it): committing it flushes the log up to it, with everything before.
+   */
+  static final String FLUSH_WAL = "SELECT pg_logical_emit_message(true, 'density', 'flush')";
+
   // ---------------------------------------------------------------- claims (advisory locks)
 
   /*

@@ -50,15 +50,19 @@ public final class TestServer implements AutoCloseable {
   private String token;
 
   public TestServer() {
+    this(TestServices.get().postgresAdminUrl);
+  }
+
+  /**
+   * A server on a database of its own in the PostgreSQL of that admin URL, and the tests' Redis.
+   */
+  public TestServer(String postgresAdminUrl) {
     TestServices services = TestServices.get();
     database = "density_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     clientVertx = Vertx.vertx();
-    admin =
-        Connections.postgres(clientVertx, new DensityConfig.Postgres(services.postgresAdminUrl, 1));
+    admin = Connections.postgres(clientVertx, new DensityConfig.Postgres(postgresAdminUrl, 1));
     admin.query("CREATE DATABASE " + database).execute().await();
-    String url =
-        services.postgresAdminUrl.substring(0, services.postgresAdminUrl.lastIndexOf('/') + 1)
-            + database;
+    String url = postgresAdminUrl.substring(0, postgresAdminUrl.lastIndexOf('/') + 1) + database;
     config =
         DensityConfig.load(System.getenv())
             .with("postgres", "url", url)

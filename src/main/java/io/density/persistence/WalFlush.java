@@ -1,0 +1,148 @@
+package io.density.persistence;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import java.util.ArrayDeque;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Holds back what must not get ahead of PostgreSQL's durable state until the write-ahead log is
+ * flushed past it. Counting commits its derived rows without waiting for their flush (they are
+ * derived from the raw log, which is committed durably before any of them, and a crash that erases
+ * them leaves their batch uncounted, to be counted again; docs/counting.md, "Durability"). What
+ * leaves the server describing such a row (a count event), or what lets Redis forget how it counted
+ * a part (the close of its batch), is therefore run only once every commit made before it was asked
+ * for is flushed.
+ *
+ * <p>Tasks run in the order they were given. The check costs one small query per round for every
+ * task queued meanwhile: the WAL's insert position, read after a task is queued, is past the commit
+ * records of everything committed before it; once the flush position reaches it, the task runs.
+ * Under ingest the raw log's own durable commits flush the log every few milliseconds; when nothing
+ * else flushes it within {@link #FORCE_AFTER_MS}, a tiny durable commit does.
+ *
+ * <p>Used from the verticle's context only.
+ */
+final class WalFlush {
+  private static final Logger LOG = Logger.getLogger(WalFlush.class.getName());
+
+  /** How often the flush position is read while tasks wait. */
+  private static final long POLL_MS = 2;
+
+  /** How long a task waits for another commit to flush the log before one is made for it. */
+  static final long FORCE_AFTER_MS = 5;
+
+  /** A task, and the WAL position it waits for (-1: not read yet). */
+  private static final class Waiting {
+    final Runnable task;
+    long lsn = -1;
+    long since;
+
+    Waiting(Runnable task) {
+      this.task = task;
+    }
+  }
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+  private boolean polling;
+  private boolean failureLogged;
+
+  /** The pool must commit synchronously: its commits are what flushes the log when forced. */
+  WalFlush(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  /** Runs the task once everything committed before this call is flushed to the WAL. */
+  void then(Runnable task) {
+    waiting.add(new Waiting(task));
+    if (!polling) {
+      poll();
+    }
+  }
+
+  /** Completes once everything committed before this call is flushed to the WAL. */
+  Future<Void> reached() {
+    Promise<Void> flushed = Promise.promise();
+    then(flushed::complete);
+    return flushed.future();
+  }
+
+  private void poll() {
+    polling = true;
+    // Every task queued until now gets the insert position this query reads (or an earlier one).
+    int unread = (int) waiting.stream().filter(w -> w.lsn < 0).count();
+    pool.query(Statements.WAL_POSITIONS)
+        .execute()
+        .compose(
+            rows -> {
+              Row r = rows.iterator().next();
+              long inserted = lsn(r.getString("inserted"));
+              long flushed = lsn(r.getString("flushed"));
+              long now = System.currentTimeMillis();
+              int assigned = 0;
+              for (Waiting w : waiting) {
+                if (w.lsn < 0 && assigned++ < unread) {
+                  w.lsn = inserted;
+                  w.since = now;
+                }
+              }
+              runFlushed(flushed);
+              Waiting head = waiting.peek();
+              if (head != null && head.lsn >= 0 && now - head.since >= FORCE_AFTER_MS) {
+                // Nothing else flushed the log in time: a durable commit of our own flushes
+                // everything before it, so every task with a position read by now may run.
+                return pool.query(Statements.FLUSH_WAL).execute().map(v -> Long.MAX_VALUE);
+              }
+              return Future.succeededFuture(-1L);
+            })
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                if (!failureLogged) {
+                  failureLogged = true;
+                  LOG.log(
+                      Level.WARNING,
+                      "cannot read PostgreSQL's WAL flush position; what waits for it is held back"
+                          + " until it can: "
+                          + ar.cause().getMessage());
+                }
+                vertx.setTimer(100, id -> poll());
+                return;
+              }
+              failureLogged = false;
+              if (ar.result() == Long.MAX_VALUE) {
+                runFlushed(Long.MAX_VALUE - 1);
+              }
+              if (waiting.isEmpty()) {
+                polling = false;
+              } else {
+                vertx.setTimer(POLL_MS, id -> poll());
+              }
+            });
+  }
+
+  /** Runs, in order, the tasks whose position is read and at or before {@code flushed}. */
+  private void runFlushed(long flushed) {
+    while (!waiting.isEmpty() && waiting.peek().lsn >= 0 && waiting.peek().lsn <= flushed) {
+      Runnable task = waiting.poll().task;
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "a task held for the WAL flush failed", e);
+      }
+    }
+  }
+
+  /** A {@code pg_lsn} as text ({@code 16/B374D848}) → its position. */
+  static long lsn(String text) {
+    int slash = text.indexOf('/');
+    return (Long.parseLong(text.substring(0, slash), 16) << 32)
+        | Long.parseLong(text.substring(slash + 1), 16);
+  }
+}
