@@ -33,7 +33,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -41,13 +40,13 @@ import java.util.logging.Logger;
 /**
  * Group commit of datapoints, in two stages. Requests queue up; up to {@code
  * ingest.parallelInserts} inserts at a time each write what is queued (up to maxBatch) to the raw
- * log in one statement — the durability point. A committed batch is then split by counting shard
- * ({@link CountingBatch#parts}) and each part goes to its shard's owner ({@link ShardOwnership}),
- * on this node or another. Every request of a batch is answered once all its parts are counted and
- * the batch is closed. If counting fails (Redis unreachable), the batch stays uncounted and its
- * requests are answered 503; it is counted as soon as counting works again ({@link #recoverSoon}),
- * and until then a request repeating any stored datapoint is answered 503 too, so a success always
- * means counted.
+ * log in one statement — the durability point, and the one commit of the batch that waits for its
+ * WAL flush. A committed batch is then counted ({@link BatchCounting}): split by counting shard,
+ * each part counted by its shard's owner, on this node or another. Every request of a batch is
+ * answered once all its parts are counted and the batch is closed. If counting fails (Redis
+ * unreachable), the batch stays uncounted and its requests are answered 503; it is counted as soon
+ * as counting works again ({@link #recoverSoon}), and until then a request repeating any stored
+ * datapoint is answered 503 too, so a success always means counted.
  *
  * <p>Each batch passes the deployment's gate ({@link Claims#enter}) from before its insert until
  * its parts are counted. Work that re-derives counts ({@link #drained}) closes the gate: it runs
@@ -56,8 +55,6 @@ import java.util.logging.Logger;
 final class GroupCommit {
   private static final Logger LOG = Logger.getLogger(GroupCommit.class.getName());
 
-  private static final DeliveryOptions CLOSED =
-      new DeliveryOptions().addHeader(Addresses.ACTION, "closed");
   private static final DeliveryOptions REBUILD = new DeliveryOptions().setSendTimeout(600_000);
 
   private static final ReplyException NOT_COUNTED =
@@ -104,9 +101,6 @@ final class GroupCommit {
   private final Vertx vertx;
   private final Pool pool;
 
-  /** Commits without waiting for the WAL flush: closes batches (see {@link #close}). */
-  private final Pool derived;
-
   private final WalFlush flush;
   private final Partitions partitions;
   private final Rebuild rebuild;
@@ -118,13 +112,7 @@ final class GroupCommit {
   private final DistributionSummary batchSize;
   private final Timer commitTime;
   private final Counter unansweredInTime;
-  private final DeliveryOptions toOwner;
-
-  /**
-   * What became of each part of the batches this verticle is counting or failed to count, by batch
-   * id: part key → "counted" or why not, for the report of a stalled batch.
-   */
-  private final Map<Long, Map<String, String>> partsOf = new HashMap<>();
+  private final BatchCounting counting;
 
   /** The last sweep failure logged, and when: the same one is not logged again every pass. */
   private String sweepFailureLogged;
@@ -171,7 +159,6 @@ final class GroupCommit {
       Claims claims) {
     this.vertx = vertx;
     this.pool = pool;
-    this.derived = derived;
     this.flush = flush;
     this.partitions = partitions;
     this.rebuild = rebuild;
@@ -200,7 +187,7 @@ final class GroupCommit {
                 "ingest requests answered 503 because their batch was not stored and counted"
                     + " within ingest.ackTimeoutMs")
             .register(registry);
-    toOwner = new DeliveryOptions().setSendTimeout(config.partTimeoutMs());
+    counting = new BatchCounting(vertx, derived, flush, config);
     Gauge.builder("density_ingest_queued_datapoints", () -> queuedItems)
         .description("datapoints waiting for a group commit")
         .register(registry);
@@ -288,7 +275,7 @@ final class GroupCommit {
    */
   Future<JsonObject> rebuild() {
     // Every uncounted batch is counted in SQL by it: what was known of their parts is moot.
-    return rebuild.run().onSuccess(r -> partsOf.clear());
+    return rebuild.run().onSuccess(r -> counting.forgetAll());
   }
 
   /**
@@ -377,7 +364,7 @@ final class GroupCommit {
                         + " is uncounted "
                         + Math.round(r.getDouble("age"))
                         + " s after its insert; batches after it wait for it; parts: "
-                        + describeParts(id)
+                        + counting.describeParts(id)
                         + "; last sweep: "
                         + (sweepFailureLogged == null ? "no failure" : sweepFailureLogged));
               }
@@ -385,18 +372,6 @@ final class GroupCommit {
               return (Void) null;
             })
         .otherwiseEmpty();
-  }
-
-  private String describeParts(long batchId) {
-    Map<String, String> parts = partsOf.get(batchId);
-    if (parts == null || parts.isEmpty()) {
-      return "none offered by this node yet";
-    }
-    StringBuilder out = new StringBuilder();
-    parts.forEach(
-        (key, state) ->
-            out.append(out.isEmpty() ? "" : ", ").append(key).append(' ').append(state));
-    return out.toString();
   }
 
   /** The same, as a task of {@link #drained}. */
@@ -428,7 +403,7 @@ final class GroupCommit {
                   pool.preparedQuery(Statements.BATCH_DATAPOINTS)
                       .execute(Tuple.of(id))
                       .map(rows -> CountingBatch.fromRows(id, rows))
-                      .compose(batch -> count(id, batch)));
+                      .compose(batch -> counting.count(id, batch)));
     }
     // Redis lost its state, or a part cannot be counted by its owner (a fault, not an outage, so
     // asking again would fail again): the rebuild counts what is left uncounted, in SQL, and
@@ -454,91 +429,6 @@ final class GroupCommit {
     return err instanceof ReplyException re
         && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
         && re.failureCode() == Failure.COUNTING_FAILED;
-  }
-
-  /**
-   * Has every part of a committed batch counted by its shard's owner, in parallel (each owner
-   * counts its shard's parts one after another), then closes the batch.
-   */
-  private Future<Void> count(long batchId, CountingBatch batch) {
-    List<CountingBatch.Part> parts = batch.parts(config.countingShards());
-    long deadline = System.currentTimeMillis() + config.partDeadlineMs();
-    Map<String, String> states = partsOf.computeIfAbsent(batchId, id -> new TreeMap<>());
-    parts.forEach(p -> states.putIfAbsent(p.key(), "offered"));
-    return Future.join(parts.stream().map(p -> countPart(p, deadline)).toList())
-        .compose(v -> close(batchId, parts));
-  }
-
-  /**
-   * Has the part counted by its shard's owner. While the shard has no owner, or changes hands, it
-   * asks again until the deadline: Redis applies a part at most once, so asking twice is safe.
-   */
-  private Future<Void> countPart(CountingBatch.Part part, long deadline) {
-    return vertx
-        .eventBus()
-        .request(Addresses.countingShard(part.shard()), part, toOwner)
-        .<Void>mapEmpty()
-        .onSuccess(v -> note(part, "counted"))
-        .recover(
-            err -> {
-              note(part, why(part, err));
-              boolean again =
-                  err instanceof ReplyException re
-                      && (re.failureType() == ReplyFailure.NO_HANDLERS
-                          || re.failureType() == ReplyFailure.TIMEOUT
-                          || re.failureCode() == Failure.ELSEWHERE);
-              if (!again || System.currentTimeMillis() > deadline) {
-                return Future.failedFuture(err);
-              }
-              return vertx.timer(100).compose(v -> countPart(part, deadline));
-            });
-  }
-
-  private void note(CountingBatch.Part part, String state) {
-    Map<String, String> states = partsOf.get(part.batchId());
-    if (states != null) {
-      states.put(part.key(), state);
-    }
-  }
-
-  /** Why a part is not counted, in words for the log. */
-  private String why(CountingBatch.Part part, Throwable err) {
-    String shard = "shard " + part.shard();
-    if (err instanceof ReplyException re) {
-      return switch (re.failureType()) {
-        case TIMEOUT ->
-            "(" + shard + "): no answer from its owner within " + config.partTimeoutMs() + " ms";
-        case NO_HANDLERS -> "(" + shard + "): no owner reachable";
-        default ->
-            re.failureCode() == Failure.ELSEWHERE
-                ? "(" + shard + "): changing hands"
-                : "(" + shard + "): its owner answered " + re.getMessage();
-      };
-    }
-    return "(" + shard + "): " + err;
-  }
-
-  /**
-   * Closes the batch, without waiting for the WAL flush: a crash that erases the close (with the
-   * part's rows before it) leaves the batch uncounted, to be counted again. The owners are told
-   * only once the close is flushed, because then Redis may forget how it counted the parts: a part
-   * offered again after that would be counted twice.
-   */
-  private Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
-    return derived
-        .preparedQuery(Statements.CLOSE_BATCH)
-        .execute(Tuple.of(batchId))
-        .onSuccess(v -> partsOf.remove(batchId))
-        .onSuccess(
-            v ->
-                flush.then(
-                    () ->
-                        parts.forEach(
-                            p ->
-                                vertx
-                                    .eventBus()
-                                    .send(Addresses.countingShard(p.shard()), p.key(), CLOSED))))
-        .mapEmpty();
   }
 
   private void insertNext() {
@@ -711,7 +601,8 @@ final class GroupCommit {
     long batchId = rows.iterator().next().getLong("batch_id");
     CountingBatch batch = CountingBatch.fromRows(batchId, rows);
     uncounted++;
-    count(batchId, batch)
+    counting
+        .count(batchId, batch)
         .transform(
             counted -> {
               leaveGate(true);
@@ -750,7 +641,7 @@ final class GroupCommit {
                         + " deferred to the recovery sweep ("
                         + ar.cause().getMessage()
                         + "); parts: "
-                        + describeParts(batchId),
+                        + counting.describeParts(batchId),
                     ar.cause() instanceof ReplyException ? null : ar.cause());
                 taken.forEach(p -> p.result.tryFail(NOT_COUNTED));
                 recoverSoon();

@@ -1,0 +1,153 @@
+package io.density.persistence;
+
+import io.density.bus.Addresses;
+import io.density.bus.Failure;
+import io.density.config.DensityConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Has a batch committed to the raw log counted: one part per counting shard it touches, each sent
+ * to its shard's owner ({@link ShardOwnership}) on this node or another, asked again while the
+ * shard has no owner or changes hands; once every part is counted, the batch is closed. Remembers
+ * what became of each part of the batches it is counting, for the report of a stalled batch.
+ */
+final class BatchCounting {
+  private static final DeliveryOptions CLOSED =
+      new DeliveryOptions().addHeader(Addresses.ACTION, "closed");
+
+  private final Vertx vertx;
+
+  /** Commits without waiting for the WAL flush: closes batches (see {@link #close}). */
+  private final Pool derived;
+
+  private final WalFlush flush;
+  private final DensityConfig.Ingest config;
+  private final DeliveryOptions toOwner;
+
+  /**
+   * What became of each part of the batches being counted or not counted yet, by batch id: part key
+   * → "counted" or why not.
+   */
+  private final Map<Long, Map<String, String>> partsOf = new HashMap<>();
+
+  BatchCounting(Vertx vertx, Pool derived, WalFlush flush, DensityConfig.Ingest config) {
+    this.vertx = vertx;
+    this.derived = derived;
+    this.flush = flush;
+    this.config = config;
+    this.toOwner = new DeliveryOptions().setSendTimeout(config.partTimeoutMs());
+  }
+
+  /**
+   * Has every part of a committed batch counted by its shard's owner, in parallel (each owner
+   * counts its shard's parts one after another), then closes the batch.
+   */
+  Future<Void> count(long batchId, CountingBatch batch) {
+    List<CountingBatch.Part> parts = batch.parts(config.countingShards());
+    long deadline = System.currentTimeMillis() + config.partDeadlineMs();
+    Map<String, String> states = partsOf.computeIfAbsent(batchId, id -> new TreeMap<>());
+    parts.forEach(p -> states.putIfAbsent(p.key(), "offered"));
+    return Future.join(parts.stream().map(p -> countPart(p, deadline)).toList())
+        .compose(v -> close(batchId, parts));
+  }
+
+  /**
+   * Has the part counted by its shard's owner. While the shard has no owner, or changes hands, it
+   * asks again until the deadline: Redis applies a part at most once, so asking twice is safe.
+   */
+  private Future<Void> countPart(CountingBatch.Part part, long deadline) {
+    return vertx
+        .eventBus()
+        .request(Addresses.countingShard(part.shard()), part, toOwner)
+        .<Void>mapEmpty()
+        .onSuccess(v -> note(part, "counted"))
+        .recover(
+            err -> {
+              note(part, why(part, err));
+              boolean again =
+                  err instanceof ReplyException re
+                      && (re.failureType() == ReplyFailure.NO_HANDLERS
+                          || re.failureType() == ReplyFailure.TIMEOUT
+                          || re.failureCode() == Failure.ELSEWHERE);
+              if (!again || System.currentTimeMillis() > deadline) {
+                return Future.failedFuture(err);
+              }
+              return vertx.timer(100).compose(v -> countPart(part, deadline));
+            });
+  }
+
+  private void note(CountingBatch.Part part, String state) {
+    Map<String, String> states = partsOf.get(part.batchId());
+    if (states != null) {
+      states.put(part.key(), state);
+    }
+  }
+
+  /** Why a part is not counted, in words for the log. */
+  private String why(CountingBatch.Part part, Throwable err) {
+    String shard = "shard " + part.shard();
+    if (err instanceof ReplyException re) {
+      return switch (re.failureType()) {
+        case TIMEOUT ->
+            "(" + shard + "): no answer from its owner within " + config.partTimeoutMs() + " ms";
+        case NO_HANDLERS -> "(" + shard + "): no owner reachable";
+        default ->
+            re.failureCode() == Failure.ELSEWHERE
+                ? "(" + shard + "): changing hands"
+                : "(" + shard + "): its owner answered " + re.getMessage();
+      };
+    }
+    return "(" + shard + "): " + err;
+  }
+
+  /**
+   * Closes the batch, without waiting for the WAL flush: a crash that erases the close (with the
+   * part's rows before it) leaves the batch uncounted, to be counted again. The owners are told
+   * only once the close is flushed, because then Redis may forget how it counted the parts: a part
+   * offered again after that would be counted twice.
+   */
+  private Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
+    return derived
+        .preparedQuery(Statements.CLOSE_BATCH)
+        .execute(Tuple.of(batchId))
+        .onSuccess(v -> partsOf.remove(batchId))
+        .onSuccess(
+            v ->
+                flush.then(
+                    () ->
+                        parts.forEach(
+                            p ->
+                                vertx
+                                    .eventBus()
+                                    .send(Addresses.countingShard(p.shard()), p.key(), CLOSED))))
+        .mapEmpty();
+  }
+
+  /** What became of each part of the batch, in words for the log. */
+  String describeParts(long batchId) {
+    Map<String, String> parts = partsOf.get(batchId);
+    if (parts == null || parts.isEmpty()) {
+      return "none offered by this node yet";
+    }
+    StringBuilder out = new StringBuilder();
+    parts.forEach(
+        (key, state) ->
+            out.append(out.isEmpty() ? "" : ", ").append(key).append(' ').append(state));
+    return out.toString();
+  }
+
+  /** Every uncounted batch was counted another way (a rebuild): what was known of parts is moot. */
+  void forgetAll() {
+    partsOf.clear();
+  }
+}
