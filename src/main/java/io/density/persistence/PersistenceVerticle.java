@@ -52,6 +52,8 @@ public final class PersistenceVerticle extends VerticleBase {
   /** Commits without waiting for the WAL flush, for counting's derived rows (WalFlush). */
   private Pool derived;
 
+  private WalFlush flush;
+
   private Leadership leadership;
   private Claims claims;
   private ShardOwnership ownership;
@@ -79,7 +81,7 @@ public final class PersistenceVerticle extends VerticleBase {
     boolean counterHere = config().getJsonArray("roles", new JsonArray()).contains("counter");
     pool = Connections.postgres(vertx, postgres);
     derived = Connections.derivedState(vertx, postgres);
-    WalFlush flush = new WalFlush(vertx, pool);
+    flush = new WalFlush(vertx, pool);
     CountEvents events = new CountEvents(vertx, flush);
     Recounts.counterHere(vertx, counterHere);
     DeliveryOptions toCounter = new DeliveryOptions().setLocalOnly(counterHere);
@@ -124,7 +126,11 @@ public final class PersistenceVerticle extends VerticleBase {
       taking = ingest.completion();
     }
     Future<Void> ready = taking;
-    return ownership.start().compose(v -> ready).compose(v -> leadership.start());
+    return flush
+        .start()
+        .compose(v -> ownership.start())
+        .compose(v -> ready)
+        .compose(v -> leadership.start());
   }
 
   /** Loads or checks the realtime state, then takes requests and starts the periodic work. */

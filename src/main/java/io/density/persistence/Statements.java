@@ -117,10 +117,14 @@ final class Statements {
 
   // ---------------------------------------------------------------- durability (WalFlush)
 
-  /** Where the write-ahead log is written to (inserted) and flushed to, as pg_lsn text. */
+  /**
+   * Where the write-ahead log is written to (inserted) and flushed to, as pg_lsn text, and when the
+   * server started (a change: it started again, and positions read before may have been erased).
+   */
   static final String WAL_POSITIONS =
       "SELECT pg_current_wal_insert_lsn()::text AS inserted,"
-          + " pg_current_wal_flush_lsn()::text AS flushed";
+          + " pg_current_wal_flush_lsn()::text AS flushed,"
+          + " pg_postmaster_start_time()::text AS started";
 
   /**
    * A durable commit that writes almost nothing (a transactional logical message, ignored unless

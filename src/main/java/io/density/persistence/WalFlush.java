@@ -52,10 +52,22 @@ final class WalFlush {
   private boolean polling;
   private boolean failureLogged;
 
+  /** When PostgreSQL's postmaster started, as last read: a change means it started again. */
+  private String postmasterStarted;
+
   /** The pool must commit synchronously: its commits are what flushes the log when forced. */
   WalFlush(Vertx vertx, Pool pool) {
     this.vertx = vertx;
     this.pool = pool;
+  }
+
+  /** Reads when PostgreSQL started, so that a restart before the first round is seen too. */
+  Future<Void> start() {
+    return pool.query(Statements.WAL_POSITIONS)
+        .execute()
+        .onSuccess(rows -> postmasterStarted = rows.iterator().next().getString("started"))
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
   }
 
   /** Runs the task once everything committed before this call is flushed to the WAL. */
@@ -76,18 +88,25 @@ final class WalFlush {
   private void poll() {
     polling = true;
     // Every task queued until now gets the insert position this query reads (or an earlier one).
+    int queued = waiting.size();
     int unread = (int) waiting.stream().filter(w -> w.lsn < 0).count();
     pool.query(Statements.WAL_POSITIONS)
         .execute()
         .compose(
             rows -> {
               Row r = rows.iterator().next();
+              // Those queued before PostgreSQL started again are dropped, none left to read for.
+              boolean restarted = restarted(r.getString("started"));
+              if (restarted) {
+                dropUnknown(queued);
+              }
+              int toRead = restarted ? 0 : unread;
               long inserted = lsn(r.getString("inserted"));
               long flushed = lsn(r.getString("flushed"));
               long now = System.currentTimeMillis();
               int assigned = 0;
               for (Waiting w : waiting) {
-                if (w.lsn < 0 && assigned++ < unread) {
+                if (w.lsn < 0 && assigned++ < toRead) {
                   w.lsn = inserted;
                   w.since = now;
                 }
@@ -97,9 +116,9 @@ final class WalFlush {
               if (head != null && head.lsn >= 0 && now - head.since >= FORCE_AFTER_MS) {
                 // Nothing else flushed the log in time: a durable commit of our own flushes
                 // everything before it, so every task with a position read by now may run.
-                return pool.query(Statements.FLUSH_WAL).execute().map(v -> Long.MAX_VALUE);
+                return pool.query(Statements.FLUSH_WAL).execute().map(v -> true);
               }
-              return Future.succeededFuture(-1L);
+              return Future.succeededFuture(false);
             })
         .onComplete(
             ar -> {
@@ -116,8 +135,8 @@ final class WalFlush {
                 return;
               }
               failureLogged = false;
-              if (ar.result() == Long.MAX_VALUE) {
-                runFlushed(Long.MAX_VALUE - 1);
+              if (ar.result()) {
+                runFlushed(Long.MAX_VALUE);
               }
               if (waiting.isEmpty()) {
                 polling = false;
@@ -125,6 +144,34 @@ final class WalFlush {
                 vertx.setTimer(POLL_MS, id -> poll());
               }
             });
+  }
+
+  /** Whether PostgreSQL started again since the last round (a crash, a restart). */
+  private boolean restarted(String started) {
+    boolean again = postmasterStarted != null && !postmasterStarted.equals(started);
+    postmasterStarted = started;
+    return again;
+  }
+
+  /**
+   * PostgreSQL started again while tasks waited: whether the commits before them were flushed in
+   * time or erased by a crash cannot be told any more, so they are dropped, never run. A count
+   * event dropped so is followed by a reconciliation event if its rows were erased (their batch is
+   * counted again); a batch close not told to its owners only leaves Redis remembering its parts
+   * until they expire.
+   */
+  private void dropUnknown(int queued) {
+    int dropped = 0;
+    while (dropped < queued && !waiting.isEmpty()) {
+      waiting.poll();
+      dropped++;
+    }
+    LOG.warning(
+        "PostgreSQL started again while "
+            + dropped
+            + " count event(s) or batch close(s) waited for the WAL flush: they are dropped, since"
+            + " a crash may have erased what they describe (the recovery sweep counts such batches"
+            + " again, and their spaces get a reconciliation event)");
   }
 
   /** Runs, in order, the tasks whose position is read and at or before {@code flushed}. */
