@@ -57,7 +57,14 @@ class ConfigurationDocTest {
   @Test
   @DisplayName("every key of the configuration class has a row, and every row is a key")
   void keysBothWays() throws IOException {
-    assertEquals(new TreeSet<>(EnvironmentNames.keys()), new TreeSet<>(rows().keySet()));
+    TreeSet<String> undocumented = new TreeSet<>(EnvironmentNames.keys());
+    undocumented.removeAll(rows().keySet());
+    TreeSet<String> unknown = new TreeSet<>(rows().keySet());
+    unknown.removeAll(EnvironmentNames.keys());
+    assertEquals(
+        List.of(), List.copyOf(undocumented), "keys of DensityConfig without a row in the doc");
+    assertEquals(
+        List.of(), List.copyOf(unknown), "rows of the doc that are no key of DensityConfig");
   }
 
   @Test
