@@ -156,6 +156,41 @@ class AuthTest {
   }
 
   @Test
+  @DisplayName("the API reference at /docs/ needs no token, like the document it renders")
+  void apiReferenceIsOpen() throws Exception {
+    TestServer server = nodes.get(0);
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    String base = "http://127.0.0.1:" + server.config.http().port();
+    for (String path :
+        List.of(
+            "/docs/",
+            "/docs/reference.js",
+            "/docs/lib/5.35.0/swagger-ui-bundle.js",
+            "/docs/lib/5.35.0/swagger-ui.css")) {
+      java.net.http.HttpResponse<String> r =
+          client.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), path);
+      assertTrue(
+          r.headers()
+              .firstValue("Content-Security-Policy")
+              .orElse("")
+              .startsWith("default-src 'none'; script-src 'self'; style-src 'self';"),
+          path + " is told to run no inline code and load nothing from elsewhere");
+    }
+    java.net.http.HttpResponse<String> bare =
+        client.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/docs")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(302, bare.statusCode());
+    assertEquals("/docs/", bare.headers().firstValue("Location").orElse(null));
+    assertError(404, server.sendAs(null, "GET", "/docs/missing.js", null), "an unknown file");
+    assertError(401, server.sendAs(null, "GET", "/docsx", null), "a path that only starts so");
+    assertError(401, server.sendAs(null, "POST", "/docs/", "{}"), "a POST under /docs");
+  }
+
+  @Test
   @DisplayName("tokens made through the API are stored as hashes, listed without secrets, expire")
   void tokensThroughTheApi() {
     TestServer server = nodes.get(0);

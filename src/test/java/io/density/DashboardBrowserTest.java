@@ -91,6 +91,16 @@ class DashboardBrowserTest {
             .build();
     browser = new ChromeDriver(service, options);
     browser.manage().window().setSize(new Dimension(1280, 900));
+    // Every page records what its Content-Security-Policy refused, from before its first script.
+    ((ChromeDriver) browser)
+        .executeCdpCommand(
+            "Page.addScriptToEvaluateOnNewDocument",
+            Map.of(
+                "source",
+                "window.cspViolations = [];"
+                    + " document.addEventListener('securitypolicyviolation', e =>"
+                    + " window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI"
+                    + " + ' ' + (e.sample || '')));"));
   }
 
   @AfterAll
@@ -134,6 +144,66 @@ class DashboardBrowserTest {
               + browser.getPageSource(),
           e);
     }
+  }
+
+  @Test
+  @DisplayName(
+      "/docs/ renders every operation of the API document, needing no token, with no policy refused")
+  void apiReference() throws IOException, InterruptedException {
+    java.net.http.HttpResponse<String> page =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url("/docs/"))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, page.statusCode(), "the reference is public, like the document");
+    String policy = page.headers().firstValue("Content-Security-Policy").orElse("");
+    assertTrue(
+        policy.contains("script-src 'self';") && policy.contains("style-src 'self';"),
+        "no inline script or style is allowed: " + policy);
+    assertTrue(!policy.contains("unsafe-"), policy);
+
+    JsonObject document = server.get("/openapi.json").json();
+    int operations = 0;
+    for (String path : document.getJsonObject("paths").fieldNames()) {
+      for (String method : document.getJsonObject("paths").getJsonObject(path).fieldNames()) {
+        operations += List.of("get", "put", "post", "delete", "patch").contains(method) ? 1 : 0;
+      }
+    }
+    int expected = operations;
+    WebDriverWait wait = new WebDriverWait(browser, DEADLINE);
+    browser.manage().logs().get(LogType.BROWSER).getAll(); // the console from here on
+    browser.get(url("/docs/"));
+    try {
+      wait.until(d -> d.findElements(By.cssSelector(".opblock")).size() == expected);
+    } catch (TimeoutException e) {
+      throw new AssertionError(
+          browser.findElements(By.cssSelector(".opblock")).size()
+              + " operations rendered of "
+              + expected
+              + "; the page:\n"
+              + browser.getPageSource(),
+          e);
+    }
+    assertTrue(
+        browser.findElement(By.tagName("body")).getText().contains("One datapoint (the seed API)"),
+        "operations are listed by their summaries");
+    // One operation opened: its parameters, body and answers with their schemas.
+    browser.findElement(By.cssSelector("#operations-ingest-ingestDatapoints button")).click();
+    wait.until(
+        ExpectedConditions.visibilityOfElementLocated(
+            By.cssSelector("#operations-ingest-ingestDatapoints .responses-wrapper")));
+    assertEquals(
+        List.of(),
+        ((JavascriptExecutor) browser).executeScript("return window.cspViolations"),
+        "what the page's Content-Security-Policy refused");
+    List<String> errors =
+        browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+            .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue())
+            .map(LogEntry::getMessage)
+            .toList();
+    assertEquals(List.of(), errors, "the page's console");
+    Path shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+    Files.copy(shot, Path.of("target/docs.png"), StandardCopyOption.REPLACE_EXISTING);
   }
 
   /**

@@ -71,6 +71,15 @@ class DevModeTest {
                 HttpResponse.BodyHandlers.ofString());
     assertEquals(200, count.statusCode(), count.body());
     assertTrue(new JsonObject(count.body()).containsKey("count"), count.body());
+    // The link to the API reference it prints opens without a token.
+    assertTrue(output.contains("http://localhost:" + port + "/docs/"), output);
+    HttpResponse<String> reference =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/docs/")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, reference.statusCode());
+    assertTrue(reference.body().contains("swagger-ui-bundle.js"), reference.body());
 
     long stopping = System.nanoTime();
     process.destroy(); // SIGTERM

@@ -52,7 +52,10 @@ class MalformedInputTest {
         .put("dpu_id", dpu);
   }
 
-  /** Each bad datapoint, the field named, and the status of /send by the README's rule. */
+  /**
+   * Each bad datapoint, the field named, and the status of /send by the rule of docs/api.md's error
+   * table.
+   */
   static Stream<Arguments> badDatapoints() {
     String ok = "2018-02-24T09:00:00Z";
     return Stream.of(

@@ -1,7 +1,7 @@
 package io.density.bus;
 
 /**
- * Bad input, naming the offending field. Two kinds, by one rule (the README's error table):
+ * Bad input, naming the offending field. Two kinds, by one rule (the error table of docs/api.md):
  * <em>malformed</em> input cannot be read — a body that is not JSON, a key given twice, a missing
  * required field or parameter, a value that is not of its type (a timestamp that does not parse) —
  * and is answered 400; a well-formed value that breaks a rule (out of range, not allowed, an id

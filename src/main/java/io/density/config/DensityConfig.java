@@ -394,55 +394,14 @@ public record DensityConfig(
    */
   public record Cluster(boolean enabled, String name, String join, String members, String host) {}
 
+  /**
+   * The configuration file, then every key the environment sets: {@code DENSITY_} and the key's
+   * words ({@code ingest.outOfOrderWindowMs}: {@code DENSITY_INGEST_OUT_OF_ORDER_WINDOW_MS}), or an
+   * older alias ({@code DENSITY_PG_URL}); see {@link EnvironmentNames} and docs/configuration.md.
+   */
   public static DensityConfig load(Map<String, String> env) {
     JsonObject json = readFile(env.get("DENSITY_CONFIG"));
-    override(json, "http", "port", env.get("DENSITY_HTTP_PORT"), true);
-    override(json, "http", "host", env.get("DENSITY_HTTP_HOST"), false);
-    override(json, "http", "tlsCertFile", env.get("DENSITY_TLS_CERT"), false);
-    override(json, "http", "tlsKeyFile", env.get("DENSITY_TLS_KEY"), false);
-    override(json, "http", "corsOrigins", env.get("DENSITY_CORS_ORIGINS"), false);
-    override(json, "http", "trustedProxies", env.get("DENSITY_TRUSTED_PROXIES"), false);
-    override(json, "postgres", "url", env.get("DENSITY_PG_URL"), false);
-    override(json, "redis", "url", env.get("DENSITY_REDIS_URL"), false);
-    override(json, "redis", "keyPrefix", env.get("DENSITY_REDIS_PREFIX"), false);
-    override(json, "ingest", "retentionDays", env.get("DENSITY_RETENTION_DAYS"), true);
-    override(json, "ingest", "inserters", env.get("DENSITY_INSERTERS"), false);
-    override(json, "alerts", "maxPendingDeliveries", env.get("DENSITY_WEBHOOK_MAX_PENDING"), true);
-    override(json, "alerts", "healthCheckMs", env.get("DENSITY_HEALTH_CHECK_MS"), true);
-    override(json, "alerts", "floodWindowSeconds", env.get("DENSITY_FLOOD_WINDOW_SECONDS"), true);
-    override(json, "cluster", "name", env.get("DENSITY_CLUSTER_NAME"), false);
-    override(json, "cluster", "members", env.get("DENSITY_CLUSTER_MEMBERS"), false);
-    override(json, "cluster", "host", env.get("DENSITY_CLUSTER_HOST"), false);
-    override(json, "cluster", "join", env.get("DENSITY_CLUSTER_JOIN"), false);
-    json.put("logging", json.getJsonObject("logging", new JsonObject()));
-    override(json, "logging", "format", env.get("DENSITY_LOG_FORMAT"), false);
-    String access = env.get("DENSITY_ACCESS_LOG");
-    if (access != null && !access.isBlank()) {
-      json.getJsonObject("logging").put("access", onOff("DENSITY_ACCESS_LOG", access));
-    }
-    String cluster = env.get("DENSITY_CLUSTER");
-    if (cluster != null && !cluster.isBlank()) {
-      json.getJsonObject("cluster").put("enabled", onOff("DENSITY_CLUSTER", cluster));
-    }
-    String auth = env.get("DENSITY_AUTH");
-    if (auth != null && !auth.isBlank()) {
-      json.getJsonObject("auth").put("enabled", onOff("DENSITY_AUTH", auth));
-    }
-    String privateTargets = env.get("DENSITY_WEBHOOK_PRIVATE_TARGETS");
-    if (privateTargets != null && !privateTargets.isBlank()) {
-      json.getJsonObject("alerts")
-          .put("webhookPrivateTargets", onOff("DENSITY_WEBHOOK_PRIVATE_TARGETS", privateTargets));
-    }
-    json.put("mqtt", json.getJsonObject("mqtt", new JsonObject()));
-    override(json, "mqtt", "url", env.get("DENSITY_MQTT_URL"), false);
-    override(json, "mqtt", "topic", env.get("DENSITY_MQTT_TOPIC"), false);
-    override(json, "mqtt", "rejectedTopic", env.get("DENSITY_MQTT_REJECTED_TOPIC"), false);
-    override(json, "mqtt", "clientId", env.get("DENSITY_MQTT_CLIENT_ID"), false);
-    override(json, "mqtt", "sharedGroup", env.get("DENSITY_MQTT_SHARED_GROUP"), false);
-    String roles = env.get("DENSITY_ROLES");
-    if (roles != null && !roles.isBlank()) {
-      json.put("roles", roles.trim());
-    }
+    EnvironmentNames.apply(json, env);
     return fromJson(json);
   }
 
@@ -500,32 +459,6 @@ public record DensityConfig(
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot read the configuration: " + e.getMessage(), e);
-    }
-  }
-
-  /** on/true or off/false; anything else is refused rather than read as off. */
-  private static boolean onOff(String name, String value) {
-    String v = value.trim().toLowerCase();
-    if (!List.of("on", "off", "true", "false").contains(v)) {
-      throw new IllegalArgumentException(name + " must be on or off (true or false), not " + value);
-    }
-    return v.equals("on") || v.equals("true");
-  }
-
-  private static void override(
-      JsonObject json, String section, String key, String value, boolean numeric) {
-    if (value == null || value.isBlank()) {
-      return;
-    }
-    JsonObject slice = json.getJsonObject(section);
-    if (numeric) {
-      try {
-        slice.put(key, Integer.parseInt(value.trim()));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(section + "." + key + " must be a number: " + value);
-      }
-    } else {
-      slice.put(key, value.trim());
     }
   }
 }

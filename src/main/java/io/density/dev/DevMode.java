@@ -117,6 +117,8 @@ public final class DevMode {
         The dashboard (it asks for the READ token; this link hands it over in the fragment,
         which the browser never sends to a server):
           http://localhost:%1$d/ui/#token=%4$s
+        The API reference (every route, its parameters and answers):
+          http://localhost:%1$d/docs/
 
           curl -H "Authorization: Bearer $READ" 'http://localhost:%1$d/?space=A'
           curl -H "Authorization: Bearer $READ" 'http://localhost:%1$d/count?space=B&timestamp=%2$s'

@@ -19,10 +19,11 @@ import java.util.Map;
 /**
  * Bearer tokens, checked before anything of the request is read: a missing, unknown, expired or
  * revoked token gets 401, a token without the scope the route needs 403. What a route needs:
- * nothing for the health endpoints, the API document and the dashboard's static files under {@code
- * /ui/} (the page asks for a read token and sends it with each of its API requests); {@code ingest}
- * for the datapoint routes; {@code read} for every other GET; {@code admin} for everything else,
- * tokens and every {@code /v1/admin/} route (the progress of replays too) included.
+ * nothing for the health endpoints, the API document, its rendering under {@code /docs/} and the
+ * dashboard's static files under {@code /ui/} (the page asks for a read token and sends it with
+ * each of its API requests); {@code ingest} for the datapoint routes; {@code read} for every other
+ * GET; {@code admin} for everything else, tokens and every {@code /v1/admin/} route (the progress
+ * of replays too) included.
  *
  * <p>Each HTTP verticle remembers what it learnt of a token (by its hash) for a second, so a
  * revoked or expired token stops working everywhere within a second; a revocation published on the
@@ -78,7 +79,10 @@ final class Auth implements Handler<RoutingContext> {
       return null;
     }
     if ((method == HttpMethod.GET || method == HttpMethod.HEAD)
-        && (resource.equals(Dashboard.PATH) || resource.startsWith(Dashboard.PATH + "/"))) {
+        && (resource.equals(Dashboard.PATH)
+            || resource.startsWith(Dashboard.PATH + "/")
+            || resource.equals(ApiReference.PATH)
+            || resource.startsWith(ApiReference.PATH + "/"))) {
       return null;
     }
     if (resource.startsWith("/v1/tokens") || resource.startsWith("/v1/admin/")) {

@@ -119,6 +119,7 @@ public final class HttpVerticle extends VerticleBase {
     new AlertRoutes(vertx).mount(router);
     new TokenRoutes(vertx).mount(router);
     Dashboard.mount(router);
+    ApiReference.mount(router);
     router
         .get("/health")
         .handler(
