@@ -76,6 +76,26 @@ class StartupFaultsTest {
   }
 
   @Test
+  @DisplayName("PostgreSQL that refuses the login or has no such database: the setting is named")
+  void postgresRefuses() throws Exception {
+    String base = untouched.config.postgres().url();
+    String server = base.substring(0, base.lastIndexOf('/'));
+    assertFails(
+        run(Map.of("DENSITY_PG_URL", server + "/no_such_database_here")),
+        1,
+        "no such database",
+        "no_such_database_here",
+        "DENSITY_PG_URL");
+    String elsewhere = server.replaceFirst("//[^@/]*@", "//no_such_role_here@");
+    assertFails(
+        run(Map.of("DENSITY_PG_URL", elsewhere + "/postgres")),
+        1,
+        "PostgreSQL refused the login",
+        "no_such_role_here",
+        "DENSITY_PG_URL");
+  }
+
+  @Test
   @DisplayName("unknown arguments and --help print the usage and never touch the database")
   void usageTouchesNothing() throws Exception {
     assertFails(run(Map.of(), "serve", "--bogus"), 2, "usage:", "--bogus");
