@@ -8,6 +8,7 @@ import io.density.support.NodeProcess;
 import io.density.support.NodeProcess.Outcome;
 import io.density.support.Ports;
 import io.density.support.TestServer;
+import java.net.ServerSocket;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,6 +94,18 @@ class StartupFaultsTest {
         "PostgreSQL refused the login",
         "no_such_role_here",
         "DENSITY_PG_URL");
+  }
+
+  @Test
+  @DisplayName("an HTTP port that another process holds: the setting is named")
+  void portTaken() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      assertFails(
+          run(Map.of("DENSITY_HTTP_PORT", String.valueOf(taken.getLocalPort()))),
+          1,
+          "the HTTP port is taken",
+          "DENSITY_HTTP_PORT");
+    }
   }
 
   @Test
