@@ -2,6 +2,7 @@ package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -87,7 +88,7 @@ class LayoutTest {
   }
 
   @Test
-  @DisplayName("the root holds only Main and Server")
+  @DisplayName("the root holds only Main, which reaches nothing but the command line")
   void root() throws IOException {
     Set<String> root = new TreeSet<>();
     try (Stream<Path> files = Files.list(SERVER)) {
@@ -95,7 +96,30 @@ class LayoutTest {
           .filter(p -> p.toString().endsWith(".java"))
           .forEach(p -> root.add(p.getFileName().toString()));
     }
-    assertEquals(Set.of("Main.java", "Server.java"), root);
+    assertEquals(Set.of("Main.java"), root);
+    assertEquals(Set.of("cli"), arrows().get(""), "Main imports from io.density only cli/");
+  }
+
+  @Test
+  @DisplayName("the command line is a room of its own, reached only from Main")
+  void commandLine() throws IOException {
+    assertEquals(Set.of("Main.java"), importing("cli"));
+    // One class per command: each command of the help is a class named for it.
+    for (String command :
+        List.of(
+            "Serve", "Dev", "Replay", "Token", "TokenCreate", "Schema", "SchemaMigrate", "Load")) {
+      assertTrue(
+          Files.isRegularFile(SERVER.resolve("cli/" + command + "Command.java")),
+          command + "Command in cli/");
+    }
+  }
+
+  @Test
+  @DisplayName("the node (node/Server) is deployed by the command line and the tests, no room else")
+  void node() throws IOException {
+    Set<String> users = new TreeSet<>();
+    importing("node").stream().filter(f -> !f.startsWith("cli/")).forEach(users::add);
+    assertEquals(Set.of(), users);
   }
 
   @Test

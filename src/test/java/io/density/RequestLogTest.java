@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.density.cli.StartupFaults;
 import io.density.config.DensityConfig;
 import io.density.support.Await;
 import io.density.support.NodeProcess;
@@ -578,7 +579,7 @@ class RequestLogTest {
     RuntimeException refused =
         assertThrows(
             RuntimeException.class, () -> DensityConfig.load(Map.of("DENSITY_LOG_FORMAT", "xml")));
-    String said = Main.explain(refused);
+    String said = StartupFaults.explain(refused);
     assertTrue(said.contains("DENSITY_LOG_FORMAT") && said.contains("xml"), said);
 
     Logger root = Logger.getLogger("");

@@ -8,6 +8,7 @@ import io.density.support.NodeProcess;
 import io.density.support.NodeProcess.Outcome;
 import io.density.support.Ports;
 import io.density.support.TestServer;
+import java.net.ServerSocket;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +74,38 @@ class StartupFaultsTest {
         1,
         "DENSITY_WEBHOOK_MAX_PENDING",
         "at least 1");
+  }
+
+  @Test
+  @DisplayName("PostgreSQL that refuses the login or has no such database: the setting is named")
+  void postgresRefuses() throws Exception {
+    String base = untouched.config.postgres().url();
+    String server = base.substring(0, base.lastIndexOf('/'));
+    assertFails(
+        run(Map.of("DENSITY_PG_URL", server + "/no_such_database_here")),
+        1,
+        "no such database",
+        "no_such_database_here",
+        "DENSITY_PG_URL");
+    String elsewhere = server.replaceFirst("//[^@/]*@", "//no_such_role_here@");
+    assertFails(
+        run(Map.of("DENSITY_PG_URL", elsewhere + "/postgres")),
+        1,
+        "PostgreSQL refused the login",
+        "no_such_role_here",
+        "DENSITY_PG_URL");
+  }
+
+  @Test
+  @DisplayName("an HTTP port that another process holds: the setting is named")
+  void portTaken() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      assertFails(
+          run(Map.of("DENSITY_HTTP_PORT", String.valueOf(taken.getLocalPort()))),
+          1,
+          "the HTTP port is taken",
+          "DENSITY_HTTP_PORT");
+    }
   }
 
   @Test

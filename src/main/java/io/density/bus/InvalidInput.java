@@ -6,8 +6,11 @@ package io.density.bus;
  * required field or parameter, a value that is not of its type (a timestamp that does not parse) —
  * and is answered 400; a well-formed value that breaks a rule (out of range, not allowed, an id
  * with control characters) is <em>invalid</em>, 422. A body of the wrong media type is 415.
+ *
+ * <p>Unchecked: an HTTP route throws it (or fails its request with it) and the router's one failure
+ * handler answers; a verticle turns it into a bus failure with {@link Failure#of(InvalidInput)}.
  */
-public final class InvalidInput extends Exception {
+public final class InvalidInput extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** The field naming a wrong media type. */

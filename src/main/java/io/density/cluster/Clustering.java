@@ -31,10 +31,10 @@ public final class Clustering {
    */
   public static Future<Vertx> vertx(
       DensityConfig.Cluster cluster, Consumer<Config> hazelcast, Consumer<EventBusOptions> bus) {
-    VertxOptions options = Metrics.enable(new VertxOptions());
     if (!cluster.enabled()) {
-      return Future.succeededFuture(Metrics.remember(Vertx.vertx(options), options));
+      return Future.succeededFuture(standalone());
     }
+    VertxOptions options = Metrics.enable(new VertxOptions());
     EventBusOptions busOptions =
         new EventBusOptions()
             .setHost(cluster.host())
@@ -49,6 +49,12 @@ public final class Clustering {
         .withClusterManager(new HazelcastClusterManager(config))
         .buildClustered()
         .map(vertx -> Metrics.remember(vertx, options));
+  }
+
+  /** A Vert.x instance of its own, in no cluster, with the node's metrics. */
+  public static Vertx standalone() {
+    VertxOptions options = Metrics.enable(new VertxOptions());
+    return Metrics.remember(Vertx.vertx(options), options);
   }
 
   /** Vert.x's own map settings (from its default cluster.xml), with our name and join. */

@@ -68,7 +68,8 @@ public final class DevMode {
                 "density-dev-stop"));
     DensityConfig config = DensityConfig.load(env);
     if (isBlank(env.get("DENSITY_PG_URL"))) {
-      System.out.println("Starting an embedded PostgreSQL...");
+      System.out.println(
+          "Starting an embedded PostgreSQL (its log: " + embedded.postgresLog() + ")...");
       config = config.with("postgres", "url", embedded.startPostgres());
     }
     if (isBlank(env.get("DENSITY_REDIS_URL"))) {

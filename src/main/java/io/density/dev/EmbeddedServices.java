@@ -1,9 +1,18 @@
 package io.density.dev;
 
+import io.density.telemetry.LogLines;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
 import redis.embedded.RedisServer;
 
 /**
@@ -12,14 +21,49 @@ import redis.embedded.RedisServer;
  * production path.
  */
 public final class EmbeddedServices implements AutoCloseable {
+  /**
+   * What logs the embedded PostgreSQL's start (the library, and initdb's and the server's own
+   * output, which it logs) and the schema migrations applied to it: to its log file, not the
+   * console. Held here: the logging framework keeps loggers only weakly.
+   */
+  private static final List<Logger> POSTGRES_LOGGERS =
+      List.of(Logger.getLogger("io.zonky.test.db.postgres"), Logger.getLogger("org.flywaydb"));
+
   private EmbeddedPostgres postgres;
   private RedisServer redis;
+  private Path directory;
+  private Handler postgresLog;
 
-  /** Starts PostgreSQL with fsync off (nothing here is meant to survive the process). */
+  /**
+   * The directory of this run's embedded PostgreSQL: its data (removed when it stops) and its log
+   * file, {@code postgres.log}, which stays.
+   */
+  public Path directory() {
+    if (directory == null) {
+      try {
+        directory = Files.createTempDirectory("density-dev-");
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot make a directory for the embedded PostgreSQL", e);
+      }
+    }
+    return directory;
+  }
+
+  /** Where the embedded PostgreSQL's start-up lines and messages go. */
+  public Path postgresLog() {
+    return directory().resolve("postgres.log");
+  }
+
+  /**
+   * Starts PostgreSQL with fsync off (nothing here is meant to survive the process); what it and
+   * the schema migrations log goes to {@link #postgresLog()}.
+   */
   public String startPostgres() {
     try {
+      logTo(postgresLog());
       postgres =
           EmbeddedPostgres.builder()
+              .setDataDirectory(directory().resolve("data"))
               // Stopped by close(), which the caller's own hook calls once the server is down:
               // a hook of its own would stop it under a server still draining.
               .setRegisterShutdownHook(false)
@@ -63,6 +107,32 @@ public final class EmbeddedServices implements AutoCloseable {
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } finally {
+      if (postgresLog != null) {
+        for (Logger logger : POSTGRES_LOGGERS) {
+          logger.removeHandler(postgresLog);
+          logger.setUseParentHandlers(true);
+        }
+        postgresLog.close();
+      }
+    }
+  }
+
+  /** The PostgreSQL loggers write to the file only, each line as soon as it is logged. */
+  private void logTo(Path file) throws IOException {
+    postgresLog =
+        new StreamHandler(
+            Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+            new LogLines.Text()) {
+          @Override
+          public synchronized void publish(LogRecord record) {
+            super.publish(record);
+            flush();
+          }
+        };
+    for (Logger logger : POSTGRES_LOGGERS) {
+      logger.addHandler(postgresLog);
+      logger.setUseParentHandlers(false);
     }
   }
 

@@ -34,30 +34,26 @@ final class AdminRoutes {
    * progress and its {@code Location}.
    */
   private void replay(RoutingContext rc) {
-    try {
-      Long from = Requests.optionalInstant(rc, "from");
-      Long to = Requests.optionalInstant(rc, "to");
-      if (from != null && to != null && to <= from) {
-        throw new InvalidInput("to", "to must be after from");
-      }
-      JsonObject window = new JsonObject().put("from", from).put("to", to);
-      if (!respondAsync(rc)) {
-        Responses.reply(rc, forward.ask(Addresses.REPLAY, null, window, Forward.LONG_WORK), 200);
-        return;
-      }
-      // The headers go on before the answer: success handlers run in the order they were added.
-      Future<JsonObject> started =
-          forward
-              .ask(Addresses.REPLAY, null, window.put("async", true), Forward.DEFAULT)
-              .onSuccess(
-                  progress ->
-                      rc.response()
-                          .putHeader("Location", "/v1/admin/replays/" + progress.getString("id"))
-                          .putHeader("Preference-Applied", "respond-async"));
-      Responses.reply(rc, started, 202);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
+    Long from = Requests.optionalInstant(rc, "from");
+    Long to = Requests.optionalInstant(rc, "to");
+    if (from != null && to != null && to <= from) {
+      throw new InvalidInput("to", "to must be after from");
     }
+    JsonObject window = new JsonObject().put("from", from).put("to", to);
+    if (!respondAsync(rc)) {
+      Responses.reply(rc, forward.ask(Addresses.REPLAY, null, window, Forward.LONG_WORK), 200);
+      return;
+    }
+    // The headers go on before the answer: success handlers run in the order they were added.
+    Future<JsonObject> started =
+        forward
+            .ask(Addresses.REPLAY, null, window.put("async", true), Forward.DEFAULT)
+            .onSuccess(
+                progress ->
+                    rc.response()
+                        .putHeader("Location", "/v1/admin/replays/" + progress.getString("id"))
+                        .putHeader("Preference-Applied", "respond-async"));
+    Responses.reply(rc, started, 202);
   }
 
   /** RFC 7240's preference for an answer before the work is done. */

@@ -2,7 +2,6 @@ package io.density.http;
 
 import io.density.auth.Scope;
 import io.density.bus.Addresses;
-import io.density.bus.InvalidInput;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -34,21 +33,13 @@ final class AlertRoutes {
   }
 
   private void withBody(RoutingContext rc, String action, String key) {
-    try {
-      JsonObject q =
-          new JsonObject().put(key, Requests.pathId(rc, "id")).put("body", Requests.jsonObject(rc));
-      ask(rc, action, q);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    JsonObject q =
+        new JsonObject().put(key, Requests.pathId(rc, "id")).put("body", Requests.jsonObject(rc));
+    ask(rc, action, q);
   }
 
   private void withId(RoutingContext rc, String action, String key) {
-    try {
-      ask(rc, action, new JsonObject().put(key, Requests.pathId(rc, "id")));
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    ask(rc, action, new JsonObject().put(key, Requests.pathId(rc, "id")));
   }
 
   /**
@@ -62,17 +53,9 @@ final class AlertRoutes {
 
   /** {@code ?space_id=&dpu_id=&limit=}: the latest alerts first. */
   private void alerts(RoutingContext rc) {
-    int n;
-    String space;
-    String dpu;
-    try {
-      n = Requests.limit(rc, 100, 1000);
-      space = Requests.optionalParam(rc, "space_id");
-      dpu = Requests.optionalParam(rc, "dpu_id");
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-      return;
-    }
+    int n = Requests.limit(rc, 100, 1000);
+    String space = Requests.optionalParam(rc, "space_id");
+    String dpu = Requests.optionalParam(rc, "dpu_id");
     ask(rc, "alerts.list", new JsonObject().put("space", space).put("dpu", dpu).put("limit", n));
   }
 
@@ -80,6 +63,6 @@ final class AlertRoutes {
     forward
         .ask(Addresses.ALERTS_ADMIN, action, q, Forward.DEFAULT)
         .onSuccess(answer -> Responses.stored(rc, answer))
-        .onFailure(err -> Responses.failure(rc, err));
+        .onFailure(rc::fail);
   }
 }

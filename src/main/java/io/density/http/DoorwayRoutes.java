@@ -1,7 +1,6 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
-import io.density.bus.InvalidInput;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -25,24 +24,20 @@ final class DoorwayRoutes {
 
   /** {@code ?start=&end=&interval=&tz=[&format=csv]}, as {@code GET /v1/spaces/{id}/counts}. */
   private void series(RoutingContext rc) {
-    try {
-      String doorway = Requests.pathId(rc, "id");
-      JsonObject q = HistoryRoutes.seriesQuery(rc).put("doorway", doorway);
-      boolean csv = HistoryRoutes.wantsCsv(rc);
-      forward
-          .ask(Addresses.HISTORY_DOORWAY_SERIES, null, q, Forward.MINUTES)
-          .onSuccess(
-              answer -> {
-                if (csv) {
-                  rc.response().putHeader("Content-Type", "text/csv").end(doorwayCsv(answer));
-                } else {
-                  Responses.ok(rc, answer);
-                }
-              })
-          .onFailure(err -> Responses.failure(rc, err));
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    String doorway = Requests.pathId(rc, "id");
+    JsonObject q = HistoryRoutes.seriesQuery(rc).put("doorway", doorway);
+    boolean csv = HistoryRoutes.wantsCsv(rc);
+    forward
+        .ask(Addresses.HISTORY_DOORWAY_SERIES, null, q, Forward.MINUTES)
+        .onSuccess(
+            answer -> {
+              if (csv) {
+                rc.response().putHeader("Content-Type", "text/csv").end(doorwayCsv(answer));
+              } else {
+                Responses.ok(rc, answer);
+              }
+            })
+        .onFailure(rc::fail);
   }
 
   /**

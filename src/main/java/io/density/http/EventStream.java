@@ -1,6 +1,7 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
+import io.density.bus.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -50,9 +51,8 @@ final class EventStream {
   /** The stream opens (its headers go out) once changes are being received for it. */
   private void open(RoutingContext rc) {
     if (streams.size() >= limit) {
-      Responses.error(
-          rc, 503, null, "too many event streams open (at most " + nodeLimit + " per node): retry");
-      return;
+      throw Failure.unavailable(
+          "too many event streams open (at most " + nodeLimit + " per node): retry");
     }
     Set<String> spaces = new HashSet<>(rc.queryParam("space"));
     HttpServerResponse response = rc.response();
@@ -71,7 +71,7 @@ final class EventStream {
             ar -> {
               if (ar.failed()) {
                 closed(response);
-                rc.fail(503, ar.cause());
+                rc.fail(Failure.unavailable("count changes cannot be followed now: retry"));
               } else if (streams.containsKey(response)) {
                 write(response, ": connected\n\n");
               }

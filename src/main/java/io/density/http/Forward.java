@@ -10,7 +10,7 @@ import io.vertx.core.json.JsonObject;
 /**
  * The one way routes ask the verticles: a request to an address, naming the operation in the {@link
  * Addresses#ACTION} header where the address serves several; the reply's JSON is the answer, a
- * failure keeps its {@code Failure} code for {@link Responses#failure}.
+ * failure keeps its {@code Failure} code for the one failure handler, {@link Responses#failed}.
  */
 final class Forward {
   /** For work that re-derives counts (replay, retention): it may take long. */

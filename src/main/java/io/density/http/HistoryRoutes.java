@@ -44,37 +44,33 @@ final class HistoryRoutes {
    * format=csv}, CSV; with {@code by=doorway}, each bucket's traffic by doorway too.
    */
   private void series(RoutingContext rc) {
-    try {
-      String space = Requests.pathId(rc, "id");
-      JsonObject q = seriesQuery(rc).put("space", space);
-      boolean csv = wantsCsv(rc);
-      String by = rc.queryParams().get("by");
-      if (by != null && !by.equals("doorway")) {
-        throw new InvalidInput("by", "by must be doorway");
-      }
-      q.put("by", by);
-      ask(Addresses.HISTORY_SERIES, q, Forward.MINUTES)
-          .onSuccess(
-              answer -> {
-                if (csv) {
-                  rc.response()
-                      .putHeader("Content-Type", "text/csv")
-                      .end(by == null ? toCsv(answer) : DoorwayRoutes.spaceByDoorwayCsv(answer));
-                } else {
-                  Responses.ok(rc, answer);
-                }
-              })
-          .onFailure(err -> Responses.failure(rc, err));
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
+    String space = Requests.pathId(rc, "id");
+    JsonObject q = seriesQuery(rc).put("space", space);
+    boolean csv = wantsCsv(rc);
+    String by = rc.queryParams().get("by");
+    if (by != null && !by.equals("doorway")) {
+      throw new InvalidInput("by", "by must be doorway");
     }
+    q.put("by", by);
+    ask(Addresses.HISTORY_SERIES, q, Forward.MINUTES)
+        .onSuccess(
+            answer -> {
+              if (csv) {
+                rc.response()
+                    .putHeader("Content-Type", "text/csv")
+                    .end(by == null ? toCsv(answer) : DoorwayRoutes.spaceByDoorwayCsv(answer));
+              } else {
+                Responses.ok(rc, answer);
+              }
+            })
+        .onFailure(rc::fail);
   }
 
   /**
    * The window of a series, {@code {start, end (µs), interval, tz}}, from {@code
    * ?start=&end=&interval=&tz=}: the rules every bucketed answer shares.
    */
-  static JsonObject seriesQuery(RoutingContext rc) throws InvalidInput {
+  static JsonObject seriesQuery(RoutingContext rc) {
     long start = required(Requests.optionalInstant(rc, "start"), "start");
     long end = required(Requests.optionalInstant(rc, "end"), "end");
     if (end <= start) {
@@ -99,7 +95,7 @@ final class HistoryRoutes {
   }
 
   /** Whether a series is asked as CSV: {@code format=csv}, or {@code Accept: text/csv}. */
-  static boolean wantsCsv(RoutingContext rc) throws InvalidInput {
+  static boolean wantsCsv(RoutingContext rc) {
     String format = rc.queryParams().get("format");
     if (format != null && !format.equals("json") && !format.equals("csv")) {
       throw new InvalidInput("format", "format must be json or csv");
@@ -157,57 +153,53 @@ final class HistoryRoutes {
    * (local dates), the utilization figures, as JSON or CSV.
    */
   private void utilization(RoutingContext rc) {
-    try {
-      String space = Requests.pathId(rc, "id");
-      LocalDate start = localDate(rc, "start");
-      LocalDate end = localDate(rc, "end");
-      if (!end.isAfter(start)) {
-        throw new InvalidInput("end", "end must be after start");
-      }
-      if (ChronoUnit.DAYS.between(start, end) > Utilization.MAX_DAYS) {
-        throw new InvalidInput(
-            "end", "at most " + Utilization.MAX_DAYS + " days per request: narrow the range");
-      }
-      String tz = rc.queryParams().get("tz");
-      String zone = null;
-      if (tz != null && !tz.isBlank()) {
-        try {
-          zone = ZoneId.of(tz).getId();
-        } catch (DateTimeException e) {
-          throw new InvalidInput("tz", "tz must be an IANA time zone such as Europe/Paris");
-        }
-      }
-      String children = rc.queryParams().get("children");
-      if (children != null && !children.equals("true") && !children.equals("false")) {
-        throw new InvalidInput("children", "children must be true or false");
-      }
-      boolean csv = wantsCsv(rc);
-      JsonObject q =
-          new JsonObject()
-              .put("space", space)
-              .put("start", start.toString())
-              .put("end", end.toString())
-              .put("tz", zone)
-              .put("children", "true".equals(children));
-      ask(Addresses.HISTORY_UTILIZATION, q, Forward.MINUTES)
-          .onSuccess(
-              answer -> {
-                if (csv) {
-                  rc.response()
-                      .putHeader("Content-Type", "text/csv")
-                      .end(utilizationCsv(answer.getJsonArray("rows")));
-                } else {
-                  Responses.ok(rc, answer);
-                }
-              })
-          .onFailure(err -> Responses.failure(rc, err));
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
+    String space = Requests.pathId(rc, "id");
+    LocalDate start = localDate(rc, "start");
+    LocalDate end = localDate(rc, "end");
+    if (!end.isAfter(start)) {
+      throw new InvalidInput("end", "end must be after start");
     }
+    if (ChronoUnit.DAYS.between(start, end) > Utilization.MAX_DAYS) {
+      throw new InvalidInput(
+          "end", "at most " + Utilization.MAX_DAYS + " days per request: narrow the range");
+    }
+    String tz = rc.queryParams().get("tz");
+    String zone = null;
+    if (tz != null && !tz.isBlank()) {
+      try {
+        zone = ZoneId.of(tz).getId();
+      } catch (DateTimeException e) {
+        throw new InvalidInput("tz", "tz must be an IANA time zone such as Europe/Paris");
+      }
+    }
+    String children = rc.queryParams().get("children");
+    if (children != null && !children.equals("true") && !children.equals("false")) {
+      throw new InvalidInput("children", "children must be true or false");
+    }
+    boolean csv = wantsCsv(rc);
+    JsonObject q =
+        new JsonObject()
+            .put("space", space)
+            .put("start", start.toString())
+            .put("end", end.toString())
+            .put("tz", zone)
+            .put("children", "true".equals(children));
+    ask(Addresses.HISTORY_UTILIZATION, q, Forward.MINUTES)
+        .onSuccess(
+            answer -> {
+              if (csv) {
+                rc.response()
+                    .putHeader("Content-Type", "text/csv")
+                    .end(utilizationCsv(answer.getJsonArray("rows")));
+              } else {
+                Responses.ok(rc, answer);
+              }
+            })
+        .onFailure(rc::fail);
   }
 
   /** A required local date (YYYY-MM-DD) in the query string. */
-  private static LocalDate localDate(RoutingContext rc, String name) throws InvalidInput {
+  private static LocalDate localDate(RoutingContext rc, String name) {
     String text = rc.queryParams().get(name);
     if (text == null || text.isBlank()) {
       throw InvalidInput.malformed(name, "query parameter " + name + " is required");
@@ -253,40 +245,36 @@ final class HistoryRoutes {
    * arrival, for reconciliations) with the cursor of the next page.
    */
   private void events(RoutingContext rc, boolean reconciledOnly) {
-    try {
-      String space = Requests.pathId(rc, "id");
-      Long start = Requests.optionalInstant(rc, "start");
-      Long end = Requests.optionalInstant(rc, "end");
-      int limit = Requests.limit(rc, 1000, HistoryVerticle.MAX_PAGE);
-      JsonObject q =
-          new JsonObject()
-              .put("space", space)
-              .put("start", start == null ? Long.MIN_VALUE / 2 : start)
-              .put("end", end == null ? Long.MAX_VALUE / 2 : end)
-              .put("limit", limit)
-              .put("after", cursor(rc.queryParams().get("after")))
-              .put("reconciled", reconciledOnly);
-      Responses.reply(
-          rc,
-          ask(Addresses.HISTORY_EVENTS, q, Forward.MINUTES)
-              .map(
-                  answer -> {
-                    JsonArray next = (JsonArray) answer.remove("next");
-                    answer.put(
-                        "next",
-                        next == null
-                            ? null
-                            : next.getLong(0) + "_" + next.getInteger(1) + "_" + next.getLong(2));
-                    return answer;
-                  }),
-          200);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    String space = Requests.pathId(rc, "id");
+    Long start = Requests.optionalInstant(rc, "start");
+    Long end = Requests.optionalInstant(rc, "end");
+    int limit = Requests.limit(rc, 1000, HistoryVerticle.MAX_PAGE);
+    JsonObject q =
+        new JsonObject()
+            .put("space", space)
+            .put("start", start == null ? Long.MIN_VALUE / 2 : start)
+            .put("end", end == null ? Long.MAX_VALUE / 2 : end)
+            .put("limit", limit)
+            .put("after", cursor(rc.queryParams().get("after")))
+            .put("reconciled", reconciledOnly);
+    Responses.reply(
+        rc,
+        ask(Addresses.HISTORY_EVENTS, q, Forward.MINUTES)
+            .map(
+                answer -> {
+                  JsonArray next = (JsonArray) answer.remove("next");
+                  answer.put(
+                      "next",
+                      next == null
+                          ? null
+                          : next.getLong(0) + "_" + next.getInteger(1) + "_" + next.getLong(2));
+                  return answer;
+                }),
+        200);
   }
 
   /** The opaque cursor of a page: "tsMicros_delta_datapointId". */
-  private static JsonArray cursor(String text) throws InvalidInput {
+  private static JsonArray cursor(String text) {
     if (text == null) {
       return null;
     }
@@ -304,7 +292,7 @@ final class HistoryRoutes {
     throw new InvalidInput("after", "after must be the next cursor of a previous page");
   }
 
-  private static long required(Long value, String name) throws InvalidInput {
+  private static long required(Long value, String name) {
     if (value == null) {
       throw InvalidInput.malformed(name, "query parameter " + name + " is required");
     }
@@ -313,44 +301,36 @@ final class HistoryRoutes {
 
   /** {@code {timestamp, count = 0}}: from that instant the space holds count people. */
   private void reset(RoutingContext rc) {
-    try {
-      String space = Requests.pathId(rc, "id");
-      JsonObject body = Requests.jsonObject(rc);
-      Object ts = body.getValue("timestamp");
-      if (!(ts instanceof String text)) {
-        throw InvalidInput.malformed("timestamp", "timestamp is required (ISO-8601)");
-      }
-      long at = Timestamps.parseMicros(text, "timestamp");
-      if (at > Timestamps.toMicros(Clock.systemUTC().instant())) {
-        throw new InvalidInput("timestamp", "a reset cannot be in the future");
-      }
-      Object count = body.getValue("count", 0);
-      if (!(count instanceof Integer c) || c < 0) {
-        throw new InvalidInput("count", "count must be a non-negative integer");
-      }
-      JsonObject request =
-          new JsonObject().put("space_id", space).put("timestamp", at).put("count", count);
-      Responses.reply(rc, ask(Addresses.RESET, request, Forward.MINUTES), 201);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
+    String space = Requests.pathId(rc, "id");
+    JsonObject body = Requests.jsonObject(rc);
+    Object ts = body.getValue("timestamp");
+    if (!(ts instanceof String text)) {
+      throw InvalidInput.malformed("timestamp", "timestamp is required (ISO-8601)");
     }
+    long at = Timestamps.parseMicros(text, "timestamp");
+    if (at > Timestamps.toMicros(Clock.systemUTC().instant())) {
+      throw new InvalidInput("timestamp", "a reset cannot be in the future");
+    }
+    Object count = body.getValue("count", 0);
+    if (!(count instanceof Integer c) || c < 0) {
+      throw new InvalidInput("count", "count must be a non-negative integer");
+    }
+    JsonObject request =
+        new JsonObject().put("space_id", space).put("timestamp", at).put("count", count);
+    Responses.reply(rc, ask(Addresses.RESET, request, Forward.MINUTES), 201);
   }
 
   /** {@code ?start=&end=} (default: everything): the space's resets, explicit and daily. */
   private void listResets(RoutingContext rc) {
-    try {
-      String space = Requests.pathId(rc, "id");
-      Long start = Requests.optionalInstant(rc, "start");
-      Long end = Requests.optionalInstant(rc, "end");
-      JsonObject q =
-          new JsonObject()
-              .put("space", space)
-              .put("start", start == null ? Long.MIN_VALUE / 2 : start)
-              .put("end", end == null ? Long.MAX_VALUE / 2 : end);
-      Responses.reply(rc, ask(Addresses.HISTORY_RESETS, q, Forward.DEFAULT), 200);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    String space = Requests.pathId(rc, "id");
+    Long start = Requests.optionalInstant(rc, "start");
+    Long end = Requests.optionalInstant(rc, "end");
+    JsonObject q =
+        new JsonObject()
+            .put("space", space)
+            .put("start", start == null ? Long.MIN_VALUE / 2 : start)
+            .put("end", end == null ? Long.MAX_VALUE / 2 : end);
+    Responses.reply(rc, ask(Addresses.HISTORY_RESETS, q, Forward.DEFAULT), 200);
   }
 
   private Future<JsonObject> ask(String address, JsonObject question, DeliveryOptions options) {

@@ -17,7 +17,6 @@ import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
@@ -132,7 +131,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
     ApiDocument.mount(router);
 
-    router.route().failureHandler(this::failed);
+    router.route().failureHandler(Responses::failed);
     router.errorHandler(405, rc -> Responses.error(rc, 405, null, "method not allowed"));
     router.errorHandler(
         404, rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
@@ -199,18 +198,6 @@ public final class HttpVerticle extends VerticleBase {
                 .onSuccess(m -> promise.complete(Status.OK()))
                 .onFailure(err -> promise.complete(Status.KO())));
     return checks;
-  }
-
-  /** Failures of handlers and of Vert.x itself (body too large, ...), always as JSON. */
-  private void failed(RoutingContext rc) {
-    int status = rc.statusCode();
-    if (status == 413) {
-      Responses.error(rc, 413, "body", "the body is larger than the limit");
-    } else if (status >= 400 && status < 500) {
-      Responses.error(rc, status, null, "bad request");
-    } else {
-      Responses.failure(rc, rc.failure());
-    }
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
+import io.density.bus.Failure;
 import io.density.bus.InvalidInput;
 import io.density.ingest.Datapoint;
 import io.density.ingest.DatapointBody;
@@ -64,15 +65,23 @@ final class IngestRoutes {
   private void shed(RoutingContext rc) {
     if (System.currentTimeMillis() < overloadedUntil) {
       shed.increment();
-      Responses.error(rc, 429, null, "ingest is overloaded: retry after a second");
+      throw Failure.of(Failure.OVERLOADED, null, "ingest is overloaded: retry after a second");
     } else {
       rc.next();
     }
   }
 
   void mount(Router router) {
-    router.post("/send").handler(this::send);
+    router.post("/send").handler(this::send).failureHandler(this::countRejected);
     router.post("/v1/datapoints").handler(this::batch);
+  }
+
+  /** A datapoint of {@code /send} refused as bad input is counted rejected, then answered. */
+  private void countRejected(RoutingContext rc) {
+    if (rc.failure() instanceof InvalidInput) {
+      rejected.increment();
+    }
+    rc.next();
   }
 
   /**
@@ -80,15 +89,8 @@ final class IngestRoutes {
    */
   private void send(RoutingContext rc) {
     long received = Timestamps.toMicros(Clock.systemUTC().instant());
-    Datapoint datapoint;
-    try {
-      DatapointBody.Item item = one(rc);
-      datapoint = parser.parse(item.fields(), item.text(), received);
-    } catch (InvalidInput e) {
-      rejected.increment();
-      Responses.failure(rc, e);
-      return;
-    }
+    DatapointBody.Item item = one(rc);
+    Datapoint datapoint = parser.parse(item.fields(), item.text(), received);
     inserter
         .store(List.of(datapoint))
         .onSuccess(
@@ -101,26 +103,18 @@ final class IngestRoutes {
                       .put("result", result)
                       .put("duplicate", "duplicate".equals(result)));
             })
-        .onFailure(err -> Responses.failure(rc, err));
+        .onFailure(rc::fail);
   }
 
   /** Many datapoints: a JSON array (or one object), or NDJSON. One result per item, in order. */
   private void batch(RoutingContext rc) {
     long received = Timestamps.toMicros(Clock.systemUTC().instant());
-    List<DatapointBody.Item> items;
-    try {
-      items = items(rc);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-      return;
-    }
+    List<DatapointBody.Item> items = items(rc);
     if (items.size() > maxBatchItems) {
-      Responses.error(
-          rc,
-          413,
+      throw Failure.of(
+          Failure.TOO_LARGE,
           "body",
           "at most " + maxBatchItems + " datapoints per request, got " + items.size());
-      return;
     }
 
     DatapointParser.Checked checked = parser.check(items, received);
@@ -133,10 +127,7 @@ final class IngestRoutes {
         .forEach(
             (i, e) -> {
               rejected.increment();
-              results[i].put("status", "rejected").put("error", e.getMessage());
-              if (e.field() != null) {
-                results[i].put("field", e.field());
-              }
+              Responses.describe(results[i].put("status", "rejected"), e);
             });
     List<Datapoint> valid = checked.valid();
     List<Integer> validIndex = checked.validIndex();
@@ -174,11 +165,11 @@ final class IngestRoutes {
                       .put("rejected", rejected)
                       .put("results", all));
             })
-        .onFailure(err -> Responses.failure(rc, err));
+        .onFailure(rc::fail);
   }
 
   /** The datapoints of a batch body, by its content type. */
-  private static List<DatapointBody.Item> items(RoutingContext rc) throws InvalidInput {
+  private static List<DatapointBody.Item> items(RoutingContext rc) {
     String body = rc.body().asString();
     return switch (Requests.mediaType(rc)) {
       case "application/json" -> DatapointBody.json(body);
@@ -190,7 +181,7 @@ final class IngestRoutes {
     };
   }
 
-  private static DatapointBody.Item one(RoutingContext rc) throws InvalidInput {
+  private static DatapointBody.Item one(RoutingContext rc) {
     if (!Requests.mediaType(rc).equals("application/json")) {
       throw new InvalidInput(InvalidInput.CONTENT_TYPE, "Content-Type must be application/json");
     }

@@ -1,5 +1,6 @@
 package io.density.http;
 
+import io.density.bus.InvalidInput;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.util.regex.Pattern;
@@ -20,8 +21,7 @@ final class PathGuard implements Handler<RoutingContext> {
   public void handle(RoutingContext rc) {
     String path = rc.request().path();
     if (path != null && hasDotSegment(path)) {
-      Responses.error(rc, 400, "path", "a path with . or .. segments is not served");
-      return;
+      throw InvalidInput.malformed("path", "a path with . or .. segments is not served");
     }
     rc.next();
   }

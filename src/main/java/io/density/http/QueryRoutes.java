@@ -1,7 +1,6 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
-import io.density.bus.InvalidInput;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -32,12 +31,8 @@ final class QueryRoutes {
 
   /** Seed API: {@code GET /?space=A} → {@code {"status": "OK", "count": 2}}. */
   private void seedRealtime(RoutingContext rc) {
-    try {
-      String space = Requests.requiredParam(rc, "space");
-      seed(rc, ask(Addresses.QUERY_REALTIME, new JsonObject().put("space", space)));
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    String space = Requests.requiredParam(rc, "space");
+    seed(rc, ask(Addresses.QUERY_REALTIME, new JsonObject().put("space", space)));
   }
 
   /**
@@ -45,45 +40,33 @@ final class QueryRoutes {
    * T; without a timestamp, the realtime count.
    */
   private void seedCount(RoutingContext rc) {
-    try {
-      String space = Requests.requiredParam(rc, "space");
-      Long at = Requests.optionalInstant(rc, "timestamp");
-      JsonObject q = new JsonObject().put("space", space);
-      seed(
-          rc,
-          at == null
-              ? ask(Addresses.QUERY_REALTIME, q)
-              : ask(Addresses.QUERY_NEAREST, q.put("at", at)));
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    String space = Requests.requiredParam(rc, "space");
+    Long at = Requests.optionalInstant(rc, "timestamp");
+    JsonObject q = new JsonObject().put("space", space);
+    seed(
+        rc,
+        at == null
+            ? ask(Addresses.QUERY_REALTIME, q)
+            : ask(Addresses.QUERY_NEAREST, q.put("at", at)));
   }
 
   /** {@code GET /v1/spaces/{id}/count[?at=T]}: realtime, or the count as of T. */
   private void spaceCount(RoutingContext rc) {
-    try {
-      String space = Requests.pathId(rc, "id");
-      Long at = Requests.optionalInstant(rc, "at");
-      JsonObject q = new JsonObject().put("space", space);
-      Responses.reply(
-          rc,
-          (at == null
-              ? ask(Addresses.QUERY_REALTIME, q)
-              : ask(Addresses.QUERY_AS_OF, q.put("at", at))),
-          200);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    String space = Requests.pathId(rc, "id");
+    Long at = Requests.optionalInstant(rc, "at");
+    JsonObject q = new JsonObject().put("space", space);
+    Responses.reply(
+        rc,
+        (at == null
+            ? ask(Addresses.QUERY_REALTIME, q)
+            : ask(Addresses.QUERY_AS_OF, q.put("at", at))),
+        200);
   }
 
   /** {@code GET /v1/dpus/{id}}: registration, current links and realtime totals. */
   private void dpu(RoutingContext rc) {
-    try {
-      String dpu = Requests.pathId(rc, "id");
-      Responses.reply(rc, ask(Addresses.QUERY_DPU, new JsonObject().put("dpu", dpu)), 200);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    String dpu = Requests.pathId(rc, "id");
+    Responses.reply(rc, ask(Addresses.QUERY_DPU, new JsonObject().put("dpu", dpu)), 200);
   }
 
   /**
@@ -91,15 +74,11 @@ final class QueryRoutes {
    * never reported, and the ones most in need of a look.
    */
   private void dpuActivity(RoutingContext rc) {
-    try {
-      JsonObject q =
-          new JsonObject()
-              .put("silent_minutes", Requests.whole(rc, "silent_minutes", 60, 525_600))
-              .put("limit", Requests.limit(rc, 100, 1_000));
-      Responses.reply(rc, ask(Addresses.QUERY_DPU_ACTIVITY, q), 200);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    JsonObject q =
+        new JsonObject()
+            .put("silent_minutes", Requests.whole(rc, "silent_minutes", 60, 525_600))
+            .put("limit", Requests.limit(rc, 100, 1_000));
+    Responses.reply(rc, ask(Addresses.QUERY_DPU_ACTIVITY, q), 200);
   }
 
   private void seed(RoutingContext rc, Future<JsonObject> answer) {

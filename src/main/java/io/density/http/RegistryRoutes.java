@@ -1,7 +1,7 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
-import io.density.bus.InvalidInput;
+import io.density.bus.Failure;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -40,18 +40,14 @@ final class RegistryRoutes {
   }
 
   private void put(RoutingContext rc, String kind) {
-    try {
-      String id = Requests.pathId(rc, "id");
-      // No body is an empty object; a form (which the body handler takes in) is not JSON.
-      String type = Requests.mediaType(rc);
-      JsonObject body =
-          rc.body().length() <= 0 && (type.isEmpty() || type.equals("application/json"))
-              ? new JsonObject()
-              : Requests.jsonObject(rc);
-      forward(rc, kind + ".put", new JsonObject().put("id", id).put("body", body));
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    String id = Requests.pathId(rc, "id");
+    // No body is an empty object; a form (which the body handler takes in) is not JSON.
+    String type = Requests.mediaType(rc);
+    JsonObject body =
+        rc.body().length() <= 0 && (type.isEmpty() || type.equals("application/json"))
+            ? new JsonObject()
+            : Requests.jsonObject(rc);
+    forward(rc, kind + ".put", new JsonObject().put("id", id).put("body", body));
   }
 
   /**
@@ -61,20 +57,15 @@ final class RegistryRoutes {
   private void bulk(RoutingContext rc) {
     String kind = BULK.get(rc.pathParam("kind"));
     if (kind == null) {
-      Responses.error(rc, 404, "kind", "bulk takes spaces, doorways, dpus or links");
-      return;
+      throw Failure.of(Failure.NOT_FOUND, "kind", "bulk takes spaces, doorways, dpus or links");
     }
     List<Object> items = new ArrayList<>();
-    try {
-      Requests.items(rc, items, new ArrayList<>());
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-      return;
-    }
+    Requests.items(rc, items, new ArrayList<>());
     if (items.size() > maxItems) {
-      Responses.error(
-          rc, 413, "body", "at most " + maxItems + " items per request, got " + items.size());
-      return;
+      throw Failure.of(
+          Failure.TOO_LARGE,
+          "body",
+          "at most " + maxItems + " items per request, got " + items.size());
     }
     forward
         .ask(
@@ -96,47 +87,29 @@ final class RegistryRoutes {
                 Responses.ok(rc, answer);
               }
             })
-        .onFailure(err -> Responses.failure(rc, err));
+        .onFailure(rc::fail);
   }
 
   private void get(RoutingContext rc, String kind) {
-    try {
-      forward(rc, kind + ".get", new JsonObject().put("id", Requests.pathId(rc, "id")));
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    forward(rc, kind + ".get", new JsonObject().put("id", Requests.pathId(rc, "id")));
   }
 
   private void createLink(RoutingContext rc) {
-    try {
-      forward(rc, "link.create", new JsonObject().put("body", Requests.jsonObject(rc)));
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    forward(rc, "link.create", new JsonObject().put("body", Requests.jsonObject(rc)));
   }
 
   private void move(RoutingContext rc) {
-    try {
-      JsonObject q =
-          new JsonObject()
-              .put("id", Requests.pathId(rc, "id"))
-              .put("body", Requests.jsonObject(rc));
-      forward(rc, "dpu.move", q);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    JsonObject q =
+        new JsonObject().put("id", Requests.pathId(rc, "id")).put("body", Requests.jsonObject(rc));
+    forward(rc, "dpu.move", q);
   }
 
   private void listLinks(RoutingContext rc) {
-    try {
-      JsonObject q =
-          new JsonObject()
-              .put("dpu_id", Requests.optionalParam(rc, "dpu_id"))
-              .put("space_id", Requests.optionalParam(rc, "space_id"));
-      forward(rc, "link.list", q);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    JsonObject q =
+        new JsonObject()
+            .put("dpu_id", Requests.optionalParam(rc, "dpu_id"))
+            .put("space_id", Requests.optionalParam(rc, "space_id"));
+    forward(rc, "link.list", q);
   }
 
   /** Sends to the registry and answers with what it says (201 when it created something). */
@@ -144,6 +117,6 @@ final class RegistryRoutes {
     forward
         .ask(Addresses.REGISTRY, action, body, Forward.DEFAULT)
         .onSuccess(answer -> Responses.stored(rc, answer))
-        .onFailure(err -> Responses.failure(rc, err));
+        .onFailure(rc::fail);
   }
 }

@@ -33,7 +33,7 @@ final class Requests {
     return (semicolon < 0 ? header : header.substring(0, semicolon)).trim().toLowerCase();
   }
 
-  static JsonObject jsonObject(RoutingContext rc) throws InvalidInput {
+  static JsonObject jsonObject(RoutingContext rc) {
     if (!mediaType(rc).equals("application/json")) {
       throw new InvalidInput(InvalidInput.CONTENT_TYPE, "Content-Type must be application/json");
     }
@@ -55,7 +55,7 @@ final class Requests {
    * The items of a body that is a JSON array (or one object) or NDJSON (one item a line), each with
    * its own text; an NDJSON line that is not JSON is a null item, for the caller to reject.
    */
-  static void items(RoutingContext rc, List<Object> items, List<String> texts) throws InvalidInput {
+  static void items(RoutingContext rc, List<Object> items, List<String> texts) {
     String body = rc.body().asString();
     switch (mediaType(rc)) {
       case "application/json" -> jsonItems(body, items, texts);
@@ -67,8 +67,7 @@ final class Requests {
     }
   }
 
-  private static void jsonItems(String body, List<Object> items, List<String> texts)
-      throws InvalidInput {
+  private static void jsonItems(String body, List<Object> items, List<String> texts) {
     Object value;
     try {
       if (body != null) {
@@ -100,12 +99,13 @@ final class Requests {
       if (text.isEmpty()) {
         continue;
       }
-      Object value;
+      Object value = null; // a line that is not JSON: rejected by the caller as "not a JSON object"
       try {
-        noKeyTwice(text);
-        value = Json.decodeValue(text);
-      } catch (InvalidInput | DecodeException e) {
-        value = null; // rejected by the caller as "not a JSON object"
+        if (keyTwice(text) == null) {
+          value = Json.decodeValue(text);
+        }
+      } catch (DecodeException e) {
+        // stays null
       }
       items.add(value);
       texts.add(text);
@@ -116,22 +116,30 @@ final class Requests {
    * Refuses JSON text where an object gives a key twice: it is not resolved by taking the last, as
    * the decoder would. Other faults of the text are left to the decoder.
    */
-  private static void noKeyTwice(String text) throws InvalidInput {
+  private static void noKeyTwice(String text) {
+    String duplicate = keyTwice(text);
+    if (duplicate != null) {
+      throw InvalidInput.malformed("body", "the body is not valid JSON: " + duplicate);
+    }
+  }
+
+  /** What the parser says of a key given twice in the text, or null when there is none. */
+  private static String keyTwice(String text) {
     try (JsonParser p = STRICT.createParser(text)) {
       while (p.nextToken() != null) {
         // reading is the check
       }
     } catch (JsonProcessingException e) {
       if (e.getOriginalMessage().startsWith("Duplicate")) {
-        throw InvalidInput.malformed(
-            "body", "the body is not valid JSON: " + e.getOriginalMessage());
+        return e.getOriginalMessage();
       }
     } catch (IOException e) {
       // not JSON: the decoder says so
     }
+    return null;
   }
 
-  static String requiredParam(RoutingContext rc, String name) throws InvalidInput {
+  static String requiredParam(RoutingContext rc, String name) {
     String value = rc.queryParams().get(name);
     if (value == null || value.isBlank()) {
       throw InvalidInput.malformed(name, "query parameter " + name + " is required");
@@ -140,27 +148,27 @@ final class Requests {
   }
 
   /** An id in the query string, or null when it is not there. */
-  static String optionalParam(RoutingContext rc, String name) throws InvalidInput {
+  static String optionalParam(RoutingContext rc, String name) {
     String value = rc.queryParams().get(name);
     return value == null ? null : identifier(value, name);
   }
 
-  static String pathId(RoutingContext rc, String name) throws InvalidInput {
+  static String pathId(RoutingContext rc, String name) {
     return identifier(rc.pathParam(name), name);
   }
 
-  static Long optionalInstant(RoutingContext rc, String name) throws InvalidInput {
+  static Long optionalInstant(RoutingContext rc, String name) {
     String value = rc.queryParams().get(name);
     return value == null || value.isBlank() ? null : Timestamps.parseMicros(value, name);
   }
 
   /** The {@code limit} parameter: 1 to max, {@code otherwise} when absent. */
-  static int limit(RoutingContext rc, int otherwise, int max) throws InvalidInput {
+  static int limit(RoutingContext rc, int otherwise, int max) {
     return whole(rc, "limit", otherwise, max);
   }
 
   /** A whole-number parameter from 1 to max, {@code otherwise} when absent. */
-  static int whole(RoutingContext rc, String name, int otherwise, int max) throws InvalidInput {
+  static int whole(RoutingContext rc, String name, int otherwise, int max) {
     String text = rc.queryParams().get(name);
     if (text == null) {
       return otherwise;
@@ -176,7 +184,7 @@ final class Requests {
     throw new InvalidInput(name, name + " must be 1 to " + max);
   }
 
-  private static String identifier(String value, String name) throws InvalidInput {
+  private static String identifier(String value, String name) {
     return Ids.check(value, name);
   }
 }

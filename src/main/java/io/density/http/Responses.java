@@ -13,7 +13,14 @@ import java.io.IOException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** JSON responses, and the one place where failures become HTTP statuses. */
+/**
+ * JSON responses, and the one place where failures become HTTP statuses.
+ *
+ * <p>The error road: a route throws {@link InvalidInput} (or a {@link Failure} of its own: too many
+ * items, an unknown kind), or fails its request with what an event-bus request failed with; the
+ * router's one failure handler, {@link #failed}, answers every such request with {@link #failure},
+ * the one mapping from a failure to a status and its body {@code {status, error, field}}.
+ */
 final class Responses {
   private static final Logger LOG = Logger.getLogger(Responses.class.getName());
 
@@ -54,14 +61,41 @@ final class Responses {
     if (rc.response().ended() || rc.response().closed()) {
       return; // answered already (say, a body refused as too slow), or nobody left to answer
     }
-    JsonObject body = new JsonObject().put("status", "error").put("error", message);
-    if (field != null) {
-      body.put("field", field);
-    }
+    JsonObject body = describe(new JsonObject().put("status", "error"), field, message);
     if (status == 429 || status == 503) {
       rc.response().putHeader("Retry-After", "1");
     }
     json(rc, status, body);
+  }
+
+  /**
+   * Bad input as an error's {@code error} and {@code field}, on a body or a batch item's result.
+   */
+  static JsonObject describe(JsonObject into, InvalidInput e) {
+    return describe(into, e.field(), e.getMessage());
+  }
+
+  private static JsonObject describe(JsonObject into, String field, String message) {
+    into.put("error", message);
+    if (field != null) {
+      into.put("field", field);
+    }
+    return into;
+  }
+
+  /**
+   * The router's failure handler: whatever failed a request (a route that threw, a request failed
+   * with a cause, Vert.x's own refusals such as a body over the limit) is answered as JSON.
+   */
+  static void failed(RoutingContext rc) {
+    int status = rc.statusCode();
+    if (status == 413) {
+      error(rc, 413, "body", "the body is larger than the limit");
+    } else if (status >= 400 && status < 500) {
+      error(rc, status, null, "bad request");
+    } else {
+      failure(rc, rc.failure());
+    }
   }
 
   /**
@@ -73,7 +107,7 @@ final class Responses {
    * client that drops an upload: the body handler fails the request with {@link
    * HttpClosedException}, or the {@link IOException} of a reset).
    */
-  static void failure(RoutingContext rc, Throwable err) {
+  private static void failure(RoutingContext rc, Throwable err) {
     if (err instanceof HttpClosedException
         || err instanceof IOException
         || rc.response().closed()) {
@@ -121,8 +155,6 @@ final class Responses {
    * Completes the request with the future's answer ({@code "status": "OK"} added), or its failure.
    */
   static void reply(RoutingContext rc, Future<JsonObject> future, int status) {
-    future
-        .onSuccess(answer -> json(rc, status, envelope(answer)))
-        .onFailure(err -> failure(rc, err));
+    future.onSuccess(answer -> json(rc, status, envelope(answer))).onFailure(rc::fail);
   }
 }

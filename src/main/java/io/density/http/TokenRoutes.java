@@ -1,7 +1,7 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
-import io.density.bus.InvalidInput;
+import io.density.bus.Failure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -27,11 +27,7 @@ final class TokenRoutes {
 
   /** {@code {scope, name?, expires_at?}} → 201 {@code {id, token, scope, ...}}. */
   private void create(RoutingContext rc) {
-    try {
-      Responses.reply(rc, ask("create", Requests.jsonObject(rc)), 201);
-    } catch (InvalidInput e) {
-      Responses.failure(rc, e);
-    }
+    Responses.reply(rc, ask("create", Requests.jsonObject(rc)), 201);
   }
 
   private void revoke(RoutingContext rc) {
@@ -39,8 +35,7 @@ final class TokenRoutes {
     try {
       id = Long.parseLong(rc.pathParam("id"));
     } catch (NumberFormatException e) {
-      Responses.error(rc, 404, "id", "unknown token");
-      return;
+      throw Failure.of(Failure.NOT_FOUND, "id", "unknown token");
     }
     Responses.reply(rc, ask("revoke", new JsonObject().put("id", id)), 200);
   }

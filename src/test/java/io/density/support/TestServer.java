@@ -1,12 +1,12 @@
 package io.density.support;
 
 import com.hazelcast.config.Config;
-import io.density.Server;
 import io.density.auth.TokenStore;
 import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.load.BuildingSimulator;
+import io.density.node.Server;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonArray;

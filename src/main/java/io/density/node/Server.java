@@ -1,4 +1,4 @@
-package io.density;
+package io.density.node;
 
 import io.density.alerts.AlertsVerticle;
 import io.density.auth.TokensVerticle;
