@@ -403,20 +403,19 @@ SQL
       WHERE datname = current_database()" >/dev/null
   fi
   pg_ticks "$work/floor-ticks-before.txt"
-  out=$(pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" \
-    -D rows="$rows" -f "$script" "$db" 2>"$work/floor-pgbench.err") || true
+  pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" \
+    -D rows="$rows" -f "$script" "$db" >"$work/floor-pgbench.out" 2>"$work/floor-pgbench.err" &
+  local pgbench_pid=$!
+  if [[ -n $statements ]]; then
+    statement_window "$seconds" 'INSERT INTO floor_datapoint%' "$rows" "$work/pg-floor-insert.tsv"
+  fi
+  wait "$pgbench_pid" || true
+  out=$(cat "$work/floor-pgbench.out")
   if ! grep -q '^tps = ' <<<"$out"; then
     # the floor is then 0; say why (e.g. more clients than PostgreSQL's connections left)
     say "pgbench failed: $(grep -m 1 -iE 'error|fatal' "$work/floor-pgbench.err" || tail -n 1 "$work/floor-pgbench.err")"
   fi
   pg_ticks "$work/floor-ticks-after.txt"
-  if [[ -n $statements ]]; then
-    "${psql_admin[@]}" -d "$db" -At -F "$(printf '\t')" -c "
-      SELECT sum(calls), sum(rows), round(sum(total_exec_time)::numeric, 1) FROM pg_stat_statements
-       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-         AND query LIKE 'INSERT INTO floor_datapoint%'
-      HAVING sum(calls) > 0" >"$work/pg-floor-insert.tsv" || true
-  fi
   cpu=$(pg_cpu_seconds "$work/floor-ticks-before.txt" "$work/floor-ticks-after.txt")
   # PostgreSQL's CPU per row inserted, for print_bench_floors (this runs in a subshell)
   awk -v cpu="$cpu" -v r="$rows" \
@@ -428,57 +427,105 @@ SQL
 
 # pg_raw_insert_alone CLIENTS ROWS SECONDS DPUS: the server's own raw-log insert
 # (persistence Statements.INSERT_DATAPOINTS, printed from the server's jar) run by PostgreSQL
-# alone, as pgbench runs the floor: ROWS datapoints per statement from CLIENTS clients, of DPUs
+# alone, as pgbench runs the floor (but as the server sends it: prepared once, its arrays as
+# parameters): ROWS datapoints per statement from CLIENTS clients, of DPUs
 # dpu-0 .. dpu-(DPUS-1) of the benchmark's building (so every datapoint meets its link), each
 # statement in a transaction that is rolled back, so that no batch it opens is ever seen by the
 # server (its recovery sweep would count it) and the raw log keeps only the benchmark's
-# datapoints. Writes "calls rows total_ms cpu_us_per_row" to $work/pg-raw-insert.tsv (the times
-# from pg_stat_statements, so this needs it collecting; the CPU from /proc, the generation of the
-# rows included, as in the floor). The statement's execution time does not include the commit,
-# so rolling back leaves it as it is.
+# datapoints. Writes "calls rows total_ms backend_cpu_us_per_row" to $work/pg-raw-insert.tsv
+# (statement_window: the times from pg_stat_statements, so this needs it collecting; the CPU of
+# pgbench's backends), and the same to $work/pg-raw-params.tsv for a statement that only takes
+# the same parameters (pgbench's backends make the rows and parse them: CPU that is not the
+# insert's; the floor makes its rows inside its statement). The statement's execution time does
+# not include the commit, so rolling back leaves it as it is.
 pg_raw_insert_alone() {
-  local clients=$1 rows=$2 seconds=$3 dpus=$4 statement script=$work/raw-insert.sql out cpu
-  rm -f "$work/pg-raw-insert.tsv"
+  local clients=$1 rows=$2 seconds=$3 dpus=$4 statement
+  rm -f "$work/pg-raw-insert.tsv" "$work/pg-raw-params.tsv"
   statement=$(java -cp "$work/density.jar" "$repo/load/ReportStatement.java" \
     io.density.persistence.Statements INSERT_DATAPOINTS) || return 0
+  pgbench_statement "$clients" "$rows" "$seconds" "$dpus" "$statement" \
+    '%INSERT INTO uncounted_batch%INSERT INTO datapoint (%' "$work/pg-raw-insert.tsv"
+  [[ -s $work/pg-raw-insert.tsv ]] || return 0
+  # the same parameters, made and bound, without the insert: its CPU is not the statement's
+  pgbench_statement "$clients" "$rows" "$seconds" "$dpus" \
+    "SELECT cardinality(\$1::text[]) + cardinality(\$2::timestamptz[]) + cardinality(\$3::int2[])
+            + cardinality(\$4::text[]) + cardinality(\$5::timestamptz[]) + cardinality(\$6::text[])
+            AS raw_insert_parameters" \
+    '%AS raw_insert_parameters%' "$work/pg-raw-params.tsv"
+}
+
+# pgbench_statement CLIENTS ROWS SECONDS DPUS STATEMENT PATTERN OUT: pg_raw_insert_alone's run of
+# STATEMENT (whose $1..$6 are the raw-log insert's parameters) by pgbench; statement_window's
+# figures of the statements LIKE PATTERN to OUT.
+pgbench_statement() {
+  local clients=$1 rows=$2 seconds=$3 dpus=$4 statement=$5 pattern=$6 out=$7
+  local script=$work/raw-insert.sql
   {
     cat <<'SQL'
-SELECT quote_literal(array_agg(dpu)::text) AS p_dpu, quote_literal(array_agg(t)::text) AS p_ts,
-       quote_literal(array_agg(dir)::text) AS p_dir,
-       quote_literal(array_agg((extract(epoch FROM t) * 1000000)::bigint || ':' || dir)::text) AS p_key,
-       quote_literal(array_agg(now())::text) AS p_received,
-       quote_literal(array_agg(json_build_object('timestamp', t, 'direction', dir,
-                                                 'dpu_id', dpu)::text)::text) AS p_payload
+SELECT array_agg(dpu)::text AS p_dpu, array_agg(t)::text AS p_ts, array_agg(dir)::text AS p_dir,
+       array_agg((extract(epoch FROM t) * 1000000)::bigint || ':' || dir)::text AS p_key,
+       array_agg(now())::text AS p_received,
+       array_agg('{"timestamp":"2026-01-01T00:00:00.000Z","direction":' || dir
+                 || ',"dpu_id":"' || dpu || '"}')::text AS p_payload
   FROM (SELECT 'dpu-' || floor(random() * :dpus)::int AS dpu,
                greatest(now() - random() * interval '1 hour', date_trunc('month', now())) AS t,
                CASE WHEN random() < 0.5 THEN 1 ELSE -1 END AS dir
           FROM generate_series(1, :rows)) r \gset
 BEGIN;
 SQL
-    # the statement's parameters become the arrays just made, as literals
+    # the statement's parameters become the arrays just made (parameters again: -M prepared)
     sed -e 's/\$1::/:p_dpu::/; s/\$2::/:p_ts::/; s/\$3::/:p_dir::/; s/\$4::/:p_key::/' \
       -e 's/\$5::/:p_received::/; s/\$6::/:p_payload::/' <<<"$statement"
     echo ';'
     echo 'ROLLBACK;'
   } >"$script"
+  pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" -M prepared \
+    -D rows="$rows" -D dpus="$dpus" -f "$script" "$db" >"$work/raw-pgbench.out" \
+    2>"$work/raw-pgbench.err" &
+  local pgbench_pid=$!
+  statement_window "$seconds" "$pattern" "$rows" "$out"
+  wait "$pgbench_pid" || true
+  if ! grep -q '^tps = ' "$work/raw-pgbench.out"; then
+    say "pgbench failed on the raw-log insert: $(grep -m 1 -iE 'error|fatal' "$work/raw-pgbench.err" || tail -n 1 "$work/raw-pgbench.err")"
+    rm -f "$out"
+  fi
+}
+
+# pgbench_backends: "pid ticks" of each backend of $db that pgbench has open (its CPU time so far,
+# utime + stime in clock ticks).
+pgbench_backends() {
+  local pid
+  for pid in $("${psql_admin[@]}" -d "$db" -At -c "SELECT pid FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'pgbench'"); do
+    sed 's/^\([0-9]*\) (.*) /\1 /' "/proc/$pid/stat" 2>/dev/null | awk '{print $1, $13 + $14}' || true
+  done
+}
+
+# statement_window SECONDS PATTERN ROWS OUT: while pgbench runs for SECONDS, from its first second
+# to 3 s before its end: the calls and execution time of its statement (pg_stat_statements, query
+# LIKE PATTERN) and the CPU time of its own backends (/proc), so that neither the rest of
+# PostgreSQL nor other databases count. Writes "calls rows total_ms backend_cpu_us_per_row" to
+# OUT (rows: calls times ROWS, the rows each statement inserts).
+statement_window() {
+  local seconds=$1 pattern=$2 rows=$3 out=$4
+  rm -f "$out"
+  sleep 1
   "${psql_admin[@]}" -d "$db" -At -c "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database
     WHERE datname = current_database()" >/dev/null
-  pg_ticks "$work/raw-ticks-before.txt"
-  out=$(pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" \
-    -D rows="$rows" -D dpus="$dpus" -f "$script" "$db" 2>"$work/raw-pgbench.err") || true
-  pg_ticks "$work/raw-ticks-after.txt"
-  if ! grep -q '^tps = ' <<<"$out"; then
-    say "pgbench failed on the raw-log insert: $(grep -m 1 -iE 'error|fatal' "$work/raw-pgbench.err" || tail -n 1 "$work/raw-pgbench.err")"
-    return 0
-  fi
-  cpu=$(pg_cpu_seconds "$work/raw-ticks-before.txt" "$work/raw-ticks-after.txt")
-  "${psql_admin[@]}" -d "$db" -At -F ' ' -c "
-    SELECT sum(calls), sum(calls) * $rows, round(sum(total_exec_time)::numeric, 1),
-           round(($cpu * 1e6 / (sum(calls) * $rows))::numeric, 1)
+  pgbench_backends >"$out.before"
+  sleep $((seconds - 4))
+  pgbench_backends >"$out.after"
+  local line cpu
+  line=$("${psql_admin[@]}" -d "$db" -At -F ' ' -c "
+    SELECT sum(calls), sum(calls) * $rows, round(sum(total_exec_time)::numeric, 1)
       FROM pg_stat_statements
      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-       AND query LIKE '%INSERT INTO uncounted_batch%INSERT INTO datapoint (%'
-    HAVING sum(calls) > 0" >"$work/pg-raw-insert.tsv" || true
+       AND query LIKE '$pattern'
+    HAVING sum(calls) > 0") || return 0
+  [[ -n $line ]] || return 0
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" 'FNR == NR {before[$1] = $2; next}
+    $1 in before {t += $2 - before[$1]} END {printf "%.6f\n", t / hz}' "$out.before" "$out.after")
+  awk -v cpu="$cpu" '{printf "%s %s %s %.1f\n", $1, $2, $3, cpu * 1e6 / $2}' <<<"$line" >"$out"
 }
 
 # redis_get_floor CLIENTS: GETs per second that Redis alone answers to CLIENTS clients.
@@ -514,7 +561,7 @@ raw_alone_json() {
   fi
   local calls rows ms cpu
   read -r calls rows ms cpu <<<"$raw_alone"
-  echo "{\"calls\":$calls,\"rows\":$rows,\"total_ms\":$ms,\"cpu_us_per_row\":$cpu}"
+  echo "{\"calls\":$calls,\"rows\":$rows,\"total_ms\":$ms,\"backend_cpu_us_per_row\":$cpu,\"parameters_cpu_us_per_row\":$( [[ -n ${raw_params:-} ]] && awk '{print $4}' <<<"$raw_params" || echo null),\"floor_backend_cpu_us_per_row\":${floor_backend_cpu:-null}}"
 }
 
 # insert_per_row ACCEPTED: with the statements collected over the send phase and over the floor
@@ -525,11 +572,11 @@ insert_per_row() {
   local accepted=$1 calls rows ms
   insert_us=""
   [[ -s $work/pg-insert.tsv && -s $work/pg-floor-insert.tsv ]] || return 0
-  read -r calls rows ms <"$work/pg-insert.tsv"
+  read -r calls rows ms _ <"$work/pg-insert.tsv"
   ((accepted > 0)) || return 0
   insert_us=$(awk -v t="$ms" -v n="$accepted" 'BEGIN {printf "%.2f\n", t * 1000 / n}')
   insert_what="$calls calls, $ms ms, $accepted datapoints"
-  read -r calls rows ms <"$work/pg-floor-insert.tsv"
+  read -r calls rows ms floor_backend_cpu <"$work/pg-floor-insert.tsv"
   if ((rows == 0)); then
     insert_us=""
     return 0
@@ -575,6 +622,7 @@ print_bench_floors() {
     say "measuring the raw-log insert alone, as the floor: 4 clients, 200 datapoints per statement"
     pg_raw_insert_alone 4 200 10 "$(jq -r '.dpus' <<<"$result")"
     raw_alone=$(cat "$work/pg-raw-insert.tsv" 2>/dev/null || true)
+    raw_params=$(cat "$work/pg-raw-params.tsv" 2>/dev/null || true)
   fi
   redis=$(redis_get_floor 16)
   # "server 52.1, postgres 30.4, ..." in the tool's order; "n/a" for a process not read
@@ -592,12 +640,17 @@ print_bench_floors() {
       "ratio $insert_ratio"
   fi
   if [[ -n $raw_alone ]]; then
-    local raw_calls raw_rows raw_ms raw_cpu raw_us
+    local raw_calls raw_rows raw_ms raw_cpu raw_us params_cpu=n/a net_cpu=n/a
     read -r raw_calls raw_rows raw_ms raw_cpu <<<"$raw_alone"
     raw_us=$(awk -v t="$raw_ms" -v n="$raw_rows" 'BEGIN {printf "%.2f\n", t * 1000 / n}')
+    if [[ -n $raw_params ]]; then
+      params_cpu=$(awk '{print $4}' <<<"$raw_params")
+      net_cpu=$(awk -v a="$raw_cpu" -v b="$params_cpu" 'BEGIN {printf "%.1f\n", a - b}')
+    fi
     echo "            the raw-log insert alone, as the floor (4 clients, 200 per statement, rolled back):" \
       "$raw_us µs per row ($raw_calls calls), ratio $(ratio "$raw_us" "$floor_insert_us") to the floor's insert;" \
-      "PostgreSQL's CPU $raw_cpu µs per row, ratio $(ratio "$raw_cpu" "$pg_row") to the floor's"
+      "CPU of pgbench's backends per row: $raw_cpu µs, less $params_cpu µs making and binding the" \
+      "parameters: $net_cpu µs; the floor's $floor_backend_cpu µs; ratio $(ratio "$net_cpu" "$floor_backend_cpu")"
   fi
   echo "  realtime  server $queries queries/s; Redis alone, GET, 16 clients $redis/s; ratio $(ratio "$queries" "$redis")"
   echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"reconciled_spaces\":$(json_number "$reconciled"),\"reordered_spaces\":$(json_number "$reordered"),\"cpu_us_per_datapoint\":$(jq -c '.send_cpu.us_per_datapoint // {}' <<<"$result"),\"pg_floor_cpu_us_per_row\":${pg_row:-null},\"insert_us_per_datapoint\":${insert_us:-null},\"floor_insert_us_per_row\":${floor_insert_us:-null},\"insert_floor_ratio\":\"${insert_ratio:-n/a}\",\"insert_alone\":$(raw_alone_json),\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
