@@ -523,9 +523,12 @@ statement_window() {
        AND query LIKE '$pattern'
     HAVING sum(calls) > 0") || return 0
   [[ -n $line ]] || return 0
+  # null when pgbench's backends could not be read at both ends (say, no connection was left)
   cpu=$(awk -v hz="$(getconf CLK_TCK)" 'FNR == NR {before[$1] = $2; next}
-    $1 in before {t += $2 - before[$1]} END {printf "%.6f\n", t / hz}' "$out.before" "$out.after")
-  awk -v cpu="$cpu" '{printf "%s %s %s %.1f\n", $1, $2, $3, cpu * 1e6 / $2}' <<<"$line" >"$out"
+    $1 in before {t += $2 - before[$1]; n++} END {if (n) printf "%.6f\n", t / hz; else print "null"}' \
+    "$out.before" "$out.after")
+  awk -v cpu="$cpu" '{printf "%s %s %s %s\n", $1, $2, $3,
+    cpu == "null" ? "null" : sprintf("%.1f", cpu * 1e6 / $2)}' <<<"$line" >"$out"
 }
 
 # redis_get_floor CLIENTS: GETs per second that Redis alone answers to CLIENTS clients.
@@ -541,7 +544,7 @@ json_number() {
 
 # ratio A B: A / B with two decimals ("n/a" when B is 0 or missing).
 ratio() {
-  awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {if (b > 0) printf "%.2f\n", a / b; else print "n/a"}'
+  awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {if (b > 0 && a ~ /^[0-9.]+$/) printf "%.2f\n", a / b; else print "n/a"}'
 }
 
 # How many stored counts were reconciled after arrival (late effects) in the run's database: a
@@ -643,14 +646,15 @@ print_bench_floors() {
     local raw_calls raw_rows raw_ms raw_cpu raw_us params_cpu=n/a net_cpu=n/a
     read -r raw_calls raw_rows raw_ms raw_cpu <<<"$raw_alone"
     raw_us=$(awk -v t="$raw_ms" -v n="$raw_rows" 'BEGIN {printf "%.2f\n", t * 1000 / n}')
-    if [[ -n $raw_params ]]; then
+    if [[ -n $raw_params && $raw_cpu != null ]]; then
       params_cpu=$(awk '{print $4}' <<<"$raw_params")
-      net_cpu=$(awk -v a="$raw_cpu" -v b="$params_cpu" 'BEGIN {printf "%.1f\n", a - b}')
+      [[ $params_cpu == null ]] \
+        || net_cpu=$(awk -v a="$raw_cpu" -v b="$params_cpu" 'BEGIN {printf "%.1f\n", a - b}')
     fi
     echo "            the raw-log insert alone, as the floor (4 clients, 200 per statement, rolled back):" \
       "$raw_us µs per row ($raw_calls calls), ratio $(ratio "$raw_us" "$floor_insert_us") to the floor's insert;" \
       "CPU of pgbench's backends per row: $raw_cpu µs, less $params_cpu µs making and binding the" \
-      "parameters: $net_cpu µs; the floor's $floor_backend_cpu µs; ratio $(ratio "$net_cpu" "$floor_backend_cpu")"
+      "parameters: $net_cpu µs; the floor's ${floor_backend_cpu/null/n/a} µs; ratio $(ratio "$net_cpu" "$floor_backend_cpu")"
   fi
   echo "  realtime  server $queries queries/s; Redis alone, GET, 16 clients $redis/s; ratio $(ratio "$queries" "$redis")"
   echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"reconciled_spaces\":$(json_number "$reconciled"),\"reordered_spaces\":$(json_number "$reordered"),\"cpu_us_per_datapoint\":$(jq -c '.send_cpu.us_per_datapoint // {}' <<<"$result"),\"pg_floor_cpu_us_per_row\":${pg_row:-null},\"insert_us_per_datapoint\":${insert_us:-null},\"floor_insert_us_per_row\":${floor_insert_us:-null},\"insert_floor_ratio\":\"${insert_ratio:-n/a}\",\"insert_alone\":$(raw_alone_json),\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
