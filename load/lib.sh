@@ -254,8 +254,10 @@ bench_measure_options() {
 # pg_statements_setup: with BENCH_PG_STATEMENTS=1, when PostgreSQL preloads pg_stat_statements,
 # creates the extension in $db and writes $work/phase-hook.sh, which resets the statistics of $db
 # right before the send phase and saves its 10 statements of most total time right after (in
-# $work/pg-statements.tsv); when it is not preloaded, says so (in $work/pg-statements.txt, which
-# print_pg_statements prints). Fails when there is no hook to run.
+# $work/pg-statements.tsv), and apart the raw-log insert's calls, rows and total ms (in
+# $work/pg-insert.tsv, for the per-row comparison with the floor's insert); when it is not
+# preloaded, says so (in $work/pg-statements.txt, which print_pg_statements prints). Fails when
+# there is no hook to run.
 pg_statements_setup() {
   [[ ${BENCH_PG_STATEMENTS:-0} == 1 ]] || return 1
   local preload
@@ -270,7 +272,7 @@ pg_statements_setup() {
   {
     echo '#!/bin/sh'
     echo '# load bench --phase-hook: $1 is the phase (send), $2 start or end.'
-    printf 'db=%q\nout=%q\n' "$db" "$work/pg-statements.tsv"
+    printf 'db=%q\nout=%q\ninsert=%q\n' "$db" "$work/pg-statements.tsv" "$work/pg-insert.tsv"
     cat <<'SH'
 set -e
 psql() {
@@ -292,6 +294,13 @@ case "$2" in
              round((100 * t / nullif(sum(t) OVER (), 0))::numeric, 1),
              left(regexp_replace(query, '\s+', ' ', 'g'), 100)
         FROM s ORDER BY t DESC LIMIT 10" >"$out"
+    # the raw-log insert (persistence Statements.INSERT_DATAPOINTS): the statement that opens an
+    # uncounted batch and inserts into datapoint
+    psql -At -F "$(printf '\t')" -c "
+      SELECT sum(calls), sum(rows), round(sum(total_exec_time)::numeric, 1) FROM pg_stat_statements
+       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND query LIKE '%INSERT INTO uncounted_batch%INSERT INTO datapoint (%'
+      HAVING sum(calls) > 0" >"$insert"
     ;;
 esac
 SH
@@ -386,10 +395,22 @@ SELECT 'dpu-' || (random() * 100000)::int, t, 1,
        '{"timestamp":"2026-01-01T00:00:00.000Z","direction":1,"dpu_id":"dpu-1"}'
   FROM (SELECT now() - random() * interval '1 day' AS t FROM generate_series(1, :rows)) r;
 SQL
-  local out cpu
+  local out cpu statements=""
+  if [[ -x $work/phase-hook.sh ]]; then
+    # pg_stat_statements collects: the floor's own insert too, for the per-row comparison
+    statements=yes
+    "${psql_admin[@]}" -d "$db" -At -c "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database
+      WHERE datname = current_database()" >/dev/null
+  fi
   pg_ticks "$work/floor-ticks-before.txt"
-  out=$(pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" \
-    -D rows="$rows" -f "$script" "$db" 2>"$work/floor-pgbench.err") || true
+  pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" \
+    -D rows="$rows" -f "$script" "$db" >"$work/floor-pgbench.out" 2>"$work/floor-pgbench.err" &
+  local pgbench_pid=$!
+  if [[ -n $statements ]]; then
+    statement_window "$seconds" 'INSERT INTO floor_datapoint%' "$rows" "$work/pg-floor-insert.tsv"
+  fi
+  wait "$pgbench_pid" || true
+  out=$(cat "$work/floor-pgbench.out")
   if ! grep -q '^tps = ' <<<"$out"; then
     # the floor is then 0; say why (e.g. more clients than PostgreSQL's connections left)
     say "pgbench failed: $(grep -m 1 -iE 'error|fatal' "$work/floor-pgbench.err" || tail -n 1 "$work/floor-pgbench.err")"
@@ -402,6 +423,112 @@ SQL
      END {if (n > 0) printf "%.1f\n", cpu * 1e6 / n}' <<<"$out" >"$work/floor-cpu.txt"
   awk -v r="$rows" '/^tps = / {printf "%.0f\n", $3 * r; f = 1; exit} END {if (!f) print 0}' \
     <<<"$out"
+}
+
+# pg_raw_insert_alone CLIENTS ROWS SECONDS DPUS: the server's own raw-log insert
+# (persistence Statements.INSERT_DATAPOINTS, printed from the server's jar) run by PostgreSQL
+# alone, as pgbench runs the floor (but as the server sends it: prepared once, its arrays as
+# parameters): ROWS datapoints per statement from CLIENTS clients, of DPUs
+# dpu-0 .. dpu-(DPUS-1) of the benchmark's building (so every datapoint meets its link), each
+# statement in a transaction that is rolled back, so that no batch it opens is ever seen by the
+# server (its recovery sweep would count it) and the raw log keeps only the benchmark's
+# datapoints. Writes "calls rows total_ms backend_cpu_us_per_row" to $work/pg-raw-insert.tsv
+# (statement_window: the times from pg_stat_statements, so this needs it collecting; the CPU of
+# pgbench's backends), and the same to $work/pg-raw-params.tsv for a statement that only takes
+# the same parameters (pgbench's backends make the rows and parse them: CPU that is not the
+# insert's; the floor makes its rows inside its statement). The statement's execution time does
+# not include the commit, so rolling back leaves it as it is.
+pg_raw_insert_alone() {
+  local clients=$1 rows=$2 seconds=$3 dpus=$4 statement
+  rm -f "$work/pg-raw-insert.tsv" "$work/pg-raw-params.tsv"
+  statement=$(java -cp "$work/density.jar" "$repo/load/ReportStatement.java" \
+    io.density.persistence.Statements INSERT_DATAPOINTS) || return 0
+  pgbench_statement "$clients" "$rows" "$seconds" "$dpus" "$statement" \
+    '%INSERT INTO uncounted_batch%INSERT INTO datapoint (%' "$work/pg-raw-insert.tsv"
+  [[ -s $work/pg-raw-insert.tsv ]] || return 0
+  # the same parameters, made and bound, without the insert: its CPU is not the statement's
+  pgbench_statement "$clients" "$rows" "$seconds" "$dpus" \
+    "SELECT cardinality(\$1::text[]) + cardinality(\$2::timestamptz[]) + cardinality(\$3::int2[])
+            + cardinality(\$4::text[]) + cardinality(\$5::timestamptz[]) + cardinality(\$6::text[])
+            AS raw_insert_parameters" \
+    '%AS raw_insert_parameters%' "$work/pg-raw-params.tsv"
+}
+
+# pgbench_statement CLIENTS ROWS SECONDS DPUS STATEMENT PATTERN OUT: pg_raw_insert_alone's run of
+# STATEMENT (whose $1..$6 are the raw-log insert's parameters) by pgbench; statement_window's
+# figures of the statements LIKE PATTERN to OUT.
+pgbench_statement() {
+  local clients=$1 rows=$2 seconds=$3 dpus=$4 statement=$5 pattern=$6 out=$7
+  local script=$work/raw-insert.sql
+  {
+    cat <<'SQL'
+SELECT array_agg(dpu)::text AS p_dpu, array_agg(t)::text AS p_ts, array_agg(dir)::text AS p_dir,
+       array_agg((extract(epoch FROM t) * 1000000)::bigint || ':' || dir)::text AS p_key,
+       array_agg(now())::text AS p_received,
+       array_agg('{"timestamp":"2026-01-01T00:00:00.000Z","direction":' || dir
+                 || ',"dpu_id":"' || dpu || '"}')::text AS p_payload
+  FROM (SELECT 'dpu-' || floor(random() * :dpus)::int AS dpu,
+               greatest(now() - random() * interval '1 hour', date_trunc('month', now())) AS t,
+               CASE WHEN random() < 0.5 THEN 1 ELSE -1 END AS dir
+          FROM generate_series(1, :rows)) r \gset
+BEGIN;
+SQL
+    # the statement's parameters become the arrays just made (parameters again: -M prepared)
+    sed -e 's/\$1::/:p_dpu::/; s/\$2::/:p_ts::/; s/\$3::/:p_dir::/; s/\$4::/:p_key::/' \
+      -e 's/\$5::/:p_received::/; s/\$6::/:p_payload::/' <<<"$statement"
+    echo ';'
+    echo 'ROLLBACK;'
+  } >"$script"
+  pgbench -n -h 127.0.0.1 -p 5432 -U postgres -c "$clients" -j 2 -T "$seconds" -M prepared \
+    -D rows="$rows" -D dpus="$dpus" -f "$script" "$db" >"$work/raw-pgbench.out" \
+    2>"$work/raw-pgbench.err" &
+  local pgbench_pid=$!
+  statement_window "$seconds" "$pattern" "$rows" "$out"
+  wait "$pgbench_pid" || true
+  if ! grep -q '^tps = ' "$work/raw-pgbench.out"; then
+    say "pgbench failed on the raw-log insert: $(grep -m 1 -iE 'error|fatal' "$work/raw-pgbench.err" || tail -n 1 "$work/raw-pgbench.err")"
+    rm -f "$out"
+  fi
+}
+
+# pgbench_backends: "pid ticks" of each backend of $db that pgbench has open (its CPU time so far,
+# utime + stime in clock ticks).
+pgbench_backends() {
+  local pid
+  for pid in $("${psql_admin[@]}" -d "$db" -At -c "SELECT pid FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'pgbench'"); do
+    sed 's/^\([0-9]*\) (.*) /\1 /' "/proc/$pid/stat" 2>/dev/null | awk '{print $1, $13 + $14}' || true
+  done
+}
+
+# statement_window SECONDS PATTERN ROWS OUT: while pgbench runs for SECONDS, from its first second
+# to 3 s before its end: the calls and execution time of its statement (pg_stat_statements, query
+# LIKE PATTERN) and the CPU time of its own backends (/proc), so that neither the rest of
+# PostgreSQL nor other databases count. Writes "calls rows total_ms backend_cpu_us_per_row" to
+# OUT (rows: calls times ROWS, the rows each statement inserts).
+statement_window() {
+  local seconds=$1 pattern=$2 rows=$3 out=$4
+  rm -f "$out"
+  sleep 1
+  "${psql_admin[@]}" -d "$db" -At -c "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database
+    WHERE datname = current_database()" >/dev/null
+  pgbench_backends >"$out.before"
+  sleep $((seconds - 4))
+  pgbench_backends >"$out.after"
+  local line cpu
+  line=$("${psql_admin[@]}" -d "$db" -At -F ' ' -c "
+    SELECT sum(calls), sum(calls) * $rows, round(sum(total_exec_time)::numeric, 1)
+      FROM pg_stat_statements
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND query LIKE '$pattern'
+    HAVING sum(calls) > 0") || return 0
+  [[ -n $line ]] || return 0
+  # null when pgbench's backends could not be read at both ends (say, no connection was left)
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" 'FNR == NR {before[$1] = $2; next}
+    $1 in before {t += $2 - before[$1]; n++} END {if (n) printf "%.6f\n", t / hz; else print "null"}' \
+    "$out.before" "$out.after")
+  awk -v cpu="$cpu" '{printf "%s %s %s %s\n", $1, $2, $3,
+    cpu == "null" ? "null" : sprintf("%.1f", cpu * 1e6 / $2)}' <<<"$line" >"$out"
 }
 
 # redis_get_floor CLIENTS: GETs per second that Redis alone answers to CLIENTS clients.
@@ -417,7 +544,7 @@ json_number() {
 
 # ratio A B: A / B with two decimals ("n/a" when B is 0 or missing).
 ratio() {
-  awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {if (b > 0) printf "%.2f\n", a / b; else print "n/a"}'
+  awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN {if (b > 0 && a ~ /^[0-9.]+$/) printf "%.2f\n", a / b; else print "n/a"}'
 }
 
 # How many stored counts were reconciled after arrival (late effects) in the run's database: a
@@ -429,14 +556,48 @@ print_reconciled() {
   say "counts reconciled after arrival: ${line% *} of ${line#* } stored"
 }
 
+# raw_alone_json: pg_raw_insert_alone's figures as JSON (null when not measured).
+raw_alone_json() {
+  if [[ -z ${raw_alone:-} ]]; then
+    echo null
+    return
+  fi
+  local calls rows ms cpu
+  read -r calls rows ms cpu <<<"$raw_alone"
+  echo "{\"calls\":$calls,\"rows\":$rows,\"total_ms\":$ms,\"backend_cpu_us_per_row\":$cpu,\"parameters_cpu_us_per_row\":$( [[ -n ${raw_params:-} ]] && awk '{print $4}' <<<"$raw_params" || echo null),\"floor_backend_cpu_us_per_row\":${floor_backend_cpu:-null}}"
+}
+
+# insert_per_row ACCEPTED: with the statements collected over the send phase and over the floor
+# (pg_stat_statements), sets insert_us (the raw-log insert's execution time per datapoint accepted
+# in the send phase), floor_insert_us (the floor's insert per row inserted), insert_ratio (the
+# first over the second) and what each was made of; leaves insert_us empty when either is missing.
+insert_per_row() {
+  local accepted=$1 calls rows ms
+  insert_us=""
+  [[ -s $work/pg-insert.tsv && -s $work/pg-floor-insert.tsv ]] || return 0
+  read -r calls rows ms _ <"$work/pg-insert.tsv"
+  ((accepted > 0)) || return 0
+  insert_us=$(awk -v t="$ms" -v n="$accepted" 'BEGIN {printf "%.2f\n", t * 1000 / n}')
+  insert_what="$calls calls, $ms ms, $accepted datapoints"
+  read -r calls rows ms floor_backend_cpu <"$work/pg-floor-insert.tsv"
+  if ((rows == 0)); then
+    insert_us=""
+    return 0
+  fi
+  floor_insert_us=$(awk -v t="$ms" -v n="$rows" 'BEGIN {printf "%.2f\n", t * 1000 / n}')
+  floor_insert_what="$calls calls, $ms ms, $rows rows"
+  insert_ratio=$(ratio "$insert_us" "$floor_insert_us")
+}
+
 # print_bench_floors FILE [URL...]: after `load bench` (its output in FILE), in the same run: the
 # servers' counters of spaces out of order (counting_metrics, when given their URLs); PostgreSQL
 # alone doing the raw log's inserts (4 clients, 200 rows per statement; with --send, one row per
 # transaction from as many clients as the benchmark had requests in flight) and Redis alone
 # answering GETs (16 clients, as many as the benchmark's queries), each beside the server's figure
 # with the ratio; under the ingest line, the CPU per datapoint of each process over the send phase
-# (from the tool's RESULT) and PostgreSQL's CPU per row in its floor; then the statements, when
-# BENCH_PG_STATEMENTS=1.
+# (from the tool's RESULT), PostgreSQL's CPU per row in its floor and, when BENCH_PG_STATEMENTS=1,
+# the raw-log insert's execution time per datapoint beside the floor insert's per row (both from
+# pg_stat_statements); then the statements, when BENCH_PG_STATEMENTS=1.
 print_bench_floors() {
   local result ingest queries pg redis floor_what cpu pg_row figures reconciled reordered
   result=$(grep '^RESULT ' "$1" | tail -n 1 | cut -c8-)
@@ -458,6 +619,14 @@ print_bench_floors() {
     floor_what="PostgreSQL alone inserting the same rows (4 clients, 200 per statement)"
   fi
   pg_row=$(cat "$work/floor-cpu.txt" 2>/dev/null || true)
+  insert_per_row "$(jq -r '.accepted // 0' <<<"$result")"
+  raw_alone=""
+  if [[ -n $insert_us && $(jq -r '.send_alone // false' <<<"$result") != true ]]; then
+    say "measuring the raw-log insert alone, as the floor: 4 clients, 200 datapoints per statement"
+    pg_raw_insert_alone 4 200 10 "$(jq -r '.dpus' <<<"$result")"
+    raw_alone=$(cat "$work/pg-raw-insert.tsv" 2>/dev/null || true)
+    raw_params=$(cat "$work/pg-raw-params.tsv" 2>/dev/null || true)
+  fi
   redis=$(redis_get_floor 16)
   # "server 52.1, postgres 30.4, ..." in the tool's order; "n/a" for a process not read
   cpu=$(jq -r '(.send_cpu.us_per_datapoint // {}) | to_entries
@@ -468,7 +637,26 @@ print_bench_floors() {
     "(density_reconciled_spaces_total), $reordered placed in their tail (density_reordered_spaces_total)"
   echo "            CPU µs per datapoint over the send phase: ${cpu:-not measured}"
   echo "            PostgreSQL's CPU in its floor: ${pg_row:-n/a} µs per row"
+  if [[ -n $insert_us ]]; then
+    echo "            per row in pg_stat_statements: the raw-log insert $insert_us µs per datapoint" \
+      "($insert_what), the floor's insert $floor_insert_us µs per row ($floor_insert_what);" \
+      "ratio $insert_ratio"
+  fi
+  if [[ -n $raw_alone ]]; then
+    local raw_calls raw_rows raw_ms raw_cpu raw_us params_cpu=n/a net_cpu=n/a
+    read -r raw_calls raw_rows raw_ms raw_cpu <<<"$raw_alone"
+    raw_us=$(awk -v t="$raw_ms" -v n="$raw_rows" 'BEGIN {printf "%.2f\n", t * 1000 / n}')
+    if [[ -n $raw_params && $raw_cpu != null ]]; then
+      params_cpu=$(awk '{print $4}' <<<"$raw_params")
+      [[ $params_cpu == null ]] \
+        || net_cpu=$(awk -v a="$raw_cpu" -v b="$params_cpu" 'BEGIN {printf "%.1f\n", a - b}')
+    fi
+    echo "            the raw-log insert alone, as the floor (4 clients, 200 per statement, rolled back):" \
+      "$raw_us µs per row ($raw_calls calls), ratio $(ratio "$raw_us" "$floor_insert_us") to the floor's insert;" \
+      "CPU of pgbench's backends per row: $raw_cpu µs, less $params_cpu µs making and binding the" \
+      "parameters: $net_cpu µs; the floor's ${floor_backend_cpu/null/n/a} µs; ratio $(ratio "$net_cpu" "$floor_backend_cpu")"
+  fi
   echo "  realtime  server $queries queries/s; Redis alone, GET, 16 clients $redis/s; ratio $(ratio "$queries" "$redis")"
-  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"reconciled_spaces\":$(json_number "$reconciled"),\"reordered_spaces\":$(json_number "$reordered"),\"cpu_us_per_datapoint\":$(jq -c '.send_cpu.us_per_datapoint // {}' <<<"$result"),\"pg_floor_cpu_us_per_row\":${pg_row:-null},\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
+  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"reconciled_spaces\":$(json_number "$reconciled"),\"reordered_spaces\":$(json_number "$reordered"),\"cpu_us_per_datapoint\":$(jq -c '.send_cpu.us_per_datapoint // {}' <<<"$result"),\"pg_floor_cpu_us_per_row\":${pg_row:-null},\"insert_us_per_datapoint\":${insert_us:-null},\"floor_insert_us_per_row\":${floor_insert_us:-null},\"insert_floor_ratio\":\"${insert_ratio:-n/a}\",\"insert_alone\":$(raw_alone_json),\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
   print_pg_statements
 }

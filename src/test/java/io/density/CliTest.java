@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.density.support.NodeProcess;
 import io.density.support.NodeProcess.Outcome;
 import io.density.support.TestServer;
+import io.density.support.TestServer.Reply;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +17,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.jar.Attributes;
@@ -119,15 +124,16 @@ class CliTest {
   @DisplayName("schema migrate applies every migration to a fresh database, then none")
   void migrateFresh() throws Exception {
     int migrations = migrations();
+    List<Integer> versions = versions();
     Outcome first = run("schema", "migrate");
     assertEquals(0, first.exit(), first.output());
     assertTrue(first.output().contains(migrations + " migration(s) applied"), first.output());
     List<Row> history = history();
     assertEquals(migrations, history.size(), history.toString());
     for (int i = 0; i < migrations; i++) {
-      assertEquals(String.valueOf(i + 1), history.get(i).getString("version"));
+      assertEquals(String.valueOf(versions.get(i)), history.get(i).getString("version"));
       assertEquals("SQL", history.get(i).getString("type"));
-      assertTrue(history.get(i).getString("script").startsWith("V" + (i + 1) + "__"));
+      assertTrue(history.get(i).getString("script").startsWith("V" + versions.get(i) + "__"));
       assertTrue(history.get(i).getBoolean("success"));
     }
     assertFalse(
@@ -166,10 +172,61 @@ class CliTest {
     assertEquals(1 + migrations() - 6, history().size());
   }
 
+  @Test
+  @DisplayName(
+      "a datapoint stored before the raw log's indexes changed is still a repeat after the upgrade")
+  void repeatsSurviveTheUpgrade() throws Exception {
+    // The raw log as the scripts left it before migrations were recorded, with one datapoint.
+    for (int i = 1; i <= 6; i++) {
+      database.sql.query(script(i)).execute().await();
+    }
+    Instant at = Instant.now().minusSeconds(60).truncatedTo(ChronoUnit.MILLIS);
+    database
+        .sql
+        .query("SELECT density_ensure_partitions(ARRAY[current_date, current_date - 1])")
+        .execute()
+        .await();
+    database
+        .sql
+        .preparedQuery(
+            "INSERT INTO datapoint (dpu_id, ts, direction, dedupe_key, received_at, batch_id,"
+                + " payload) VALUES ('423', $1, 1, $2, now(), 1, '{}')")
+        .execute(
+            Tuple.of(
+                at.atOffset(ZoneOffset.UTC),
+                (at.getEpochSecond() * 1_000_000 + at.getNano() / 1000) + ":1"))
+        .await();
+
+    Outcome migrated = run("schema", "migrate");
+    assertEquals(0, migrated.exit(), migrated.output());
+    database.start();
+    database.provisionSeedBuilding();
+
+    Reply again = database.sendDatapoint("423", at, 1);
+    assertEquals(200, again.status(), again.json().encode());
+    assertTrue(again.json().getBoolean("duplicate"), again.json().encode());
+    assertEquals(1, database.countRows("datapoint"));
+    Reply other = database.sendDatapoint("423", at, -1);
+    assertFalse(other.json().getBoolean("duplicate"), other.json().encode());
+    assertEquals(2, database.countRows("datapoint"));
+  }
+
   /** How many migrations sql/ holds (V1__… to Vn__…). */
   private static int migrations() throws IOException {
     try (var files = Files.list(Path.of("sql"))) {
       return (int) files.filter(f -> f.getFileName().toString().matches("V\\d+__.*\\.sql")).count();
+    }
+  }
+
+  /** The versions of the migrations sql/ holds, in order (a number may be left out). */
+  private static List<Integer> versions() throws IOException {
+    try (var files = Files.list(Path.of("sql"))) {
+      return files
+          .map(f -> f.getFileName().toString())
+          .filter(name -> name.matches("V\\d+__.*\\.sql"))
+          .map(name -> Integer.parseInt(name.substring(1, name.indexOf("__"))))
+          .sorted()
+          .toList();
     }
   }
 

@@ -184,7 +184,8 @@ final class Statements {
    * datapoints {@code d} of its DPU while it is in force, within [$2, $3): the effects that pass
    * through the doorway. Both bounds on {@code d.ts} are given outright too, so that partitions and
    * chunks outside the range are pruned; each link reads its DPU's datapoints by the index
-   * datapoint_by_dpu_ts. {@code %1$s} is the condition that picks the links.
+   * datapoint_dpu_ts_key (dpu_id, ts, dedupe_key). {@code %1$s} is the condition that picks the
+   * links.
    */
   private static String linkedDatapoints(String links) {
     return """
