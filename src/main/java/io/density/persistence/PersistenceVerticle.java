@@ -58,6 +58,7 @@ public final class PersistenceVerticle extends VerticleBase {
   private Reattribution reattribution;
   private Replays replays;
   private Resets resets;
+  private IdleResets idleResets;
   private Retention retention;
   private String instanceId;
 
@@ -87,6 +88,7 @@ public final class PersistenceVerticle extends VerticleBase {
             () -> leadership != null && leadership.leading(),
             config.outOfOrderWindowMs(),
             new DeliveryOptions().setLocalOnly(counterHere));
+    idleResets = new IdleResets(vertx, pool, ownership, config.countingShards());
     Partitions partitions = new Partitions(pool);
     groupCommit =
         new GroupCommit(vertx, pool, partitions, new Rebuild(vertx, pool), config, claims);
@@ -117,7 +119,11 @@ public final class PersistenceVerticle extends VerticleBase {
       taking = ingest.completion();
     }
     Future<Void> ready = taking;
-    return ownership.start().compose(v -> ready).compose(v -> leadership.start());
+    return ownership
+        .start()
+        .onSuccess(v -> idleResets.start(config.dailyResetCheckMs()))
+        .compose(v -> ready)
+        .compose(v -> leadership.start());
   }
 
   /** Loads or checks the realtime state, then takes requests and starts the periodic work. */
@@ -174,6 +180,7 @@ public final class PersistenceVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     timers.forEach(vertx::cancelTimer);
+    idleResets.stop();
     // Everything taken is answered, then the shards are handed over; the lead goes last.
     Future<Void> stopTaking = ingest == null ? Future.succeededFuture() : ingest.unregister();
     return stopTaking
