@@ -91,14 +91,19 @@ class IdleResetTest {
                 datapoint("283", t.plus(Duration.ofHours(2)).plusSeconds(30), -1)));
     feedInBatches(sent, 1);
     Instant first = t.plusSeconds(20).plus(A_IDLE);
-    assertEquals(List.of(first.toString()), idleResets("A"), "reset 30 minutes after the last");
+    Instant last = t.plus(Duration.ofHours(2)).plusSeconds(30).plus(A_IDLE);
+    assertEquals(
+        List.of(first.toString(), last.toString()),
+        idleResets("A"),
+        "resets 30 minutes after the last effect before each gap");
     assertEquals(0, count("/v1/spaces/A/count?at=" + first), "reset at its instant");
     assertEquals(2, count("/v1/spaces/A/count?at=" + first.minusMillis(1)));
 
     // A late exit 25 minutes into the gap: the space was not idle until 30 minutes after it.
     Instant late = t.plus(Duration.ofMinutes(25));
     feedInBatches(List.of(datapoint("283", late, -1)), 1);
-    assertEquals(List.of(late.plus(A_IDLE).toString()), idleResets("A"), "the reset moved");
+    assertEquals(
+        List.of(late.plus(A_IDLE).toString(), last.toString()), idleResets("A"), "the reset moved");
     assertEquals(1, count("/v1/spaces/A/count?at=" + first), "no longer reset there");
     assertEquals(0, count("/v1/spaces/A/count?at=" + late.plus(A_IDLE)));
     assertLikeContract("A", start);
@@ -160,6 +165,24 @@ class IdleResetTest {
     // Someone comes in after it: counted from 0.
     feedInBatches(List.of(datapoint("283", due.plusMillis(500), 1)), 1);
     assertEquals(1, count("/v1/spaces/A/count"));
+  }
+
+  @Test
+  @DisplayName(
+      "data that arrives after its idle period has passed is reset when it is acknowledged")
+  void arrivesOverdue() {
+    rules();
+    Instant t = Instant.now().minus(Duration.ofHours(2)).truncatedTo(ChronoUnit.MILLIS);
+    feedInBatches(
+        List.of(
+            datapoint("283", t, 1), datapoint("283", t.plusSeconds(10), 1), datapoint("423", t, 1)),
+        3);
+    // No waiting: the reset was due before the datapoints came, so counting them applied it.
+    assertEquals(0, count("/v1/spaces/A/count"), "realtime");
+    assertEquals(0, count("/v1/spaces/B/count"), "B realtime");
+    assertEquals(List.of(t.plusSeconds(10).plus(A_IDLE).toString()), idleResets("A"));
+    assertEquals(List.of(t.plus(B_IDLE).toString()), idleResets("B"));
+    assertLikeContract("A", t.minus(Duration.ofHours(1)));
   }
 
   @Test

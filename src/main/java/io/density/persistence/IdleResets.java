@@ -136,15 +136,18 @@ final class IdleResets {
   }
 
   /**
-   * Writes the idle resets the counting script found before effects it applied in order ({@code i}
-   * of its answer: [space, ts, 1 when the reset is now the space's latest change before the
-   * effect]), and publishes a reset event for each that took the count to 0. Spaces recounted in
-   * the part ({@code late}) are left out: their recount derives their idle resets again.
+   * Writes the idle resets the counting script found ({@code i} of its answer: [space, ts, 1 when
+   * it took the count to 0 before an effect applied in order, 0 when a later reset was in force
+   * already, 2 when it came due after the part's effects]), and publishes a reset event for each of
+   * the first kind. Spaces recounted in the part ({@code late}) are left out: their recount derives
+   * their idle resets again. Returns the events of the last kind, [space, 0, ts] each, to publish
+   * once the part's counts are stored, after their own events.
    */
-  static Future<Void> writeFound(Vertx vertx, Pool pool, JsonObject answer, JsonArray late) {
+  static Future<JsonArray> writeFound(Vertx vertx, Pool pool, JsonObject answer, JsonArray late) {
     JsonArray found = answer.getJsonArray("i");
+    JsonArray after = new JsonArray();
     if (found == null || found.isEmpty()) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(after);
     }
     Set<String> recounted = new HashSet<>();
     late.forEach(l -> recounted.add(((JsonArray) l).getString(0)));
@@ -160,12 +163,15 @@ final class IdleResets {
       long ts = Long.parseLong(reset.getString(1));
       spaces.add(space);
       instants.add(Timestamps.toOffsetDateTime(ts));
-      if (reset.size() > 2 && reset.getInteger(2) == 1) {
+      int kind = reset.size() > 2 ? reset.getInteger(2) : 0;
+      if (kind == 1) {
         events.add(new JsonArray().add(space).add(0).add(ts));
+      } else if (kind == 2) {
+        after.add(new JsonArray().add(space).add(0).add(ts));
       }
     }
     if (spaces.isEmpty()) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(after);
     }
     return pool.preparedQuery(Statements.WRITE_IDLE_RESETS)
         .execute(
@@ -176,7 +182,7 @@ final class IdleResets {
               writtenCounter(vertx).increment(spaces.size());
               CountEvents.heads(vertx, events, "reset");
             })
-        .mapEmpty();
+        .map(after);
   }
 
   /**

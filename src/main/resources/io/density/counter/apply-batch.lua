@@ -17,7 +17,8 @@
 --               h: [[space_id, count, ts, delta, datapoint_id], the head of each space whose
 --                   tail took an effect out of order],
 --               i: [[space_id, "ts_micros", 1 | 0] of each idle reset an effect applied in
---                   order found before it, 1 when it became the space's latest change]}.
+--                   order found before it (1 when it took the count to 0, else 0), or that is
+--                   due already after the part's effects (2)]}.
 --
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
 -- in order; an effect that sorts before it is out of order: placed in the space's tail when it
@@ -267,6 +268,31 @@ for i, e in ipairs(input.e) do
   end
 end
 
+-- A space whose latest effect is at least its idle period old by now (its data arrived late, or
+-- its last effects were out of order before it) is reset now rather than at the owner's next
+-- check: the reset is reported like those found before effects. Spaces recounted in PostgreSQL
+-- get theirs from the recount.
+local nowMicros = nil
+for space, s in pairs(spaces) do
+  if s.idle and s.ets and late[space] == nil
+      and not (s.ts ~= nil and s.delta == 2 and s.ts >= s.ets + s.idle) then
+    if nowMicros == nil then
+      local t = redis.call('TIME')
+      nowMicros = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    end
+    local r = s.ets + s.idle
+    if r <= nowMicros then
+      table.insert(idles, cjson.encode(space) .. ',"' .. int(r) .. '",2')
+      s.count, s.ts, s.delta, s.id = 0, r, 2, 0
+      if s.tail then
+        collectFixes(space, s)
+        s.full, s.appended, s.fresh = nil, {}, true
+        s.fts, s.fdelta, s.fid, s.base = s.ts, s.delta, s.id, s.count
+      end
+    end
+  end
+end
+
 local reordered = {}
 for space, s in pairs(spaces) do
   local key = prefix .. 'space:' .. space
@@ -278,7 +304,11 @@ for space, s in pairs(spaces) do
   end
   if s.idle and s.ets then
     redis.call('HSET', key, 'ets', int(s.ets))
-    redis.call('ZADD', prefix .. 'idle-due', int(s.ets + s.idle), space)
+    if s.delta == 2 and s.ts >= s.ets + s.idle then
+      redis.call('ZREM', prefix .. 'idle-due', space)
+    else
+      redis.call('ZADD', prefix .. 'idle-due', int(s.ets + s.idle), space)
+    end
   end
   if s.dropped then
     redis.call('DEL', tailKey)
