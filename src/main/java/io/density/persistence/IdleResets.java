@@ -26,11 +26,13 @@ import java.util.logging.Logger;
 /**
  * Idle resets (drift correction): a space with {@code idle_reset_minutes} = m is reset to 0 at t +
  * m wherever it had an effect at t and none after it before t + m. They are derived from the
- * effects on three roads, none of which drains the deployment:
+ * effects on four roads, none of which drains the deployment:
  *
  * <ul>
  *   <li>an effect applied in order after such a gap: the counting script finds the reset before it,
  *       and the shard's owner writes it before the part's counts ({@link #writeFound});
+ *   <li>a reset already due when a part is counted (its data came after the period had passed): the
+ *       script applies it after the part's effects, and the owner writes it the same way;
  *   <li>a reset that comes due with no effect after: the counting script keeps each space in a
  *       sorted set by when its next one is due, and every owner writes those of its shards in the
  *       shard's lane, where they serialise with the shard's counting ({@link #start});
