@@ -92,6 +92,8 @@ class IdleResetTest {
     feedInBatches(sent, 1);
     Instant first = t.plusSeconds(20).plus(A_IDLE);
     Instant last = t.plus(Duration.ofHours(2)).plusSeconds(30).plus(A_IDLE);
+    // The last one is written once the space's data has stopped coming for a moment.
+    assertTrue(Await.until(() -> idleResets("A").size() == 2, Duration.ofSeconds(10)));
     assertEquals(
         List.of(first.toString(), last.toString()),
         idleResets("A"),
@@ -177,9 +179,12 @@ class IdleResetTest {
         List.of(
             datapoint("283", t, 1), datapoint("283", t.plusSeconds(10), 1), datapoint("423", t, 1)),
         3);
-    // No waiting: the reset was due before the datapoints came, so counting them applied it.
-    assertEquals(0, count("/v1/spaces/A/count"), "realtime");
-    assertEquals(0, count("/v1/spaces/B/count"), "B realtime");
+    // Due before the datapoints came: written once the space's data has stopped for a moment.
+    assertTrue(
+        Await.until(
+            () -> count("/v1/spaces/A/count") == 0 && count("/v1/spaces/B/count") == 0,
+            Duration.ofSeconds(10)),
+        "realtime");
     assertEquals(List.of(t.plusSeconds(10).plus(A_IDLE).toString()), idleResets("A"));
     assertEquals(List.of(t.plus(B_IDLE).toString()), idleResets("B"));
     assertLikeContract("A", t.minus(Duration.ofHours(1)));
@@ -207,6 +212,29 @@ class IdleResetTest {
     assertEquals(4, count("/v1/spaces/A/count?at=" + idle));
     assertEquals(6, count("/v1/spaces/A/count?at=" + t.plus(Duration.ofHours(1)).plusSeconds(10)));
     assertLikeContract("A", start);
+  }
+
+  @Test
+  @DisplayName("a rule that is not a whole number of minutes from 1 to 10080 is refused, naming it")
+  void badRule() {
+    for (Object bad : new Object[] {0, -5, 10081, "30", 1.5}) {
+      Reply put =
+          server.putJson(
+              "/v1/spaces/A", new JsonObject().put("name", "A").put("idle_reset_minutes", bad));
+      assertEquals(422, put.status(), bad + " → " + put.json().encode());
+      assertEquals("idle_reset_minutes", put.json().getString("field"), put.json().encode());
+    }
+    Reply bulk =
+        server.postJson(
+            "/v1/bulk/spaces",
+            new JsonArray()
+                .add(new JsonObject().put("id", "C").put("idle_reset_minutes", 240))
+                .add(new JsonObject().put("id", "D").put("idle_reset_minutes", 0)));
+    assertEquals(200, bulk.status(), bulk.json().encode());
+    assertEquals(
+        240, server.get("/v1/spaces/C").json().getInteger("idle_reset_minutes"), "bulk sets it");
+    assertEquals(404, server.get("/v1/spaces/D").status(), "the bad item is left out");
+    assertEquals(null, server.get("/v1/spaces/A").json().getInteger("idle_reset_minutes"));
   }
 
   // ---------------------------------------------------------------- helpers

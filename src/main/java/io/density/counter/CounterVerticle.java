@@ -34,6 +34,9 @@ public final class CounterVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(CounterVerticle.class.getName());
   private static final String APPLY_SCRIPT = readScript("apply-batch.lua");
 
+  /** How long a space's data must stop before its idle reset is written (apply-batch.lua's). */
+  private static final long IDLE_GRACE_MICROS = 2_000_000;
+
   private Redis redis;
   private RedisKeys keys;
   private String applySha;
@@ -309,8 +312,10 @@ public final class CounterVerticle extends VerticleBase {
               && effect != null
               && !(s.getValue(2) != null && s.getInteger(3) == 2 && s.getLong(2) >= effect + idle);
       if (due) {
-        requests.add(
-            Request.cmd(Command.ZADD).arg(keys.idleDue()).arg(effect + idle).arg(s.getString(0)));
+        // As the counting script does: not before IDLE_GRACE from now, so that a space whose data
+        // goes on arriving is not reset between two of its parts.
+        long at = Math.max(effect + idle, System.currentTimeMillis() * 1000 + IDLE_GRACE_MICROS);
+        requests.add(Request.cmd(Command.ZADD).arg(keys.idleDue()).arg(at).arg(s.getString(0)));
       } else if (replace) {
         requests.add(Request.cmd(Command.ZREM).arg(keys.idleDue()).arg(s.getString(0)));
       }

@@ -120,16 +120,10 @@ final class Counting {
     // tail when it was first applied are part of that recount.
     JsonArray fixes = again ? new JsonArray() : answer.getJsonArray("x", new JsonArray());
     JsonArray heads = again ? new JsonArray() : answer.getJsonArray("h", new JsonArray());
-    // Idle resets the script found go first (a recount derives its own); the events of those
-    // that came due after the part's effects go after theirs.
-    Future<JsonArray> idle =
-        again
-            ? Future.succeededFuture(new JsonArray())
-            : IdleResets.writeFound(vertx, pool, answer, late);
-    return idle.compose(
-            after ->
-                store(part, counts, late, fixes, heads)
-                    .onSuccess(v -> CountEvents.heads(vertx, after, "reset")))
+    // Idle resets found before effects applied in order go first (a recount derives its own).
+    Future<Void> idle =
+        again ? Future.succeededFuture() : IdleResets.writeFound(vertx, pool, answer, late);
+    return idle.compose(v -> store(part, counts, late, fixes, heads))
         .onSuccess(
             v -> {
               if (!late.isEmpty()) {

@@ -26,13 +26,11 @@ import java.util.logging.Logger;
 /**
  * Idle resets (drift correction): a space with {@code idle_reset_minutes} = m is reset to 0 at t +
  * m wherever it had an effect at t and none after it before t + m. They are derived from the
- * effects on four roads, none of which drains the deployment:
+ * effects on three roads, none of which drains the deployment:
  *
  * <ul>
  *   <li>an effect applied in order after such a gap: the counting script finds the reset before it,
  *       and the shard's owner writes it before the part's counts ({@link #writeFound});
- *   <li>a reset already due when a part is counted (its data came after the period had passed): the
- *       script applies it after the part's effects, and the owner writes it the same way;
  *   <li>a reset that comes due with no effect after: the counting script keeps each space in a
  *       sorted set by when its next one is due, and every owner writes those of its shards in the
  *       shard's lane, where they serialise with the shard's counting ({@link #start});
@@ -138,18 +136,15 @@ final class IdleResets {
   }
 
   /**
-   * Writes the idle resets the counting script found ({@code i} of its answer: [space, ts, 1 when
-   * it took the count to 0 before an effect applied in order, 0 when a later reset was in force
-   * already, 2 when it came due after the part's effects]), and publishes a reset event for each of
-   * the first kind. Spaces recounted in the part ({@code late}) are left out: their recount derives
-   * their idle resets again. Returns the events of the last kind, [space, 0, ts] each, to publish
-   * once the part's counts are stored, after their own events.
+   * Writes the idle resets the counting script found before effects it applied in order ({@code i}
+   * of its answer: [space, ts, 1 when the reset is now the space's latest change before the
+   * effect]), and publishes a reset event for each that took the count to 0. Spaces recounted in
+   * the part ({@code late}) are left out: their recount derives their idle resets again.
    */
-  static Future<JsonArray> writeFound(Vertx vertx, Pool pool, JsonObject answer, JsonArray late) {
+  static Future<Void> writeFound(Vertx vertx, Pool pool, JsonObject answer, JsonArray late) {
     JsonArray found = answer.getJsonArray("i");
-    JsonArray after = new JsonArray();
     if (found == null || found.isEmpty()) {
-      return Future.succeededFuture(after);
+      return Future.succeededFuture();
     }
     Set<String> recounted = new HashSet<>();
     late.forEach(l -> recounted.add(((JsonArray) l).getString(0)));
@@ -165,15 +160,12 @@ final class IdleResets {
       long ts = Long.parseLong(reset.getString(1));
       spaces.add(space);
       instants.add(Timestamps.toOffsetDateTime(ts));
-      int kind = reset.size() > 2 ? reset.getInteger(2) : 0;
-      if (kind == 1) {
+      if (reset.size() > 2 && reset.getInteger(2) == 1) {
         events.add(new JsonArray().add(space).add(0).add(ts));
-      } else if (kind == 2) {
-        after.add(new JsonArray().add(space).add(0).add(ts));
       }
     }
     if (spaces.isEmpty()) {
-      return Future.succeededFuture(after);
+      return Future.succeededFuture();
     }
     return pool.preparedQuery(Statements.WRITE_IDLE_RESETS)
         .execute(
@@ -184,7 +176,7 @@ final class IdleResets {
               writtenCounter(vertx).increment(spaces.size());
               CountEvents.heads(vertx, events, "reset");
             })
-        .map(after);
+        .mapEmpty();
   }
 
   /**

@@ -17,8 +17,7 @@
 --               h: [[space_id, count, ts, delta, datapoint_id], the head of each space whose
 --                   tail took an effect out of order],
 --               i: [[space_id, "ts_micros", 1 | 0] of each idle reset an effect applied in
---                   order found before it (1 when it took the count to 0, else 0), or that is
---                   due already after the part's effects (2)]}.
+--                   order found before it, 1 when it took the count to 0]}.
 --
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
 -- in order; an effect that sorts before it is out of order: placed in the space's tail when it
@@ -31,8 +30,9 @@
 -- being its latest effect, when no effect comes before that. An effect applied in order at or
 -- after that instant finds the reset before it: the reset is reported in i (the caller writes it),
 -- the count starts again from 0 (unless a later reset is the head already), and the tail starts
--- again from the reset. The sorted set idle-due holds each such space scored by ets + idle, for
--- the shard's owner to write the reset when it comes due with no effect.
+-- again from the reset. The sorted set idle-due holds each such space scored by ets + idle (or,
+-- while its data goes on arriving, a little later: IDLE_GRACE below), for the shard's owner to
+-- write the reset when it comes due with no effect.
 local prefix, batch = ARGV[1], ARGV[2]
 if redis.call('EXISTS', prefix .. 'meta') == 0 then
   return redis.error_reply('NOTBUILT the realtime state has not been loaded')
@@ -268,30 +268,12 @@ for i, e in ipairs(input.e) do
   end
 end
 
--- A space whose latest effect is at least its idle period old by now (its data arrived late, or
--- its last effects were out of order before it) is reset now rather than at the owner's next
--- check: the reset is reported like those found before effects. Spaces recounted in PostgreSQL
--- get theirs from the recount.
+-- A space whose data goes on arriving is not reset at its latest effect + idle before the data
+-- stops for IDLE_GRACE (µs) of Redis's clock: a back-fill or a busy stretch that arrives after its
+-- idle period would otherwise get a reset after every part, which the next part contradicts
+-- (a recount each time).
+local IDLE_GRACE = 2000000
 local nowMicros = nil
-for space, s in pairs(spaces) do
-  if s.idle and s.ets and late[space] == nil
-      and not (s.ts ~= nil and s.delta == 2 and s.ts >= s.ets + s.idle) then
-    if nowMicros == nil then
-      local t = redis.call('TIME')
-      nowMicros = tonumber(t[1]) * 1000000 + tonumber(t[2])
-    end
-    local r = s.ets + s.idle
-    if r <= nowMicros then
-      table.insert(idles, cjson.encode(space) .. ',"' .. int(r) .. '",2')
-      s.count, s.ts, s.delta, s.id = 0, r, 2, 0
-      if s.tail then
-        collectFixes(space, s)
-        s.full, s.appended, s.fresh = nil, {}, true
-        s.fts, s.fdelta, s.fid, s.base = s.ts, s.delta, s.id, s.count
-      end
-    end
-  end
-end
 
 local reordered = {}
 for space, s in pairs(spaces) do
@@ -307,7 +289,12 @@ for space, s in pairs(spaces) do
     if s.delta == 2 and s.ts >= s.ets + s.idle then
       redis.call('ZREM', prefix .. 'idle-due', space)
     else
-      redis.call('ZADD', prefix .. 'idle-due', int(s.ets + s.idle), space)
+      if nowMicros == nil then
+        local t = redis.call('TIME')
+        nowMicros = tonumber(t[1]) * 1000000 + tonumber(t[2])
+      end
+      redis.call('ZADD', prefix .. 'idle-due',
+        int(math.max(s.ets + s.idle, nowMicros + IDLE_GRACE)), space)
     end
   end
   if s.dropped then
