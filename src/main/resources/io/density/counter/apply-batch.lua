@@ -116,8 +116,6 @@ end
 local function floorAt(s, ent)
   s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
 end
--- The entries (in contract order) still within the window, as the list holds them; the floor
--- moves past the others.
 -- The rows of earlier parts whose counts a tail derived again, corrected with this part.
 local fixes = {}
 local function collectFixes(space, s)
@@ -145,6 +143,8 @@ local function opensGap(s, at, ts)
   local nxt = s.full[at]
   return nxt ~= nil and nxt.ts - ts >= s.idle
 end
+-- The entries (in contract order) still within the window, as the list holds them; the floor
+-- moves past the others.
 local function recent(s, entries, oldest)
   local keep = {}
   for _, ent in ipairs(entries) do

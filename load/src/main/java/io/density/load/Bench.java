@@ -125,6 +125,9 @@ final class Bench {
   /** Each space's latest accepted effect, µs after earliestMicros (-1: none), for the check. */
   private long[] lastEffect;
 
+  /** When each space's latest datapoint was acknowledged (ms; with --idle-reset-minutes). */
+  private long[] lastAcknowledged;
+
   private long stepMicros;
   private int generated;
   private long cachedMinute = Long.MIN_VALUE;
@@ -219,6 +222,7 @@ final class Bench {
     this.disorder = new SplittableRandom(settings.seed() + 0x5DEECE66DL);
     this.occupancy = new int[dpus];
     this.idleResetMinutes = settings.idleResetMinutes();
+    this.lastAcknowledged = new long[idleResetMinutes > 0 ? spaces : 0];
   }
 
   static int run(String[] args) {
@@ -648,6 +652,9 @@ final class Bench {
       if ("accepted".equals(status)) {
         if (checkCounts) {
           keep(dpu[k] % spaces, at[k], direction[k]);
+          if (idleResetMinutes > 0) {
+            lastAcknowledged[dpu[k] % spaces] = System.currentTimeMillis();
+          }
         }
       } else if ("rejected".equals(status)) {
         checkCounts = false; // the directions generated after it assumed it counted
@@ -739,10 +746,13 @@ final class Bench {
                 long want = expected[space];
                 if (idleResetMinutes > 0 && lastEffect[space] >= 0) {
                   // The space's last idle reset comes due at its last effect + the period; within
-                  // 3 s of that (the server writes it within about a second) it is not checked.
+                  // 3 s of that (the server writes it within about a second), or within 5 s of its
+                  // data's last acknowledgement when due (the server waits 2 s of quiet), it is not
+                  // checked.
                   long due = earliestMicros + lastEffect[space] + idleResetMinutes * 60_000_000L;
                   long now = System.currentTimeMillis() * 1_000;
-                  if (Math.abs(now - due) < 3_000_000) {
+                  boolean quiet = now - lastAcknowledged[space] * 1_000 >= 5_000_000;
+                  if (Math.abs(now - due) < 3_000_000 || (now >= due && !quiet)) {
                     return;
                   }
                   want = now >= due ? 0 : want;
