@@ -223,6 +223,39 @@ class IdleResetTest {
   }
 
   @Test
+  @DisplayName(
+      "an out-of-order window longer than the idle period: effects around an idle reset are"
+          + " placed or recounted, and every answer is the contract's")
+  void windowLongerThanIdlePeriod() {
+    server.close();
+    server = new TestServer();
+    server.config = server.config.with("ingest", "outOfOrderWindowMs", 180_000);
+    server.start();
+    server.provisionSeedBuilding();
+    putSpace("A", 1);
+    contract.idleReset("A", Duration.ofMinutes(1));
+    Instant t = start();
+    // In order: a gap of two minutes after T+30 s puts an idle reset at T+90 s.
+    feedInBatches(
+        List.of(
+            datapoint("283", t, 1),
+            datapoint("283", t.plusSeconds(30), 1),
+            datapoint("283", t.plusSeconds(150), 1)),
+        1);
+    // Within the window, after the reset: the gap from T+30 s still holds it, T+100 s opens none.
+    feedInBatches(List.of(datapoint("283", t.plusSeconds(100), 1)), 1);
+    // Within the window, before the reset: every gap is now under a minute, so the reset goes.
+    feedInBatches(List.of(datapoint("283", t.plusSeconds(85), -1)), 1);
+    // In order, then one placed between them in the tail.
+    feedInBatches(
+        List.of(datapoint("283", t.plusSeconds(160), 1), datapoint("283", t.plusSeconds(170), -1)),
+        2);
+    feedInBatches(List.of(datapoint("283", t.plusSeconds(165), 1)), 1);
+    assertLikeContract("A", t.minus(Duration.ofMinutes(5)));
+    assertIdleResetsListed("A");
+  }
+
+  @Test
   @DisplayName("an explicit reset at the instant of an idle one wins")
   void explicitWins() {
     rules();
