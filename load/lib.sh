@@ -554,6 +554,9 @@ print_reconciled() {
   line=$("${psql_admin[@]}" -d "$db" -At -F ' ' -c "
     SELECT count(*) FILTER (WHERE reconciled_at IS NOT NULL), count(*) FROM space_count") || return 0
   say "counts reconciled after arrival: ${line% *} of ${line#* } stored"
+  line=$("${psql_admin[@]}" -d "$db" -At -F ' ' -c "
+    SELECT count(*) FILTER (WHERE kind = 'idle'), count(*) FROM space_reset") || return 0
+  say "resets stored: ${line% *} idle of ${line#* }"
 }
 
 # raw_alone_json: pg_raw_insert_alone's figures as JSON (null when not measured).

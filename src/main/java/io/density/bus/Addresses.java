@@ -47,6 +47,12 @@ public final class Addresses {
    */
   public static final String COUNTER_REGISTERED = "density.counter.registered";
 
+  /**
+   * Persistence (a shard's owner) to counter: the spaces whose idle reset has come due ({@code {}}
+   * → {@code {spaces: [id]}}), from the sorted set the counting script keeps.
+   */
+  public static final String COUNTER_IDLE_DUE = "density.counter.idle-due";
+
   /** Counter: whether the realtime state is loaded ({@code {loaded: bool}}). */
   public static final String COUNTER_STATUS = "density.counter.status";
 

@@ -34,6 +34,9 @@ public final class CounterVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(CounterVerticle.class.getName());
   private static final String APPLY_SCRIPT = readScript("apply-batch.lua");
 
+  /** How long a space's data must stop before its idle reset is written (apply-batch.lua's). */
+  private static final long IDLE_GRACE_MICROS = 2_000_000;
+
   private Redis redis;
   private RedisKeys keys;
   private String applySha;
@@ -58,6 +61,10 @@ public final class CounterVerticle extends VerticleBase {
                   vertx.eventBus().consumer(Addresses.COUNTER_LOAD, this::load).completion(),
                   vertx.eventBus().consumer(Addresses.COUNTER_STATUS, this::status).completion(),
                   vertx.eventBus().consumer(Addresses.COUNTER_SET, this::set).completion(),
+                  vertx
+                      .eventBus()
+                      .<JsonObject>consumer(Addresses.COUNTER_IDLE_DUE, this::idleDue)
+                      .completion(),
                   vertx
                       .eventBus()
                       .<JsonObject>consumer(Addresses.COUNTER_REGISTERED, this::registered)
@@ -104,6 +111,23 @@ public final class CounterVerticle extends VerticleBase {
     addSpaces(requests, message.body().getJsonArray("spaces"), true);
     inChunks(requests)
         .onSuccess(r -> message.reply(new JsonObject().put("status", "set")))
+        .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
+  }
+
+  /** {@code {}} → {@code {spaces: [id]}}: the spaces whose idle reset is due now. */
+  private void idleDue(Message<JsonObject> message) {
+    redis
+        .send(
+            Request.cmd(Command.ZRANGEBYSCORE)
+                .arg(keys.idleDue())
+                .arg("-inf")
+                .arg(System.currentTimeMillis() * 1000))
+        .onSuccess(
+            r -> {
+              JsonArray spaces = new JsonArray();
+              r.forEach(id -> spaces.add(id.toString()));
+              message.reply(new JsonObject().put("spaces", spaces));
+            })
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }
 
@@ -252,7 +276,11 @@ public final class CounterVerticle extends VerticleBase {
     return inChunks(requests);
   }
 
-  /** A space's hash: its count and the order key of its latest effect (none without effects). */
+  /**
+   * A space's hash: its count and the order key of its latest change (none without changes); with
+   * an idle reset rule, its period and latest effect, and its place among the idle resets due (none
+   * when a reset at or after the one due is its latest change already).
+   */
   private void addSpaces(List<Request> requests, JsonArray spaces, boolean replace) {
     for (Object o : spaces) {
       JsonArray s = (JsonArray) o;
@@ -270,7 +298,27 @@ public final class CounterVerticle extends VerticleBase {
             .arg("id")
             .arg(s.getLong(4));
       }
+      Long idle = s.size() > 6 ? s.getLong(6) : null;
+      Long effect = s.size() > 6 ? s.getLong(5) : null;
+      if (idle != null) {
+        hset.arg("idle").arg(idle);
+        if (effect != null) {
+          hset.arg("ets").arg(effect);
+        }
+      }
       requests.add(hset);
+      boolean due =
+          idle != null
+              && effect != null
+              && !(s.getValue(2) != null && s.getInteger(3) == 2 && s.getLong(2) >= effect + idle);
+      if (due) {
+        // As the counting script does: not before IDLE_GRACE from now, so that a space whose data
+        // goes on arriving is not reset between two of its parts.
+        long at = Math.max(effect + idle, System.currentTimeMillis() * 1000 + IDLE_GRACE_MICROS);
+        requests.add(Request.cmd(Command.ZADD).arg(keys.idleDue()).arg(at).arg(s.getString(0)));
+      } else if (replace) {
+        requests.add(Request.cmd(Command.ZREM).arg(keys.idleDue()).arg(s.getString(0)));
+      }
     }
   }
 

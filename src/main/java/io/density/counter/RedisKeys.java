@@ -5,7 +5,8 @@ public record RedisKeys(String prefix) {
 
   /**
    * Hash: count, and ts/delta/id of the latest effect applied in order; while the space keeps a
-   * tail, tail = 1 and its floor (fts/fdelta/fid, base).
+   * tail, tail = 1 and its floor (fts/fdelta/fid, base); with an idle reset rule, idle (its period,
+   * µs) and ets (the latest effect, µs).
    */
   public String space(String spaceId) {
     return prefix + "space:" + spaceId;
@@ -33,6 +34,15 @@ public record RedisKeys(String prefix) {
   }
 
   /**
+   * Sorted set: the spaces with an idle reset rule whose next idle reset is not written yet, scored
+   * by when it is due (latest effect + idle period, µs). The owners of their shards write them as
+   * they come due.
+   */
+  public String idleDue() {
+    return prefix + "idle-due";
+  }
+
+  /**
    * Hash: built_at, instance (the database the state was built from), format ({@link #FORMAT}).
    * Present once the state was loaded from PostgreSQL; counting needs it, and while it is there
    * every known space has a hash, so a space without one is unknown.
@@ -43,7 +53,7 @@ public record RedisKeys(String prefix) {
 
   /**
    * The layout's version: a state loaded by an older server (which kept no hash for a space without
-   * changes, or no {@link #dpusByArrival}) is rebuilt rather than trusted.
+   * changes, no {@link #dpusByArrival}, or no idle reset fields) is rebuilt rather than trusted.
    */
-  public static final String FORMAT = "3";
+  public static final String FORMAT = "4";
 }

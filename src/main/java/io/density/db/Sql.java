@@ -40,12 +40,17 @@ public final class Sql {
   // ---------------------------------------------------------------- run by more than one room
 
   /**
-   * Spaces with their latest change (effect or reset), the realtime state to load into Redis. $1
-   * the space ids (text[]), or NULL for every space.
+   * Spaces with their latest change (effect or reset), the realtime state to load into Redis; for a
+   * space with an idle reset rule also its minutes and its latest effect (effect_ts), from which
+   * the next idle reset is due. $1 the space ids (text[]), or NULL for every space.
    */
   public static final String SPACE_HEADS =
       """
-      SELECT s.id, h.ts, h.delta, h.datapoint_id, coalesce(h.count, 0) AS count
+      SELECT s.id, h.ts, h.delta, h.datapoint_id, coalesce(h.count, 0) AS count,
+             s.idle_reset_minutes,
+             CASE WHEN s.idle_reset_minutes IS NOT NULL
+                  THEN (SELECT max(c.ts) FROM space_count c WHERE c.space_id = s.id) END
+               AS effect_ts
         FROM space s
         LEFT JOIN LATERAL %s h ON true
        WHERE $1::text[] IS NULL OR s.id = ANY($1)

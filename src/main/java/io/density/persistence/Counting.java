@@ -126,7 +126,10 @@ final class Counting {
     // tail when it was first applied are part of that recount.
     JsonArray fixes = again ? new JsonArray() : answer.getJsonArray("x", new JsonArray());
     JsonArray heads = again ? new JsonArray() : answer.getJsonArray("h", new JsonArray());
-    return store(part, counts, late, fixes, heads)
+    // Idle resets found before effects applied in order go first (a recount derives its own).
+    Future<Void> idle =
+        again ? Future.succeededFuture() : IdleResets.writeFound(vertx, pool, events, answer, late);
+    return idle.compose(v -> store(part, counts, late, fixes, heads))
         .onSuccess(
             v -> {
               if (!late.isEmpty()) {

@@ -64,6 +64,7 @@ public final class PersistenceVerticle extends VerticleBase {
   private Reattribution reattribution;
   private Replays replays;
   private Resets resets;
+  private IdleResets idleResets;
   private Retention retention;
   private String instanceId;
 
@@ -95,6 +96,7 @@ public final class PersistenceVerticle extends VerticleBase {
             config.leaderUnreachableMs(),
             () -> leadership != null && leadership.leading(),
             () -> new Counting(vertx, derived, events, toCounter, config.outOfOrderWindowMs()));
+    idleResets = new IdleResets(vertx, pool, events, ownership, config.countingShards());
     Partitions partitions = new Partitions(pool);
     groupCommit =
         new GroupCommit(
@@ -129,6 +131,7 @@ public final class PersistenceVerticle extends VerticleBase {
     return flush
         .start()
         .compose(v -> ownership.start())
+        .onSuccess(v -> idleResets.start(config.dailyResetCheckMs()))
         .compose(v -> ready)
         .compose(v -> leadership.start());
   }
@@ -187,6 +190,7 @@ public final class PersistenceVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     timers.forEach(vertx::cancelTimer);
+    idleResets.stop();
     // Everything taken is answered, then the shards are handed over; the lead goes last.
     Future<Void> stopTaking = ingest == null ? Future.succeededFuture() : ingest.unregister();
     return stopTaking

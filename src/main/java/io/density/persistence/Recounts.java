@@ -29,7 +29,9 @@ import java.util.Map;
  * latest one ({@code through}; none: to the end). Before recounting, the daily resets of a space
  * are written back to {@code since} when they started later: effects that arrive older than every
  * written daily reset (late, imported, replayed, or brought by a back-dated link) find the resets
- * of their days in force, whatever order the rule and the history came in.
+ * of their days in force, whatever order the rule and the history came in. Then the idle resets of
+ * each stretch are derived again from its effects ({@link IdleResets#rederive}), and the stretch
+ * widened to those that moved.
  */
 final class Recounts {
   /** From since on, up to the first reset after through (null: to the end). */
@@ -101,6 +103,7 @@ final class Recounts {
   /** The same, telling the progress how many spaces there are and as each is recounted. */
   Future<JsonArray> run(SqlConnection conn, Progress progress) {
     return writeDailyResetsBack(conn)
+        .compose(v -> rederiveIdleResets(conn))
         .compose(
             v -> {
               progress.recounting(stretches.size());
@@ -158,6 +161,31 @@ final class Recounts {
             });
   }
 
+  /**
+   * Derives the idle resets of every stretch again from its effects; a stretch then also covers the
+   * idle resets that moved.
+   */
+  private Future<Void> rederiveIdleResets(SqlConnection conn) {
+    String[] ids = stretches.keySet().toArray(String[]::new);
+    OffsetDateTime[] since = new OffsetDateTime[ids.length];
+    OffsetDateTime[] through = new OffsetDateTime[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      Stretch s = stretches.get(ids[i]);
+      since[i] = s.since;
+      through[i] = s.through;
+    }
+    return IdleResets.rederive(conn, ids, since, through)
+        .onSuccess(
+            changed ->
+                changed.forEach(
+                    r ->
+                        add(
+                            r.getString("space_id"),
+                            r.getOffsetDateTime("since"),
+                            r.getOffsetDateTime("through"))))
+        .mapEmpty();
+  }
+
   /** Writes daily resets (spaces and instants side by side). */
   static Future<Void> writeDaily(
       SqlConnection conn, List<String> spaces, List<OffsetDateTime> instants) {
@@ -173,6 +201,11 @@ final class Recounts {
    * counts ({@code cause}: reconciliation or reset).
    */
   static Future<Void> publish(Vertx vertx, CountEvents events, JsonArray heads, String cause) {
+    return setHeads(vertx, heads).onSuccess(v -> events.heads(heads, cause));
+  }
+
+  /** Hands recounted heads to the counter, which replaces them in Redis. */
+  static Future<Void> setHeads(Vertx vertx, JsonArray heads) {
     return heads.isEmpty()
         ? Future.succeededFuture()
         : vertx
@@ -181,7 +214,6 @@ final class Recounts {
                 Addresses.COUNTER_SET,
                 new JsonObject().put("spaces", heads),
                 toCounter(vertx, DeliveryOptions.DEFAULT_TIMEOUT))
-            .onSuccess(v -> events.heads(heads, cause))
             .mapEmpty();
   }
 
@@ -202,7 +234,8 @@ final class Recounts {
   }
 
   /**
-   * Rows of {@link Sql#SPACE_HEADS} as the counter takes them: [id, count, ts, delta, datapoint].
+   * Rows of {@link Sql#SPACE_HEADS} as the counter takes them: [id, count, ts, delta, datapoint],
+   * and for a space with an idle reset rule [..., latest effect (µs or null), idle period (µs)].
    */
   static JsonArray heads(RowSet<Row> rows) {
     JsonArray heads = new JsonArray();
@@ -215,6 +248,12 @@ final class Recounts {
         head.add(Timestamps.toMicros(ts))
             .add((int) r.getShort("delta"))
             .add(r.getLong("datapoint_id"));
+      }
+      Integer idleMinutes = r.getInteger("idle_reset_minutes");
+      if (idleMinutes != null) {
+        OffsetDateTime effect = r.getOffsetDateTime("effect_ts");
+        head.add(effect == null ? null : Timestamps.toMicros(effect))
+            .add(idleMinutes * 60_000_000L);
       }
       heads.add(head);
     }

@@ -68,9 +68,9 @@ final class Resets {
   }
 
   /**
-   * The space's clamp, daily reset or time zone changed (or it is new): its daily resets are
-   * written again from the last one due before its history starts (its creation, first effect or
-   * first other reset), and every count recounted.
+   * The space's clamp, daily reset, time zone or idle reset changed (or it is new): its daily
+   * resets are written again from the last one due before its history starts (its creation, first
+   * effect or first other reset), its idle resets derived again, and every count recounted.
    */
   Future<Void> rulesChanged(String spaceId) {
     return pool.withTransaction(
@@ -85,6 +85,11 @@ final class Resets {
                           Instant from = rule == null ? history : rule.atOrBefore(history);
                           return conn.preparedQuery(Statements.DELETE_DAILY_RESETS)
                               .execute(Tuple.of(spaceId))
+                              // The recount derives the idle resets again, under the new rule.
+                              .compose(
+                                  v ->
+                                      conn.preparedQuery(Statements.DELETE_IDLE_RESETS)
+                                          .execute(Tuple.of(spaceId)))
                               .compose(v -> writeDaily(conn, spaceId, rule, from))
                               .compose(
                                   v ->

@@ -101,6 +101,18 @@ final class ShardOwnership {
     return owned.keySet();
   }
 
+  /**
+   * Runs a task in a shard's lane, after the parts queued there, while the shard is still owned
+   * here when its turn comes (else it is skipped: the new owner does it).
+   */
+  <T> Future<T> inLane(int shard, java.util.function.Supplier<Future<T>> task) {
+    Owned o = owned.get(shard);
+    if (o == null) {
+      return Future.succeededFuture();
+    }
+    return o.lane.run(() -> owned.get(shard) == o ? task.get() : Future.succeededFuture());
+  }
+
   /** Every claim was lost with the claims connection: stop counting at once. */
   void lost() {
     owned.values().forEach(o -> o.consumer.unregister());

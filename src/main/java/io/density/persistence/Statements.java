@@ -433,8 +433,9 @@ final class Statements {
       """;
 
   /**
-   * Writes daily resets to 0 (an explicit reset at the same instant stays) and moves each space's
-   * {@code daily_resets_from} back to the earliest written. $1 space_id[], $2 ts[].
+   * Writes daily resets to 0 (an explicit reset at the same instant stays; an idle one becomes
+   * daily, so that it stays when late data moves the idle reset away) and moves each space's {@code
+   * daily_resets_from} back to the earliest written. $1 space_id[], $2 ts[].
    */
   static final String WRITE_DAILY_RESETS =
       """
@@ -443,7 +444,8 @@ final class Statements {
       ), written AS (
         INSERT INTO space_reset (space_id, ts, count, kind)
         SELECT space_id, ts, 0, 'daily' FROM input
-        ON CONFLICT (space_id, ts) DO NOTHING
+        ON CONFLICT (space_id, ts) DO UPDATE SET kind = 'daily', created_at = now()
+         WHERE space_reset.kind = 'idle'
       )
       UPDATE space s SET daily_resets_from = f.ts
         FROM (SELECT space_id, min(ts) AS ts FROM input GROUP BY space_id) f
@@ -461,6 +463,99 @@ final class Statements {
         JOIN space s ON s.id = u.id
        WHERE s.daily_reset IS NOT NULL AND u.since < s.daily_resets_from
       """;
+
+  // ---------------------------------------------------------------- idle resets
+
+  /**
+   * Idle resets found by the counting script before effects applied in order (an explicit, daily or
+   * carry reset at the same instant stays). $1 space_id[], $2 ts[].
+   */
+  static final String WRITE_IDLE_RESETS =
+      """
+      INSERT INTO space_reset (space_id, ts, count, kind)
+      SELECT space_id, ts, 0, 'idle' FROM unnest($1::text[], $2::timestamptz[]) AS u(space_id, ts)
+      ON CONFLICT (space_id, ts) DO NOTHING
+      """;
+
+  /**
+   * The idle resets that came due with no effect after: of the spaces $1 (text[]), each with an
+   * idle rule whose latest effect is at least its period old gets a reset at that effect + the
+   * period. Returns the spaces whose reset was written.
+   */
+  static final String WRITE_DUE_IDLE_RESETS =
+      """
+      WITH due AS (
+        SELECT s.id AS space_id,
+               (SELECT max(c.ts) FROM space_count c WHERE c.space_id = s.id)
+                 + s.idle_reset_minutes * interval '1 minute' AS ts
+          FROM space s
+         WHERE s.id = ANY($1) AND s.idle_reset_minutes IS NOT NULL
+      )
+      INSERT INTO space_reset (space_id, ts, count, kind)
+      SELECT space_id, ts, 0, 'idle' FROM due WHERE ts <= now()
+      ON CONFLICT (space_id, ts) DO NOTHING
+      RETURNING space_id
+      """;
+
+  /**
+   * Derives the idle resets of spaces about to be recounted again from their effects, where those
+   * changed: each space's stretch [since, through] (through NULL: to the end) is widened to the
+   * effect before it (lo) and the effect after it (hi), and the idle resets in (lo, hi] become
+   * exactly those its effects imply there: one at t + m after each effect at t whose next effect
+   * comes at t + m or later, and after the last effect (when hi is none) once t + m has come. Only
+   * spaces with an idle rule (a rule removed drops them all, {@link #DELETE_IDLE_RESETS}). Another
+   * reset at the same instant stays. Returns each space whose idle resets changed with the earliest
+   * and latest one changed, for the recount to cover.
+   *
+   * <p>$1 space_id[], $2 since[], $3 through[].
+   */
+  static final String REDERIVE_IDLE_RESETS =
+      """
+      WITH input AS (
+        SELECT u.space_id, u.since, u.through, s.idle_reset_minutes * interval '1 minute' AS m
+          FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS u(space_id, since, through)
+          JOIN space s ON s.id = u.space_id
+         WHERE s.idle_reset_minutes IS NOT NULL
+      ), bounds AS (
+        SELECT i.*,
+               coalesce((SELECT max(c.ts) FROM space_count c
+                          WHERE c.space_id = i.space_id AND c.ts < i.since),
+                        '-infinity') AS lo,
+               CASE WHEN i.through IS NOT NULL
+                    THEN (SELECT min(c.ts) FROM space_count c
+                           WHERE c.space_id = i.space_id AND c.ts > i.through) END AS hi
+          FROM input i
+      ), implied AS (
+        SELECT b.space_id, g.ts + b.m AS ts
+          FROM bounds b
+          CROSS JOIN LATERAL (
+            SELECT d.ts, lead(d.ts) OVER (ORDER BY d.ts) AS next
+              FROM (SELECT DISTINCT c.ts FROM space_count c
+                     WHERE c.space_id = b.space_id AND c.ts >= b.lo
+                       AND (b.hi IS NULL OR c.ts <= b.hi)) d
+          ) g
+         WHERE CASE WHEN g.next IS NOT NULL THEN g.next >= g.ts + b.m
+                    ELSE b.hi IS NULL AND g.ts + b.m <= now() END
+      ), removed AS (
+        DELETE FROM space_reset r USING bounds b
+         WHERE r.space_id = b.space_id AND r.kind = 'idle' AND r.ts > b.lo
+           AND (b.hi IS NULL OR r.ts <= b.hi)
+           AND NOT EXISTS (SELECT 1 FROM implied i WHERE i.space_id = r.space_id AND i.ts = r.ts)
+        RETURNING r.space_id, r.ts
+      ), added AS (
+        INSERT INTO space_reset (space_id, ts, count, kind)
+        SELECT space_id, ts, 0, 'idle' FROM implied
+        ON CONFLICT (space_id, ts) DO NOTHING
+        RETURNING space_id, ts
+      )
+      SELECT space_id, min(ts) AS since, max(ts) AS through
+        FROM (SELECT * FROM removed UNION ALL SELECT * FROM added) changed
+       GROUP BY space_id
+      """;
+
+  /** Drops the idle resets of a space (its rule changed; the recount derives them again). */
+  static final String DELETE_IDLE_RESETS =
+      "DELETE FROM space_reset WHERE space_id = $1 AND kind = 'idle'";
 
   /** When the space's next daily reset is due (NULL: none). $1 space_id, $2 instant. */
   static final String SET_NEXT_DAILY_RESET = "UPDATE space SET next_daily_reset = $2 WHERE id = $1";

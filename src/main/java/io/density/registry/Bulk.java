@@ -2,6 +2,7 @@ package io.density.registry;
 
 import static io.density.registry.Fields.capacity;
 import static io.density.registry.Fields.flag;
+import static io.density.registry.Fields.idleResetMinutes;
 import static io.density.registry.Fields.localTime;
 import static io.density.registry.Fields.optionalText;
 import static io.density.registry.Fields.requiredText;
@@ -145,7 +146,8 @@ final class Bulk {
                 zone(body.getValue("time_zone")),
                 capacity(body.getValue("capacity")),
                 flag(body.getValue("clamp"), "clamp", true),
-                localTime(body.getValue("daily_reset"), "daily_reset")
+                localTime(body.getValue("daily_reset"), "daily_reset"),
+                idleResetMinutes(body.getValue("idle_reset_minutes"))
               };
             });
     int n = rows.size();
@@ -158,7 +160,8 @@ final class Bulk {
             new String[0],
             new Integer[0],
             new Boolean[0],
-            new LocalTime[0]);
+            new LocalTime[0],
+            new Integer[0]);
     String[] ids = (String[]) params.getValue(0);
     List<String> written = new ArrayList<>();
     List<String> rulesChanged = new ArrayList<>();

@@ -60,6 +60,22 @@ final class Fields {
     throw new InvalidInput("capacity", "capacity must be a non-negative integer");
   }
 
+  /** The longest idle period a space may be reset after: a week. */
+  static final int MAX_IDLE_RESET_MINUTES = 10_080;
+
+  /** Minutes without an effect after which a space is reset to 0 (null: never). */
+  static Integer idleResetMinutes(Object v) throws InvalidInput {
+    if (v == null) {
+      return null;
+    }
+    if (v instanceof Integer i && i >= 1 && i <= MAX_IDLE_RESET_MINUTES) {
+      return i;
+    }
+    throw new InvalidInput(
+        "idle_reset_minutes",
+        "idle_reset_minutes must be an integer from 1 to " + MAX_IDLE_RESET_MINUTES + ", or null");
+  }
+
   static boolean flag(Object v, String field, boolean otherwise) throws InvalidInput {
     if (v == null) {
       return otherwise;

@@ -2,6 +2,7 @@ package io.density.registry;
 
 import static io.density.registry.Fields.capacity;
 import static io.density.registry.Fields.flag;
+import static io.density.registry.Fields.idleResetMinutes;
 import static io.density.registry.Fields.localTime;
 import static io.density.registry.Fields.optionalText;
 import static io.density.registry.Fields.zone;
@@ -103,7 +104,9 @@ public final class RegistryVerticle extends VerticleBase {
       Integer capacity = capacity(body.getValue("capacity"));
       boolean clamp = flag(body.getValue("clamp"), "clamp", true);
       LocalTime dailyReset = localTime(body.getValue("daily_reset"), "daily_reset");
-      Tuple upsert = Tuple.of(id, name, parent, zone, capacity, clamp, dailyReset);
+      Integer idleReset = idleResetMinutes(body.getValue("idle_reset_minutes"));
+      Tuple upsert =
+          Tuple.of(id, name, parent, zone, capacity, clamp, dailyReset).addValue(idleReset);
       // A new parent is checked in the write's transaction, after it, under the lock of parents.
       Future<Row> written =
           pool.withTransaction(
@@ -116,8 +119,8 @@ public final class RegistryVerticle extends VerticleBase {
                               parent == null
                                   ? Future.succeededFuture(row)
                                   : Parents.refuseCycles(conn, new String[] {id}).map(row)));
-      // Counts depend on clamp, daily reset and time zone: when they change, persistence writes
-      // the daily resets again and recounts the space before the answer.
+      // Counts depend on clamp, daily reset, time zone and idle reset: when they change,
+      // persistence writes the resets again and recounts the space before the answer.
       return written
           // A capacity may have changed: the alert writer reloads its levels.
           .onSuccess(row -> vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject()))
@@ -157,7 +160,8 @@ public final class RegistryVerticle extends VerticleBase {
             .put("time_zone", r.getString("time_zone"))
             .put("capacity", r.getInteger("capacity"))
             .put("clamp", r.getBoolean("clamp"))
-            .put("daily_reset", reset == null ? null : reset.toString()));
+            .put("daily_reset", reset == null ? null : reset.toString())
+            .put("idle_reset_minutes", r.getInteger("idle_reset_minutes")));
   }
 
   // ------------------------------------------------------------------ doorways and DPUs

@@ -8,22 +8,25 @@ final class Statements {
 
   /**
    * Creates or replaces a space. {@code rules_changed} says whether what its counts depend on
-   * (clamp, daily reset, time zone) changed, or a new space has a daily reset to schedule.
+   * (clamp, daily reset, time zone, idle reset) changed, or a new space has a daily or idle reset.
    */
   static final String UPSERT_SPACE =
       """
-      WITH old AS (SELECT clamp, daily_reset, time_zone FROM space WHERE id = $1)
-      INSERT INTO space (id, name, parent_id, time_zone, capacity, clamp, daily_reset)
-      VALUES ($1, $2, $3, $4, $5, $6, $7)
+      WITH old AS (
+        SELECT clamp, daily_reset, time_zone, idle_reset_minutes FROM space WHERE id = $1
+      )
+      INSERT INTO space (id, name, parent_id, time_zone, capacity, clamp, daily_reset,
+                         idle_reset_minutes)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (id) DO UPDATE SET
         name = EXCLUDED.name, parent_id = EXCLUDED.parent_id, time_zone = EXCLUDED.time_zone,
         capacity = EXCLUDED.capacity, clamp = EXCLUDED.clamp, daily_reset = EXCLUDED.daily_reset,
-        updated_at = now()
+        idle_reset_minutes = EXCLUDED.idle_reset_minutes, updated_at = now()
       RETURNING *, (xmax = 0) AS created,
         CASE WHEN EXISTS (SELECT 1 FROM old)
-             THEN (SELECT row(o.clamp, o.daily_reset, o.time_zone) FROM old o)
-                    IS DISTINCT FROM row(clamp, daily_reset, time_zone)
-             ELSE daily_reset IS NOT NULL END AS rules_changed
+             THEN (SELECT row(o.clamp, o.daily_reset, o.time_zone, o.idle_reset_minutes) FROM old o)
+                    IS DISTINCT FROM row(clamp, daily_reset, time_zone, idle_reset_minutes)
+             ELSE daily_reset IS NOT NULL OR idle_reset_minutes IS NOT NULL END AS rules_changed
       """;
 
   /**
@@ -54,18 +57,21 @@ final class Statements {
    * its counts depend on changed (as {@link #UPSERT_SPACE}).
    *
    * <p>$1 id[], $2 name[], $3 parent_id[], $4 time_zone[], $5 capacity[], $6 clamp[], $7
-   * daily_reset[].
+   * daily_reset[], $8 idle_reset_minutes[].
    */
   static final String BULK_UPSERT_SPACES =
       """
       WITH input AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],
-                             $6::bool[], $7::time[])
-               AS u(id, name, parent_id, time_zone, capacity, clamp, daily_reset)
+                             $6::bool[], $7::time[], $8::int4[])
+               AS u(id, name, parent_id, time_zone, capacity, clamp, daily_reset,
+                    idle_reset_minutes)
       ), old AS (
-        SELECT s.id, s.clamp, s.daily_reset, s.time_zone FROM space s JOIN input i ON i.id = s.id
+        SELECT s.id, s.clamp, s.daily_reset, s.time_zone, s.idle_reset_minutes
+          FROM space s JOIN input i ON i.id = s.id
       )
-      INSERT INTO space AS s (id, name, parent_id, time_zone, capacity, clamp, daily_reset)
+      INSERT INTO space AS s (id, name, parent_id, time_zone, capacity, clamp, daily_reset,
+                              idle_reset_minutes)
       SELECT i.* FROM input i
        WHERE i.parent_id IS NULL
           OR EXISTS (SELECT 1 FROM space p WHERE p.id = i.parent_id)
@@ -73,12 +79,14 @@ final class Statements {
       ON CONFLICT (id) DO UPDATE SET
         name = EXCLUDED.name, parent_id = EXCLUDED.parent_id, time_zone = EXCLUDED.time_zone,
         capacity = EXCLUDED.capacity, clamp = EXCLUDED.clamp, daily_reset = EXCLUDED.daily_reset,
-        updated_at = now()
+        idle_reset_minutes = EXCLUDED.idle_reset_minutes, updated_at = now()
       RETURNING s.id, (xmax = 0) AS created,
         CASE WHEN EXISTS (SELECT 1 FROM old o WHERE o.id = s.id)
-             THEN (SELECT row(o.clamp, o.daily_reset, o.time_zone) FROM old o WHERE o.id = s.id)
-                    IS DISTINCT FROM row(s.clamp, s.daily_reset, s.time_zone)
-             ELSE s.daily_reset IS NOT NULL END AS rules_changed
+             THEN (SELECT row(o.clamp, o.daily_reset, o.time_zone, o.idle_reset_minutes)
+                     FROM old o WHERE o.id = s.id)
+                    IS DISTINCT FROM row(s.clamp, s.daily_reset, s.time_zone, s.idle_reset_minutes)
+             ELSE s.daily_reset IS NOT NULL OR s.idle_reset_minutes IS NOT NULL
+        END AS rules_changed
       """;
 
   /** Creates or renames many doorways or DPUs (the table given). $1 id[], $2 name[]. */

@@ -15,7 +15,9 @@
 --               x: [[space_id, ts, delta, datapoint_id, count] of effects of earlier parts whose
 --                   counts changed, derived again in a tail],
 --               h: [[space_id, count, ts, delta, datapoint_id], the head of each space whose
---                   tail took an effect out of order]}.
+--                   tail took an effect out of order],
+--               i: [[space_id, "ts_micros", 1 | 0] of each idle reset an effect applied in
+--                   order found before it, 1 when it took the count to 0]}.
 --
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
 -- in order; an effect that sorts before it is out of order: placed in the space's tail when it
@@ -23,6 +25,14 @@
 -- dpus:by-arrival holds every DPU scored by its last_rx. A part seen before
 -- returns the stored answer marked "again": true, so a retried batch is never counted twice; its
 -- k and s let the caller see that a part offered again is not the part applied (other effects).
+--
+-- Idle resets: a space whose hash holds idle (a period in µs) is reset to 0 at ets + idle, ets
+-- being its latest effect, when no effect comes before that. An effect applied in order at or
+-- after that instant finds the reset before it: the reset is reported in i (the caller writes it),
+-- the count starts again from 0 (unless a later reset is the head already), and the tail starts
+-- again from the reset. The sorted set idle-due holds each such space scored by ets + idle (or,
+-- while its data goes on arriving, a little later: IDLE_GRACE below), for the shard's owner to
+-- write the reset when it comes due with no effect.
 local prefix, batch = ARGV[1], ARGV[2]
 if redis.call('EXISTS', prefix .. 'meta') == 0 then
   return redis.error_reply('NOTBUILT the realtime state has not been loaded')
@@ -106,6 +116,33 @@ end
 local function floorAt(s, ent)
   s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
 end
+-- The rows of earlier parts whose counts a tail derived again, corrected with this part.
+local fixes = {}
+local function collectFixes(space, s)
+  if s.full then
+    for _, ent in ipairs(s.full) do
+      if ent.i == nil and ent.c ~= ent.orig then
+        table.insert(fixes, cjson.encode(space) .. ',' .. int(ent.ts) .. ',' .. ent.d .. ','
+          .. int(ent.id) .. ',' .. ent.c)
+      end
+    end
+  end
+end
+-- Whether an effect placed at position at of the tail would leave a gap of the idle period or
+-- more beside it: an idle reset would come between, so it is recounted in PostgreSQL instead.
+-- After a floor that is a reset, the effect before it is not known here: recounted too.
+local function opensGap(s, at, ts)
+  local prev = s.full[at - 1]
+  if prev then
+    if ts - prev.ts >= s.idle then return true end
+  elseif s.fdelta == 2 then
+    return true
+  elseif s.fts ~= nil and ts - s.fts >= s.idle then
+    return true
+  end
+  local nxt = s.full[at]
+  return nxt ~= nil and nxt.ts - ts >= s.idle
+end
 -- The entries (in contract order) still within the window, as the list holds them; the floor
 -- moves past the others.
 local function recent(s, entries, oldest)
@@ -124,15 +161,18 @@ local window = input.w or 0
 local spaces = {}
 local counts = {}
 local late = {}
+local idles = {}
 for i, e in ipairs(input.e) do
   local s = spaces[e[1]]
   if s == nil then
     local head = redis.call('HMGET', prefix .. 'space:' .. e[1], 'count', 'ts', 'delta', 'id',
-      'tail', 'fts', 'fdelta', 'fid', 'base')
+      'tail', 'fts', 'fdelta', 'fid', 'base', 'idle', 'ets')
     s = { count = tonumber(head[1]) or 0, ts = tonumber(head[2]),
           delta = tonumber(head[3]), id = tonumber(head[4]), first = e[2],
           tail = head[5] == '1', fts = tonumber(head[6]), fdelta = tonumber(head[7]),
-          fid = tonumber(head[8]), base = tonumber(head[9]), appended = {} }
+          fid = tonumber(head[8]), base = tonumber(head[9]), appended = {},
+          idle = tonumber(head[10]), ets = tonumber(head[11]) }
+    if s.idle == 0 then s.idle = nil end
     if window > 0 and not s.tail then
       -- A tail starts at the head: whatever sorts after it can be placed here.
       s.tail, s.fresh = true, true
@@ -144,18 +184,10 @@ for i, e in ipairs(input.e) do
     s.first = e[2]
   end
   local inOrder = s.ts == nil or before(s.ts, s.delta, s.id, e[2], e[3], e[4])
-  if inOrder then
-    local count = clamped(s.count + e[3], e[5])
-    s.count = count
-    s.ts, s.delta, s.id = e[2], e[3], e[4]
-    counts[i] = count
-    if s.tail then
-      local ent = { ts = e[2], d = e[3], id = e[4], c = count, i = i }
-      table.insert(s.full or s.appended, ent)
-    end
-  elseif s.tail and e[2] >= s.ts - window
+  local at = nil
+  if not inOrder and s.tail and e[2] >= s.ts - window
       and (s.fts == nil or before(s.fts, s.fdelta, s.fid, e[2], e[3], e[4])) then
-    -- Out of order within the tail: placed, and the counts after it derived again.
+    -- Out of order within the tail: its place, unless it opens an idle gap.
     if s.full == nil then
       s.full = {}
       if not s.fresh then
@@ -168,13 +200,44 @@ for i, e in ipairs(input.e) do
       end
       s.appended = nil
     end
-    local at = #s.full + 1
+    at = #s.full + 1
     for k, ent in ipairs(s.full) do
       if before(e[2], e[3], e[4], ent.ts, ent.d, ent.id) then
         at = k
         break
       end
     end
+    if s.idle and opensGap(s, at, e[2]) then
+      at = nil
+    end
+  end
+  if inOrder then
+    if s.idle and s.ets and e[2] >= s.ets + s.idle then
+      -- The space was idle: reset to 0 at ets + idle (a later reset that is the head stays).
+      local r = s.ets + s.idle
+      local latest = not (s.ts ~= nil and s.delta == 2 and s.ts >= r)
+      table.insert(idles, cjson.encode(e[1]) .. ',"' .. int(r) .. '",' .. (latest and 1 or 0))
+      if latest then
+        s.count, s.ts, s.delta, s.id = 0, r, 2, 0
+      end
+      if s.tail then
+        -- The reset ends the tail: it starts again from the reset.
+        collectFixes(e[1], s)
+        s.full, s.appended, s.fresh = nil, {}, true
+        s.fts, s.fdelta, s.fid, s.base = s.ts, s.delta, s.id, s.count
+      end
+    end
+    s.ets = e[2]
+    local count = clamped(s.count + e[3], e[5])
+    s.count = count
+    s.ts, s.delta, s.id = e[2], e[3], e[4]
+    counts[i] = count
+    if s.tail then
+      local ent = { ts = e[2], d = e[3], id = e[4], c = count, i = i }
+      table.insert(s.full or s.appended, ent)
+    end
+  elseif at then
+    -- Out of order within the tail: placed, and the counts after it derived again.
     table.insert(s.full, at, { ts = e[2], d = e[3], id = e[4], i = i })
     local count = at == 1 and s.base or s.full[at - 1].c
     for k = at, #s.full do
@@ -195,13 +258,23 @@ for i, e in ipairs(input.e) do
     if late[e[1]] == nil or e[2] < late[e[1]] then
       late[e[1]] = e[2]
     end
+    if s.ets == nil or e[2] > s.ets then
+      s.ets = e[2]
+    end
     if s.tail then
+      collectFixes(e[1], s)
       s.tail, s.dropped, s.full, s.appended = false, true, nil, {}
     end
   end
 end
 
-local fixes = {}
+-- A space whose data goes on arriving is not reset at its latest effect + idle before the data
+-- stops for IDLE_GRACE (µs) of Redis's clock: a back-fill or a busy stretch that arrives after its
+-- idle period would otherwise get a reset after every part, which the next part contradicts
+-- (a recount each time).
+local IDLE_GRACE = 2000000
+local nowMicros = nil
+
 local reordered = {}
 for space, s in pairs(spaces) do
   local key = prefix .. 'space:' .. space
@@ -211,6 +284,19 @@ for space, s in pairs(spaces) do
   else
     redis.call('HSET', key, 'count', s.count, 'ts', int(s.ts), 'delta', s.delta, 'id', int(s.id))
   end
+  if s.idle and s.ets then
+    redis.call('HSET', key, 'ets', int(s.ets))
+    if s.delta == 2 and s.ts >= s.ets + s.idle then
+      redis.call('ZREM', prefix .. 'idle-due', space)
+    else
+      if nowMicros == nil then
+        local t = redis.call('TIME')
+        nowMicros = tonumber(t[1]) * 1000000 + tonumber(t[2])
+      end
+      redis.call('ZADD', prefix .. 'idle-due',
+        int(math.max(s.ets + s.idle, nowMicros + IDLE_GRACE)), space)
+    end
+  end
   if s.dropped then
     redis.call('DEL', tailKey)
     redis.call('HDEL', key, 'tail', 'fts', 'fdelta', 'fid', 'base')
@@ -219,12 +305,7 @@ for space, s in pairs(spaces) do
     local oldest = s.ts - window
     if s.full then
       -- Rows of earlier parts whose counts changed: corrected in PostgreSQL with this part.
-      for _, ent in ipairs(s.full) do
-        if ent.i == nil and ent.c ~= ent.orig then
-          table.insert(fixes, cjson.encode(space) .. ',' .. int(ent.ts) .. ',' .. ent.d .. ','
-            .. int(ent.id) .. ',' .. ent.c)
-        end
-      end
+      collectFixes(space, s)
       redis.call('DEL', tailKey)
       push(tailKey, recent(s, s.full, oldest))
     else
@@ -271,6 +352,6 @@ local out = '{"c":' .. (#counts > 0 and cjson.encode(counts) or '[]')
     .. ',"l":[' .. (#lateList > 0 and ('[' .. table.concat(lateList, '],[') .. ']') or '') .. ']'
     .. ',"k":' .. (input.k and cjson.encode(input.k) or 'null')
     .. ',"s":' .. listOf(spaceList) .. ',"x":' .. listOf(fixes) .. ',"h":' .. listOf(reordered)
-    .. '}'
+    .. ',"i":' .. listOf(idles) .. '}'
 redis.call('SET', batchKey, out, 'EX', 86400)
 return out

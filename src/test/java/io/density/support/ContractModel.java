@@ -55,6 +55,68 @@ public final class ContractModel {
     }
   }
 
+  private final java.util.Map<String, java.time.Duration> idle = new java.util.HashMap<>();
+
+  /**
+   * The space is reset to 0 at t + period wherever it has an effect at t and no later effect before
+   * t + period (when that is not in the future); null: no idle resets.
+   */
+  public ContractModel idleReset(String space, java.time.Duration period) {
+    if (period == null) {
+      idle.remove(space);
+    } else {
+      idle.put(space, period);
+    }
+    return this;
+  }
+
+  /** The idle resets the space's effects imply. */
+  public java.util.TreeSet<Instant> idleResets(String space) {
+    java.util.TreeSet<Instant> out = new java.util.TreeSet<>();
+    java.time.Duration period = idle.get(space);
+    if (period == null) {
+      return out;
+    }
+    List<Instant> times = effectTimes(space);
+    Instant now = Instant.now();
+    for (int i = 0; i < times.size(); i++) {
+      Instant r = times.get(i).plus(period);
+      boolean gap = i + 1 < times.size() ? !times.get(i + 1).isBefore(r) : !r.isAfter(now);
+      if (gap) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  /** Every reset of the space: idle ones, then explicit and daily ones (which win an instant). */
+  private java.util.TreeMap<Instant, Integer> resetsOf(String space) {
+    java.util.TreeMap<Instant, Integer> all = new java.util.TreeMap<>();
+    idleResets(space).forEach(r -> all.put(r, 0));
+    all.putAll(resets.getOrDefault(space, new java.util.TreeMap<>()));
+    return all;
+  }
+
+  /** The count after each of the space's effects, in contract order. */
+  public List<Integer> countsAfterEachEffect(String space) {
+    java.util.TreeMap<Instant, Integer> spaceResets = resetsOf(space);
+    List<Integer> out = new ArrayList<>();
+    Integer count = null;
+    Instant last = null;
+    for (Effect e : effects(space)) {
+      if (last == null || !e.ts.equals(last)) {
+        count = countAsOf(space, e.ts.minusNanos(1000));
+        if (spaceResets.containsKey(e.ts)) {
+          count = spaceResets.get(e.ts);
+        }
+        last = e.ts;
+      }
+      count = unclamped.contains(space) ? count + e.delta : Math.max(0, count + e.delta);
+      out.add(count);
+    }
+    return out;
+  }
+
   private final Set<Datapoint> datapoints = new LinkedHashSet<>();
 
   /** The seed's sample building: DPU 283 over X (A +1), DPU 423 over Z (A +1, B -1). */
@@ -128,8 +190,7 @@ public final class ContractModel {
 
   /** The count after every reset and effect with timestamp ≤ t (clamped spaces). */
   public int countAsOf(String space, Instant t) {
-    java.util.TreeMap<Instant, Integer> spaceResets =
-        resets.getOrDefault(space, new java.util.TreeMap<>());
+    java.util.TreeMap<Instant, Integer> spaceResets = resetsOf(space);
     java.util.Map.Entry<Instant, Integer> lastReset = spaceResets.floorEntry(t);
     int count = lastReset == null ? 0 : lastReset.getValue();
     for (Effect e : effects(space)) {
@@ -148,8 +209,7 @@ public final class ContractModel {
     int count = countAsOf(space, b1.minusMillis(1));
     int entries = 0;
     int exits = 0;
-    java.util.TreeMap<Instant, Integer> spaceResets =
-        resets.getOrDefault(space, new java.util.TreeMap<>());
+    java.util.TreeMap<Instant, Integer> spaceResets = resetsOf(space);
     // The value in force at b0 before any effect at b0, resets at or before b0 applied.
     java.util.Map.Entry<Instant, Integer> resetAtOrBefore = spaceResets.floorEntry(b0);
     int value = countAsOf(space, b0.minusNanos(1000));
@@ -187,8 +247,7 @@ public final class ContractModel {
 
   /** Every value the count takes at instant t: after the reset there, then after each effect. */
   private List<Integer> valuesAt(String space, Instant t) {
-    java.util.TreeMap<Instant, Integer> spaceResets =
-        resets.getOrDefault(space, new java.util.TreeMap<>());
+    java.util.TreeMap<Instant, Integer> spaceResets = resetsOf(space);
     List<Integer> values = new ArrayList<>();
     int value = countAsOf(space, t.minusNanos(1000));
     if (spaceResets.containsKey(t)) {

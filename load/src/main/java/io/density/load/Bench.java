@@ -52,6 +52,8 @@ final class Bench {
         --disorder-ms N              send each datapoint with its timestamp moved back by a random
                                      0..N ms, so that a space's datapoints arrive out of timestamp
                                      order as a fleet's do (default 0: in order)
+        --idle-reset-minutes N       give every space an idle reset after N minutes without an
+                                     effect; the count check follows them (default 0: none)
         --max-seconds N              stop starting requests after N seconds in all (default 3600)
 
       where the send phase's time goes (Linux):
@@ -116,6 +118,16 @@ final class Bench {
   private long[] expected; // per space: its count after the accepted effects, in contract order
   private long firstMicros;
   private long earliestMicros; // firstMicros less the largest disorder
+
+  /** --idle-reset-minutes: each space's rule (0: none). */
+  private final int idleResetMinutes;
+
+  /** Each space's latest accepted effect, µs after earliestMicros (-1: none), for the check. */
+  private long[] lastEffect;
+
+  /** When each space's latest datapoint was acknowledged (ms; with --idle-reset-minutes). */
+  private long[] lastAcknowledged;
+
   private long stepMicros;
   private int generated;
   private long cachedMinute = Long.MIN_VALUE;
@@ -160,7 +172,8 @@ final class Bench {
       int seed,
       int maxSeconds,
       String phaseHook,
-      int disorderMs) {
+      int disorderMs,
+      int idleResetMinutes) {
 
     static Settings of(Options options) {
       return new Settings(
@@ -180,7 +193,8 @@ final class Bench {
           options.integer("seed", 1, 0, Integer.MAX_VALUE),
           options.integer("max-seconds", 3_600, 1, 7 * 24 * 3_600),
           options.string("phase-hook", null),
-          options.integer("disorder-ms", 0, 0, 3_600_000));
+          options.integer("disorder-ms", 0, 0, 3_600_000),
+          options.integer("idle-reset-minutes", 0, 0, 10_080));
     }
   }
 
@@ -207,6 +221,8 @@ final class Bench {
     this.disorderMicros = settings.disorderMs() * 1_000L;
     this.disorder = new SplittableRandom(settings.seed() + 0x5DEECE66DL);
     this.occupancy = new int[dpus];
+    this.idleResetMinutes = settings.idleResetMinutes();
+    this.lastAcknowledged = new long[idleResetMinutes > 0 ? spaces : 0];
   }
 
   static int run(String[] args) {
@@ -230,7 +246,8 @@ final class Bench {
                 "cpu-pids",
                 "cpu-pg-db",
                 "phase-hook",
-                "disorder-ms"),
+                "disorder-ms",
+                "idle-reset-minutes"),
             Set.of("skip-provision", "send", "cpu-pg"));
     Settings settings = Settings.of(options);
     CpuMeter cpu = CpuMeter.of(options);
@@ -304,13 +321,20 @@ final class Bench {
     long started = System.nanoTime();
     Future<Boolean> provisioned =
         bulk > 0
-            ? bulkPhase("spaces", spaces, i -> named("S" + i, "Bench space S" + i))
+            ? bulkPhase("spaces", spaces, i -> idleRule(named("S" + i, "Bench space S" + i)))
                 .compose(
                     ok -> bulkPhase("doorways", dpus, i -> named("D" + i, "Bench doorway D" + i)))
                 .compose(
                     ok -> bulkPhase("dpus", dpus, i -> named("dpu-" + i, "Bench DPU dpu-" + i)))
                 .compose(ok -> bulkPhase("links", dpus, i -> (JsonObject) link(i)[2]))
-            : phase("spaces", spaces, i -> put("/v1/spaces/S" + i, "Bench space S" + i))
+            : phase(
+                    "spaces",
+                    spaces,
+                    i -> {
+                      Object[] put = put("/v1/spaces/S" + i, "Bench space S" + i);
+                      idleRule((JsonObject) put[2]);
+                      return put;
+                    })
                 .compose(
                     ok ->
                         phase(
@@ -329,6 +353,11 @@ final class Bench {
           }
           return ok && provisionFailed == 0;
         });
+  }
+
+  /** A space's body with the idle reset rule of {@code --idle-reset-minutes}, if any. */
+  private JsonObject idleRule(JsonObject space) {
+    return idleResetMinutes > 0 ? space.put("idle_reset_minutes", idleResetMinutes) : space;
   }
 
   private static JsonObject named(String id, String name) {
@@ -623,6 +652,9 @@ final class Bench {
       if ("accepted".equals(status)) {
         if (checkCounts) {
           keep(dpu[k] % spaces, at[k], direction[k]);
+          if (idleResetMinutes > 0) {
+            lastAcknowledged[dpu[k] % spaces] = System.currentTimeMillis();
+          }
         }
       } else if ("rejected".equals(status)) {
         checkCounts = false; // the directions generated after it assumed it counted
@@ -648,9 +680,18 @@ final class Bench {
   private long[] expectedCounts() {
     long[] counts = new long[spaces];
     Arrays.sort(accepted, 0, acceptedEffects);
+    long idle = idleResetMinutes * 60_000_000L;
+    lastEffect = new long[spaces];
+    Arrays.fill(lastEffect, -1);
+    long timeMask = (1L << TIME_BITS) - 1;
     for (int i = 0; i < acceptedEffects; i++) {
       long effect = accepted[i];
       int space = (int) (effect >>> SPACE_SHIFT);
+      long at = (effect >>> 1) & timeMask;
+      if (idle > 0 && lastEffect[space] >= 0 && at - lastEffect[space] >= idle) {
+        counts[space] = 0; // the idle reset at the previous effect + the period
+      }
+      lastEffect[space] = at;
       counts[space] = Math.max(0, counts[space] + ((effect & 1) == 0 ? 1 : -1));
     }
     accepted = null;
@@ -702,12 +743,25 @@ final class Bench {
                 nullCounts++;
               }
               if (checkCounts && asOfDays == 0) { // the tool knows the realtime counts only
+                long want = expected[space];
+                if (idleResetMinutes > 0 && lastEffect[space] >= 0) {
+                  // The space's last idle reset comes due at its last effect + the period; within
+                  // 3 s of that (the server writes it within about a second), or within 5 s of its
+                  // data's last acknowledgement when due (the server waits 2 s of quiet), it is not
+                  // checked.
+                  long due = earliestMicros + lastEffect[space] + idleResetMinutes * 60_000_000L;
+                  long now = System.currentTimeMillis() * 1_000;
+                  boolean quiet = now - lastAcknowledged[space] * 1_000 >= 5_000_000;
+                  if (Math.abs(now - due) < 3_000_000 || (now >= due && !quiet)) {
+                    return;
+                  }
+                  want = now >= due ? 0 : want;
+                }
                 checked++;
                 long got = count instanceof Number n ? n.longValue() : 0;
-                if (got != expected[space]) {
+                if (got != want) {
                   mismatches++;
-                  errors.show(
-                      "space S" + space + " counts " + count + ", expected " + expected[space]);
+                  errors.show("space S" + space + " counts " + count + ", expected " + want);
                 }
               }
             });
@@ -839,6 +893,7 @@ final class Bench {
             .put("as_of_days", asOfDays)
             .put("concurrency", concurrency)
             .put("disorder_ms", disorderMicros / 1000)
+            .put("idle_reset_minutes", idleResetMinutes)
             .put("provisioned", !skipProvision)
             .put("provision_requests", provisionRequests)
             .put("provision_created", created)
