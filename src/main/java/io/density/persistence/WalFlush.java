@@ -35,14 +35,19 @@ final class WalFlush {
   /** How long a task waits for another commit to flush the log before one is made for it. */
   static final long FORCE_AFTER_MS = 5;
 
-  /** A task, and the WAL position it waits for (-1: not read yet). */
+  /**
+   * A task, and the WAL position it waits for (-1: not read yet). A barrier only waits: it runs
+   * when PostgreSQL starts again too, since whatever it waited for is then flushed or gone.
+   */
   private static final class Waiting {
     final Runnable task;
+    final boolean barrier;
     long lsn = -1;
     long since;
 
-    Waiting(Runnable task) {
+    Waiting(Runnable task, boolean barrier) {
       this.task = task;
+      this.barrier = barrier;
     }
   }
 
@@ -72,17 +77,24 @@ final class WalFlush {
 
   /** Runs the task once everything committed before this call is flushed to the WAL. */
   void then(Runnable task) {
-    waiting.add(new Waiting(task));
+    add(new Waiting(task, false));
+  }
+
+  /**
+   * Completes once everything committed before this call is flushed to the WAL, or erased by a
+   * crash (PostgreSQL started again): either way, what PostgreSQL holds then is durable.
+   */
+  Future<Void> reached() {
+    Promise<Void> flushed = Promise.promise();
+    add(new Waiting(flushed::complete, true));
+    return flushed.future();
+  }
+
+  private void add(Waiting task) {
+    waiting.add(task);
     if (!polling) {
       poll();
     }
-  }
-
-  /** Completes once everything committed before this call is flushed to the WAL. */
-  Future<Void> reached() {
-    Promise<Void> flushed = Promise.promise();
-    then(flushed::complete);
-    return flushed.future();
   }
 
   private void poll() {
@@ -155,16 +167,23 @@ final class WalFlush {
 
   /**
    * PostgreSQL started again while tasks waited: whether the commits before them were flushed in
-   * time or erased by a crash cannot be told any more, so they are dropped, never run. A count
-   * event dropped so is followed by a reconciliation event if its rows were erased (their batch is
-   * counted again); a batch close not told to its owners only leaves Redis remembering its parts
-   * until they expire.
+   * time or erased by a crash cannot be told any more, so they are dropped, never run (a barrier
+   * runs: what it waited for is now flushed or gone). A count event dropped so is followed by a
+   * reconciliation event if its rows were erased (their batch is counted again); a batch close not
+   * told to its owners only leaves Redis remembering its parts until they expire.
    */
   private void dropUnknown(int queued) {
     int dropped = 0;
-    while (dropped < queued && !waiting.isEmpty()) {
-      waiting.poll();
-      dropped++;
+    for (int i = 0; i < queued && !waiting.isEmpty(); i++) {
+      Waiting w = waiting.poll();
+      if (w.barrier) {
+        w.task.run();
+      } else {
+        dropped++;
+      }
+    }
+    if (dropped == 0) {
+      return;
     }
     LOG.warning(
         "PostgreSQL started again while "
