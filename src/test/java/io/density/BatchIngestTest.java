@@ -28,8 +28,10 @@ class BatchIngestTest {
   @BeforeAll
   static void start() {
     server = new TestServer();
-    // Several group commits in flight, so that concurrent requests overlap in PostgreSQL.
-    server.config = server.config.with("ingest", "parallelInserts", 3);
+    // Several group commits in flight, so that concurrent requests overlap in PostgreSQL; and no
+    // linger: a lone request is written at once (lingerMs 0 had left it unanswered).
+    server.config =
+        server.config.with("ingest", "parallelInserts", 3).with("ingest", "lingerMs", 0);
     server.start();
     server.provisionSeedBuilding();
   }

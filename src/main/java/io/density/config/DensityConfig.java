@@ -322,6 +322,11 @@ public record DensityConfig(
         throw new IllegalArgumentException(
             "ingest.outOfOrderWindowMs must be 0 (no window) or more, not " + outOfOrderWindowMs);
       }
+      if (lingerMs < 0) {
+        throw new IllegalArgumentException(
+            "ingest.lingerMs must be 0 (a lone request is written at once) or more, not "
+                + lingerMs);
+      }
       leaderUnreachableMs = leaderUnreachableMs == 0 ? 15_000 : leaderUnreachableMs;
       if (partTimeoutMs < 0
           || partDeadlineMs < 0

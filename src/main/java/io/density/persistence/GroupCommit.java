@@ -206,7 +206,7 @@ final class GroupCommit {
     queuedItems += datapoints.size();
     long timer = vertx.setTimer(config.ackTimeoutMs(), id -> unansweredInTime(pending));
     pending.result.future().onComplete(ar -> vertx.cancelTimer(timer));
-    if (queuedItems >= config.maxBatch()) {
+    if (queuedItems >= config.maxBatch() || config.lingerMs() == 0) {
       insertNext();
     } else if (lingerTimer < 0) {
       lingerTimer =
