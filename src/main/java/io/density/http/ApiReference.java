@@ -1,7 +1,6 @@
 package io.density.http;
 
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.StaticHandler;
 
 /**
  * {@code GET /docs/}: the API reference, the OpenAPI document ({@link ApiDocument}) rendered by
@@ -25,34 +24,6 @@ final class ApiReference {
   private ApiReference() {}
 
   static void mount(Router router) {
-    // A route of /docs matches /docs/ too.
-    router
-        .get(PATH)
-        .handler(
-            rc -> {
-              if (rc.request().path().equals(PATH)) {
-                rc.redirect(PATH + "/");
-              } else {
-                rc.next();
-              }
-            });
-    router
-        .route(PATH + "/*")
-        .handler(
-            rc -> {
-              rc.response()
-                  .putHeader("Content-Security-Policy", POLICY)
-                  .putHeader("X-Content-Type-Options", "nosniff")
-                  .putHeader("Referrer-Policy", "no-referrer");
-              rc.next();
-            });
-    // The WebJar's files under /docs/lib/<version>/: the page names the version of the pom.
-    router
-        .get(PATH + "/lib/*")
-        .handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui"));
-    router
-        .get(PATH + "/*")
-        .handler(
-            StaticHandler.create("apidocs").setCachingEnabled(false).setIndexPage("index.html"));
+    StaticPages.mount(router, PATH, POLICY, "swagger-ui", "apidocs");
   }
 }
