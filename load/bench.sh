@@ -37,8 +37,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # After the benchmark, in the same run: the machine's floors beside the server's figures, with the
 # server's counters of spaces out of order (recounted in SQL, placed in their tail), and the stored
-# counts reconciled.
+# counts reconciled; the server is stopped once its counters are read, so the floors have the
+# machine and PostgreSQL's connections to themselves.
 after_tool() {
+  stop_before_floors=yes
   print_bench_floors "$1" "$2"
   print_reconciled
 }

@@ -600,7 +600,8 @@ insert_per_row() {
 # with the ratio; under the ingest line, the CPU per datapoint of each process over the send phase
 # (from the tool's RESULT), PostgreSQL's CPU per row in its floor and, when BENCH_PG_STATEMENTS=1,
 # the raw-log insert's execution time per datapoint beside the floor insert's per row (both from
-# pg_stat_statements); then the statements, when BENCH_PG_STATEMENTS=1.
+# pg_stat_statements); then the statements, when BENCH_PG_STATEMENTS=1. With stop_before_floors=yes
+# the servers are stopped once their counters are read.
 print_bench_floors() {
   local result ingest queries pg redis floor_what cpu pg_row figures reconciled reordered
   result=$(grep '^RESULT ' "$1" | tail -n 1 | cut -c8-)
@@ -609,6 +610,11 @@ print_bench_floors() {
   figures=$( (($# > 0)) && counting_metrics "$@" || echo "n/a n/a")
   reconciled=${figures% *}
   reordered=${figures#* }
+  # bench.sh: the floors run with the server stopped, so they have PostgreSQL's connections (64
+  # one-row clients do not fit beside the server's pools) and the machine to themselves
+  if [[ ${stop_before_floors:-} == yes ]]; then
+    stop_servers
+  fi
   ingest=$(jq -r '.accepted_per_s // 0' <<<"$result")
   queries=$(jq -r '.queries_per_s // 0' <<<"$result")
   say "measuring the floors: PostgreSQL alone inserting, Redis alone answering GET"

@@ -35,7 +35,16 @@ final class Bench {
                                      one cluster: requests go to them in turn
         --dpus N                     DPUs dpu-0..dpu-(N-1), each in its own doorway (default 100000)
         --spaces N                   spaces S0..S(N-1); DPU i counts into S(i % N) (default 50000)
+        --shared-doorways            each DPU's doorway joins two spaces, as between rooms: DPU i
+                                     counts in into S(i % N) and out of S((i + 1) % N), so each
+                                     datapoint is an effect in both (needs --spaces 2 or more)
         --datapoints N               datapoints to send (default 1000000)
+        --live                       timestamps from the clock as each request is made (a live
+                                     fleet: neighbours within microseconds, requests in flight
+                                     overlapping in time) instead of an hour ago to now, spread
+                                     evenly over the datapoints (a backlog sent at once)
+        --warmup N                   send N more datapoints first, not measured: the server's JIT
+                                     compiles its hot paths before the send phase (default 0)
         --batch N                    datapoints per POST /v1/datapoints, 1..10000 (default 1000)
         --concurrency N              ingest requests in flight (default 8)
         --queries N                  GET /v1/spaces/{id}/count requests afterwards (default 20000)
@@ -81,7 +90,11 @@ final class Bench {
   private final RoundRobin servers;
   private final int dpus;
   private final int spaces;
-  private final int datapoints;
+  private final int datapoints; // --warmup and --datapoints
+  private final int warmup;
+  private final boolean sharedDoorways;
+  private final boolean live;
+  private long lastLiveMicros; // --live: the latest timestamp given
   private final int batch;
   private final int concurrency;
   private final int queries;
@@ -134,7 +147,9 @@ final class Bench {
   private String minutePrefix;
   private long sendRequests;
   private long sendRetries;
-  private final BatchTally sendTally = new BatchTally(errors, failures, false);
+  private BatchTally sendTally = new BatchTally(errors, failures, false);
+  private BatchTally warmupTally; // --warmup's, apart from the measured phase's
+  private int sendLimit; // where the current phase's datapoints end
   private double sendSeconds;
 
   // querying
@@ -173,7 +188,10 @@ final class Bench {
       int maxSeconds,
       String phaseHook,
       int disorderMs,
-      int idleResetMinutes) {
+      int idleResetMinutes,
+      boolean sharedDoorways,
+      int warmup,
+      boolean live) {
 
     static Settings of(Options options) {
       return new Settings(
@@ -194,7 +212,10 @@ final class Bench {
           options.integer("max-seconds", 3_600, 1, 7 * 24 * 3_600),
           options.string("phase-hook", null),
           options.integer("disorder-ms", 0, 0, 3_600_000),
-          options.integer("idle-reset-minutes", 0, 0, 10_080));
+          options.integer("idle-reset-minutes", 0, 0, 10_080),
+          options.flag("shared-doorways"),
+          options.integer("warmup", 0, 0, Integer.MAX_VALUE),
+          options.flag("live"));
     }
   }
 
@@ -206,7 +227,10 @@ final class Bench {
     this.servers = servers;
     this.dpus = settings.dpus();
     this.spaces = settings.spaces();
-    this.datapoints = settings.datapoints();
+    this.warmup = settings.warmup();
+    this.datapoints = settings.warmup() + settings.datapoints();
+    this.sharedDoorways = settings.sharedDoorways();
+    this.live = settings.live();
     this.batch = settings.batch();
     this.concurrency = settings.concurrency();
     this.queries = settings.queries();
@@ -247,9 +271,13 @@ final class Bench {
                 "cpu-pg-db",
                 "phase-hook",
                 "disorder-ms",
-                "idle-reset-minutes"),
-            Set.of("skip-provision", "send", "cpu-pg"));
+                "idle-reset-minutes",
+                "warmup"),
+            Set.of("skip-provision", "send", "cpu-pg", "shared-doorways", "live"));
     Settings settings = Settings.of(options);
+    if (settings.sharedDoorways() && settings.spaces() < 2) {
+      throw new IllegalArgumentException("--shared-doorways needs --spaces 2 or more");
+    }
     CpuMeter cpu = CpuMeter.of(options);
     List<String> urls = LoadClient.checkUrls(settings.url());
     long deadline = System.nanoTime() + settings.maxSeconds() * 1_000_000_000L;
@@ -326,7 +354,7 @@ final class Bench {
                     ok -> bulkPhase("doorways", dpus, i -> named("D" + i, "Bench doorway D" + i)))
                 .compose(
                     ok -> bulkPhase("dpus", dpus, i -> named("dpu-" + i, "Bench DPU dpu-" + i)))
-                .compose(ok -> bulkPhase("links", dpus, i -> (JsonObject) link(i)[2]))
+                .compose(ok -> bulkPhase("links", links(), i -> (JsonObject) link(i)[2]))
             : phase(
                     "spaces",
                     spaces,
@@ -343,7 +371,7 @@ final class Bench {
                             i -> put("/v1/doorways/D" + i, "Bench doorway D" + i)))
                 .compose(
                     ok -> phase("dpus", dpus, i -> put("/v1/dpus/dpu-" + i, "Bench DPU dpu-" + i)))
-                .compose(ok -> phase("links", dpus, this::link));
+                .compose(ok -> phase("links", links(), this::link));
     return provisioned.map(
         ok -> {
           provisionSeconds = secondsSince(started);
@@ -406,17 +434,33 @@ final class Bench {
     return new Object[] {HttpMethod.PUT, path, new JsonObject().put("name", name)};
   }
 
-  private Object[] link(int i) {
+  /** One link per DPU, or two with --shared-doorways. */
+  private int links() {
+    return sharedDoorways ? 2 * dpus : dpus;
+  }
+
+  /**
+   * Link {@code j}: DPU j into S(j % N); with --shared-doorways, link 2i puts DPU i's inside in S(i
+   * % N) and link 2i + 1 its outside in S((i + 1) % N).
+   */
+  private Object[] link(int j) {
+    int dpu = sharedDoorways ? j / 2 : j;
+    boolean outside = sharedDoorways && j % 2 == 1;
     return new Object[] {
       HttpMethod.POST,
       "/v1/links",
       new JsonObject()
-          .put("dpu_id", "dpu-" + i)
-          .put("doorway_id", "D" + i)
-          .put("space_id", "S" + (i % spaces))
-          .put("sensor_placement", 1)
+          .put("dpu_id", "dpu-" + dpu)
+          .put("doorway_id", "D" + dpu)
+          .put("space_id", "S" + (outside ? outsideOf(dpu) : dpu % spaces))
+          .put("sensor_placement", outside ? -1 : 1)
           .put("valid_from", VALID_FROM)
     };
+  }
+
+  /** The space on the outside of DPU {@code dpu}'s doorway (with --shared-doorways). */
+  private int outsideOf(int dpu) {
+    return (dpu + 1) % spaces;
   }
 
   /** One kind of entity, one request per item. */
@@ -488,7 +532,13 @@ final class Bench {
    * and the hook's end right after it.
    */
   private Future<Void> send() {
-    return hook("start")
+    long nowMicros = LoadMain.micros(Instant.now());
+    stepMicros = Math.max(1, HOUR_MICROS / Math.max(1, datapoints));
+    firstMicros = live ? nowMicros : nowMicros - HOUR_MICROS;
+    lastLiveMicros = nowMicros;
+    earliestMicros = firstMicros - disorderMicros;
+    return warmUp()
+        .compose(v -> hook("start"))
         .compose(
             v -> {
               cpu.start();
@@ -501,12 +551,34 @@ final class Bench {
             });
   }
 
+  /**
+   * --warmup: its datapoints go first, on the same timeline and counted like the rest, but in a
+   * tally of their own, outside the measured phase.
+   */
+  private Future<Void> warmUp() {
+    if (warmup == 0) {
+      return Future.succeededFuture();
+    }
+    phase = "warmup";
+    sendLimit = warmup;
+    long started = System.nanoTime();
+    return Window.run(concurrency, this::nextBatch, deadlineNanos)
+        .map(
+            complete -> {
+              timedOut |= !complete;
+              System.err.printf(
+                  "bench: warm-up %d datapoints in %s s, %s; measuring from here%n",
+                  generated, fmt(secondsSince(started)), sendTally.counts());
+              warmupTally = sendTally;
+              sendTally = new BatchTally(errors, failures, false);
+              sendRequests = 0;
+              return null;
+            });
+  }
+
   private Future<Void> sendPhase() {
     phase = "send";
-    long nowMicros = LoadMain.micros(Instant.now());
-    stepMicros = Math.max(1, HOUR_MICROS / Math.max(1, datapoints));
-    firstMicros = nowMicros - HOUR_MICROS;
-    earliestMicros = firstMicros - disorderMicros;
+    sendLimit = datapoints;
     long started = System.nanoTime();
     long retriesBefore = servers.retries();
     return Window.run(concurrency, this::nextBatch, deadlineNanos)
@@ -551,20 +623,24 @@ final class Bench {
   }
 
   /**
-   * The next batch: random DPUs, timestamps one step apart (each moved back by a random 0 to {@code
-   * --disorder-ms}), none in the future.
+   * The next batch: random DPUs, timestamps one step apart (with --live, the clock's microseconds
+   * up to now), each moved back by a random 0 to {@code --disorder-ms}; none in the future.
    */
   private Future<?> nextBatch() {
-    if (generated >= datapoints || failures.givingUp()) {
+    if (generated >= sendLimit || failures.givingUp()) {
       return null;
     }
-    int size = sendAlone ? 1 : Math.min(batch, datapoints - generated);
+    int size = sendAlone ? 1 : Math.min(batch, sendLimit - generated);
     int[] dpu = new int[size];
     byte[] direction = new byte[size];
     long[] at = new long[size];
     StringBuilder body = new StringBuilder(size * 72).append(sendAlone ? "" : "[");
+    if (live) {
+      lastLiveMicros = Math.max(lastLiveMicros, LoadMain.micros(Instant.now()) - size);
+    }
     for (int k = 0; k < size; k++) {
-      long micros = firstMicros + (long) generated++ * stepMicros;
+      long micros = live ? ++lastLiveMicros : firstMicros + (long) generated * stepMicros;
+      generated++;
       if (disorderMicros > 0) {
         micros -= disorder.nextLong(disorderMicros + 1);
       }
@@ -652,8 +728,14 @@ final class Bench {
       if ("accepted".equals(status)) {
         if (checkCounts) {
           keep(dpu[k] % spaces, at[k], direction[k]);
+          if (sharedDoorways) {
+            keep(outsideOf(dpu[k]), at[k], (byte) -direction[k]);
+          }
           if (idleResetMinutes > 0) {
             lastAcknowledged[dpu[k] % spaces] = System.currentTimeMillis();
+            if (sharedDoorways) {
+              lastAcknowledged[outsideOf(dpu[k])] = System.currentTimeMillis();
+            }
           }
         }
       } else if ("rejected".equals(status)) {
@@ -772,7 +854,7 @@ final class Bench {
   private String progressLine() {
     long done =
         switch (phase) {
-          case "send" -> sendTally.answeredItems();
+          case "send", "warmup" -> sendTally.answeredItems();
           case "query" -> queryLatencies.count() + queryFailed;
           default -> phaseDone;
         };
@@ -786,10 +868,10 @@ final class Bench {
     lastNanos = now;
     lastDone = done;
     return switch (phase) {
-      case "send" ->
+      case "send", "warmup" ->
           String.format(
-              "bench: send %d/%d datapoints, %s, %s datapoints/s",
-              generated, datapoints, sendTally.counts(), perSecond);
+              "bench: %s %d/%d datapoints, %s, %s datapoints/s",
+              phase, generated, datapoints, sendTally.counts(), perSecond);
       case "query" ->
           String.format(
               "bench: query %d/%d, failed %d, %s queries/s",
@@ -803,7 +885,8 @@ final class Bench {
   }
 
   private int summary(boolean ran) {
-    long sendFailed = sendTally.failedRequests();
+    long sendFailed =
+        sendTally.failedRequests() + (warmupTally == null ? 0 : warmupTally.failedRequests());
     Latencies sendLatencies = sendTally.latencies();
     double acceptedPerSecond = rate(sendTally.accepted(), sendSeconds);
     double queriesPerSecond = rate(queryLatencies.count(), querySeconds);
@@ -829,9 +912,10 @@ final class Bench {
           fmt(provisionLatencies.percentileMs(99)));
     }
     System.out.printf(
-        "  send       %d datapoints in %d requests of up to %d, %d in flight%s: %d failed"
+        "  send       %d datapoints%s in %d requests of up to %d, %d in flight%s: %d failed"
             + " requests, %d retries%n",
-        generated,
+        Math.max(0, generated - warmup),
+        warmup > 0 ? " (after " + warmup + " to warm up)" : "",
         sendRequests,
         batch,
         concurrency,
@@ -886,7 +970,10 @@ final class Bench {
             .put("url", servers.target())
             .put("dpus", dpus)
             .put("spaces", spaces)
-            .put("datapoints", datapoints)
+            .put("datapoints", datapoints - warmup)
+            .put("warmup", warmup)
+            .put("shared_doorways", sharedDoorways)
+            .put("live", live)
             .put("batch", batch)
             .put("bulk", bulk)
             .put("send_alone", sendAlone)
@@ -903,7 +990,7 @@ final class Bench {
             .put("provision_per_s", num(rate(provisionRequests, provisionSeconds)))
             .put("provision_latency_ms_p50", num(provisionLatencies.percentileMs(50)))
             .put("provision_latency_ms_p99", num(provisionLatencies.percentileMs(99)))
-            .put("datapoints_sent", generated)
+            .put("datapoints_sent", Math.max(0, generated - warmup))
             .put("send_requests", sendRequests)
             .put("send_failed_requests", sendFailed)
             .put("send_failed_datapoints", sendTally.failedItems())
