@@ -75,10 +75,12 @@ cleanup() {
     wait "$tool_pid" 2>/dev/null || true
   fi
   stop_servers
+  # Only what this run made: a run refused at the start (another one holds the port) must not
+  # drop the database or delete the Redis keys of the run it found.
   if [[ -n "$db_created" ]]; then
     "${psql_admin[@]}" -c "DROP DATABASE IF EXISTS $db" || say "could not drop database $db"
+    clear_redis
   fi
-  clear_redis
   rm -f "$work/density.jar" "$work/density-load.jar"
   local server_log
   for server_log in ${server_logs[@]+"${server_logs[@]}"}; do

@@ -51,6 +51,7 @@ public final class CounterVerticle extends VerticleBase {
         Timer.builder("density_redis_script")
             .description("time of the Redis script that applies a part of a batch")
             .register(Metrics.of(vertx));
+    warnIfEvicting();
     return redis
         .send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(APPLY_SCRIPT))
         .compose(
@@ -70,6 +71,38 @@ public final class CounterVerticle extends VerticleBase {
                       .<JsonObject>consumer(Addresses.COUNTER_REGISTERED, this::registered)
                       .completion());
             });
+  }
+
+  /**
+   * The realtime state must stay whole: a Redis that evicts keys when full would drop some spaces'
+   * counts (and the part answers that keep counting exactly-once) while others stay, which no
+   * rebuild notices. Says so once at start; a Redis that refuses CONFIG (managed services often do)
+   * is taken on trust.
+   */
+  private void warnIfEvicting() {
+    redis
+        .send(Request.cmd(Command.CONFIG).arg("GET").arg("maxmemory*"))
+        .onSuccess(
+            r -> {
+              String limit = null;
+              String policy = null;
+              for (String key : r.getKeys()) {
+                if (key.equals("maxmemory")) {
+                  limit = r.get(key).toString();
+                } else if (key.equals("maxmemory-policy")) {
+                  policy = r.get(key).toString();
+                }
+              }
+              if (policy != null && !"noeviction".equals(policy) && !"0".equals(limit)) {
+                LOG.warning(
+                    "Redis evicts keys when full (maxmemory "
+                        + limit
+                        + ", maxmemory-policy "
+                        + policy
+                        + "): counts would go wrong; set maxmemory-policy noeviction");
+              }
+            })
+        .onFailure(err -> LOG.log(Level.FINE, "Redis's eviction policy is unknown", err));
   }
 
   @Override

@@ -24,11 +24,20 @@ final class CountingBatch {
   /** A new datapoint, for its DPU's realtime totals. */
   record Seen(String dpuId, long ts, int direction, long receivedMicros) {}
 
+  /**
+   * By timestamp, +1 before -1 at one instant, then by datapoint and space: the contract's order.
+   */
   static final Comparator<Effect> CONTRACT_ORDER =
-      Comparator.comparingLong(Effect::ts)
-          .thenComparing(Comparator.comparingInt(Effect::delta).reversed())
-          .thenComparingLong(Effect::datapointId)
-          .thenComparing(Effect::spaceId);
+      (a, b) -> {
+        int c = Long.compare(a.ts(), b.ts());
+        if (c == 0) {
+          c = Integer.compare(b.delta(), a.delta());
+        }
+        if (c == 0) {
+          c = Long.compare(a.datapointId(), b.datapointId());
+        }
+        return c != 0 ? c : a.spaceId().compareTo(b.spaceId());
+      };
 
   final long batchId;
   final List<Seen> datapoints = new ArrayList<>();
