@@ -134,41 +134,17 @@ public final class Addresses {
   /** Persistence: a space's clamp, daily reset or time zone changed ({@code {space_id}}). */
   public static final String SPACE_RULES = "density.persistence.space-rules";
 
-  /** Query: realtime count of a space. */
-  public static final String QUERY_REALTIME = "density.query.realtime";
-
-  /** Query: count of a space as of an instant. */
-  public static final String QUERY_AS_OF = "density.query.as-of";
-
-  /** Query: count at the space's effect nearest to an instant. */
-  public static final String QUERY_NEAREST = "density.query.nearest";
-
-  /** History: a space's resets in a time range. */
-  public static final String HISTORY_RESETS = "density.history.resets";
-
-  /** History: a space's counts in time buckets. */
-  public static final String HISTORY_SERIES = "density.history.series";
-
-  /** History: a doorway's entries and exits per space and its crossings, in time buckets. */
-  public static final String HISTORY_DOORWAY_SERIES = "density.history.doorway-series";
-
-  /** History: a page of a space's effects, or of those reconciled after arrival. */
-  public static final String HISTORY_EVENTS = "density.history.events";
+  /**
+   * Query, a {@code query.QueryRequest}: realtime count, as of an instant, at the nearest effect, a
+   * DPU's state, the fleet's activity. The node's own query verticle where it has one.
+   */
+  public static final String QUERY = "density.query";
 
   /**
-   * History: per space and local day, peak, time-weighted average, entries, exits and the count at
-   * day end ({@code {space, start, end (local dates), tz?, children}} → {@code {rows}}).
+   * History, a {@code history.HistoryRequest}: a space's counts in buckets (and by doorway), a
+   * doorway's traffic, a page of effects, resets, utilization.
    */
-  public static final String HISTORY_UTILIZATION = "density.history.utilization";
-
-  /** Query: realtime state of one DPU. */
-  public static final String QUERY_DPU = "density.query.dpu";
-
-  /**
-   * Query: the fleet's activity, {@code {silent_minutes, limit}} → counts of registered, reporting,
-   * silent and never-reporting DPUs, and the DPUs most in need of a look.
-   */
-  public static final String QUERY_DPU_ACTIVITY = "density.query.dpu-activity";
+  public static final String HISTORY = "density.history";
 
   /**
    * Tokens: create {@code {scope, name?, expires_at?}}, list, revoke {@code {id}}, check {@code

@@ -3,6 +3,7 @@ package io.density.query;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.bus.Replies;
+import io.density.bus.Service;
 import io.density.config.DensityConfig;
 import io.density.counter.RedisKeys;
 import io.density.db.Connections;
@@ -30,7 +31,7 @@ import java.util.Map;
  *
  * <p>Config: {@code {postgres, redis}} slices.
  */
-public final class QueryVerticle extends VerticleBase {
+public final class QueryVerticle extends VerticleBase implements QueryRequest.Answers {
   private Pool pool;
   private Redis redis;
   private RedisKeys keys;
@@ -44,16 +45,13 @@ public final class QueryVerticle extends VerticleBase {
     pool =
         Connections.postgres(
             vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class));
-    var bus = vertx.eventBus();
-    return Future.join(
-        bus.consumer(Addresses.QUERY_REALTIME, Replies.answering("query", this::realtime))
-            .completion(),
-        bus.consumer(Addresses.QUERY_AS_OF, Replies.answering("query", this::asOf)).completion(),
-        bus.consumer(Addresses.QUERY_NEAREST, Replies.answering("query", this::nearest))
-            .completion(),
-        bus.consumer(Addresses.QUERY_DPU, Replies.answering("query", this::dpu)).completion(),
-        bus.consumer(Addresses.QUERY_DPU_ACTIVITY, Replies.answering("query", this::dpuActivity))
-            .completion());
+    return Service.serve(
+            vertx,
+            Addresses.QUERY,
+            QueryRequest.class,
+            q -> q.answer(this),
+            err -> Replies.unavailable("query", err))
+        .completion();
   }
 
   @Override
@@ -67,8 +65,9 @@ public final class QueryVerticle extends VerticleBase {
    * space without one is unknown (count null). From PostgreSQL when Redis has no state or does not
    * answer.
    */
-  private Future<JsonObject> realtime(JsonObject q) {
-    String space = q.getString("space");
+  @Override
+  public Future<JsonObject> realtime(QueryRequest.Realtime q) {
+    String space = q.space();
     return redis
         .batch(
             List.of(
@@ -94,9 +93,10 @@ public final class QueryVerticle extends VerticleBase {
   /**
    * {@code {space, at (µs)}} → {@code {space_id, count, at}}: the count after every effect ≤ at.
    */
-  private Future<JsonObject> asOf(JsonObject q) {
-    String space = q.getString("space");
-    long at = q.getLong("at");
+  @Override
+  public Future<JsonObject> asOf(QueryRequest.AsOf q) {
+    String space = q.space();
+    long at = q.at();
     return pool.preparedQuery(Statements.SPACE_COUNT_AS_OF)
         .execute(Tuple.of(space, Timestamps.toOffsetDateTime(at)))
         .map(rows -> fromSql(space, rows).put("at", Timestamps.format(at)));
@@ -106,9 +106,10 @@ public final class QueryVerticle extends VerticleBase {
    * {@code {space, at (µs)}} → {@code {space_id, count, timestamp}}: the count as of the space's
    * effect nearest to at; NULL count and timestamp when the space has none.
    */
-  private Future<JsonObject> nearest(JsonObject q) {
-    String space = q.getString("space");
-    var at = Timestamps.toOffsetDateTime(q.getLong("at"));
+  @Override
+  public Future<JsonObject> nearest(QueryRequest.Nearest q) {
+    String space = q.space();
+    var at = Timestamps.toOffsetDateTime(q.at());
     return pool.preparedQuery(Statements.SPACE_COUNT_NEAREST)
         .execute(Tuple.of(space, at))
         .map(
@@ -126,8 +127,9 @@ public final class QueryVerticle extends VerticleBase {
    * {@code {dpu}} → registration, current links and realtime totals; 404 if never seen; 503 while
    * Redis is unreachable or holds no state.
    */
-  private Future<JsonObject> dpu(JsonObject q) {
-    String dpu = q.getString("dpu");
+  @Override
+  public Future<JsonObject> dpu(QueryRequest.Dpu q) {
+    String dpu = q.dpu();
     Future<List<Response>> state =
         redis.batch(
             List.of(
@@ -182,9 +184,10 @@ public final class QueryVerticle extends VerticleBase {
    * stale end of the arrival order (never-reporting DPUs score 0, so they come first) and counts
    * over score ranges, so the cost does not grow with the fleet.
    */
-  private Future<JsonObject> dpuActivity(JsonObject q) {
-    int minutes = q.getInteger("silent_minutes");
-    int limit = q.getInteger("limit");
+  @Override
+  public Future<JsonObject> dpuActivity(QueryRequest.DpuActivity q) {
+    int minutes = q.silentMinutes();
+    int limit = q.limit();
     long cutoff = (System.currentTimeMillis() - minutes * 60_000L) * 1_000L;
     String arrivals = keys.dpusByArrival();
     Future<List<Response>> state =

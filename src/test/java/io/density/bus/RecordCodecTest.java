@@ -1,0 +1,91 @@
+package io.density.bus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import io.density.history.HistoryRequest;
+import io.density.history.HistoryRequest.Cursor;
+import io.density.history.HistoryRequest.Window;
+import io.density.query.QueryRequest;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Typed requests on the event bus: by reference on a node, as JSON between nodes")
+class RecordCodecTest {
+  private static final Window WINDOW =
+      new Window(1_700_000_000_000_000L, 1_700_086_400_000_000L, "15m", "Europe/Paris");
+
+  /** One request of every operation of every service, with values that test the encoding. */
+  private static final List<Record> REQUESTS =
+      List.of(
+          new QueryRequest.Realtime("lobby-ü"),
+          new QueryRequest.AsOf("a,b", -5L),
+          new QueryRequest.Nearest("a", Long.MAX_VALUE / 2),
+          new QueryRequest.Dpu("283"),
+          new QueryRequest.DpuActivity(60, 1000),
+          new HistoryRequest.Series("s", WINDOW, true),
+          new HistoryRequest.DoorwaySeries("d☃", WINDOW),
+          new HistoryRequest.Events("s", Long.MIN_VALUE / 2, 7L, 10, new Cursor(5L, -1, 99L), true),
+          new HistoryRequest.Events("s", 1L, 2L, 1000, null, false),
+          new HistoryRequest.Resets("s", 1L, 2L),
+          new HistoryRequest.UtilizationReport("s", "2024-03-01", "2024-04-01", null, true));
+
+  /** The sealed request types, each of which the list above must cover whole. */
+  private static final List<Class<?>> SERVICES = List.of(QueryRequest.class, HistoryRequest.class);
+
+  @Test
+  @DisplayName("between nodes every request arrives equal to what was sent, after what came before")
+  void wire() {
+    for (Record request : REQUESTS) {
+      Buffer buffer = Buffer.buffer().appendString("header");
+      codec(request).encodeToWire(buffer, request);
+      assertEquals(request, codec(request).decodeFromWire(6, buffer));
+    }
+  }
+
+  @Test
+  @DisplayName("on the same node the request itself is delivered, not a copy")
+  void local() {
+    for (Record request : REQUESTS) {
+      assertSame(request, codec(request).transform(request));
+    }
+  }
+
+  @Test
+  @DisplayName("every operation of every service is among the requests tested")
+  void everyOperation() {
+    Set<String> operations = new TreeSet<>();
+    for (Class<?> service : SERVICES) {
+      for (Class<?> permitted : service.getPermittedSubclasses()) {
+        operations.add(permitted.getName());
+      }
+    }
+    Set<String> tested = new TreeSet<>();
+    REQUESTS.forEach(r -> tested.add(r.getClass().getName()));
+    assertEquals(operations, tested);
+  }
+
+  @Test
+  @DisplayName("each record type has a codec of its own name, so the receiving node reads its type")
+  void names() {
+    List<String> names = new ArrayList<>();
+    REQUESTS.forEach(r -> names.add(codec(r).name()));
+    assertEquals(Set.copyOf(names).size(), new TreeSet<>(tested()).size());
+  }
+
+  private static Set<String> tested() {
+    Set<String> types = new TreeSet<>();
+    REQUESTS.forEach(r -> types.add(r.getClass().getName()));
+    return types;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static RecordCodec<Record> codec(Record request) {
+    return new RecordCodec(request.getClass());
+  }
+}
