@@ -317,7 +317,7 @@ final class HistoryRoutes {
     }
     JsonObject request =
         new JsonObject().put("space_id", space).put("timestamp", at).put("count", count);
-    Responses.reply(rc, forward.ask(Addresses.RESET, null, request, Forward.MINUTES), 201);
+    Responses.reply(rc, forward.ask(Addresses.RESET, request, Forward.MINUTES), 201);
   }
 
   /** {@code ?start=&end=} (default: everything): the space's resets, explicit and daily. */

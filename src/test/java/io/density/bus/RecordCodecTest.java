@@ -10,6 +10,13 @@ import io.density.history.HistoryRequest;
 import io.density.history.HistoryRequest.Cursor;
 import io.density.history.HistoryRequest.Window;
 import io.density.query.QueryRequest;
+import io.density.registry.RegistryRequest;
+import io.density.registry.RegistryRequest.Item;
+import io.density.registry.RegistryRequest.Link;
+import io.density.registry.RegistryRequest.MovedLink;
+import io.density.registry.RegistryRequest.Named;
+import io.density.registry.RegistryRequest.Rejection;
+import io.density.registry.RegistryRequest.Space;
 import io.vertx.core.buffer.Buffer;
 import java.util.HashSet;
 import java.util.List;
@@ -22,6 +29,12 @@ import org.junit.jupiter.api.Test;
 class RecordCodecTest {
   private static final Window WINDOW =
       new Window(1_700_000_000_000_000L, 1_700_086_400_000_000L, "15m", "Europe/Paris");
+
+  private static final Space SPACE =
+      new Space("s", "Hall, east", "b", "Europe/Paris", 120, false, "04:00", 30);
+  private static final Link LINK =
+      new Link("283", "d", "s", (short) -1, 1_700_000_000_000_000L, null);
+  private static final Rejection REJECTED = new Rejection(null, "an item must be a JSON object");
 
   /** One request of every operation of every service, with values that test the encoding. */
   private static final List<Record> REQUESTS =
@@ -56,11 +69,40 @@ class RecordCodecTest {
               "283", null, List.of(new AlertRequest.HealthRule("silent", 30))),
           new AlertRequest.PutHealthRules(null, "s", List.of()),
           new AlertRequest.GetDpuHealthRules("283"),
-          new AlertRequest.GetSpaceHealthRules("s"));
+          new AlertRequest.GetSpaceHealthRules("s"),
+          new RegistryRequest.PutSpace(SPACE),
+          new RegistryRequest.PutSpace(new Space("s", null, null, "UTC", null, true, null, null)),
+          new RegistryRequest.GetSpace("s"),
+          new RegistryRequest.ListSpaces(),
+          new RegistryRequest.PutDoorway(new Named("d", "Main door")),
+          new RegistryRequest.GetDoorway("d"),
+          new RegistryRequest.ListDoorways(),
+          new RegistryRequest.PutDpu(new Named("283", null)),
+          new RegistryRequest.ListDpus(),
+          new RegistryRequest.MoveDpu(
+              "283",
+              "d",
+              1_700_000_000_000_000L,
+              List.of(new MovedLink("a", (short) 1), new MovedLink("b", (short) -1))),
+          new RegistryRequest.MoveDpu("283", "d", null, List.of(new MovedLink("a", (short) 1))),
+          new RegistryRequest.CreateLink(LINK),
+          new RegistryRequest.ListLinks("283", null),
+          new RegistryRequest.BulkSpaces(
+              List.of(new Item<>(SPACE, null), new Item<>(null, new Rejection("id", "twice")))),
+          new RegistryRequest.BulkDoorways(
+              List.of(new Item<>(new Named("d", null), null), new Item<>(null, REJECTED))),
+          new RegistryRequest.BulkDpus(List.of(new Item<>(new Named("283", "ü"), null))),
+          new RegistryRequest.BulkLinks(
+              List.of(new Item<>(LINK, null), new Item<>(null, REJECTED))));
 
   /** The sealed request types, each of which the list above must cover whole. */
   private static final List<Class<?>> SERVICES =
-      List.of(QueryRequest.class, HistoryRequest.class, TokenRequest.class, AlertRequest.class);
+      List.of(
+          QueryRequest.class,
+          HistoryRequest.class,
+          TokenRequest.class,
+          AlertRequest.class,
+          RegistryRequest.class);
 
   @Test
   @DisplayName("between nodes every request arrives equal to what was sent, after what came before")
