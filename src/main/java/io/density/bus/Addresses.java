@@ -1,8 +1,10 @@
 package io.density.bus;
 
 /**
- * Every event-bus address of the server, in one place. Payloads are JSON objects, but for the
- * datapoints of {@link #INGEST}, which travel as a {@link io.density.ingest.DatapointBatch}.
+ * Every event-bus address of the server, in one place. The services that routes ask (registry,
+ * tokens, alert management, history, query) take the typed request records of their package (a
+ * {@link Service} each); the datapoints of {@link #INGEST} travel as a {@code
+ * ingest.DatapointBatch}; the other addresses take JSON objects.
  */
 public final class Addresses {
   private Addresses() {}
@@ -11,8 +13,8 @@ public final class Addresses {
   public static final String INGEST = "density.ingest";
 
   /**
-   * The header that names the operation where one address serves several (registry, tokens, alert
-   * management, a counting shard's "closed"). Every other address does one thing.
+   * The header that tells a counting shard's "closed" from a part to count ({@link
+   * #countingShard}). The services name their operations by their request records instead.
    */
   public static final String ACTION = "action";
 
@@ -72,11 +74,8 @@ public final class Addresses {
   public static final String ALERT_EVENTS = "density.events.alert";
 
   /**
-   * Alerts management, the operation in the {@link #ACTION} header: {@code rules.put {space,
-   * body}}, {@code rules.get {space}}, {@code webhook.put {id, body}}, {@code webhook.list {}},
-   * {@code alerts.list {space?, dpu?, limit}}; sensor-health rules: {@code health.dpu.put {dpu,
-   * body}}, {@code health.dpu.get {dpu}}, {@code health.space.put {space, body}}, {@code
-   * health.space.get {space}}.
+   * Alerts management, an {@code alerts.AlertRequest}: capacity rules, webhooks, the alerts fired,
+   * sensor-health rules of DPUs and spaces.
    */
   public static final String ALERTS_ADMIN = "density.alerts.admin";
 
@@ -146,15 +145,15 @@ public final class Addresses {
    */
   public static final String HISTORY = "density.history";
 
-  /**
-   * Tokens: create {@code {scope, name?, expires_at?}}, list, revoke {@code {id}}, check {@code
-   * {hash}} → {@code {id, scope}}; the action is in the "action" header.
-   */
+  /** Tokens, an {@code auth.TokenRequest}: create, list, revoke, check (a secret's hash). */
   public static final String TOKENS = "density.tokens";
 
   /** Published: a token was revoked ({@code {id}}); every HTTP verticle forgets it at once. */
   public static final String TOKENS_REVOKED = "density.tokens.revoked";
 
-  /** Registry: spaces, doorways, DPUs and links; the action is in the "action" header. */
+  /**
+   * Registry, a {@code registry.RegistryRequest}: spaces, doorways, DPUs and links, one by one or
+   * in bulk.
+   */
   public static final String REGISTRY = "density.registry";
 }
