@@ -72,9 +72,9 @@ public final class HistoryVerticle extends VerticleBase implements HistoryReques
   }
 
   /**
-   * {@code {space, start, end (µs), interval, tz, by?}} → {@code {space_id, interval, time_zone,
-   * buckets: [{start, end, count, entries, exits, min, max}]}}; with {@code by: doorway} each
-   * bucket also has its traffic by doorway ({@link DoorwayTraffic#byDoorway}).
+   * A space's window → {@code {space_id, interval, time_zone, buckets: [{start, end, count,
+   * entries, exits, min, max}]}}; with {@code by: doorway} each bucket also has its traffic by
+   * doorway ({@link DoorwayTraffic#byDoorway}).
    */
   @Override
   public Future<JsonObject> series(HistoryRequest.Series q) {
@@ -144,9 +144,8 @@ public final class HistoryVerticle extends VerticleBase implements HistoryReques
   }
 
   /**
-   * {@code {space, start, end (µs), limit, after?, reconciled}} → {@code {space_id, items, next}}:
-   * effects in contract order with their datapoints; {@code next} is the cursor of the following
-   * page, or null.
+   * A page of a space's effects → {@code {space_id, items, next}}: effects in contract order with
+   * their datapoints; {@code next} is the cursor of the following page, or null.
    */
   @Override
   public Future<JsonObject> events(HistoryRequest.Events q) {
@@ -212,7 +211,7 @@ public final class HistoryVerticle extends VerticleBase implements HistoryReques
             });
   }
 
-  /** {@code {space, start, end (µs)}} → {@code {space_id, items: [{timestamp, count, kind}]}}. */
+  /** A space's resets in a range → {@code {space_id, items: [{timestamp, count, kind}]}}. */
   @Override
   public Future<JsonObject> resets(HistoryRequest.Resets q) {
     String space = q.space();

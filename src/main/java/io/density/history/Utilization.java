@@ -53,8 +53,8 @@ public final class Utilization {
   private record Space(String id, String parentId, ZoneId zone, Integer capacity) {}
 
   /**
-   * {@code {space, start, end (local dates, end exclusive), tz (null: each space's own zone),
-   * children}} → {@code {space_id, start, end, time_zone, children, rows: [...]}}.
+   * A space (and its subtree with children), local dates (end exclusive), a zone (null: each
+   * space's own) → {@code {space_id, start, end, time_zone, children, rows: [...]}}.
    */
   Future<JsonObject> report(HistoryRequest.UtilizationReport q) {
     String root = q.space();

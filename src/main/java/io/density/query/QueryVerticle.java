@@ -60,10 +60,9 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
   }
 
   /**
-   * {@code {space}} → {@code {space_id, count}}: from Redis, in one round trip that also asks
-   * whether the realtime state is loaded: while it is, every known space has a hash there, so a
-   * space without one is unknown (count null). From PostgreSQL when Redis has no state or does not
-   * answer.
+   * A space → {@code {space_id, count}}: from Redis, in one round trip that also asks whether the
+   * realtime state is loaded: while it is, every known space has a hash there, so a space without
+   * one is unknown (count null). From PostgreSQL when Redis has no state or does not answer.
    */
   @Override
   public Future<JsonObject> realtime(QueryRequest.Realtime q) {
@@ -90,9 +89,7 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
             });
   }
 
-  /**
-   * {@code {space, at (µs)}} → {@code {space_id, count, at}}: the count after every effect ≤ at.
-   */
+  /** A space and an instant → {@code {space_id, count, at}}: the count after every effect ≤ at. */
   @Override
   public Future<JsonObject> asOf(QueryRequest.AsOf q) {
     String space = q.space();
@@ -103,7 +100,7 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
   }
 
   /**
-   * {@code {space, at (µs)}} → {@code {space_id, count, timestamp}}: the count as of the space's
+   * A space and an instant → {@code {space_id, count, timestamp}}: the count as of the space's
    * effect nearest to at; NULL count and timestamp when the space has none.
    */
   @Override
@@ -124,8 +121,8 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
   }
 
   /**
-   * {@code {dpu}} → registration, current links and realtime totals; 404 if never seen; 503 while
-   * Redis is unreachable or holds no state.
+   * A DPU → registration, current links and realtime totals; 404 if never seen; 503 while Redis is
+   * unreachable or holds no state.
    */
   @Override
   public Future<JsonObject> dpu(QueryRequest.Dpu q) {
@@ -176,13 +173,13 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
   }
 
   /**
-   * {@code {silent_minutes, limit}} → {@code {registered, reporting, silent, never_reported,
-   * items}}: reporting DPUs have sent a datapoint (registered or not), silent ones among them have
-   * not for silent_minutes (by arrival), never-reporting ones are registered without a datapoint.
-   * Items, at most limit, are those most in need of a look: the never-reporting by id, then the
-   * reporting by last arrival, oldest first, each with {@code silent}. All of it is read from the
-   * stale end of the arrival order (never-reporting DPUs score 0, so they come first) and counts
-   * over score ranges, so the cost does not grow with the fleet.
+   * Silent minutes and a limit → {@code {registered, reporting, silent, never_reported, items}}:
+   * reporting DPUs have sent a datapoint (registered or not), silent ones among them have not for
+   * silent_minutes (by arrival), never-reporting ones are registered without a datapoint. Items, at
+   * most limit, are those most in need of a look: the never-reporting by id, then the reporting by
+   * last arrival, oldest first, each with {@code silent}. All of it is read from the stale end of
+   * the arrival order (never-reporting DPUs score 0, so they come first) and counts over score
+   * ranges, so the cost does not grow with the fleet.
    */
   @Override
   public Future<JsonObject> dpuActivity(QueryRequest.DpuActivity q) {
