@@ -13,10 +13,13 @@ public final class Addresses {
   public static final String INGEST = "density.ingest";
 
   /**
-   * The header that tells a counting shard's "closed" from a part to count ({@link
+   * The header that tells a counting shard's {@link #CLOSED} from a part to count ({@link
    * #countingShard}). The services name their operations by their request records instead.
    */
   public static final String ACTION = "action";
+
+  /** The {@link #ACTION} of a counting shard's message that a part's batch is closed. */
+  public static final String CLOSED = "closed";
 
   /**
    * Published by an inserter on each change of its ingest queue's state, and renewed while it is
