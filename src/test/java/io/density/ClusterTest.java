@@ -154,4 +154,81 @@ class ClusterTest {
       counter.close();
     }
   }
+
+  @Test
+  @DisplayName(
+      "a node that only serves HTTP asks every service on another node: typed requests cross the cluster")
+  void everyServiceAcrossNodes() {
+    first.feed(contract, SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 8));
+    TestServer front = first.node("http").start();
+    try {
+      // Registry: a space written through the front is the one every node reads.
+      JsonObject space =
+          new JsonObject()
+              .put("name", "Zed ☃")
+              .put("capacity", 12)
+              .put("daily_reset", "04:00")
+              .put("time_zone", "Europe/Paris");
+      assertEquals(201, front.putJson("/v1/spaces/Z", space).status());
+      Reply z = first.get("/v1/spaces/Z");
+      assertEquals("Zed ☃", z.json().getString("name"));
+      assertEquals("04:00", z.json().getString("daily_reset"));
+      assertEquals(z.json(), front.get("/v1/spaces/Z").json());
+      // Bulk: each item checked at the front, the valid one written by the registry.
+      Reply bulk =
+          front.postJson(
+              "/v1/bulk/dpus",
+              new io.vertx.core.json.JsonArray()
+                  .add(new JsonObject().put("id", "front-1"))
+                  .add(new JsonObject().put("id", "front-1")));
+      assertEquals(200, bulk.status(), bulk.json().encode());
+      assertEquals(1, bulk.json().getInteger("created"));
+      assertEquals("id", bulk.json().getJsonArray("results").getJsonObject(1).getString("field"));
+
+      // Tokens: made through the front, checked by it for the next request, then revoked.
+      Reply made = front.postJson("/v1/tokens", new JsonObject().put("scope", "read"));
+      assertEquals(201, made.status(), made.json().encode());
+      String bearer = "Bearer " + made.json().getString("token");
+      assertEquals(200, front.sendAs(bearer, "GET", "/v1/spaces/Z", null).status());
+      long id = made.json().getLong("id");
+      assertEquals(200, front.send("/v1/tokens/" + id, "DELETE", null, "").status());
+      Await.until(
+          () -> front.sendAs(bearer, "GET", "/v1/spaces/Z", null).status() == 401,
+          Duration.ofSeconds(5));
+
+      // Alert management: rules put through the front are read back through the first node.
+      JsonObject rules =
+          new JsonObject()
+              .put(
+                  "levels",
+                  new io.vertx.core.json.JsonArray()
+                      .add(new JsonObject().put("name", "full").put("level", "capacity")));
+      assertEquals(200, front.putJson("/v1/spaces/Z/alerts", rules).status());
+      assertEquals(
+          first.get("/v1/spaces/Z/alerts").json(), front.get("/v1/spaces/Z/alerts").json());
+
+      // History and queries: the front gives the answers of a node that has the services.
+      String day = "start=" + DAY + "&end=" + DAY.plus(Duration.ofDays(1));
+      for (String path :
+          List.of(
+              "/v1/spaces/A/counts?" + day + "&interval=1h&tz=Europe/Paris&by=doorway",
+              "/v1/spaces/A/events?limit=3&" + day,
+              "/v1/spaces/A/resets",
+              "/v1/spaces/A/utilization?start=2024-09-02&end=2024-09-03",
+              "/v1/spaces/A/count",
+              "/v1/spaces/A/count?at=" + DAY.plus(Duration.ofHours(12)),
+              "/count?space=A&timestamp=" + DAY.plus(Duration.ofHours(12)),
+              "/v1/dpus/283")) {
+        Reply there = first.get(path);
+        assertEquals(200, there.status(), path + ": " + there.json().encode());
+        assertEquals(there.json(), front.get(path).json(), path);
+      }
+      String next = first.get("/v1/spaces/A/events?limit=3&" + day).json().getString("next");
+      String page = "/v1/spaces/A/events?limit=3&" + day + "&after=" + next;
+      assertEquals(first.get(page).json(), front.get(page).json());
+      assertEquals(200, front.get("/v1/dpu-activity?silent_minutes=5&limit=2").status());
+    } finally {
+      front.close();
+    }
+  }
 }

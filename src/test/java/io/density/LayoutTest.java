@@ -131,10 +131,29 @@ class LayoutTest {
   @Test
   @DisplayName("HTTP reaches storage and Redis only over the event bus")
   void httpUsesTheBus() throws IOException {
-    for (String pkg : List.of("db", "persistence", "counter", "query", "registry")) {
+    for (String pkg : List.of("db", "persistence", "counter")) {
       Set<String> http = new TreeSet<>();
       importing(pkg).stream().filter(f -> f.startsWith("http/")).forEach(http::add);
       assertEquals(Set.of(), http, "http/ importing " + pkg + "/");
+    }
+    // Of the services behind the bus, HTTP takes only their typed requests (what it sends).
+    for (String pkg : List.of("query", "registry")) {
+      Pattern request =
+          Pattern.compile("^import io\\.density\\." + pkg + "\\.[A-Za-z]+Request[.;]");
+      for (Path file : sources(SERVER.resolve("http"))) {
+        for (String line : Files.readAllLines(file)) {
+          if (line.startsWith("import io.density." + pkg + ".")
+              || line.startsWith("import static io.density." + pkg + ".")) {
+            assertTrue(
+                request.matcher(line).find(),
+                SERVER.relativize(file)
+                    + " imports more of "
+                    + pkg
+                    + "/ than its requests: "
+                    + line);
+          }
+        }
+      }
     }
   }
 }

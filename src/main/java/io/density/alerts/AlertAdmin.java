@@ -2,9 +2,7 @@ package io.density.alerts;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
-import io.density.bus.InvalidInput;
 import io.density.db.Sql;
-import io.density.ingest.Ids;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -14,16 +12,14 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Function;
 
 /**
- * Management of alerts: a space's rules, the webhooks, the alerts fired. Requests are {@code
- * {action, ...}}; a change is announced on {@link Addresses#ALERTS_CHANGED} for the alert writer.
+ * Management of alerts: a space's rules, the webhooks, the alerts fired, sensor-health rules: the
+ * {@link AlertRequest}s, their input checked where it entered; a change is announced on {@link
+ * Addresses#ALERTS_CHANGED} for the alert writer.
  */
-final class AlertAdmin {
+final class AlertAdmin implements AlertRequest.Operations {
   private final Vertx vertx;
   private final Pool pool;
   private final WebhookTargets targets;
@@ -34,76 +30,24 @@ final class AlertAdmin {
     this.targets = targets;
   }
 
-  /** The operations of {@code Addresses.ALERTS_ADMIN}, by the name in its action header. */
-  Map<String, Function<JsonObject, Future<JsonObject>>> actions() {
-    return Map.of(
-        "rules.put",
-        q -> putRules(q.getString("space"), q.getJsonObject("body")),
-        "rules.get",
-        q -> rules(q.getString("space")),
-        "webhook.put",
-        q -> putWebhook(q.getString("id"), q.getJsonObject("body")),
-        "webhook.list",
-        q -> webhooks(q.getBoolean("whole", false)),
-        "alerts.list",
-        q -> alerts(q.getString("space"), q.getString("dpu"), q.getInteger("limit", 100)),
-        "health.dpu.put",
-        q -> putHealthRules(q.getString("dpu"), null, q.getJsonObject("body")),
-        "health.dpu.get",
-        q -> dpuHealthRules(q.getString("dpu")),
-        "health.space.put",
-        q -> putHealthRules(null, q.getString("space"), q.getJsonObject("body")),
-        "health.space.get",
-        q -> spaceHealthRules(q.getString("space")));
-  }
-
   /**
-   * {@code {levels: [{name, level (or "capacity"), hysteresis = 1, cooldown_seconds = 60}]}}:
-   * replaces the space's rules (their states start below).
+   * Replaces the space's capacity rules (their states start below) → the rules, as {@link
+   * #getRules} answers.
    */
-  private Future<JsonObject> putRules(String space, JsonObject body) {
-    Object raw = body.getValue("levels");
-    if (!(raw instanceof JsonArray levels)) {
-      return Future.failedFuture(Failure.invalid("levels", "levels must be an array of rules"));
-    }
-    int n = levels.size();
+  @Override
+  public Future<JsonObject> putRules(AlertRequest.PutRules r) {
+    String space = r.space();
+    int n = r.levels().size();
     String[] names = new String[n];
     Integer[] level = new Integer[n];
     Integer[] hysteresis = new Integer[n];
     Integer[] cooldown = new Integer[n];
-    Set<String> seen = new HashSet<>();
     for (int i = 0; i < n; i++) {
-      if (!(levels.getValue(i) instanceof JsonObject rule)) {
-        return Future.failedFuture(Failure.invalid("levels", "each rule must be an object"));
-      }
-      names[i] = rule.getValue("name") instanceof String s && !s.isBlank() ? s : null;
-      if (names[i] == null || !seen.add(names[i])) {
-        return Future.failedFuture(Failure.invalid("levels", "each rule needs a name of its own"));
-      }
-      try {
-        Ids.storable(names[i], "name");
-      } catch (InvalidInput e) {
-        return Future.failedFuture(Failure.invalid("name", e.getMessage()));
-      }
-      if (names[i].length() > 64) {
-        return Future.failedFuture(
-            Failure.invalid("name", "a rule's name is at most 64 characters"));
-      }
-      Object l = rule.getValue("level");
-      if ("capacity".equals(l)) {
-        level[i] = null;
-      } else if (l instanceof Integer v && v >= 1) {
-        level[i] = v;
-      } else {
-        return Future.failedFuture(
-            Failure.invalid("level", "level must be a positive integer or \"capacity\""));
-      }
-      hysteresis[i] = positive(rule.getValue("hysteresis", 1));
-      cooldown[i] = rule.getValue("cooldown_seconds", 60) instanceof Integer c && c >= 0 ? c : null;
-      if (hysteresis[i] == null || cooldown[i] == null) {
-        return Future.failedFuture(
-            Failure.invalid("levels", "hysteresis must be ≥ 1 and cooldown_seconds ≥ 0"));
-      }
+      AlertRequest.Level rule = r.levels().get(i);
+      names[i] = rule.name();
+      level[i] = rule.level();
+      hysteresis[i] = rule.hysteresis();
+      cooldown[i] = rule.cooldownSeconds();
     }
     return spaceExists(space)
         .compose(
@@ -121,8 +65,9 @@ final class AlertAdmin {
         .compose(v -> rules(space));
   }
 
-  private static Integer positive(Object value) {
-    return value instanceof Integer v && v >= 1 ? v : null;
+  @Override
+  public Future<JsonObject> getRules(AlertRequest.GetRules r) {
+    return rules(r.space());
   }
 
   private Future<Void> spaceExists(String space) {
@@ -157,24 +102,15 @@ final class AlertAdmin {
   }
 
   /**
-   * {@code {url, space_ids?, rotate_secret?}}: registers (or replaces, and resumes) a webhook. A
-   * new webhook gets a signing secret, shown in this answer only; a replaced one keeps its secret
-   * unless {@code rotate_secret} is true, when it gets a new one, shown likewise. The URL must pass
-   * the target rule ({@link WebhookTargets}); the answer (to an admin) shows it whole.
+   * Registers (or replaces, and resumes) a webhook. A new webhook gets a signing secret, shown in
+   * this answer only; a replaced one keeps its secret unless {@code rotateSecret}, when it gets a
+   * new one, shown likewise. The URL must pass the target rule ({@link WebhookTargets}); the answer
+   * (to an admin) shows it whole.
    */
-  private Future<JsonObject> putWebhook(String id, JsonObject body) {
-    Object url = body.getValue("url");
-    Object rotate = body.getValue("rotate_secret", false);
-    if (!(rotate instanceof Boolean)) {
-      return Future.failedFuture(
-          Failure.invalid("rotate_secret", "rotate_secret must be true or false"));
-    }
-    String[] spaceIds;
-    try {
-      spaceIds = spaceIds(body.getValue("space_ids"));
-    } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.of(e));
-    }
+  @Override
+  public Future<JsonObject> putWebhook(AlertRequest.PutWebhook r) {
+    String url = r.url();
+    String[] spaceIds = r.spaceIds() == null ? null : r.spaceIds().toArray(String[]::new);
     String secret = WebhookSigner.newSecret();
     return targets
         .check(url)
@@ -187,35 +123,16 @@ final class AlertAdmin {
         .compose(
             uri ->
                 pool.preparedQuery(Statements.UPSERT_WEBHOOK)
-                    .execute(Tuple.of(id, url, spaceIds, secret, rotate)))
+                    .execute(Tuple.of(r.id(), url, spaceIds, secret, r.rotateSecret())))
         .map(
             rows -> {
-              Row r = rows.iterator().next();
-              JsonObject answer = webhook(r).put("created", r.getBoolean("created"));
-              if (r.getBoolean("secret_set")) {
+              Row row = rows.iterator().next();
+              JsonObject answer = webhook(row).put("created", row.getBoolean("created"));
+              if (row.getBoolean("secret_set")) {
                 answer.put("secret", secret);
               }
               return answer;
             });
-  }
-
-  /** The spaces a webhook is for (null: all), each following the id rule. */
-  private static String[] spaceIds(Object value) throws InvalidInput {
-    if (value == null) {
-      return null;
-    }
-    if (!(value instanceof JsonArray spaces)) {
-      throw new InvalidInput("space_ids", "space_ids must be an array of space ids");
-    }
-    String[] ids = new String[spaces.size()];
-    for (int i = 0; i < ids.length; i++) {
-      Object id = spaces.getValue(i);
-      if (!(id instanceof String || id instanceof Integer || id instanceof Long)) {
-        throw new InvalidInput("space_ids", "space_ids must be an array of space ids");
-      }
-      ids[i] = Ids.check(String.valueOf(id), "space_ids");
-    }
-    return ids;
   }
 
   /**
@@ -223,7 +140,9 @@ final class AlertAdmin {
    * asks), else with userinfo, query and fragment masked ({@link WebhookUrls}), in {@code
    * last_error} too.
    */
-  private Future<JsonObject> webhooks(boolean whole) {
+  @Override
+  public Future<JsonObject> listWebhooks(AlertRequest.ListWebhooks q) {
+    boolean whole = q.whole();
     return pool.query(Statements.LIST_WEBHOOKS)
         .execute()
         .map(
@@ -257,9 +176,10 @@ final class AlertAdmin {
         .put("last_error", WebhookUrls.withoutSecrets(webhook.getString("last_error"), url));
   }
 
-  private Future<JsonObject> alerts(String space, String dpu, int limit) {
+  @Override
+  public Future<JsonObject> listAlerts(AlertRequest.ListAlerts q) {
     return pool.preparedQuery(Statements.LIST_ALERTS)
-        .execute(Tuple.of(space, Math.min(Math.max(limit, 1), 10_000), dpu))
+        .execute(Tuple.of(q.space(), q.limit(), q.dpu()))
         .map(
             rows -> {
               JsonArray items = new JsonArray();
@@ -301,42 +221,18 @@ final class AlertAdmin {
 
   // ---------------------------------------------------------------- sensor-health rules
 
-  private static final java.util.List<String> HEALTH_KINDS =
-      java.util.List.of("silent", "flood", "imbalance");
-
   /**
-   * {@code {rules: [{kind, threshold}]}}, at most one rule per kind: replaces the rules of a DPU or
-   * of a space. A kind that stays keeps its state (a firing rule goes on firing until its DPU is
-   * healthy); a kind left out goes with its state, without a cleared alert.
+   * Replaces the rules of a DPU or of a space, at most one per kind. A kind that stays keeps its
+   * state (a firing rule goes on firing until its DPU is healthy); a kind left out goes with its
+   * state, without a cleared alert.
    */
-  private Future<JsonObject> putHealthRules(String dpu, String space, JsonObject body) {
-    Object raw = body.getValue("rules");
-    if (!(raw instanceof JsonArray rules)) {
-      return Future.failedFuture(Failure.invalid("rules", "rules must be an array of rules"));
-    }
-    int n = rules.size();
-    String[] kinds = new String[n];
-    Integer[] thresholds = new Integer[n];
-    Set<String> seen = new HashSet<>();
-    for (int i = 0; i < n; i++) {
-      if (!(rules.getValue(i) instanceof JsonObject rule)) {
-        return Future.failedFuture(Failure.invalid("rules", "each rule must be an object"));
-      }
-      Object kind = rule.getValue("kind");
-      if (!(kind instanceof String k) || !HEALTH_KINDS.contains(k)) {
-        return Future.failedFuture(
-            Failure.invalid("kind", "kind must be silent, flood or imbalance"));
-      }
-      if (!seen.add(k)) {
-        return Future.failedFuture(Failure.invalid("rules", "one rule per kind: " + k + " twice"));
-      }
-      if (!(rule.getValue("threshold") instanceof Integer t) || t < 1 || t > 1_000_000) {
-        return Future.failedFuture(
-            Failure.invalid("threshold", "threshold must be an integer from 1 to 1000000"));
-      }
-      kinds[i] = k;
-      thresholds[i] = t;
-    }
+  @Override
+  public Future<JsonObject> putHealthRules(AlertRequest.PutHealthRules r) {
+    String dpu = r.dpu();
+    String space = r.space();
+    String[] kinds = r.rules().stream().map(AlertRequest.HealthRule::kind).toArray(String[]::new);
+    Integer[] thresholds =
+        r.rules().stream().map(AlertRequest.HealthRule::threshold).toArray(Integer[]::new);
     Future<Void> exists = dpu != null ? dpuExists(dpu) : spaceExists(space);
     return exists
         .compose(
@@ -354,7 +250,11 @@ final class AlertAdmin {
                                         .execute(
                                             Tuple.of(
                                                 dpu != null ? dpu : space, kinds, thresholds)))))
-        .compose(v -> dpu != null ? dpuHealthRules(dpu) : spaceHealthRules(space));
+        .compose(
+            v ->
+                dpu != null
+                    ? getDpuHealthRules(new AlertRequest.GetDpuHealthRules(dpu))
+                    : getSpaceHealthRules(new AlertRequest.GetSpaceHealthRules(space)));
   }
 
   private Future<Void> dpuExists(String dpu) {
@@ -385,7 +285,9 @@ final class AlertAdmin {
    * {@code {dpu_id, rules, space_rules, evaluated_at}}: the DPU's own rules and those of the spaces
    * it is linked to now, each with its state for this DPU.
    */
-  private Future<JsonObject> dpuHealthRules(String dpu) {
+  @Override
+  public Future<JsonObject> getDpuHealthRules(AlertRequest.GetDpuHealthRules q) {
+    String dpu = q.dpu();
     return dpuExists(dpu)
         .compose(
             v ->
@@ -418,7 +320,9 @@ final class AlertAdmin {
    * {@code {space_id, rules: [{kind, threshold, dpus: [{dpu_id, firing, since, value}]}],
    * evaluated_at}}: the space's rules with the DPUs linked to it now.
    */
-  private Future<JsonObject> spaceHealthRules(String space) {
+  @Override
+  public Future<JsonObject> getSpaceHealthRules(AlertRequest.GetSpaceHealthRules q) {
+    String space = q.space();
     return spaceExists(space)
         .compose(
             v ->

@@ -2,6 +2,7 @@ package io.density.alerts;
 
 import io.density.bus.Addresses;
 import io.density.bus.Replies;
+import io.density.bus.Service;
 import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.counter.RedisKeys;
@@ -77,11 +78,12 @@ public final class AlertsVerticle extends VerticleBase {
     leadership =
         new Leadership(vertx, postgres.url(), ALERTS_LOCK, "alerts", this::lead, this::stepDown);
     AlertAdmin admin = new AlertAdmin(vertx, pool, targets);
-    return vertx
-        .eventBus()
-        .consumer(
+    return Service.serve(
+            vertx,
             Addresses.ALERTS_ADMIN,
-            Replies.byAction("alerts", admin.actions(), err -> Replies.unavailable("alerts", err)))
+            AlertRequest.class,
+            r -> r.carryOut(admin),
+            err -> Replies.unavailable("alerts", err))
         .completion()
         .compose(v -> leadership.start());
   }

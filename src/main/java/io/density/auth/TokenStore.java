@@ -1,7 +1,6 @@
 package io.density.auth;
 
 import io.density.bus.Failure;
-import io.density.bus.InvalidInput;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -17,7 +16,6 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.Base64;
 
 /**
@@ -45,20 +43,16 @@ public final class TokenStore {
   }
 
   /**
-   * {@code {scope, name?, expires_at?}} → {@code {id, token, scope, name, created_at, expires_at}}:
-   * the only answer that holds the secret.
+   * A token made → {@code {id, token, scope, name, created_at, expires_at}}: the only answer that
+   * holds the secret.
    */
-  public Future<JsonObject> create(JsonObject request) {
-    Scope scope;
-    String name;
-    OffsetDateTime expires;
-    try {
-      scope = scope(request.getValue("scope"));
-      name = name(request.getValue("name"));
-      expires = expiry(request.getValue("expires_at"));
-    } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.of(e));
-    }
+  public Future<JsonObject> create(TokenRequest.Create request) {
+    Scope scope = request.scope();
+    String name = request.name();
+    OffsetDateTime expires =
+        request.expiresAt() == null
+            ? null
+            : Instant.ofEpochMilli(request.expiresAt()).atOffset(ZoneOffset.UTC);
     byte[] random = new byte[32];
     RANDOM.nextBytes(random);
     String secret = "dens_" + BASE64.encodeToString(random);
@@ -68,8 +62,8 @@ public final class TokenStore {
         .map(rows -> token(rows.iterator().next()).put("token", secret));
   }
 
-  /** {@code {}} → {@code {tokens: [...]}}, without secrets. */
-  public Future<JsonObject> list(JsonObject ignored) {
+  /** {@code {tokens: [...]}}, without secrets. */
+  public Future<JsonObject> list() {
     return pool.query(Statements.LIST_TOKENS)
         .execute()
         .map(
@@ -80,23 +74,22 @@ public final class TokenStore {
             });
   }
 
-  /** {@code {id}} → {@code {id, revoked: true}}; an unknown id fails NOT_FOUND. */
-  public Future<JsonObject> revoke(JsonObject request) {
+  /** {@code {id, revoked: true}}; an unknown id fails NOT_FOUND. */
+  public Future<JsonObject> revoke(long id) {
     return pool.preparedQuery(Statements.REVOKE_TOKEN)
-        .execute(Tuple.of(request.getLong("id")))
+        .execute(Tuple.of(id))
         .compose(
             rows ->
                 rows.size() == 0
                     ? Future.failedFuture(Failure.notFound("unknown token"))
-                    : Future.succeededFuture(
-                        new JsonObject().put("id", request.getLong("id")).put("revoked", true)));
+                    : Future.succeededFuture(new JsonObject().put("id", id).put("revoked", true)));
   }
 
-  /** {@code {hash}} → {@code {id, scope}} of a token in force; else fails UNAUTHENTICATED. */
-  public Future<JsonObject> check(JsonObject request) {
+  /** A secret's hash → {@code {id, scope}} of a token in force; else fails UNAUTHENTICATED. */
+  public Future<JsonObject> check(String hashed) {
     byte[] hash;
     try {
-      hash = Base64.getUrlDecoder().decode(request.getString("hash", ""));
+      hash = Base64.getUrlDecoder().decode(hashed);
     } catch (IllegalArgumentException e) {
       hash = new byte[0];
     }
@@ -132,47 +125,5 @@ public final class TokenStore {
 
   private static String instant(OffsetDateTime t) {
     return Timestamps.format(t);
-  }
-
-  private static Scope scope(Object value) throws InvalidInput {
-    Scope scope = value instanceof String s ? Scope.named(s) : null;
-    if (scope == null) {
-      throw new InvalidInput("scope", "scope must be one of ingest, read, admin");
-    }
-    return scope;
-  }
-
-  private static String name(Object value) throws InvalidInput {
-    if (value == null) {
-      return null;
-    }
-    if (!(value instanceof String s)
-        || s.isEmpty()
-        || s.length() > 128
-        || s.chars().anyMatch(Character::isISOControl)) {
-      throw new InvalidInput("name", "name must be 1 to 128 characters, none of them control ones");
-    }
-    return s;
-  }
-
-  /** Later instants are beyond what PostgreSQL and ISO-8601's four-digit years hold. */
-  private static final Instant LAST_EXPIRY = Instant.parse("+10000-01-01T00:00:00Z");
-
-  private static OffsetDateTime expiry(Object value) throws InvalidInput {
-    if (value == null) {
-      return null;
-    }
-    try {
-      Instant at = Instant.parse(String.valueOf(value));
-      if (!at.isAfter(Instant.now())) {
-        throw new InvalidInput("expires_at", "expires_at must be in the future");
-      }
-      if (!at.isBefore(LAST_EXPIRY)) {
-        throw new InvalidInput("expires_at", "expires_at must be before the year 10000");
-      }
-      return at.atOffset(ZoneOffset.UTC);
-    } catch (DateTimeParseException e) {
-      throw InvalidInput.malformed("expires_at", "expires_at must be an ISO-8601 instant");
-    }
   }
 }

@@ -2,14 +2,13 @@ package io.density.auth;
 
 import io.density.bus.Addresses;
 import io.density.bus.Replies;
+import io.density.bus.Service;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.util.Map;
-import java.util.function.Function;
 
 /**
  * API tokens on the event bus ({@link Addresses#TOKENS}): made, listed and revoked for the admin
@@ -19,35 +18,48 @@ import java.util.function.Function;
  *
  * <p>Config: the {@code postgres} slice.
  */
-public final class TokensVerticle extends VerticleBase {
+public final class TokensVerticle extends VerticleBase implements TokenRequest.Operations {
   private Pool pool;
+
+  private TokenStore store;
 
   @Override
   public Future<?> start() {
     pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
-    TokenStore store = new TokenStore(pool);
-    Map<String, Function<JsonObject, Future<JsonObject>>> actions =
-        Map.of(
-            "create", store::create,
-            "list", store::list,
-            "revoke",
-                request ->
-                    store
-                        .revoke(request)
-                        .onSuccess(
-                            r ->
-                                vertx
-                                    .eventBus()
-                                    .publish(
-                                        Addresses.TOKENS_REVOKED,
-                                        new JsonObject().put("id", r.getLong("id")))),
-            "check", store::check);
-    return vertx
-        .eventBus()
-        .<JsonObject>consumer(
+    store = new TokenStore(pool);
+    return Service.serve(
+            vertx,
             Addresses.TOKENS,
-            Replies.byAction("token", actions, err -> Replies.unavailable("tokens", err)))
+            TokenRequest.class,
+            r -> r.carryOut(this),
+            err -> Replies.unavailable("tokens", err))
         .completion();
+  }
+
+  @Override
+  public Future<JsonObject> create(TokenRequest.Create r) {
+    return store.create(r);
+  }
+
+  @Override
+  public Future<JsonObject> list(TokenRequest.ListTokens r) {
+    return store.list();
+  }
+
+  @Override
+  public Future<JsonObject> revoke(TokenRequest.Revoke r) {
+    return store
+        .revoke(r.id())
+        .onSuccess(
+            revoked ->
+                vertx
+                    .eventBus()
+                    .publish(Addresses.TOKENS_REVOKED, new JsonObject().put("id", r.id())));
+  }
+
+  @Override
+  public Future<JsonObject> check(TokenRequest.Check r) {
+    return store.check(r.hash());
   }
 
   @Override

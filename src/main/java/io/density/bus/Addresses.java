@@ -1,8 +1,10 @@
 package io.density.bus;
 
 /**
- * Every event-bus address of the server, in one place. Payloads are JSON objects, but for the
- * datapoints of {@link #INGEST}, which travel as a {@link io.density.ingest.DatapointBatch}.
+ * Every event-bus address of the server, in one place. The services that routes ask (registry,
+ * tokens, alert management, history, query) take the typed request records of their package (a
+ * {@link Service} each); the datapoints of {@link #INGEST} travel as a {@code
+ * ingest.DatapointBatch}; the other addresses take JSON objects.
  */
 public final class Addresses {
   private Addresses() {}
@@ -11,10 +13,13 @@ public final class Addresses {
   public static final String INGEST = "density.ingest";
 
   /**
-   * The header that names the operation where one address serves several (registry, tokens, alert
-   * management, a counting shard's "closed"). Every other address does one thing.
+   * The header that tells a counting shard's {@link #CLOSED} from a part to count ({@link
+   * #countingShard}). The services name their operations by their request records instead.
    */
   public static final String ACTION = "action";
+
+  /** The {@link #ACTION} of a counting shard's message that a part's batch is closed. */
+  public static final String CLOSED = "closed";
 
   /**
    * Published by an inserter on each change of its ingest queue's state, and renewed while it is
@@ -72,11 +77,8 @@ public final class Addresses {
   public static final String ALERT_EVENTS = "density.events.alert";
 
   /**
-   * Alerts management, the operation in the {@link #ACTION} header: {@code rules.put {space,
-   * body}}, {@code rules.get {space}}, {@code webhook.put {id, body}}, {@code webhook.list {}},
-   * {@code alerts.list {space?, dpu?, limit}}; sensor-health rules: {@code health.dpu.put {dpu,
-   * body}}, {@code health.dpu.get {dpu}}, {@code health.space.put {space, body}}, {@code
-   * health.space.get {space}}.
+   * Alerts management, an {@code alerts.AlertRequest}: capacity rules, webhooks, the alerts fired,
+   * sensor-health rules of DPUs and spaces.
    */
   public static final String ALERTS_ADMIN = "density.alerts.admin";
 
@@ -134,51 +136,27 @@ public final class Addresses {
   /** Persistence: a space's clamp, daily reset or time zone changed ({@code {space_id}}). */
   public static final String SPACE_RULES = "density.persistence.space-rules";
 
-  /** Query: realtime count of a space. */
-  public static final String QUERY_REALTIME = "density.query.realtime";
-
-  /** Query: count of a space as of an instant. */
-  public static final String QUERY_AS_OF = "density.query.as-of";
-
-  /** Query: count at the space's effect nearest to an instant. */
-  public static final String QUERY_NEAREST = "density.query.nearest";
-
-  /** History: a space's resets in a time range. */
-  public static final String HISTORY_RESETS = "density.history.resets";
-
-  /** History: a space's counts in time buckets. */
-  public static final String HISTORY_SERIES = "density.history.series";
-
-  /** History: a doorway's entries and exits per space and its crossings, in time buckets. */
-  public static final String HISTORY_DOORWAY_SERIES = "density.history.doorway-series";
-
-  /** History: a page of a space's effects, or of those reconciled after arrival. */
-  public static final String HISTORY_EVENTS = "density.history.events";
+  /**
+   * Query, a {@code query.QueryRequest}: realtime count, as of an instant, at the nearest effect, a
+   * DPU's state, the fleet's activity. The node's own query verticle where it has one.
+   */
+  public static final String QUERY = "density.query";
 
   /**
-   * History: per space and local day, peak, time-weighted average, entries, exits and the count at
-   * day end ({@code {space, start, end (local dates), tz?, children}} → {@code {rows}}).
+   * History, a {@code history.HistoryRequest}: a space's counts in buckets (and by doorway), a
+   * doorway's traffic, a page of effects, resets, utilization.
    */
-  public static final String HISTORY_UTILIZATION = "density.history.utilization";
+  public static final String HISTORY = "density.history";
 
-  /** Query: realtime state of one DPU. */
-  public static final String QUERY_DPU = "density.query.dpu";
-
-  /**
-   * Query: the fleet's activity, {@code {silent_minutes, limit}} → counts of registered, reporting,
-   * silent and never-reporting DPUs, and the DPUs most in need of a look.
-   */
-  public static final String QUERY_DPU_ACTIVITY = "density.query.dpu-activity";
-
-  /**
-   * Tokens: create {@code {scope, name?, expires_at?}}, list, revoke {@code {id}}, check {@code
-   * {hash}} → {@code {id, scope}}; the action is in the "action" header.
-   */
+  /** Tokens, an {@code auth.TokenRequest}: create, list, revoke, check (a secret's hash). */
   public static final String TOKENS = "density.tokens";
 
   /** Published: a token was revoked ({@code {id}}); every HTTP verticle forgets it at once. */
   public static final String TOKENS_REVOKED = "density.tokens.revoked";
 
-  /** Registry: spaces, doorways, DPUs and links; the action is in the "action" header. */
+  /**
+   * Registry, a {@code registry.RegistryRequest}: spaces, doorways, DPUs and links, one by one or
+   * in bulk.
+   */
   public static final String REGISTRY = "density.registry";
 }

@@ -1,6 +1,8 @@
 package io.density.cli;
 
+import io.density.auth.TokenRequest;
 import io.density.auth.TokenStore;
+import io.density.bus.InvalidInput;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Schema;
@@ -67,10 +69,16 @@ public final class TokenCreateCommand implements Callable<Integer> {
             spec.commandLine(), "--expires is an ISO-8601 instant: " + expires);
       }
     }
-    return create(request);
+    TokenRequest.Create create;
+    try {
+      create = TokenRequest.Create.of(request);
+    } catch (InvalidInput e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    return create(create);
   }
 
-  private static int create(JsonObject request) {
+  private static int create(TokenRequest.Create request) {
     Vertx vertx = Vertx.vertx();
     DensityConfig config = null;
     try {

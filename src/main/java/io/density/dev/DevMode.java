@@ -1,5 +1,7 @@
 package io.density.dev;
 
+import io.density.auth.Scope;
+import io.density.auth.TokenRequest;
 import io.density.auth.TokenStore;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
@@ -89,13 +91,13 @@ public final class DevMode {
     TokenStore tokens = new TokenStore(pool);
     Map<String, String> made = new LinkedHashMap<>();
     Future<Void> chain = Future.succeededFuture();
-    for (String scope : List.of("read", "ingest", "admin")) {
+    for (Scope scope : List.of(Scope.READ, Scope.INGEST, Scope.ADMIN)) {
       chain =
           chain.compose(
               v ->
                   tokens
-                      .create(new JsonObject().put("scope", scope).put("name", "dev " + scope))
-                      .map(t -> made.put(scope, t.getString("token")))
+                      .create(new TokenRequest.Create(scope, "dev " + scope.label(), null))
+                      .map(t -> made.put(scope.label(), t.getString("token")))
                       .mapEmpty());
     }
     return chain

@@ -39,12 +39,12 @@ final class DoorwayTraffic {
    * The boundaries of a series' buckets, or a failure naming {@code interval} when there would be
    * more than {@link HistoryVerticle#MAX_BUCKETS}.
    */
-  static List<Instant> boundaries(JsonObject q) {
-    Instant start = Timestamps.fromMicros(q.getLong("start"));
-    Instant end = Timestamps.fromMicros(q.getLong("end"));
-    ZoneId zone = ZoneId.of(q.getString("tz"));
+  static List<Instant> boundaries(HistoryRequest.Window w) {
+    Instant start = Timestamps.fromMicros(w.start());
+    Instant end = Timestamps.fromMicros(w.end());
+    ZoneId zone = ZoneId.of(w.tz());
     List<Instant> boundaries =
-        Buckets.boundaries(start, end, q.getString("interval"), zone, HistoryVerticle.MAX_BUCKETS);
+        Buckets.boundaries(start, end, w.interval(), zone, HistoryVerticle.MAX_BUCKETS);
     if (boundaries.size() - 1 > HistoryVerticle.MAX_BUCKETS) {
       throw Failure.invalid(
           "interval",
@@ -56,15 +56,15 @@ final class DoorwayTraffic {
   }
 
   /**
-   * {@code {doorway, start, end (µs), interval, tz}} → {@code {doorway_id, interval, time_zone,
-   * space_ids, buckets: [{start, end, crossings, spaces: [{space_id, entries, exits}]}]}}: every
-   * bucket lists every space linked to the doorway at some instant of the range, in id order.
+   * A doorway and a window → {@code {doorway_id, interval, time_zone, space_ids, buckets: [{start,
+   * end, crossings, spaces: [{space_id, entries, exits}]}]}}: every bucket lists every space linked
+   * to the doorway at some instant of the range, in id order.
    */
-  Future<JsonObject> series(JsonObject q) {
-    String doorway = q.getString("doorway");
+  Future<JsonObject> series(HistoryRequest.DoorwaySeries q) {
+    String doorway = q.doorway();
     List<Instant> boundaries;
     try {
-      boundaries = boundaries(q);
+      boundaries = boundaries(q.window());
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -87,12 +87,12 @@ final class DoorwayTraffic {
                           last,
                           thresholds(boundaries),
                           HistoryVerticle.MAX_CHANGES + 1))
-                  .compose(rows -> doorwayAnswer(q, doorway, spaces, boundaries, rows));
+                  .compose(rows -> doorwayAnswer(q.window(), doorway, spaces, boundaries, rows));
             });
   }
 
   private static Future<JsonObject> doorwayAnswer(
-      JsonObject q,
+      HistoryRequest.Window q,
       String doorway,
       List<String> spaces,
       List<Instant> boundaries,
@@ -136,8 +136,8 @@ final class DoorwayTraffic {
     return Future.succeededFuture(
         new JsonObject()
             .put("doorway_id", doorway)
-            .put("interval", q.getString("interval"))
-            .put("time_zone", q.getString("tz"))
+            .put("interval", q.interval())
+            .put("time_zone", q.tz())
             .put("space_ids", new JsonArray(new ArrayList<>(spaces)))
             .put("buckets", buckets));
   }

@@ -3,6 +3,7 @@ package io.density.history;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.bus.Replies;
+import io.density.bus.Service;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
@@ -30,7 +31,7 @@ import java.util.List;
  *
  * <p>Config: the {@code postgres} slice.
  */
-public final class HistoryVerticle extends VerticleBase {
+public final class HistoryVerticle extends VerticleBase implements HistoryRequest.Answers {
   /** Changes read for one series at most; a wider request must be split. */
   public static final int MAX_CHANGES = 2_000_000;
 
@@ -39,26 +40,20 @@ public final class HistoryVerticle extends VerticleBase {
 
   private Pool pool;
   private DoorwayTraffic doorways;
+  private Utilization utilization;
 
   @Override
   public Future<?> start() {
     pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
     doorways = new DoorwayTraffic(pool);
-    var bus = vertx.eventBus();
-    return Future.join(
-        bus.consumer(
-                Addresses.HISTORY_DOORWAY_SERIES, Replies.answering("history", doorways::series))
-            .completion(),
-        bus.consumer(Addresses.HISTORY_SERIES, Replies.answering("history", this::series))
-            .completion(),
-        bus.consumer(Addresses.HISTORY_EVENTS, Replies.answering("history", this::events))
-            .completion(),
-        bus.consumer(Addresses.HISTORY_RESETS, Replies.answering("history", this::resets))
-            .completion(),
-        bus.consumer(
-                Addresses.HISTORY_UTILIZATION,
-                Replies.answering("history", new Utilization(pool, Clock.systemUTC())::report))
-            .completion());
+    utilization = new Utilization(pool, Clock.systemUTC());
+    return Service.serve(
+            vertx,
+            Addresses.HISTORY,
+            HistoryRequest.class,
+            q -> q.answer(this),
+            err -> Replies.unavailable("history", err))
+        .completion();
   }
 
   @Override
@@ -66,23 +61,31 @@ public final class HistoryVerticle extends VerticleBase {
     return pool.close();
   }
 
+  @Override
+  public Future<JsonObject> doorwaySeries(HistoryRequest.DoorwaySeries q) {
+    return doorways.series(q);
+  }
+
+  @Override
+  public Future<JsonObject> utilization(HistoryRequest.UtilizationReport q) {
+    return utilization.report(q);
+  }
+
   /**
-   * {@code {space, start, end (µs), interval, tz, by?}} → {@code {space_id, interval, time_zone,
-   * buckets: [{start, end, count, entries, exits, min, max}]}}; with {@code by: doorway} each
-   * bucket also has its traffic by doorway ({@link DoorwayTraffic#byDoorway}).
+   * A space's window → {@code {space_id, interval, time_zone, buckets: [{start, end, count,
+   * entries, exits, min, max}]}}; with {@code by: doorway} each bucket also has its traffic by
+   * doorway ({@link DoorwayTraffic#byDoorway}).
    */
-  private Future<JsonObject> series(JsonObject q) {
-    String space = q.getString("space");
-    Instant start = Timestamps.fromMicros(q.getLong("start"));
-    Instant end = Timestamps.fromMicros(q.getLong("end"));
-    String interval = q.getString("interval");
-    ZoneId zone = ZoneId.of(q.getString("tz"));
-    List<Instant> boundaries = Buckets.boundaries(start, end, interval, zone, MAX_BUCKETS);
-    if (boundaries.size() - 1 > MAX_BUCKETS) {
-      return Future.failedFuture(
-          Failure.invalid(
-              "interval",
-              "more than " + MAX_BUCKETS + " buckets: narrow the range or widen the interval"));
+  @Override
+  public Future<JsonObject> series(HistoryRequest.Series q) {
+    String space = q.space();
+    String interval = q.window().interval();
+    ZoneId zone = ZoneId.of(q.window().tz());
+    List<Instant> boundaries;
+    try {
+      boundaries = DoorwayTraffic.boundaries(q.window());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
     }
     OffsetDateTime first = boundaries.get(0).atOffset(java.time.ZoneOffset.UTC);
     OffsetDateTime last = boundaries.get(boundaries.size() - 1).atOffset(java.time.ZoneOffset.UTC);
@@ -133,7 +136,7 @@ public final class HistoryVerticle extends VerticleBase {
                                 .put("interval", interval)
                                 .put("time_zone", zone.getId())
                                 .put("buckets", buckets);
-                        return "doorway".equals(q.getString("by"))
+                        return q.byDoorway()
                             ? doorways.byDoorway(space, boundaries, answer)
                             : Future.succeededFuture(answer);
                       });
@@ -141,24 +144,24 @@ public final class HistoryVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {space, start, end (µs), limit, after?, reconciled}} → {@code {space_id, items, next}}:
-   * effects in contract order with their datapoints; {@code next} is the cursor of the following
-   * page, or null.
+   * A page of a space's effects → {@code {space_id, items, next}}: effects in contract order with
+   * their datapoints; {@code next} is the cursor of the following page, or null.
    */
-  private Future<JsonObject> events(JsonObject q) {
-    String space = q.getString("space");
-    int limit = q.getInteger("limit");
-    JsonArray after = q.getJsonArray("after");
+  @Override
+  public Future<JsonObject> events(HistoryRequest.Events q) {
+    String space = q.space();
+    int limit = q.limit();
+    HistoryRequest.Cursor after = q.after();
     Tuple params =
         Tuple.of(
             space,
-            Timestamps.toOffsetDateTime(q.getLong("start")),
-            Timestamps.toOffsetDateTime(q.getLong("end")),
-            after == null ? null : Timestamps.toOffsetDateTime(after.getLong(0)),
-            after == null ? null : after.getInteger(1).shortValue(),
-            after == null ? null : after.getLong(2),
+            Timestamps.toOffsetDateTime(q.start()),
+            Timestamps.toOffsetDateTime(q.end()),
+            after == null ? null : Timestamps.toOffsetDateTime(after.ts()),
+            after == null ? null : (short) after.delta(),
+            after == null ? null : after.datapoint(),
             limit + 1,
-            q.getBoolean("reconciled"));
+            q.reconciledOnly());
     return pool.preparedQuery(Sql.SPACE_EXISTS)
         .execute(Tuple.of(space))
         .compose(
@@ -208,14 +211,13 @@ public final class HistoryVerticle extends VerticleBase {
             });
   }
 
-  /** {@code {space, start, end (µs)}} → {@code {space_id, items: [{timestamp, count, kind}]}}. */
-  private Future<JsonObject> resets(JsonObject q) {
-    String space = q.getString("space");
+  /** A space's resets in a range → {@code {space_id, items: [{timestamp, count, kind}]}}. */
+  @Override
+  public Future<JsonObject> resets(HistoryRequest.Resets q) {
+    String space = q.space();
     Tuple range =
         Tuple.of(
-            space,
-            Timestamps.toOffsetDateTime(q.getLong("start")),
-            Timestamps.toOffsetDateTime(q.getLong("end")));
+            space, Timestamps.toOffsetDateTime(q.start()), Timestamps.toOffsetDateTime(q.end()));
     return pool.preparedQuery(Statements.LIST_RESETS)
         .execute(range)
         .map(

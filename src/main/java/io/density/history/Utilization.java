@@ -53,20 +53,16 @@ public final class Utilization {
   private record Space(String id, String parentId, ZoneId zone, Integer capacity) {}
 
   /**
-   * {@code {space, start, end (local dates, end exclusive), tz (null: each space's own zone),
-   * children}} → {@code {space_id, start, end, time_zone, children, rows: [...]}}.
+   * A space (and its subtree with children), local dates (end exclusive), a zone (null: each
+   * space's own) → {@code {space_id, start, end, time_zone, children, rows: [...]}}.
    */
-  Future<JsonObject> report(JsonObject q) {
-    String root = q.getString("space");
-    LocalDate first = LocalDate.parse(q.getString("start"));
-    LocalDate last = LocalDate.parse(q.getString("end"));
-    String tz = q.getString("tz");
-    boolean children = q.getBoolean("children", false);
+  Future<JsonObject> report(HistoryRequest.UtilizationReport q) {
+    String root = q.space();
+    LocalDate first = LocalDate.parse(q.start());
+    LocalDate last = LocalDate.parse(q.end());
+    String tz = q.tz();
+    boolean children = q.children();
     int days = (int) ChronoUnit.DAYS.between(first, last);
-    if (days < 1 || days > MAX_DAYS) {
-      return Future.failedFuture(
-          Failure.invalid("end", "end must be 1 to " + MAX_DAYS + " days after start"));
-    }
     int maxSpaces = MAX_ROWS / days;
     return pool.preparedQuery(Statements.SUBTREE)
         .execute(Tuple.of(root, children, maxSpaces + 1))

@@ -41,13 +41,13 @@ final class AdminRoutes {
     }
     JsonObject window = new JsonObject().put("from", from).put("to", to);
     if (!respondAsync(rc)) {
-      Responses.reply(rc, forward.ask(Addresses.REPLAY, null, window, Forward.LONG_WORK), 200);
+      Responses.reply(rc, forward.ask(Addresses.REPLAY, window, Forward.LONG_WORK), 200);
       return;
     }
     // The headers go on before the answer: success handlers run in the order they were added.
     Future<JsonObject> started =
         forward
-            .ask(Addresses.REPLAY, null, window.put("async", true), Forward.DEFAULT)
+            .ask(Addresses.REPLAY, window.put("async", true), Forward.DEFAULT)
             .onSuccess(
                 progress ->
                     rc.response()
@@ -72,12 +72,10 @@ final class AdminRoutes {
 
   /** Drops history older than the retention period now, instead of at the next hourly check. */
   private void retention(RoutingContext rc) {
-    Responses.reply(
-        rc, forward.ask(Addresses.RETENTION, null, new JsonObject(), Forward.LONG_WORK), 200);
+    Responses.reply(rc, forward.ask(Addresses.RETENTION, new JsonObject(), Forward.LONG_WORK), 200);
   }
 
   private void rebuild(RoutingContext rc) {
-    Responses.reply(
-        rc, forward.ask(Addresses.REBUILD, null, new JsonObject(), Forward.MINUTES), 200);
+    Responses.reply(rc, forward.ask(Addresses.REBUILD, new JsonObject(), Forward.MINUTES), 200);
   }
 }

@@ -1,7 +1,17 @@
 package io.density.http;
 
+import io.density.alerts.AlertRequest;
+import io.density.alerts.AlertRequest.GetDpuHealthRules;
+import io.density.alerts.AlertRequest.GetRules;
+import io.density.alerts.AlertRequest.GetSpaceHealthRules;
+import io.density.alerts.AlertRequest.ListAlerts;
+import io.density.alerts.AlertRequest.ListWebhooks;
+import io.density.alerts.AlertRequest.PutHealthRules;
+import io.density.alerts.AlertRequest.PutRules;
+import io.density.alerts.AlertRequest.PutWebhook;
 import io.density.auth.Scope;
 import io.density.bus.Addresses;
+import io.density.bus.Service;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -12,34 +22,34 @@ import io.vertx.ext.web.RoutingContext;
  * answered by an alerts verticle.
  */
 final class AlertRoutes {
-  private final Forward forward;
+  private final Service<AlertRequest> alerts;
 
   AlertRoutes(Vertx vertx) {
-    this.forward = new Forward(vertx);
+    this.alerts = new Service<>(vertx, Addresses.ALERTS_ADMIN, AlertRequest.class);
   }
 
   void mount(Router router) {
-    router.put("/v1/spaces/:id/alerts").handler(rc -> withBody(rc, "rules.put", "space"));
-    router.get("/v1/spaces/:id/alerts").handler(rc -> withId(rc, "rules.get", "space"));
-    router.put("/v1/dpus/:id/alerts").handler(rc -> withBody(rc, "health.dpu.put", "dpu"));
-    router.get("/v1/dpus/:id/alerts").handler(rc -> withId(rc, "health.dpu.get", "dpu"));
+    router.put("/v1/spaces/:id/alerts").handler(rc -> ask(rc, PutRules.of(id(rc), body(rc))));
+    router.get("/v1/spaces/:id/alerts").handler(rc -> ask(rc, new GetRules(id(rc))));
+    router
+        .put("/v1/dpus/:id/alerts")
+        .handler(rc -> ask(rc, PutHealthRules.ofDpu(id(rc), body(rc))));
+    router.get("/v1/dpus/:id/alerts").handler(rc -> ask(rc, new GetDpuHealthRules(id(rc))));
     router
         .put("/v1/spaces/:id/dpu-alerts")
-        .handler(rc -> withBody(rc, "health.space.put", "space"));
-    router.get("/v1/spaces/:id/dpu-alerts").handler(rc -> withId(rc, "health.space.get", "space"));
-    router.put("/v1/webhooks/:id").handler(rc -> withBody(rc, "webhook.put", "id"));
+        .handler(rc -> ask(rc, PutHealthRules.ofSpace(id(rc), body(rc))));
+    router.get("/v1/spaces/:id/dpu-alerts").handler(rc -> ask(rc, new GetSpaceHealthRules(id(rc))));
+    router.put("/v1/webhooks/:id").handler(rc -> ask(rc, PutWebhook.of(id(rc), body(rc))));
     router.get("/v1/webhooks").handler(this::webhooks);
     router.get("/v1/alerts").handler(this::alerts);
   }
 
-  private void withBody(RoutingContext rc, String action, String key) {
-    JsonObject q =
-        new JsonObject().put(key, Requests.pathId(rc, "id")).put("body", Requests.jsonObject(rc));
-    ask(rc, action, q);
+  private static String id(RoutingContext rc) {
+    return Requests.pathId(rc, "id");
   }
 
-  private void withId(RoutingContext rc, String action, String key) {
-    ask(rc, action, new JsonObject().put(key, Requests.pathId(rc, "id")));
+  private static JsonObject body(RoutingContext rc) {
+    return Requests.jsonObject(rc);
   }
 
   /**
@@ -48,7 +58,7 @@ final class AlertRoutes {
    */
   private void webhooks(RoutingContext rc) {
     Scope scope = Auth.scope(rc);
-    ask(rc, "webhook.list", new JsonObject().put("whole", scope == null || scope == Scope.ADMIN));
+    ask(rc, new ListWebhooks(scope == null || scope == Scope.ADMIN));
   }
 
   /** {@code ?space_id=&dpu_id=&limit=}: the latest alerts first. */
@@ -56,13 +66,10 @@ final class AlertRoutes {
     int n = Requests.limit(rc, 100, 1000);
     String space = Requests.optionalParam(rc, "space_id");
     String dpu = Requests.optionalParam(rc, "dpu_id");
-    ask(rc, "alerts.list", new JsonObject().put("space", space).put("dpu", dpu).put("limit", n));
+    ask(rc, new ListAlerts(space, dpu, n));
   }
 
-  private void ask(RoutingContext rc, String action, JsonObject q) {
-    forward
-        .ask(Addresses.ALERTS_ADMIN, action, q, Forward.DEFAULT)
-        .onSuccess(answer -> Responses.stored(rc, answer))
-        .onFailure(rc::fail);
+  private void ask(RoutingContext rc, AlertRequest request) {
+    alerts.ask(request).onSuccess(answer -> Responses.stored(rc, answer)).onFailure(rc::fail);
   }
 }

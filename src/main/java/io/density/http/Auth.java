@@ -1,9 +1,11 @@
 package io.density.http;
 
 import io.density.auth.Scope;
+import io.density.auth.TokenRequest;
 import io.density.auth.TokenStore;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
+import io.density.bus.Service;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -35,8 +37,7 @@ final class Auth implements Handler<RoutingContext> {
   private static final long FRESH_MS = 1_000;
   private static final long STALE_MS = 15 * 60_000;
   private static final int MAX_REMEMBERED = 10_000;
-  private static final DeliveryOptions CHECK =
-      new DeliveryOptions().setSendTimeout(5_000).addHeader(Addresses.ACTION, "check");
+  private static final DeliveryOptions CHECK = new DeliveryOptions().setSendTimeout(5_000);
 
   /**
    * What is known of a token: its id and scope (null: not a token in force), its expiry (epoch ms)
@@ -52,10 +53,12 @@ final class Auth implements Handler<RoutingContext> {
   private static final String SCOPE = "density.scope";
 
   private final Vertx vertx;
+  private final Service<TokenRequest> tokens;
   private final Map<String, Known> known = new HashMap<>();
 
   Auth(Vertx vertx) {
     this.vertx = vertx;
+    this.tokens = new Service<>(vertx, Addresses.TOKENS, TokenRequest.class);
     vertx
         .eventBus()
         .<JsonObject>consumer(
@@ -118,15 +121,14 @@ final class Auth implements Handler<RoutingContext> {
     if (paused) {
       request.pause(); // the body waits until the token is known good
     }
-    vertx
-        .eventBus()
-        .<JsonObject>request(Addresses.TOKENS, new JsonObject().put("hash", hash), CHECK)
+    tokens
+        .ask(new TokenRequest.Check(hash), CHECK)
         .onComplete(
             ar -> {
               Known now;
               long time = System.currentTimeMillis();
               if (ar.succeeded()) {
-                JsonObject t = ar.result().body();
+                JsonObject t = ar.result();
                 now =
                     new Known(
                         t.getLong("id"),

@@ -1,6 +1,9 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
+import io.density.bus.Service;
+import io.density.history.HistoryRequest;
+import io.density.history.HistoryRequest.DoorwaySeries;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,10 +15,10 @@ import io.vertx.ext.web.RoutingContext;
  * of a space's counts (same window, zone, limits, CSV and errors).
  */
 final class DoorwayRoutes {
-  private final Forward forward;
+  private final Service<HistoryRequest> history;
 
   DoorwayRoutes(Vertx vertx) {
-    this.forward = new Forward(vertx);
+    this.history = new Service<>(vertx, Addresses.HISTORY, HistoryRequest.class);
   }
 
   void mount(Router router) {
@@ -25,10 +28,10 @@ final class DoorwayRoutes {
   /** {@code ?start=&end=&interval=&tz=[&format=csv]}, as {@code GET /v1/spaces/{id}/counts}. */
   private void series(RoutingContext rc) {
     String doorway = Requests.pathId(rc, "id");
-    JsonObject q = HistoryRoutes.seriesQuery(rc).put("doorway", doorway);
+    DoorwaySeries q = new DoorwaySeries(doorway, HistoryRoutes.window(rc));
     boolean csv = HistoryRoutes.wantsCsv(rc);
-    forward
-        .ask(Addresses.HISTORY_DOORWAY_SERIES, null, q, Forward.MINUTES)
+    history
+        .ask(q, Forward.MINUTES)
         .onSuccess(
             answer -> {
               if (csv) {

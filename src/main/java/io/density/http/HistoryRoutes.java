@@ -2,13 +2,19 @@ package io.density.http;
 
 import io.density.bus.Addresses;
 import io.density.bus.InvalidInput;
+import io.density.bus.Service;
 import io.density.history.Buckets;
+import io.density.history.HistoryRequest;
+import io.density.history.HistoryRequest.Cursor;
+import io.density.history.HistoryRequest.Events;
+import io.density.history.HistoryRequest.Resets;
+import io.density.history.HistoryRequest.Series;
+import io.density.history.HistoryRequest.UtilizationReport;
+import io.density.history.HistoryRequest.Window;
 import io.density.history.HistoryVerticle;
 import io.density.history.Utilization;
 import io.density.time.Timestamps;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -24,9 +30,11 @@ import java.util.List;
 final class HistoryRoutes {
 
   private final Forward forward;
+  private final Service<HistoryRequest> history;
 
   HistoryRoutes(Vertx vertx) {
     this.forward = new Forward(vertx);
+    this.history = new Service<>(vertx, Addresses.HISTORY, HistoryRequest.class);
   }
 
   void mount(Router router) {
@@ -45,14 +53,14 @@ final class HistoryRoutes {
    */
   private void series(RoutingContext rc) {
     String space = Requests.pathId(rc, "id");
-    JsonObject q = seriesQuery(rc).put("space", space);
+    Window window = window(rc);
     boolean csv = wantsCsv(rc);
     String by = rc.queryParams().get("by");
     if (by != null && !by.equals("doorway")) {
       throw new InvalidInput("by", "by must be doorway");
     }
-    q.put("by", by);
-    ask(Addresses.HISTORY_SERIES, q, Forward.MINUTES)
+    history
+        .ask(new Series(space, window, by != null), Forward.MINUTES)
         .onSuccess(
             answer -> {
               if (csv) {
@@ -70,7 +78,7 @@ final class HistoryRoutes {
    * The window of a series, {@code {start, end (µs), interval, tz}}, from {@code
    * ?start=&end=&interval=&tz=}: the rules every bucketed answer shares.
    */
-  static JsonObject seriesQuery(RoutingContext rc) {
+  static Window window(RoutingContext rc) {
     long start = required(Requests.optionalInstant(rc, "start"), "start");
     long end = required(Requests.optionalInstant(rc, "end"), "end");
     if (end <= start) {
@@ -87,11 +95,7 @@ final class HistoryRoutes {
     } catch (DateTimeException e) {
       throw new InvalidInput("tz", "tz must be an IANA time zone such as Europe/Paris");
     }
-    return new JsonObject()
-        .put("start", start)
-        .put("end", end)
-        .put("interval", interval)
-        .put("tz", zone);
+    return new Window(start, end, interval, zone);
   }
 
   /** Whether a series is asked as CSV: {@code format=csv}, or {@code Accept: text/csv}. */
@@ -177,14 +181,11 @@ final class HistoryRoutes {
       throw new InvalidInput("children", "children must be true or false");
     }
     boolean csv = wantsCsv(rc);
-    JsonObject q =
-        new JsonObject()
-            .put("space", space)
-            .put("start", start.toString())
-            .put("end", end.toString())
-            .put("tz", zone)
-            .put("children", "true".equals(children));
-    ask(Addresses.HISTORY_UTILIZATION, q, Forward.MINUTES)
+    UtilizationReport q =
+        new UtilizationReport(
+            space, start.toString(), end.toString(), zone, "true".equals(children));
+    history
+        .ask(q, Forward.MINUTES)
         .onSuccess(
             answer -> {
               if (csv) {
@@ -249,17 +250,18 @@ final class HistoryRoutes {
     Long start = Requests.optionalInstant(rc, "start");
     Long end = Requests.optionalInstant(rc, "end");
     int limit = Requests.limit(rc, 1000, HistoryVerticle.MAX_PAGE);
-    JsonObject q =
-        new JsonObject()
-            .put("space", space)
-            .put("start", start == null ? Long.MIN_VALUE / 2 : start)
-            .put("end", end == null ? Long.MAX_VALUE / 2 : end)
-            .put("limit", limit)
-            .put("after", cursor(rc.queryParams().get("after")))
-            .put("reconciled", reconciledOnly);
+    Events q =
+        new Events(
+            space,
+            start == null ? Long.MIN_VALUE / 2 : start,
+            end == null ? Long.MAX_VALUE / 2 : end,
+            limit,
+            cursor(rc.queryParams().get("after")),
+            reconciledOnly);
     Responses.reply(
         rc,
-        ask(Addresses.HISTORY_EVENTS, q, Forward.MINUTES)
+        history
+            .ask(q, Forward.MINUTES)
             .map(
                 answer -> {
                   JsonArray next = (JsonArray) answer.remove("next");
@@ -274,17 +276,15 @@ final class HistoryRoutes {
   }
 
   /** The opaque cursor of a page: "tsMicros_delta_datapointId". */
-  private static JsonArray cursor(String text) {
+  private static Cursor cursor(String text) {
     if (text == null) {
       return null;
     }
     String[] parts = text.split("_");
     try {
       if (parts.length == 3) {
-        return new JsonArray()
-            .add(Long.parseLong(parts[0]))
-            .add(Integer.parseInt(parts[1]))
-            .add(Long.parseLong(parts[2]));
+        return new Cursor(
+            Long.parseLong(parts[0]), Integer.parseInt(parts[1]), Long.parseLong(parts[2]));
       }
     } catch (NumberFormatException e) {
       // reported below
@@ -317,7 +317,7 @@ final class HistoryRoutes {
     }
     JsonObject request =
         new JsonObject().put("space_id", space).put("timestamp", at).put("count", count);
-    Responses.reply(rc, ask(Addresses.RESET, request, Forward.MINUTES), 201);
+    Responses.reply(rc, forward.ask(Addresses.RESET, request, Forward.MINUTES), 201);
   }
 
   /** {@code ?start=&end=} (default: everything): the space's resets, explicit and daily. */
@@ -325,15 +325,11 @@ final class HistoryRoutes {
     String space = Requests.pathId(rc, "id");
     Long start = Requests.optionalInstant(rc, "start");
     Long end = Requests.optionalInstant(rc, "end");
-    JsonObject q =
-        new JsonObject()
-            .put("space", space)
-            .put("start", start == null ? Long.MIN_VALUE / 2 : start)
-            .put("end", end == null ? Long.MAX_VALUE / 2 : end);
-    Responses.reply(rc, ask(Addresses.HISTORY_RESETS, q, Forward.DEFAULT), 200);
-  }
-
-  private Future<JsonObject> ask(String address, JsonObject question, DeliveryOptions options) {
-    return forward.ask(address, null, question, options);
+    Resets q =
+        new Resets(
+            space,
+            start == null ? Long.MIN_VALUE / 2 : start,
+            end == null ? Long.MAX_VALUE / 2 : end);
+    Responses.reply(rc, history.ask(q), 200);
   }
 }

@@ -1,9 +1,11 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
+import io.density.bus.Service;
 import io.density.cluster.NodeState;
 import io.density.config.DensityConfig;
 import io.density.ingest.Inserter;
+import io.density.query.QueryRequest;
 import io.density.telemetry.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -191,10 +193,8 @@ public final class HttpVerticle extends VerticleBase {
     checks.register(
         "postgres",
         promise ->
-            vertx
-                .eventBus()
-                .<JsonObject>request(
-                    Addresses.QUERY_REALTIME, new JsonObject().put("space", "-health-"), quick)
+            new Service<>(vertx, Addresses.QUERY, QueryRequest.class)
+                .ask(new QueryRequest.Realtime("-health-"), quick)
                 .onSuccess(m -> promise.complete(Status.OK()))
                 .onFailure(err -> promise.complete(Status.KO())));
     return checks;

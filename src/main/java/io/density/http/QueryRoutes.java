@@ -1,6 +1,13 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
+import io.density.bus.Service;
+import io.density.query.QueryRequest;
+import io.density.query.QueryRequest.AsOf;
+import io.density.query.QueryRequest.Dpu;
+import io.density.query.QueryRequest.DpuActivity;
+import io.density.query.QueryRequest.Nearest;
+import io.density.query.QueryRequest.Realtime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -13,11 +20,11 @@ import io.vertx.ext.web.RoutingContext;
  * one (no hop to another node), else any node's.
  */
 final class QueryRoutes {
-  private final Forward forward;
+  private final Service<QueryRequest> query;
   private final DeliveryOptions toQuery;
 
   QueryRoutes(Vertx vertx, boolean queryHere) {
-    this.forward = new Forward(vertx);
+    this.query = new Service<>(vertx, Addresses.QUERY, QueryRequest.class);
     this.toQuery = new DeliveryOptions().setLocalOnly(queryHere);
   }
 
@@ -32,7 +39,7 @@ final class QueryRoutes {
   /** Seed API: {@code GET /?space=A} → {@code {"status": "OK", "count": 2}}. */
   private void seedRealtime(RoutingContext rc) {
     String space = Requests.requiredParam(rc, "space");
-    seed(rc, ask(Addresses.QUERY_REALTIME, new JsonObject().put("space", space)));
+    seed(rc, ask(new Realtime(space)));
   }
 
   /**
@@ -42,31 +49,20 @@ final class QueryRoutes {
   private void seedCount(RoutingContext rc) {
     String space = Requests.requiredParam(rc, "space");
     Long at = Requests.optionalInstant(rc, "timestamp");
-    JsonObject q = new JsonObject().put("space", space);
-    seed(
-        rc,
-        at == null
-            ? ask(Addresses.QUERY_REALTIME, q)
-            : ask(Addresses.QUERY_NEAREST, q.put("at", at)));
+    seed(rc, ask(at == null ? new Realtime(space) : new Nearest(space, at)));
   }
 
   /** {@code GET /v1/spaces/{id}/count[?at=T]}: realtime, or the count as of T. */
   private void spaceCount(RoutingContext rc) {
     String space = Requests.pathId(rc, "id");
     Long at = Requests.optionalInstant(rc, "at");
-    JsonObject q = new JsonObject().put("space", space);
-    Responses.reply(
-        rc,
-        (at == null
-            ? ask(Addresses.QUERY_REALTIME, q)
-            : ask(Addresses.QUERY_AS_OF, q.put("at", at))),
-        200);
+    Responses.reply(rc, ask(at == null ? new Realtime(space) : new AsOf(space, at)), 200);
   }
 
   /** {@code GET /v1/dpus/{id}}: registration, current links and realtime totals. */
   private void dpu(RoutingContext rc) {
     String dpu = Requests.pathId(rc, "id");
-    Responses.reply(rc, ask(Addresses.QUERY_DPU, new JsonObject().put("dpu", dpu)), 200);
+    Responses.reply(rc, ask(new Dpu(dpu)), 200);
   }
 
   /**
@@ -74,11 +70,10 @@ final class QueryRoutes {
    * never reported, and the ones most in need of a look.
    */
   private void dpuActivity(RoutingContext rc) {
-    JsonObject q =
-        new JsonObject()
-            .put("silent_minutes", Requests.whole(rc, "silent_minutes", 60, 525_600))
-            .put("limit", Requests.limit(rc, 100, 1_000));
-    Responses.reply(rc, ask(Addresses.QUERY_DPU_ACTIVITY, q), 200);
+    DpuActivity q =
+        new DpuActivity(
+            Requests.whole(rc, "silent_minutes", 60, 525_600), Requests.limit(rc, 100, 1_000));
+    Responses.reply(rc, ask(q), 200);
   }
 
   private void seed(RoutingContext rc, Future<JsonObject> answer) {
@@ -96,7 +91,7 @@ final class QueryRoutes {
         200);
   }
 
-  private Future<JsonObject> ask(String address, JsonObject question) {
-    return forward.ask(address, null, question, toQuery);
+  private Future<JsonObject> ask(QueryRequest question) {
+    return query.ask(question, toQuery);
   }
 }

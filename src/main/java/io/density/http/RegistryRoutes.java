@@ -2,52 +2,78 @@ package io.density.http;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
+import io.density.bus.Service;
+import io.density.registry.RegistryRequest;
+import io.density.registry.RegistryRequest.BulkDoorways;
+import io.density.registry.RegistryRequest.BulkDpus;
+import io.density.registry.RegistryRequest.BulkLinks;
+import io.density.registry.RegistryRequest.BulkSpaces;
+import io.density.registry.RegistryRequest.CreateLink;
+import io.density.registry.RegistryRequest.GetDoorway;
+import io.density.registry.RegistryRequest.GetSpace;
+import io.density.registry.RegistryRequest.Link;
+import io.density.registry.RegistryRequest.ListDoorways;
+import io.density.registry.RegistryRequest.ListDpus;
+import io.density.registry.RegistryRequest.ListLinks;
+import io.density.registry.RegistryRequest.ListSpaces;
+import io.density.registry.RegistryRequest.MoveDpu;
+import io.density.registry.RegistryRequest.Named;
+import io.density.registry.RegistryRequest.PutDoorway;
+import io.density.registry.RegistryRequest.PutDpu;
+import io.density.registry.RegistryRequest.PutSpace;
+import io.density.registry.RegistryRequest.Space;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
-/** Management of the building, forwarded to the registry verticle. */
+/**
+ * Management of the building, asked of the registry verticle: each route reads and checks its input
+ * into a {@link RegistryRequest}.
+ */
 final class RegistryRoutes {
-  private static final Map<String, String> BULK =
-      Map.of("spaces", "space", "doorways", "doorway", "dpus", "dpu", "links", "link");
-
-  private final Forward forward;
+  private final Service<RegistryRequest> registry;
   private final int maxItems;
 
   RegistryRoutes(Vertx vertx, int maxItems) {
-    this.forward = new Forward(vertx);
+    this.registry = new Service<>(vertx, Addresses.REGISTRY, RegistryRequest.class);
     this.maxItems = maxItems;
   }
 
   void mount(Router router) {
-    for (String kind : new String[] {"space", "doorway", "dpu"}) {
-      String path = "/v1/" + kind + "s";
-      router.put(path + "/:id").handler(rc -> put(rc, kind));
-      router.get(path).handler(rc -> forward(rc, kind + ".list", new JsonObject()));
-      if (!kind.equals("dpu")) { // GET /v1/dpus/{id} is the DPU's state, in QueryRoutes
-        router.get(path + "/:id").handler(rc -> get(rc, kind));
-      }
-    }
-    router.post("/v1/dpus/:id/move").handler(this::move);
-    router.post("/v1/links").handler(this::createLink);
+    router.put("/v1/spaces/:id").handler(rc -> ask(rc, new PutSpace(Space.of(id(rc), body(rc)))));
+    router.get("/v1/spaces").handler(rc -> ask(rc, new ListSpaces()));
+    router.get("/v1/spaces/:id").handler(rc -> ask(rc, new GetSpace(id(rc))));
+    router
+        .put("/v1/doorways/:id")
+        .handler(rc -> ask(rc, new PutDoorway(Named.of(id(rc), body(rc)))));
+    router.get("/v1/doorways").handler(rc -> ask(rc, new ListDoorways()));
+    router.get("/v1/doorways/:id").handler(rc -> ask(rc, new GetDoorway(id(rc))));
+    router.put("/v1/dpus/:id").handler(rc -> ask(rc, new PutDpu(Named.of(id(rc), body(rc)))));
+    router.get("/v1/dpus").handler(rc -> ask(rc, new ListDpus()));
+    // GET /v1/dpus/{id} is the DPU's state, in QueryRoutes.
+    router
+        .post("/v1/dpus/:id/move")
+        .handler(rc -> ask(rc, MoveDpu.of(id(rc), Requests.jsonObject(rc))));
+    router
+        .post("/v1/links")
+        .handler(rc -> ask(rc, new CreateLink(Link.of(Requests.jsonObject(rc)))));
     router.post("/v1/bulk/:kind").handler(this::bulk);
     router.get("/v1/links").handler(this::listLinks);
   }
 
-  private void put(RoutingContext rc, String kind) {
-    String id = Requests.pathId(rc, "id");
-    // No body is an empty object; a form (which the body handler takes in) is not JSON.
+  private static String id(RoutingContext rc) {
+    return Requests.pathId(rc, "id");
+  }
+
+  /** The body of a PUT: no body is an empty object; a form (which is taken in) is not JSON. */
+  private static JsonObject body(RoutingContext rc) {
     String type = Requests.mediaType(rc);
-    JsonObject body =
-        rc.body().length() <= 0 && (type.isEmpty() || type.equals("application/json"))
-            ? new JsonObject()
-            : Requests.jsonObject(rc);
-    forward(rc, kind + ".put", new JsonObject().put("id", id).put("body", body));
+    return rc.body().length() <= 0 && (type.isEmpty() || type.equals("application/json"))
+        ? new JsonObject()
+        : Requests.jsonObject(rc);
   }
 
   /**
@@ -55,8 +81,8 @@ final class RegistryRoutes {
    * the single-item bodies (with their {@code id}), at most {@code http.maxBatchItems}.
    */
   private void bulk(RoutingContext rc) {
-    String kind = BULK.get(rc.pathParam("kind"));
-    if (kind == null) {
+    String kind = rc.pathParam("kind");
+    if (!List.of("spaces", "doorways", "dpus", "links").contains(kind)) {
       throw Failure.of(Failure.NOT_FOUND, "kind", "bulk takes spaces, doorways, dpus or links");
     }
     List<Object> items = new ArrayList<>();
@@ -67,12 +93,15 @@ final class RegistryRoutes {
           "body",
           "at most " + maxItems + " items per request, got " + items.size());
     }
-    forward
-        .ask(
-            Addresses.REGISTRY,
-            kind + ".bulk",
-            new JsonObject().put("items", new JsonArray(items)),
-            Forward.MINUTES)
+    RegistryRequest request =
+        switch (kind) {
+          case "spaces" -> BulkSpaces.of(items);
+          case "doorways" -> BulkDoorways.of(items);
+          case "dpus" -> BulkDpus.of(items);
+          default -> BulkLinks.of(items);
+        };
+    registry
+        .ask(request, Forward.MINUTES)
         .onSuccess(
             answer -> {
               // As for datapoints: 422 when every item was rejected.
@@ -90,33 +119,15 @@ final class RegistryRoutes {
         .onFailure(rc::fail);
   }
 
-  private void get(RoutingContext rc, String kind) {
-    forward(rc, kind + ".get", new JsonObject().put("id", Requests.pathId(rc, "id")));
-  }
-
-  private void createLink(RoutingContext rc) {
-    forward(rc, "link.create", new JsonObject().put("body", Requests.jsonObject(rc)));
-  }
-
-  private void move(RoutingContext rc) {
-    JsonObject q =
-        new JsonObject().put("id", Requests.pathId(rc, "id")).put("body", Requests.jsonObject(rc));
-    forward(rc, "dpu.move", q);
-  }
-
   private void listLinks(RoutingContext rc) {
-    JsonObject q =
-        new JsonObject()
-            .put("dpu_id", Requests.optionalParam(rc, "dpu_id"))
-            .put("space_id", Requests.optionalParam(rc, "space_id"));
-    forward(rc, "link.list", q);
+    ask(
+        rc,
+        new ListLinks(
+            Requests.optionalParam(rc, "dpu_id"), Requests.optionalParam(rc, "space_id")));
   }
 
-  /** Sends to the registry and answers with what it says (201 when it created something). */
-  private void forward(RoutingContext rc, String action, JsonObject body) {
-    forward
-        .ask(Addresses.REGISTRY, action, body, Forward.DEFAULT)
-        .onSuccess(answer -> Responses.stored(rc, answer))
-        .onFailure(rc::fail);
+  /** Asks the registry and answers with what it says (201 when it created something). */
+  private void ask(RoutingContext rc, RegistryRequest request) {
+    registry.ask(request).onSuccess(answer -> Responses.stored(rc, answer)).onFailure(rc::fail);
   }
 }

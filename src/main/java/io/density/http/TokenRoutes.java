@@ -1,10 +1,13 @@
 package io.density.http;
 
+import io.density.auth.TokenRequest;
+import io.density.auth.TokenRequest.Create;
+import io.density.auth.TokenRequest.ListTokens;
+import io.density.auth.TokenRequest.Revoke;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
-import io.vertx.core.Future;
+import io.density.bus.Service;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -13,21 +16,21 @@ import io.vertx.ext.web.RoutingContext;
  * /v1/tokens} lists them without secrets; {@code DELETE /v1/tokens/{id}} revokes one.
  */
 final class TokenRoutes {
-  private final Forward forward;
+  private final Service<TokenRequest> tokens;
 
   TokenRoutes(Vertx vertx) {
-    this.forward = new Forward(vertx);
+    this.tokens = new Service<>(vertx, Addresses.TOKENS, TokenRequest.class);
   }
 
   void mount(Router router) {
     router.post("/v1/tokens").handler(this::create);
-    router.get("/v1/tokens").handler(rc -> Responses.reply(rc, ask("list", new JsonObject()), 200));
+    router.get("/v1/tokens").handler(rc -> Responses.reply(rc, tokens.ask(new ListTokens()), 200));
     router.delete("/v1/tokens/:id").handler(this::revoke);
   }
 
   /** {@code {scope, name?, expires_at?}} → 201 {@code {id, token, scope, ...}}. */
   private void create(RoutingContext rc) {
-    Responses.reply(rc, ask("create", Requests.jsonObject(rc)), 201);
+    Responses.reply(rc, tokens.ask(Create.of(Requests.jsonObject(rc))), 201);
   }
 
   private void revoke(RoutingContext rc) {
@@ -37,10 +40,6 @@ final class TokenRoutes {
     } catch (NumberFormatException e) {
       throw Failure.of(Failure.NOT_FOUND, "id", "unknown token");
     }
-    Responses.reply(rc, ask("revoke", new JsonObject().put("id", id)), 200);
-  }
-
-  private Future<JsonObject> ask(String action, JsonObject body) {
-    return forward.ask(Addresses.TOKENS, action, body, Forward.DEFAULT);
+    Responses.reply(rc, tokens.ask(new Revoke(id)), 200);
   }
 }

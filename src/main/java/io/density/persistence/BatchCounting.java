@@ -23,7 +23,7 @@ import java.util.TreeMap;
  */
 final class BatchCounting {
   private static final DeliveryOptions CLOSED =
-      new DeliveryOptions().addHeader(Addresses.ACTION, "closed");
+      new DeliveryOptions().addHeader(Addresses.ACTION, Addresses.CLOSED);
 
   private final Vertx vertx;
 

@@ -263,7 +263,7 @@ final class ShardOwnership {
 
   private void handle(int shard, Message<Object> message) {
     Owned o = owned.get(shard);
-    if ("closed".equals(message.headers().get(Addresses.ACTION))) {
+    if (Addresses.CLOSED.equals(message.headers().get(Addresses.ACTION))) {
       if (o != null) {
         o.counting.closed((String) message.body());
       }

@@ -3,6 +3,7 @@ package io.density.query;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.bus.Replies;
+import io.density.bus.Service;
 import io.density.config.DensityConfig;
 import io.density.counter.RedisKeys;
 import io.density.db.Connections;
@@ -30,7 +31,7 @@ import java.util.Map;
  *
  * <p>Config: {@code {postgres, redis}} slices.
  */
-public final class QueryVerticle extends VerticleBase {
+public final class QueryVerticle extends VerticleBase implements QueryRequest.Answers {
   private Pool pool;
   private Redis redis;
   private RedisKeys keys;
@@ -44,16 +45,13 @@ public final class QueryVerticle extends VerticleBase {
     pool =
         Connections.postgres(
             vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class));
-    var bus = vertx.eventBus();
-    return Future.join(
-        bus.consumer(Addresses.QUERY_REALTIME, Replies.answering("query", this::realtime))
-            .completion(),
-        bus.consumer(Addresses.QUERY_AS_OF, Replies.answering("query", this::asOf)).completion(),
-        bus.consumer(Addresses.QUERY_NEAREST, Replies.answering("query", this::nearest))
-            .completion(),
-        bus.consumer(Addresses.QUERY_DPU, Replies.answering("query", this::dpu)).completion(),
-        bus.consumer(Addresses.QUERY_DPU_ACTIVITY, Replies.answering("query", this::dpuActivity))
-            .completion());
+    return Service.serve(
+            vertx,
+            Addresses.QUERY,
+            QueryRequest.class,
+            q -> q.answer(this),
+            err -> Replies.unavailable("query", err))
+        .completion();
   }
 
   @Override
@@ -62,13 +60,13 @@ public final class QueryVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {space}} → {@code {space_id, count}}: from Redis, in one round trip that also asks
-   * whether the realtime state is loaded: while it is, every known space has a hash there, so a
-   * space without one is unknown (count null). From PostgreSQL when Redis has no state or does not
-   * answer.
+   * A space → {@code {space_id, count}}: from Redis, in one round trip that also asks whether the
+   * realtime state is loaded: while it is, every known space has a hash there, so a space without
+   * one is unknown (count null). From PostgreSQL when Redis has no state or does not answer.
    */
-  private Future<JsonObject> realtime(JsonObject q) {
-    String space = q.getString("space");
+  @Override
+  public Future<JsonObject> realtime(QueryRequest.Realtime q) {
+    String space = q.space();
     return redis
         .batch(
             List.of(
@@ -91,24 +89,24 @@ public final class QueryVerticle extends VerticleBase {
             });
   }
 
-  /**
-   * {@code {space, at (µs)}} → {@code {space_id, count, at}}: the count after every effect ≤ at.
-   */
-  private Future<JsonObject> asOf(JsonObject q) {
-    String space = q.getString("space");
-    long at = q.getLong("at");
+  /** A space and an instant → {@code {space_id, count, at}}: the count after every effect ≤ at. */
+  @Override
+  public Future<JsonObject> asOf(QueryRequest.AsOf q) {
+    String space = q.space();
+    long at = q.at();
     return pool.preparedQuery(Statements.SPACE_COUNT_AS_OF)
         .execute(Tuple.of(space, Timestamps.toOffsetDateTime(at)))
         .map(rows -> fromSql(space, rows).put("at", Timestamps.format(at)));
   }
 
   /**
-   * {@code {space, at (µs)}} → {@code {space_id, count, timestamp}}: the count as of the space's
+   * A space and an instant → {@code {space_id, count, timestamp}}: the count as of the space's
    * effect nearest to at; NULL count and timestamp when the space has none.
    */
-  private Future<JsonObject> nearest(JsonObject q) {
-    String space = q.getString("space");
-    var at = Timestamps.toOffsetDateTime(q.getLong("at"));
+  @Override
+  public Future<JsonObject> nearest(QueryRequest.Nearest q) {
+    String space = q.space();
+    var at = Timestamps.toOffsetDateTime(q.at());
     return pool.preparedQuery(Statements.SPACE_COUNT_NEAREST)
         .execute(Tuple.of(space, at))
         .map(
@@ -123,11 +121,12 @@ public final class QueryVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {dpu}} → registration, current links and realtime totals; 404 if never seen; 503 while
-   * Redis is unreachable or holds no state.
+   * A DPU → registration, current links and realtime totals; 404 if never seen; 503 while Redis is
+   * unreachable or holds no state.
    */
-  private Future<JsonObject> dpu(JsonObject q) {
-    String dpu = q.getString("dpu");
+  @Override
+  public Future<JsonObject> dpu(QueryRequest.Dpu q) {
+    String dpu = q.dpu();
     Future<List<Response>> state =
         redis.batch(
             List.of(
@@ -174,17 +173,18 @@ public final class QueryVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {silent_minutes, limit}} → {@code {registered, reporting, silent, never_reported,
-   * items}}: reporting DPUs have sent a datapoint (registered or not), silent ones among them have
-   * not for silent_minutes (by arrival), never-reporting ones are registered without a datapoint.
-   * Items, at most limit, are those most in need of a look: the never-reporting by id, then the
-   * reporting by last arrival, oldest first, each with {@code silent}. All of it is read from the
-   * stale end of the arrival order (never-reporting DPUs score 0, so they come first) and counts
-   * over score ranges, so the cost does not grow with the fleet.
+   * Silent minutes and a limit → {@code {registered, reporting, silent, never_reported, items}}:
+   * reporting DPUs have sent a datapoint (registered or not), silent ones among them have not for
+   * silent_minutes (by arrival), never-reporting ones are registered without a datapoint. Items, at
+   * most limit, are those most in need of a look: the never-reporting by id, then the reporting by
+   * last arrival, oldest first, each with {@code silent}. All of it is read from the stale end of
+   * the arrival order (never-reporting DPUs score 0, so they come first) and counts over score
+   * ranges, so the cost does not grow with the fleet.
    */
-  private Future<JsonObject> dpuActivity(JsonObject q) {
-    int minutes = q.getInteger("silent_minutes");
-    int limit = q.getInteger("limit");
+  @Override
+  public Future<JsonObject> dpuActivity(QueryRequest.DpuActivity q) {
+    int minutes = q.silentMinutes();
+    int limit = q.limit();
     long cutoff = (System.currentTimeMillis() - minutes * 60_000L) * 1_000L;
     String arrivals = keys.dpusByArrival();
     Future<List<Response>> state =

@@ -1,16 +1,10 @@
 package io.density.registry;
 
-import static io.density.registry.Fields.capacity;
-import static io.density.registry.Fields.flag;
-import static io.density.registry.Fields.idleResetMinutes;
-import static io.density.registry.Fields.localTime;
-import static io.density.registry.Fields.optionalText;
-import static io.density.registry.Fields.requiredText;
-import static io.density.registry.Fields.zone;
-
 import io.density.bus.Addresses;
-import io.density.bus.InvalidInput;
-import io.density.ingest.Ids;
+import io.density.registry.RegistryRequest.Item;
+import io.density.registry.RegistryRequest.Link;
+import io.density.registry.RegistryRequest.Named;
+import io.density.registry.RegistryRequest.Space;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -25,16 +19,16 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Provisioning at fleet scale: many spaces, doorways, DPUs or links in one request, each checked as
  * the single-item routes check it, and all the valid ones written by one statement. The answer has
  * a result per item, in order: created, updated (unchanged for a link equal to an existing one) or
- * rejected with the field and the reason. Requests are {@code {items: [object]}}.
+ * rejected with the field and the reason. The items come checked, or rejected, from where they
+ * entered ({@link RegistryRequest.BulkSpaces#of} and the others).
  */
 final class Bulk {
   private static final DeliveryOptions LONG = new DeliveryOptions().setSendTimeout(600_000);
@@ -48,31 +42,30 @@ final class Bulk {
   }
 
   /**
-   * One request's items and their results, in order. {@link #read} turns the valid items into rows
+   * One request's items and their results, in order. {@link #rows} turns the valid items into rows
    * for a statement; the results of those rows are then addressed by the row's number.
    */
   private static final class Results {
-    private final JsonArray items;
     private final JsonObject[] results;
     private final List<Integer> itemOfRow = new ArrayList<>();
 
-    Results(JsonArray items) {
-      this.items = items;
-      results = new JsonObject[items.size()];
+    Results(int size) {
+      results = new JsonObject[size];
       for (int i = 0; i < results.length; i++) {
         results[i] = new JsonObject().put("index", i);
       }
     }
 
-    /** The valid items as rows of column values; each invalid item is rejected at once. */
-    List<Object[]> read(ItemReader reader) {
+    /** The valid items as rows of column values; each item rejected where it entered, as such. */
+    <T> List<Object[]> rows(List<Item<T>> items, Function<T, Object[]> toRow) {
       List<Object[]> rows = new ArrayList<>();
       for (int i = 0; i < items.size(); i++) {
-        try {
-          rows.add(reader.read(object(items.getValue(i))));
+        Item<T> item = items.get(i);
+        if (item.rejection() != null) {
+          reject(results[i], item.rejection().field(), item.rejection().error());
+        } else {
+          rows.add(toRow.apply(item.value()));
           itemOfRow.add(i);
-        } catch (InvalidInput e) {
-          reject(results[i], e);
         }
       }
       return rows;
@@ -83,14 +76,14 @@ final class Bulk {
       return results[itemOfRow.get(k)];
     }
 
-    void rejectRow(int k, InvalidInput e) {
-      reject(row(k), e);
+    void rejectRow(int k, String field, String error) {
+      reject(row(k), field, error);
     }
 
-    private static void reject(JsonObject result, InvalidInput e) {
-      result.put("status", "rejected").put("error", e.getMessage());
-      if (e.field() != null) {
-        result.put("field", e.field());
+    private static void reject(JsonObject result, String field, String error) {
+      result.put("status", "rejected").put("error", error);
+      if (field != null) {
+        result.put("field", field);
       }
     }
 
@@ -110,46 +103,24 @@ final class Bulk {
     }
   }
 
-  /** The id of an item: required, 1 to 64 characters, once per request. */
-  private static String id(JsonObject item, Set<String> seen) throws InvalidInput {
-    String id = Ids.check(requiredText(item, "id"), "id");
-    if (!seen.add(id)) {
-      throw new InvalidInput("id", "id " + id + " appears twice in this request");
-    }
-    return id;
-  }
-
-  private static JsonObject object(Object item) throws InvalidInput {
-    if (item instanceof JsonObject o) {
-      return o;
-    }
-    throw InvalidInput.malformed(null, "an item must be a JSON object");
-  }
-
   // ------------------------------------------------------------------ spaces
 
-  Future<JsonObject> spaces(JsonObject q) {
-    Results results = new Results(q.getJsonArray("items"));
-    Set<String> seen = new HashSet<>();
+  Future<JsonObject> spaces(List<Item<Space>> items) {
+    Results results = new Results(items.size());
     List<Object[]> rows =
-        results.read(
-            body -> {
-              String id = id(body, seen);
-              String parent = optionalText(body, "parent_id");
-              if (id.equals(parent)) {
-                throw new InvalidInput("parent_id", "a space cannot be its own parent");
-              }
-              return new Object[] {
-                id,
-                optionalText(body, "name"),
-                parent,
-                zone(body.getValue("time_zone")),
-                capacity(body.getValue("capacity")),
-                flag(body.getValue("clamp"), "clamp", true),
-                localTime(body.getValue("daily_reset"), "daily_reset"),
-                idleResetMinutes(body.getValue("idle_reset_minutes"))
-              };
-            });
+        results.rows(
+            items,
+            space ->
+                new Object[] {
+                  space.id(),
+                  space.name(),
+                  space.parentId(),
+                  space.timeZone(),
+                  space.capacity(),
+                  space.clamp(),
+                  space.resetTime(),
+                  space.idleResetMinutes()
+                });
     int n = rows.size();
     Tuple params =
         columns(
@@ -180,11 +151,10 @@ final class Bulk {
                             if (r == null) {
                               results.rejectRow(
                                   k,
-                                  new InvalidInput(
-                                      "parent_id",
-                                      "parent_id "
-                                          + rows.get(k)[2]
-                                          + " is not registered nor in this request"));
+                                  "parent_id",
+                                  "parent_id "
+                                      + rows.get(k)[2]
+                                      + " is not registered nor in this request");
                               continue;
                             }
                             written.add(ids[k]);
@@ -224,13 +194,13 @@ final class Bulk {
 
   // ------------------------------------------------------------------ doorways and DPUs
 
-  Future<JsonObject> doorways(JsonObject q) {
-    return named(q, Statements.BULK_UPSERT_DOORWAYS);
+  Future<JsonObject> doorways(List<Item<Named>> items) {
+    return named(items, Statements.BULK_UPSERT_DOORWAYS);
   }
 
   /** DPUs written; the realtime state lists them, as never reported until they report. */
-  Future<JsonObject> dpus(JsonObject q) {
-    return named(q, Statements.BULK_UPSERT_DPUS)
+  Future<JsonObject> dpus(List<Item<Named>> items) {
+    return named(items, Statements.BULK_UPSERT_DPUS)
         .compose(
             answer -> {
               JsonArray written = new JsonArray();
@@ -247,11 +217,9 @@ final class Bulk {
             });
   }
 
-  private Future<JsonObject> named(JsonObject q, String sql) {
-    Results results = new Results(q.getJsonArray("items"));
-    Set<String> seen = new HashSet<>();
-    List<Object[]> rows =
-        results.read(body -> new Object[] {id(body, seen), optionalText(body, "name")});
+  private Future<JsonObject> named(List<Item<Named>> items, String sql) {
+    Results results = new Results(items.size());
+    List<Object[]> rows = results.rows(items, item -> new Object[] {item.id(), item.name()});
     Tuple params = columns(rows, new String[0], new String[0]);
     String[] ids = (String[]) params.getValue(0);
     return pool.preparedQuery(sql)
@@ -272,22 +240,15 @@ final class Bulk {
 
   // ------------------------------------------------------------------ links
 
-  Future<JsonObject> links(JsonObject q) {
-    Results results = new Results(q.getJsonArray("items"));
-    Set<String> pairs = new HashSet<>();
+  Future<JsonObject> links(List<Item<Link>> items) {
+    Results results = new Results(items.size());
     List<Object[]> rows =
-        results.read(
-            body -> {
-              Links.Request r = Links.Request.of(body);
-              if (!pairs.add(r.dpu() + '\u0000' + r.space())) {
-                throw new InvalidInput(
-                    "space_id",
-                    "DPU " + r.dpu() + " and space " + r.space() + " appear twice in this request");
-              }
-              return new Object[] {
-                r.dpu(), r.doorway(), r.space(), r.placement(), r.from(), r.to()
-              };
-            });
+        results.rows(
+            items,
+            r ->
+                new Object[] {
+                  r.dpu(), r.doorway(), r.space(), r.placement(), time(r.from()), time(r.to())
+                });
     Tuple params =
         columns(
             rows,
@@ -307,12 +268,11 @@ final class Bulk {
                 int k = r.getLong("n").intValue() - 1;
                 JsonObject result = results.row(k);
                 if (!r.getBoolean("dpu_known")) {
-                  results.rejectRow(k, new InvalidInput("dpu_id", "dpu_id is not registered"));
+                  results.rejectRow(k, "dpu_id", "dpu_id is not registered");
                 } else if (!r.getBoolean("doorway_known")) {
-                  results.rejectRow(
-                      k, new InvalidInput("doorway_id", "doorway_id is not registered"));
+                  results.rejectRow(k, "doorway_id", "doorway_id is not registered");
                 } else if (!r.getBoolean("space_known")) {
-                  results.rejectRow(k, new InvalidInput("space_id", "space_id is not registered"));
+                  results.rejectRow(k, "space_id", "space_id is not registered");
                 } else if (r.getLong("created_id") != null) {
                   result.put("id", r.getLong("created_id")).put("status", "created");
                   reattributeDpus.add(r.getString("dpu_id"));
@@ -345,9 +305,8 @@ final class Bulk {
         .map(v -> results.answer());
   }
 
-  /** Reads one item into a row of column values. */
-  private interface ItemReader {
-    Object[] read(JsonObject item) throws InvalidInput;
+  private static OffsetDateTime time(Long micros) {
+    return micros == null ? null : Timestamps.toOffsetDateTime(micros);
   }
 
   /** The rows as a tuple of column arrays, each of the type of the empty array given for it. */

@@ -6,10 +6,12 @@ import io.density.time.Timestamps;
 import io.vertx.core.json.JsonObject;
 import java.time.DateTimeException;
 import java.time.LocalTime;
-import java.time.OffsetDateTime;
 import java.time.ZoneId;
 
-/** The values of the building's resources, validated, with errors that name the field. */
+/**
+ * The values of the building's resources, validated, with errors that name the field: the rules
+ * {@link RegistryRequest}'s readers apply where a request enters.
+ */
 final class Fields {
   private Fields() {}
 
@@ -106,7 +108,8 @@ final class Fields {
     };
   }
 
-  static OffsetDateTime optionalTime(JsonObject body, String field) throws InvalidInput {
+  /** An instant (ISO-8601) in µs, or null when absent. */
+  static Long optionalMicros(JsonObject body, String field) throws InvalidInput {
     Object v = body.getValue(field);
     if (v == null) {
       return null;
@@ -114,6 +117,6 @@ final class Fields {
     if (!(v instanceof String s)) {
       throw InvalidInput.malformed(field, field + " must be an ISO-8601 string");
     }
-    return Timestamps.toOffsetDateTime(Timestamps.parseMicros(s, field));
+    return Timestamps.parseMicros(s, field);
   }
 }

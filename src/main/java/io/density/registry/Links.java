@@ -1,12 +1,7 @@
 package io.density.registry;
 
-import static io.density.registry.Fields.optionalTime;
-import static io.density.registry.Fields.placement;
-import static io.density.registry.Fields.requiredText;
-
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
-import io.density.bus.InvalidInput;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -36,52 +31,27 @@ final class Links {
     this.pool = pool;
   }
 
-  /** A link as a request states it ({@code from} null: from now), checked. */
-  record Request(
-      String dpu,
-      String doorway,
-      String space,
-      short placement,
-      OffsetDateTime from,
-      OffsetDateTime to) {
-
-    static Request of(JsonObject body) throws InvalidInput {
-      OffsetDateTime from = optionalTime(body, "valid_from");
-      OffsetDateTime to = optionalTime(body, "valid_to");
-      if (to != null && !to.isAfter(from != null ? from : OffsetDateTime.now())) {
-        throw new InvalidInput("valid_to", "valid_to must be after valid_from");
-      }
-      return new Request(
-          requiredText(body, "dpu_id"),
-          requiredText(body, "doorway_id"),
-          requiredText(body, "space_id"),
-          Fields.placement(body.getValue("sensor_placement")),
-          from,
-          to);
-    }
+  /** Creates the link, or answers the equal one that exists ({@code created} false). */
+  Future<JsonObject> create(RegistryRequest.Link r) {
+    String dpu = r.dpu();
+    Tuple link = Tuple.of(dpu, r.doorway(), r.space(), r.placement(), time(r.from()), time(r.to()));
+    return pool.preparedQuery(Statements.FIND_SAME_LINK)
+        .execute(link)
+        .compose(
+            same ->
+                same.size() > 0
+                    ? Future.succeededFuture(link(same.iterator().next()).put("created", false))
+                    : pool.preparedQuery(Statements.INSERT_LINK)
+                        .execute(link)
+                        .map(rows -> rows.iterator().next())
+                        .compose(
+                            row ->
+                                reattribute(dpu, row.getOffsetDateTime("valid_from"))
+                                    .map(link(row).put("created", true))));
   }
 
-  Future<JsonObject> create(JsonObject q) {
-    try {
-      Request r = Request.of(q.getJsonObject("body"));
-      String dpu = r.dpu();
-      Tuple link = Tuple.of(dpu, r.doorway(), r.space(), r.placement(), r.from(), r.to());
-      return pool.preparedQuery(Statements.FIND_SAME_LINK)
-          .execute(link)
-          .compose(
-              same ->
-                  same.size() > 0
-                      ? Future.succeededFuture(link(same.iterator().next()).put("created", false))
-                      : pool.preparedQuery(Statements.INSERT_LINK)
-                          .execute(link)
-                          .map(rows -> rows.iterator().next())
-                          .compose(
-                              row ->
-                                  reattribute(dpu, row.getOffsetDateTime("valid_from"))
-                                      .map(link(row).put("created", true))));
-    } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.of(e));
-    }
+  private static OffsetDateTime time(Long micros) {
+    return micros == null ? null : Timestamps.toOffsetDateTime(micros);
   }
 
   /**
@@ -89,79 +59,51 @@ final class Links {
    * then, and has its datapoints since then attributed again. Re-posting the same move is answered
    * with the links it opened.
    */
-  Future<JsonObject> move(JsonObject q) {
-    try {
-      String dpu = q.getString("id");
-      JsonObject body = q.getJsonObject("body");
-      String doorway = requiredText(body, "doorway_id");
-      OffsetDateTime at = optionalTime(body, "at");
-      OffsetDateTime when = at != null ? at : OffsetDateTime.now();
-      if (when.isAfter(OffsetDateTime.now().plusMinutes(5))) {
-        throw new InvalidInput(
-            "at", "at must not be in the future: a move is effective now or in the past");
-      }
-      Object rawLinks = body.getValue("links");
-      if (!(rawLinks instanceof JsonArray links) || links.isEmpty()) {
-        throw new InvalidInput(
-            "links", "links must be a non-empty array of {space_id, sensor_placement}");
-      }
-      List<Tuple> opened = new ArrayList<>();
-      Set<String> spaces = new HashSet<>();
-      for (Object o : links) {
-        if (!(o instanceof JsonObject l)) {
-          throw new InvalidInput(
-              "links", "each link must be an object {space_id, sensor_placement}");
-        }
-        String space = requiredText(l, "space_id");
-        if (!spaces.add(space)) {
-          throw new InvalidInput("links", "space " + space + " appears twice");
-        }
-        opened.add(
-            Tuple.of(dpu, doorway, space, placement(l.getValue("sensor_placement")), when, null));
-      }
-      return pool.withTransaction(
-              conn ->
-                  conn.preparedQuery(Statements.LINKS_FROM)
-                      .execute(Tuple.of(dpu, when))
-                      .compose(
-                          later -> {
-                            if (later.size() > 0) {
-                              return sameMove(later, opened)
-                                  ? Future.succeededFuture(new JsonArray())
-                                  : Future.failedFuture(
-                                      Failure.conflict(
-                                          "at",
-                                          "DPU "
-                                              + dpu
-                                              + " has links from "
-                                              + when
-                                              + " on: a move must come after them"));
-                            }
-                            return conn.preparedQuery(Statements.CLOSE_LINKS_AT)
-                                .execute(Tuple.of(dpu, when))
-                                .compose(
-                                    closed ->
-                                        conn.preparedQuery(Statements.INSERT_LINK)
-                                            .executeBatch(opened)
-                                            .map(v -> toJson(closed)));
-                          }))
-          .compose(
-              closed ->
-                  reattribute(dpu, when)
-                      .compose(
-                          v ->
-                              pool.preparedQuery(Statements.LINKS_FROM)
-                                  .execute(Tuple.of(dpu, when)))
-                      .map(
-                          now ->
-                              new JsonObject()
-                                  .put("dpu_id", dpu)
-                                  .put("at", Timestamps.format(when))
-                                  .put("closed", closed)
-                                  .put("opened", toJson(now))));
-    } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.of(e));
+  Future<JsonObject> move(RegistryRequest.MoveDpu r) {
+    String dpu = r.dpu();
+    OffsetDateTime when = r.at() != null ? time(r.at()) : OffsetDateTime.now();
+    List<Tuple> opened = new ArrayList<>();
+    for (RegistryRequest.MovedLink l : r.links()) {
+      opened.add(Tuple.of(dpu, r.doorway(), l.space(), l.placement(), when, null));
     }
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(Statements.LINKS_FROM)
+                    .execute(Tuple.of(dpu, when))
+                    .compose(
+                        later -> {
+                          if (later.size() > 0) {
+                            return sameMove(later, opened)
+                                ? Future.succeededFuture(new JsonArray())
+                                : Future.failedFuture(
+                                    Failure.conflict(
+                                        "at",
+                                        "DPU "
+                                            + dpu
+                                            + " has links from "
+                                            + when
+                                            + " on: a move must come after them"));
+                          }
+                          return conn.preparedQuery(Statements.CLOSE_LINKS_AT)
+                              .execute(Tuple.of(dpu, when))
+                              .compose(
+                                  closed ->
+                                      conn.preparedQuery(Statements.INSERT_LINK)
+                                          .executeBatch(opened)
+                                          .map(v -> toJson(closed)));
+                        }))
+        .compose(
+            closed ->
+                reattribute(dpu, when)
+                    .compose(
+                        v -> pool.preparedQuery(Statements.LINKS_FROM).execute(Tuple.of(dpu, when)))
+                    .map(
+                        now ->
+                            new JsonObject()
+                                .put("dpu_id", dpu)
+                                .put("at", Timestamps.format(when))
+                                .put("closed", closed)
+                                .put("opened", toJson(now))));
   }
 
   /** Whether the links from the move's instant on are exactly the ones the move opens. */

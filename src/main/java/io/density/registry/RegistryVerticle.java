@@ -1,16 +1,8 @@
 package io.density.registry;
 
-import static io.density.registry.Fields.capacity;
-import static io.density.registry.Fields.flag;
-import static io.density.registry.Fields.idleResetMinutes;
-import static io.density.registry.Fields.localTime;
-import static io.density.registry.Fields.optionalText;
-import static io.density.registry.Fields.zone;
-
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
-import io.density.bus.InvalidInput;
-import io.density.bus.Replies;
+import io.density.bus.Service;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.SqlStates;
@@ -29,61 +21,30 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The building: spaces, doorways, DPUs and links. Every write is idempotent (PUT by id; a link
- * equal to an existing one returns it), so provisioning scripts can re-run. The action is the
- * {@code action} header; the body is {@code {id?, ...fields}} or a query.
+ * The building: spaces, doorways, DPUs and links, the {@link RegistryRequest}s (their input checked
+ * where it entered). Every write is idempotent (PUT by id; a link equal to an existing one returns
+ * it), so provisioning scripts can re-run.
  *
  * <p>Config: the {@code postgres} slice.
  */
-public final class RegistryVerticle extends VerticleBase {
+public final class RegistryVerticle extends VerticleBase implements RegistryRequest.Operations {
   /** SQLSTATEs this verticle turns into client errors. */
   private Pool pool;
 
-  private Map<String, Function<JsonObject, Future<JsonObject>>> actions;
+  private Links links;
+  private Bulk bulk;
 
   @Override
   public Future<?> start() {
     pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
-    Links links = new Links(vertx, pool);
-    Bulk bulk = new Bulk(vertx, pool);
-    actions =
-        Map.ofEntries(
-            Map.entry("space.put", this::putSpace),
-            Map.entry("space.bulk", bulk::spaces),
-            Map.entry("doorway.bulk", bulk::doorways),
-            Map.entry("dpu.bulk", bulk::dpus),
-            Map.entry("link.bulk", bulk::links),
-            Map.entry(
-                "space.get",
-                q -> one(Statements.SELECT_SPACE, q, RegistryVerticle::space, "space")),
-            Map.entry(
-                "space.list",
-                q -> list(Statements.LIST_SPACES, Tuple.tuple(), RegistryVerticle::space)),
-            Map.entry("doorway.put", q -> putNamed(Statements.UPSERT_DOORWAY, q)),
-            Map.entry(
-                "doorway.get",
-                q -> one(Statements.SELECT_DOORWAY, q, RegistryVerticle::named, "doorway")),
-            Map.entry(
-                "doorway.list",
-                q -> list(Statements.LIST_DOORWAYS, Tuple.tuple(), RegistryVerticle::named)),
-            Map.entry("dpu.put", this::putDpu),
-            Map.entry(
-                "dpu.list",
-                q -> list(Statements.LIST_DPUS, Tuple.tuple(), RegistryVerticle::named)),
-            Map.entry("dpu.move", links::move),
-            Map.entry("link.create", links::create),
-            Map.entry(
-                "link.list",
-                q ->
-                    list(
-                        Statements.LIST_LINKS,
-                        Tuple.of(q.getString("dpu_id"), q.getString("space_id")),
-                        Links::link)));
-    return vertx
-        .eventBus()
-        .consumer(
+    links = new Links(vertx, pool);
+    bulk = new Bulk(vertx, pool);
+    return Service.serve(
+            vertx,
             Addresses.REGISTRY,
-            Replies.byAction("registry", actions, RegistryVerticle::clientError))
+            RegistryRequest.class,
+            r -> r.carryOut(this),
+            RegistryVerticle::clientError)
         .completion();
   }
 
@@ -94,59 +55,61 @@ public final class RegistryVerticle extends VerticleBase {
 
   // ------------------------------------------------------------------ spaces
 
-  private Future<JsonObject> putSpace(JsonObject q) {
-    try {
-      String id = q.getString("id");
-      JsonObject body = q.getJsonObject("body");
-      String name = optionalText(body, "name");
-      String parent = optionalText(body, "parent_id");
-      String zone = zone(body.getValue("time_zone"));
-      Integer capacity = capacity(body.getValue("capacity"));
-      boolean clamp = flag(body.getValue("clamp"), "clamp", true);
-      LocalTime dailyReset = localTime(body.getValue("daily_reset"), "daily_reset");
-      Integer idleReset = idleResetMinutes(body.getValue("idle_reset_minutes"));
-      Tuple upsert =
-          Tuple.of(id, name, parent, zone, capacity, clamp, dailyReset).addValue(idleReset);
-      // A new parent is checked in the write's transaction, after it, under the lock of parents.
-      Future<Row> written =
-          pool.withTransaction(
-              conn ->
-                  (parent == null ? Future.<Void>succeededFuture() : Parents.lock(conn))
-                      .compose(v -> conn.preparedQuery(Statements.UPSERT_SPACE).execute(upsert))
-                      .map(rows -> rows.iterator().next())
-                      .compose(
-                          row ->
-                              parent == null
-                                  ? Future.succeededFuture(row)
-                                  : Parents.refuseCycles(conn, new String[] {id}).map(row)));
-      // Counts depend on clamp, daily reset, time zone and idle reset: when they change,
-      // persistence writes the resets again and recounts the space before the answer.
-      return written
-          // A capacity may have changed: the alert writer reloads its levels.
-          .onSuccess(row -> vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject()))
-          // The realtime state knows every space: a space without a hash is unknown.
-          .compose(
-              row ->
-                  vertx
-                      .eventBus()
-                      .request(
-                          Addresses.COUNTER_REGISTERED,
-                          new JsonObject().put("spaces", new JsonArray().add(id)))
-                      .map(row))
-          .compose(
-              row ->
-                  row.getBoolean("rules_changed")
-                      ? vertx
-                          .eventBus()
-                          .request(
-                              Addresses.SPACE_RULES,
-                              new JsonObject().put("space_id", id),
-                              new DeliveryOptions().setSendTimeout(600_000))
-                          .map(space(row))
-                      : Future.succeededFuture(space(row)));
-    } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.of(e));
-    }
+  @Override
+  public Future<JsonObject> putSpace(RegistryRequest.PutSpace r) {
+    RegistryRequest.Space s = r.space();
+    String id = s.id();
+    String parent = s.parentId();
+    Tuple upsert =
+        Tuple.of(id, s.name(), parent, s.timeZone(), s.capacity(), s.clamp(), s.resetTime())
+            .addValue(s.idleResetMinutes());
+    // A new parent is checked in the write's transaction, after it, under the lock of parents.
+    Future<Row> written =
+        pool.withTransaction(
+            conn ->
+                (parent == null ? Future.<Void>succeededFuture() : Parents.lock(conn))
+                    .compose(v -> conn.preparedQuery(Statements.UPSERT_SPACE).execute(upsert))
+                    .map(rows -> rows.iterator().next())
+                    .compose(
+                        row ->
+                            parent == null
+                                ? Future.succeededFuture(row)
+                                : Parents.refuseCycles(conn, new String[] {id}).map(row)));
+    // Counts depend on clamp, daily reset, time zone and idle reset: when they change,
+    // persistence writes the resets again and recounts the space before the answer.
+    return written
+        // A capacity may have changed: the alert writer reloads its levels.
+        .onSuccess(row -> vertx.eventBus().publish(Addresses.ALERTS_CHANGED, new JsonObject()))
+        // The realtime state knows every space: a space without a hash is unknown.
+        .compose(
+            row ->
+                vertx
+                    .eventBus()
+                    .request(
+                        Addresses.COUNTER_REGISTERED,
+                        new JsonObject().put("spaces", new JsonArray().add(id)))
+                    .map(row))
+        .compose(
+            row ->
+                row.getBoolean("rules_changed")
+                    ? vertx
+                        .eventBus()
+                        .request(
+                            Addresses.SPACE_RULES,
+                            new JsonObject().put("space_id", id),
+                            new DeliveryOptions().setSendTimeout(600_000))
+                        .map(space(row))
+                    : Future.succeededFuture(space(row)));
+  }
+
+  @Override
+  public Future<JsonObject> getSpace(RegistryRequest.GetSpace r) {
+    return one(Statements.SELECT_SPACE, r.id(), RegistryVerticle::space, "space");
+  }
+
+  @Override
+  public Future<JsonObject> listSpaces(RegistryRequest.ListSpaces r) {
+    return list(Statements.LIST_SPACES, Tuple.tuple(), RegistryVerticle::space);
   }
 
   private static JsonObject space(Row r) {
@@ -166,20 +129,31 @@ public final class RegistryVerticle extends VerticleBase {
 
   // ------------------------------------------------------------------ doorways and DPUs
 
-  private Future<JsonObject> putNamed(String sql, JsonObject q) {
-    try {
-      String name = optionalText(q.getJsonObject("body"), "name");
-      return pool.preparedQuery(sql)
-          .execute(Tuple.of(q.getString("id"), name))
-          .map(rows -> named(rows.iterator().next()));
-    } catch (InvalidInput e) {
-      return Future.failedFuture(Failure.of(e));
-    }
+  @Override
+  public Future<JsonObject> putDoorway(RegistryRequest.PutDoorway r) {
+    return putNamed(Statements.UPSERT_DOORWAY, r.doorway());
+  }
+
+  @Override
+  public Future<JsonObject> getDoorway(RegistryRequest.GetDoorway r) {
+    return one(Statements.SELECT_DOORWAY, r.id(), RegistryVerticle::named, "doorway");
+  }
+
+  @Override
+  public Future<JsonObject> listDoorways(RegistryRequest.ListDoorways r) {
+    return list(Statements.LIST_DOORWAYS, Tuple.tuple(), RegistryVerticle::named);
+  }
+
+  private Future<JsonObject> putNamed(String sql, RegistryRequest.Named item) {
+    return pool.preparedQuery(sql)
+        .execute(Tuple.of(item.id(), item.name()))
+        .map(rows -> named(rows.iterator().next()));
   }
 
   /** A DPU written; the realtime state lists it, as never reported until it reports. */
-  private Future<JsonObject> putDpu(JsonObject q) {
-    return putNamed(Statements.UPSERT_DPU, q)
+  @Override
+  public Future<JsonObject> putDpu(RegistryRequest.PutDpu r) {
+    return putNamed(Statements.UPSERT_DPU, r.dpu())
         .compose(
             dpu ->
                 vertx
@@ -190,6 +164,50 @@ public final class RegistryVerticle extends VerticleBase {
                     .map(dpu));
   }
 
+  @Override
+  public Future<JsonObject> listDpus(RegistryRequest.ListDpus r) {
+    return list(Statements.LIST_DPUS, Tuple.tuple(), RegistryVerticle::named);
+  }
+
+  // ------------------------------------------------------------------ links
+
+  @Override
+  public Future<JsonObject> moveDpu(RegistryRequest.MoveDpu r) {
+    return links.move(r);
+  }
+
+  @Override
+  public Future<JsonObject> createLink(RegistryRequest.CreateLink r) {
+    return links.create(r.link());
+  }
+
+  @Override
+  public Future<JsonObject> listLinks(RegistryRequest.ListLinks r) {
+    return list(Statements.LIST_LINKS, Tuple.of(r.dpu(), r.space()), Links::link);
+  }
+
+  // ------------------------------------------------------------------ in bulk
+
+  @Override
+  public Future<JsonObject> bulkSpaces(RegistryRequest.BulkSpaces r) {
+    return bulk.spaces(r.items());
+  }
+
+  @Override
+  public Future<JsonObject> bulkDoorways(RegistryRequest.BulkDoorways r) {
+    return bulk.doorways(r.items());
+  }
+
+  @Override
+  public Future<JsonObject> bulkDpus(RegistryRequest.BulkDpus r) {
+    return bulk.dpus(r.items());
+  }
+
+  @Override
+  public Future<JsonObject> bulkLinks(RegistryRequest.BulkLinks r) {
+    return bulk.links(r.items());
+  }
+
   private static JsonObject named(Row r) {
     return withCreated(
         r, new JsonObject().put("id", r.getString("id")).put("name", r.getString("name")));
@@ -198,14 +216,13 @@ public final class RegistryVerticle extends VerticleBase {
   // ------------------------------------------------------------------ helpers
 
   private Future<JsonObject> one(
-      String sql, JsonObject q, Function<Row, JsonObject> toJson, String kind) {
+      String sql, String id, Function<Row, JsonObject> toJson, String kind) {
     return pool.preparedQuery(sql)
-        .execute(Tuple.of(q.getString("id")))
+        .execute(Tuple.of(id))
         .compose(
             rows ->
                 rows.size() == 0
-                    ? Future.failedFuture(
-                        Failure.notFound("unknown " + kind + " " + q.getString("id")))
+                    ? Future.failedFuture(Failure.notFound("unknown " + kind + " " + id))
                     : Future.succeededFuture(toJson.apply(rows.iterator().next())));
   }
 

@@ -1,6 +1,8 @@
 package io.density.support;
 
 import com.hazelcast.config.Config;
+import io.density.auth.Scope;
+import io.density.auth.TokenRequest;
 import io.density.auth.TokenStore;
 import io.density.cluster.Clustering;
 import io.density.config.DensityConfig;
@@ -124,7 +126,7 @@ public final class TestServer implements AutoCloseable {
   /** Makes a token of the scope in this deployment's database, as the CLI would; its secret. */
   public String createToken(String scope) {
     return new TokenStore(sql)
-        .create(new JsonObject().put("scope", scope).put("name", "test " + scope))
+        .create(new TokenRequest.Create(Scope.named(scope), "test " + scope, null))
         .await()
         .getString("token");
   }

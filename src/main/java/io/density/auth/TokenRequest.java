@@ -1,0 +1,118 @@
+package io.density.auth;
+
+import io.density.bus.InvalidInput;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+
+/**
+ * The operations of {@code density.tokens} (bus/Addresses.TOKENS), each a record. A token to make
+ * is checked where it enters ({@link Create#of}: the route, the command line); {@link
+ * TokensVerticle} carries them out.
+ */
+public sealed interface TokenRequest {
+  /** Each operation, carried out: one method per record. */
+  interface Operations {
+    Future<JsonObject> create(Create r);
+
+    Future<JsonObject> list(ListTokens r);
+
+    Future<JsonObject> revoke(Revoke r);
+
+    Future<JsonObject> check(Check r);
+  }
+
+  /** This operation, carried out by {@code operations}. */
+  Future<JsonObject> carryOut(Operations operations);
+
+  /**
+   * A token to make → {@code {id, token, scope, name, created_at, expires_at}}, the only answer
+   * with the secret. {@code expiresAt}: epoch ms, in the future, before the year 10000; null for
+   * never.
+   */
+  record Create(Scope scope, String name, Long expiresAt) implements TokenRequest {
+    /** Later instants are beyond what PostgreSQL and ISO-8601's four-digit years hold. */
+    private static final Instant LAST_EXPIRY = Instant.parse("+10000-01-01T00:00:00Z");
+
+    /** {@code {scope, name?, expires_at?}}, checked. */
+    public static Create of(JsonObject body) throws InvalidInput {
+      return new Create(
+          scope(body.getValue("scope")),
+          name(body.getValue("name")),
+          expiry(body.getValue("expires_at")));
+    }
+
+    private static Scope scope(Object value) throws InvalidInput {
+      Scope scope = value instanceof String s ? Scope.named(s) : null;
+      if (scope == null) {
+        throw new InvalidInput("scope", "scope must be one of ingest, read, admin");
+      }
+      return scope;
+    }
+
+    private static String name(Object value) throws InvalidInput {
+      if (value == null) {
+        return null;
+      }
+      if (!(value instanceof String s)
+          || s.isEmpty()
+          || s.length() > 128
+          || s.chars().anyMatch(Character::isISOControl)) {
+        throw new InvalidInput(
+            "name", "name must be 1 to 128 characters, none of them control ones");
+      }
+      return s;
+    }
+
+    private static Long expiry(Object value) throws InvalidInput {
+      if (value == null) {
+        return null;
+      }
+      try {
+        Instant at = Instant.parse(String.valueOf(value));
+        if (!at.isAfter(Instant.now())) {
+          throw new InvalidInput("expires_at", "expires_at must be in the future");
+        }
+        if (!at.isBefore(LAST_EXPIRY)) {
+          throw new InvalidInput("expires_at", "expires_at must be before the year 10000");
+        }
+        return at.toEpochMilli();
+      } catch (DateTimeParseException e) {
+        throw InvalidInput.malformed("expires_at", "expires_at must be an ISO-8601 instant");
+      }
+    }
+
+    @Override
+    public Future<JsonObject> carryOut(Operations operations) {
+      return operations.create(this);
+    }
+  }
+
+  /** → {@code {tokens: [...]}}, without secrets. */
+  record ListTokens() implements TokenRequest {
+    @Override
+    public Future<JsonObject> carryOut(Operations operations) {
+      return operations.list(this);
+    }
+  }
+
+  /** → {@code {id, revoked: true}}; an unknown id fails NOT_FOUND. */
+  record Revoke(long id) implements TokenRequest {
+    @Override
+    public Future<JsonObject> carryOut(Operations operations) {
+      return operations.revoke(this);
+    }
+  }
+
+  /**
+   * The SHA-256 hash of a secret ({@link TokenStore#hash}) → {@code {id, scope, expires_at?}} of a
+   * token in force; else fails UNAUTHENTICATED.
+   */
+  record Check(String hash) implements TokenRequest {
+    @Override
+    public Future<JsonObject> carryOut(Operations operations) {
+      return operations.check(this);
+    }
+  }
+}
