@@ -2,8 +2,6 @@ package io.density.http;
 
 import io.density.bus.Addresses;
 import io.density.bus.InvalidInput;
-import io.density.history.Buckets;
-import io.density.history.HistoryVerticle;
 import io.density.history.Utilization;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
@@ -48,9 +46,6 @@ final class HistoryRoutes {
     JsonObject q = seriesQuery(rc).put("space", space);
     boolean csv = wantsCsv(rc);
     String by = rc.queryParams().get("by");
-    if (by != null && !by.equals("doorway")) {
-      throw new InvalidInput("by", "by must be doorway");
-    }
     q.put("by", by);
     ask(Addresses.HISTORY_SERIES, q, Forward.MINUTES)
         .onSuccess(
@@ -77,9 +72,6 @@ final class HistoryRoutes {
       throw new InvalidInput("end", "end must be after start");
     }
     String interval = rc.queryParams().get("interval");
-    if (interval == null || !Buckets.INTERVALS.containsKey(interval)) {
-      throw new InvalidInput("interval", "interval must be one of 1m, 5m, 15m, 1h, 1d");
-    }
     String tz = rc.queryParams().get("tz");
     String zone;
     try {
@@ -97,9 +89,6 @@ final class HistoryRoutes {
   /** Whether a series is asked as CSV: {@code format=csv}, or {@code Accept: text/csv}. */
   static boolean wantsCsv(RoutingContext rc) {
     String format = rc.queryParams().get("format");
-    if (format != null && !format.equals("json") && !format.equals("csv")) {
-      throw new InvalidInput("format", "format must be json or csv");
-    }
     return "csv".equals(format)
         || (format == null
             && String.valueOf(rc.request().getHeader("Accept")).contains("text/csv"));
@@ -173,9 +162,6 @@ final class HistoryRoutes {
       }
     }
     String children = rc.queryParams().get("children");
-    if (children != null && !children.equals("true") && !children.equals("false")) {
-      throw new InvalidInput("children", "children must be true or false");
-    }
     boolean csv = wantsCsv(rc);
     JsonObject q =
         new JsonObject()
@@ -248,7 +234,7 @@ final class HistoryRoutes {
     String space = Requests.pathId(rc, "id");
     Long start = Requests.optionalInstant(rc, "start");
     Long end = Requests.optionalInstant(rc, "end");
-    int limit = Requests.limit(rc, 1000, HistoryVerticle.MAX_PAGE);
+    int limit = Requests.limit(rc, 1000);
     JsonObject q =
         new JsonObject()
             .put("space", space)

@@ -76,8 +76,8 @@ final class QueryRoutes {
   private void dpuActivity(RoutingContext rc) {
     JsonObject q =
         new JsonObject()
-            .put("silent_minutes", Requests.whole(rc, "silent_minutes", 60, 525_600))
-            .put("limit", Requests.limit(rc, 100, 1_000));
+            .put("silent_minutes", Requests.whole(rc, "silent_minutes", 60))
+            .put("limit", Requests.limit(rc, 100));
     Responses.reply(rc, ask(Addresses.QUERY_DPU_ACTIVITY, q), 200);
   }
 
