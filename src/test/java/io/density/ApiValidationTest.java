@@ -117,6 +117,9 @@ class ApiValidationTest {
             "/v1/spaces/%41/counts?" + WINDOW + "&interval=2h")) {
       assertRefused(422, "interval", path);
     }
+    // Another case is another path: the router does not serve it, so it needs no check.
+    assertEquals(
+        404, server.get("/V1/spaces/A/counts?" + WINDOW + "&interval=2h").status(), "upper case");
   }
 
   @Test

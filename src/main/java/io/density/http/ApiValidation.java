@@ -13,6 +13,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.json.schema.JsonSchema;
 import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.Validator;
 import io.vertx.openapi.contract.Location;
 import io.vertx.openapi.contract.MediaType;
 import io.vertx.openapi.contract.OpenAPIContract;
@@ -21,7 +22,9 @@ import io.vertx.openapi.contract.Parameter;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -50,23 +53,38 @@ final class ApiValidation implements Handler<RoutingContext> {
   private static final Set<String> UNCHECKED =
       Set.of("sendDatapoint", "ingestDatapoints", "bulkProvision", "streamCountEvents");
 
-  /** The loading of the document's requests, once per Vert.x instance, shared by its verticles. */
-  private record Shared(Future<OpenAPIContract> loaded) implements Shareable {}
-
-  private final Future<OpenAPIContract> loaded;
-
   /**
-   * Set (maybe from another verticle's event loop) before the server listens; read-only once
-   * loaded, so every event loop may use it (the library itself validates on worker threads).
+   * The document's requests, and a validator for each parameter (made once: making one costs about
+   * a hundred times more than using it). Read-only once made, so every event loop may use them (the
+   * validators keep no state between calls).
    */
-  private volatile OpenAPIContract contract;
+  private record Checks(OpenAPIContract contract, Map<Parameter, Validator> validators) {
+    static Checks of(OpenAPIContract contract) {
+      Map<Parameter, Validator> validators = new IdentityHashMap<>();
+      for (Operation operation : contract.operations()) {
+        for (Parameter parameter : operation.getParameters()) {
+          validators.put(
+              parameter, contract.getSchemaRepository().validator(parameter.getSchema()));
+        }
+      }
+      return new Checks(contract, validators);
+    }
+  }
+
+  /** The making of the checks, once per Vert.x instance, shared by its HTTP verticles. */
+  private record Shared(Future<Checks> loaded) implements Shareable {}
+
+  private final Future<Checks> loaded;
+
+  /** Set (maybe from another verticle's event loop) before the server listens. */
+  private volatile Checks checks;
 
   private ApiValidation(Vertx vertx) {
     this.loaded =
         vertx
             .sharedData()
             .<String, Shared>getLocalMap("density.api")
-            .computeIfAbsent("contract", k -> new Shared(load(vertx)))
+            .computeIfAbsent("checks", k -> new Shared(load(vertx).map(Checks::of)))
             .loaded();
   }
 
@@ -77,7 +95,7 @@ final class ApiValidation implements Handler<RoutingContext> {
   static Future<Void> mount(Vertx vertx, Router router) {
     ApiValidation validation = new ApiValidation(vertx);
     router.route().handler(validation);
-    return validation.loaded.onSuccess(c -> validation.contract = c).mapEmpty();
+    return validation.loaded.onSuccess(c -> validation.checks = c).mapEmpty();
   }
 
   /**
@@ -130,8 +148,9 @@ final class ApiValidation implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext rc) {
-    OpenAPIContract contract = this.contract;
-    Operation operation = contract.findOperation(rc.normalizedPath(), rc.request().method());
+    Checks checks = this.checks;
+    Operation operation =
+        checks.contract().findOperation(rc.normalizedPath(), rc.request().method());
     if (operation == null || UNCHECKED.contains(operation.getOperationId())) {
       rc.next(); // not a route of the document (the router answers 404 or 405), or read otherwise
       return;
@@ -157,10 +176,7 @@ final class ApiValidation implements Handler<RoutingContext> {
         continue;
       }
       OutputUnit verdict =
-          contract
-              .getSchemaRepository()
-              .validator(parameter.getSchema())
-              .validate(value(parameter.getSchema(), text));
+          checks.validators().get(parameter).validate(value(parameter.getSchema(), text));
       if (!Boolean.TRUE.equals(verdict.getValid())) {
         throw refusal(name, verdict);
       }
