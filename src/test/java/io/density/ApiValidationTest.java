@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.history.Buckets;
+import io.density.support.RawConnection;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
@@ -116,6 +117,12 @@ class ApiValidationTest {
             "//v1//spaces/A/counts?" + WINDOW + "&interval=2h",
             "/v1/spaces/%41/counts?" + WINDOW + "&interval=2h")) {
       assertRefused(422, "interval", path);
+    }
+    // An id that is not percent-encoding (which Java's client will not send).
+    try (RawConnection raw =
+        new RawConnection(server.config.http().port(), "Bearer " + server.createToken("read"))) {
+      int status = raw.get("/v1/spaces/%zz/counts?" + WINDOW + "&interval=2h").status();
+      assertTrue(status >= 400 && status < 500, "%zz: " + status);
     }
     // Another case is another path: the router does not serve it, so it needs no check.
     assertEquals(

@@ -205,12 +205,19 @@ final class ApiValidation implements Handler<RoutingContext> {
     return text;
   }
 
-  /** The decoded value of a path parameter, as the router gives it to the route. */
+  /**
+   * The decoded value of a path parameter, as the router gives it to the route; as sent when it is
+   * not valid percent-encoding (the router refuses it, or the route's own check does).
+   */
   private static String pathValue(Operation operation, String[] segments, String name) {
     String[] template = operation.getOpenAPIPath().split("/");
     for (int i = 0; i < template.length && i < segments.length; i++) {
       if (template[i].equals("{" + name + "}")) {
-        return URLDecoder.decode(segments[i].replace("+", "%2B"), StandardCharsets.UTF_8);
+        try {
+          return URLDecoder.decode(segments[i].replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          return segments[i];
+        }
       }
     }
     return null;
