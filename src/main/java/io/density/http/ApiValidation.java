@@ -36,9 +36,9 @@ import java.util.Set;
  *
  * <p>Every operation of the document is checked but those whose requests are read otherwise: the
  * datapoint routes ({@code POST /send}, {@code POST /v1/datapoints}), whose bodies the streaming
- * parser reads (validating a 10,000-item body against the schema costs about a hundred times more:
- * docs/benchmarks.md), bulk provisioning (an unknown kind is 404, each item gets its own result)
- * and the event stream.
+ * parser reads (validating a 10,000-item body against the schema costs fifty to a hundred times
+ * more: docs/benchmarks.md), bulk provisioning (an unknown kind is 404, each item gets its own
+ * result) and the event stream.
  *
  * <p>A refusal is an {@link InvalidInput} naming the parameter, answered by the router's failure
  * handler by the one rule of docs/api.md: a missing required parameter or a value not of its type
@@ -55,7 +55,7 @@ final class ApiValidation implements Handler<RoutingContext> {
 
   /**
    * The document's requests, and a validator for each parameter (made once: making one costs about
-   * a hundred times more than using it). Read-only once made, so every event loop may use them (the
+   * twenty times more than using it). Read-only once made, so every event loop may use them (the
    * validators keep no state between calls).
    */
   private record Checks(OpenAPIContract contract, Map<Parameter, Validator> validators) {
