@@ -38,7 +38,9 @@ import java.util.Set;
  * datapoint routes ({@code POST /send}, {@code POST /v1/datapoints}), whose bodies the streaming
  * parser reads (validating a 10,000-item body against the schema costs fifty to a hundred times
  * more: docs/benchmarks.md), bulk provisioning (an unknown kind is 404, each item gets its own
- * result) and the event stream.
+ * result) and the event stream. Request bodies are not checked here: their rules are checked once,
+ * by the verticle that stores them (registry, alerts, tokens), which bulk items and the command
+ * line's {@code token create} go through too.
  *
  * <p>A refusal is an {@link InvalidInput} naming the parameter, answered by the router's failure
  * handler by the one rule of docs/api.md: a missing required parameter or a value not of its type

@@ -202,7 +202,7 @@ final class HistoryRoutes {
     return date;
   }
 
-  /** {@code format=csv}, or no format and {@code Accept: text/csv}; refuses another format. */
+  /** The rows as CSV: a header of {@link #UTILIZATION_COLUMNS}, then a line a row. */
   private static String utilizationCsv(JsonArray rows) {
     StringBuilder out = new StringBuilder(String.join(",", UTILIZATION_COLUMNS)).append('\n');
     for (Object o : rows) {
