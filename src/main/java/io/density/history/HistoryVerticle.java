@@ -36,7 +36,6 @@ public final class HistoryVerticle extends VerticleBase implements HistoryReques
   public static final int MAX_CHANGES = 2_000_000;
 
   public static final int MAX_BUCKETS = 10_000;
-  public static final int MAX_PAGE = 10_000;
 
   private Pool pool;
   private DoorwayTraffic doorways;

@@ -63,7 +63,7 @@ final class AlertRoutes {
 
   /** {@code ?space_id=&dpu_id=&limit=}: the latest alerts first. */
   private void alerts(RoutingContext rc) {
-    int n = Requests.limit(rc, 100, 1000);
+    int n = Requests.limit(rc, 100);
     String space = Requests.optionalParam(rc, "space_id");
     String dpu = Requests.optionalParam(rc, "dpu_id");
     ask(rc, new ListAlerts(space, dpu, n));

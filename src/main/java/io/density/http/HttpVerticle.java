@@ -111,6 +111,7 @@ public final class HttpVerticle extends VerticleBase {
                 rc.next();
               }
             });
+    Future<Void> checks = ApiValidation.mount(vertx, router);
     ingestRoutes.mount(router);
     new QueryRoutes(vertx, roles.contains("query")).mount(router);
     new RegistryRoutes(vertx, http.maxBatchItems()).mount(router);
@@ -155,6 +156,7 @@ public final class HttpVerticle extends VerticleBase {
     connections.watch(server);
     return new EventStream(vertx, http.perInstance(http.maxEventStreams()), http.maxEventStreams())
         .start(router)
+        .compose(v -> checks)
         .compose(v -> server.requestHandler(router).listen(http.port(), http.host()))
         .onSuccess(
             s -> LOG.info((http.tls() ? "HTTPS" : "HTTP") + " API on port " + s.actualPort()));

@@ -71,8 +71,7 @@ final class QueryRoutes {
    */
   private void dpuActivity(RoutingContext rc) {
     DpuActivity q =
-        new DpuActivity(
-            Requests.whole(rc, "silent_minutes", 60, 525_600), Requests.limit(rc, 100, 1_000));
+        new DpuActivity(Requests.whole(rc, "silent_minutes", 60), Requests.limit(rc, 100));
     Responses.reply(rc, ask(q), 200);
   }
 

@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.util.List;
 
 /** Reading what a request carries, with errors that name the problem. */
@@ -162,26 +163,23 @@ final class Requests {
     return value == null || value.isBlank() ? null : Timestamps.parseMicros(value, name);
   }
 
-  /** The {@code limit} parameter: 1 to max, {@code otherwise} when absent. */
-  static int limit(RoutingContext rc, int otherwise, int max) {
-    return whole(rc, "limit", otherwise, max);
+  /** The {@code limit} parameter, {@code otherwise} when absent. */
+  static int limit(RoutingContext rc, int otherwise) {
+    return whole(rc, "limit", otherwise);
   }
 
-  /** A whole-number parameter from 1 to max, {@code otherwise} when absent. */
-  static int whole(RoutingContext rc, String name, int otherwise, int max) {
+  /**
+   * A whole-number parameter, {@code otherwise} when absent. Its range is the API document's,
+   * checked before the route ({@link ApiValidation}), which also takes {@code 5.0} and {@code 1e2}
+   * as whole numbers.
+   */
+  static int whole(RoutingContext rc, String name, int otherwise) {
     String text = rc.queryParams().get(name);
-    if (text == null) {
-      return otherwise;
-    }
     try {
-      int value = Integer.parseInt(text.trim());
-      if (value >= 1 && value <= max) {
-        return value;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
+      return text == null ? otherwise : new BigDecimal(text.trim()).intValueExact();
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw InvalidInput.malformed(name, name + " must be a whole number");
     }
-    throw new InvalidInput(name, name + " must be 1 to " + max);
   }
 
   private static String identifier(String value, String name) {

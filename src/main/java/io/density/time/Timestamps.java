@@ -47,7 +47,7 @@ public final class Timestamps {
    * for what this reads.
    */
   private static long canonicalMicros(String t) {
-    int n = t.length();
+    int n = t == null ? 0 : t.length();
     if (n < 20 || n > 30 || t.charAt(n - 1) != 'Z') {
       return NOT_CANONICAL;
     }

@@ -62,10 +62,14 @@ class TimestampsTest {
   }
 
   @Test
-  @DisplayName("impossible dates and times are refused, naming the field")
+  @DisplayName("missing, blank, impossible dates and times are refused, naming the field")
   void impossible() {
+    assertEquals(
+        "timestamp",
+        assertThrows(InvalidInput.class, () -> Timestamps.parseMicros(null, "timestamp")).field());
     for (String text :
         List.of(
+            "",
             "2018-02-29T08:45:21Z",
             "2018-13-01T08:45:21Z",
             "2018-00-10T08:45:21Z",
