@@ -1,0 +1,198 @@
+package io.density;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.density.egress.TopicIds;
+import io.density.support.Await;
+import io.density.support.MqttWatcher;
+import io.density.support.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Egress to MQTT through the real Mosquitto on 127.0.0.1:1883, each test under a topic prefix of
+ * its own (its retained messages cleared at the end): a consumer that subscribes late gets the
+ * current count of every space at once, then each change with a growing seq.
+ */
+@DisplayName("Egress: the count of every space, retained on MQTT")
+class EgressMqttTest {
+  /** Ids that MQTT topics (and NATS subjects) give meaning to. */
+  static final List<String> SPACES = List.of("A", "lobby/east", "c+d", "floor.2", "room 101");
+
+  private static final Instant T0 = Instant.parse("2025-03-03T08:00:00Z");
+
+  private final String prefix = "density-test/" + UUID.randomUUID();
+  private TestServer server;
+  private MqttWatcher watcher;
+
+  @BeforeEach
+  void start() {
+    server = new TestServer();
+    server.config =
+        server.config.with(
+            "egress",
+            "mqtt",
+            new JsonObject()
+                .put("enabled", true)
+                .put("url", "mqtt://127.0.0.1:1883")
+                .put("clientId", "egress-" + UUID.randomUUID())
+                .put("topicPrefix", prefix));
+    server.start();
+    provision(server);
+  }
+
+  @AfterEach
+  void stop() {
+    if (watcher != null) {
+      watcher.clearRetained();
+      watcher.close();
+    }
+    server.close();
+  }
+
+  /** One DPU per space (its id the space's with "dpu-" before), links valid from T0 - 1 day. */
+  static void provision(TestServer server) {
+    server.putJson("/v1/doorways/door", new JsonObject().put("name", "a door"));
+    for (String space : SPACES) {
+      String id = URLEncoder.encode(space, StandardCharsets.UTF_8).replace("+", "%20");
+      expectOk(server.putJson("/v1/spaces/" + id, new JsonObject().put("name", space)));
+      expectOk(
+          server.putJson(
+              "/v1/dpus/"
+                  + URLEncoder.encode("dpu-" + space, StandardCharsets.UTF_8).replace("+", "%20"),
+              new JsonObject().put("name", space)));
+      expectOk(
+          server.postJson(
+              "/v1/links",
+              new JsonObject()
+                  .put("dpu_id", "dpu-" + space)
+                  .put("doorway_id", "door")
+                  .put("space_id", space)
+                  .put("sensor_placement", 1)
+                  .put("valid_from", T0.minus(Duration.ofDays(1)).toString())));
+    }
+  }
+
+  private static void expectOk(TestServer.Reply reply) {
+    assertTrue(reply.status() < 300, reply.toString());
+  }
+
+  /** {@code n} datapoints into (or out of) each space, from an instant on, a second apart. */
+  static JsonArray datapoints(Instant from, int n, int direction) {
+    JsonArray batch = new JsonArray();
+    for (int i = 0; i < n; i++) {
+      for (String space : SPACES) {
+        batch.add(
+            new JsonObject()
+                .put("dpu_id", "dpu-" + space)
+                .put("timestamp", from.plusSeconds(i).toString())
+                .put("direction", direction));
+      }
+    }
+    return batch;
+  }
+
+  static Map<String, Integer> realtime(TestServer server) {
+    Map<String, Integer> counts = new HashMap<>();
+    for (String space : SPACES) {
+      String id = URLEncoder.encode(space, StandardCharsets.UTF_8).replace("+", "%20");
+      counts.put(space, server.get("/v1/spaces/" + id + "/count").json().getInteger("count"));
+    }
+    return counts;
+  }
+
+  private String topic(String space) {
+    return prefix + "/spaces/" + TopicIds.encode(space) + "/count";
+  }
+
+  /** Whether the last message of every space carries its realtime count. */
+  static boolean converged(MqttWatcher watcher, String prefix, Map<String, Integer> realtime) {
+    Map<String, MqttWatcher.Received> last = watcher.last();
+    for (var e : realtime.entrySet()) {
+      MqttWatcher.Received r =
+          last.get(prefix + "/spaces/" + TopicIds.encode(e.getKey()) + "/count");
+      if (r == null || r.body().getInteger("count").intValue() != e.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Test
+  @DisplayName(
+      "a consumer that subscribes after the data gets each space's count retained, then live"
+          + " changes with growing seq")
+  void retainedThenLive() {
+    assertEquals(200, server.postJson("/v1/datapoints", datapoints(T0, 5, 1)).status());
+    assertEquals(
+        200, server.postJson("/v1/datapoints", datapoints(T0.plusSeconds(60), 2, -1)).status());
+    Map<String, Integer> expected = realtime(server);
+    SPACES.forEach(s -> assertEquals(3, expected.get(s), s + " counted"));
+    // Published (retained) before anyone listens.
+    assertTrue(
+        Await.until(
+            () -> server.rows("SELECT 1 FROM egress_outbox").isEmpty() || allTaken(server),
+            Duration.ofSeconds(20)),
+        "the outbox is published");
+
+    watcher = new MqttWatcher(prefix + "/spaces/+/count");
+    assertTrue(
+        Await.until(() -> converged(watcher, prefix, expected), Duration.ofSeconds(20)),
+        "each space's current count, at once: " + watcher.last());
+    for (String space : SPACES) {
+      MqttWatcher.Received r = watcher.last().get(topic(space));
+      assertTrue(r.retained(), space + "'s count comes retained");
+      assertEquals(space, r.body().getString("space_id"), "the id itself is in the body");
+      assertEquals(T0.plusSeconds(61).toString(), r.body().getString("timestamp"));
+      assertEquals("datapoint", r.body().getString("cause"));
+    }
+    long seqBefore = watcher.last().get(topic("lobby/east")).body().getLong("seq");
+
+    // Live: two more entries into each space, one request each.
+    for (int i = 0; i < 2; i++) {
+      assertEquals(
+          200,
+          server.postJson("/v1/datapoints", datapoints(T0.plusSeconds(120 + i), 1, 1)).status());
+    }
+    Map<String, Integer> now = realtime(server);
+    assertTrue(
+        Await.until(() -> converged(watcher, prefix, now), Duration.ofSeconds(20)),
+        "the live changes: " + watcher.last());
+    for (String space : SPACES) {
+      long previous = -1;
+      for (MqttWatcher.Received r : watcher.received()) {
+        if (r.topic().equals(topic(space))) {
+          long seq = r.body().getLong("seq");
+          assertTrue(seq > previous, space + ": seq grows, " + seq + " after " + previous);
+          previous = seq;
+        }
+      }
+      assertEquals(5, now.get(space));
+    }
+    assertTrue(
+        watcher.last().get(topic("lobby/east")).body().getLong("seq") >= seqBefore + 2,
+        "each change has its own seq");
+  }
+
+  /** Whether every sink's saved position is past every outbox row. */
+  static boolean allTaken(TestServer server) {
+    return server
+        .rows(
+            "SELECT 1 FROM egress_outbox o WHERE NOT EXISTS (SELECT 1 FROM egress_progress p"
+                + " WHERE (o.xid, o.id) <= (p.xid, p.id))")
+        .isEmpty();
+  }
+}
