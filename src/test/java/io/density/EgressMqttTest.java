@@ -37,6 +37,7 @@ class EgressMqttTest {
   private final String prefix = "density-test/" + UUID.randomUUID();
   private TestServer server;
   private MqttWatcher watcher;
+  private MqttWatcher alerts;
 
   @BeforeEach
   void start() {
@@ -59,6 +60,9 @@ class EgressMqttTest {
     if (watcher != null) {
       watcher.clearRetained();
       watcher.close();
+    }
+    if (alerts != null) {
+      alerts.close();
     }
     server.close();
   }
@@ -160,6 +164,24 @@ class EgressMqttTest {
       assertEquals("datapoint", r.body().getString("cause"));
     }
     long seqBefore = watcher.last().get(topic("lobby/east")).body().getLong("seq");
+    // A space alert when lobby/east reaches its capacity of 4, on its own topic, not retained.
+    String lobby = URLEncoder.encode("lobby/east", StandardCharsets.UTF_8);
+    expectOk(
+        server.putJson(
+            "/v1/spaces/" + lobby, new JsonObject().put("name", "lobby").put("capacity", 4)));
+    expectOk(
+        server.putJson(
+            "/v1/spaces/" + lobby + "/alerts",
+            new JsonObject()
+                .put(
+                    "levels",
+                    new JsonArray()
+                        .add(
+                            new JsonObject()
+                                .put("name", "full")
+                                .put("level", "capacity")
+                                .put("cooldown_seconds", 0)))));
+    alerts = new MqttWatcher(prefix + "/alerts/#");
 
     // Live: two more entries into each space, one request each.
     for (int i = 0; i < 2; i++) {
@@ -185,6 +207,17 @@ class EgressMqttTest {
     assertTrue(
         watcher.last().get(topic("lobby/east")).body().getLong("seq") >= seqBefore + 2,
         "each change has its own seq");
+    String alertTopic = prefix + "/alerts/spaces/" + TopicIds.encode("lobby/east");
+    assertTrue(
+        Await.until(() -> alerts.last().containsKey(alertTopic), Duration.ofSeconds(20)),
+        "the capacity alert: " + alerts.received());
+    MqttWatcher.Received alert = alerts.last().get(alertTopic);
+    assertEquals("lobby/east", alert.body().getString("space_id"));
+    assertEquals("above", alert.body().getString("kind"));
+    // The rule is loaded by the alerts leader a moment after it is set: at the count of 4 or 5.
+    assertTrue(alert.body().getInteger("count") >= 4, alert.toString());
+    assertTrue(!alert.retained(), "alerts are not retained");
+    assertTrue(alert.body().getLong("seq") > seqBefore, "alerts share the space's seq");
   }
 
   /** Whether every sink's saved position is past every outbox row. */

@@ -69,7 +69,7 @@ public final class Server {
         "alerts",
         () ->
             vertx.deployVerticle(
-                AlertsVerticle.class, with(slices(all, "postgres", "redis", "alerts"))));
+                AlertsVerticle.class, with(slices(all, "postgres", "redis", "alerts", "egress"))));
     deployments.put(
         "http",
         () ->
