@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.density.egress.TopicIds;
 import io.density.support.Await;
 import io.density.support.MqttWatcher;
+import io.density.support.TcpProxy;
 import io.density.support.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -218,6 +219,150 @@ class EgressMqttTest {
     assertTrue(alert.body().getInteger("count") >= 4, alert.toString());
     assertTrue(!alert.retained(), "alerts are not retained");
     assertTrue(alert.body().getLong("seq") > seqBefore, "alerts share the space's seq");
+  }
+
+  @Test
+  @DisplayName(
+      "the line to the broker cut for 20 s during ingest, a reset and a back-dated move meanwhile:"
+          + " once it heals, the last message of each space is its realtime count")
+  void lineCut() throws Exception {
+    try (TcpProxy proxy = new TcpProxy("127.0.0.1", 1883)) {
+      server.restartWith(
+          server.config.with(
+              "egress",
+              "mqtt",
+              JsonObject.mapFrom(server.config.egress().mqtt())
+                  .put("url", "mqtt://127.0.0.1:" + proxy.port())));
+      watcher = new MqttWatcher(prefix + "/spaces/+/count");
+      Ingest ingest = new Ingest(server, T0);
+      ingest.start();
+      try {
+        ingest.until(Duration.ofSeconds(3));
+        proxy.cut();
+        ingest.until(Duration.ofSeconds(5));
+        // A reset of A, and DPU "dpu-c+d" moved back in time to count for floor.2 too.
+        Instant resetAt = ingest.latest();
+        assertEquals(
+            201,
+            server
+                .postJson(
+                    "/v1/spaces/A/resets",
+                    new JsonObject().put("timestamp", resetAt.toString()).put("count", 7))
+                .status());
+        ingest.until(Duration.ofSeconds(3));
+        JsonArray links =
+            new JsonArray()
+                .add(new JsonObject().put("space_id", "c+d").put("sensor_placement", 1))
+                .add(new JsonObject().put("space_id", "floor.2").put("sensor_placement", 1));
+        TestServer.Reply moved =
+            server.postJson(
+                "/v1/dpus/" + URLEncoder.encode("dpu-c+d", StandardCharsets.UTF_8) + "/move",
+                new JsonObject()
+                    .put("doorway_id", "door")
+                    .put("links", links)
+                    .put("at", T0.plusSeconds(30).toString()));
+        assertEquals(200, moved.status(), moved.toString());
+        ingest.until(Duration.ofSeconds(12));
+        TestServer.Reply ready = server.get("/ready");
+        assertEquals(200, ready.status(), "a broker cut off does not make the node unready");
+        JsonObject mqtt = egressDetail(ready.json()).getJsonObject("mqtt");
+        assertEquals(false, mqtt.getBoolean("ok"), ready.toString());
+        assertTrue(mqtt.getLong("backlog") >= 0, ready.toString());
+        proxy.restore();
+        ingest.until(Duration.ofSeconds(3));
+      } finally {
+        ingest.stop();
+      }
+      Map<String, Integer> expected = realtime(server);
+      assertTrue(
+          Await.until(() -> converged(watcher, prefix, expected), Duration.ofSeconds(30)),
+          "every space's last message is its realtime count " + expected + ": " + watcher.last());
+      assertSeqNeverGoesBack(watcher);
+    }
+  }
+
+  /** The sinks of the egress detail of a {@code /ready} answer. */
+  static JsonObject egressDetail(JsonObject ready) {
+    for (Object o : ready.getJsonArray("checks")) {
+      JsonObject check = (JsonObject) o;
+      if ("egress".equals(check.getString("id"))) {
+        assertEquals("UP", check.getString("status"), ready.encode());
+        JsonObject data = check.getJsonObject("data");
+        return data == null ? new JsonObject() : data.getJsonObject("sinks");
+      }
+    }
+    throw new AssertionError("no egress check in " + ready.encode());
+  }
+
+  /** On each topic, seq never goes back (a re-sent message may repeat the one before). */
+  static void assertSeqNeverGoesBack(MqttWatcher watcher) {
+    Map<String, Long> previous = new HashMap<>();
+    for (MqttWatcher.Received r : watcher.received()) {
+      long seq = r.body().getLong("seq");
+      Long before = previous.put(r.topic(), seq);
+      assertTrue(before == null || seq >= before, r.topic() + ": seq " + seq + " after " + before);
+    }
+  }
+
+  /**
+   * Sends a batch of one datapoint per space every 50 ms, a second of datapoint time apart, in and
+   * out by turns (two in, one out), until stopped.
+   */
+  static final class Ingest {
+    private final TestServer server;
+    private final Instant from;
+    private final Thread thread;
+    private volatile boolean stopped;
+    private volatile int sent;
+    private volatile Throwable failed;
+
+    Ingest(TestServer server, Instant from) {
+      this.server = server;
+      this.from = from;
+      this.thread = new Thread(this::run, "ingest");
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    private void run() {
+      try {
+        for (int i = 0; !stopped; i++) {
+          int direction = i % 3 == 2 ? -1 : 1;
+          TestServer.Reply reply =
+              server.postJson("/v1/datapoints", datapoints(from.plusSeconds(i), 1, direction));
+          if (reply.status() != 200) {
+            throw new IllegalStateException("ingest: " + reply);
+          }
+          sent = i + 1;
+          Thread.sleep(50);
+        }
+      } catch (Throwable e) {
+        failed = e;
+      }
+    }
+
+    /** The datapoint time of the last batch sent. */
+    Instant latest() {
+      return from.plusSeconds(Math.max(0, sent - 1));
+    }
+
+    /** Lets ingest go on for a while (a wall-clock span: the datapoints flow meanwhile). */
+    void until(Duration span) throws InterruptedException {
+      thread.join(span.toMillis());
+      if (failed != null) {
+        throw new AssertionError("ingest failed", failed);
+      }
+    }
+
+    void stop() throws InterruptedException {
+      stopped = true;
+      thread.join();
+      if (failed != null) {
+        throw new AssertionError("ingest failed", failed);
+      }
+    }
   }
 
   /** Whether every sink's saved position is past every outbox row. */

@@ -47,6 +47,7 @@ final class MqttSink implements Sink {
   private long lastPublish;
   private String problem;
   private Future<Void> connecting;
+  private boolean closing;
 
   MqttSink(Vertx vertx, DensityConfig.Egress.Mqtt config, String url, int maxInFlight) {
     this.vertx = vertx;
@@ -74,6 +75,9 @@ final class MqttSink implements Sink {
         id -> fail(id, "the broker did not acknowledge within " + ACK_TIMEOUT_SECONDS + " s"));
     client.closeHandler(
         v -> {
+          if (closing) {
+            return;
+          }
           problem = "the connection to " + where() + " closed";
           LOG.warning(
               "egress mqtt: "
@@ -234,6 +238,7 @@ final class MqttSink implements Sink {
 
   @Override
   public Future<Void> close() {
+    closing = true;
     return client.isConnected() ? client.disconnect() : Future.succeededFuture();
   }
 }
