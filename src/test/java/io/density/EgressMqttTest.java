@@ -281,6 +281,64 @@ class EgressMqttTest {
     }
   }
 
+  @Test
+  @DisplayName(
+      "changes older than egress.maxBacklogAgeSeconds are dropped with a metric, and MQTT still"
+          + " ends on the latest counts")
+  void backlogAge() throws Exception {
+    try (TcpProxy proxy = new TcpProxy("127.0.0.1", 1883)) {
+      proxy.cut(); // the broker unreachable from the start
+      server.restartWith(
+          server
+              .config
+              .with("egress", "maxBacklogAgeSeconds", 2)
+              .with(
+                  "egress",
+                  "mqtt",
+                  JsonObject.mapFrom(server.config.egress().mqtt())
+                      .put("url", "mqtt://127.0.0.1:" + proxy.port())));
+      watcher = new MqttWatcher(prefix + "/spaces/+/count");
+      assertEquals(200, server.postJson("/v1/datapoints", datapoints(T0, 3, 1)).status());
+      // These wait for the broker past the age allowed, and go.
+      assertTrue(
+          Await.until(
+              () -> metric("result=\"dropped\"") >= SPACES.size() * 3, Duration.ofSeconds(20)),
+          "the old changes are dropped: " + metric("result=\"dropped\""));
+      assertEquals(
+          200, server.postJson("/v1/datapoints", datapoints(T0.plusSeconds(10), 1, -1)).status());
+      proxy.restore();
+      Map<String, Integer> expected = realtime(server);
+      assertTrue(
+          Await.until(() -> converged(watcher, prefix, expected), Duration.ofSeconds(20)),
+          "the latest counts still go out: " + watcher.last());
+      assertTrue(
+          watcher.received().size() <= SPACES.size(),
+          "only the changes still due were sent: " + watcher.received());
+    }
+  }
+
+  /** The value of density_egress_changes_total{sink="mqtt",...} with the tag given. */
+  private double metric(String tag) {
+    String text;
+    try {
+      text =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  server.request("/metrics").build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    double total = 0;
+    for (String line : text.split("\n")) {
+      if (line.startsWith("density_egress_changes_total{") && line.contains(tag)) {
+        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
+  }
+
   /** The sinks of the egress detail of a {@code /ready} answer. */
   static JsonObject egressDetail(JsonObject ready) {
     for (Object o : ready.getJsonArray("checks")) {

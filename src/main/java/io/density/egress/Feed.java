@@ -31,6 +31,8 @@ final class Feed {
   private boolean stopped;
   private String failure;
   private long timer = -1;
+  private long droppedToldAt;
+  private long droppedUntold;
 
   /** Changes waiting for this sink and the oldest one's age (seconds), as last read. */
   private volatile double backlog;
@@ -127,27 +129,18 @@ final class Feed {
         .read(acknowledged, config.maxInFlight(), config.maxBacklogAgeSeconds())
         .compose(
             page -> {
+              Future<Void> skipped = Future.succeededFuture();
               if (page.expired() > 0) {
-                dropped.increment(page.expired());
-                LOG.severe(
-                    "egress "
-                        + sink.name()
-                        + ": "
-                        + page.expired()
-                        + " change(s) waited longer than egress.maxBacklogAgeSeconds ("
-                        + config.maxBacklogAgeSeconds()
-                        + " s) and are dropped unpublished; the latest count of each space still"
-                        + " goes out");
+                dropped(page.expired());
+                acknowledged = page.pastExpired();
+                skipped = outbox.save(sink.name(), acknowledged);
               }
               if (page.changes().isEmpty()) {
-                boolean moved = !page.next().equals(acknowledged);
                 acknowledged = page.next();
-                return (page.expired() > 0 && moved
-                        ? outbox.save(sink.name(), acknowledged)
-                        : Future.<Void>succeededFuture())
-                    .map(false);
+                return skipped.map(false);
               }
-              return sink.publish(page.changes())
+              return skipped
+                  .compose(v -> sink.publish(page.changes()))
                   .compose(
                       v -> {
                         published.increment(page.changes().size());
@@ -176,6 +169,26 @@ final class Feed {
                       ? vertx.setTimer(1, id -> round())
                       : vertx.setTimer(config.pollMs(), id -> round());
             });
+  }
+
+  /** Counts changes dropped as too old; says so at most once a minute, with how many. */
+  private void dropped(int changes) {
+    dropped.increment(changes);
+    droppedUntold += changes;
+    long now = System.currentTimeMillis();
+    if (now - droppedToldAt < 60_000) {
+      return;
+    }
+    LOG.severe(
+        "egress "
+            + sink.name()
+            + ": "
+            + droppedUntold
+            + " change(s) waited longer than egress.maxBacklogAgeSeconds ("
+            + config.maxBacklogAgeSeconds()
+            + " s) and are dropped unpublished; the latest count of each space still goes out");
+    droppedToldAt = now;
+    droppedUntold = 0;
   }
 
   private void failed(Throwable err) {

@@ -85,6 +85,7 @@ final class MqttSink implements Sink {
                   + "; connecting again, changes wait in the outbox meanwhile");
           List<Integer> ids = new ArrayList<>(unacknowledged.keySet());
           ids.forEach(id -> fail(id, problem));
+          early.clear();
         });
   }
 

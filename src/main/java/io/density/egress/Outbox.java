@@ -22,7 +22,12 @@ final class Outbox {
    * What one read gave: the changes (expired ones left out and counted), the position after them,
    * and the creation time of the oldest change given (null: none).
    */
-  record Page(List<Change> changes, int expired, Position next, OffsetDateTime oldest) {}
+  record Page(
+      List<Change> changes,
+      int expired,
+      Position pastExpired,
+      Position next,
+      OffsetDateTime oldest) {}
 
   private final Pool pool;
 
@@ -32,9 +37,10 @@ final class Outbox {
   }
 
   /**
-   * Up to {@code limit} changes after {@code from}, flushed; those older than {@code maxAgeSeconds}
-   * are skipped (counted as expired). Fails if PostgreSQL started again meanwhile: what was read
-   * may be gone, and reading again from the same position gives what survived.
+   * Up to {@code limit} changes after {@code from}, flushed; those at the head of the page older
+   * than {@code maxAgeSeconds} are skipped (counted as expired, {@code pastExpired} is the position
+   * after them). Fails if PostgreSQL started again meanwhile: what was read may be gone, and
+   * reading again from the same position gives what survived.
    */
   Future<Page> read(Position from, int limit, long maxAgeSeconds) {
     return pool.preparedQuery(Statements.READ)
@@ -55,6 +61,7 @@ final class Outbox {
     int expired = 0;
     int read = 0;
     Position last = from;
+    Position pastExpired = from;
     String horizon = null;
     OffsetDateTime oldest = null;
     for (Row r : rows) {
@@ -64,8 +71,10 @@ final class Outbox {
       }
       read++;
       last = new Position(r.getString("xid"), r.getLong("id"));
-      if (Boolean.TRUE.equals(r.getBoolean("expired"))) {
+      // Only a head of expired rows is dropped: a change after one still due keeps its order.
+      if (changes.isEmpty() && Boolean.TRUE.equals(r.getBoolean("expired"))) {
         expired++;
+        pastExpired = last;
         continue;
       }
       if (oldest == null || r.getOffsetDateTime("created_at").isBefore(oldest)) {
@@ -75,7 +84,7 @@ final class Outbox {
     }
     // A page short of the limit read every row below the horizon: the next read starts there.
     Position next = read < limit && horizon != null ? max(last, new Position(horizon, 0)) : last;
-    return new Page(changes, expired, next, oldest);
+    return new Page(changes, expired, changes.isEmpty() ? next : pastExpired, next, oldest);
   }
 
   private static Position max(Position a, Position b) {
