@@ -152,6 +152,23 @@ class EgressBadConfigTest {
     assertEquals(22, rows.size(), "one change per effect on A");
     assertEquals(12, rows.get(rows.size() - 1).getInteger("count"));
     rows.forEach(r -> assertEquals("datapoint", r.getString("cause")));
+
+    // Out of order within the window (corrected in its tail), then beyond it (recounted): each
+    // is one reconciliation with the space's current count, after the changes before.
+    for (Instant late : List.of(t.plusMillis(40_500), t.minusSeconds(3600))) {
+      JsonObject d = new JsonObject().put("dpu_id", "283").put("timestamp", late.toString());
+      assertEquals(200, server.postJson("/v1/datapoints", d.put("direction", 1)).status());
+      List<io.vertx.sqlclient.Row> last =
+          server.rows(
+              "SELECT seq, count, cause FROM egress_outbox WHERE key = 'A' AND kind = 'count'"
+                  + " ORDER BY xid DESC, id DESC LIMIT 1");
+      assertEquals(++seq, last.get(0).getLong("seq"), "the next seq, for " + late);
+      assertEquals("reconciliation", last.get(0).getString("cause"), "for " + late);
+      assertEquals(
+          server.get("/v1/spaces/A/count").json().getInteger("count"),
+          last.get(0).getInteger("count"),
+          "the corrected current count, for " + late);
+    }
   }
 
   @Test
