@@ -1,6 +1,7 @@
 package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.egress.TopicIds;
@@ -218,6 +219,16 @@ class EgressMqttTest {
     // The rule is loaded by the alerts leader a moment after it is set: at the count of 4 or 5.
     assertTrue(alert.body().getInteger("count") >= 4, alert.toString());
     assertTrue(!alert.retained(), "alerts are not retained");
+    // Every message is one of the documented schemas.
+    for (MqttWatcher.Received r : watcher.received()) {
+      assertSchema("Count", r.body());
+    }
+    for (MqttWatcher.Received r : alerts.received()) {
+      assertSchema("SpaceAlert", r.body());
+    }
+    JsonObject withoutSeq = watcher.last().get(topic("A")).body().copy();
+    withoutSeq.remove("seq");
+    assertThrows(AssertionError.class, () -> assertSchema("Count", withoutSeq), "checked");
     assertTrue(alert.body().getLong("seq") > seqBefore, "alerts share the space's seq");
   }
 
@@ -337,6 +348,28 @@ class EgressMqttTest {
       }
     }
     return total;
+  }
+
+  /** The body is the schema {@code name} of src/main/resources/egress-messages.schema.json. */
+  static void assertSchema(String name, JsonObject body) {
+    try {
+      JsonObject root =
+          new JsonObject(
+              java.nio.file.Files.readString(
+                  java.nio.file.Path.of("src/main/resources/egress-messages.schema.json")));
+      root.put("$ref", "#/$defs/" + name).remove("oneOf");
+      io.vertx.json.schema.OutputUnit result =
+          io.vertx.json.schema.Validator.create(
+                  io.vertx.json.schema.JsonSchema.of(root),
+                  new io.vertx.json.schema.JsonSchemaOptions()
+                      .setDraft(io.vertx.json.schema.Draft.DRAFT202012)
+                      .setBaseUri("https://density/")
+                      .setOutputFormat(io.vertx.json.schema.OutputFormat.Basic))
+              .validate(body);
+      assertTrue(result.getValid(), body + " is not a " + name + ": " + result.getErrors());
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
   }
 
   /** The sinks of the egress detail of a {@code /ready} answer. */
