@@ -328,6 +328,43 @@ class EgressMqttTest {
     }
   }
 
+  @Test
+  @DisplayName(
+      "MQTT coalesces: at most one message per space per egress.mqtt.minIntervalMs, ending on the"
+          + " latest count")
+  void coalesces() {
+    server.restartWith(
+        server.config.with(
+            "egress",
+            "mqtt",
+            JsonObject.mapFrom(server.config.egress().mqtt()).put("minIntervalMs", 1000)));
+    watcher = new MqttWatcher(prefix + "/spaces/+/count");
+    long start = System.currentTimeMillis();
+    for (int i = 0; i < 20; i++) {
+      JsonObject d =
+          new JsonObject()
+              .put("dpu_id", "dpu-A")
+              .put("timestamp", T0.plusSeconds(i).toString())
+              .put("direction", 1);
+      assertEquals(200, server.postJson("/v1/datapoints", d).status());
+    }
+    assertTrue(
+        Await.until(
+            () -> {
+              MqttWatcher.Received r = watcher.last().get(topic("A"));
+              return r != null && r.body().getInteger("count") == 20;
+            },
+            Duration.ofSeconds(20)),
+        "A ends on its latest count: " + watcher.last());
+    long seconds = (System.currentTimeMillis() - start) / 1000;
+    List<MqttWatcher.Received> ofA =
+        watcher.received().stream().filter(r -> r.topic().equals(topic("A"))).toList();
+    assertTrue(
+        ofA.size() <= seconds + 2,
+        ofA.size() + " messages of A in " + seconds + " s, at most one a second: " + ofA);
+    assertEquals(20, ofA.get(ofA.size() - 1).body().getLong("seq"), "the last change's seq");
+  }
+
   /** The value of density_egress_changes_total{sink="mqtt",...} with the tag given. */
   private double metric(String tag) {
     String text;
