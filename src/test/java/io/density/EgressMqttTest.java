@@ -365,6 +365,46 @@ class EgressMqttTest {
     assertEquals(20, ofA.get(ofA.size() - 1).body().getLong("seq"), "the last change's seq");
   }
 
+  @Test
+  @DisplayName("a DPU's sensor-health alert goes to its own topic, keyed and numbered by the DPU")
+  void dpuAlert() {
+    server.restartWith(
+        server.config.with("alerts", "healthCheckMs", 100).with("alerts", "floodWindowSeconds", 5));
+    String dpu = "dpu-floor.2";
+    String path = "/v1/dpus/" + URLEncoder.encode(dpu, StandardCharsets.UTF_8) + "/alerts";
+    JsonObject flood =
+        new JsonObject()
+            .put(
+                "rules",
+                new JsonArray().add(new JsonObject().put("kind", "flood").put("threshold", 60)));
+    expectOk(server.putJson(path, flood));
+    alerts = new MqttWatcher(prefix + "/alerts/dpus/+");
+    // Ten datapoints in the last second: more than 60 a minute.
+    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    JsonArray batch = new JsonArray();
+    for (int i = 0; i < 10; i++) {
+      batch.add(
+          new JsonObject()
+              .put("dpu_id", dpu)
+              .put("timestamp", now.minusMillis(100L * i).toString())
+              .put("direction", 1));
+    }
+    assertEquals(200, server.postJson("/v1/datapoints", batch).status());
+    String topic = prefix + "/alerts/dpus/" + TopicIds.encode(dpu);
+    assertEquals("dpu-floor%2E2", TopicIds.encode(dpu));
+    assertTrue(
+        Await.until(() -> alerts.last().containsKey(topic), Duration.ofSeconds(20)),
+        "the flood alert on " + topic + ": " + alerts.received());
+    MqttWatcher.Received fired = alerts.received().get(0);
+    assertEquals(topic, fired.topic());
+    assertEquals(dpu, fired.body().getString("dpu_id"));
+    assertEquals("flood", fired.body().getString("kind"));
+    assertEquals("fired", fired.body().getString("state"));
+    assertEquals(1, fired.body().getLong("seq"), "the DPU's first change");
+    assertTrue(!fired.retained(), "alerts are not retained");
+    assertSchema("DpuAlert", fired.body());
+  }
+
   /** The value of density_egress_changes_total{sink="mqtt",...} with the tag given. */
   private double metric(String tag) {
     String text;
