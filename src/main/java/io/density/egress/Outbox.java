@@ -9,7 +9,10 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads the egress outbox for one sink: the changes after its position, in the order their
@@ -84,7 +87,30 @@ final class Outbox {
     }
     // A page short of the limit read every row below the horizon: the next read starts there.
     Position next = read < limit && horizon != null ? max(last, new Position(horizon, 0)) : last;
-    return new Page(changes, expired, changes.isEmpty() ? next : pastExpired, next, oldest);
+    return new Page(
+        inSeqOrder(changes), expired, changes.isEmpty() ? next : pastExpired, next, oldest);
+  }
+
+  /**
+   * The changes with those of each key in seq order. Rows come in the order their transactions got
+   * their ids, which is the order of their seqs for the changes of one writer (a space's counts
+   * come from its shard's lane or the gate's work, one at a time), but a space's alert and a count
+   * change committed at the same moment may have got their transaction ids in the other order than
+   * their seqs (the seq is taken under the key's row lock, later in the transaction). Within a page
+   * they are put back in seq order; the order between keys does not matter.
+   */
+  static List<Change> inSeqOrder(List<Change> changes) {
+    Map<String, List<Change>> byKey = new LinkedHashMap<>();
+    for (Change c : changes) {
+      String key = (c.kind() == Change.Kind.DPU_ALERT ? "dpu:" : "space:") + c.key();
+      byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(c);
+    }
+    List<Change> ordered = new ArrayList<>(changes.size());
+    for (List<Change> ofKey : byKey.values()) {
+      ofKey.sort(Comparator.comparingLong(Change::seq));
+      ordered.addAll(ofKey);
+    }
+    return ordered;
   }
 
   private static Position max(Position a, Position b) {
