@@ -19,6 +19,9 @@
 #   BENCH_START_SECONDS   how long to wait for the server to become healthy (default 120)
 #   BENCH_MAX_SECONDS     hard limit on the `load bench` run (default 4000; the tool itself stops
 #                         starting requests after its --max-seconds, 3600 by default)
+#   BENCH_DB, BENCH_PORT, BENCH_REDIS_PREFIX
+#                         the database, HTTP port and Redis prefix (density_bench, 18088, bench:),
+#                         so that two runs on one machine keep apart
 #   BENCH_PG_STATEMENTS   1: also the 10 statements of most total time over the send phase, from
 #                         pg_stat_statements when PostgreSQL preloads it (says so when not)
 #
@@ -27,9 +30,9 @@
 set -euo pipefail
 
 tool=bench
-db=density_bench
-port=18088
-prefix=bench:
+db=${BENCH_DB:-density_bench}
+port=${BENCH_PORT:-18088}
+prefix=${BENCH_REDIS_PREFIX:-bench:}
 start_seconds=${BENCH_START_SECONDS:-120}
 max_seconds=${BENCH_MAX_SECONDS:-4000}
 # shellcheck source=load/lib.sh

@@ -60,6 +60,7 @@ public final class AlertsVerticle extends VerticleBase {
   private Future<Void> lane = Future.succeededFuture();
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
   private MessageConsumer<JsonObject> countEvents;
+  private AlertOutbox outbox;
 
   @Override
   public Future<?> start() {
@@ -73,8 +74,15 @@ public final class AlertsVerticle extends VerticleBase {
     DensityConfig.Redis redisConfig =
         config().getJsonObject("redis").mapTo(DensityConfig.Redis.class);
     redis = Connections.redis(vertx, redisConfig);
+    outbox =
+        new AlertOutbox(
+            config()
+                .getJsonObject("egress", new JsonObject())
+                .mapTo(DensityConfig.Egress.class)
+                .on());
     health =
-        new DpuHealth(vertx, pool, redis, new RedisKeys(redisConfig.keyPrefix()), webhooks, alerts);
+        new DpuHealth(
+            vertx, pool, redis, new RedisKeys(redisConfig.keyPrefix()), webhooks, alerts, outbox);
     leadership =
         new Leadership(vertx, postgres.url(), ALERTS_LOCK, "alerts", this::lead, this::stepDown);
     AlertAdmin admin = new AlertAdmin(vertx, pool, targets);
@@ -228,26 +236,38 @@ public final class AlertsVerticle extends VerticleBase {
             rule.level,
             count,
             ts == null ? null : OffsetDateTime.parse(ts));
-    return pool.preparedQuery(Statements.RECORD_CROSSING)
-        .execute(crossing)
+    // The alert goes to the egress outbox in the transaction that records it.
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(Statements.RECORD_CROSSING)
+                    .execute(crossing)
+                    .compose(
+                        rows -> {
+                          if (fired == null) {
+                            return Future.<JsonObject>succeededFuture(null);
+                          }
+                          Row r = rows.iterator().next();
+                          JsonObject alert =
+                              new JsonObject()
+                                  .put("id", r.getLong("id"))
+                                  .put("space_id", space)
+                                  .put("rule", rule.name)
+                                  .put("kind", kind)
+                                  .put("level", rule.level)
+                                  .put("count", count)
+                                  .put("timestamp", ts)
+                                  .put(
+                                      "fired_at",
+                                      Timestamps.format(r.getOffsetDateTime("fired_at")));
+                          return outbox.record(conn, List.of(alert)).map(alert);
+                        }))
         .compose(
-            rows -> {
+            alert -> {
               rule.above = kind.equals("above");
-              if (fired == null) {
+              if (alert == null) {
                 return Future.succeededFuture();
               }
               rule.lastFired = now;
-              Row r = rows.iterator().next();
-              JsonObject alert =
-                  new JsonObject()
-                      .put("id", r.getLong("id"))
-                      .put("space_id", space)
-                      .put("rule", rule.name)
-                      .put("kind", kind)
-                      .put("level", rule.level)
-                      .put("count", count)
-                      .put("timestamp", ts)
-                      .put("fired_at", Timestamps.format(r.getOffsetDateTime("fired_at")));
               vertx.eventBus().publish(Addresses.ALERT_EVENTS, alert);
               return webhooks.deliver(alert);
             });

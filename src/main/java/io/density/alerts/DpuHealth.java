@@ -14,6 +14,7 @@ import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -68,6 +69,7 @@ final class DpuHealth {
   private final RedisKeys keys;
   private final Webhooks webhooks;
   private final DensityConfig.Alerts config;
+  private final AlertOutbox outbox;
   private long timer = -1;
 
   /** Bumped at each start and stop: a chain of evaluations of an earlier lead ends by itself. */
@@ -79,7 +81,9 @@ final class DpuHealth {
       Redis redis,
       RedisKeys keys,
       Webhooks webhooks,
-      DensityConfig.Alerts config) {
+      DensityConfig.Alerts config,
+      AlertOutbox outbox) {
+    this.outbox = outbox;
     this.vertx = vertx;
     this.pool = pool;
     this.redis = redis;
@@ -336,17 +340,24 @@ final class DpuHealth {
       }
     }
     OffsetDateTime at = now.atOffset(ZoneOffset.UTC);
-    return fire.write(Statements.HEALTH_FIRE, at)
-        .compose(
-            fired ->
-                clear
-                    .write(Statements.HEALTH_CLEAR, at)
-                    .map(
-                        cleared -> {
-                          List<JsonObject> alerts = new ArrayList<>(fired);
-                          alerts.addAll(cleared);
-                          return alerts;
-                        }))
+    if (fire.rules.isEmpty() && clear.rules.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    // The alerts go to the egress outbox in the transaction that records them.
+    return pool.withTransaction(
+            conn ->
+                fire.write(conn, Statements.HEALTH_FIRE, at)
+                    .compose(
+                        fired ->
+                            clear
+                                .write(conn, Statements.HEALTH_CLEAR, at)
+                                .map(
+                                    cleared -> {
+                                      List<JsonObject> alerts = new ArrayList<>(fired);
+                                      alerts.addAll(cleared);
+                                      return alerts;
+                                    }))
+                    .compose(alerts -> outbox.record(conn, alerts).map(alerts)))
         .compose(
             alerts -> {
               Future<Void> chain = Future.succeededFuture();
@@ -381,11 +392,11 @@ final class DpuHealth {
     }
 
     /** The alerts recorded, in order (none when no pair changed). */
-    Future<List<JsonObject>> write(String statement, OffsetDateTime at) {
+    Future<List<JsonObject>> write(SqlClient conn, String statement, OffsetDateTime at) {
       if (rules.isEmpty()) {
         return Future.succeededFuture(List.of());
       }
-      return pool.preparedQuery(statement)
+      return conn.preparedQuery(statement)
           .execute(
               Tuple.of(
                   rules.toArray(Long[]::new),

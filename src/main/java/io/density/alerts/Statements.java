@@ -251,4 +251,32 @@ final class Statements {
              paused_at = CASE WHEN failures + 1 >= $3 THEN now() ELSE paused_at END
        WHERE id = $1
       """;
+
+  // ---------------------------------------------------------------- egress outbox
+
+  /**
+   * Alerts to the egress outbox (docs/egress.md), in the order given, each keyed by its space or
+   * DPU: the key's last seq grows by its number of alerts, and each gets the next one in its order.
+   * $1 key kind[] ('space' or 'dpu'), $2 key[], $3 outbox kind[] ('space_alert' or 'dpu_alert'), $4
+   * body[] (JSON text).
+   */
+  static final String OUTBOX_ALERTS =
+      """
+      WITH changes AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+                      WITH ORDINALITY AS u(keys, k, kind, body, n)
+      ), numbered AS (
+        SELECT *, row_number() OVER (PARTITION BY keys, k ORDER BY n) AS i,
+               count(*) OVER (PARTITION BY keys, k) AS m
+          FROM changes
+      ), seqs AS (
+        INSERT INTO egress_key AS e (kind, key, seq)
+        SELECT keys, k, count(*) FROM changes GROUP BY keys, k ORDER BY keys, k
+        ON CONFLICT (kind, key) DO UPDATE SET seq = e.seq + EXCLUDED.seq
+        RETURNING kind, key, seq
+      )
+      INSERT INTO egress_outbox (kind, key, seq, body)
+      SELECT n.kind, n.k, q.seq - n.m + n.i, n.body::jsonb
+        FROM numbered n JOIN seqs q ON q.kind = n.keys AND q.key = n.k
+      """;
 }

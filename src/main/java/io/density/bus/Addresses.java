@@ -93,6 +93,12 @@ public final class Addresses {
   public static final String COUNTING_STATUS = "density.persistence.counting-status";
 
   /**
+   * The egress publisher (the node leading it): {@code {}} → {@code {sinks: {<name>: {ok, problem,
+   * backlog, lag_seconds}}}}, for the readiness detail.
+   */
+  public static final String EGRESS_STATUS = "density.egress.status";
+
+  /**
    * The leading persistence verticle: {@code {}} → {@code {}}. A counting shard's owner that cannot
    * reach it is cut off from the cluster and gives its shards up.
    */

@@ -28,6 +28,7 @@ public record DensityConfig(
     Auth auth,
     Logging logging,
     Mqtt mqtt,
+    Egress egress,
     String roles) {
 
   public DensityConfig {
@@ -36,6 +37,14 @@ public record DensityConfig(
     }
     if (mqtt == null) {
       mqtt = new Mqtt(null, null, null, null, null); // nor MQTT
+    }
+    if (egress == null) {
+      egress = new Egress(null, null, null, null); // nor egress
+    }
+    if (egress.mqtt().enabled() && egress.mqtt().url().isEmpty() && !mqtt.enabled()) {
+      throw new IllegalArgumentException(
+          "egress.mqtt.enabled (DENSITY_EGRESS_MQTT_ENABLED) needs a broker: egress.mqtt.url"
+              + " (DENSITY_EGRESS_MQTT_URL), or mqtt.url (DENSITY_MQTT_URL) to use the ingest one");
     }
   }
 
@@ -199,16 +208,7 @@ public record DensityConfig(
       clientId = clientId == null || clientId.isBlank() ? "density" : clientId.trim();
       sharedGroup = sharedGroup == null ? "" : sharedGroup.trim();
       if (!url.isEmpty()) {
-        URI uri;
-        try {
-          uri = new URI(url);
-        } catch (URISyntaxException e) {
-          throw new IllegalArgumentException("mqtt.url (DENSITY_MQTT_URL) is not a URL: " + url);
-        }
-        if (!"mqtt".equals(uri.getScheme()) || uri.getHost() == null) {
-          throw new IllegalArgumentException(
-              "mqtt.url (DENSITY_MQTT_URL) must be mqtt://[user:pass@]host[:port], not " + url);
-        }
+        checkBrokerUrl("mqtt.url (DENSITY_MQTT_URL)", url);
       }
     }
 
@@ -221,10 +221,14 @@ public record DensityConfig(
       return URI.create(url).getHost();
     }
 
-    /** The broker's port (1883 when the URL names none). */
+    /** The broker's port (1883 when the URL names none, 8883 for {@code mqtts://}). */
     public int port() {
-      int port = URI.create(url).getPort();
-      return port < 0 ? 1883 : port;
+      return brokerPort(url);
+    }
+
+    /** Whether the broker is reached over TLS ({@code mqtts://}). */
+    public boolean tls() {
+      return url.startsWith("mqtts:");
     }
 
     /** {@code user:pass} from the URL, or null. */
@@ -235,6 +239,97 @@ public record DensityConfig(
     /** What the node subscribes to. */
     public String subscription() {
       return sharedGroup.isEmpty() ? topic : "$share/" + sharedGroup + "/" + topic;
+    }
+  }
+
+  /** Refuses a broker URL other than {@code mqtt[s]://[user:pass@]host[:port]}. */
+  static void checkBrokerUrl(String key, String url) {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException(key + " is not a URL: " + url);
+    }
+    if (!("mqtt".equals(uri.getScheme()) || "mqtts".equals(uri.getScheme()))
+        || uri.getHost() == null) {
+      throw new IllegalArgumentException(
+          key + " must be mqtt://[user:pass@]host[:port] or mqtts://…, not " + url);
+    }
+  }
+
+  /**
+   * The port of an MQTT broker URL: its own, or 1883 ({@code mqtt://}) or 8883 ({@code mqtts://}).
+   */
+  static int brokerPort(String url) {
+    int port = URI.create(url).getPort();
+    return port >= 0 ? port : url.startsWith("mqtts:") ? 8883 : 1883;
+  }
+
+  /**
+   * Egress to brokers (docs/egress.md): each change of a count and each alert is written to an
+   * outbox in PostgreSQL when any sink is on, and one node (the leader of the job) reads it ahead
+   * by at most {@code maxInFlight} changes and gives them to each sink; changes no sink took for
+   * {@code maxBacklogAgeSeconds} are dropped. {@code pollMs}: how often the outbox is read while
+   * there is nothing new.
+   */
+  public record Egress(Integer maxInFlight, Long maxBacklogAgeSeconds, Integer pollMs, Mqtt mqtt) {
+    public Egress {
+      maxInFlight = maxInFlight == null ? 1000 : maxInFlight;
+      maxBacklogAgeSeconds = maxBacklogAgeSeconds == null ? 86_400L : maxBacklogAgeSeconds;
+      pollMs = pollMs == null ? 20 : pollMs;
+      mqtt = mqtt == null ? new Mqtt(null, null, null, null, null) : mqtt;
+      if (maxInFlight < 1) {
+        throw new IllegalArgumentException(
+            "egress.maxInFlight (DENSITY_EGRESS_MAX_IN_FLIGHT) must be at least 1");
+      }
+      if (maxBacklogAgeSeconds < 1) {
+        throw new IllegalArgumentException(
+            "egress.maxBacklogAgeSeconds (DENSITY_EGRESS_MAX_BACKLOG_AGE_SECONDS) must be at"
+                + " least 1");
+      }
+      if (pollMs < 1) {
+        throw new IllegalArgumentException(
+            "egress.pollMs (DENSITY_EGRESS_POLL_MS) must be at least 1");
+      }
+    }
+
+    /** Whether any sink is on: the counting path then writes the outbox. */
+    public boolean on() {
+      return mqtt.enabled();
+    }
+
+    /**
+     * The MQTT sink: the current count of each space, retained, under {@code topicPrefix}; alerts
+     * not retained. {@code url} empty: the broker of {@code mqtt.url}. Its own session ({@code
+     * clientId}); at most one message per space every {@code minIntervalMs}.
+     */
+    public record Mqtt(
+        Boolean enabled, String url, String clientId, String topicPrefix, Integer minIntervalMs) {
+      public Mqtt {
+        enabled = enabled != null && enabled;
+        url = url == null ? "" : url.trim();
+        clientId = clientId == null || clientId.isBlank() ? "density-egress" : clientId.trim();
+        topicPrefix = topicPrefix == null || topicPrefix.isBlank() ? "density" : topicPrefix.trim();
+        minIntervalMs = minIntervalMs == null ? 100 : minIntervalMs;
+        if (!url.isEmpty()) {
+          checkBrokerUrl("egress.mqtt.url (DENSITY_EGRESS_MQTT_URL)", url);
+        }
+        if (topicPrefix.contains("+") || topicPrefix.contains("#")) {
+          throw new IllegalArgumentException(
+              "egress.mqtt.topicPrefix (DENSITY_EGRESS_MQTT_TOPIC_PREFIX) cannot hold + or #: "
+                  + topicPrefix);
+        }
+        if (minIntervalMs < 0) {
+          throw new IllegalArgumentException(
+              "egress.mqtt.minIntervalMs (DENSITY_EGRESS_MQTT_MIN_INTERVAL_MS) cannot be"
+                  + " negative");
+        }
+      }
+
+      /** The broker's URL: {@code url}, or the ingest broker's. */
+      public String brokerUrl(DensityConfig.Mqtt ingest) {
+        return url.isEmpty() ? ingest.url() : url;
+      }
     }
   }
 

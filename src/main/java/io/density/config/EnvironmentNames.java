@@ -154,19 +154,21 @@ public final class EnvironmentNames {
       slice = new JsonObject();
       json.put(section, slice);
     }
-    slice.put(key.substring(dot + 1), value);
+    put(slice, key.substring(dot + 1), value);
   }
 
-  /** The keys of a configuration record: its sections' components, and its plain ones. */
+  /**
+   * The keys of a configuration record: its sections' components (a section's own records give keys
+   * of three words, {@code egress.mqtt.enabled}), and its plain ones.
+   */
   private static Map<String, Class<?>> keysOf(Class<?> config) {
     Map<String, Class<?>> keys = new LinkedHashMap<>();
-    for (RecordComponent section : config.getRecordComponents()) {
-      if (section.getType().isRecord()) {
-        for (RecordComponent setting : section.getType().getRecordComponents()) {
-          keys.put(section.getName() + "." + setting.getName(), setting.getType());
-        }
+    for (RecordComponent component : config.getRecordComponents()) {
+      if (component.getType().isRecord()) {
+        keysOf(component.getType())
+            .forEach((key, type) -> keys.put(component.getName() + "." + key, type));
       } else {
-        keys.put(section.getName(), section.getType());
+        keys.put(component.getName(), component.getType());
       }
     }
     return keys;

@@ -192,6 +192,16 @@ public final class HttpVerticle extends VerticleBase {
                 .<JsonObject>request(Addresses.COUNTING_STATUS, new JsonObject(), quick)
                 .onSuccess(m -> promise.complete(Status.OK(m.body())))
                 .onFailure(err -> promise.complete(Status.OK())));
+    // A broker that egress cannot reach is a detail, not DOWN: counting and answers go on, and
+    // the changes wait in the outbox (docs/egress.md). No answer: egress is off, or changing hands.
+    checks.register(
+        "egress",
+        promise ->
+            vertx
+                .eventBus()
+                .<JsonObject>request(Addresses.EGRESS_STATUS, new JsonObject(), quick)
+                .onSuccess(m -> promise.complete(Status.OK(m.body())))
+                .onFailure(err -> promise.complete(Status.OK())));
     checks.register(
         "postgres",
         promise ->

@@ -69,7 +69,8 @@ public final class MqttVerticle extends VerticleBase {
             .setClientId(config.clientId())
             .setCleanSession(false) // messages wait at the broker while the node is away
             .setKeepAliveInterval(30)
-            .setMaxInflightQueue(1000); // rejection reports not yet acknowledged by the broker
+            .setMaxInflightQueue(1000) // rejection reports not yet acknowledged by the broker
+            .setSsl(config.tls());
     options.setAutoAck(false); // acknowledged once durable, not on arrival
     String userInfo = config.userInfo();
     if (userInfo != null) {

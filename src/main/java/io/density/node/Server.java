@@ -6,6 +6,7 @@ import io.density.cluster.NodeState;
 import io.density.config.DensityConfig;
 import io.density.counter.CounterVerticle;
 import io.density.db.Schema;
+import io.density.egress.EgressVerticle;
 import io.density.history.HistoryVerticle;
 import io.density.http.HttpVerticle;
 import io.density.ingest.DatapointBatch;
@@ -49,7 +50,9 @@ public final class Server {
         () ->
             vertx.deployVerticle(
                 PersistenceVerticle.class,
-                with(slices(all, "postgres", "ingest").put("roles", new JsonArray(roles)))));
+                with(
+                    slices(all, "postgres", "ingest", "egress")
+                        .put("roles", new JsonArray(roles)))));
     deployments.put(
         "query",
         () -> vertx.deployVerticle(QueryVerticle.class, with(slices(all, "postgres", "redis"))));
@@ -66,7 +69,7 @@ public final class Server {
         "alerts",
         () ->
             vertx.deployVerticle(
-                AlertsVerticle.class, with(slices(all, "postgres", "redis", "alerts"))));
+                AlertsVerticle.class, with(slices(all, "postgres", "redis", "alerts", "egress"))));
     deployments.put(
         "http",
         () ->
@@ -82,6 +85,13 @@ public final class Server {
               vertx.deployVerticle(
                   MqttVerticle.class,
                   with(slices(all, "mqtt", "ingest", "http").put("roles", new JsonArray(roles)))));
+    }
+    if (config.egress().on()) {
+      deployments.put(
+          "egress",
+          () ->
+              vertx.deployVerticle(
+                  EgressVerticle.class, with(slices(all, "postgres", "egress", "mqtt"))));
     }
     if (roles.contains("http") && !config.auth().enabled()) {
       LOG.warning(
@@ -103,6 +113,7 @@ public final class Server {
           switch (d.getKey()) {
             case "tokens" -> "registry";
             case "mqtt" -> "http";
+            case "egress" -> "persistence";
             default -> d.getKey();
           };
       if (roles.contains(role)) {

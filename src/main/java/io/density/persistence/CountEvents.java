@@ -2,9 +2,13 @@ package io.density.persistence;
 
 import io.density.bus.Addresses;
 import io.density.time.Timestamps;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
 
 /**
  * Publishes every change of a space's count on {@link Addresses#COUNT_EVENTS}, from the one writer
@@ -20,15 +24,55 @@ import io.vertx.core.json.JsonObject;
  *
  * <p>An event is published only once the rows it describes are flushed to PostgreSQL's WAL, so no
  * consumer hears of a count that a crash could erase; events keep the order they were given in.
+ *
+ * <p>With egress on, the same changes are also written to the egress outbox, in the transaction
+ * that makes them ({@link #record}, and {@link Statements#INSERT_COUNTS_OUTBOX} for the effects of
+ * a part): brokers hear of them from there (docs/egress.md), not from these events.
  */
 final class CountEvents {
   private final Vertx vertx;
   private final WalFlush flush;
+  private final boolean egress;
 
-  /** Events wait for the WAL flush of the rows they describe (see {@link WalFlush}). */
-  CountEvents(Vertx vertx, WalFlush flush) {
+  /**
+   * Events wait for the WAL flush of the rows they describe (see {@link WalFlush}); with {@code
+   * egress}, changes are written to the outbox too.
+   */
+  CountEvents(Vertx vertx, WalFlush flush, boolean egress) {
     this.vertx = vertx;
     this.flush = flush;
+    this.egress = egress;
+  }
+
+  /** Whether changes go to the egress outbox too. */
+  boolean egress() {
+    return egress;
+  }
+
+  /**
+   * Writes one outbox change per head ([space, count, ts, ...], as {@link Recounts#heads}) in the
+   * transaction of {@code conn}, with egress on; nothing otherwise. Completes with the heads.
+   */
+  Future<JsonArray> record(SqlClient conn, JsonArray heads, String cause) {
+    if (!egress || heads.isEmpty()) {
+      return Future.succeededFuture(heads);
+    }
+    int n = heads.size();
+    String[] space = new String[n];
+    Integer[] count = new Integer[n];
+    OffsetDateTime[] ts = new OffsetDateTime[n];
+    String[] causes = new String[n];
+    for (int i = 0; i < n; i++) {
+      JsonArray head = heads.getJsonArray(i);
+      space[i] = head.getString(0);
+      count[i] = head.getInteger(1);
+      Long micros = head.getLong(2);
+      ts[i] = micros == null ? null : Timestamps.toOffsetDateTime(micros);
+      causes[i] = cause;
+    }
+    return conn.preparedQuery(Statements.OUTBOX_COUNTS)
+        .execute(Tuple.of(space, count, ts, causes))
+        .map(heads);
   }
 
   void datapoint(String space, long tsMicros, int delta, int count) {

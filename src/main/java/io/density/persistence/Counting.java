@@ -202,7 +202,8 @@ final class Counting {
                         v ->
                             recounts.isEmpty()
                                 ? Future.succeededFuture(new JsonArray())
-                                : recounts.run(conn)))
+                                : recounts.run(conn))
+                    .compose(heads -> events.record(conn, heads, "reconciliation")))
         .compose(heads -> Recounts.publish(vertx, events, heads, "reconciliation"));
   }
 
@@ -287,15 +288,29 @@ final class Counting {
     Set<String> outOfOrder = new HashSet<>();
     heads.forEach(h -> outOfOrder.add(((JsonArray) h).getString(0)));
     reordered.increment(heads.size());
-    String statement = fixes.isEmpty() ? Statements.INSERT_COUNTS : Statements.INSERT_COUNTS_FIXED;
+    late.forEach(l -> outOfOrder.add(((JsonArray) l).getString(0)));
+    String statement = statement(!fixes.isEmpty());
     Tuple insert = fixes.isEmpty() ? effectsTuple(part, counts) : withFixes(part, counts, fixes);
-    if (late.isEmpty()) {
+    if (events.egress()) {
+      // The changes of the spaces taken out of order are their reconciled heads, not the effects.
+      insert.addValue(outOfOrder.toArray(String[]::new));
+    }
+    if (late.isEmpty() && (heads.isEmpty() || !events.egress())) {
       return m == 0
           ? Future.succeededFuture()
           : pool.preparedQuery(statement)
               .execute(insert)
               .onSuccess(v -> publish(part, counts, outOfOrder, heads))
               .mapEmpty();
+    }
+    if (late.isEmpty()) {
+      return pool.withTransaction(
+              conn ->
+                  conn.preparedQuery(statement)
+                      .execute(insert)
+                      .compose(v -> events.record(conn, heads, "reconciliation")))
+          .onSuccess(v -> publish(part, counts, outOfOrder, heads))
+          .mapEmpty();
     }
     // A late space is recounted from its earliest late effect through the part's latest effect
     // on it, whose count followed the provisional one.
@@ -306,16 +321,28 @@ final class Counting {
     for (Object o : late) {
       JsonArray l = (JsonArray) o;
       String lateSpace = l.getString(0);
-      outOfOrder.add(lateSpace);
       recounts.add(
           lateSpace,
           Timestamps.toOffsetDateTime(Long.parseLong(l.getString(1))),
           Timestamps.toOffsetDateTime(latest.get(lateSpace)));
     }
     return pool.withTransaction(
-            conn -> conn.preparedQuery(statement).execute(insert).compose(v -> recounts.run(conn)))
+            conn ->
+                conn.preparedQuery(statement)
+                    .execute(insert)
+                    .compose(v -> events.record(conn, heads, "reconciliation"))
+                    .compose(v -> recounts.run(conn))
+                    .compose(recounted -> events.record(conn, recounted, "reconciliation")))
         .onSuccess(recounted -> publish(part, counts, outOfOrder, heads))
         .compose(recounted -> Recounts.publish(vertx, events, recounted, "reconciliation"));
+  }
+
+  /** The statement that stores a part's counts, with its corrections or not, and egress or not. */
+  private String statement(boolean fixed) {
+    if (events.egress()) {
+      return fixed ? Statements.INSERT_COUNTS_FIXED_OUTBOX : Statements.INSERT_COUNTS_OUTBOX;
+    }
+    return fixed ? Statements.INSERT_COUNTS_FIXED : Statements.INSERT_COUNTS;
   }
 
   /**

@@ -111,30 +111,32 @@ final class IdleResets {
    * PostgreSQL says). Runs in the spaces' shard lane, so no part of theirs is counted meanwhile.
    */
   private Future<Void> writeDue(String[] ids) {
-    return pool.preparedQuery(Statements.WRITE_DUE_IDLE_RESETS)
-        .execute(Tuple.of((Object) ids))
-        .compose(
-            inserted -> {
-              Set<String> reset = new HashSet<>();
-              inserted.forEach(r -> reset.add(r.getString("space_id")));
-              written.increment(reset.size());
-              return pool.preparedQuery(Sql.SPACE_HEADS)
-                  .execute(Tuple.of((Object) ids))
-                  .map(Recounts::heads)
-                  .compose(heads -> Recounts.setHeads(vertx, heads).map(heads))
-                  .onSuccess(
-                      heads -> {
-                        JsonArray resetHeads = new JsonArray();
-                        heads.forEach(
-                            h -> {
-                              if (reset.contains(((JsonArray) h).getString(0))) {
-                                resetHeads.add(h);
-                              }
-                            });
-                        events.heads(resetHeads, "reset");
-                      });
-            })
-        .mapEmpty();
+    JsonArray resetHeads = new JsonArray();
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(Statements.WRITE_DUE_IDLE_RESETS)
+                    .execute(Tuple.of((Object) ids))
+                    .compose(
+                        inserted -> {
+                          Set<String> reset = new HashSet<>();
+                          inserted.forEach(r -> reset.add(r.getString("space_id")));
+                          written.increment(reset.size());
+                          return conn.preparedQuery(Sql.SPACE_HEADS)
+                              .execute(Tuple.of((Object) ids))
+                              .map(Recounts::heads)
+                              .compose(
+                                  heads -> {
+                                    heads.forEach(
+                                        h -> {
+                                          if (reset.contains(((JsonArray) h).getString(0))) {
+                                            resetHeads.add(h);
+                                          }
+                                        });
+                                    return events.record(conn, resetHeads, "reset").map(heads);
+                                  });
+                        }))
+        .compose(heads -> Recounts.setHeads(vertx, heads))
+        .onSuccess(v -> events.heads(resetHeads, "reset"));
   }
 
   /**
@@ -170,10 +172,13 @@ final class IdleResets {
     if (spaces.isEmpty()) {
       return Future.succeededFuture();
     }
-    return pool.preparedQuery(Statements.WRITE_IDLE_RESETS)
-        .execute(
-            Tuple.of(
-                spaces.toArray(String[]::new), (Object) instants.toArray(OffsetDateTime[]::new)))
+    Tuple resets =
+        Tuple.of(spaces.toArray(String[]::new), (Object) instants.toArray(OffsetDateTime[]::new));
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(Statements.WRITE_IDLE_RESETS)
+                    .execute(resets)
+                    .compose(v -> countEvents.record(conn, events, "reset")))
         .onSuccess(
             v -> {
               writtenCounter(vertx).increment(spaces.size());

@@ -83,7 +83,9 @@ public final class PersistenceVerticle extends VerticleBase {
     pool = Connections.postgres(vertx, postgres);
     derived = Connections.derivedState(vertx, postgres);
     flush = new WalFlush(vertx, pool);
-    CountEvents events = new CountEvents(vertx, flush);
+    boolean egress =
+        config().getJsonObject("egress", new JsonObject()).mapTo(DensityConfig.Egress.class).on();
+    CountEvents events = new CountEvents(vertx, flush, egress);
     Recounts.counterHere(vertx, counterHere);
     DeliveryOptions toCounter = new DeliveryOptions().setLocalOnly(counterHere);
     claims = new Claims(vertx, postgres.url(), () -> ownership.lost());
@@ -100,7 +102,14 @@ public final class PersistenceVerticle extends VerticleBase {
     Partitions partitions = new Partitions(pool);
     groupCommit =
         new GroupCommit(
-            vertx, pool, derived, flush, partitions, new Rebuild(vertx, pool), config, claims);
+            vertx,
+            pool,
+            derived,
+            flush,
+            partitions,
+            new Rebuild(vertx, pool, events),
+            config,
+            claims);
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool, events);
     replays = new Replays(vertx, reattribution, groupCommit);

@@ -69,7 +69,8 @@ final class Reattribution {
                                     .execute(Tuple.of(params.getValue(1)))
                                     .map(recounts::addAll)
                                 : Future.succeededFuture(recounts))
-                    .compose(r -> recounts.run(conn, progress)))
+                    .compose(r -> recounts.run(conn, progress))
+                    .compose(heads -> events.record(conn, heads, "reconciliation")))
         .compose(
             heads -> Recounts.publish(vertx, events, heads, "reconciliation").map(heads.size()));
   }

@@ -27,9 +27,13 @@ final class Rebuild {
   private final Vertx vertx;
   private final Pool pool;
 
-  Rebuild(Vertx vertx, Pool pool) {
+  /** Only records the counts of batches counted in SQL in the egress outbox; publishes nothing. */
+  private final CountEvents events;
+
+  Rebuild(Vertx vertx, Pool pool, CountEvents events) {
     this.vertx = vertx;
     this.pool = pool;
+    this.events = events;
   }
 
   Future<JsonObject> run() {
@@ -83,7 +87,8 @@ final class Rebuild {
             conn ->
                 conn.preparedQuery(Statements.INSERT_UNCOUNTED_EFFECTS)
                     .execute(Tuple.of(batchId))
-                    .compose(touched -> new Recounts().addAll(touched).run(conn)))
+                    .compose(touched -> new Recounts().addAll(touched).run(conn))
+                    .compose(heads -> events.record(conn, heads, "reconciliation")))
         .mapEmpty();
   }
 

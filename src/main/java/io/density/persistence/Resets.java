@@ -55,7 +55,8 @@ final class Resets {
             conn ->
                 conn.preparedQuery(Statements.UPSERT_EXPLICIT_RESET)
                     .execute(Tuple.of(spaceId, ts, count))
-                    .compose(rows -> recounts.run(conn)))
+                    .compose(rows -> recounts.run(conn))
+                    .compose(heads -> events.record(conn, heads, "reset")))
         .compose(heads -> Recounts.publish(vertx, events, heads, "reset"))
         .onSuccess(v -> explicitWritten.increment())
         .map(
@@ -95,7 +96,8 @@ final class Resets {
                                   v ->
                                       new Recounts()
                                           .add(spaceId, from.atOffset(ZoneOffset.UTC), null)
-                                          .run(conn));
+                                          .run(conn))
+                              .compose(heads -> events.record(conn, heads, "reset"));
                         }))
         .compose(heads -> Recounts.publish(vertx, events, heads, "reset"));
   }
@@ -129,7 +131,9 @@ final class Resets {
                               v ->
                                   recounts.isEmpty()
                                       ? Future.succeededFuture(new JsonArray())
-                                      : recounts.run(conn));
+                                      : recounts
+                                          .run(conn)
+                                          .compose(heads -> events.record(conn, heads, "reset")));
                         }))
         .compose(heads -> Recounts.publish(vertx, events, heads, "reset").map(heads.size()));
   }

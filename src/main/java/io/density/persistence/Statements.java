@@ -96,23 +96,88 @@ final class Statements {
       ON CONFLICT DO NOTHING
       """;
 
-  /**
-   * {@link #INSERT_COUNTS}, and in the same statement the rows of earlier parts whose counts a tail
-   * derived again (an effect placed before them within the out-of-order window): their count
-   * changes, their arrival count stays, and reconciled_at says when. $6 space[], $7 ts[], $8
-   * delta[], $9 datapoint[], $10 count[].
-   */
-  static final String INSERT_COUNTS_FIXED =
+  /** The rows of earlier parts whose counts a tail derived again: $6 to $10, as a CTE. */
+  private static final String FIXED =
       """
-      WITH fixed AS (
+      fixed AS (
         UPDATE space_count c SET count = f.c, reconciled_at = now()
           FROM unnest($6::text[], $7::timestamptz[], $8::int2[], $9::int8[], $10::int4[])
                AS f(s, t, d, id, c)
          WHERE c.space_id = f.s AND c.ts = f.t AND c.delta = f.d AND c.datapoint_id = f.id
            AND c.count IS DISTINCT FROM f.c
       )
+      """;
+
+  /**
+   * {@link #INSERT_COUNTS}, and in the same statement the rows of earlier parts whose counts a tail
+   * derived again (an effect placed before them within the out-of-order window): their count
+   * changes, their arrival count stays, and reconciled_at says when. $6 space[], $7 ts[], $8
+   * delta[], $9 datapoint[], $10 count[].
+   */
+  static final String INSERT_COUNTS_FIXED = "WITH " + FIXED + INSERT_COUNTS;
+
+  // ---------------------------------------------------------------- egress outbox
+
+  /**
+   * The end of a statement that writes count changes to the egress outbox, given a CTE {@code
+   * changes(s, c, t, cause, n)} (space, count, instant, cause, order): each space's last seq grows
+   * by its number of changes, and each change gets the next seq in its order. Spaces are locked in
+   * the order of their ids.
+   */
+  private static final String OUTBOX_TAIL =
       """
-          + INSERT_COUNTS;
+      , numbered AS (
+        SELECT s, c, t, cause, row_number() OVER (PARTITION BY s ORDER BY n) AS k,
+               count(*) OVER (PARTITION BY s) AS m
+          FROM changes
+      ), seqs AS (
+        INSERT INTO egress_key AS e (kind, key, seq)
+        SELECT 'space', s, count(*) FROM changes GROUP BY s ORDER BY s
+        ON CONFLICT (kind, key) DO UPDATE SET seq = e.seq + EXCLUDED.seq
+        RETURNING key, seq
+      )
+      INSERT INTO egress_outbox (kind, key, seq, count, ts, cause)
+      SELECT 'count', n.s, q.seq - n.m + n.k, n.c, n.t, n.cause
+        FROM numbered n JOIN seqs q ON q.key = n.s
+      """;
+
+  /** The part's effects, numbered in their order: $1 to $5 of {@link #INSERT_COUNTS}. */
+  private static final String INPUT_COUNTS =
+      """
+      input AS (
+        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int2[], $4::int8[], $5::int4[])
+                      WITH ORDINALITY AS u(s, t, d, id, c, n)
+      ), counted AS (
+        INSERT INTO space_count (space_id, ts, delta, datapoint_id, arrival_count, count)
+        SELECT s, t, d, id, c, c FROM input
+        ON CONFLICT DO NOTHING
+      ), changes AS (
+        SELECT s, c, t, 'datapoint'::text AS cause, n FROM input WHERE NOT (s = ANY(%s::text[]))
+      )
+      """;
+
+  /**
+   * {@link #INSERT_COUNTS} with egress on: in the same statement, one outbox row per effect applied
+   * in order (those of the spaces $6, text[], are left out: they get a reconciliation instead).
+   */
+  static final String INSERT_COUNTS_OUTBOX = "WITH " + INPUT_COUNTS.formatted("$6") + OUTBOX_TAIL;
+
+  /** {@link #INSERT_COUNTS_FIXED} with egress on, as {@link #INSERT_COUNTS_OUTBOX}; $11 text[]. */
+  static final String INSERT_COUNTS_FIXED_OUTBOX =
+      "WITH " + FIXED + ", " + INPUT_COUNTS.formatted("$11") + OUTBOX_TAIL;
+
+  /**
+   * Count changes to the egress outbox, in the order given: $1 space[], $2 count[], $3 ts[] (null:
+   * the space has no history), $4 cause[].
+   */
+  static final String OUTBOX_COUNTS =
+      """
+      WITH changes AS (
+        SELECT * FROM unnest($1::text[], $2::int4[], $3::timestamptz[], $4::text[])
+                      WITH ORDINALITY AS u(s, c, t, cause, n)
+      )
+      """
+          + OUTBOX_TAIL;
 
   /** Closes a batch whose every part is counted. $1 batch id. */
   static final String CLOSE_BATCH = "DELETE FROM uncounted_batch WHERE id = $1";
