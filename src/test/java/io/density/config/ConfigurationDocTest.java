@@ -83,11 +83,12 @@ class ConfigurationDocTest {
     rows()
         .forEach(
             (key, cells) -> {
-              int dot = key.indexOf('.');
-              Object value =
-                  dot < 0
-                      ? file.getValue(key)
-                      : file.getJsonObject(key.substring(0, dot)).getValue(key.substring(dot + 1));
+              String[] path = key.split("\\.");
+              JsonObject slice = file;
+              for (int i = 0; i < path.length - 1; i++) {
+                slice = slice.getJsonObject(path[i]);
+              }
+              Object value = slice.getValue(path[path.length - 1]);
               String documented = cells[0].equals("`\"\"`") ? "" : String.join("", codes(cells[0]));
               assertEquals(String.valueOf(value), documented, key + "'s default");
             });
