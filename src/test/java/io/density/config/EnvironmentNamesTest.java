@@ -56,6 +56,28 @@ class EnvironmentNamesTest {
   }
 
   @Test
+  @DisplayName("a key of a section inside a section: its name has both (DENSITY_EGRESS_NATS_URL)")
+  void nestedSections() {
+    assertEquals("DENSITY_EGRESS_NATS_URL", EnvironmentNames.nameOf("egress.nats.url"));
+    assertTrue(EnvironmentNames.keys().contains("egress.nats.maxAgeSeconds"));
+    DensityConfig config =
+        DensityConfig.load(
+            Map.of(
+                "DENSITY_EGRESS_NATS_URL", "tls://nats.example:4222",
+                "DENSITY_EGRESS_NATS_TOKEN", "t0k",
+                "DENSITY_EGRESS_NATS_MAX_AGE_SECONDS", "3600"));
+    assertEquals("tls://nats.example:4222", config.egress().nats().url());
+    assertEquals("t0k", config.egress().nats().token());
+    assertEquals(3600L, config.egress().nats().maxAgeSeconds());
+    assertEquals("DENSITY", config.egress().nats().stream(), "the others keep their defaults");
+    IllegalArgumentException wrong =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> DensityConfig.load(Map.of("DENSITY_EGRESS_NATS_URL", "http://nats.example")));
+    assertTrue(wrong.getMessage().contains("DENSITY_EGRESS_NATS_URL"), wrong.getMessage());
+  }
+
+  @Test
   @DisplayName("every environment name of the releases before the rule still sets its key")
   void aliasesKeepWorking() {
     Map<String, List<Object>> given =
