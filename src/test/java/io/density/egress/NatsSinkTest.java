@@ -366,7 +366,7 @@ class NatsSinkTest {
             new DensityConfig.Egress.Nats(
                 url, "density", "wrong", null, null, stream, prefix, null, null, 1_000L),
             DAY);
-    assertTrue(Await.until(() -> wrong.attempts() >= 3, Duration.ofSeconds(20)));
+    assertTrue(Await.until(() -> wrong.attempts() >= 2, Duration.ofSeconds(20)));
     assertTrue(wrong.problem().contains("refused the credentials"), wrong.problem());
     assertTrue(!wrong.problem().contains("wrong"), "no password in the problem");
     assertEquals(1, warnings().size(), "one log line: " + messages(warnings()));
