@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -68,6 +69,10 @@ public final class NatsSink implements Sink {
   private volatile boolean streamReady;
   private volatile boolean closed;
   private volatile int attempts;
+
+  /** What jnats reported while the first connection was attempted (it throws without a cause). */
+  private volatile Exception connectError;
+
   private String problem;
   private long retryTimer = -1;
 
@@ -122,6 +127,7 @@ public final class NatsSink implements Sink {
       return;
     }
     attempts++;
+    connectError = null;
     Options options;
     try {
       options = options();
@@ -372,17 +378,28 @@ public final class NatsSink implements Sink {
 
     @Override
     public void exceptionOccurred(Connection c, Exception e) {
-      if (connection != null && e instanceof AuthenticationException) {
+      if (connection == null) {
+        connectError = e;
+      } else if (e instanceof AuthenticationException) {
         report(refused());
       }
     }
   }
 
   private String connectFailure(Throwable err) {
-    for (Throwable t = err; t != null; t = t.getCause()) {
-      if (t instanceof AuthenticationException
-          || String.valueOf(t.getMessage()).toLowerCase().contains("authorization")) {
-        return refused();
+    for (Throwable cause : new Throwable[] {connectError, err}) {
+      for (Throwable t = cause; t != null; t = t.getCause()) {
+        if (t instanceof AuthenticationException
+            || String.valueOf(t.getMessage()).toLowerCase().contains("authorization")) {
+          return refused();
+        }
+        if (t instanceof SSLException) {
+          return "the TLS handshake with NATS at "
+              + address
+              + " failed ("
+              + t.getMessage()
+              + "): check egress.nats.tlsCaFile";
+        }
       }
     }
     return "NATS at " + address + " does not answer (" + describe(err) + ")";
