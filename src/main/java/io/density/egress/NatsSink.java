@@ -74,7 +74,7 @@ public final class NatsSink implements Sink {
   private volatile Exception connectError;
 
   private String problem;
-  private long retryTimer = -1;
+  private volatile long retryTimer = -1;
 
   private NatsSink(Vertx vertx, DensityConfig.Egress.Nats config, Duration maxResend) {
     this.vertx = vertx;
@@ -128,17 +128,10 @@ public final class NatsSink implements Sink {
     }
     attempts++;
     connectError = null;
-    Options options;
-    try {
-      options = options();
-    } catch (Exception e) {
-      report("cannot read egress.nats.tlsCaFile " + config.tlsCaFile() + ": " + e.getMessage());
-      return; // a file that does not read will not read better later
-    }
     context
         .executeBlocking(
             () -> {
-              Connection c = Nats.connect(options);
+              Connection c = Nats.connect(options());
               if (closed) {
                 c.close();
                 throw new IllegalStateException("the NATS sink is closed");
@@ -160,7 +153,8 @@ public final class NatsSink implements Sink {
             });
   }
 
-  private Options options() throws Exception {
+  /** The client's options; reads the CA file, so on a worker thread. */
+  private Options options() {
     Options.Builder options =
         new Options.Builder()
             .server(config.url())
@@ -177,11 +171,16 @@ public final class NatsSink implements Sink {
       options.token(config.token().toCharArray());
     }
     if (!config.tlsCaFile().isEmpty()) {
-      TrustManagerFactory trust =
-          new PemTrustOptions().addCertPath(config.tlsCaFile()).getTrustManagerFactory(vertx);
-      SSLContext tls = SSLContext.getInstance("TLS");
-      tls.init(null, trust.getTrustManagers(), null);
-      options.sslContext(tls);
+      try {
+        TrustManagerFactory trust =
+            new PemTrustOptions().addCertPath(config.tlsCaFile()).getTrustManagerFactory(vertx);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, trust.getTrustManagers(), null);
+        options.sslContext(tls);
+      } catch (Exception e) {
+        throw new UnreadableCa(
+            "cannot read egress.nats.tlsCaFile " + config.tlsCaFile() + ": " + describe(e));
+      }
     }
     return options.build();
   }
@@ -387,6 +386,9 @@ public final class NatsSink implements Sink {
   }
 
   private String connectFailure(Throwable err) {
+    if (err instanceof UnreadableCa) {
+      return err.getMessage();
+    }
     for (Throwable cause : new Throwable[] {connectError, err}) {
       for (Throwable t = cause; t != null; t = t.getCause()) {
         if (t instanceof AuthenticationException
@@ -430,6 +432,13 @@ public final class NatsSink implements Sink {
       }
     }
     return String.join(": ", parts);
+  }
+
+  /** A CA file that does not read as PEM certificates. */
+  private static final class UnreadableCa extends IllegalStateException {
+    UnreadableCa(String message) {
+      super(message);
+    }
   }
 
   /** Sets the problem; a change is one log line (a warning when one starts, a note when over). */

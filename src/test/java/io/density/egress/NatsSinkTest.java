@@ -460,6 +460,19 @@ class NatsSinkTest {
     assertTrue(
         Await.until(() -> untrusted.attempts() >= 2, Duration.ofSeconds(20)), "it keeps trying");
     assertTrue(untrusted.problem().contains("TLS"), untrusted.problem());
+
+    String missing = dir.resolve("missing.pem").toString();
+    NatsSink unreadable =
+        start(
+            new DensityConfig.Egress.Nats(
+                url, null, null, null, missing, stream, prefix, null, null, 1_000L),
+            DAY);
+    assertTrue(
+        Await.until(
+            () ->
+                String.valueOf(unreadable.problem()).contains("cannot read egress.nats.tlsCaFile"),
+            Duration.ofSeconds(10)),
+        unreadable.problem());
   }
 
   private static boolean answers(int port) {
