@@ -10,9 +10,15 @@ import io.density.support.Await;
 import io.density.support.Ports;
 import io.density.support.TcpProxy;
 import io.nats.client.Connection;
+import io.nats.client.ConsumerContext;
+import io.nats.client.IterableConsumer;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.Message;
 import io.nats.client.Nats;
+import io.nats.client.StreamContext;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
 import io.nats.client.api.MessageInfo;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
@@ -20,6 +26,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -216,7 +223,7 @@ class NatsSinkTest {
     assertEquals(bySubjectAndSeq.size(), messages.size(), "messages in the stream");
     Map<String, Long> lastSeq = new LinkedHashMap<>();
     for (MessageInfo m : messages) {
-      JsonObject body = new JsonObject(new String(m.getData(), "UTF-8"));
+      JsonObject body = new JsonObject(new String(m.getData(), StandardCharsets.UTF_8));
       long seq = body.getLong("seq");
       Change change = bySubjectAndSeq.remove(m.getSubject() + " " + seq);
       assertNotNull(change, "a change sent, once: " + m.getSubject() + " seq " + seq);
@@ -250,6 +257,44 @@ class NatsSinkTest {
     assertEquals(sent.size(), stored(), "the same list again adds nothing (Nats-Msg-Id)");
     assertHoldsEachOnceInOrder(sent);
     assertNull(sink.problem());
+  }
+
+  @Test
+  @DisplayName(
+      "a durable JetStream consumer (as docs/egress-nats.md shows) reads every count, in order per"
+          + " space, the id decoded from the subject equal to the body's")
+  void durableConsumer() throws Exception {
+    NatsSink sink = start(config(NATS, 5_000), DAY);
+    awaitReady(sink);
+    List<Change> sent = new ArrayList<>(changes(1, 20));
+    sent.addAll(alerts());
+    sink.publish(sent).await();
+
+    StreamContext streamContext = admin.getStreamContext(stream);
+    ConsumerContext consumer =
+        streamContext.createOrUpdateConsumer(
+            ConsumerConfiguration.builder()
+                .durable("analytics")
+                .filterSubject(prefix + ".count.*")
+                .ackPolicy(AckPolicy.Explicit)
+                .build());
+    Map<String, Long> last = new LinkedHashMap<>();
+    int read = 0;
+    try (IterableConsumer messages = consumer.iterate()) {
+      Message m;
+      while ((m = messages.nextMessage(Duration.ofSeconds(1))) != null) {
+        JsonObject body = new JsonObject(new String(m.getData(), StandardCharsets.UTF_8));
+        String token = m.getSubject().substring(m.getSubject().lastIndexOf('.') + 1);
+        String space = TopicIds.decode(token);
+        assertEquals(body.getString("space_id"), space);
+        Long before = last.put(space, body.getLong("seq"));
+        assertEquals(before == null ? 1L : before + 1, body.getLong("seq"), space);
+        m.ack();
+        read++;
+      }
+    }
+    assertEquals(SPACES.size() * 20, read, "every count, and no alert");
+    assertEquals(SPACES.size(), last.size());
   }
 
   @Test
