@@ -70,6 +70,14 @@ class EnvironmentNamesTest {
     assertEquals("t0k", config.egress().nats().token());
     assertEquals(3600L, config.egress().nats().maxAgeSeconds());
     assertEquals("DENSITY", config.egress().nats().stream(), "the others keep their defaults");
+    JsonObject file = DensityConfig.load(Map.of()).toJson();
+    file.remove("egress");
+    assertTrue(
+        !DensityConfig.fromJson(file).egress().nats().enabled(), "no egress section: no NATS");
+    file.put("egress", new JsonObject().put("nats", new JsonObject().put("url", "nats://n:4222")));
+    DensityConfig.Egress.Nats partial = DensityConfig.fromJson(file).egress().nats();
+    assertEquals(DensityConfig.Egress.Nats.DEFAULT_ACK_TIMEOUT_MS, partial.ackTimeoutMs());
+    assertEquals("density", partial.subjectPrefix(), "a setting left out takes its default");
     IllegalArgumentException wrong =
         assertThrows(
             IllegalArgumentException.class,
