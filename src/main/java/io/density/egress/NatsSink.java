@@ -17,9 +17,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,9 +46,10 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>jnats blocks in its connect and stream management calls: they run on a worker thread. Its
  * asynchronous publish does not block; its acknowledgements complete on this sink's context. The
- * client reconnects by itself; until the first connection it is tried again every {@link
- * #RETRY_CONNECT}. A fault is one log line when it starts (and one when it ends) and {@link
- * #problem()} while it lasts; it never fails a start.
+ * client reconnects by itself (the sink publishes again once it has re-established its
+ * subscriptions); until the first connection it is tried again every {@link #RETRY_CONNECT}. A
+ * fault is one log line when it starts (and one when it ends) and {@link #problem()} while it
+ * lasts; it never fails a start.
  */
 public final class NatsSink implements Sink {
   private static final Logger LOG = Logger.getLogger(NatsSink.class.getName());
@@ -67,6 +69,16 @@ public final class NatsSink implements Sink {
   private volatile Connection connection;
   private volatile JetStream jetStream;
   private volatile boolean streamReady;
+
+  /**
+   * Whether the connection takes publishes: from the first connection, and again once jnats has
+   * re-established its subscriptions after a reconnect (the inbox the acknowledgements come to).
+   */
+  private volatile boolean linked;
+
+  /** When a forced reconnect was last asked for (ms), so that one is asked per ack timeout. */
+  private volatile long forcedAtMs;
+
   private volatile boolean closed;
   private volatile int attempts;
 
@@ -137,6 +149,7 @@ public final class NatsSink implements Sink {
                 throw new IllegalStateException("the NATS sink is closed");
               }
               jetStream = c.jetStream(jetStreamOptions());
+              linked = true;
               connection = c;
               return c;
             })
@@ -171,6 +184,10 @@ public final class NatsSink implements Sink {
       options.token(config.token().toCharArray());
     }
     if (!config.tlsCaFile().isEmpty()) {
+      if (!Files.isReadable(Path.of(config.tlsCaFile()))) {
+        throw new UnreadableCa(
+            "egress.nats.tlsCaFile " + config.tlsCaFile() + " is not a file this server can read");
+      }
       try {
         TrustManagerFactory trust =
             new PemTrustOptions().addCertPath(config.tlsCaFile()).getTrustManagerFactory(vertx);
@@ -233,7 +250,7 @@ public final class NatsSink implements Sink {
     if (closed) {
       return Future.failedFuture("the NATS sink is closed");
     }
-    if (c == null || js == null || c.getStatus() != Connection.Status.CONNECTED) {
+    if (c == null || js == null || !linked || c.getStatus() != Connection.Status.CONNECTED) {
       String why = problem();
       return Future.failedFuture(why == null ? "not connected to NATS at " + address : why);
     }
@@ -246,10 +263,30 @@ public final class NatsSink implements Sink {
         .onSuccess(v -> report(null))
         .onFailure(
             err -> {
-              if (c.getStatus() == Connection.Status.CONNECTED && streamReady) {
+              if (c.getStatus() == Connection.Status.CONNECTED) { // else the connection's problem
                 report("publishing to stream " + config.stream() + " failed: " + err.getMessage());
+                if (err.getCause() instanceof TimeoutException) {
+                  reconnectSilent(c);
+                }
               }
             });
+  }
+
+  /**
+   * A connection that says it is connected but brings no acknowledgement within the ack timeout is
+   * replaced: jnats is asked to reconnect (at most once per ack timeout), as when the line drops.
+   */
+  private void reconnectSilent(Connection c) {
+    long now = System.currentTimeMillis();
+    if (now - forcedAtMs < config.ackTimeoutMs()) {
+      return;
+    }
+    forcedAtMs = now;
+    context.executeBlocking(
+        () -> {
+          c.forceReconnect();
+          return null;
+        });
   }
 
   @Override
@@ -337,15 +374,16 @@ public final class NatsSink implements Sink {
       return Future.fromCompletionStage(acked, context)
           .recover(
               err -> {
+                String why;
                 if (isNoResponders(err)) {
                   streamReady = false; // deleted under us: created again before the next publish
+                  why = "no stream takes " + stream.subject(change) + " (it is created again)";
+                } else if (err instanceof TimeoutException) {
+                  why = "not acknowledged within " + config.ackTimeoutMs() + " ms";
+                } else {
+                  why = describe(err);
                 }
-                return Future.failedFuture(
-                    new IllegalStateException(
-                        err instanceof TimeoutException
-                            ? id + " not acknowledged within " + config.ackTimeoutMs() + " ms"
-                            : id + ": " + describe(err),
-                        err));
+                return Future.failedFuture(new IllegalStateException(id + ": " + why, err));
               });
     }
   }
@@ -355,9 +393,12 @@ public final class NatsSink implements Sink {
       return; // the first connection's attempts: connect() reports their outcome
     }
     switch (event) {
-      case DISCONNECTED ->
-          report("the connection to NATS at " + address + " is lost; reconnecting");
-      case RECONNECTED, CONNECTED -> {
+      case DISCONNECTED -> {
+        linked = false;
+        report("the connection to NATS at " + address + " is lost; reconnecting");
+      }
+      case RESUBSCRIBED -> {
+        linked = true;
         if (streamReady) {
           report(null);
         }
@@ -423,15 +464,15 @@ public final class NatsSink implements Sink {
     return false;
   }
 
+  /** The innermost message of a failure: jnats wraps its own in layers that repeat it. */
   private static String describe(Throwable err) {
-    List<String> parts = new ArrayList<>();
-    for (Throwable t = err; t != null && parts.size() < 3; t = t.getCause()) {
-      String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-      if (!parts.contains(m)) {
-        parts.add(m);
+    String message = err.getClass().getSimpleName();
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t.getMessage() != null) {
+        message = t.getMessage();
       }
     }
-    return String.join(": ", parts);
+    return message;
   }
 
   /** A CA file that does not read as PEM certificates. */

@@ -261,6 +261,23 @@ class NatsSinkTest {
 
   @Test
   @DisplayName(
+      "a stream deleted under the sink: the publish fails saying so, the next one creates it again")
+  void streamDeleted() throws Exception {
+    NatsSink sink = start(config(NATS, 2_000), DAY);
+    awaitReady(sink);
+    sink.publish(changes(1, 1)).await();
+    jsm.deleteStream(stream);
+    Throwable failure = awaitFailure(sink.publish(changes(2, 1)));
+    assertNotNull(failure, "no stream, no acknowledgement");
+    assertNotNull(sink.problem());
+    List<Change> again = changes(2, 1);
+    sink.publish(again).await();
+    assertHoldsEachOnceInOrder(again);
+    assertNull(sink.problem());
+  }
+
+  @Test
+  @DisplayName(
       "a durable JetStream consumer (as docs/egress-nats.md shows) reads every count, in order per"
           + " space, the id decoded from the subject equal to the body's")
   void durableConsumer() throws Exception {
@@ -304,7 +321,7 @@ class NatsSinkTest {
   void lineCut() throws Exception {
     TcpProxy proxy = new TcpProxy("127.0.0.1", 4222);
     closing.add(proxy);
-    long ackTimeoutMs = 1_000;
+    long ackTimeoutMs = 5_000;
     NatsSink sink = start(config(proxy.through(NATS), ackTimeoutMs), DAY);
     awaitReady(sink);
     List<Change> first = changes(1, 5);
@@ -514,8 +531,7 @@ class NatsSinkTest {
             DAY);
     assertTrue(
         Await.until(
-            () ->
-                String.valueOf(unreadable.problem()).contains("cannot read egress.nats.tlsCaFile"),
+            () -> String.valueOf(unreadable.problem()).contains(missing + " is not a file"),
             Duration.ofSeconds(10)),
         unreadable.problem());
   }
