@@ -365,6 +365,7 @@ class OpenApiConformanceTest {
     checkAs(null, "GET", "/ready", null, null, 200);
     checkAs(null, "GET", "/openapi.json", null, null, 200);
     checkAs(null, "GET", "/openapi.yaml", null, null, 200);
+    checkAs(null, "GET", "/asyncapi.yaml", null, null, 200);
     check("GET", "/metrics", null, null, 200);
     checkEventStream();
 

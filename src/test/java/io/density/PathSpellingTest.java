@@ -32,7 +32,7 @@ class PathSpellingTest {
 
   /** The resources anyone may read, by their plain paths. */
   private static final List<String> PUBLIC =
-      List.of("/health", "/ready", "/openapi.json", "/openapi.yaml", "/ui/");
+      List.of("/health", "/ready", "/openapi.json", "/openapi.yaml", "/asyncapi.yaml", "/ui/");
 
   /** A path's segment of one or two dots, written plainly or percent-encoded. */
   private static final Pattern DOT_SEGMENT = Pattern.compile("(?:^|/)(?:\\.|%2[eE]){1,2}(?:/|$)");

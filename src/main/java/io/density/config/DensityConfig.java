@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The whole configuration, read once at start: {@code conf/config.json} (or the file named by
@@ -39,7 +40,7 @@ public record DensityConfig(
       mqtt = new Mqtt(null, null, null, null, null); // nor MQTT
     }
     if (egress == null) {
-      egress = new Egress(null, null, null, null); // nor egress
+      egress = new Egress(null, null, null, null, null); // nor egress
     }
     if (egress.mqtt().enabled() && egress.mqtt().url().isEmpty() && !mqtt.enabled()) {
       throw new IllegalArgumentException(
@@ -272,12 +273,17 @@ public record DensityConfig(
    * {@code maxBacklogAgeSeconds} are dropped. {@code pollMs}: how often the outbox is read while
    * there is nothing new.
    */
-  public record Egress(Integer maxInFlight, Long maxBacklogAgeSeconds, Integer pollMs, Mqtt mqtt) {
+  public record Egress(
+      Integer maxInFlight, Long maxBacklogAgeSeconds, Integer pollMs, Mqtt mqtt, Nats nats) {
     public Egress {
       maxInFlight = maxInFlight == null ? 1000 : maxInFlight;
       maxBacklogAgeSeconds = maxBacklogAgeSeconds == null ? 86_400L : maxBacklogAgeSeconds;
       pollMs = pollMs == null ? 20 : pollMs;
       mqtt = mqtt == null ? new Mqtt(null, null, null, null, null) : mqtt;
+      nats =
+          nats == null
+              ? new Nats(null, null, null, null, null, null, null, null, null, null)
+              : nats;
       if (maxInFlight < 1) {
         throw new IllegalArgumentException(
             "egress.maxInFlight (DENSITY_EGRESS_MAX_IN_FLIGHT) must be at least 1");
@@ -295,7 +301,7 @@ public record DensityConfig(
 
     /** Whether any sink is on: the counting path then writes the outbox. */
     public boolean on() {
-      return mqtt.enabled();
+      return mqtt.enabled() || nats.enabled();
     }
 
     /**
@@ -329,6 +335,95 @@ public record DensityConfig(
       /** The broker's URL: {@code url}, or the ingest broker's. */
       public String brokerUrl(DensityConfig.Mqtt ingest) {
         return url.isEmpty() ? ingest.url() : url;
+      }
+    }
+
+    /**
+     * The NATS JetStream egress, off unless {@code url} is set ({@code nats://host[:port]}, or
+     * {@code tls://} for TLS, trusting {@code tlsCaFile} when given, the JVM's trust store
+     * otherwise). Credentials: {@code user} and {@code password}, or {@code token}. Changes go to
+     * the stream {@code stream}, created or updated to keep messages {@code maxAgeSeconds} (0: no
+     * limit) and {@code maxBytes} (0: no limit), on subjects under {@code subjectPrefix}; a message
+     * not acknowledged by the stream within {@code ackTimeoutMs} is a failed publish.
+     */
+    public record Nats(
+        String url,
+        String user,
+        String password,
+        String token,
+        String tlsCaFile,
+        String stream,
+        String subjectPrefix,
+        Long maxAgeSeconds,
+        Long maxBytes,
+        Long ackTimeoutMs) {
+      public static final long DEFAULT_MAX_AGE_SECONDS = 7 * 24 * 3600;
+      public static final long DEFAULT_ACK_TIMEOUT_MS = 5_000;
+      private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]+");
+
+      public Nats {
+        url = url == null ? "" : url.trim();
+        user = user == null ? "" : user;
+        password = password == null ? "" : password;
+        token = token == null ? "" : token;
+        tlsCaFile = tlsCaFile == null ? "" : tlsCaFile.trim();
+        stream = stream == null || stream.isBlank() ? "DENSITY" : stream.trim();
+        subjectPrefix =
+            subjectPrefix == null || subjectPrefix.isBlank() ? "density" : subjectPrefix.trim();
+        maxAgeSeconds = maxAgeSeconds == null ? DEFAULT_MAX_AGE_SECONDS : maxAgeSeconds;
+        maxBytes = maxBytes == null ? 0L : maxBytes;
+        ackTimeoutMs =
+            ackTimeoutMs == null || ackTimeoutMs == 0 ? DEFAULT_ACK_TIMEOUT_MS : ackTimeoutMs;
+        if (!url.isEmpty()) {
+          URI uri;
+          try {
+            uri = new URI(url);
+          } catch (URISyntaxException e) {
+            uri = null;
+          }
+          if (uri == null
+              || uri.getHost() == null
+              || !("nats".equals(uri.getScheme()) || "tls".equals(uri.getScheme()))) {
+            throw new IllegalArgumentException(
+                "egress.nats.url (DENSITY_EGRESS_NATS_URL) must be nats://host[:port] or"
+                    + " tls://host[:port], not "
+                    + url);
+          }
+        }
+        if (!token.isEmpty() && !user.isEmpty()) {
+          throw new IllegalArgumentException(
+              "egress.nats.token and egress.nats.user (DENSITY_EGRESS_NATS_TOKEN,"
+                  + " DENSITY_EGRESS_NATS_USER) do not go together: one or the other");
+        }
+        if (!tlsCaFile.isEmpty() && !url.isEmpty() && !url.startsWith("tls://")) {
+          throw new IllegalArgumentException(
+              "egress.nats.tlsCaFile (DENSITY_EGRESS_NATS_TLS_CA_FILE) needs a tls:// URL in"
+                  + " egress.nats.url, not "
+                  + url);
+        }
+        if (!TOKEN.matcher(stream).matches()) {
+          throw new IllegalArgumentException(
+              "egress.nats.stream (DENSITY_EGRESS_NATS_STREAM) must be letters, digits, - and _,"
+                  + " not "
+                  + stream);
+        }
+        for (String part : subjectPrefix.split("\\.", -1)) {
+          if (!TOKEN.matcher(part).matches()) {
+            throw new IllegalArgumentException(
+                "egress.nats.subjectPrefix (DENSITY_EGRESS_NATS_SUBJECT_PREFIX) must be tokens of"
+                    + " letters, digits, - and _ joined by dots, not "
+                    + subjectPrefix);
+          }
+        }
+        if (maxAgeSeconds < 0 || maxBytes < 0 || ackTimeoutMs < 1) {
+          throw new IllegalArgumentException(
+              "egress.nats.maxAgeSeconds and egress.nats.maxBytes must be 0 (no limit) or more,"
+                  + " egress.nats.ackTimeoutMs at least 1");
+        }
+      }
+
+      public boolean enabled() {
+        return !url.isEmpty();
       }
     }
   }

@@ -16,8 +16,9 @@ import java.util.TreeMap;
  *
  * <p>The rule: {@code DENSITY_}, then the key with its section, each word upper-case and joined by
  * {@code _}: {@code ingest.outOfOrderWindowMs} is {@code DENSITY_INGEST_OUT_OF_ORDER_WINDOW_MS},
- * {@code roles} is {@code DENSITY_ROLES}. A value is read as the key's type: a number, {@code
- * on}/{@code off} ({@code true}/{@code false}) or text; a blank value is no value.
+ * {@code egress.nats.url} is {@code DENSITY_EGRESS_NATS_URL}, {@code roles} is {@code
+ * DENSITY_ROLES}. A value is read as the key's type: a number, {@code on}/{@code off} ({@code
+ * true}/{@code false}) or text; a blank value is no value.
  */
 public final class EnvironmentNames {
   /** Names that predate the rule, each with the key it sets. */
@@ -143,34 +144,37 @@ public final class EnvironmentNames {
   }
 
   private static void put(JsonObject json, String key, Object value) {
-    int dot = key.indexOf('.');
-    if (dot < 0) {
-      json.put(key, value);
-      return;
+    String[] path = key.split("\\.");
+    JsonObject slice = json;
+    for (int i = 0; i < path.length - 1; i++) {
+      JsonObject inner = slice.getJsonObject(path[i]);
+      if (inner == null) {
+        inner = new JsonObject();
+        slice.put(path[i], inner);
+      }
+      slice = inner;
     }
-    String section = key.substring(0, dot);
-    JsonObject slice = json.getJsonObject(section);
-    if (slice == null) {
-      slice = new JsonObject();
-      json.put(section, slice);
-    }
-    put(slice, key.substring(dot + 1), value);
+    slice.put(path[path.length - 1], value);
   }
 
   /**
-   * The keys of a configuration record: its sections' components (a section's own records give keys
-   * of three words, {@code egress.mqtt.enabled}), and its plain ones.
+   * The keys of a configuration record: its plain components, and those of its sections, and of
+   * their sections in turn ({@code egress.nats.url}).
    */
   private static Map<String, Class<?>> keysOf(Class<?> config) {
     Map<String, Class<?>> keys = new LinkedHashMap<>();
-    for (RecordComponent component : config.getRecordComponents()) {
+    addKeys(keys, "", config);
+    return keys;
+  }
+
+  private static void addKeys(Map<String, Class<?>> keys, String prefix, Class<?> record) {
+    for (RecordComponent component : record.getRecordComponents()) {
+      String key = prefix + component.getName();
       if (component.getType().isRecord()) {
-        keysOf(component.getType())
-            .forEach((key, type) -> keys.put(component.getName() + "." + key, type));
+        addKeys(keys, key + ".", component.getType());
       } else {
-        keys.put(component.getName(), component.getType());
+        keys.put(key, component.getType());
       }
     }
-    return keys;
   }
 }

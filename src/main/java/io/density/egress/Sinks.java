@@ -2,6 +2,7 @@ package io.density.egress;
 
 import io.density.config.DensityConfig;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,6 +18,11 @@ final class Sinks {
           new MqttSink(vertx, egress.mqtt(), egress.mqtt().brokerUrl(ingest), egress.maxInFlight());
       mqtt.start();
       sinks.add(mqtt);
+    }
+    if (egress.nats().enabled()) {
+      // a change may be sent again until the backlog drops it: the stream's duplicate window
+      sinks.add(
+          NatsSink.start(vertx, egress.nats(), Duration.ofSeconds(egress.maxBacklogAgeSeconds())));
     }
     return sinks;
   }

@@ -10,12 +10,19 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The OpenAPI document of the API ({@code src/main/resources/openapi.yaml}), served as written at
- * {@code GET /openapi.yaml} and as JSON at {@code GET /openapi.json}, without a token. Read and
- * converted once, when the class loads: a document that does not parse fails the start.
+ * {@code GET /openapi.yaml} and as JSON at {@code GET /openapi.json}, and the AsyncAPI document of
+ * the messages published to brokers ({@code asyncapi.yaml}, at {@code GET /asyncapi.yaml}), without
+ * a token. Read and converted once, when the class loads: a document that does not parse fails the
+ * start.
  */
 final class ApiDocument {
-  static final String YAML = read();
-  static final String JSON = toJson(YAML);
+  static final String YAML = read("openapi.yaml");
+  static final String JSON = toJson("openapi.yaml", YAML);
+  static final String ASYNC_YAML = read("asyncapi.yaml");
+
+  static {
+    toJson("asyncapi.yaml", ASYNC_YAML);
+  }
 
   private ApiDocument() {}
 
@@ -26,12 +33,15 @@ final class ApiDocument {
     router
         .get("/openapi.yaml")
         .handler(rc -> rc.response().putHeader("Content-Type", "application/yaml").end(YAML));
+    router
+        .get("/asyncapi.yaml")
+        .handler(rc -> rc.response().putHeader("Content-Type", "application/yaml").end(ASYNC_YAML));
   }
 
-  private static String read() {
-    try (InputStream in = ApiDocument.class.getResourceAsStream("/openapi.yaml")) {
+  private static String read(String name) {
+    try (InputStream in = ApiDocument.class.getResourceAsStream("/" + name)) {
       if (in == null) {
-        throw new IllegalStateException("openapi.yaml is missing from the classpath");
+        throw new IllegalStateException(name + " is missing from the classpath");
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -39,11 +49,11 @@ final class ApiDocument {
     }
   }
 
-  private static String toJson(String yaml) {
+  private static String toJson(String name, String yaml) {
     try {
       return new ObjectMapper().writeValueAsString(new YAMLMapper().readTree(yaml));
     } catch (IOException e) {
-      throw new UncheckedIOException("openapi.yaml does not parse", e);
+      throw new UncheckedIOException(name + " does not parse", e);
     }
   }
 }

@@ -78,7 +78,8 @@ final class Auth implements Handler<RoutingContext> {
     if (resource.equals("/health")
         || resource.equals("/ready")
         || resource.equals("/openapi.json")
-        || resource.equals("/openapi.yaml")) {
+        || resource.equals("/openapi.yaml")
+        || resource.equals("/asyncapi.yaml")) {
       return null;
     }
     if ((method == HttpMethod.GET || method == HttpMethod.HEAD)

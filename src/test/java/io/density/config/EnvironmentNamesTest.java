@@ -56,6 +56,36 @@ class EnvironmentNamesTest {
   }
 
   @Test
+  @DisplayName("a key of a section inside a section: its name has both (DENSITY_EGRESS_NATS_URL)")
+  void nestedSections() {
+    assertEquals("DENSITY_EGRESS_NATS_URL", EnvironmentNames.nameOf("egress.nats.url"));
+    assertTrue(EnvironmentNames.keys().contains("egress.nats.maxAgeSeconds"));
+    DensityConfig config =
+        DensityConfig.load(
+            Map.of(
+                "DENSITY_EGRESS_NATS_URL", "tls://nats.example:4222",
+                "DENSITY_EGRESS_NATS_TOKEN", "t0k",
+                "DENSITY_EGRESS_NATS_MAX_AGE_SECONDS", "3600"));
+    assertEquals("tls://nats.example:4222", config.egress().nats().url());
+    assertEquals("t0k", config.egress().nats().token());
+    assertEquals(3600L, config.egress().nats().maxAgeSeconds());
+    assertEquals("DENSITY", config.egress().nats().stream(), "the others keep their defaults");
+    JsonObject file = DensityConfig.load(Map.of()).toJson();
+    file.remove("egress");
+    assertTrue(
+        !DensityConfig.fromJson(file).egress().nats().enabled(), "no egress section: no NATS");
+    file.put("egress", new JsonObject().put("nats", new JsonObject().put("url", "nats://n:4222")));
+    DensityConfig.Egress.Nats partial = DensityConfig.fromJson(file).egress().nats();
+    assertEquals(DensityConfig.Egress.Nats.DEFAULT_ACK_TIMEOUT_MS, partial.ackTimeoutMs());
+    assertEquals("density", partial.subjectPrefix(), "a setting left out takes its default");
+    IllegalArgumentException wrong =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> DensityConfig.load(Map.of("DENSITY_EGRESS_NATS_URL", "http://nats.example")));
+    assertTrue(wrong.getMessage().contains("DENSITY_EGRESS_NATS_URL"), wrong.getMessage());
+  }
+
+  @Test
   @DisplayName("every environment name of the releases before the rule still sets its key")
   void aliasesKeepWorking() {
     Map<String, List<Object>> given =
