@@ -106,10 +106,14 @@ final class BodyBudget implements Handler<RoutingContext> {
   /** Answers 408 and closes the connection of each body that arrives too slowly. */
   private void refuseSlowUploads() {
     long now = System.currentTimeMillis();
-    uploads.removeIf(upload -> upload.rc.request().isEnded() || upload.rc.response().ended());
+    // Over a copy: answering one upload runs its end handler, which takes it out of the set.
     for (Upload upload : uploads.toArray(Upload[]::new)) {
-      long late = now - upload.startMs - graceMs;
       HttpServerRequest request = upload.rc.request();
+      if (request.isEnded() || upload.rc.response().ended()) {
+        uploads.remove(upload);
+        continue;
+      }
+      long late = now - upload.startMs - graceMs;
       if (late > 0 && request.bytesRead() < minRate * late / 1000) {
         uploads.remove(upload);
         HttpConnection connection = request.connection();
