@@ -168,6 +168,76 @@ final class Statements {
       """
           .formatted(Sql.latestChange("sp.id", "AND ts < sp.b[1]", "AND ts <= sp.b[1]"));
 
+  // ---------------------------------------------------------------- utilization summaries
+
+  /**
+   * Whether the triggers that keep summaries exact are in place (not with a TimescaleDB before
+   * 2.18, sql/V11__utilization_days.sql): without them every day is computed from the changes.
+   */
+  static final String SUMMARIES_KEPT =
+      """
+      SELECT EXISTS (SELECT 1 FROM pg_trigger
+                      WHERE tgrelid = 'space_count'::regclass
+                        AND tgname = 'space_count_utilization_insert') AS kept
+      """;
+
+  /**
+   * The stored summaries of the spaces $1 (text[]), each in its zone $2 (text[], same order), for
+   * the local days [$3, $4): space_id, day, peak, peak_at, average, entries, exits, count_at_end.
+   * Rows a report is still computing (token set) are not summaries yet.
+   */
+  static final String STORED_DAYS =
+      """
+      SELECT u.space_id, u.day, u.peak, u.peak_at, u.average, u.entries, u.exits, u.count_at_end
+        FROM unnest($1::text[], $2::text[]) AS s(id, zone)
+        JOIN utilization_day u ON u.space_id = s.id AND u.time_zone = s.zone
+       WHERE u.day >= $3 AND u.day < $4 AND u.token IS NULL
+      """;
+
+  /**
+   * Taken exclusively, in a transaction of its own, while a report marks the days it will store as
+   * pending: every trigger of sql/V11__utilization_days.sql holds it shared until its transaction
+   * ends, so once this is granted no writer that missed the pending rows is still uncommitted.
+   * Waits at most a second (ingest queues behind it meanwhile); a report that does not get it
+   * stores nothing.
+   */
+  static final String LOCK_OUT_WRITERS = "SELECT pg_advisory_xact_lock(x'64656e73'::int8 + 4)";
+
+  /** How long this transaction waits for a lock at most (before {@link #LOCK_OUT_WRITERS}). */
+  static final String WAIT_FOR_LOCKS_AT_MOST_1S = "SET LOCAL lock_timeout = '1s'";
+
+  /**
+   * Marks days pending under the report's token $6: $1 space ids, $2 zones, $3 local days, $4 and
+   * $5 their first and next-day instants (arrays of one length). A writer that changes a space
+   * before a day's end from now on deletes the day's row.
+   */
+  static final String MARK_DAYS_PENDING =
+      """
+      INSERT INTO utilization_day AS u (space_id, time_zone, day, d0, d1, token)
+      SELECT v.*, $6::int8
+        FROM unnest($1::text[], $2::text[], $3::date[], $4::timestamptz[], $5::timestamptz[]) v
+      ON CONFLICT (space_id, time_zone, day) DO UPDATE
+         SET d0 = excluded.d0, d1 = excluded.d1, token = excluded.token, peak = NULL,
+             peak_at = NULL, average = NULL, entries = NULL, exits = NULL, count_at_end = NULL
+      """;
+
+  /**
+   * Stores the figures of the days still pending under the token $1: $2 space ids, $3 zones, $4
+   * days, $5 peak, $6 peak_at, $7 average, $8 entries, $9 exits, $10 count_at_end (arrays of one
+   * length). A row a writer deleted since it was marked stays deleted.
+   */
+  static final String STORE_DAYS =
+      """
+      UPDATE utilization_day u
+         SET token = NULL, peak = v.peak, peak_at = v.peak_at, average = v.average,
+             entries = v.entries, exits = v.exits, count_at_end = v.count_at_end
+        FROM unnest($2::text[], $3::text[], $4::date[], $5::int[], $6::timestamptz[],
+                    $7::float8[], $8::int8[], $9::int8[], $10::int[])
+             AS v(space_id, time_zone, day, peak, peak_at, average, entries, exits, count_at_end)
+       WHERE u.space_id = v.space_id AND u.time_zone = v.time_zone AND u.day = v.day
+         AND u.token = $1
+      """;
+
   // ---------------------------------------------------------------- resets
 
   /** A space's resets in [start, end). $1 space_id, $2 start, $3 end. */

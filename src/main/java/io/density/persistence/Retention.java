@@ -62,6 +62,11 @@ final class Retention {
                                                 .execute(at))
                                     .compose(
                                         v ->
+                                            conn.preparedQuery(
+                                                    Statements.FORGET_UTILIZATION_DAYS_BEFORE)
+                                                .execute(at))
+                                    .compose(
+                                        v ->
                                             conn.preparedQuery(Statements.DELETE_ID_KEYS_BEFORE)
                                                 .execute(at))
                                     .compose(
