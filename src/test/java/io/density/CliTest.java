@@ -60,7 +60,7 @@ class CliTest {
 
   private List<Row> history() {
     return database.rows(
-        "SELECT version, type, script, success FROM " + "flyway_schema_history ORDER BY 1");
+        "SELECT version, type, script, success FROM flyway_schema_history ORDER BY installed_rank");
   }
 
   @Test
