@@ -20,9 +20,10 @@ import java.util.logging.Logger;
  * space's own zone, written by the report that computed them and deleted by the triggers of {@code
  * space_count} and {@code space_reset} as soon as a change could alter them.
  *
- * <p>A report stores a day in two steps around computing it: {@link #markPending} (with every
- * writer locked out for that moment), then {@link #store} into the rows still pending under its
- * token. A failure of either only means the days are not stored: the report answers all the same.
+ * <p>A report stores a day in two steps around computing it: {@link #markPending} (then every
+ * writer that could have missed the pending rows is waited for), then {@link #store} into the rows
+ * still pending under its token. A failure of either only means the days are not stored: the report
+ * answers all the same.
  */
 final class UtilizationDays {
   private static final Logger LOG = Logger.getLogger(UtilizationDays.class.getName());
@@ -88,9 +89,9 @@ final class UtilizationDays {
   }
 
   /**
-   * Marks the days pending under a new token, with every writer of counts and resets locked out
-   * meanwhile; the token, or null when that failed (the writers did not finish within a second, or
-   * PostgreSQL refused): the report then stores nothing.
+   * Marks the days pending under a new token, then waits until every writer of counts and resets
+   * that could have missed them has committed; the token, or null when that failed (the writers did
+   * not finish within a second, or PostgreSQL refused): the report then stores nothing.
    */
   Future<Long> markPending(Collection<Bounds> days) {
     if (days.isEmpty()) {
@@ -112,15 +113,15 @@ final class UtilizationDays {
       d1[i] = b.d1();
       i++;
     }
-    return pool.withTransaction(
-            conn ->
-                conn.query(Statements.WAIT_FOR_LOCKS_AT_MOST_1S)
-                    .execute()
-                    .compose(v -> conn.query(Statements.LOCK_OUT_WRITERS).execute())
-                    .compose(
-                        v ->
-                            conn.preparedQuery(Statements.MARK_DAYS_PENDING)
-                                .execute(Tuple.of(spaces, zones, dates, d0, d1, token))))
+    return pool.preparedQuery(Statements.MARK_DAYS_PENDING)
+        .execute(Tuple.of(spaces, zones, dates, d0, d1, token))
+        .compose(
+            marked ->
+                pool.withTransaction(
+                    conn ->
+                        conn.query(Statements.WAIT_FOR_LOCKS_AT_MOST_1S)
+                            .execute()
+                            .compose(v -> conn.query(Statements.LOCK_OUT_WRITERS).execute())))
         .<Long>map(v -> token)
         .recover(
             err -> {
