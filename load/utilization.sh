@@ -112,22 +112,35 @@ cpu_between() {
   awk -v t="$(getconf CLK_TCK)" 'NR == FNR {b[$1] = $2; next} ($1 in b) {s += $2 - b[$1]}
     END {printf "%.2f\n", s / t}' "$1" "$2"
 }
+# PostgreSQL's processes: every one (autovacuum, checkpoints and other databases' work included),
+# and the backends of this benchmark's database alone (the server's pool; parallel workers, which
+# live only during a statement, are not seen).
 pg_pids() { for p in $(pgrep -u postgres); do echo "$p/stat"; done; }
+db_pids() {
+  local p
+  for p in $("${psql_admin[@]}" -At -c "SELECT pid FROM pg_stat_activity
+      WHERE datname = '$db' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"); do
+    echo "$p/stat"
+  done
+}
 # One timed GET of the report: "label wall_seconds" on stdout, the details on stderr.
 time_report() {
   local label=$1 line code seconds bytes
   mapfile -t pgs < <(pg_pids)
+  mapfile -t dbs < <(db_pids)
   ticks_of "$server_pid/stat" >"$work/jvm0"
   ticks_of "${pgs[@]}" >"$work/pg0"
+  ticks_of "${dbs[@]}" >"$work/db0"
   line=$(curl -s -o "$work/report.json" -w '%{http_code} %{time_total} %{size_download}' \
     --max-time 600 -H "Authorization: Bearer $DENSITY_TOKEN" "$url$query")
   ticks_of "$server_pid/stat" >"$work/jvm1"
   mapfile -t pgs < <(pg_pids)
   ticks_of "${pgs[@]}" >"$work/pg1"
+  ticks_of "${dbs[@]}" >"$work/db1"
   read -r code seconds bytes <<<"$line"
   [[ $code == 200 ]] || { say "the report answered $code: $(head -c 300 "$work/report.json")"; exit 1; }
   rows=$(jq '.rows | length' "$work/report.json")
-  echo "  $label: $seconds s, $rows rows, $bytes bytes; CPU: server JVM $(cpu_between "$work/jvm0" "$work/jvm1") s, PostgreSQL $(cpu_between "$work/pg0" "$work/pg1") s" >&2
+  echo "  $label: $seconds s, $rows rows, $bytes bytes; CPU: server JVM $(cpu_between "$work/jvm0" "$work/jvm1") s, the server's backends $(cpu_between "$work/db0" "$work/db1") s (all of PostgreSQL $(cpu_between "$work/pg0" "$work/pg1") s)" >&2
   echo "$seconds"
 }
 # The stored days as a digest, to check that every way of answering gives the same rows.

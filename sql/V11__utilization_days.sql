@@ -39,18 +39,28 @@ CREATE OR REPLACE FUNCTION density_utilization_stale() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock_shared(x'64656e73'::int8 + 4);
-  IF EXISTS (SELECT 1 FROM utilization_day WHERE d1 > (SELECT min(ts) FROM changed)) THEN
+  -- max(d1) is one probe of an index; compared inside one EXISTS, the planner may scan the table.
+  IF (SELECT min(ts) FROM changed) < (SELECT max(d1) FROM utilization_day) THEN
     DELETE FROM utilization_day u
      USING (SELECT space_id, min(ts) AS since FROM changed GROUP BY space_id) c
      WHERE u.space_id = c.space_id AND u.d1 > c.since;
   END IF;
   IF TG_OP = 'UPDATE' THEN -- rows moved in time (none does today) change both instants
-    IF EXISTS (SELECT 1 FROM utilization_day WHERE d1 > (SELECT min(ts) FROM changed_to)) THEN
+    IF (SELECT min(ts) FROM changed_to) < (SELECT max(d1) FROM utilization_day) THEN
       DELETE FROM utilization_day u
        USING (SELECT space_id, min(ts) AS since FROM changed_to GROUP BY space_id) c
        WHERE u.space_id = c.space_id AND u.d1 > c.since;
     END IF;
   END IF;
+  RETURN NULL;
+END $$;
+
+-- Every summary, when the changes are emptied at once (no transition table tells which spaces).
+CREATE OR REPLACE FUNCTION density_utilization_truncated() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock_shared(x'64656e73'::int8 + 4);
+  DELETE FROM utilization_day;
   RETURN NULL;
 END $$;
 
@@ -88,5 +98,7 @@ BEGIN
     EXECUTE format('CREATE TRIGGER %1$s_utilization_delete AFTER DELETE ON %1$I'
                    ' REFERENCING OLD TABLE AS changed'
                    ' FOR EACH STATEMENT EXECUTE FUNCTION density_utilization_stale()', t);
+    EXECUTE format('CREATE TRIGGER %1$s_utilization_truncate AFTER TRUNCATE ON %1$I'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION density_utilization_truncated()', t);
   END LOOP;
 END $$;
