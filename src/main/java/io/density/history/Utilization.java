@@ -31,6 +31,11 @@ import java.util.Map;
  * space's stored counts and resets ({@link Statements#UTILIZATION}), so only one row per space and
  * day reaches the JVM.
  *
+ * <p>Complete days of a space in its own zone are stored once computed ({@link UtilizationDays})
+ * and read by later reports; a space's missing days are computed from the first of them, one
+ * statement for every space that misses the same days. Today, and every day in a {@code tz} other
+ * than the space's own, are always computed.
+ *
  * <p>Opening hours do not exist yet: the average is over the whole day (up to now). When spaces get
  * them, an {@code average_open} is the same integral over each day's open intervals; see the
  * statement.
