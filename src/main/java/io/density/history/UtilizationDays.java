@@ -67,15 +67,18 @@ final class UtilizationDays {
       zoneOf.put(spaces.get(i), zones.get(i));
     }
     return pool.preparedQuery(Statements.STORED_DAYS)
-        .execute(
-            Tuple.of(spaces.toArray(String[]::new), zones.toArray(String[]::new), first, after))
+        .execute(Tuple.of(spaces.toArray(String[]::new), first, after))
         .map(
             rows -> {
               Map<Key, Figures> out = new HashMap<>();
               for (Row r : rows) {
                 String space = r.getString("space_id");
+                String zone = r.getString("time_zone");
+                if (!zone.equals(zoneOf.get(space))) {
+                  continue; // cut in a zone the space had before
+                }
                 out.put(
-                    new Key(space, zoneOf.get(space), r.getLocalDate("day")),
+                    new Key(space, zone, r.getLocalDate("day")),
                     new Figures(
                         r.getInteger("peak"),
                         r.getOffsetDateTime("peak_at"),
