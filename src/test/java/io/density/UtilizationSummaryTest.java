@@ -10,6 +10,8 @@ import io.density.support.TestServer.Reply;
 import io.density.support.UtilizationReference;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -19,6 +21,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -180,6 +184,28 @@ class UtilizationSummaryTest {
 
   @Test
   @Order(6)
+  @DisplayName("late data while reports compute and store the same days: the next report is exact")
+  void lateDataDuringReports() throws Exception {
+    JsonObject space = space("C", UTC, 9);
+    sensor("707", "CW", "C", 1);
+    server.feed(contract, walk("707", FIRST, AFTER, 7));
+    String path = "/v1/spaces/C/utilization?start=" + FIRST + "&end=" + AFTER;
+    HttpClient http = HttpClient.newHttpClient();
+    Random random = new Random(7);
+    for (int i = 0; i < 12; i++) {
+      server.rows("DELETE FROM utilization_day WHERE space_id = 'C'"); // cold again
+      CompletableFuture<HttpResponse<String>> during =
+          http.sendAsync(server.request(path).build(), HttpResponse.BodyHandlers.ofString());
+      Instant late =
+          FIRST.atStartOfDay(UTC).toInstant().plusSeconds(random.nextInt(5 * 86_400)).plusMillis(i);
+      server.feed(contract, List.of(datapoint("707", late.toString(), i % 3 == 0 ? -1 : 1)));
+      assertEquals(200, during.get(60, TimeUnit.SECONDS).statusCode());
+      assertReportEqualsReference(space, UTC, FIRST, AFTER, null);
+    }
+  }
+
+  @Test
+  @Order(7)
   @DisplayName("retention: days before the boundary lose their history, later ones keep theirs")
   void retention() {
     JsonObject space = space("E", UTC, 6);
