@@ -10,11 +10,12 @@
 -- later one. Live traffic lands after every summarised day (only complete days are stored), so
 -- the triggers find nothing to delete with one index probe.
 --
--- The report computes a day only after it has written the day's row as pending (token set) in a
--- transaction that holds the advisory lock below exclusively; every trigger holds it shared until
--- its transaction ends. So a writer either committed before the report's snapshot (its changes
--- are in the figures), or runs its trigger after the pending row is committed (and deletes it):
--- the report then stores its figures only into rows still pending under its own token.
+-- The report computes a day only after it has committed the day's row as pending (token set) and
+-- then taken the advisory lock below exclusively (in a transaction that ends at once); every
+-- trigger holds it shared from before it looks for summaries until its transaction ends. So a
+-- writer either committed before the report's snapshot (its changes are in the figures), or ran
+-- its trigger after the pending row was committed (and deleted it): the report then stores its
+-- figures only into rows still pending under its own token.
 CREATE TABLE IF NOT EXISTS utilization_day (
   space_id     text NOT NULL,
   time_zone    text NOT NULL,
