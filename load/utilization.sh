@@ -15,8 +15,12 @@
 #        - a daily reset at 03:00 local time of every room on every day in space_reset,
 #      (no datapoint rows: the report reads space_count and space_reset only),
 #   3. times GET /v1/spaces/R/utilization?start=2026-10-01&end=2026-11-01&children=true (every
-#      space, 31 days) RUNS times, one after the other, with curl, and the CPU the server's JVM and
-#      PostgreSQL's processes spent on each (from /proc: on a shared machine, wall time is noisy),
+#      space, 31 days) with curl, and the CPU the server's JVM and PostgreSQL's processes spent on
+#      each (from /proc: on a shared machine, wall time is noisy), RUNS rounds of three: cold (the
+#      stored days deleted first: every day computed from the changes, then stored), warm (every
+#      day read from utilization_day), and after one room's effects of 15 October were rewritten
+#      (as a recount does: the trigger deletes its days from then on, the report computes them
+#      again); the three must give the same rows,
 #   4. measures the floor: the report's own statement (printed from the server's jar by
 #      load/ReportStatement.java) with the same parameters, PREPAREd and EXECUTEd RUNS times in
 #      one psql session with \timing and the backend's CPU; then prints the lines of its EXPLAIN
@@ -108,24 +112,57 @@ cpu_between() {
   awk -v t="$(getconf CLK_TCK)" 'NR == FNR {b[$1] = $2; next} ($1 in b) {s += $2 - b[$1]}
     END {printf "%.2f\n", s / t}' "$1" "$2"
 }
+# PostgreSQL's processes: every one (autovacuum, checkpoints and other databases' work included),
+# and the backends of this benchmark's database alone (the server's pool; parallel workers, which
+# live only during a statement, are not seen).
 pg_pids() { for p in $(pgrep -u postgres); do echo "$p/stat"; done; }
-say "timing GET $query, $runs times"
-server_times=()
-for i in $(seq 1 "$runs"); do
+db_pids() {
+  local p
+  for p in $("${psql_admin[@]}" -At -c "SELECT pid FROM pg_stat_activity
+      WHERE datname = '$db' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"); do
+    echo "$p/stat"
+  done
+}
+# One timed GET of the report: "label wall_seconds" on stdout, the details on stderr.
+time_report() {
+  local label=$1 line code seconds bytes
   mapfile -t pgs < <(pg_pids)
+  mapfile -t dbs < <(db_pids)
   ticks_of "$server_pid/stat" >"$work/jvm0"
   ticks_of "${pgs[@]}" >"$work/pg0"
+  ticks_of "${dbs[@]}" >"$work/db0"
   line=$(curl -s -o "$work/report.json" -w '%{http_code} %{time_total} %{size_download}' \
     --max-time 600 -H "Authorization: Bearer $DENSITY_TOKEN" "$url$query")
   ticks_of "$server_pid/stat" >"$work/jvm1"
   mapfile -t pgs < <(pg_pids)
   ticks_of "${pgs[@]}" >"$work/pg1"
+  ticks_of "${dbs[@]}" >"$work/db1"
   read -r code seconds bytes <<<"$line"
   [[ $code == 200 ]] || { say "the report answered $code: $(head -c 300 "$work/report.json")"; exit 1; }
   rows=$(jq '.rows | length' "$work/report.json")
-  echo "  server run $i: $seconds s, $rows rows, $bytes bytes; CPU: server JVM $(cpu_between "$work/jvm0" "$work/jvm1") s, PostgreSQL $(cpu_between "$work/pg0" "$work/pg1") s"
-  server_times+=("$seconds")
+  echo "  $label: $seconds s, $rows rows, $bytes bytes; CPU: server JVM $(cpu_between "$work/jvm0" "$work/jvm1") s, the server's backends $(cpu_between "$work/db0" "$work/db1") s (all of PostgreSQL $(cpu_between "$work/pg0" "$work/pg1") s)" >&2
+  echo "$seconds"
+}
+# The stored days as a digest, to check that every way of answering gives the same rows.
+rows_digest() { jq -c '.rows' "$work/report.json" | sha256sum | cut -c1-16; }
+say "timing GET $query, $runs times each: cold (no stored day: every day computed from the changes, then stored), warm (every day stored), after a change to one space"
+cold_times=()
+warm_times=()
+stale_times=()
+for i in $(seq 1 "$runs"); do
+  "${psql_admin[@]}" -d "$db" -qc "DELETE FROM utilization_day" >/dev/null
+  cold_times+=("$(time_report "cold run $i")")
+  cold_digest=$(rows_digest)
+  warm_times+=("$(time_report "warm run $i")")
+  [[ $(rows_digest) == "$cold_digest" ]] || { say "warm rows differ from cold rows"; exit 1; }
+  # A recount of one room on 15 October (as a late datapoint beyond the window does): its rows
+  # from that day on are deleted by the trigger, and the next report computes them again.
+  "${psql_admin[@]}" -d "$db" -qc "UPDATE space_count SET reconciled_at = now()
+     WHERE space_id = 'M$i' AND ts >= '2026-10-15 12:00+02' AND ts < '2026-10-15 13:00+02'" >/dev/null
+  stale_times+=("$(time_report "one space changed, run $i")")
+  [[ $(rows_digest) == "$cold_digest" ]] || { say "rows after the change differ"; exit 1; }
 done
+server_times=("${cold_times[@]}")
 
 say "the floor: the same statement through psql"
 statement=$(java -cp "$work/density.jar" "$repo/load/ReportStatement.java" \
@@ -168,10 +205,17 @@ best() { printf '%s\n' "$@" | sort -n | head -n 1; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 server_best=$(best "${server_times[@]}")
 server_median=$(median "${server_times[@]}")
+warm_best=$(best "${warm_times[@]}")
+warm_median=$(median "${warm_times[@]}")
+stale_median=$(median "${stale_times[@]}")
 floor_best=$(best "${floor_times[@]}")
 floor_median=$(median "${floor_times[@]}")
+rows=$(jq '.rows | length' "$work/report.json")
+bytes=$(stat -c %s "$work/report.json")
 echo "utilization report, $spaces spaces × $days days, $stored effects (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
-echo "  server (GET, JSON)  median $server_median s, best $server_best s over $runs runs"
-echo "  PostgreSQL alone    median $floor_median s, best $floor_best s (the same statement, psql)"
-echo "  ratio (median)      $(ratio "$server_median" "$floor_median")"
-echo "UTILIZATION {\"spaces\":$spaces,\"days\":$days,\"effects\":$stored,\"rows\":${rows:-0},\"bytes\":${bytes:-0},\"server_s_median\":$server_median,\"server_s_best\":$server_best,\"floor_s_median\":$floor_median,\"floor_s_best\":$floor_best,\"ratio\":\"$(ratio "$server_median" "$floor_median")\"}"
+echo "  server, cold (GET)  median $server_median s, best $server_best s over $runs runs"
+echo "  server, warm (GET)  median $warm_median s, best $warm_best s"
+echo "  one space changed   median $stale_median s"
+echo "  PostgreSQL alone    median $floor_median s, best $floor_best s (the statement over every day, psql)"
+echo "  ratio cold / floor  $(ratio "$server_median" "$floor_median"); warm / floor $(ratio "$warm_median" "$floor_median")"
+echo "UTILIZATION {\"spaces\":$spaces,\"days\":$days,\"effects\":$stored,\"rows\":${rows:-0},\"bytes\":${bytes:-0},\"server_s_median\":$server_median,\"server_s_best\":$server_best,\"warm_s_median\":$warm_median,\"warm_s_best\":$warm_best,\"one_changed_s_median\":$stale_median,\"floor_s_median\":$floor_median,\"floor_s_best\":$floor_best,\"ratio\":\"$(ratio "$server_median" "$floor_median")\"}"

@@ -1,7 +1,6 @@
 package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +8,7 @@ import io.density.dev.SeedBuilding;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
+import io.density.support.UtilizationReference;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpClient;
@@ -23,8 +23,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -50,11 +48,6 @@ class UtilizationTest {
   private static TestServer server;
   private static final ContractModel contract = ContractModel.seedBuilding();
 
-  /** Every reset the test made or the daily rule makes, per space (the model keeps its own). */
-  private static final TreeMap<Instant, Integer> resetsA = new TreeMap<>();
-
-  private static final TreeMap<Instant, Integer> resetsB = new TreeMap<>();
-
   @BeforeAll
   static void aBuildingAcrossTheSpringChange() {
     server = new TestServer().start();
@@ -74,9 +67,6 @@ class UtilizationTest {
             .put("parent_id", "A"));
     LocalDate firstReset = LocalDate.parse("2024-03-20");
     contract.dailyReset("A", PARIS, LocalTime.MIDNIGHT, firstReset);
-    for (LocalDate d = firstReset; !d.isAfter(LocalDate.now(PARIS)); d = d.plusDays(1)) {
-      resetsA.put(d.atStartOfDay(PARIS).toInstant(), 0);
-    }
 
     List<JsonObject> sent = new ArrayList<>();
     for (JsonObject d :
@@ -100,8 +90,8 @@ class UtilizationTest {
       server.feed(contract, sent.subList(from, Math.min(onTime, from + 250)));
     }
 
-    reset("B", Instant.parse("2024-03-31T09:30:00Z"), 3, resetsB);
-    reset("A", Instant.parse("2024-04-01T10:00:00Z"), 45, resetsA); // above its capacity
+    reset("B", Instant.parse("2024-03-31T09:30:00Z"), 3);
+    reset("A", Instant.parse("2024-04-01T10:00:00Z"), 45); // above its capacity
 
     // The rest comes late: behind what was counted, across the resets.
     server.feed(contract, sent.subList(onTime, sent.size()));
@@ -344,80 +334,11 @@ class UtilizationTest {
 
   // ---------------------------------------------------------------- the reference
 
-  /**
-   * The row of a space and local day as the definitions give it (docs/counting.md, "Utilization"),
-   * from the contract's counts: the value in force at the day's start (a reset at that instant
-   * applied, effects not yet), then the value after each change in the day.
-   */
+  /** The row of a space and a local day equals the reference ({@link UtilizationReference}). */
   private static void assertRowEqualsReference(
       String space, LocalDate day, ZoneId zone, Integer capacity, JsonObject row) {
-    Instant d0 = day.atStartOfDay(zone).toInstant();
-    Instant d1 = day.plusDays(1).atStartOfDay(zone).toInstant();
-    String what = space + " on " + day + " in " + zone + ": " + row.encode();
-    assertEquals(d0.toString(), row.getString("start"), what);
-    assertEquals(d1.toString(), row.getString("end"), what);
-    assertTrue(row.getBoolean("complete"), what);
-
-    TreeMap<Instant, Integer> resets = space.equals("A") ? resetsA : resetsB;
-    int opening =
-        resets.containsKey(d0) ? resets.get(d0) : contract.countAsOf(space, d0.minusNanos(1000));
-    TreeSet<Instant> changes = new TreeSet<>();
-    contract.effectTimes(space).stream()
-        .filter(t -> !t.isBefore(d0) && t.isBefore(d1))
-        .forEach(changes::add);
-    changes.addAll(resets.subMap(d0, true, d1, false).keySet());
-
-    // The time-weighted average: each value holds from its change until the next one.
-    double integral = 0;
-    int value = opening;
-    Instant since = d0;
-    for (Instant t : changes) {
-      integral += value * seconds(since, t);
-      value = contract.countAsOf(space, t);
-      since = t;
-    }
-    integral += value * seconds(since, d1);
-    double average = integral / seconds(d0, d1);
-
-    // Entries, exits, the count at the end and the peak over every value the day took: the
-    // contract's one-day bucket. The peak's instant: the first change after which it is reached.
-    int[] bucket = contract.bucket(space, d0, d1);
-    int peak = bucket[4];
-    Instant peakAt = d0;
-    if (opening < peak) {
-      List<Instant> list = new ArrayList<>(changes);
-      int lo = 0;
-      int hi = list.size() - 1;
-      while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (contract.bucket(space, d0, list.get(mid).plusNanos(1000))[4] == peak) {
-          hi = mid;
-        } else {
-          lo = mid + 1;
-        }
-      }
-      peakAt = list.get(lo);
-    }
-
-    assertEquals(peak, row.getInteger("peak"), "peak of " + what);
-    assertEquals(peakAt, Instant.parse(row.getString("peak_at")), "peak_at of " + what);
-    assertEquals(average, row.getDouble("average"), 6e-5, "average of " + what);
-    assertEquals(bucket[1], row.getInteger("entries"), "entries of " + what);
-    assertEquals(bucket[2], row.getInteger("exits"), "exits of " + what);
-    assertEquals(bucket[0], row.getInteger("count_at_end"), "count_at_end of " + what);
-    assertEquals(capacity, row.getInteger("capacity"), what);
-    if (capacity == null) {
-      assertNull(row.getValue("peak_utilization"), what);
-      assertNull(row.getValue("average_utilization"), what);
-    } else {
-      assertEquals((double) peak / capacity, row.getDouble("peak_utilization"), 6e-5, what);
-      assertEquals(average / capacity, row.getDouble("average_utilization"), 6e-5, what);
-    }
-    assertFalse(changes.isEmpty(), "a day without traffic tests little: " + what);
-  }
-
-  private static double seconds(Instant from, Instant to) {
-    return Duration.between(from, to).toNanos() / 1e9;
+    int changes = UtilizationReference.assertRow(contract, space, day, zone, capacity, row);
+    assertTrue(changes > 0, "a day without traffic tests little: " + space + " on " + day);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -439,14 +360,13 @@ class UtilizationTest {
     assertTrue(reply.status() == 200 || reply.status() == 201, reply.json().encode());
   }
 
-  private static void reset(String space, Instant at, int count, TreeMap<Instant, Integer> mine) {
+  private static void reset(String space, Instant at, int count) {
     Reply reply =
         server.postJson(
             "/v1/spaces/" + space + "/resets",
             new JsonObject().put("timestamp", at.toString()).put("count", count));
     assertEquals(201, reply.status(), reply.json().encode());
     contract.reset(space, at, count);
-    mine.put(at, count);
   }
 
   private static JsonObject datapoint(String dpu, String timestamp, int direction) {

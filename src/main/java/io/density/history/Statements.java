@@ -168,6 +168,102 @@ final class Statements {
       """
           .formatted(Sql.latestChange("sp.id", "AND ts < sp.b[1]", "AND ts <= sp.b[1]"));
 
+  // ---------------------------------------------------------------- utilization summaries
+
+  /**
+   * Whether the triggers that keep summaries exact are in place (not with a TimescaleDB before
+   * 2.18, sql/V11__utilization_days.sql): without them every day is computed from the changes.
+   */
+  static final String SUMMARIES_KEPT =
+      """
+      SELECT EXISTS (SELECT 1 FROM pg_trigger
+                      WHERE tgrelid = 'space_count'::regclass
+                        AND tgname = 'space_count_utilization_insert') AS kept
+      """;
+
+  /**
+   * The stored summaries of the spaces $1 (text[]) for the local days [$2, $3): space_id,
+   * time_zone, day, peak, peak_at, average, entries, exits, count_at_end (the caller keeps those of
+   * the zone it asks for). Rows a report is still computing (token set) are not summaries yet. No
+   * join: a join to the ids was planned as a nested loop over a scan of the table when its
+   * statistics were not yet gathered (2 s for 31,000 rows).
+   */
+  static final String STORED_DAYS =
+      """
+      SELECT space_id, time_zone, day, peak, peak_at, average, entries, exits, count_at_end
+        FROM utilization_day
+       WHERE space_id = ANY ($1::text[]) AND day >= $2 AND day < $3 AND token IS NULL
+      """;
+
+  /**
+   * Marks days pending under the report's token $6: $1 space ids, $2 zones, $3 local days, $4 and
+   * $5 their first and next-day instants (arrays of one length). Rows that exist already (pending
+   * under another token) take this one unless a transaction holds them: a writer deleting them, or
+   * another report; those are skipped, never waited for (only rows that do not exist are inserted,
+   * so the insert waits at most for another report inserting the same day). From the commit on, a
+   * writer that changes a space before a day's end deletes the day's row.
+   */
+  static final String MARK_DAYS_PENDING =
+      """
+      WITH v AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::timestamptz[],
+                             $5::timestamptz[]) AS v(space_id, time_zone, day, d0, d1)
+      ), taken AS (
+        SELECT u.space_id, u.time_zone, u.day
+          FROM utilization_day u JOIN v USING (space_id, time_zone, day)
+           FOR UPDATE OF u SKIP LOCKED
+      ), retaken AS (
+        UPDATE utilization_day u SET token = $6::int8, d0 = v.d0, d1 = v.d1
+          FROM v JOIN taken USING (space_id, time_zone, day)
+         WHERE u.space_id = v.space_id AND u.time_zone = v.time_zone AND u.day = v.day
+      )
+      INSERT INTO utilization_day (space_id, time_zone, day, d0, d1, token)
+      SELECT v.*, $6::int8 FROM v
+       WHERE NOT EXISTS (SELECT 1 FROM utilization_day u
+                          WHERE u.space_id = v.space_id AND u.time_zone = v.time_zone
+                            AND u.day = v.day)
+      ON CONFLICT (space_id, time_zone, day) DO NOTHING
+      """;
+
+  /**
+   * Taken exclusively, in a transaction of its own, right after the pending rows are committed:
+   * every trigger of sql/V11__utilization_days.sql holds it shared from before it looks for
+   * summaries until its transaction ends, so once this is granted every writer that missed the
+   * pending rows has committed, and the report's snapshot, taken next, holds its rows. Waits at
+   * most a second (new writers queue behind it meanwhile); a report that does not get it stores
+   * nothing.
+   */
+  static final String LOCK_OUT_WRITERS = "SELECT pg_advisory_xact_lock(x'64656e73'::int8 + 4)";
+
+  /** How long this transaction waits for a lock at most (before {@link #LOCK_OUT_WRITERS}). */
+  static final String WAIT_FOR_LOCKS_AT_MOST_1S = "SET LOCAL lock_timeout = '1s'";
+
+  /**
+   * Stores the figures of the days still pending under the token $1: $2 space ids, $3 zones, $4
+   * days, $5 peak, $6 peak_at, $7 average, $8 entries, $9 exits, $10 count_at_end (arrays of one
+   * length). A row a writer deleted since it was marked stays deleted; one a transaction holds (a
+   * writer deleting it) is skipped, so the report never waits for a writer.
+   */
+  static final String STORE_DAYS =
+      """
+      WITH v AS (
+        SELECT * FROM unnest($2::text[], $3::text[], $4::date[], $5::int[], $6::timestamptz[],
+                             $7::float8[], $8::int8[], $9::int8[], $10::int[])
+             AS v(space_id, time_zone, day, peak, peak_at, average, entries, exits, count_at_end)
+      ), mine AS (
+        SELECT u.space_id, u.time_zone, u.day
+          FROM utilization_day u JOIN v USING (space_id, time_zone, day)
+         WHERE u.token = $1
+           FOR UPDATE OF u SKIP LOCKED
+      )
+      UPDATE utilization_day u
+         SET token = NULL, peak = v.peak, peak_at = v.peak_at, average = v.average,
+             entries = v.entries, exits = v.exits, count_at_end = v.count_at_end
+        FROM v JOIN mine USING (space_id, time_zone, day)
+       WHERE u.space_id = v.space_id AND u.time_zone = v.time_zone AND u.day = v.day
+         AND u.token = $1
+      """;
+
   // ---------------------------------------------------------------- resets
 
   /** A space's resets in [start, end). $1 space_id, $2 start, $3 end. */

@@ -14,8 +14,9 @@ import java.util.logging.Logger;
  * Drops history older than the retention period, by whole partitions (months) or chunks. First
  * every space whose count changed before the boundary gets a 'carry' reset at it, holding the count
  * in force there, so every answer from the boundary on is unchanged; datapoints older than the
- * period are refused at ingest, so nothing is ever counted across the boundary again. Runs alone,
- * the ingest pipeline drained.
+ * period are refused at ingest, so nothing is ever counted across the boundary again. The stored
+ * utilization days that start before the boundary go too (dropping partitions fires no trigger).
+ * Runs alone, the ingest pipeline drained.
  */
 final class Retention {
   private static final Logger LOG = Logger.getLogger(Retention.class.getName());
@@ -59,6 +60,11 @@ final class Retention {
                                     .compose(
                                         v ->
                                             conn.preparedQuery(Statements.DELETE_RESETS_BEFORE)
+                                                .execute(at))
+                                    .compose(
+                                        v ->
+                                            conn.preparedQuery(
+                                                    Statements.FORGET_UTILIZATION_DAYS_BEFORE)
                                                 .execute(at))
                                     .compose(
                                         v ->

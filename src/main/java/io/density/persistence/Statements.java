@@ -656,6 +656,13 @@ final class Statements {
 
   static final String DELETE_RESETS_BEFORE = "DELETE FROM space_reset WHERE ts < $1";
 
+  /**
+   * The utilization summaries of days that start before $1: their history goes (the function waits
+   * for a report marking days pending; sql/V11__utilization_days.sql).
+   */
+  static final String FORGET_UTILIZATION_DAYS_BEFORE =
+      "SELECT density_utilization_forget_before($1)";
+
   static final String DELETE_ID_KEYS_BEFORE = "DELETE FROM datapoint_id_key WHERE ts < $1";
 
   /** Drops the partitions or chunks that end at or before $1; returns how many. */

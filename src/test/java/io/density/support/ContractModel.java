@@ -97,6 +97,11 @@ public final class ContractModel {
     return all;
   }
 
+  /** Every reset of the space (idle, explicit and daily) with its value, by instant. */
+  public java.util.TreeMap<Instant, Integer> resets(String space) {
+    return resetsOf(space);
+  }
+
   /** The count after each of the space's effects, in contract order. */
   public List<Integer> countsAfterEachEffect(String space) {
     java.util.TreeMap<Instant, Integer> spaceResets = resetsOf(space);
