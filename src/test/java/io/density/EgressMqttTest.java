@@ -348,25 +348,9 @@ class EgressMqttTest {
     server.restartWith(
         server.config.with("alerts", "healthCheckMs", 100).with("alerts", "floodWindowSeconds", 5));
     String dpu = "dpu-floor.2";
-    String path = "/v1/dpus/" + URLEncoder.encode(dpu, StandardCharsets.UTF_8) + "/alerts";
-    JsonObject flood =
-        new JsonObject()
-            .put(
-                "rules",
-                new JsonArray().add(new JsonObject().put("kind", "flood").put("threshold", 60)));
-    expectOk(server.putJson(path, flood));
+    floodRule(server, dpu);
     alerts = new MqttWatcher(prefix + "/alerts/dpus/+");
-    // Ten datapoints in the last second: more than 60 a minute.
-    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-    JsonArray batch = new JsonArray();
-    for (int i = 0; i < 10; i++) {
-      batch.add(
-          new JsonObject()
-              .put("dpu_id", dpu)
-              .put("timestamp", now.minusMillis(100L * i).toString())
-              .put("direction", 1));
-    }
-    assertEquals(200, server.postJson("/v1/datapoints", batch).status());
+    assertEquals(200, server.postJson("/v1/datapoints", flooding(dpu)).status());
     String topic = prefix + "/alerts/dpus/" + TopicIds.encode(dpu);
     assertEquals("dpu-floor%2E2", TopicIds.encode(dpu));
     assertTrue(
@@ -380,6 +364,31 @@ class EgressMqttTest {
     assertEquals(1, fired.body().getLong("seq"), "the DPU's first change");
     assertTrue(!fired.retained(), "alerts are not retained");
     assertSchema("DpuAlert", fired.body());
+  }
+
+  /** A flood rule of the DPU: more than 60 datapoints a minute. */
+  static void floodRule(TestServer server, String dpu) {
+    String path = "/v1/dpus/" + URLEncoder.encode(dpu, StandardCharsets.UTF_8) + "/alerts";
+    JsonObject flood =
+        new JsonObject()
+            .put(
+                "rules",
+                new JsonArray().add(new JsonObject().put("kind", "flood").put("threshold", 60)));
+    expectOk(server.putJson(path, flood));
+  }
+
+  /** Ten datapoints of the DPU in the last second: more than 60 a minute. */
+  static JsonArray flooding(String dpu) {
+    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    JsonArray batch = new JsonArray();
+    for (int i = 0; i < 10; i++) {
+      batch.add(
+          new JsonObject()
+              .put("dpu_id", dpu)
+              .put("timestamp", now.minusMillis(100L * i).toString())
+              .put("direction", 1));
+    }
+    return batch;
   }
 
   /** The sum of the series of a metric ({@code name{}) with the tag given, from /metrics. */

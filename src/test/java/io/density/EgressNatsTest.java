@@ -150,4 +150,28 @@ class EgressNatsTest {
           "the move's reconciliation is in the stream");
     }
   }
+
+  @Test
+  @DisplayName("a DPU's sensor-health alert on its own subject, numbered by the DPU")
+  void dpuAlert() {
+    server.restartWith(
+        server.config.with("alerts", "healthCheckMs", 100).with("alerts", "floodWindowSeconds", 5));
+    String dpu = "dpu-floor.2";
+    EgressMqttTest.floodRule(server, dpu);
+    assertEquals(200, server.postJson("/v1/datapoints", EgressMqttTest.flooding(dpu)).status());
+    String subject = nats.prefix + ".alert.dpu.dpu-floor%2E2";
+    assertTrue(
+        Await.until(
+            () -> nats.messages().stream().anyMatch(m -> m.subject().equals(subject)),
+            Duration.ofSeconds(20)),
+        "the flood alert on " + subject);
+    NatsStreamCheck.Received fired =
+        nats.messages().stream().filter(m -> m.subject().equals(subject)).findFirst().get();
+    assertEquals(dpu, fired.body().getString("dpu_id"));
+    assertEquals("flood", fired.body().getString("kind"));
+    assertEquals("fired", fired.body().getString("state"));
+    assertEquals(1, fired.body().getLong("seq"), "the DPU's first change");
+    assertEquals("dpu_alert:dpu-floor%2E2:1", fired.msgId());
+    io.density.support.EgressMessages.assertSchema("DpuAlert", fired.body());
+  }
 }
