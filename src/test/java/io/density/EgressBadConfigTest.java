@@ -70,31 +70,48 @@ class EgressBadConfigTest {
   }
 
   private void startWith(String url) {
+    startWith(
+        "mqtt",
+        new JsonObject()
+            .put("enabled", true)
+            .put("url", url)
+            .put("clientId", "egress-" + UUID.randomUUID())
+            .put("topicPrefix", "density-test/" + UUID.randomUUID()));
+  }
+
+  /** A server with the egress sink {@code sink} ({@code mqtt}, {@code nats}) set so. */
+  private void startWith(String sink, JsonObject settings) {
     server = new TestServer();
-    server.config =
-        server.config.with(
-            "egress",
-            "mqtt",
-            new JsonObject()
-                .put("enabled", true)
-                .put("url", url)
-                .put("clientId", "egress-" + UUID.randomUUID())
-                .put("topicPrefix", "density-test/" + UUID.randomUUID()));
+    server.config = server.config.with("egress", sink, settings);
     server.start();
     server.provisionSeedBuilding();
   }
 
-  /** The node is ready, its egress detail says why MQTT fails, and it counts and answers. */
   private void assertCountsAndSays(String problem) {
+    assertCountsAndSays("mqtt", problem);
+  }
+
+  /** The NATS egress section of a stream that no test reaches (nothing is ever stored in it). */
+  private static JsonObject nats(String url) {
+    String run = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    return new JsonObject()
+        .put("url", url)
+        .put("stream", "TEST_" + run)
+        .put("subjectPrefix", "t" + run + ".density")
+        .put("ackTimeoutMs", 1000);
+  }
+
+  /** The node is ready, its egress detail says why the sink fails, and it counts and answers. */
+  private void assertCountsAndSays(String sink, String problem) {
     assertTrue(
         Await.until(
             () -> {
               TestServer.Reply ready = server.get("/ready");
-              JsonObject mqtt = EgressMqttTest.egressDetail(ready.json()).getJsonObject("mqtt");
+              JsonObject detail = EgressMqttTest.egressDetail(ready.json()).getJsonObject(sink);
               return ready.status() == 200
-                  && mqtt != null
-                  && !mqtt.getBoolean("ok")
-                  && mqtt.getString("problem").contains(problem);
+                  && detail != null
+                  && !detail.getBoolean("ok")
+                  && detail.getString("problem").contains(problem);
             },
             Duration.ofSeconds(20)),
         "/ready is 200 with the problem: " + server.get("/ready"));
@@ -201,20 +218,54 @@ class EgressBadConfigTest {
             .redirectOutput(new File("target", "mosquitto-refusing.log"))
             .start();
     assertTrue(
-        Await.until(
-            () -> {
-              try (Socket s = new Socket("127.0.0.1", port)) {
-                return true;
-              } catch (Exception notYet) {
-                return false;
-              }
-            },
-            Duration.ofSeconds(10)),
+        Await.until(() -> listens(port), Duration.ofSeconds(10)),
         "a broker of the test's own listens");
     startWith("mqtt://density:wrong@127.0.0.1:" + port);
     assertCountsAndSays("cannot connect to mqtt://127.0.0.1:" + port);
     assertTrue(!messages().get(0).contains("wrong"), "the password is not logged: " + messages());
     broker.destroy();
     broker.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName("no NATS where egress.nats.url points")
+  void natsUnreachable() {
+    String url = "nats://127.0.0.1:" + Ports.free();
+    startWith("nats", nats(url));
+    assertCountsAndSays("nats", url + " does not answer");
+  }
+
+  @Test
+  @DisplayName("a NATS server that refuses the credential")
+  void natsRefused() throws Exception {
+    int port = Ports.free();
+    broker =
+        new ProcessBuilder(
+                "/usr/sbin/nats-server",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                String.valueOf(port),
+                "--user",
+                "density",
+                "--pass",
+                "right")
+            .redirectErrorStream(true)
+            .redirectOutput(new File("target", "nats-refusing.log"))
+            .start();
+    assertTrue(
+        Await.until(() -> listens(port), Duration.ofSeconds(10)), "a NATS of the test's own");
+    startWith(
+        "nats", nats("nats://127.0.0.1:" + port).put("user", "density").put("password", "wrong"));
+    assertCountsAndSays("nats", "refused the credentials");
+    assertTrue(!messages().get(0).contains("wrong"), "the password is not logged: " + messages());
+  }
+
+  private static boolean listens(int port) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (Exception notYet) {
+      return false;
+    }
   }
 }

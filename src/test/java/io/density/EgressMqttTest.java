@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
 @DisplayName("Egress: the count of every space, retained on MQTT")
 class EgressMqttTest {
   /** Ids that MQTT topics (and NATS subjects) give meaning to. */
-  static final List<String> SPACES = List.of("A", "lobby/east", "c+d", "floor.2", "room 101");
+  static final List<String> SPACES =
+      List.of("A", "lobby/east", "c+d", "floor.2", "room 101", "g*h", "i>j");
 
   private static final Instant T0 = Instant.parse("2025-03-03T08:00:00Z");
 
@@ -245,48 +246,17 @@ class EgressMqttTest {
               JsonObject.mapFrom(server.config.egress().mqtt())
                   .put("url", "mqtt://127.0.0.1:" + proxy.port())));
       watcher = new MqttWatcher(prefix + "/spaces/+/count");
-      Ingest ingest = new Ingest(server, T0);
-      ingest.start();
-      try {
-        ingest.until(Duration.ofSeconds(3));
-        proxy.cut();
-        ingest.until(Duration.ofSeconds(5));
-        // A reset of A, and DPU "dpu-c+d" moved back in time to count for floor.2 too.
-        Instant resetAt = ingest.latest();
-        assertEquals(
-            201,
-            server
-                .postJson(
-                    "/v1/spaces/A/resets",
-                    new JsonObject().put("timestamp", resetAt.toString()).put("count", 7))
-                .status());
-        ingest.until(Duration.ofSeconds(3));
-        JsonArray links =
-            new JsonArray()
-                .add(new JsonObject().put("space_id", "c+d").put("sensor_placement", 1))
-                .add(new JsonObject().put("space_id", "floor.2").put("sensor_placement", 1));
-        TestServer.Reply moved =
-            server.postJson(
-                "/v1/dpus/" + URLEncoder.encode("dpu-c+d", StandardCharsets.UTF_8) + "/move",
-                new JsonObject()
-                    .put("doorway_id", "door")
-                    .put("links", links)
-                    .put("at", T0.plusSeconds(30).toString()));
-        assertEquals(200, moved.status(), moved.toString());
-        ingest.until(Duration.ofSeconds(12));
-        TestServer.Reply ready = server.get("/ready");
-        assertEquals(200, ready.status(), "a broker cut off does not make the node unready");
-        JsonObject mqtt = egressDetail(ready.json()).getJsonObject("mqtt");
-        assertEquals(false, mqtt.getBoolean("ok"), ready.toString());
-        // Measured every 5 s: the changes of the cut wait, as the detail and the metrics say.
-        assertTrue(mqtt.getLong("backlog") > 0, ready.toString());
-        assertTrue(metric("density_egress_backlog{", "sink=\"mqtt\"") > 0, "backlog metric");
-        assertTrue(metric("density_egress_lag_seconds{", "sink=\"mqtt\"") > 0, "lag metric");
-        proxy.restore();
-        ingest.until(Duration.ofSeconds(3));
-      } finally {
-        ingest.stop();
-      }
+      ingestThroughCut(
+          server,
+          proxy,
+          ready -> {
+            JsonObject mqtt = egressDetail(ready).getJsonObject("mqtt");
+            assertEquals(false, mqtt.getBoolean("ok"), ready.encode());
+            // Measured every 5 s: the changes of the cut wait, as the detail and the metrics say.
+            assertTrue(mqtt.getLong("backlog") > 0, ready.encode());
+            assertTrue(metric("density_egress_backlog{", "sink=\"mqtt\"") > 0, "backlog metric");
+            assertTrue(metric("density_egress_lag_seconds{", "sink=\"mqtt\"") > 0, "lag metric");
+          });
       Map<String, Integer> expected = realtime(server);
       assertTrue(
           Await.until(() -> converged(watcher, prefix, expected), Duration.ofSeconds(30)),
@@ -378,25 +348,9 @@ class EgressMqttTest {
     server.restartWith(
         server.config.with("alerts", "healthCheckMs", 100).with("alerts", "floodWindowSeconds", 5));
     String dpu = "dpu-floor.2";
-    String path = "/v1/dpus/" + URLEncoder.encode(dpu, StandardCharsets.UTF_8) + "/alerts";
-    JsonObject flood =
-        new JsonObject()
-            .put(
-                "rules",
-                new JsonArray().add(new JsonObject().put("kind", "flood").put("threshold", 60)));
-    expectOk(server.putJson(path, flood));
+    floodRule(server, dpu);
     alerts = new MqttWatcher(prefix + "/alerts/dpus/+");
-    // Ten datapoints in the last second: more than 60 a minute.
-    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-    JsonArray batch = new JsonArray();
-    for (int i = 0; i < 10; i++) {
-      batch.add(
-          new JsonObject()
-              .put("dpu_id", dpu)
-              .put("timestamp", now.minusMillis(100L * i).toString())
-              .put("direction", 1));
-    }
-    assertEquals(200, server.postJson("/v1/datapoints", batch).status());
+    assertEquals(200, server.postJson("/v1/datapoints", flooding(dpu)).status());
     String topic = prefix + "/alerts/dpus/" + TopicIds.encode(dpu);
     assertEquals("dpu-floor%2E2", TopicIds.encode(dpu));
     assertTrue(
@@ -410,6 +364,31 @@ class EgressMqttTest {
     assertEquals(1, fired.body().getLong("seq"), "the DPU's first change");
     assertTrue(!fired.retained(), "alerts are not retained");
     assertSchema("DpuAlert", fired.body());
+  }
+
+  /** A flood rule of the DPU: more than 60 datapoints a minute. */
+  static void floodRule(TestServer server, String dpu) {
+    String path = "/v1/dpus/" + URLEncoder.encode(dpu, StandardCharsets.UTF_8) + "/alerts";
+    JsonObject flood =
+        new JsonObject()
+            .put(
+                "rules",
+                new JsonArray().add(new JsonObject().put("kind", "flood").put("threshold", 60)));
+    expectOk(server.putJson(path, flood));
+  }
+
+  /** Ten datapoints of the DPU in the last second: more than 60 a minute. */
+  static JsonArray flooding(String dpu) {
+    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    JsonArray batch = new JsonArray();
+    for (int i = 0; i < 10; i++) {
+      batch.add(
+          new JsonObject()
+              .put("dpu_id", dpu)
+              .put("timestamp", now.minusMillis(100L * i).toString())
+              .put("direction", 1));
+    }
+    return batch;
   }
 
   /** The sum of the series of a metric ({@code name{}) with the tag given, from /metrics. */
@@ -434,26 +413,9 @@ class EgressMqttTest {
     return total;
   }
 
-  /** The body is the schema {@code name} of src/main/resources/egress-messages.schema.json. */
+  /** The body is the component schema {@code name} of the AsyncAPI document. */
   static void assertSchema(String name, JsonObject body) {
-    try {
-      JsonObject root =
-          new JsonObject(
-              java.nio.file.Files.readString(
-                  java.nio.file.Path.of("src/main/resources/egress-messages.schema.json")));
-      root.put("$ref", "#/$defs/" + name).remove("oneOf");
-      io.vertx.json.schema.OutputUnit result =
-          io.vertx.json.schema.Validator.create(
-                  io.vertx.json.schema.JsonSchema.of(root),
-                  new io.vertx.json.schema.JsonSchemaOptions()
-                      .setDraft(io.vertx.json.schema.Draft.DRAFT202012)
-                      .setBaseUri("https://density/")
-                      .setOutputFormat(io.vertx.json.schema.OutputFormat.Basic))
-              .validate(body);
-      assertTrue(result.getValid(), body + " is not a " + name + ": " + result.getErrors());
-    } catch (java.io.IOException e) {
-      throw new AssertionError(e);
-    }
+    io.density.support.EgressMessages.assertSchema(name, body);
   }
 
   /** The sinks of the egress detail of a {@code /ready} answer. */
@@ -476,6 +438,52 @@ class EgressMqttTest {
       long seq = r.body().getLong("seq");
       Long before = previous.put(r.topic(), seq);
       assertTrue(before == null || seq >= before, r.topic() + ": seq " + seq + " after " + before);
+    }
+  }
+
+  /**
+   * Ingest through a cut of the line to a broker: 3 s of ingest, the line cut for 20 s (a reset of
+   * A and a back-dated move of dpu-c+d to count for floor.2 too meanwhile; at its end, {@code
+   * whileCut} checks the {@code /ready} answer, which is 200), then 3 s more after it heals.
+   */
+  static void ingestThroughCut(
+      TestServer server, TcpProxy proxy, java.util.function.Consumer<JsonObject> whileCut)
+      throws InterruptedException {
+    Ingest ingest = new Ingest(server, T0);
+    ingest.start();
+    try {
+      ingest.until(Duration.ofSeconds(3));
+      proxy.cut();
+      ingest.until(Duration.ofSeconds(5));
+      Instant resetAt = ingest.latest();
+      assertEquals(
+          201,
+          server
+              .postJson(
+                  "/v1/spaces/A/resets",
+                  new JsonObject().put("timestamp", resetAt.toString()).put("count", 7))
+              .status());
+      ingest.until(Duration.ofSeconds(3));
+      JsonArray links =
+          new JsonArray()
+              .add(new JsonObject().put("space_id", "c+d").put("sensor_placement", 1))
+              .add(new JsonObject().put("space_id", "floor.2").put("sensor_placement", 1));
+      TestServer.Reply moved =
+          server.postJson(
+              "/v1/dpus/" + URLEncoder.encode("dpu-c+d", StandardCharsets.UTF_8) + "/move",
+              new JsonObject()
+                  .put("doorway_id", "door")
+                  .put("links", links)
+                  .put("at", T0.plusSeconds(30).toString()));
+      assertEquals(200, moved.status(), moved.toString());
+      ingest.until(Duration.ofSeconds(12));
+      TestServer.Reply ready = server.get("/ready");
+      assertEquals(200, ready.status(), "a broker cut off does not make the node unready");
+      whileCut.accept(ready.json());
+      proxy.restore();
+      ingest.until(Duration.ofSeconds(3));
+    } finally {
+      ingest.stop();
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.support.Await;
 import io.density.support.MqttWatcher;
+import io.density.support.NatsStreamCheck;
 import io.density.support.NodeProcess;
 import io.density.support.Ports;
 import io.density.support.TestServer;
@@ -31,7 +32,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Egress in a cluster of two node processes: the node that publishes is killed with SIGKILL during
  * ingest, the survivor takes publishing over from the outbox, and every space ends on its realtime
- * count; no seq is ever given to two different messages.
+ * count on MQTT and in the NATS JetStream stream, which holds every change once; no seq is ever
+ * given to two different messages.
  */
 @DisplayName("Egress: the publishing node killed with SIGKILL during ingest")
 class EgressNodeKillTest {
@@ -42,9 +44,11 @@ class EgressNodeKillTest {
   private final List<NodeProcess> nodes = new ArrayList<>();
   private TestServer database;
   private MqttWatcher watcher;
+  private NatsStreamCheck nats;
 
   @BeforeEach
   void twoNodes() throws Exception {
+    nats = new NatsStreamCheck();
     database = new TestServer();
     for (int i = 0; i < 2; i++) {
       nodes.add(start("node-" + i)); // one after the other: the first leads egress
@@ -79,6 +83,7 @@ class EgressNodeKillTest {
       n.process.waitFor();
     }
     database.close();
+    nats.close();
   }
 
   private NodeProcess start(String name) throws IOException {
@@ -87,19 +92,16 @@ class EgressNodeKillTest {
             database,
             Ports.free(),
             cluster + "-" + name,
-            Map.of(
-                "DENSITY_CLUSTER",
-                "true",
-                "DENSITY_CLUSTER_NAME",
-                cluster,
-                "DENSITY_EGRESS_MQTT_ENABLED",
-                "on",
-                "DENSITY_EGRESS_MQTT_URL",
-                "mqtt://127.0.0.1:1883",
-                "DENSITY_EGRESS_MQTT_CLIENT_ID",
-                "egress-" + cluster,
-                "DENSITY_EGRESS_MQTT_TOPIC_PREFIX",
-                prefix));
+            Map.ofEntries(
+                Map.entry("DENSITY_CLUSTER", "true"),
+                Map.entry("DENSITY_CLUSTER_NAME", cluster),
+                Map.entry("DENSITY_EGRESS_MQTT_ENABLED", "on"),
+                Map.entry("DENSITY_EGRESS_MQTT_URL", "mqtt://127.0.0.1:1883"),
+                Map.entry("DENSITY_EGRESS_MQTT_CLIENT_ID", "egress-" + cluster),
+                Map.entry("DENSITY_EGRESS_MQTT_TOPIC_PREFIX", prefix),
+                Map.entry("DENSITY_EGRESS_NATS_URL", NatsStreamCheck.NATS),
+                Map.entry("DENSITY_EGRESS_NATS_STREAM", nats.stream),
+                Map.entry("DENSITY_EGRESS_NATS_SUBJECT_PREFIX", nats.prefix)));
     assertTrue(node.awaitReady(Duration.ofSeconds(60)), name + " ready in time");
     return node;
   }
@@ -190,5 +192,17 @@ class EgressNodeKillTest {
               .getLong("seq");
       assertEquals(last, heard, space + ": the last message carries the last seq given");
     }
+    // The stream: every change of every space once, seq 1, 2, … (re-sends after the takeover
+    // dropped by their Nats-Msg-Id), the last count of each its realtime count.
+    assertTrue(
+        Await.until(() -> nats.converged(expected), Duration.ofSeconds(60)),
+        "every space's last count in the stream is its realtime count " + expected);
+    nats.assertEveryChangeOnceInOrder(
+        expected,
+        space ->
+            database
+                .rows("SELECT seq FROM egress_key WHERE kind = 'space' AND key = $1", space)
+                .get(0)
+                .getLong("seq"));
   }
 }

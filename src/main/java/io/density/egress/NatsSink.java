@@ -34,7 +34,7 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Publishes changes to a NATS JetStream stream (docs/egress-nats.md): counts on {@code
+ * Publishes changes to a NATS JetStream stream (docs/egress.md, NATS JetStream): counts on {@code
  * <prefix>.count.<space>}, alerts on {@code <prefix>.alert.<space>} and {@code
  * <prefix>.alert.dpu.<dpu>}, ids encoded by {@link TopicIds}, each with the header {@code
  * Nats-Msg-Id} = {@code <kind>:<encoded key>:<seq>}, so the stream stores a change sent again

@@ -7,14 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.density.config.DensityConfig;
+import io.density.support.EgressMessages;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.json.schema.Draft;
-import io.vertx.json.schema.JsonSchema;
-import io.vertx.json.schema.JsonSchemaOptions;
-import io.vertx.json.schema.OutputFormat;
 import io.vertx.json.schema.OutputUnit;
-import io.vertx.json.schema.Validator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,27 +38,14 @@ class AsyncApiDocumentTest {
     assertEquals("3.0.0", document.getString("asyncapi"));
   }
 
-  /** A validator of one of the document's component schemas, its references resolved. */
-  private static Validator schema(String name) {
-    JsonObject root =
-        new JsonObject()
-            .put("$ref", "#/components/schemas/" + name)
-            .put("components", document.getJsonObject("components").copy());
-    return Validator.create(
-        JsonSchema.of(root),
-        new JsonSchemaOptions()
-            .setDraft(Draft.DRAFT7)
-            .setBaseUri("https://density/")
-            .setOutputFormat(OutputFormat.Basic));
-  }
-
   private static void valid(String schema, JsonObject message) {
-    OutputUnit result = schema(schema).validate(message);
+    OutputUnit result = EgressMessages.validate(schema, message);
     assertTrue(result.getValid(), message + " is not a " + schema + ": " + result.getErrors());
   }
 
   private static void invalid(String schema, JsonObject message) {
-    assertFalse(schema(schema).validate(message).getValid(), message + " passes as a " + schema);
+    assertFalse(
+        EgressMessages.validate(schema, message).getValid(), message + " passes as a " + schema);
   }
 
   /** The schema a message's payload or headers refers to ({@code #/components/schemas/X}: X). */

@@ -278,7 +278,7 @@ class NatsSinkTest {
 
   @Test
   @DisplayName(
-      "a durable JetStream consumer (as docs/egress-nats.md shows) reads every count, in order per"
+      "a durable JetStream consumer (as docs/egress.md shows) reads every count, in order per"
           + " space, the id decoded from the subject equal to the body's")
   void durableConsumer() throws Exception {
     NatsSink sink = start(config(NATS, 5_000), DAY);
