@@ -75,22 +75,27 @@ final class UtilizationSummaries {
     timer =
         vertx.setTimer(
             Math.max(1, delayMs),
-            id ->
-                pass()
-                    .onComplete(
-                        result -> {
-                          if (result.failed()) {
-                            LOG.log(
-                                Level.WARNING,
-                                "storing utilization days failed; again in "
-                                    + periodMs / 60_000
-                                    + " min",
-                                result.cause());
-                          } else if (result.result() > 0) {
-                            LOG.info("stored " + result.result() + " utilization days");
-                          }
-                          next(periodMs);
-                        }));
+            id -> {
+              long started = System.nanoTime();
+              pass()
+                  .onComplete(
+                      result -> {
+                        if (result.failed()) {
+                          LOG.log(
+                              Level.WARNING,
+                              "storing utilization days failed; again in "
+                                  + periodMs / 60_000
+                                  + " min",
+                              result.cause());
+                        } else if (result.result() > 0) {
+                          LOG.info(
+                              String.format(
+                                  "stored %d utilization days in %.1f s",
+                                  result.result(), (System.nanoTime() - started) / 1e9));
+                        }
+                        next(periodMs);
+                      });
+            });
   }
 
   /** One pass over every space: the number of days stored. */
