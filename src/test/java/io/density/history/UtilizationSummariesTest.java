@@ -28,9 +28,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The job that stores past utilization days ({@link UtilizationSummaries}) against the real
- * PostgreSQL: it runs here with a clock of its own (the server's job, on the real clock, never
- * reaches these 2024 days), and its stored days are then read by the server's report, whose rows
- * must equal the reference worked out from the datapoints sent ({@link UtilizationReference}).
+ * PostgreSQL: it runs here with a clock of its own (the server's job, on here and on the real
+ * clock, never reaches these 2024 days), and its stored days are then read by the server's report,
+ * whose rows must equal the reference worked out from the datapoints sent ({@link
+ * UtilizationReference}).
  */
 @DisplayName("The utilization summary job: past days stored for every space, never an open one")
 class UtilizationSummariesTest {
@@ -43,7 +44,9 @@ class UtilizationSummariesTest {
 
   @BeforeAll
   static void start() {
-    server = new TestServer().start();
+    server = new TestServer();
+    server.config = server.config.with("history", "utilizationSummaryMinutes", 5);
+    server.start();
   }
 
   @AfterAll
