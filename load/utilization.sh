@@ -25,7 +25,14 @@
 #      load/ReportStatement.java) with the same parameters, PREPAREd and EXECUTEd RUNS times in
 #      one psql session with \timing and the backend's CPU; then prints the lines of its EXPLAIN
 #      (ANALYZE) that say where it sorts and aggregates,
-#   5. stops the server, drops the database and deletes the utilization: keys from Redis.
+#   5. restarts the server with the job that stores past days on (history.utilizationSummary*),
+#      over every day from 1 October to today, waits (with a deadline) until utilization_day
+#      holds every day of October and the job's first pass has ended (its log line), prints what
+#      the pass took (wall time from its log, CPU of all of PostgreSQL from the restart on), then
+#      times the report RUNS times again: the first report of the month on a server that has been
+#      running; its rows must be the cold ones; then deletes October's stored days and times the
+#      job's next pass (a minute later) storing them again: its CPU per space-day,
+#   6. stops the server, drops the database and deletes the utilization: keys from Redis.
 #
 # Usage (from anywhere; build first with mvn package):
 #   load/utilization.sh
@@ -57,7 +64,8 @@ per_day=$((effects / spaces / days))
 url=http://127.0.0.1:$port
 check_setup "$port"
 fresh_database
-start_server "$log" "$port"
+# The job that stores past days is off here: the cold rounds must find nothing stored.
+start_server "$log" "$port" DENSITY_HISTORY_UTILIZATION_SUMMARY_MINUTES=0
 wait_healthy "$url" "${server_pids[0]}" "$log" $((SECONDS + start_seconds))
 rebuild_without_redis_cli "$url"
 
@@ -201,6 +209,56 @@ echo "  the floor's plan (sorts, workers, times):"
 grep -E "Sort Method|Workers Launched|Planning Time|Execution Time|HashAggregate|GroupAggregate|WindowAgg|Seq Scan on space_count|Index Scan.*space_count" \
   "$work/floor.out" | cut -c1-140 | sed 's/^/    /'
 
+say "the job: the server restarted with the job on over every day since $first; until utilization_day holds each of the $spaces × $days days of October"
+stop_servers
+"${psql_admin[@]}" -d "$db" -qc "DELETE FROM utilization_day" >/dev/null
+window=$(( ($(date -u +%s) - $(date -u -d "$first" +%s)) / 86400 + 1 ))
+((window <= 366)) || { say "October 2026 is more than 366 days ago: the job does not reach it"; exit 2; }
+job_log=$work/utilization-job.log
+start_server "$job_log" "$port" DENSITY_HISTORY_UTILIZATION_SUMMARY_MINUTES=1 \
+  DENSITY_HISTORY_UTILIZATION_SUMMARY_DAYS="$window"
+server_pid=${server_pids[0]}
+wait_healthy "$url" "$server_pid" "$job_log" $((SECONDS + start_seconds))
+job_deadline=$((SECONDS + 1200))
+until (( $("${psql_admin[@]}" -d "$db" -At -c "SELECT count(*) FROM utilization_day
+          WHERE day >= '$first' AND day < '$after' AND token IS NULL") == spaces * days )); do
+  ((SECONDS < job_deadline)) || { say "the job did not store October in 1200 s"; exit 1; }
+  sleep 0.5
+done
+until grep -q "stored .* utilization days in" "$job_log"; do
+  ((SECONDS < job_deadline)) || { say "the job's pass did not end in 1200 s"; exit 1; }
+  sleep 0.5
+done
+# The server's backends all started with it: their whole CPU is the start's and the pass's.
+mapfile -t dbs < <(db_pids)
+: >"$work/job-db0"
+ticks_of "${dbs[@]}" >"$work/job-db1"
+job_line=$(grep -o "stored [0-9]* utilization days in [0-9.]* s" "$job_log" | head -n 1)
+job_days=$(awk '{print $2}' <<<"$job_line")
+job_seconds=$(awk '{print $6}' <<<"$job_line")
+job_pg=$(awk -v t="$(getconf CLK_TCK)" '{s += $2} END {printf "%.2f\n", s / t}' "$work/job-db1")
+echo "  the job's first pass: $job_line ($window days × $spaces spaces; the days after October hold no effect); the server's backends $job_pg s of CPU from the restart to its end"
+# October's days deleted, as triggers would after late data on day one of every space: the next
+# pass (a minute after the first ended) stores them again; its cost per space-day of October.
+"${psql_admin[@]}" -d "$db" -qc "DELETE FROM utilization_day WHERE day < '$after'" >/dev/null
+mapfile -t dbs < <(db_pids)
+ticks_of "${dbs[@]}" >"$work/job-db2"
+until (( $(grep -c "stored .* utilization days in" "$job_log") >= 2 )); do
+  ((SECONDS < job_deadline)) || { say "the job's second pass did not end in time"; exit 1; }
+  sleep 0.5
+done
+ticks_of "${dbs[@]}" >"$work/job-db3"
+again_line=$(grep -o "stored [0-9]* utilization days in [0-9.]* s" "$job_log" | sed -n 2p)
+again_days=$(awk '{print $2}' <<<"$again_line")
+again_seconds=$(awk '{print $6}' <<<"$again_line")
+again_pg=$(cpu_between "$work/job-db2" "$work/job-db3")
+echo "  the job's second pass, October deleted first: $again_line; the server's backends $again_pg s of CPU ($(awk -v c="$again_pg" -v d="$again_days" 'BEGIN {printf "%.2f", c * 1000 / d}') ms per space-day)"
+after_job_times=()
+for i in $(seq 1 "$runs"); do
+  after_job_times+=("$(time_report "after the job, run $i")")
+  [[ $(rows_digest) == "$cold_digest" ]] || { say "rows after the job differ"; exit 1; }
+done
+
 best() { printf '%s\n' "$@" | sort -n | head -n 1; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 server_best=$(best "${server_times[@]}")
@@ -216,6 +274,8 @@ echo "utilization report, $spaces spaces × $days days, $stored effects (load av
 echo "  server, cold (GET)  median $server_median s, best $server_best s over $runs runs"
 echo "  server, warm (GET)  median $warm_median s, best $warm_best s"
 echo "  one space changed   median $stale_median s"
+echo "  after the job (GET) median $(median "${after_job_times[@]}") s, best $(best "${after_job_times[@]}") s: the first report of the month on a server that has been running"
+echo "  the job             first pass $job_days days in $job_seconds s (backends $job_pg s CPU); October again $again_days days in $again_seconds s (backends $again_pg s CPU)"
 echo "  PostgreSQL alone    median $floor_median s, best $floor_best s (the statement over every day, psql)"
 echo "  ratio cold / floor  $(ratio "$server_median" "$floor_median"); warm / floor $(ratio "$warm_median" "$floor_median")"
-echo "UTILIZATION {\"spaces\":$spaces,\"days\":$days,\"effects\":$stored,\"rows\":${rows:-0},\"bytes\":${bytes:-0},\"server_s_median\":$server_median,\"server_s_best\":$server_best,\"warm_s_median\":$warm_median,\"warm_s_best\":$warm_best,\"one_changed_s_median\":$stale_median,\"floor_s_median\":$floor_median,\"floor_s_best\":$floor_best,\"ratio\":\"$(ratio "$server_median" "$floor_median")\"}"
+echo "UTILIZATION {\"spaces\":$spaces,\"days\":$days,\"effects\":$stored,\"rows\":${rows:-0},\"bytes\":${bytes:-0},\"server_s_median\":$server_median,\"server_s_best\":$server_best,\"warm_s_median\":$warm_median,\"warm_s_best\":$warm_best,\"one_changed_s_median\":$stale_median,\"after_job_s_median\":$(median "${after_job_times[@]}"),\"job_days\":$job_days,\"job_s\":$job_seconds,\"job_pg_cpu_s\":$job_pg,\"again_days\":$again_days,\"again_s\":$again_seconds,\"again_pg_cpu_s\":$again_pg,\"floor_s_median\":$floor_median,\"floor_s_best\":$floor_best,\"ratio\":\"$(ratio "$server_median" "$floor_median")\"}"

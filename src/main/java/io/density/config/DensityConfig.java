@@ -30,6 +30,7 @@ public record DensityConfig(
     Logging logging,
     Mqtt mqtt,
     Egress egress,
+    History history,
     String roles) {
 
   public DensityConfig {
@@ -41,6 +42,9 @@ public record DensityConfig(
     }
     if (egress == null) {
       egress = new Egress(null, null, null, null, null); // nor egress
+    }
+    if (history == null) {
+      history = new History(null, null); // nor stored utilization days
     }
     if (egress.mqtt().enabled() && egress.mqtt().url().isEmpty() && !mqtt.enabled()) {
       throw new IllegalArgumentException(
@@ -577,6 +581,37 @@ public record DensityConfig(
         throw new IllegalArgumentException(
             "alerts.maxPendingDeliveries (DENSITY_WEBHOOK_MAX_PENDING) must be at least 1, not "
                 + maxPendingDeliveries);
+      }
+    }
+  }
+
+  /**
+   * History: every {@code utilizationSummaryMinutes} (0: never), one node stores the complete
+   * utilization days of every space that are not stored yet, over the last {@code
+   * utilizationSummaryDays} local days of each space (docs/counting.md, "Utilization"; docs/
+   * operations.md). Both may be left out of a configuration file: they then take the defaults
+   * below.
+   */
+  public record History(Integer utilizationSummaryMinutes, Integer utilizationSummaryDays) {
+    public static final int DEFAULT_SUMMARY_MINUTES = 5;
+    public static final int DEFAULT_SUMMARY_DAYS = 92;
+
+    public History {
+      utilizationSummaryMinutes =
+          utilizationSummaryMinutes == null ? DEFAULT_SUMMARY_MINUTES : utilizationSummaryMinutes;
+      utilizationSummaryDays =
+          utilizationSummaryDays == null ? DEFAULT_SUMMARY_DAYS : utilizationSummaryDays;
+      if (utilizationSummaryMinutes < 0) {
+        throw new IllegalArgumentException(
+            "history.utilizationSummaryMinutes (DENSITY_HISTORY_UTILIZATION_SUMMARY_MINUTES) must"
+                + " be 0 (off) or more, not "
+                + utilizationSummaryMinutes);
+      }
+      if (utilizationSummaryDays < 1 || utilizationSummaryDays > 366) {
+        throw new IllegalArgumentException(
+            "history.utilizationSummaryDays (DENSITY_HISTORY_UTILIZATION_SUMMARY_DAYS) must be"
+                + " between 1 and 366, not "
+                + utilizationSummaryDays);
       }
     }
   }

@@ -4,6 +4,7 @@ import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.bus.Replies;
 import io.density.bus.Service;
+import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.Sql;
@@ -29,7 +30,10 @@ import java.util.List;
  * (all, or those reconciled after arrival), and resets. Requests are validated by the HTTP
  * verticle; bounds are enforced here.
  *
- * <p>Config: the {@code postgres} slice.
+ * <p>One history verticle in a deployment (the holder of an advisory lock) also stores the complete
+ * utilization days not stored yet, periodically ({@link UtilizationSummaries}).
+ *
+ * <p>Config: the {@code postgres} and {@code history} slices.
  */
 public final class HistoryVerticle extends VerticleBase implements HistoryRequest.Answers {
   /** Changes read for one series at most; a wider request must be split. */
@@ -37,27 +41,60 @@ public final class HistoryVerticle extends VerticleBase implements HistoryReques
 
   public static final int MAX_BUCKETS = 10_000;
 
+  /** The advisory lock whose holder stores the utilization days ({@link UtilizationSummaries}). */
+  private static final long SUMMARIES_LOCK = 0x64656e73L + 5;
+
   private Pool pool;
   private DoorwayTraffic doorways;
   private Utilization utilization;
+  private UtilizationSummaries summaries;
+  private Leadership leadership;
 
   @Override
   public Future<?> start() {
-    pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
+    DensityConfig.Postgres postgres =
+        config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
+    DensityConfig.History history =
+        config().getJsonObject("history", new JsonObject()).mapTo(DensityConfig.History.class);
+    pool = Connections.postgres(vertx, postgres);
     doorways = new DoorwayTraffic(pool);
     utilization = new Utilization(pool, Clock.systemUTC());
-    return Service.serve(
+    Future<Void> served =
+        Service.serve(
+                vertx,
+                Addresses.HISTORY,
+                HistoryRequest.class,
+                q -> q.answer(this),
+                err -> Replies.unavailable("history", err))
+            .completion();
+    if (history.utilizationSummaryMinutes() == 0) {
+      return served;
+    }
+    summaries =
+        new UtilizationSummaries(
+            vertx, pool, utilization, Clock.systemUTC(), history.utilizationSummaryDays());
+    long periodMs = history.utilizationSummaryMinutes() * 60_000L;
+    leadership =
+        new Leadership(
             vertx,
-            Addresses.HISTORY,
-            HistoryRequest.class,
-            q -> q.answer(this),
-            err -> Replies.unavailable("history", err))
-        .completion();
+            postgres.url(),
+            SUMMARIES_LOCK,
+            "utilization summaries",
+            () -> {
+              summaries.start(periodMs);
+              return Future.succeededFuture();
+            },
+            summaries::stop);
+    return served.compose(v -> leadership.start());
   }
 
   @Override
   public Future<?> stop() {
-    return pool.close();
+    if (summaries != null) {
+      summaries.stop();
+    }
+    Future<Void> led = leadership == null ? Future.succeededFuture() : leadership.stop();
+    return led.eventually(() -> pool.close());
   }
 
   @Override

@@ -264,6 +264,10 @@ final class Statements {
          AND u.token = $1
       """;
 
+  /** The spaces after id $1 in id order, $2 at most, with their zones: the summary job's pages. */
+  static final String SPACES_AFTER =
+      "SELECT id, time_zone FROM space WHERE id > $1 ORDER BY id LIMIT $2";
+
   // ---------------------------------------------------------------- resets
 
   /** A space's resets in [start, end). $1 space_id, $2 start, $3 end. */

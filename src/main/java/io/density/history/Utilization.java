@@ -116,8 +116,37 @@ public final class Utilization {
   /** Spaces whose missing days are the same run of days: one statement computes them together. */
   private record Run(int from, int days) {}
 
+  /**
+   * Stores the complete days of the spaces (each with its own zone {@code zone}) in [first, first +
+   * days) that are not stored yet, as a report of them would ({@link UtilizationSummaries}); the
+   * number of days stored. Nothing when the schema does not keep summaries exact.
+   */
+  Future<Integer> storeMissing(List<String> ids, String zone, LocalDate first, int days) {
+    List<Space> spaces =
+        ids.stream().map(id -> new Space(id, null, ZoneId.of(zone), zone, null)).toList();
+    return summaries
+        .kept()
+        .compose(
+            kept ->
+                kept
+                    ? cells(spaces, first, days, null, boundaries(spaces, first, days))
+                        .map(Computed::stored)
+                    : Future.succeededFuture(0));
+  }
+
+  /** Every space's cells, and how many days were stored while computing them. */
+  private record Computed(Cell[][] cells, int stored) {}
+
   private Future<JsonArray> figures(List<Space> spaces, LocalDate first, int days, String tz) {
-    // Each zone's day boundaries once: days + 1 instants, the first at the start of `first`.
+    Map<ZoneId, List<Instant>> byZone = boundaries(spaces, first, days);
+    return cells(spaces, first, days, tz, byZone).map(c -> rows(c.cells(), spaces, byZone, first));
+  }
+
+  /**
+   * Each zone's day boundaries once: days + 1 instants, the first at the start of {@code first}.
+   */
+  private static Map<ZoneId, List<Instant>> boundaries(
+      List<Space> spaces, LocalDate first, int days) {
     Map<ZoneId, List<Instant>> byZone = new HashMap<>();
     for (Space s : spaces) {
       byZone.computeIfAbsent(
@@ -128,6 +157,11 @@ public final class Utilization {
             return Buckets.boundaries(start, end, "1d", zone);
           });
     }
+    return byZone;
+  }
+
+  private Future<Computed> cells(
+      List<Space> spaces, LocalDate first, int days, String tz, Map<ZoneId, List<Instant>> byZone) {
     Instant now = clock.instant();
     // Summaries serve a space in its own zone (tz absent or the same).
     List<Integer> summarised = new ArrayList<>();
@@ -193,10 +227,10 @@ public final class Utilization {
                               .compose(
                                   v ->
                                       token == null
-                                          ? Future.succeededFuture()
+                                          ? Future.succeededFuture(0)
                                           : summaries.store(
                                               token, figuresOf(toStore, spaces, cells, first))))
-                  .map(v -> rows(cells, spaces, byZone, first));
+                  .map(n -> new Computed(cells, n));
             });
   }
 

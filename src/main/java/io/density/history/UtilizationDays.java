@@ -133,8 +133,8 @@ final class UtilizationDays {
             });
   }
 
-  /** Stores the figures into the days still pending under the token. */
-  Future<Void> store(long token, Map<Key, Figures> days) {
+  /** Stores the figures into the days still pending under the token; how many were stored. */
+  Future<Integer> store(long token, Map<Key, Figures> days) {
     int n = days.size();
     String[] spaces = new String[n];
     String[] zones = new String[n];
@@ -164,11 +164,11 @@ final class UtilizationDays {
         Tuple.of(token, spaces, zones, dates, peak, peakAt, average, entries, exits, countAtEnd);
     return pool.preparedQuery(Statements.STORE_DAYS)
         .execute(t)
-        .<Void>mapEmpty()
+        .map(rows -> rows.rowCount())
         .recover(
             err -> {
               LOG.log(Level.WARNING, "utilization days not stored: " + err.getMessage());
-              return Future.succeededFuture();
+              return Future.succeededFuture(0);
             });
   }
 }

@@ -64,7 +64,8 @@ public final class Server {
         () -> vertx.deployVerticle(TokensVerticle.class, with(all.getJsonObject("postgres"))));
     deployments.put(
         "history",
-        () -> vertx.deployVerticle(HistoryVerticle.class, with(all.getJsonObject("postgres"))));
+        () ->
+            vertx.deployVerticle(HistoryVerticle.class, with(slices(all, "postgres", "history"))));
     deployments.put(
         "alerts",
         () ->

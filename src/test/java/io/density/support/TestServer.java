@@ -72,7 +72,9 @@ public final class TestServer implements AutoCloseable {
             .with("redis", "keyPrefix", database + ":")
             .with("http", "port", Ports.free())
             // The tests' webhook receivers listen on 127.0.0.1.
-            .with("alerts", "webhookPrivateTargets", true);
+            .with("alerts", "webhookPrivateTargets", true)
+            // No days stored behind a test's back; UtilizationSummariesTest turns the job on.
+            .with("history", "utilizationSummaryMinutes", 0);
     sql = Connections.postgres(clientVertx, config.postgres());
     redis = Connections.redis(clientVertx, config.redis());
     ownsDatabase = true;
