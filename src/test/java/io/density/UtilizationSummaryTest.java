@@ -18,7 +18,6 @@ import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -67,7 +66,7 @@ class UtilizationSummaryTest {
   void lateDatapoint() {
     JsonObject space = space("L", UTC, 12);
     sensor("701", "LW", "L", 1);
-    server.feed(contract, walk("701", FIRST, AFTER, 1));
+    server.feed(contract, UtilizationReference.walk("701", FIRST, AFTER, 1));
     JsonArray before = assertReportEqualsReference(space, UTC, FIRST, AFTER, null);
     assertEquals(5, storedDays("L", UTC), "the report stored its five complete days");
     assertReportEqualsReference(space, UTC, FIRST, AFTER, null); // from the stored days
@@ -87,7 +86,7 @@ class UtilizationSummaryTest {
   void resetsOfEveryKind() {
     JsonObject space = space("R", PARIS, 10);
     sensor("702", "RW", "R", 1);
-    server.feed(contract, walk("702", FIRST, AFTER, 2));
+    server.feed(contract, UtilizationReference.walk("702", FIRST, AFTER, 2));
     assertReportEqualsReference(space, PARIS, FIRST, AFTER, null);
 
     Reply explicit =
@@ -118,7 +117,7 @@ class UtilizationSummaryTest {
     JsonObject from = space("M1", UTC, 20);
     JsonObject to = space("M2", UTC, null);
     sensor("703", "MW1", "M1", 1);
-    server.feed(contract, walk("703", FIRST, AFTER, 3));
+    server.feed(contract, UtilizationReference.walk("703", FIRST, AFTER, 3));
     assertReportEqualsReference(from, UTC, FIRST, AFTER, null);
     assertReportEqualsReference(to, UTC, FIRST, AFTER, null);
 
@@ -171,7 +170,7 @@ class UtilizationSummaryTest {
   void anotherZone() {
     JsonObject space = space("Z", PARIS, 8);
     sensor("705", "ZW", "Z", 1);
-    server.feed(contract, walk("705", FIRST, AFTER, 5));
+    server.feed(contract, UtilizationReference.walk("705", FIRST, AFTER, 5));
     assertReportEqualsReference(space, PARIS, FIRST, AFTER, null);
     assertReportEqualsReference(space, UTC, FIRST, AFTER, "UTC");
     assertEquals(5, storedDays("Z", PARIS));
@@ -188,7 +187,7 @@ class UtilizationSummaryTest {
   void lateDataDuringReports() throws Exception {
     JsonObject space = space("C", UTC, 9);
     sensor("707", "CW", "C", 1);
-    server.feed(contract, walk("707", FIRST, AFTER, 7));
+    server.feed(contract, UtilizationReference.walk("707", FIRST, AFTER, 7));
     String path = "/v1/spaces/C/utilization?start=" + FIRST + "&end=" + AFTER;
     HttpClient http = HttpClient.newHttpClient();
     Random random = new Random(7);
@@ -212,7 +211,7 @@ class UtilizationSummaryTest {
     sensor("706", "EW", "E", 1);
     LocalDate first = LocalDate.parse("2024-05-29");
     LocalDate after = LocalDate.parse("2024-06-04");
-    List<JsonObject> walk = walk("706", first, after, 6);
+    List<JsonObject> walk = UtilizationReference.walk("706", first, after, 6);
     walk.removeIf(d -> d.getInteger("direction") < 0 && walk.indexOf(d) % 7 == 3);
     server.feed(contract, walk);
     assertReportEqualsReference(space, UTC, first, after, null);
@@ -332,21 +331,6 @@ class UtilizationSummaryTest {
                 .put("valid_from", LINKS_FROM.toString()));
     assertEquals(201, link.status(), link.json().encode());
     contract.link(dpu, space, placement, LINKS_FROM);
-  }
-
-  /** People walking in and out every 5 to 125 minutes over the UTC days [first, after). */
-  private static List<JsonObject> walk(String dpu, LocalDate first, LocalDate after, long seed) {
-    List<JsonObject> out = new ArrayList<>();
-    Random random = new Random(seed);
-    int inside = 0;
-    for (Instant t = first.atStartOfDay(UTC).toInstant().plusSeconds(random.nextInt(3600));
-        t.isBefore(after.atStartOfDay(UTC).toInstant());
-        t = t.plusSeconds(300 + random.nextInt(7200))) {
-      int direction = inside == 0 || random.nextInt(5) < 3 ? 1 : -1;
-      inside += direction;
-      out.add(datapoint(dpu, t.toString(), direction));
-    }
-    return out;
   }
 
   private static JsonObject datapoint(String dpu, String timestamp, int direction) {

@@ -20,7 +20,6 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -65,8 +64,8 @@ class UtilizationSummariesTest {
     JsonObject paris = space("PP", PARIS, null);
     sensor("801", "PUW", "PU");
     sensor("802", "PPW", "PP");
-    server.feed(contract, walk("801", first, today.plusDays(1), 1));
-    server.feed(contract, walk("802", first, today.plusDays(1), 2));
+    server.feed(contract, UtilizationReference.walk("801", first, today.plusDays(1), 1));
+    server.feed(contract, UtilizationReference.walk("802", first, today.plusDays(1), 2));
     // Noon UTC on 6 July: 6 July is today in both zones.
     Clock clock = Clock.fixed(Instant.parse("2024-07-06T12:00:00Z"), ZoneOffset.UTC);
 
@@ -96,7 +95,7 @@ class UtilizationSummariesTest {
     sensor("803", "PDW", "PD");
     LocalDate first = LocalDate.parse("2024-10-25");
     LocalDate longDay = LocalDate.parse("2024-10-27");
-    server.feed(contract, walk("803", first, longDay.plusDays(2), 3));
+    server.feed(contract, UtilizationReference.walk("803", first, longDay.plusDays(2), 3));
     Instant longDayEnd = longDay.plusDays(1).atStartOfDay(PARIS).toInstant();
     assertEquals(Instant.parse("2024-10-27T23:00:00Z"), longDayEnd, "25 hours after 22:00 UTC");
 
@@ -131,7 +130,7 @@ class UtilizationSummariesTest {
     for (int i = 0; i < 4; i++) {
       JsonObject space = space("PT" + i, i % 2 == 0 ? UTC : PARIS, 10 + i);
       sensor("81" + i, "PTW" + i, "PT" + i);
-      server.feed(contract, walk("81" + i, first, today, 10 + i));
+      server.feed(contract, UtilizationReference.walk("81" + i, first, today, 10 + i));
       spaces.add(space);
     }
     Clock clock = Clock.fixed(Instant.parse("2024-08-11T06:00:00Z"), ZoneOffset.UTC);
@@ -247,21 +246,6 @@ class UtilizationSummariesTest {
                 .put("valid_from", LINKS_FROM.toString()));
     assertEquals(201, link.status(), link.json().encode());
     contract.link(dpu, space, 1, LINKS_FROM);
-  }
-
-  /** People walking in and out every 5 to 125 minutes over the UTC days [first, after). */
-  private static List<JsonObject> walk(String dpu, LocalDate first, LocalDate after, long seed) {
-    List<JsonObject> out = new ArrayList<>();
-    Random random = new Random(seed);
-    int inside = 0;
-    for (Instant t = first.atStartOfDay(UTC).toInstant().plusSeconds(random.nextInt(3600));
-        t.isBefore(after.atStartOfDay(UTC).toInstant());
-        t = t.plusSeconds(300 + random.nextInt(7200))) {
-      int direction = inside == 0 || random.nextInt(5) < 3 ? 1 : -1;
-      inside += direction;
-      out.add(datapoint(dpu, t.toString(), direction));
-    }
-    return out;
   }
 
   private static JsonObject datapoint(String dpu, String timestamp, int direction) {

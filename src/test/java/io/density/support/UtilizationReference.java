@@ -9,8 +9,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -22,6 +24,29 @@ import java.util.TreeSet;
  */
 public final class UtilizationReference {
   private UtilizationReference() {}
+
+  /**
+   * Datapoints of one DPU: people walking in and out every 5 to 125 minutes over the UTC days
+   * [first, after), never more out than in.
+   */
+  public static List<JsonObject> walk(String dpu, LocalDate first, LocalDate after, long seed) {
+    List<JsonObject> out = new ArrayList<>();
+    Random random = new Random(seed);
+    int inside = 0;
+    for (Instant t =
+            first.atStartOfDay(ZoneOffset.UTC).toInstant().plusSeconds(random.nextInt(3600));
+        t.isBefore(after.atStartOfDay(ZoneOffset.UTC).toInstant());
+        t = t.plusSeconds(300 + random.nextInt(7200))) {
+      int direction = inside == 0 || random.nextInt(5) < 3 ? 1 : -1;
+      inside += direction;
+      out.add(
+          new JsonObject()
+              .put("dpu_id", dpu)
+              .put("timestamp", t.toString())
+              .put("direction", direction));
+    }
+    return out;
+  }
 
   /**
    * Asserts the row equals the reference; the number of the day's changes (effects and resets at
