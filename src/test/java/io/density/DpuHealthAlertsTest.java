@@ -282,7 +282,8 @@ class DpuHealthAlertsTest {
   }
 
   @Test
-  @DisplayName("rules are checked: 422 naming the field, 404 for an unknown DPU or space")
+  @DisplayName(
+      "rules are checked: 422 (400 without rules) naming the field, 404 for an unknown DPU or space")
   void badRules() {
     Reply kind = server.putJson("/v1/dpus/283/alerts", rules("loud", 3));
     assertEquals(422, kind.status());
@@ -294,7 +295,7 @@ class DpuHealthAlertsTest {
     assertEquals(422, twice.status());
     assertEquals("rules", twice.json().getString("field"));
     Reply missing = server.putJson("/v1/dpus/283/alerts", new JsonObject());
-    assertEquals(422, missing.status());
+    assertEquals(400, missing.status(), "a required field missing is malformed");
     assertEquals("rules", missing.json().getString("field"));
     assertEquals(404, server.putJson("/v1/dpus/nobody/alerts", rules("silent", 3)).status());
     assertEquals(404, server.get("/v1/spaces/nowhere/dpu-alerts").status());

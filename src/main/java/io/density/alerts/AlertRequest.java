@@ -52,45 +52,34 @@ public sealed interface AlertRequest {
       levels = List.copyOf(levels);
     }
 
-    /** {@code {levels: [{name, level (or "capacity"), hysteresis = 1, cooldown_seconds = 60}]}}. */
+    /**
+     * {@code {levels: [{name, level (or "capacity"), hysteresis = 1, cooldown_seconds = 60}]}},
+     * which meets the API document's {@code AlertRulesBody}; checked here: each name once, without
+     * control characters.
+     */
     public static PutRules of(String space, JsonObject body) throws InvalidInput {
-      if (!(body.getValue("levels") instanceof JsonArray levels)) {
-        throw new InvalidInput("levels", "levels must be an array of rules");
-      }
       List<Level> rules = new ArrayList<>();
       Set<String> seen = new HashSet<>();
-      for (Object o : levels) {
-        if (!(o instanceof JsonObject rule)) {
-          throw new InvalidInput("levels", "each rule must be an object");
-        }
-        String name = rule.getValue("name") instanceof String s && !s.isBlank() ? s : null;
-        if (name == null || !seen.add(name)) {
+      for (Object o : body.getJsonArray("levels")) {
+        JsonObject rule = (JsonObject) o;
+        String name = rule.getString("name");
+        if (name.isBlank() || !seen.add(name)) {
           throw new InvalidInput("levels", "each rule needs a name of its own");
         }
-        try {
-          Ids.storable(name, "name");
-        } catch (InvalidInput e) {
-          throw new InvalidInput("name", e.getMessage());
-        }
-        if (name.length() > 64) {
-          throw new InvalidInput("name", "a rule's name is at most 64 characters");
-        }
-        Object l = rule.getValue("level");
-        Integer level;
-        if ("capacity".equals(l)) {
-          level = null;
-        } else if (l instanceof Integer v && v >= 1) {
-          level = v;
-        } else {
-          throw new InvalidInput("level", "level must be a positive integer or \"capacity\"");
-        }
-        if (!(rule.getValue("hysteresis", 1) instanceof Integer h && h >= 1)
-            || !(rule.getValue("cooldown_seconds", 60) instanceof Integer c && c >= 0)) {
-          throw new InvalidInput("levels", "hysteresis must be ≥ 1 and cooldown_seconds ≥ 0");
-        }
-        rules.add(new Level(name, level, h, c));
+        Ids.storable(name, "name");
+        Object level = rule.getValue("level");
+        rules.add(
+            new Level(
+                name,
+                level instanceof Number n ? Integer.valueOf(n.intValue()) : null, // or "capacity"
+                whole(rule.getValue("hysteresis"), 1),
+                whole(rule.getValue("cooldown_seconds"), 60)));
       }
       return new PutRules(space, rules);
+    }
+
+    private static int whole(Object value, int otherwise) {
+      return value instanceof Number n ? n.intValue() : otherwise;
     }
 
     @Override
@@ -117,30 +106,25 @@ public sealed interface AlertRequest {
       spaceIds = spaceIds == null ? null : List.copyOf(spaceIds);
     }
 
-    /** {@code {url, space_ids?, rotate_secret?}}. */
+    /**
+     * {@code {url, space_ids?, rotate_secret?}}, which meets the API document's {@code
+     * WebhookBody}; the URL's target is checked by the verticle, the space ids here by the id rule.
+     */
     public static PutWebhook of(String id, JsonObject body) throws InvalidInput {
-      if (!(body.getValue("url") instanceof String url)) {
-        throw new InvalidInput("url", "url must be an http(s) URL");
-      }
-      if (!(body.getValue("rotate_secret", false) instanceof Boolean rotate)) {
-        throw new InvalidInput("rotate_secret", "rotate_secret must be true or false");
-      }
-      return new PutWebhook(id, url, spaceIds(body.getValue("space_ids")), rotate);
+      return new PutWebhook(
+          id,
+          body.getString("url"),
+          spaceIds(body.getJsonArray("space_ids")),
+          Boolean.TRUE.equals(body.getValue("rotate_secret")));
     }
 
     /** The spaces a webhook is for (null: all), each following the id rule. */
-    private static List<String> spaceIds(Object value) throws InvalidInput {
-      if (value == null) {
+    private static List<String> spaceIds(JsonArray spaces) throws InvalidInput {
+      if (spaces == null) {
         return null;
-      }
-      if (!(value instanceof JsonArray spaces)) {
-        throw new InvalidInput("space_ids", "space_ids must be an array of space ids");
       }
       List<String> ids = new ArrayList<>(spaces.size());
       for (Object id : spaces) {
-        if (!(id instanceof String || id instanceof Integer || id instanceof Long)) {
-          throw new InvalidInput("space_ids", "space_ids must be an array of space ids");
-        }
         ids.add(Ids.check(String.valueOf(id), "space_ids"));
       }
       return ids;
@@ -170,29 +154,20 @@ public sealed interface AlertRequest {
 
   /** A sensor-health rule: a kind (silent, flood, imbalance) and its threshold (1 to 10⁶). */
   record HealthRule(String kind, int threshold) {
-    private static final List<String> KINDS = List.of("silent", "flood", "imbalance");
-
-    /** {@code {rules: [{kind, threshold}]}}, at most one rule per kind. */
+    /**
+     * {@code {rules: [{kind, threshold}]}}, which meets the API document's {@code HealthRulesBody};
+     * checked here: at most one rule per kind.
+     */
     static List<HealthRule> listOf(JsonObject body) throws InvalidInput {
-      if (!(body.getValue("rules") instanceof JsonArray rules)) {
-        throw new InvalidInput("rules", "rules must be an array of rules");
-      }
       List<HealthRule> out = new ArrayList<>();
       Set<String> seen = new HashSet<>();
-      for (Object o : rules) {
-        if (!(o instanceof JsonObject rule)) {
-          throw new InvalidInput("rules", "each rule must be an object");
+      for (Object o : body.getJsonArray("rules")) {
+        JsonObject rule = (JsonObject) o;
+        String kind = rule.getString("kind");
+        if (!seen.add(kind)) {
+          throw new InvalidInput("rules", "one rule per kind: " + kind + " twice");
         }
-        if (!(rule.getValue("kind") instanceof String k) || !KINDS.contains(k)) {
-          throw new InvalidInput("kind", "kind must be silent, flood or imbalance");
-        }
-        if (!seen.add(k)) {
-          throw new InvalidInput("rules", "one rule per kind: " + k + " twice");
-        }
-        if (!(rule.getValue("threshold") instanceof Integer t) || t < 1 || t > 1_000_000) {
-          throw new InvalidInput("threshold", "threshold must be an integer from 1 to 1000000");
-        }
-        out.add(new HealthRule(k, t));
+        out.add(new HealthRule(kind, ((Number) rule.getValue("threshold")).intValue()));
       }
       return out;
     }

@@ -35,34 +35,22 @@ public sealed interface TokenRequest {
     /** Later instants are beyond what PostgreSQL and ISO-8601's four-digit years hold. */
     private static final Instant LAST_EXPIRY = Instant.parse("+10000-01-01T00:00:00Z");
 
-    /** {@code {scope, name?, expires_at?}}, checked. */
+    /**
+     * {@code {scope, name?, expires_at?}}, which meets the API document's {@code TokenBody};
+     * checked here: a name without control characters, an expiry in the future.
+     */
     public static Create of(JsonObject body) throws InvalidInput {
       return new Create(
-          scope(body.getValue("scope")),
-          name(body.getValue("name")),
+          Scope.named(body.getString("scope")),
+          name(body.getString("name")),
           expiry(body.getValue("expires_at")));
     }
 
-    private static Scope scope(Object value) throws InvalidInput {
-      Scope scope = value instanceof String s ? Scope.named(s) : null;
-      if (scope == null) {
-        throw new InvalidInput("scope", "scope must be one of ingest, read, admin");
+    private static String name(String name) throws InvalidInput {
+      if (name != null && name.chars().anyMatch(Character::isISOControl)) {
+        throw new InvalidInput("name", "name must not hold control characters");
       }
-      return scope;
-    }
-
-    private static String name(Object value) throws InvalidInput {
-      if (value == null) {
-        return null;
-      }
-      if (!(value instanceof String s)
-          || s.isEmpty()
-          || s.length() > 128
-          || s.chars().anyMatch(Character::isISOControl)) {
-        throw new InvalidInput(
-            "name", "name must be 1 to 128 characters, none of them control ones");
-      }
-      return s;
+      return name;
     }
 
     private static Long expiry(Object value) throws InvalidInput {

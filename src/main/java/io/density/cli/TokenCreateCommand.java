@@ -1,5 +1,6 @@
 package io.density.cli;
 
+import io.density.api.BodyRules;
 import io.density.auth.TokenRequest;
 import io.density.auth.TokenStore;
 import io.density.bus.InvalidInput;
@@ -11,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,8 +31,6 @@ import picocli.CommandLine.Spec;
           + " it is never shown again."
     })
 public final class TokenCreateCommand implements Callable<Integer> {
-  private static final List<String> SCOPES = List.of("ingest", "read", "admin");
-
   @Spec CommandSpec spec;
 
   @Option(
@@ -53,10 +51,6 @@ public final class TokenCreateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!SCOPES.contains(scope)) {
-      throw new ParameterException(
-          spec.commandLine(), "--scope is one of ingest, read, admin: " + scope);
-    }
     JsonObject request = new JsonObject().put("scope", scope);
     if (name != null) {
       request.put("name", name);
@@ -71,9 +65,12 @@ public final class TokenCreateCommand implements Callable<Integer> {
     }
     TokenRequest.Create create;
     try {
+      BodyRules.check("TokenBody", request); // the rules of POST /v1/tokens
       create = TokenRequest.Create.of(request);
     } catch (InvalidInput e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
+      Object given = e.field() == null ? null : request.getValue(e.field());
+      throw new ParameterException(
+          spec.commandLine(), e.getMessage() + (given == null ? "" : " (given: " + given + ")"));
     }
     return create(create);
   }

@@ -1,5 +1,7 @@
 package io.density.http;
 
+import io.density.api.BodyRules;
+import io.density.api.Documents;
 import io.density.bus.InvalidInput;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -21,7 +23,6 @@ import io.vertx.openapi.contract.Operation;
 import io.vertx.openapi.contract.Parameter;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +39,9 @@ import java.util.Set;
  * datapoint routes ({@code POST /send}, {@code POST /v1/datapoints}), whose bodies the streaming
  * parser reads (validating a 10,000-item body against the schema costs fifty to a hundred times
  * more: docs/benchmarks.md), bulk provisioning (an unknown kind is 404, each item gets its own
- * result) and the event stream. Request bodies are not checked here: their rules are checked once,
- * by the verticle that stores them (registry, alerts, tokens), which bulk items and the command
- * line's {@code token create} go through too.
+ * result) and the event stream. A JSON request body is checked against its schema ({@link
+ * BodyRules}) once the route has read it ({@link Requests#jsonObject}): this check names the schema
+ * for it.
  *
  * <p>A refusal is an {@link InvalidInput} naming the parameter, answered by the router's failure
  * handler by the one rule of docs/api.md: a missing required parameter or a value not of its type
@@ -51,25 +52,39 @@ import java.util.Set;
  * the routes parse those values themselves, by rules that say more (a year from 1900 to 9999).
  */
 final class ApiValidation implements Handler<RoutingContext> {
+  /**
+   * Where the name of the schema of the request's JSON body is put ({@link BodyRules}), for {@link
+   * Requests#jsonObject} to check the body against once it has read it.
+   */
+  static final String BODY_SCHEMA = "density.bodySchema";
+
   /** The operations whose requests are not checked here (see the class comment). */
   private static final Set<String> UNCHECKED =
       Set.of("sendDatapoint", "ingestDatapoints", "bulkProvision", "streamCountEvents");
 
   /**
-   * The document's requests, and a validator for each parameter (made once: making one costs about
-   * twenty times more than using it). Read-only once made, so every event loop may use them (the
-   * validators keep no state between calls).
+   * The document's requests, a validator for each parameter (made once: making one costs about
+   * twenty times more than using it), and the schema of each operation's JSON body. Read-only once
+   * made, so every event loop may use them (the validators keep no state between calls).
    */
-  private record Checks(OpenAPIContract contract, Map<Parameter, Validator> validators) {
+  private record Checks(
+      OpenAPIContract contract,
+      Map<Parameter, Validator> validators,
+      Map<Operation, String> bodies) {
     static Checks of(OpenAPIContract contract) {
       Map<Parameter, Validator> validators = new IdentityHashMap<>();
+      Map<Operation, String> bodies = new IdentityHashMap<>();
       for (Operation operation : contract.operations()) {
         for (Parameter parameter : operation.getParameters()) {
           validators.put(
               parameter, contract.getSchemaRepository().validator(parameter.getSchema()));
         }
+        String body = BodyRules.ofOperation(operation.getOperationId());
+        if (body != null) {
+          bodies.put(operation, body);
+        }
       }
-      return new Checks(contract, validators);
+      return new Checks(contract, validators, bodies);
     }
   }
 
@@ -106,7 +121,7 @@ final class ApiValidation implements Handler<RoutingContext> {
    * library cannot read (NDJSON, CSV) and {@code format}.
    */
   private static Future<OpenAPIContract> load(Vertx vertx) {
-    JsonObject requests = new JsonObject(ApiDocument.JSON);
+    JsonObject requests = Documents.openApiWithoutFormats();
     JsonObject noAnswer =
         new JsonObject().put("default", new JsonObject().put("description", "not checked"));
     requests
@@ -125,13 +140,11 @@ final class ApiValidation implements Handler<RoutingContext> {
     return OpenAPIContract.from(vertx, readable(requests));
   }
 
-  /** Without the media types the library refuses, and without {@code format} keywords. */
+  /** Without the media types the library refuses (NDJSON, CSV). */
   private static JsonObject readable(JsonObject node) {
-    for (String key : new ArrayList<>(node.fieldNames())) {
+    for (String key : node.fieldNames()) {
       Object value = node.getValue(key);
-      if (key.equals("format") && value instanceof String) {
-        node.remove(key);
-      } else if (value instanceof JsonObject child) {
+      if (value instanceof JsonObject child) {
         if (key.equals("content")) {
           child.fieldNames().removeIf(type -> !MediaType.isMediaTypeSupported(type));
         }
@@ -156,6 +169,10 @@ final class ApiValidation implements Handler<RoutingContext> {
     if (operation == null || UNCHECKED.contains(operation.getOperationId())) {
       rc.next(); // not a route of the document (the router answers 404 or 405), or read otherwise
       return;
+    }
+    String body = checks.bodies().get(operation);
+    if (body != null) {
+      rc.put(BODY_SCHEMA, body);
     }
     String[] segments = null;
     for (Parameter parameter : operation.getParameters()) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import io.density.api.BodyRules;
 import io.density.bus.InvalidInput;
 import io.density.ingest.Ids;
 import io.density.time.Timestamps;
@@ -44,6 +45,10 @@ final class Requests {
       }
       Object value = rc.body().buffer() == null ? null : rc.body().buffer().toJsonValue();
       if (value instanceof JsonObject object) {
+        String schema = rc.get(ApiValidation.BODY_SCHEMA);
+        if (schema != null) {
+          BodyRules.check(schema, object);
+        }
         return object;
       }
       throw InvalidInput.malformed("body", "the body must be a JSON object");

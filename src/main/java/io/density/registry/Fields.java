@@ -9,83 +9,49 @@ import java.time.LocalTime;
 import java.time.ZoneId;
 
 /**
- * The values of the building's resources, validated, with errors that name the field: the rules
- * {@link RegistryRequest}'s readers apply where a request enters.
+ * The values of the building's resources, read from bodies that meet the API document's schemas
+ * ({@code SpaceBody}, {@code LinkBody}, ...: api/BodyRules), checked for what a schema cannot say
+ * (a zone that exists, a time that parses, text without control characters), with errors that name
+ * the field.
  */
 final class Fields {
   private Fields() {}
 
+  /** Text that may be absent (a name): blank is none; without control characters. */
   static String optionalText(JsonObject body, String field) throws InvalidInput {
-    Object v = body.getValue(field);
-    if (v == null) {
-      return null;
-    }
-    if (!(v instanceof String s)) {
-      throw new InvalidInput(field, field + " must be a string");
-    }
-    if (s.length() > 200) {
-      throw new InvalidInput(field, field + " is longer than 200 characters");
-    }
-    return s.isBlank() ? null : Ids.storable(s, field);
+    String s = body.getString(field);
+    return s == null || s.isBlank() ? null : Ids.storable(s, field);
   }
 
+  /** An id given as text or as a number, trimmed; blank is missing. */
   static String requiredText(JsonObject body, String field) throws InvalidInput {
     Object v = body.getValue(field);
-    if (v instanceof Number n) {
-      v = n.toString();
-    }
-    String s = v instanceof String text ? text.trim() : null;
-    if (s == null || s.isEmpty()) {
+    String s = v == null ? "" : v.toString().trim();
+    if (s.isEmpty()) {
       throw InvalidInput.malformed(field, field + " is required");
     }
     return Ids.storable(s, field);
   }
 
+  /** An IANA time zone; absent is UTC. */
   static String zone(Object v) throws InvalidInput {
     if (v == null) {
       return "UTC";
     }
     try {
       return ZoneId.of((String) v).getId();
-    } catch (ClassCastException | DateTimeException e) {
+    } catch (DateTimeException e) {
       throw new InvalidInput("time_zone", "time_zone must be an IANA zone such as Europe/Paris");
     }
   }
 
-  static Integer capacity(Object v) throws InvalidInput {
-    if (v == null) {
-      return null;
-    }
-    if (v instanceof Integer i && i >= 0) {
-      return i;
-    }
-    throw new InvalidInput("capacity", "capacity must be a non-negative integer");
+  /** A whole number the schema has checked, or null. */
+  static Integer whole(Object v) {
+    return v == null ? null : ((Number) v).intValue();
   }
 
-  /** The longest idle period a space may be reset after: a week. */
-  static final int MAX_IDLE_RESET_MINUTES = 10_080;
-
-  /** Minutes without an effect after which a space is reset to 0 (null: never). */
-  static Integer idleResetMinutes(Object v) throws InvalidInput {
-    if (v == null) {
-      return null;
-    }
-    if (v instanceof Integer i && i >= 1 && i <= MAX_IDLE_RESET_MINUTES) {
-      return i;
-    }
-    throw new InvalidInput(
-        "idle_reset_minutes",
-        "idle_reset_minutes must be an integer from 1 to " + MAX_IDLE_RESET_MINUTES + ", or null");
-  }
-
-  static boolean flag(Object v, String field, boolean otherwise) throws InvalidInput {
-    if (v == null) {
-      return otherwise;
-    }
-    if (v instanceof Boolean b) {
-      return b;
-    }
-    throw new InvalidInput(field, field + " must be true or false");
+  static boolean flag(Object v, boolean otherwise) {
+    return v == null ? otherwise : (Boolean) v;
   }
 
   static LocalTime localTime(Object v, String field) throws InvalidInput {
@@ -94,29 +60,19 @@ final class Fields {
     }
     try {
       return LocalTime.parse((String) v);
-    } catch (ClassCastException | DateTimeException e) {
+    } catch (DateTimeException e) {
       throw new InvalidInput(field, field + " must be a local time such as 04:00");
     }
   }
 
-  static short placement(Object v) throws InvalidInput {
-    String s = v == null ? "" : v.toString().trim();
-    return switch (s) {
-      case "1", "+1" -> 1;
-      case "-1" -> -1;
-      default -> throw new InvalidInput("sensor_placement", "sensor_placement must be +1 or -1");
-    };
+  /** A sensor placement the schema has checked: 1, -1, "+1", "1" or "-1". */
+  static short placement(Object v) {
+    return (short) (v instanceof Number n ? n.intValue() : Integer.parseInt((String) v));
   }
 
   /** An instant (ISO-8601) in µs, or null when absent. */
   static Long optionalMicros(JsonObject body, String field) throws InvalidInput {
-    Object v = body.getValue(field);
-    if (v == null) {
-      return null;
-    }
-    if (!(v instanceof String s)) {
-      throw InvalidInput.malformed(field, field + " must be an ISO-8601 string");
-    }
-    return Timestamps.parseMicros(s, field);
+    String s = body.getString(field);
+    return s == null ? null : Timestamps.parseMicros(s, field);
   }
 }

@@ -6,13 +6,14 @@ import static io.density.registry.Fields.optionalMicros;
 import static io.density.registry.Fields.optionalText;
 import static io.density.registry.Fields.placement;
 import static io.density.registry.Fields.requiredText;
+import static io.density.registry.Fields.whole;
 import static io.density.registry.Fields.zone;
 
+import io.density.api.BodyRules;
 import io.density.bus.InvalidInput;
 import io.density.ingest.Ids;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.LocalTime;
@@ -24,10 +25,11 @@ import java.util.Set;
 
 /**
  * The operations of {@code density.registry} (bus/Addresses.REGISTRY), each a record: spaces,
- * doorways, DPUs and links, one by one or in bulk. Bodies are read and checked where they enter
- * ({@code of}, called by http/RegistryRoutes, with the rules of {@link Fields}); {@link
- * RegistryVerticle} writes them, checking only what needs the database (parents, links, what is
- * registered). Instants in µs.
+ * doorways, DPUs and links, one by one or in bulk. Bodies are read where they enter ({@code of},
+ * called by http/RegistryRoutes), once they meet their schema in the API document (api/BodyRules:
+ * the route's body, each bulk item against its own), with the rules of {@link Fields} for what a
+ * schema cannot say; {@link RegistryVerticle} writes them, checking only what needs the database
+ * (parents, links, what is registered). Instants in µs.
  */
 public sealed interface RegistryRequest {
   /** Each operation, carried out: one method per record. */
@@ -82,15 +84,15 @@ public sealed interface RegistryRequest {
       String dailyReset,
       Integer idleResetMinutes) {
 
-    /** The fields of {@code PUT /v1/spaces/{id}} or of a bulk item, checked. */
+    /** The fields of {@code PUT /v1/spaces/{id}} or of a bulk item (a {@code SpaceBody}). */
     public static Space of(String id, JsonObject body) throws InvalidInput {
       String name = optionalText(body, "name");
       String parent = optionalText(body, "parent_id");
       String zone = zone(body.getValue("time_zone"));
-      Integer capacity = Fields.capacity(body.getValue("capacity"));
-      boolean clamp = flag(body.getValue("clamp"), "clamp", true);
+      Integer capacity = whole(body.getValue("capacity"));
+      boolean clamp = flag(body.getValue("clamp"), true);
       LocalTime reset = localTime(body.getValue("daily_reset"), "daily_reset");
-      Integer idle = Fields.idleResetMinutes(body.getValue("idle_reset_minutes"));
+      Integer idle = whole(body.getValue("idle_reset_minutes"));
       return new Space(
           id, name, parent, zone, capacity, clamp, reset == null ? null : reset.toString(), idle);
     }
@@ -103,7 +105,7 @@ public sealed interface RegistryRequest {
 
   /** A doorway or a DPU: an id and a name (null: none). */
   record Named(String id, String name) {
-    /** {@code {name?}}, checked. */
+    /** {@code {name?}} (a {@code NamedBody}). */
     public static Named of(String id, JsonObject body) throws InvalidInput {
       return new Named(id, optionalText(body, "name"));
     }
@@ -114,7 +116,10 @@ public sealed interface RegistryRequest {
    * {@code from} (null: now) to {@code to} (null: open), {@code to} after {@code from}.
    */
   record Link(String dpu, String doorway, String space, short placement, Long from, Long to) {
-    /** {@code {dpu_id, doorway_id, space_id, sensor_placement, valid_from?, valid_to?}}. */
+    /**
+     * {@code {dpu_id, doorway_id, space_id, sensor_placement, valid_from?, valid_to?}} (a {@code
+     * LinkBody}).
+     */
     public static Link of(JsonObject body) throws InvalidInput {
       Long from = optionalMicros(body, "valid_from");
       Long to = optionalMicros(body, "valid_to");
@@ -203,7 +208,10 @@ public sealed interface RegistryRequest {
       links = List.copyOf(links);
     }
 
-    /** {@code {doorway_id, at?, links: [{space_id, sensor_placement}]}}, checked. */
+    /**
+     * {@code {doorway_id, at?, links: [{space_id, sensor_placement}]}} (a {@code MoveBody});
+     * checked here: not in the future, each space once.
+     */
     public static MoveDpu of(String dpu, JsonObject body) throws InvalidInput {
       String doorway = requiredText(body, "doorway_id");
       Long at = optionalMicros(body, "at");
@@ -211,17 +219,10 @@ public sealed interface RegistryRequest {
         throw new InvalidInput(
             "at", "at must not be in the future: a move is effective now or in the past");
       }
-      if (!(body.getValue("links") instanceof JsonArray links) || links.isEmpty()) {
-        throw new InvalidInput(
-            "links", "links must be a non-empty array of {space_id, sensor_placement}");
-      }
       List<MovedLink> moved = new ArrayList<>();
       Set<String> spaces = new HashSet<>();
-      for (Object o : links) {
-        if (!(o instanceof JsonObject l)) {
-          throw new InvalidInput(
-              "links", "each link must be an object {space_id, sensor_placement}");
-        }
+      for (Object o : body.getJsonArray("links")) {
+        JsonObject l = (JsonObject) o;
         String space = requiredText(l, "space_id");
         if (!spaces.add(space)) {
           throw new InvalidInput("links", "space " + space + " appears twice");
@@ -281,6 +282,12 @@ public sealed interface RegistryRequest {
       return out;
     }
 
+    /** The id of a doorway or a DPU (a {@code NamedItem}), once per request. */
+    static String named(JsonObject item, Set<String> seen) throws InvalidInput {
+      BodyRules.check("NamedItem", item);
+      return id(item, seen);
+    }
+
     /** The id of an item: required, 1 to 64 characters, once per request. */
     static String id(JsonObject item, Set<String> seen) throws InvalidInput {
       String id = Ids.check(requiredText(item, "id"), "id");
@@ -303,6 +310,7 @@ public sealed interface RegistryRequest {
           Item.all(
               items,
               body -> {
+                BodyRules.check("SpaceItem", body);
                 Space space = Space.of(Item.id(body, seen), body);
                 if (space.id().equals(space.parentId())) {
                   throw new InvalidInput("parent_id", "a space cannot be its own parent");
@@ -325,7 +333,7 @@ public sealed interface RegistryRequest {
 
     public static BulkDoorways of(List<Object> items) {
       Set<String> seen = new HashSet<>();
-      return new BulkDoorways(Item.all(items, body -> Named.of(Item.id(body, seen), body)));
+      return new BulkDoorways(Item.all(items, body -> Named.of(Item.named(body, seen), body)));
     }
 
     @Override
@@ -342,7 +350,7 @@ public sealed interface RegistryRequest {
 
     public static BulkDpus of(List<Object> items) {
       Set<String> seen = new HashSet<>();
-      return new BulkDpus(Item.all(items, body -> Named.of(Item.id(body, seen), body)));
+      return new BulkDpus(Item.all(items, body -> Named.of(Item.named(body, seen), body)));
     }
 
     @Override
@@ -363,6 +371,7 @@ public sealed interface RegistryRequest {
           Item.all(
               items,
               body -> {
+                BodyRules.check("LinkBody", body);
                 Link link = Link.of(body);
                 if (!pairs.add(link.dpu() + '\u0000' + link.space())) {
                   throw new InvalidInput(
