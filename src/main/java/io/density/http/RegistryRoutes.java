@@ -93,15 +93,19 @@ final class RegistryRoutes {
           "body",
           "at most " + maxItems + " items per request, got " + items.size());
     }
-    RegistryRequest request =
-        switch (kind) {
-          case "spaces" -> BulkSpaces.of(items);
-          case "doorways" -> BulkDoorways.of(items);
-          case "dpus" -> BulkDpus.of(items);
-          default -> BulkLinks.of(items);
-        };
-    registry
-        .ask(request, Forward.MINUTES)
+    // Each item is checked against its schema (api/BodyRules), some tens of microseconds an item:
+    // up to a second for the largest request, too long for an event loop.
+    rc.vertx()
+        .<RegistryRequest>executeBlocking(
+            () ->
+                switch (kind) {
+                  case "spaces" -> BulkSpaces.of(items);
+                  case "doorways" -> BulkDoorways.of(items);
+                  case "dpus" -> BulkDpus.of(items);
+                  default -> BulkLinks.of(items);
+                },
+            false)
+        .compose(request -> registry.ask(request, Forward.MINUTES))
         .onSuccess(
             answer -> {
               // As for datapoints: 422 when every item was rejected.
