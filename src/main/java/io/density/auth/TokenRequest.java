@@ -20,11 +20,17 @@ public sealed interface TokenRequest {
 
     Future<JsonObject> revoke(Revoke r);
 
-    Future<JsonObject> check(Check r);
+    Future<Grant> check(Check r);
   }
 
-  /** This operation, carried out by {@code operations}. */
-  Future<JsonObject> carryOut(Operations operations);
+  /** This operation, carried out by {@code operations}: a JSON answer, or a {@link Grant}. */
+  Future<?> carryOut(Operations operations);
+
+  /**
+   * What a token in force grants, the answer to a {@link Check}: its id, its scope and its expiry
+   * (epoch ms; null: never). Between nodes as JSON (bus/RecordCodec).
+   */
+  record Grant(long id, Scope scope, Long expiresAt) {}
 
   /**
    * A token to make → {@code {id, token, scope, name, created_at, expires_at}}, the only answer
@@ -94,12 +100,12 @@ public sealed interface TokenRequest {
   }
 
   /**
-   * The SHA-256 hash of a secret ({@link TokenStore#hash}) → {@code {id, scope, expires_at?}} of a
-   * token in force; else fails UNAUTHENTICATED.
+   * The SHA-256 hash of a secret ({@link TokenStore#hash}) → the {@link Grant} of a token in force;
+   * else fails UNAUTHENTICATED.
    */
   record Check(String hash) implements TokenRequest {
     @Override
-    public Future<JsonObject> carryOut(Operations operations) {
+    public Future<Grant> carryOut(Operations operations) {
       return operations.check(this);
     }
   }

@@ -85,8 +85,8 @@ public final class TokenStore {
                     : Future.succeededFuture(new JsonObject().put("id", id).put("revoked", true)));
   }
 
-  /** A secret's hash → {@code {id, scope}} of a token in force; else fails UNAUTHENTICATED. */
-  public Future<JsonObject> check(String hashed) {
+  /** A secret's hash → what a token in force grants; else fails UNAUTHENTICATED. */
+  public Future<TokenRequest.Grant> check(String hashed) {
     byte[] hash;
     try {
       hash = Base64.getUrlDecoder().decode(hashed);
@@ -100,17 +100,15 @@ public final class TokenStore {
                 rows.size() == 0
                     ? Future.failedFuture(
                         Failure.of(Failure.UNAUTHENTICATED, null, "unknown or revoked token"))
-                    : Future.succeededFuture(valid(rows.iterator().next())));
+                    : Future.succeededFuture(grant(rows.iterator().next())));
   }
 
-  /** {@code {id, scope, expires_at}}: the expiry in epoch milliseconds, absent if none. */
-  private static JsonObject valid(Row r) {
-    JsonObject t = new JsonObject().put("id", r.getLong("id")).put("scope", r.getString("scope"));
+  private static TokenRequest.Grant grant(Row r) {
     OffsetDateTime expires = r.getOffsetDateTime("expires_at");
-    if (expires != null) {
-      t.put("expires_at", expires.toInstant().toEpochMilli());
-    }
-    return t;
+    return new TokenRequest.Grant(
+        r.getLong("id"),
+        Scope.named(r.getString("scope")),
+        expires == null ? null : expires.toInstant().toEpochMilli());
   }
 
   private static JsonObject token(Row r) {

@@ -1,6 +1,7 @@
 package io.density.auth;
 
 import io.density.bus.Addresses;
+import io.density.bus.RecordCodec;
 import io.density.bus.Replies;
 import io.density.bus.Service;
 import io.density.config.DensityConfig;
@@ -27,6 +28,7 @@ public final class TokensVerticle extends VerticleBase implements TokenRequest.O
   public Future<?> start() {
     pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
     store = new TokenStore(pool);
+    RecordCodec.registerReply(vertx, TokenRequest.Grant.class);
     return Service.serve(
             vertx,
             Addresses.TOKENS,
@@ -58,7 +60,7 @@ public final class TokensVerticle extends VerticleBase implements TokenRequest.O
   }
 
   @Override
-  public Future<JsonObject> check(TokenRequest.Check r) {
+  public Future<TokenRequest.Grant> check(TokenRequest.Check r) {
     return store.check(r.hash());
   }
 

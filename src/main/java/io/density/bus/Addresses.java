@@ -154,7 +154,10 @@ public final class Addresses {
    */
   public static final String HISTORY = "density.history";
 
-  /** Tokens, an {@code auth.TokenRequest}: create, list, revoke, check (a secret's hash). */
+  /**
+   * Tokens, an {@code auth.TokenRequest}: create, list, revoke, check (a secret's hash, answered
+   * with an {@code auth.TokenRequest.Grant} record, not JSON).
+   */
   public static final String TOKENS = "density.tokens";
 
   /** Published: a token was revoked ({@code {id}}); every HTTP verticle forgets it at once. */

@@ -42,6 +42,14 @@ public final class RecordCodec<T extends Record> implements MessageCodec<T, T> {
     }
   }
 
+  /**
+   * Makes a codec the default one for a record that a service answers with, on the node's event
+   * bus. Idempotent: the service and its clients each call it.
+   */
+  public static void registerReply(Vertx vertx, Class<? extends Record> type) {
+    registerRecord(vertx, type);
+  }
+
   private static <R extends Record> void registerRecord(Vertx vertx, Class<R> type) {
     try {
       vertx.eventBus().registerDefaultCodec(type, new RecordCodec<>(type));

@@ -13,7 +13,8 @@ import java.util.function.Function;
  * A service on the event bus, typed: one address (in {@link Addresses}) that takes the records of
  * one sealed request type, each record an operation. The record carries input already checked where
  * it entered (HTTP, MQTT, the command line), so the service trusts it. A reply is the JSON object
- * that is the answer; a failure a {@link ReplyException} with a {@link Failure} code.
+ * that is the answer, or a record of the service's own where a node's code reads the answer (the
+ * token check); a failure a {@link ReplyException} with a {@link Failure} code.
  *
  * <p>An instance is the service's client: {@link #ask} sends a request and gives the reply. {@link
  * #serve} is the consumer side.
@@ -39,7 +40,15 @@ public final class Service<R> {
   }
 
   public Future<JsonObject> ask(R request, DeliveryOptions options) {
-    return vertx.eventBus().<JsonObject>request(address, request, options).map(Message::body);
+    return ask(request, JsonObject.class, options);
+  }
+
+  /**
+   * Asks for an answer of type {@code T}: a record of the service's own (a codec made the default
+   * one for it with {@link RecordCodec#registerReply}), or a JSON object.
+   */
+  public <T> Future<T> ask(R request, Class<T> answer, DeliveryOptions options) {
+    return vertx.eventBus().request(address, request, options).map(m -> answer.cast(m.body()));
   }
 
   /**
@@ -50,7 +59,7 @@ public final class Service<R> {
       Vertx vertx,
       String address,
       Class<R> requests,
-      Function<R, Future<JsonObject>> answer,
+      Function<R, ? extends Future<?>> answer,
       Function<Throwable, ReplyException> failure) {
     RecordCodec.register(vertx, requests);
     return vertx
@@ -59,7 +68,7 @@ public final class Service<R> {
             address,
             (Message<R> message) ->
                 Future.succeededFuture(message.body())
-                    .compose(answer)
+                    .<Object>compose(r -> answer.apply(r).map(a -> a))
                     .onSuccess(message::reply)
                     .onFailure(err -> message.reply(failure.apply(err))));
   }

@@ -5,6 +5,7 @@ import io.density.auth.TokenRequest;
 import io.density.auth.TokenStore;
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
+import io.density.bus.RecordCodec;
 import io.density.bus.Service;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -59,6 +60,7 @@ final class Auth implements Handler<RoutingContext> {
   Auth(Vertx vertx) {
     this.vertx = vertx;
     this.tokens = new Service<>(vertx, Addresses.TOKENS, TokenRequest.class);
+    RecordCodec.registerReply(vertx, TokenRequest.Grant.class);
     vertx
         .eventBus()
         .<JsonObject>consumer(
@@ -123,18 +125,18 @@ final class Auth implements Handler<RoutingContext> {
       request.pause(); // the body waits until the token is known good
     }
     tokens
-        .ask(new TokenRequest.Check(hash), CHECK)
+        .ask(new TokenRequest.Check(hash), TokenRequest.Grant.class, CHECK)
         .onComplete(
             ar -> {
               Known now;
               long time = System.currentTimeMillis();
               if (ar.succeeded()) {
-                JsonObject t = ar.result();
+                TokenRequest.Grant grant = ar.result();
                 now =
                     new Known(
-                        t.getLong("id"),
-                        Scope.named(t.getString("scope")),
-                        t.getLong("expires_at", Long.MAX_VALUE),
+                        grant.id(),
+                        grant.scope(),
+                        grant.expiresAt() == null ? Long.MAX_VALUE : grant.expiresAt(),
                         time);
                 remember(hash, now);
               } else if (ar.cause() instanceof ReplyException re

@@ -22,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -95,6 +96,12 @@ class RecordCodecTest {
           new RegistryRequest.BulkLinks(
               List.of(new Item<>(LINK, null), new Item<>(null, REJECTED))));
 
+  /** The records a service answers with instead of JSON. */
+  private static final List<Record> ANSWERS =
+      List.of(
+          new TokenRequest.Grant(7L, Scope.INGEST, 1_900_000_000_000L),
+          new TokenRequest.Grant(8L, Scope.ADMIN, null));
+
   /** The sealed request types, each of which the list above must cover whole. */
   private static final List<Class<?>> SERVICES =
       List.of(
@@ -105,9 +112,11 @@ class RecordCodecTest {
           RegistryRequest.class);
 
   @Test
-  @DisplayName("between nodes every request arrives equal to what was sent, after what came before")
+  @DisplayName(
+      "between nodes every request and record answer arrives equal to what was sent, after what"
+          + " came before")
   void wire() {
-    for (Record request : REQUESTS) {
+    for (Record request : Stream.concat(REQUESTS.stream(), ANSWERS.stream()).toList()) {
       Buffer buffer = Buffer.buffer().appendString("header");
       codec(request).encodeToWire(buffer, request);
       assertEquals(request, codec(request).decodeFromWire(6, buffer));
@@ -115,9 +124,9 @@ class RecordCodecTest {
   }
 
   @Test
-  @DisplayName("on the same node the request itself is delivered, not a copy")
+  @DisplayName("on the same node the request or answer itself is delivered, not a copy")
   void local() {
-    for (Record request : REQUESTS) {
+    for (Record request : Stream.concat(REQUESTS.stream(), ANSWERS.stream()).toList()) {
       assertSame(request, codec(request).transform(request));
     }
   }
