@@ -44,11 +44,21 @@ import javax.net.ssl.TrustManagerFactory;
  * within its duplicate window once. A change counts as published once the stream acknowledges it.
  *
  * <p>The changes of one key (a space, or a DPU) go out one after another, each once the previous
- * one is acknowledged, so a change lost with a connection is never overtaken by a later change of
- * its key; different keys go out side by side, up to {@link #MAX_IN_FLIGHT} at once.
+ * one is acknowledged, so a change lost with a connection or refused by the stream is never
+ * overtaken by a later change of its key; different keys go out side by side, up to {@link
+ * #MAX_IN_FLIGHT} at once. Sending a key's next change before that acknowledgement would not keep
+ * the order: jnats sends after a reconnect what it had queued and not yet written (so the next
+ * change may land while the one before was lost with the line), and the stream may refuse one
+ * message and take the next (an operator's limit, a storage fault); a re-send of the earlier change
+ * then lands after the later one, and no header of JetStream 2.9 can make the later one wait for it
+ * without knowing its stream sequence (which only its acknowledgement tells).
  *
- * <p>jnats blocks in its connect and stream management calls: they run on a worker thread. Its
- * asynchronous publish does not block; its acknowledgements complete on this sink's context. The
+ * <p>Each change is a plain publish (which does not block) whose reply subject is in the sink's own
+ * inbox: the stream's acknowledgements come to one subscription and are handled on this sink's
+ * context, as many at once as have arrived, and one timer checks their deadline; so a change costs
+ * no future, timer or parsed acknowledgement of its own (docs/egress.md, "What it costs").
+ *
+ * <p>jnats blocks in its connect and stream management calls: they run on a worker thread. The
  * client reconnects by itself (the sink publishes again once it has re-established its
  * subscriptions); until the first connection it is tried again every {@link #RETRY_CONNECT}. A
  * fault is one log line when it starts (and one when it ends) and {@link #problem()} while it
