@@ -4,30 +4,33 @@ import io.density.config.DensityConfig;
 import io.nats.client.AuthenticationException;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
+import io.nats.client.Dispatcher;
 import io.nats.client.ErrorListener;
-import io.nats.client.JetStream;
 import io.nats.client.JetStreamOptions;
+import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
-import io.nats.client.PublishOptions;
-import io.nats.client.api.PublishAck;
+import io.nats.client.impl.Headers;
+import io.nats.client.support.Status;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -41,11 +44,21 @@ import javax.net.ssl.TrustManagerFactory;
  * within its duplicate window once. A change counts as published once the stream acknowledges it.
  *
  * <p>The changes of one key (a space, or a DPU) go out one after another, each once the previous
- * one is acknowledged, so a change lost with a connection is never overtaken by a later change of
- * its key; different keys go out side by side, up to {@link #MAX_IN_FLIGHT} at once.
+ * one is acknowledged, so a change lost with a connection or refused by the stream is never
+ * overtaken by a later change of its key; different keys go out side by side, up to {@link
+ * #MAX_IN_FLIGHT} at once. Sending a key's next change before that acknowledgement would not keep
+ * the order: jnats sends after a reconnect what it had queued and not yet written (so the next
+ * change may land while the one before was lost with the line), and the stream may refuse one
+ * message and take the next (an operator's limit, a storage fault); a re-send of the earlier change
+ * then lands after the later one, and no header of JetStream 2.9 can make the later one wait for it
+ * without knowing its stream sequence (which only its acknowledgement tells).
  *
- * <p>jnats blocks in its connect and stream management calls: they run on a worker thread. Its
- * asynchronous publish does not block; its acknowledgements complete on this sink's context. The
+ * <p>Each change is a plain publish (which does not block) whose reply subject is in the sink's own
+ * inbox: the stream's acknowledgements come to one subscription and are handled on this sink's
+ * context, as many at once as have arrived, and one timer checks their deadline; so a change costs
+ * no future, timer or parsed acknowledgement of its own (docs/egress.md, "What it costs").
+ *
+ * <p>jnats blocks in its connect and stream management calls: they run on a worker thread. The
  * client reconnects by itself (the sink publishes again once it has re-established its
  * subscriptions); until the first connection it is tried again every {@link #RETRY_CONNECT}. A
  * fault is one log line when it starts (and one when it ends) and {@link #problem()} while it
@@ -55,7 +68,11 @@ public final class NatsSink implements Sink {
   private static final Logger LOG = Logger.getLogger(NatsSink.class.getName());
 
   /** Changes awaiting the stream's acknowledgement at once, across keys. */
-  static final int MAX_IN_FLIGHT = 256;
+  static final int MAX_IN_FLIGHT = 1024;
+
+  private static final String MSG_ID = "Nats-Msg-Id";
+  private static final String EXPECTED_STREAM = "Nats-Expected-Stream";
+  private static final byte[] ERROR = "\"error\"".getBytes(StandardCharsets.UTF_8);
 
   static final Duration RETRY_CONNECT = Duration.ofSeconds(2);
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -67,7 +84,20 @@ public final class NatsSink implements Sink {
   private final String address;
 
   private volatile Connection connection;
-  private volatile JetStream jetStream;
+
+  /** The connection's inbox for the stream's acknowledgements, with a trailing dot. */
+  private volatile String inbox;
+
+  /** Replies come on jnats's thread and are handled on the context, in bursts. */
+  private final ConcurrentLinkedQueue<Message> replies = new ConcurrentLinkedQueue<>();
+
+  private final AtomicBoolean draining = new AtomicBoolean();
+
+  /** The batches awaiting acknowledgements, by number; on the context only. */
+  private final Map<Long, Batch> batches = new HashMap<>();
+
+  private long batchCount;
+  private long sweepTimer = -1;
   private volatile boolean streamReady;
 
   /**
@@ -148,7 +178,10 @@ public final class NatsSink implements Sink {
                 c.close();
                 throw new IllegalStateException("the NATS sink is closed");
               }
-              jetStream = c.jetStream(jetStreamOptions());
+              String replyInbox = c.createInbox() + ".";
+              Dispatcher dispatcher = c.createDispatcher(this::onReply);
+              dispatcher.subscribe(replyInbox + ">");
+              inbox = replyInbox;
               linked = true;
               connection = c;
               return c;
@@ -246,11 +279,10 @@ public final class NatsSink implements Sink {
 
   private Future<Void> publishOnContext(List<Change> changes) {
     Connection c = connection;
-    JetStream js = jetStream;
     if (closed) {
       return Future.failedFuture("the NATS sink is closed");
     }
-    if (c == null || js == null || !linked || c.getStatus() != Connection.Status.CONNECTED) {
+    if (c == null || !linked || c.getStatus() != Connection.Status.CONNECTED) {
       String why = problem();
       return Future.failedFuture(why == null ? "not connected to NATS at " + address : why);
     }
@@ -259,7 +291,7 @@ public final class NatsSink implements Sink {
     }
     Future<Void> ready = streamReady ? Future.succeededFuture() : ensureStream();
     return ready
-        .compose(v -> new Batch(js, changes).run())
+        .compose(v -> new Batch(c, changes).run())
         .onSuccess(v -> report(null))
         .onFailure(
             err -> {
@@ -307,85 +339,234 @@ public final class NatsSink implements Sink {
   }
 
   /**
+   * An acknowledgement (or a status, such as "no responders") the stream sent to this sink's inbox,
+   * on jnats's dispatcher thread: queued, and handled on this sink's context, as many at once as
+   * have come.
+   */
+  private void onReply(Message reply) {
+    replies.add(reply);
+    if (draining.compareAndSet(false, true)) {
+      context.runOnContext(v -> drainReplies());
+    }
+  }
+
+  private void drainReplies() {
+    Message reply;
+    while ((reply = replies.poll()) != null) {
+      String subject = reply.getSubject();
+      int dot = subject.lastIndexOf('.');
+      int batchDot = subject.lastIndexOf('.', dot - 1);
+      Batch batch;
+      int index;
+      try {
+        batch = batches.get(Long.parseLong(subject.substring(batchDot + 1, dot)));
+        index = Integer.parseInt(subject.substring(dot + 1));
+      } catch (NumberFormatException e) {
+        continue; // not one of ours
+      }
+      if (batch != null) {
+        batch.replied(index, reply);
+      }
+    }
+    draining.set(false);
+    if (!replies.isEmpty() && draining.compareAndSet(false, true)) {
+      context.runOnContext(v -> drainReplies());
+    }
+  }
+
+  /** Fails every batch whose oldest change awaiting its acknowledgement waited too long. */
+  private void sweep() {
+    long now = System.nanoTime();
+    for (Batch batch : List.copyOf(batches.values())) {
+      batch.expire(now);
+    }
+    if (batches.isEmpty() && sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+      sweepTimer = -1;
+    }
+  }
+
+  /**
    * The changes of one call: each key's changes in order, one awaiting its acknowledgement at a
-   * time; the first failure fails the call and stops what has not been sent yet.
+   * time; the first failure fails the call and stops what has not been sent yet. Each change is a
+   * plain publish whose reply subject is {@code <inbox>.<batch>.<index>}: the stream answers it
+   * with its acknowledgement (or jnats's server with "no responders" when no stream takes the
+   * subject), which {@link #onReply} hands back here; one timer checks the acknowledgements'
+   * deadline for every batch.
    */
   private final class Batch {
-    private final JetStream js;
-    private final Map<String, ArrayDeque<Change>> lanes = new LinkedHashMap<>();
-    private final ArrayDeque<ArrayDeque<Change>> waiting = new ArrayDeque<>();
-    private final Promise<Void> done = Promise.promise();
-    private int inFlight;
+    private final long number = ++batchCount;
+    private final Connection connection;
+    private final List<Change> changes;
+    private final String replyPrefix;
 
-    Batch(JetStream js, List<Change> changes) {
-      this.js = js;
-      for (Change change : changes) {
-        String lane = (change.kind() == Change.Kind.DPU_ALERT ? "d:" : "s:") + change.key();
-        lanes.computeIfAbsent(lane, k -> new ArrayDeque<>()).add(change);
+    /** The next change of the same key (an index), or -1. */
+    private final int[] nextOfKey;
+
+    /** When each change was sent (System.nanoTime), 0 before; and whether it is acknowledged. */
+    private final long[] sentAt;
+
+    private final boolean[] acknowledged;
+
+    /** Changes that may go now (the first unsent of a key whose change before is acknowledged). */
+    private final int[] ready;
+
+    private int readyHead;
+    private int readyTail;
+    private int inFlight;
+    private int done;
+    private final Promise<Void> finished = Promise.promise();
+
+    Batch(Connection connection, List<Change> changes) {
+      this.connection = connection;
+      this.changes = changes;
+      this.replyPrefix = inbox + number + ".";
+      int n = changes.size();
+      nextOfKey = new int[n];
+      sentAt = new long[n];
+      acknowledged = new boolean[n];
+      ready = new int[n];
+      Map<String, Integer> lastOfKey = new HashMap<>();
+      for (int i = 0; i < n; i++) {
+        nextOfKey[i] = -1;
+        Change change = changes.get(i);
+        String key = (change.kind() == Change.Kind.DPU_ALERT ? "d:" : "s:") + change.key();
+        Integer last = lastOfKey.put(key, i);
+        if (last == null) {
+          ready[readyTail++] = i;
+        } else {
+          nextOfKey[last] = i;
+        }
       }
-      waiting.addAll(lanes.values());
     }
 
     Future<Void> run() {
-      next();
-      return done.future();
-    }
-
-    private void next() {
-      while (inFlight < MAX_IN_FLIGHT && !waiting.isEmpty() && !done.future().isComplete()) {
-        send(waiting.poll());
+      batches.put(number, this);
+      if (sweepTimer < 0) {
+        long every = Math.max(1, Math.min(250, config.ackTimeoutMs() / 4));
+        sweepTimer = vertx.setPeriodic(every, t -> sweep());
       }
-      if (inFlight == 0 && waiting.isEmpty()) {
-        done.tryComplete();
+      pump();
+      return finished.future();
+    }
+
+    private void pump() {
+      while (inFlight < MAX_IN_FLIGHT && readyHead < readyTail && !finished.future().isComplete()) {
+        send(ready[readyHead++]);
+      }
+      if (done == changes.size()) {
+        finish(null);
       }
     }
 
-    private void send(ArrayDeque<Change> lane) {
-      Change change = lane.poll();
-      inFlight++;
-      ack(change)
-          .onComplete(
-              ar -> {
-                inFlight--;
-                if (ar.failed()) {
-                  done.tryFail(ar.cause());
-                  return;
-                }
-                if (!lane.isEmpty()) {
-                  waiting.addFirst(lane);
-                }
-                next();
-              });
-    }
-
-    private Future<PublishAck> ack(Change change) {
-      String id = stream.messageId(change);
-      CompletableFuture<PublishAck> acked;
+    private void send(int index) {
+      Change change = changes.get(index);
+      String id = NatsStream.messageId(change);
       try {
-        acked =
-            js.publishAsync(
-                    stream.subject(change),
-                    change.body().toBuffer().getBytes(),
-                    PublishOptions.builder().expectedStream(config.stream()).messageId(id).build())
-                .orTimeout(config.ackTimeoutMs(), TimeUnit.MILLISECONDS);
+        Headers headers = new Headers().put(MSG_ID, id).put(EXPECTED_STREAM, config.stream());
+        connection.publish(
+            stream.subject(change),
+            replyPrefix + index,
+            headers,
+            change.body().toBuffer().getBytes());
       } catch (RuntimeException e) {
-        return Future.failedFuture(new IllegalStateException(id + ": " + e.getMessage(), e));
+        finish(new IllegalStateException(id + ": " + e.getMessage(), e));
+        return;
       }
-      return Future.fromCompletionStage(acked, context)
-          .recover(
-              err -> {
-                String why;
-                if (isNoResponders(err)) {
-                  streamReady = false; // deleted under us: created again before the next publish
-                  why = "no stream takes " + stream.subject(change) + " (it is created again)";
-                } else if (err instanceof TimeoutException) {
-                  why = "not acknowledged within " + config.ackTimeoutMs() + " ms";
-                } else {
-                  why = describe(err);
-                }
-                return Future.failedFuture(new IllegalStateException(id + ": " + why, err));
-              });
+      sentAt[index] = System.nanoTime();
+      inFlight++;
     }
+
+    void replied(int index, Message reply) {
+      if (index < 0
+          || index >= changes.size()
+          || sentAt[index] == 0
+          || acknowledged[index]
+          || finished.future().isComplete()) {
+        return; // a repeat, or one of a batch given up
+      }
+      String failure = failure(changes.get(index), reply);
+      if (failure != null) {
+        finish(
+            new IllegalStateException(NatsStream.messageId(changes.get(index)) + ": " + failure));
+        return;
+      }
+      acknowledged[index] = true;
+      inFlight--;
+      done++;
+      if (nextOfKey[index] >= 0) {
+        ready[readyTail++] = nextOfKey[index];
+      }
+      pump();
+    }
+
+    /** Fails the batch when a change has waited for its acknowledgement past the ack timeout. */
+    void expire(long now) {
+      long limit = TimeUnit.MILLISECONDS.toNanos(config.ackTimeoutMs());
+      for (int i = 0; i < changes.size(); i++) {
+        if (sentAt[i] != 0 && !acknowledged[i] && now - sentAt[i] >= limit) {
+          finish(
+              new IllegalStateException(
+                  NatsStream.messageId(changes.get(i))
+                      + ": not acknowledged within "
+                      + config.ackTimeoutMs()
+                      + " ms",
+                  new TimeoutException()));
+          return;
+        }
+      }
+    }
+
+    private void finish(Throwable failure) {
+      batches.remove(number);
+      if (failure == null) {
+        finished.tryComplete();
+      } else {
+        finished.tryFail(failure);
+      }
+    }
+  }
+
+  /**
+   * Why the stream did not take a change, from its reply (null: it did, now or before, as a
+   * duplicate). A reply is a status when no stream takes the subject, else the stream's JSON
+   * acknowledgement, which names an error when it refused the message.
+   */
+  private String failure(Change change, Message reply) {
+    if (reply.isStatusMessage()) {
+      if (reply.getStatus().getCode() == Status.NO_RESPONDERS_CODE) {
+        streamReady = false; // deleted under us: created again before the next publish
+        return "no stream takes " + stream.subject(change) + " (it is created again)";
+      }
+      return reply.getStatus().getMessageWithCode();
+    }
+    byte[] data = reply.getData();
+    if (data == null || data.length == 0) {
+      return "an empty acknowledgement";
+    }
+    if (!contains(data, ERROR)) {
+      return null;
+    }
+    try {
+      JsonObject error =
+          new JsonObject(new String(data, StandardCharsets.UTF_8)).getJsonObject("error");
+      return error == null ? "refused" : error.getString("description", error.encode());
+    } catch (RuntimeException e) {
+      return "an acknowledgement that does not read: " + new String(data, StandardCharsets.UTF_8);
+    }
+  }
+
+  private static boolean contains(byte[] data, byte[] part) {
+    outer:
+    for (int i = 0; i + part.length <= data.length; i++) {
+      for (int j = 0; j < part.length; j++) {
+        if (data[i + j] != part[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
   }
 
   private void connectionEvent(Connection c, ConnectionListener.Events event) {
@@ -453,15 +634,6 @@ public final class NatsSink implements Sink {
         + address
         + " refused the credentials (Authorization Violation): check egress.nats.user and"
         + " egress.nats.password, or egress.nats.token";
-  }
-
-  private static boolean isNoResponders(Throwable err) {
-    for (Throwable t = err; t != null; t = t.getCause()) {
-      if (String.valueOf(t.getMessage()).contains("No Responders")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The innermost message of a failure: jnats wraps its own in layers that repeat it. */

@@ -278,6 +278,68 @@ class NatsSinkTest {
 
   @Test
   @DisplayName(
+      "a change the stream refuses fails the publish, naming why, and no later change of its space"
+          + " overtakes it; once the stream takes it, the list sent again lands in order")
+  void refusedChangeNotOvertaken() throws Exception {
+    // An operator's limit on the stream (kept when the sink updates it): counts fit, the alert
+    // (a larger body) does not.
+    jsm.addStream(
+        StreamConfiguration.builder()
+            .name(stream)
+            .storageType(StorageType.File)
+            .subjects(prefix + ".count.*", prefix + ".alert.*", prefix + ".alert.dpu.*")
+            .maxMsgSize(240)
+            .build());
+    NatsSink sink = start(config(NATS, 5_000), DAY);
+    awaitReady(sink);
+    Change alert = alerts().get(0); // space A/B
+    List<Change> sent = new ArrayList<>();
+    sent.add(count("A/B", 1));
+    sent.add(
+        new Change(
+            alert.kind(),
+            alert.key(),
+            2,
+            alert.body().copy().put("seq", 2).put("pad", "x".repeat(200))));
+    sent.add(count("A/B", 3));
+    sent.add(count("lobby", 1));
+
+    Throwable failure = awaitFailure(sink.publish(sent));
+    assertNotNull(failure, "the refused alert fails the publish");
+    assertTrue(failure.getMessage().contains("space_alert:A%2FB:2"), failure.getMessage());
+    assertTrue(failure.getMessage().contains("maximum"), failure.getMessage());
+    assertNotNull(sink.problem());
+    List<String> ids = new ArrayList<>();
+    for (MessageInfo m : messages()) {
+      ids.add(m.getHeaders().getFirst("Nats-Msg-Id"));
+    }
+    assertTrue(ids.contains("count:A%2FB:1"), ids.toString());
+    assertTrue(!ids.contains("count:A%2FB:3"), "seq 3 never goes before the refused seq 2: " + ids);
+
+    jsm.updateStream(
+        StreamConfiguration.builder(jsm.getStreamInfo(stream).getConfiguration())
+            .maxMsgSize(-1)
+            .build());
+    sink.publish(sent).await();
+    assertHoldsEachOnceInOrder(sent);
+    assertNull(sink.problem());
+  }
+
+  private static Change count(String space, long seq) {
+    return new Change(
+        Change.Kind.COUNT,
+        space,
+        seq,
+        new JsonObject()
+            .put("space_id", space)
+            .put("count", (int) seq)
+            .put("timestamp", "2026-01-15T10:00:00Z")
+            .put("seq", seq)
+            .put("cause", "datapoint"));
+  }
+
+  @Test
+  @DisplayName(
       "a durable JetStream consumer (as docs/egress.md shows) reads every count, in order per"
           + " space, the id decoded from the subject equal to the body's")
   void durableConsumer() throws Exception {
