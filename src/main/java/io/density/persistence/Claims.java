@@ -183,13 +183,16 @@ final class Claims {
                             return null;
                           }
                           closing = false;
-                          Hold entered = new Hold(conn);
-                          if (hold != null) {
-                            // Cannot happen (one pass is taken at a time); never leak a hold.
-                            release();
+                          if (hold != null && hold.connection == conn) {
+                            // Not expected (one pass is taken at a time): the batch joins the
+                            // hold there is, and the session keeps one shared lock.
+                            hold.inside++;
+                            hold.stopTimer(vertx);
+                            conn.query(Statements.GATE_LEAVE).execute();
+                            return hold;
                           }
-                          hold = entered;
-                          return entered;
+                          hold = new Hold(conn);
+                          return hold;
                         }));
   }
 
