@@ -18,15 +18,25 @@ public final class Connections {
   }
 
   /**
+   * The writer's pool: it runs the same few ingest statements many times a second, so each
+   * connection keeps its statements prepared (parsed once, and planned once PostgreSQL finds a
+   * generic plan as good as its custom ones) instead of parsing and planning each execution.
+   */
+  public static Pool writer(Vertx vertx, DensityConfig.Postgres config) {
+    return pool(
+        vertx, config, PgConnectOptions.fromUri(config.url()).setCachePreparedStatements(true));
+  }
+
+  /**
    * A pool whose commits return without waiting for the WAL flush ({@code synchronous_commit =
    * off}, set for its sessions when they start): only for state derived from what another pool
    * committed durably before, which a crash recovery derives again (docs/counting.md,
    * "Durability"). A crash loses at most its last commits, never one committed before a later
-   * durable commit.
+   * durable commit. Its statements are kept prepared, as the writer's are.
    */
   public static Pool derivedState(Vertx vertx, DensityConfig.Postgres config) {
     PgConnectOptions connect = PgConnectOptions.fromUri(config.url());
-    connect.addProperty("synchronous_commit", "off");
+    connect.addProperty("synchronous_commit", "off").setCachePreparedStatements(true);
     return pool(vertx, config, connect);
   }
 

@@ -53,12 +53,19 @@ final class BatchCounting {
    * counts its shard's parts one after another), then closes the batch.
    */
   Future<Void> count(long batchId, CountingBatch batch) {
+    return countParts(batchId, batch).compose(parts -> close(batchId, parts));
+  }
+
+  /**
+   * Has every part of a committed batch counted, as {@link #count}, without closing the batch: the
+   * parts, to {@link #close} it with.
+   */
+  Future<List<CountingBatch.Part>> countParts(long batchId, CountingBatch batch) {
     List<CountingBatch.Part> parts = batch.parts(config.countingShards());
     long deadline = System.currentTimeMillis() + config.partDeadlineMs();
     Map<String, String> states = partsOf.computeIfAbsent(batchId, id -> new TreeMap<>());
     parts.forEach(p -> states.putIfAbsent(p.key(), "offered"));
-    return Future.join(parts.stream().map(p -> countPart(p, deadline)).toList())
-        .compose(v -> close(batchId, parts));
+    return Future.join(parts.stream().map(p -> countPart(p, deadline)).toList()).map(v -> parts);
   }
 
   /**
@@ -116,7 +123,7 @@ final class BatchCounting {
    * only once the close is flushed, because then Redis may forget how it counted the parts: a part
    * offered again after that would be counted twice.
    */
-  private Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
+  Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
     return derived
         .preparedQuery(Statements.CLOSE_BATCH)
         .execute(Tuple.of(batchId))

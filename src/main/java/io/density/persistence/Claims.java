@@ -10,6 +10,7 @@ import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -20,14 +21,38 @@ import java.util.logging.Logger;
  *
  * <p>The gate keeps work that re-derives counts apart from the ingest pipeline across the whole
  * deployment: each batch passes it (shared) from before its insert until all its parts are counted;
- * drained work closes it (exclusive) and runs once everyone inside has left. Every call is a try,
- * never a wait, so the claims connection is never stuck behind a lock.
+ * drained work closes it (exclusive) and runs once everyone inside has left. A verticle holds the
+ * gate once for all its batches inside, and a moment longer for the next, so a batch rarely waits
+ * for a pass; each insert also tries the intent of drained work ({@link
+ * Statements#INSERT_DATAPOINTS}, {@code gate_open}), and once it is taken no batch joins the hold.
+ * Every call is a try, never a wait, so the claims connection is never stuck behind a lock.
  */
 final class Claims {
   private static final Logger LOG = Logger.getLogger(Claims.class.getName());
 
   /** One member of the writers: its session and how many shards it holds. */
   record Member(int pid, int shards) {}
+
+  /** How long the gate stays held after this verticle's last batch left it, for the next one. */
+  static final long HOLD_IDLE_MS = 50;
+
+  /** The session's one shared hold of the gate, and how many batches are inside on it. */
+  private static final class Hold {
+    final PgConnection connection;
+    int inside = 1;
+    long timer = -1;
+
+    Hold(PgConnection connection) {
+      this.connection = connection;
+    }
+
+    void stopTimer(Vertx vertx) {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+        timer = -1;
+      }
+    }
+  }
 
   private final Vertx vertx;
   private final String postgresUrl;
@@ -36,6 +61,10 @@ final class Claims {
   private Future<Void> connecting;
   private int pid;
   private boolean closed;
+  private Hold hold;
+
+  /** Drained work waits for the gate: no batch joins the hold (until a pass is taken anew). */
+  private boolean closing;
 
   /**
    * @param lost called when the connection (and so every claim) is lost while it was meant to stay
@@ -122,16 +151,95 @@ final class Claims {
         .mapEmpty();
   }
 
-  /** Passes into the gate unless drained work waits for it or runs: whether it did. */
-  Future<Boolean> enter() {
+  /**
+   * Passes a batch into the gate unless drained work waits for it or runs: its pass, or null when
+   * refused. While batches of this verticle are inside, or were until {@link #HOLD_IDLE_MS} ago,
+   * the session's one shared hold of the gate covers the next batch too, without a round trip,
+   * unless drained work was seen waiting ({@link #closing}): then the hold is let go once the
+   * batches inside have left, and the next batch passes anew, once the drained work is done.
+   */
+  Future<Object> enter() {
+    Hold h = hold;
+    if (h != null && h.connection != connection) {
+      hold = null; // its session is gone, and the hold with it
+      h = null;
+    }
+    if (h != null) {
+      if (closing) {
+        return Future.succeededFuture(null);
+      }
+      h.inside++;
+      h.stopTimer(vertx);
+      return Future.succeededFuture(h);
+    }
     return held()
-        .compose(conn -> conn.query(Statements.GATE_ENTER).execute())
-        .map(rows -> rows.iterator().next().getBoolean("entered"));
+        .compose(
+            conn ->
+                conn.query(Statements.GATE_ENTER)
+                    .execute()
+                    .map(
+                        rows -> {
+                          if (!rows.iterator().next().getBoolean("entered")) {
+                            return null;
+                          }
+                          closing = false;
+                          if (hold != null && hold.connection == conn) {
+                            // Not expected (one pass is taken at a time): the batch joins the
+                            // hold there is, and the session keeps one shared lock.
+                            hold.inside++;
+                            hold.stopTimer(vertx);
+                            conn.query(Statements.GATE_LEAVE).execute();
+                            return hold;
+                          }
+                          hold = new Hold(conn);
+                          return hold;
+                        }));
   }
 
-  /** Leaves the gate (once per {@link #enter} that succeeded). */
-  Future<Void> leave() {
-    return held().compose(conn -> conn.query(Statements.GATE_LEAVE).execute()).mapEmpty();
+  /** The batch with this pass (from {@link #enter}) has left the gate. */
+  void leave(Object pass) {
+    Hold h = (Hold) pass;
+    h.inside--;
+    if (h != hold || h.inside > 0) {
+      return;
+    }
+    if (closing) {
+      release();
+    } else {
+      h.timer =
+          vertx.setTimer(
+              HOLD_IDLE_MS,
+              id -> {
+                h.timer = -1;
+                if (hold == h && h.inside == 0) {
+                  release();
+                }
+              });
+    }
+  }
+
+  /**
+   * Drained work waits to close the gate (an insert found its intent taken, or this verticle is
+   * about to close it): no batch joins the hold any more, which is let go once the batches inside
+   * have left.
+   */
+  void closing() {
+    closing = true;
+    if (hold != null && hold.inside == 0) {
+      release();
+    }
+  }
+
+  private void release() {
+    Hold h = hold;
+    hold = null;
+    h.stopTimer(vertx);
+    if (h.connection == connection) {
+      h.connection
+          .query(Statements.GATE_LEAVE)
+          .execute()
+          .onFailure(err -> LOG.log(Level.FINE, "leaving the gate", err));
+    }
   }
 
   /**
@@ -160,6 +268,7 @@ final class Claims {
     closed = true;
     PgConnection held = connection;
     connection = null;
+    hold = null;
     return held == null ? Future.succeededFuture() : held.close();
   }
 
@@ -175,6 +284,7 @@ final class Claims {
     }
     LOG.warning("the claims connection to PostgreSQL closed: every shard and pass is lost");
     connection = null;
+    hold = null;
     lost.run();
   }
 }

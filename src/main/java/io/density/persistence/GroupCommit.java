@@ -43,14 +43,16 @@ import java.util.logging.Logger;
  * log in one statement — the durability point, and the one commit of the batch that waits for its
  * WAL flush. A committed batch is then counted ({@link BatchCounting}): split by counting shard,
  * each part counted by its shard's owner, on this node or another. Every request of a batch is
- * answered once all its parts are counted and the batch is closed. If counting fails (Redis
- * unreachable), the batch stays uncounted and its requests are answered 503; it is counted as soon
- * as counting works again ({@link #recoverSoon}), and until then a request repeating any stored
- * datapoint is answered 503 too, so a success always means counted.
+ * answered once all its parts are counted; the batch is closed right after. If counting fails
+ * (Redis unreachable), the batch stays uncounted and its requests are answered 503; it is counted
+ * as soon as counting works again ({@link #recoverSoon}), and until then a request repeating any
+ * stored datapoint is answered 503 too, so a success always means counted.
  *
  * <p>Each batch passes the deployment's gate ({@link Claims#enter}) from before its insert until
- * its parts are counted. Work that re-derives counts ({@link #drained}) closes the gate: it runs
- * once no batch of any node is inside, and none enters until it has finished.
+ * its parts are counted and it is closed. A request that finds no batch in flight is inserted at
+ * once; one that arrives while batches are in flight waits up to {@code ingest.lingerMs} for
+ * company. Work that re-derives counts ({@link #drained}) closes the gate: it runs once no batch of
+ * any node is inside, and none enters until it has finished.
  */
 final class GroupCommit {
   private static final Logger LOG = Logger.getLogger(GroupCommit.class.getName());
@@ -206,7 +208,11 @@ final class GroupCommit {
     queuedItems += datapoints.size();
     long timer = vertx.setTimer(config.ackTimeoutMs(), id -> unansweredInTime(pending));
     pending.result.future().onComplete(ar -> vertx.cancelTimer(timer));
-    if (queuedItems >= config.maxBatch() || config.lingerMs() == 0) {
+    // Waiting for company pays only while batches are in flight, whose answers bring more
+    // requests: a request that finds none (the pipeline idle) is written at once.
+    if (queuedItems >= config.maxBatch()
+        || config.lingerMs() == 0
+        || (inserting == 0 && !entering && uncounted == 0)) {
       insertNext();
     } else if (lingerTimer < 0) {
       lingerTimer =
@@ -251,6 +257,7 @@ final class GroupCommit {
    */
   <T> Future<T> drained(Supplier<Future<T>> task) {
     draining++;
+    claims.closing();
     return alone
         .run(() -> Claims.withGateClosed(pool, () -> flush.reached().compose(v -> task.get())))
         .eventually(
@@ -447,13 +454,13 @@ final class GroupCommit {
         .onComplete(
             entered -> {
               entering = false;
-              if (entered.succeeded() && !entered.result()) {
+              if (entered.succeeded() && entered.result() == null) {
                 // Drained work waits for the gate or runs: try again shortly.
                 vertx.setTimer(10, id -> insertNext());
                 return;
               }
               if (queue.isEmpty()) {
-                leaveGate(entered.succeeded());
+                leaveGate(entered);
               } else {
                 insertTaken(takeBatch(), entered);
               }
@@ -498,7 +505,7 @@ final class GroupCommit {
   }
 
   /** Inserts a batch taken from the queue (inside the gate), then has it counted in order. */
-  private void insertTaken(List<Pending> taken, AsyncResult<Boolean> entered) {
+  private void insertTaken(List<Pending> taken, AsyncResult<Object> entered) {
     if (entered.failed()) {
       fail(taken, entered.cause());
       return;
@@ -511,7 +518,7 @@ final class GroupCommit {
             .compose(
                 c -> {
                   taken.forEach(p -> p.stage = Stage.STORED);
-                  countLater(c.rows(), taken, c.firstSeen());
+                  countLater(c.rows(), taken, c.firstSeen(), entered.result());
                   return Future.<Void>succeededFuture();
                 })
             .otherwiseEmpty();
@@ -519,15 +526,15 @@ final class GroupCommit {
         ar -> {
           inserting--;
           if (ar.failed()) {
-            leaveGate(true);
+            leaveGate(entered);
           }
           insertNext();
         });
   }
 
-  private void leaveGate(boolean inside) {
-    if (inside) {
-      claims.leave().onFailure(err -> LOG.log(Level.FINE, "leaving the gate", err));
+  private void leaveGate(AsyncResult<Object> entered) {
+    if (entered.succeeded()) {
+      claims.leave(entered.result());
     }
   }
 
@@ -594,18 +601,42 @@ final class GroupCommit {
             Arrays.copyOf(payload, distinct));
     return pool.preparedQuery(Statements.INSERT_DATAPOINTS)
         .execute(params)
-        .map(rows -> new Committed(rows, firstSeen));
+        .map(
+            rows -> {
+              if (!rows.iterator().next().getBoolean("gate_open")) {
+                claims.closing();
+              }
+              return new Committed(rows, firstSeen);
+            });
   }
 
-  private void countLater(RowSet<Row> rows, List<Pending> taken, Map<String, Integer> firstSeen) {
+  private void countLater(
+      RowSet<Row> rows, List<Pending> taken, Map<String, Integer> firstSeen, Object pass) {
     long batchId = rows.iterator().next().getLong("batch_id");
     CountingBatch batch = CountingBatch.fromRows(batchId, rows);
     uncounted++;
+    boolean[] answered = {false};
     counting
-        .count(batchId, batch)
+        .countParts(batchId, batch)
+        .compose(
+            parts -> {
+              // Counted (in Redis and in the parts' rows): the requests are answered now, and the
+              // batch is closed after. A close lost to a crash leaves the batch to the sweep, which
+              // finds its parts counted already (docs/counting.md, "Durability").
+              answered[0] = true;
+              answer(taken, firstSeen, batch);
+              return counting.close(batchId, parts);
+            })
         .transform(
             counted -> {
-              leaveGate(true);
+              claims.leave(pass);
+              Future<Void> outcome =
+                  counted.succeeded()
+                      ? Future.succeededFuture()
+                      : Future.failedFuture(counted.cause());
+              if (answered[0]) {
+                return outcome;
+              }
               if (counted.failed() && Counting.lostRealtimeState(counted.cause())) {
                 // Redis lost its state: rebuild it now (which counts this batch in SQL), so the
                 // batch is answered only once it is counted.
@@ -623,20 +654,22 @@ final class GroupCommit {
                         + "): counting it from PostgreSQL and reloading Redis");
                 return rebuildNow();
               }
-              return counted.succeeded()
-                  ? Future.<Void>succeededFuture()
-                  : Future.<Void>failedFuture(counted.cause());
+              return outcome;
             })
         .onComplete(
             ar -> {
               uncounted--;
               if (ar.succeeded()) {
-                answer(taken, firstSeen, batch);
+                if (!answered[0]) {
+                  answer(taken, firstSeen, batch);
+                }
               } else {
-                // Stored but not counted: no success until it is. A resend finds it stored.
+                // Stored but not counted (or not closed): no success until it is counted; a
+                // resend finds it stored. A batch counted but not closed is left to the sweep.
                 LOG.log(
                     Level.WARNING,
-                    "counting batch "
+                    (answered[0] ? "closing" : "counting")
+                        + " batch "
                         + batchId
                         + " deferred to the recovery sweep ("
                         + ar.cause().getMessage()

@@ -80,7 +80,7 @@ public final class PersistenceVerticle extends VerticleBase {
     DensityConfig.Postgres postgres =
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
     boolean counterHere = config().getJsonArray("roles", new JsonArray()).contains("counter");
-    pool = Connections.postgres(vertx, postgres);
+    pool = Connections.writer(vertx, postgres);
     derived = Connections.derivedState(vertx, postgres);
     flush = new WalFlush(vertx, pool);
     boolean egress =

@@ -29,6 +29,8 @@ final class Statements {
    * that concurrent inserts of the same datapoints wait for each other rather than deadlock. The
    * conflict target names the dedupe index's columns, so that only that index is checked for a
    * repeat before each row goes in (without a target every unique index is, the primary key too).
+   * {@code gate_open} is false when drained work has taken the gate's intent (tried for the
+   * insert's transaction only): the inserter then lets its hold of the gate go ({@link Claims}).
    *
    * <p>$1 dpu_id[], $2 ts[], $3 direction[], $4 dedupe_key[], $5 received_at[], $6 payload[].
    */
@@ -57,13 +59,14 @@ final class Statements {
         RETURNING id, dpu_id, ts, direction, dedupe_key, received_at
       )
       SELECT b.id AS batch_id, i.id, i.dpu_id, i.ts, i.direction, i.dedupe_key, i.received_at,
-             l.space_id, l.sensor_placement, s.clamp
+             l.space_id, l.sensor_placement, s.clamp,
+             (SELECT pg_try_advisory_xact_lock_shared(%2$s, %3$d)) AS gate_open
         FROM batch b
         LEFT JOIN (inserted i
           LEFT JOIN link l ON %1$s
           LEFT JOIN space s ON s.id = l.space_id) ON true
       """
-          .formatted(linkValidAt("i"));
+          .formatted(linkValidAt("i"), Statements.CLAIMS, Statements.CLAIM_INTENT);
 
   /** Makes the partitions for the months ($1, date[]) that datapoints are about to need. */
   static final String ENSURE_PARTITIONS = "SELECT density_ensure_partitions($1::date[])";
