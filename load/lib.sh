@@ -195,6 +195,15 @@ run_tool() {
 # and exits with its status (1 when the setup failed).
 run_load_tool() {
   local url=http://127.0.0.1:$port
+  # --help: the script's own comment and the tool's options, touching no database or server.
+  local arg
+  for arg in "$@"; do
+    if [[ $arg == -h || $arg == --help ]]; then
+      sed -n '2,/^set -euo pipefail$/p' "$0" | sed -n 's/^# \{0,1\}//p'
+      [[ -f "$load_jar" ]] && java -jar "$load_jar" "$tool" --help
+      exit 0
+    fi
+  done
   check_setup "$port"
   fresh_database
   say "starting the server on port $port (log: $log)"
