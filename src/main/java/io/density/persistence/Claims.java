@@ -36,17 +36,20 @@ final class Claims {
   /** How long the gate stays held after this verticle's last batch left it, for the next one. */
   static final long HOLD_IDLE_MS = 50;
 
-  /** The session's one shared hold of the gate, and how many batches are inside on it. */
-  private static final class Hold {
-    final PgConnection connection;
-    int inside = 1;
-    long timer = -1;
+  /**
+   * The session's one shared hold of the gate, and how many batches are inside on it: what {@link
+   * #enter} gives a batch, and {@link #leave} takes back.
+   */
+  static final class Hold {
+    private final PgConnection connection;
+    private int inside = 1;
+    private long timer = -1;
 
     Hold(PgConnection connection) {
       this.connection = connection;
     }
 
-    void stopTimer(Vertx vertx) {
+    private void stopTimer(Vertx vertx) {
       if (timer >= 0) {
         vertx.cancelTimer(timer);
         timer = -1;
@@ -158,7 +161,7 @@ final class Claims {
    * unless drained work was seen waiting ({@link #closing}): then the hold is let go once the
    * batches inside have left, and the next batch passes anew, once the drained work is done.
    */
-  Future<Object> enter() {
+  Future<Hold> enter() {
     Hold h = hold;
     if (h != null && h.connection != connection) {
       hold = null; // its session is gone, and the hold with it
@@ -197,8 +200,7 @@ final class Claims {
   }
 
   /** The batch with this pass (from {@link #enter}) has left the gate. */
-  void leave(Object pass) {
-    Hold h = (Hold) pass;
+  void leave(Hold h) {
     h.inside--;
     if (h != hold || h.inside > 0) {
       return;

@@ -505,7 +505,7 @@ final class GroupCommit {
   }
 
   /** Inserts a batch taken from the queue (inside the gate), then has it counted in order. */
-  private void insertTaken(List<Pending> taken, AsyncResult<Object> entered) {
+  private void insertTaken(List<Pending> taken, AsyncResult<Claims.Hold> entered) {
     if (entered.failed()) {
       fail(taken, entered.cause());
       return;
@@ -532,7 +532,7 @@ final class GroupCommit {
         });
   }
 
-  private void leaveGate(AsyncResult<Object> entered) {
+  private void leaveGate(AsyncResult<Claims.Hold> entered) {
     if (entered.succeeded()) {
       claims.leave(entered.result());
     }
@@ -611,7 +611,7 @@ final class GroupCommit {
   }
 
   private void countLater(
-      RowSet<Row> rows, List<Pending> taken, Map<String, Integer> firstSeen, Object pass) {
+      RowSet<Row> rows, List<Pending> taken, Map<String, Integer> firstSeen, Claims.Hold pass) {
     long batchId = rows.iterator().next().getLong("batch_id");
     CountingBatch batch = CountingBatch.fromRows(batchId, rows);
     uncounted++;
