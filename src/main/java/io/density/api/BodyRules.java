@@ -56,20 +56,15 @@ public final class BodyRules {
         RULES.put(name, new Rules(whole, Validator.create(JsonSchema.of(whole.copy()), options)));
       }
     }
-    DOCUMENT
-        .getJsonObject("paths")
-        .forEach(
-            path ->
-                ((JsonObject) path.getValue())
-                    .forEach(
-                        op -> {
-                          String ref = bodyRef(op.getValue());
-                          if (ref != null) {
-                            BY_OPERATION.put(
-                                ((JsonObject) op.getValue()).getString("operationId"),
-                                ref.substring(ref.lastIndexOf('/') + 1));
-                          }
-                        }));
+    Documents.eachOperation(
+        DOCUMENT,
+        operation -> {
+          Object ref = pointer(operation, "requestBody/content/application~1json/schema/$ref");
+          if (ref instanceof String schema) {
+            BY_OPERATION.put(
+                operation.getString("operationId"), schema.substring(schema.lastIndexOf('/') + 1));
+          }
+        });
   }
 
   private BodyRules() {}
@@ -93,15 +88,6 @@ public final class BodyRules {
       throw refusal(
           rules.schema(), body, verdict.getErrors() == null ? List.of() : verdict.getErrors());
     }
-  }
-
-  /** The $ref of an operation's application/json body schema, or null. */
-  private static String bodyRef(Object operation) {
-    if (!(operation instanceof JsonObject op)) {
-      return null; // a path's parameters, or its summary
-    }
-    Object schema = pointer(op, "requestBody/content/application~1json/schema/$ref");
-    return schema instanceof String ref ? ref : null;
   }
 
   /**

@@ -9,6 +9,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * The documents that describe the server to its clients, read from the classpath once, when the
@@ -38,26 +40,48 @@ public final class Documents {
    * Schema 2020-12 does by default, since the routes parse those values by rules that say more.
    */
   public static JsonObject openApiWithoutFormats() {
-    return withoutFormats(new JsonObject(OPENAPI_JSON));
+    JsonObject document = new JsonObject(OPENAPI_JSON);
+    eachObject(
+        document,
+        (key, object) -> {
+          if (object.getValue("format") instanceof String) {
+            object.remove("format");
+          }
+        });
+    return document;
   }
 
-  private static JsonObject withoutFormats(JsonObject node) {
-    for (String key : new ArrayList<>(node.fieldNames())) {
-      Object value = node.getValue(key);
-      if (key.equals("format") && value instanceof String) {
-        node.remove(key);
-      } else if (value instanceof JsonObject child) {
-        withoutFormats(child);
-      } else if (value instanceof JsonArray array) {
-        array.forEach(
-            item -> {
-              if (item instanceof JsonObject o) {
-                withoutFormats(o);
-              }
-            });
+  /** Each operation of an OpenAPI document (the objects under each path but its parameters). */
+  public static void eachOperation(JsonObject document, Consumer<JsonObject> operation) {
+    for (String path : document.getJsonObject("paths").fieldNames()) {
+      JsonObject item = document.getJsonObject("paths").getJsonObject(path);
+      for (String method : item.fieldNames()) {
+        if (item.getValue(method) instanceof JsonObject op) {
+          operation.accept(op);
+        }
       }
     }
-    return node;
+  }
+
+  /**
+   * Each object inside {@code node}, at any depth, with the key it is under (null for an item of an
+   * array), the outer ones first: {@code visit} may change the object it is given.
+   */
+  public static void eachObject(JsonObject node, BiConsumer<String, JsonObject> visit) {
+    for (String key : new ArrayList<>(node.fieldNames())) {
+      Object value = node.getValue(key);
+      if (value instanceof JsonObject child) {
+        visit.accept(key, child);
+        eachObject(child, visit);
+      } else if (value instanceof JsonArray array) {
+        for (Object item : array) {
+          if (item instanceof JsonObject o) {
+            visit.accept(null, o);
+            eachObject(o, visit);
+          }
+        }
+      }
+    }
   }
 
   private static String read(String name) {

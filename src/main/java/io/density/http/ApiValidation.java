@@ -8,7 +8,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.ext.web.Router;
@@ -124,41 +123,23 @@ final class ApiValidation implements Handler<RoutingContext> {
     JsonObject requests = Documents.openApiWithoutFormats();
     JsonObject noAnswer =
         new JsonObject().put("default", new JsonObject().put("description", "not checked"));
-    requests
-        .getJsonObject("paths")
-        .forEach(
-            path ->
-                ((JsonObject) path.getValue())
-                    .forEach(
-                        op -> {
-                          if (op.getValue() instanceof JsonObject operation
-                              && operation.containsKey("responses")) {
-                            operation.put("responses", noAnswer.copy());
-                          }
-                        }));
+    Documents.eachOperation(
+        requests,
+        operation -> {
+          if (operation.containsKey("responses")) {
+            operation.put("responses", noAnswer.copy());
+          }
+        });
     requests.getJsonObject("components").remove("responses");
-    return OpenAPIContract.from(vertx, readable(requests));
-  }
-
-  /** Without the media types the library refuses (NDJSON, CSV). */
-  private static JsonObject readable(JsonObject node) {
-    for (String key : node.fieldNames()) {
-      Object value = node.getValue(key);
-      if (value instanceof JsonObject child) {
-        if (key.equals("content")) {
-          child.fieldNames().removeIf(type -> !MediaType.isMediaTypeSupported(type));
-        }
-        readable(child);
-      } else if (value instanceof JsonArray array) {
-        array.forEach(
-            item -> {
-              if (item instanceof JsonObject o) {
-                readable(o);
-              }
-            });
-      }
-    }
-    return node;
+    // Without the media types the library refuses (NDJSON, CSV).
+    Documents.eachObject(
+        requests,
+        (key, object) -> {
+          if ("content".equals(key)) {
+            object.fieldNames().removeIf(type -> !MediaType.isMediaTypeSupported(type));
+          }
+        });
+    return OpenAPIContract.from(vertx, requests);
   }
 
   @Override
