@@ -137,17 +137,7 @@ class NatsSinkTest {
     for (int i = 0; i < perSpace; i++) {
       long seq = fromSeq + i;
       for (String space : SPACES) {
-        changes.add(
-            new Change(
-                Change.Kind.COUNT,
-                space,
-                seq,
-                new JsonObject()
-                    .put("space_id", space)
-                    .put("count", (int) seq)
-                    .put("timestamp", t0.plusSeconds(seq).toString())
-                    .put("seq", seq)
-                    .put("cause", "datapoint")));
+        changes.add(count(space, seq, t0.plusSeconds(seq).toString()));
       }
     }
     return changes;
@@ -326,6 +316,11 @@ class NatsSinkTest {
   }
 
   private static Change count(String space, long seq) {
+    return count(space, seq, "2026-01-15T10:00:00Z");
+  }
+
+  /** A count change of a datapoint: the count is the seq. */
+  private static Change count(String space, long seq, String timestamp) {
     return new Change(
         Change.Kind.COUNT,
         space,
@@ -333,7 +328,7 @@ class NatsSinkTest {
         new JsonObject()
             .put("space_id", space)
             .put("count", (int) seq)
-            .put("timestamp", "2026-01-15T10:00:00Z")
+            .put("timestamp", timestamp)
             .put("seq", seq)
             .put("cause", "datapoint"));
   }
