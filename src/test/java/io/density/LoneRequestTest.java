@@ -3,9 +3,11 @@ package io.density;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.density.support.Await;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -79,11 +81,11 @@ class LoneRequestTest {
     Instant resetAt = base.plusSeconds(1);
     try {
       // Traffic is flowing, and goes on past the reset's instant, when the reset is posted.
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (server.rows("SELECT 1 FROM datapoint WHERE dpu_id = '283'").size() < 100) {
-        assertTrue(System.currentTimeMillis() < deadline, "no datapoint stored within 60 s");
-        Thread.sleep(10);
-      }
+      assertTrue(
+          Await.until(
+              () -> server.rows("SELECT 1 FROM datapoint WHERE dpu_id = '283'").size() >= 100,
+              Duration.ofSeconds(60)),
+          "100 datapoints stored within 60 s");
       Reply reset =
           server.postJson(
               "/v1/spaces/A/resets",

@@ -615,7 +615,6 @@ final class GroupCommit {
     long batchId = rows.iterator().next().getLong("batch_id");
     CountingBatch batch = CountingBatch.fromRows(batchId, rows);
     uncounted++;
-    boolean[] answered = {false};
     counting
         .countParts(batchId, batch)
         .compose(
@@ -623,64 +622,65 @@ final class GroupCommit {
               // Counted (in Redis and in the parts' rows): the requests are answered now, and the
               // batch is closed after. A close lost to a crash leaves the batch to the sweep, which
               // finds its parts counted already (docs/counting.md, "Durability").
-              answered[0] = true;
               answer(taken, firstSeen, batch);
-              return counting.close(batchId, parts);
-            })
-        .transform(
-            counted -> {
-              claims.leave(pass);
-              Future<Void> outcome =
-                  counted.succeeded()
-                      ? Future.succeededFuture()
-                      : Future.failedFuture(counted.cause());
-              if (answered[0]) {
-                return outcome;
-              }
-              if (counted.failed() && Counting.lostRealtimeState(counted.cause())) {
-                // Redis lost its state: rebuild it now (which counts this batch in SQL), so the
-                // batch is answered only once it is counted.
-                return rebuildNow();
-              }
-              if (counted.failed() && countingFailed(counted.cause())) {
-                // An owner cannot count a part (its fault is logged there): asking again would
-                // fail again, so the batch is counted from PostgreSQL, as when Redis lost its
-                // state, and answered once it is.
-                LOG.warning(
-                    "batch "
-                        + batchId
-                        + " cannot be counted by its owners ("
-                        + counted.cause().getMessage()
-                        + "): counting it from PostgreSQL and reloading Redis");
-                return rebuildNow();
-              }
-              return outcome;
+              return counting
+                  .close(batchId, parts)
+                  .onComplete(closed -> claims.leave(pass))
+                  .onFailure(err -> deferred("closing", batchId, err));
+            },
+            err -> {
+              claims.leave(pass); // before a rebuild, which waits for every batch to leave
+              return recount(batchId, err)
+                  .onSuccess(v -> answer(taken, firstSeen, batch))
+                  .onFailure(
+                      notCounted -> {
+                        // Stored but not counted: no success until it is; a resend finds it stored.
+                        taken.forEach(p -> p.result.tryFail(NOT_COUNTED));
+                        deferred("counting", batchId, notCounted);
+                      });
             })
         .onComplete(
             ar -> {
               uncounted--;
-              if (ar.succeeded()) {
-                if (!answered[0]) {
-                  answer(taken, firstSeen, batch);
-                }
-              } else {
-                // Stored but not counted (or not closed): no success until it is counted; a
-                // resend finds it stored. A batch counted but not closed is left to the sweep.
-                LOG.log(
-                    Level.WARNING,
-                    (answered[0] ? "closing" : "counting")
-                        + " batch "
-                        + batchId
-                        + " deferred to the recovery sweep ("
-                        + ar.cause().getMessage()
-                        + "); parts: "
-                        + counting.describeParts(batchId),
-                    ar.cause() instanceof ReplyException ? null : ar.cause());
-                taken.forEach(p -> p.result.tryFail(NOT_COUNTED));
-                recoverSoon();
-              }
               insertNext();
             });
+  }
+
+  /**
+   * A batch whose parts could not all be counted: counted from PostgreSQL now when asking again
+   * would fail again (Redis lost its state, or an owner cannot count a part, its fault logged
+   * there), answered once it is; otherwise still failed, for the recovery sweep.
+   */
+  private Future<Void> recount(long batchId, Throwable notCounted) {
+    if (Counting.lostRealtimeState(notCounted)) {
+      // Redis lost its state: rebuild it now (which counts this batch in SQL).
+      return rebuildNow();
+    }
+    if (countingFailed(notCounted)) {
+      LOG.warning(
+          "batch "
+              + batchId
+              + " cannot be counted by its owners ("
+              + notCounted.getMessage()
+              + "): counting it from PostgreSQL and reloading Redis");
+      return rebuildNow();
+    }
+    return Future.failedFuture(notCounted);
+  }
+
+  /** Counting or closing a batch failed: left to the recovery sweep, soon. */
+  private void deferred(String what, long batchId, Throwable cause) {
+    LOG.log(
+        Level.WARNING,
+        what
+            + " batch "
+            + batchId
+            + " deferred to the recovery sweep ("
+            + cause.getMessage()
+            + "); parts: "
+            + counting.describeParts(batchId),
+        cause instanceof ReplyException ? null : cause);
+    recoverSoon();
   }
 
   /**
