@@ -20,4 +20,12 @@ public record Change(Kind kind, String key, long seq, JsonObject body) {
     /** An alert of a DPU (sensor health) fired or cleared. */
     DPU_ALERT
   }
+
+  /**
+   * What the order of changes is kept by: a space's counts and alerts share its {@code seq}, a
+   * DPU's alerts have their own (a space and a DPU may have the same id).
+   */
+  public String orderKey() {
+    return (kind == Kind.DPU_ALERT ? "dpu:" : "space:") + key;
+  }
 }

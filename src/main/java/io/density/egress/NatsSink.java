@@ -430,8 +430,7 @@ public final class NatsSink implements Sink {
       for (int i = 0; i < n; i++) {
         nextOfKey[i] = -1;
         Change change = changes.get(i);
-        String key = (change.kind() == Change.Kind.DPU_ALERT ? "d:" : "s:") + change.key();
-        Integer last = lastOfKey.put(key, i);
+        Integer last = lastOfKey.put(change.orderKey(), i);
         if (last == null) {
           ready[readyTail++] = i;
         } else {

@@ -102,8 +102,7 @@ final class Outbox {
   static List<Change> inSeqOrder(List<Change> changes) {
     Map<String, List<Change>> byKey = new LinkedHashMap<>();
     for (Change c : changes) {
-      String key = (c.kind() == Change.Kind.DPU_ALERT ? "dpu:" : "space:") + c.key();
-      byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(c);
+      byKey.computeIfAbsent(c.orderKey(), k -> new ArrayList<>()).add(c);
     }
     List<Change> ordered = new ArrayList<>(changes.size());
     for (List<Change> ofKey : byKey.values()) {
