@@ -9,7 +9,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
@@ -46,7 +45,7 @@ public final class Clustering {
     hazelcast.accept(config);
     return Vertx.builder()
         .with(options)
-        .withClusterManager(new HazelcastClusterManager(config))
+        .withClusterManager(new ClusterManager(config))
         .buildClustered()
         .map(vertx -> Metrics.remember(vertx, options));
   }
