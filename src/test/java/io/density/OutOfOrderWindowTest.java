@@ -11,16 +11,12 @@ import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -80,10 +76,9 @@ class OutOfOrderWindowTest {
   @Test
   @DisplayName("no space was recounted in PostgreSQL; the tails placed effects out of order")
   void noRecount() {
-    String metrics = scrape();
-    assertEquals(0.0, metric(metrics, "density_reconciled_spaces_total"), "SQL recounts");
+    assertEquals(0.0, server.metric("density_reconciled_spaces_total"), "SQL recounts");
     assertTrue(
-        metric(metrics, "density_reordered_spaces_total") > 0,
+        server.metric("density_reordered_spaces_total") > 0,
         "effects came out of order and were placed in their tails");
   }
 
@@ -148,28 +143,5 @@ class OutOfOrderWindowTest {
             .get(0)
             .getLong(0);
     assertTrue(corrected > 0, "some counts changed after arrival");
-  }
-
-  private static String scrape() {
-    try {
-      HttpResponse<String> response =
-          HttpClient.newHttpClient()
-              .send(server.request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString());
-      return response.body();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static double metric(String metrics, String series) {
-    Matcher m =
-        Pattern.compile(
-                "^" + Pattern.quote(series) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE)
-            .matcher(metrics);
-    double sum = 0;
-    while (m.find()) {
-      sum += Double.parseDouble(m.group(2));
-    }
-    return sum;
   }
 }

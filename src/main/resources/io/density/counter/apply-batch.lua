@@ -47,8 +47,9 @@ local done = redis.call('GET', batchKey)
 if done then
   return '{"again":true,' .. string.sub(done, 2)
 end
+-- '%d' formats through a C long: exact for every integral µs count, and far cheaper than '%.0f'.
 local function int(n)
-  return string.format('%.0f', n)
+  return string.format('%d', n)
 end
 
 -- Per-DPU totals: folded per DPU first, then one read and one write per DPU.
@@ -70,21 +71,24 @@ for dpu, t in pairs(dpus) do
   if old[1] and tonumber(old[1]) > ts then ts = tonumber(old[1]) end
   if old[2] and tonumber(old[2]) > rx then rx = tonumber(old[2]) end
   redis.call('HSET', key, 'last_ts', int(ts), 'last_rx', int(rx),
-    'entries', (tonumber(old[3]) or 0) + t.entries,
-    'exits', (tonumber(old[4]) or 0) + t.exits,
-    'total', (tonumber(old[5]) or 0) + t.entries + t.exits)
+    'entries', int((tonumber(old[3]) or 0) + t.entries),
+    'exits', int((tonumber(old[4]) or 0) + t.exits),
+    'total', int((tonumber(old[5]) or 0) + t.entries + t.exits))
   redis.call('ZADD', prefix .. 'dpus:by-arrival', int(rx), dpu)
 end
 
 -- Spaces: each read once, updated in memory effect by effect, written once.
 --
--- With a window w > 0, each space also keeps its tail: the effects of the last w of its own
--- timeline, each with the count after it (list tail:<space>, entries "ts,delta,id,count"), and
+-- With a window w > 0, each space also keeps its tail: the effects of at least the last w of its
+-- own timeline, each with the count after it (list tail:<space>, entries "ts,delta,id,count"),
 -- the tail's floor (the order key and count of the effect before the tail's first: fields fts,
--- fdelta, fid, base of the space's hash; no fts: before every effect). An effect that sorts before
--- the head but after the floor is put in its place in the tail and the counts after it are derived
--- again here: no recount in PostgreSQL. Only an effect before the floor, or older than the
--- window behind the head, is late the old way:
+-- fdelta, fid, base of the space's hash; no fts: before every effect) and the instant of its
+-- first entry (field tts). An effect that sorts before the head but after the floor, and is
+-- within w of the head, is put in its place in the tail and the counts after it are derived
+-- again here: no recount in PostgreSQL. Only the end of the tail from its place is read and
+-- written again, and entries older than w leave the front in slices, once the first is half a
+-- window older than that (tts says when), not one by one. Only an effect before the floor, or
+-- older than the window behind the head, is late the old way:
 -- added provisionally, reported in l, recounted in PostgreSQL, and the tail starts again from the
 -- head that recount writes (which replaces the whole hash, the tail's fields with it).
 local function clamped(count, clamp)
@@ -103,6 +107,8 @@ local function entry(text)
   return { ts = tonumber(ts), d = tonumber(d), id = tonumber(id), c = tonumber(c),
            orig = tonumber(c) }
 end
+-- The tail is read from its end in slices of this many entries.
+local SLICE = 32
 -- RPUSH in slices: unpack has a limit on how many values it spreads.
 local function push(key, values)
   for from = 1, #values, 1000 do
@@ -110,7 +116,14 @@ local function push(key, values)
   end
 end
 local function text(ent)
-  return int(ent.ts) .. ',' .. ent.d .. ',' .. int(ent.id) .. ',' .. ent.c
+  return string.format('%d,%d,%d,%d', ent.ts, ent.d, ent.id, ent.c)
+end
+local function texts(entries, from)
+  local out = {}
+  for k = from, #entries do
+    out[#out + 1] = text(entries[k])
+  end
+  return out
 end
 -- The tail's floor moves to an entry that leaves it.
 local function floorAt(s, ent)
@@ -122,8 +135,7 @@ local function collectFixes(space, s)
   if s.full then
     for _, ent in ipairs(s.full) do
       if ent.i == nil and ent.c ~= ent.orig then
-        table.insert(fixes, cjson.encode(space) .. ',' .. int(ent.ts) .. ',' .. ent.d .. ','
-          .. int(ent.id) .. ',' .. ent.c)
+        table.insert(fixes, cjson.encode(space) .. ',' .. text(ent))
       end
     end
   end
@@ -144,17 +156,68 @@ local function opensGap(s, at, ts)
   return nxt ~= nil and nxt.ts - ts >= s.idle
 end
 -- The entries (in contract order) still within the window, as the list holds them; the floor
--- moves past the others.
+-- moves past the others, and tts is the first kept (nil: none).
 local function recent(s, entries, oldest)
   local keep = {}
+  s.tts = nil
   for _, ent in ipairs(entries) do
     if ent.ts < oldest then
       floorAt(s, ent)
     else
-      table.insert(keep, text(ent))
+      s.tts = s.tts or ent.ts
+      keep[#keep + 1] = text(ent)
     end
   end
   return keep
+end
+-- The end of a space's tail as s.full, from the list's index s.from, with what this part appended.
+-- When s.from > 0, s.full[1] is an anchor: an effect placed stays after it (else more is read).
+local function readTail(s, key)
+  s.full, s.from = {}, 0
+  if not s.fresh then
+    s.from = math.max(0, redis.call('LLEN', key) - SLICE)
+    for _, t in ipairs(redis.call('LRANGE', key, s.from, -1)) do
+      s.full[#s.full + 1] = entry(t)
+    end
+  end
+  for _, ent in ipairs(s.appended) do
+    s.full[#s.full + 1] = ent
+  end
+  s.appended = nil
+end
+-- More of the tail in front of what s.full holds, for an effect that sorts before its anchor.
+local function readMore(s, key)
+  local from = math.max(0, s.from - SLICE * 4)
+  local more = {}
+  for _, t in ipairs(redis.call('LRANGE', key, from, s.from - 1)) do
+    more[#more + 1] = entry(t)
+  end
+  for _, ent in ipairs(s.full) do
+    more[#more + 1] = ent
+  end
+  s.full, s.from = more, from
+end
+-- Entries older than oldest leave the front of the list, the floor moving past them; tts becomes
+-- the first entry left (nil: none left).
+local function trim(s, key, oldest)
+  local dropped, last = 0, nil
+  s.tts = nil
+  while true do
+    local slice = redis.call('LRANGE', key, dropped, dropped + SLICE - 1)
+    for _, t in ipairs(slice) do
+      local ts = tonumber(string.match(t, '^(-?%d+),'))
+      if ts >= oldest then
+        s.tts = ts
+        break
+      end
+      dropped, last = dropped + 1, t
+    end
+    if s.tts or #slice < SLICE then break end
+  end
+  if last then
+    floorAt(s, entry(last))
+    redis.call('LTRIM', key, dropped, -1)
+  end
 end
 
 local window = input.w or 0
@@ -166,12 +229,12 @@ for i, e in ipairs(input.e) do
   local s = spaces[e[1]]
   if s == nil then
     local head = redis.call('HMGET', prefix .. 'space:' .. e[1], 'count', 'ts', 'delta', 'id',
-      'tail', 'fts', 'fdelta', 'fid', 'base', 'idle', 'ets')
+      'tail', 'fts', 'fdelta', 'fid', 'base', 'idle', 'ets', 'tts')
     s = { count = tonumber(head[1]) or 0, ts = tonumber(head[2]),
           delta = tonumber(head[3]), id = tonumber(head[4]), first = e[2],
           tail = head[5] == '1', fts = tonumber(head[6]), fdelta = tonumber(head[7]),
           fid = tonumber(head[8]), base = tonumber(head[9]), appended = {},
-          idle = tonumber(head[10]), ets = tonumber(head[11]) }
+          idle = tonumber(head[10]), ets = tonumber(head[11]), tts = tonumber(head[12]) }
     if s.idle == 0 then s.idle = nil end
     if window > 0 and not s.tail then
       -- A tail starts at the head: whatever sorts after it can be placed here.
@@ -189,23 +252,16 @@ for i, e in ipairs(input.e) do
       and (s.fts == nil or before(s.fts, s.fdelta, s.fid, e[2], e[3], e[4])) then
     -- Out of order within the tail: its place, unless it opens an idle gap.
     if s.full == nil then
-      s.full = {}
-      if not s.fresh then
-        for _, t in ipairs(redis.call('LRANGE', prefix .. 'tail:' .. e[1], 0, -1)) do
-          table.insert(s.full, entry(t))
-        end
-      end
-      for _, ent in ipairs(s.appended) do
-        table.insert(s.full, ent)
-      end
-      s.appended = nil
+      readTail(s, prefix .. 'tail:' .. e[1])
     end
-    at = #s.full + 1
-    for k, ent in ipairs(s.full) do
-      if before(e[2], e[3], e[4], ent.ts, ent.d, ent.id) then
-        at = k
-        break
+    while true do
+      at = #s.full + 1
+      while at > 1 and before(e[2], e[3], e[4], s.full[at - 1].ts, s.full[at - 1].d,
+          s.full[at - 1].id) do
+        at = at - 1
       end
+      if at > 1 or s.from == 0 then break end
+      readMore(s, prefix .. 'tail:' .. e[1])
     end
     if s.idle and opensGap(s, at, e[2]) then
       at = nil
@@ -279,13 +335,14 @@ local reordered = {}
 for space, s in pairs(spaces) do
   local key = prefix .. 'space:' .. space
   local tailKey = prefix .. 'tail:' .. space
-  if s.ts == nil then
-    redis.call('HSET', key, 'count', s.count)
-  else
-    redis.call('HSET', key, 'count', s.count, 'ts', int(s.ts), 'delta', s.delta, 'id', int(s.id))
+  -- The hash's fields, written in one HSET once the tail's are known.
+  local fields = { 'count', int(s.count) }
+  if s.ts ~= nil then
+    fields[3], fields[4], fields[5], fields[6], fields[7], fields[8] =
+      'ts', int(s.ts), 'delta', int(s.delta), 'id', int(s.id)
   end
   if s.idle and s.ets then
-    redis.call('HSET', key, 'ets', int(s.ets))
+    fields[#fields + 1], fields[#fields + 2] = 'ets', int(s.ets)
     if s.delta == 2 and s.ts >= s.ets + s.idle then
       redis.call('ZREM', prefix .. 'idle-due', space)
     else
@@ -299,41 +356,54 @@ for space, s in pairs(spaces) do
   end
   if s.dropped then
     redis.call('DEL', tailKey)
-    redis.call('HDEL', key, 'tail', 'fts', 'fdelta', 'fid', 'base')
+    redis.call('HDEL', key, 'tail', 'fts', 'fdelta', 'fid', 'base', 'tts')
   elseif s.tail then
     -- Every space here has taken an effect, so it has a head.
     local oldest = s.ts - window
     if s.full then
       -- Rows of earlier parts whose counts changed: corrected in PostgreSQL with this part.
       collectFixes(space, s)
+    end
+    if s.full and s.from == 0 then
+      -- All of the tail was read: written again without what is now too old.
       redis.call('DEL', tailKey)
       push(tailKey, recent(s, s.full, oldest))
     else
-      if s.fresh then
+      if s.full then
+        -- Its end from the anchor on is written again.
+        redis.call('LTRIM', tailKey, 0, s.from)
+        push(tailKey, texts(s.full, 2))
+      elseif s.fresh then
         redis.call('DEL', tailKey)
       end
-      -- What is now too old leaves from the front (all of it before anything appended here).
-      while true do
-        local first = redis.call('LINDEX', tailKey, 0)
-        if not first then break end
-        local ent = entry(first)
-        if ent.ts >= oldest then break end
-        redis.call('LPOP', tailKey)
-        floorAt(s, ent)
+      local empty = s.fresh and not s.full
+      if not empty and (s.tts == nil or s.tts < oldest - window / 2) then
+        trim(s, tailKey, oldest)
+        empty = s.tts == nil
       end
-      push(tailKey, recent(s, s.appended, oldest))
+      if s.appended then
+        -- After the list's entries, so too old only when the list was emptied.
+        push(tailKey, empty and recent(s, s.appended, oldest) or texts(s.appended, 1))
+      end
     end
-    if s.fts == nil then
-      redis.call('HSET', key, 'tail', '1', 'base', s.base)
+    fields[#fields + 1], fields[#fields + 2] = 'tail', '1'
+    fields[#fields + 1], fields[#fields + 2] = 'base', int(s.base)
+    if s.fts ~= nil then
+      fields[#fields + 1], fields[#fields + 2] = 'fts', int(s.fts)
+      fields[#fields + 1], fields[#fields + 2] = 'fdelta', int(s.fdelta)
+      fields[#fields + 1], fields[#fields + 2] = 'fid', int(s.fid)
+    end
+    if s.tts ~= nil then
+      fields[#fields + 1], fields[#fields + 2] = 'tts', int(s.tts)
     else
-      redis.call('HSET', key, 'tail', '1', 'fts', int(s.fts), 'fdelta', s.fdelta,
-        'fid', int(s.fid), 'base', s.base)
+      redis.call('HDEL', key, 'tts')
     end
     if s.reordered then
-      table.insert(reordered, cjson.encode(space) .. ',' .. s.count .. ',' .. int(s.ts) .. ','
-        .. s.delta .. ',' .. int(s.id))
+      table.insert(reordered, cjson.encode(space) .. string.format(',%d,%d,%d,%d', s.count, s.ts,
+        s.delta, s.id))
     end
   end
+  redis.call('HSET', key, unpack(fields))
 end
 
 -- Built by hand: cjson writes an empty table as {} and large numbers with 14 digits.

@@ -31,6 +31,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A whole server for one test class: its own PostgreSQL database, its own Redis key prefix, its own
@@ -231,6 +233,32 @@ public final class TestServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * The sum of every sample of a series on {@code GET /metrics}, whatever its labels: {@code
+   * density_reconciled_spaces_total}, or one labelled sample, {@code name{label="value"}}.
+   */
+  public double metric(String series) {
+    String text;
+    try {
+      text =
+          http.send(request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    String labels = series.contains("{") ? "" : "(\\{[^}]*\\})?";
+    Matcher m =
+        Pattern.compile("^" + Pattern.quote(series) + labels + " ([0-9.eE+-]+)$", Pattern.MULTILINE)
+            .matcher(text);
+    double sum = 0;
+    while (m.find()) {
+      sum += Double.parseDouble(m.group(m.groupCount()));
+    }
+    return sum;
   }
 
   private Reply send(HttpRequest request) {
