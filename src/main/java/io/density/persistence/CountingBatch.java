@@ -54,26 +54,37 @@ final class CountingBatch {
    */
   static CountingBatch fromRows(long batchId, RowSet<Row> rows) {
     CountingBatch batch = new CountingBatch(batchId);
+    // Columns by position, found once: a lookup by name searches the row's columns every time.
+    List<String> names = rows.columnsNames();
+    int idCol = names.indexOf("id");
+    int tsCol = names.indexOf("ts");
+    int directionCol = names.indexOf("direction");
+    int dpuCol = names.indexOf("dpu_id");
+    int dedupeCol = names.indexOf("dedupe_key");
+    int receivedCol = names.indexOf("received_at");
+    int spaceCol = names.indexOf("space_id");
+    int placementCol = names.indexOf("sensor_placement");
+    int clampCol = names.indexOf("clamp");
     Set<Long> seen = new HashSet<>();
     for (Row row : rows) {
-      Long id = row.getLong("id");
+      Long id = row.getLong(idCol);
       if (id == null) {
         continue;
       }
-      long ts = Timestamps.toMicros(row.getOffsetDateTime("ts"));
-      int direction = row.getShort("direction");
-      String dpuId = row.getString("dpu_id");
+      long ts = Timestamps.toMicros(row.getOffsetDateTime(tsCol));
+      int direction = row.getShort(directionCol);
+      String dpuId = row.getString(dpuCol);
       if (seen.add(id)) {
-        batch.inserted.add(key(dpuId, row.getString("dedupe_key")));
+        batch.inserted.add(key(dpuId, row.getString(dedupeCol)));
         batch.datapoints.add(
             new Seen(
-                dpuId, ts, direction, Timestamps.toMicros(row.getOffsetDateTime("received_at"))));
+                dpuId, ts, direction, Timestamps.toMicros(row.getOffsetDateTime(receivedCol))));
       }
-      String spaceId = row.getString("space_id");
+      String spaceId = row.getString(spaceCol);
       if (spaceId != null) {
-        int delta = direction * row.getShort("sensor_placement");
+        int delta = direction * row.getShort(placementCol);
         batch.effects.add(
-            new Effect(spaceId, ts, delta, id, !Boolean.FALSE.equals(row.getBoolean("clamp"))));
+            new Effect(spaceId, ts, delta, id, !Boolean.FALSE.equals(row.getBoolean(clampCol))));
       }
     }
     batch.effects.sort(CONTRACT_ORDER);
