@@ -1,18 +1,16 @@
 package io.density;
 
+import static io.density.support.CountAssertions.assertCountsAtEffects;
 import static io.density.support.CountAssertions.assertCountsLikeTheContract;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.load.BuildingSimulator.Crossing;
+import io.density.support.Arrivals;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
-import io.density.support.TestServer.Reply;
-import io.vertx.core.json.JsonArray;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -34,15 +32,13 @@ class BusyDoorwayTest {
   private static TestServer server;
   private static final ContractModel contract = new ContractModel();
 
-  private record Delivery(Crossing crossing, Instant arrival) {}
-
   @BeforeAll
   static void deliver() {
     server = new TestServer().start();
     server.provisionSimulatedBuilding(contract, START.minus(Duration.ofDays(1)));
 
     Random random = new Random(17);
-    List<Delivery> deliveries = new ArrayList<>();
+    Arrivals arrivals = new Arrivals();
     int inside = 0;
     for (Instant t = START; t.isBefore(END); t = t.plusMillis(25)) {
       // sim-d2 is the doorway between the lobby, the office and the floor; mostly in at first.
@@ -50,19 +46,10 @@ class BusyDoorwayTest {
       inside += direction;
       Crossing c = new Crossing("sim-d2", t, direction);
       long delay = random.nextInt(10) == 0 ? 1_000 + random.nextInt(7_000) : 0;
-      deliveries.add(new Delivery(c, t.plusMillis(delay)));
+      arrivals.add(c, t.plusMillis(delay));
       contract.add(c.dpu(), c.ts().toString(), c.direction());
     }
-    deliveries.sort(Comparator.comparing(Delivery::arrival));
-    for (int i = 0; i < deliveries.size(); i += 10) {
-      JsonArray body = new JsonArray();
-      deliveries.subList(i, Math.min(deliveries.size(), i + 10)).stream()
-          .map(d -> d.crossing().toJson())
-          .forEach(body::add);
-      Reply reply = server.postJson("/v1/datapoints", body);
-      assertEquals(200, reply.status(), reply.json().encode());
-      assertEquals(0, reply.json().getInteger("rejected"));
-    }
+    arrivals.deliver(server, 10, null);
     assertEquals(contract.distinctDatapoints(), server.countRows("datapoint"));
   }
 
@@ -83,14 +70,7 @@ class BusyDoorwayTest {
   void asOf() {
     for (String space : SPACES) {
       assertCountsLikeTheContract(server, contract, space, START, END, Duration.ofMillis(250));
-      List<Instant> effects = contract.effectTimes(space);
-      for (int i = 0; i < effects.size(); i += 3) {
-        Instant t = effects.get(i);
-        assertEquals(
-            contract.countAsOf(space, t),
-            server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
-            space + " as of its effect at " + t);
-      }
+      assertCountsAtEffects(server, contract, space, 3);
     }
   }
 

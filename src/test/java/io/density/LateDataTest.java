@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.load.BuildingSimulator;
 import io.density.load.BuildingSimulator.Crossing;
+import io.density.support.Arrivals;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
-import io.density.support.TestServer.Reply;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -29,9 +25,6 @@ class LateDataTest {
   private static TestServer server;
   private static final ContractModel contract = new ContractModel();
 
-  /** A datapoint and when the network finally delivers it. */
-  private record Delivery(Crossing crossing, Instant arrival) {}
-
   @BeforeAll
   static void deliverThreeDays() {
     server = new TestServer().start();
@@ -39,7 +32,7 @@ class LateDataTest {
 
     List<Crossing> crossings = BuildingSimulator.simulate(START, END, 400, 0.03, 42);
     Random random = new Random(7);
-    List<Delivery> deliveries = new ArrayList<>();
+    Arrivals arrivals = new Arrivals();
     for (Crossing c : crossings) {
       double r = random.nextDouble();
       Duration delay =
@@ -48,25 +41,13 @@ class LateDataTest {
               : r < 0.11
                   ? Duration.ofMinutes(60 + random.nextInt(300)) // an outage of hours
                   : Duration.ofMillis(random.nextInt(2_000)); // ordinary jitter
-      deliveries.add(new Delivery(c, c.ts().plus(delay)));
+      arrivals.add(c, c.ts().plus(delay));
       if (random.nextDouble() < 0.05) { // a retransmission, some time later
-        deliveries.add(
-            new Delivery(c, c.ts().plus(delay).plus(Duration.ofMinutes(random.nextInt(600)))));
+        arrivals.add(c, c.ts().plus(delay).plus(Duration.ofMinutes(random.nextInt(600))));
       }
       contract.add(c.dpu(), c.ts().toString(), c.direction());
     }
-    deliveries.sort(Comparator.comparing(Delivery::arrival));
-
-    for (int i = 0; i < deliveries.size(); i += 40) {
-      List<Delivery> batch =
-          new ArrayList<>(deliveries.subList(i, Math.min(deliveries.size(), i + 40)));
-      Collections.shuffle(batch, random);
-      JsonArray body = new JsonArray();
-      batch.forEach(d -> body.add(d.crossing().toJson()));
-      Reply reply = server.postJson("/v1/datapoints", body);
-      assertEquals(200, reply.status(), reply.json().encode());
-      assertEquals(0, reply.json().getInteger("rejected"));
-    }
+    arrivals.deliver(server, 40, random);
     assertEquals(contract.distinctDatapoints(), server.countRows("datapoint"));
   }
 

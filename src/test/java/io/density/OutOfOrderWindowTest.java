@@ -1,20 +1,19 @@
 package io.density;
 
+import static io.density.support.CountAssertions.assertCountsAtEffects;
 import static io.density.support.CountAssertions.assertCountsLikeTheContract;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.load.BuildingSimulator;
 import io.density.load.BuildingSimulator.Crossing;
+import io.density.support.Arrivals;
 import io.density.support.ContractModel;
 import io.density.support.TestServer;
-import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -35,9 +34,6 @@ class OutOfOrderWindowTest {
   private static TestServer server;
   private static final ContractModel contract = new ContractModel();
 
-  /** A datapoint and when the network delivers it. */
-  private record Delivery(Crossing crossing, Instant arrival) {}
-
   @BeforeAll
   static void deliver() {
     server = new TestServer().start();
@@ -45,26 +41,16 @@ class OutOfOrderWindowTest {
 
     List<Crossing> crossings = BuildingSimulator.simulate(START, END, 2000, 0.03, 11);
     Random random = new Random(5);
-    List<Delivery> deliveries = new ArrayList<>();
+    Arrivals arrivals = new Arrivals();
     for (Crossing c : crossings) {
       Instant arrival = c.ts().plusMillis(random.nextInt(4_001));
-      deliveries.add(new Delivery(c, arrival));
+      arrivals.add(c, arrival);
       if (random.nextDouble() < 0.03) { // a retransmission, within the same seconds
-        deliveries.add(new Delivery(c, arrival.plusMillis(random.nextInt(3_000))));
+        arrivals.add(c, arrival.plusMillis(random.nextInt(3_000)));
       }
       contract.add(c.dpu(), c.ts().toString(), c.direction());
     }
-    deliveries.sort(Comparator.comparing(Delivery::arrival));
-    // In arrival order, as a gateway forwards what it hears: a few datapoints per request.
-    for (int i = 0; i < deliveries.size(); i += 8) {
-      JsonArray body = new JsonArray();
-      deliveries.subList(i, Math.min(deliveries.size(), i + 8)).stream()
-          .map(d -> d.crossing().toJson())
-          .forEach(body::add);
-      Reply reply = server.postJson("/v1/datapoints", body);
-      assertEquals(200, reply.status(), reply.json().encode());
-      assertEquals(0, reply.json().getInteger("rejected"));
-    }
+    arrivals.deliver(server, 8, null);
     assertEquals(contract.distinctDatapoints(), server.countRows("datapoint"));
   }
 
@@ -87,14 +73,7 @@ class OutOfOrderWindowTest {
   void asOf() {
     for (String space : BuildingSimulator.SPACES) {
       assertCountsLikeTheContract(server, contract, space, START, END, Duration.ofMinutes(2));
-      List<Instant> effects = contract.effectTimes(space);
-      for (int i = 0; i < effects.size(); i += 7) {
-        Instant t = effects.get(i);
-        assertEquals(
-            contract.countAsOf(space, t),
-            server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
-            space + " as of its effect at " + t);
-      }
+      assertCountsAtEffects(server, contract, space, 7);
     }
   }
 

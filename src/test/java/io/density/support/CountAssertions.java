@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /** A server's count answers held against the contract's. */
 public final class CountAssertions {
@@ -29,6 +30,19 @@ public final class CountAssertions {
           contract.countAsOf(space, t),
           server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
           space + " as of " + t);
+    }
+  }
+
+  /** The space's count as of every {@code every}th of its effects equals the contract's. */
+  public static void assertCountsAtEffects(
+      TestServer server, ContractModel contract, String space, int every) {
+    List<Instant> effects = contract.effectTimes(space);
+    for (int i = 0; i < effects.size(); i += every) {
+      Instant t = effects.get(i);
+      assertEquals(
+          contract.countAsOf(space, t),
+          server.get("/v1/spaces/" + space + "/count?at=" + t).json().getInteger("count"),
+          space + " as of its effect at " + t);
     }
   }
 }
