@@ -16,8 +16,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -26,8 +24,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
@@ -132,26 +128,6 @@ class AlertsTest {
     return MessageDigest.isEqual(
         expectedSignature(secret, r.timestamp(), r.body()).getBytes(StandardCharsets.US_ASCII),
         r.signature().getBytes(StandardCharsets.US_ASCII));
-  }
-
-  private String scrape() {
-    try {
-      HttpResponse<String> response =
-          HttpClient.newHttpClient()
-              .send(server.request("/metrics").build(), HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, response.statusCode());
-      return response.body();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** A series of the node's metrics (0 when absent). */
-  private double metric(String series) {
-    Matcher m =
-        Pattern.compile("^" + Pattern.quote(series) + " ([0-9.eE+-]+)$", Pattern.MULTILINE)
-            .matcher(scrape());
-    return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 
   private void rules(String space, int hysteresis) {
@@ -285,10 +261,10 @@ class AlertsTest {
     assertNotEquals(secret, rotated.json().getString("secret"));
 
     await(
-        () -> metric("density_webhook_failures_total{reason=\"attempts_exhausted\"}") == 2.0,
+        () -> server.metric("density_webhook_failures_total{reason=\"attempts_exhausted\"}") == 2.0,
         "both alerts to the broken webhook counted as failures");
-    assertEquals(2.0, metric("density_webhook_delivered_total"));
-    assertEquals(0.0, metric("density_webhook_failures_total{reason=\"refused_target\"}"));
+    assertEquals(2.0, server.metric("density_webhook_delivered_total"));
+    assertEquals(0.0, server.metric("density_webhook_failures_total{reason=\"refused_target\"}"));
   }
 
   @Test
@@ -365,7 +341,7 @@ class AlertsTest {
                     .put("space_ids", new JsonArray().add("elsewhere")))
             .status(),
         "a public address is accepted");
-    assertEquals(0.0, metric("density_webhook_failures_total{reason=\"refused_target\"}"));
+    assertEquals(0.0, server.metric("density_webhook_failures_total{reason=\"refused_target\"}"));
 
     // The webhook stored while allowed is checked again when an alert is delivered: not sent.
     assertEquals(
@@ -376,7 +352,7 @@ class AlertsTest {
     rules("A", 1);
     move(1, 2);
     await(
-        () -> metric("density_webhook_failures_total{reason=\"refused_target\"}") >= 1.0,
+        () -> server.metric("density_webhook_failures_total{reason=\"refused_target\"}") >= 1.0,
         "the refused delivery is counted as a failure");
     // The failure is counted, then written to the webhook's row.
     await(() -> webhook("local").getString("last_error") != null, "the webhook says why");
@@ -454,7 +430,7 @@ class AlertsTest {
     rules("A", 1);
     move(1, 2);
     await(
-        () -> metric("density_webhook_failures_total{reason=\"refused_target\"}") >= 2.0,
+        () -> server.metric("density_webhook_failures_total{reason=\"refused_target\"}") >= 2.0,
         "both deliveries refused");
     await(
         () ->
@@ -467,7 +443,8 @@ class AlertsTest {
     assertTrue(
         webhook("benchmarking").getString("last_error").contains("benchmarking"),
         webhook("benchmarking").encode());
-    assertEquals(0.0, metric("density_webhook_failures_total{reason=\"attempts_exhausted\"}"));
+    assertEquals(
+        0.0, server.metric("density_webhook_failures_total{reason=\"attempts_exhausted\"}"));
     assertTrue(received.isEmpty(), "nothing was sent");
   }
 
@@ -531,7 +508,8 @@ class AlertsTest {
     move(-1, 2); // below: waits
     move(1, 2); // above again: waits, and the queue holds one, so "below" is dropped
     await(
-        () -> metric("density_webhook_dropped_total") == 1.0, "the oldest waiting one is dropped");
+        () -> server.metric("density_webhook_dropped_total") == 1.0,
+        "the oldest waiting one is dropped");
     List<Long> fired =
         server.get("/v1/alerts?space_id=A").json().getJsonArray("items").stream()
             .map(a -> ((JsonObject) a).getLong("id"))
@@ -544,7 +522,7 @@ class AlertsTest {
     await(() -> delivered.size() == 2, "the first and the latest are delivered");
     assertEquals(
         List.of(fired.get(0), fired.get(2)), delivered.stream().map(a -> a.getLong("id")).toList());
-    assertEquals(0.0, metric("density_webhook_pending_deliveries"));
+    assertEquals(0.0, server.metric("density_webhook_pending_deliveries"));
   }
 
   @Test

@@ -254,8 +254,10 @@ class EgressMqttTest {
             assertEquals(false, mqtt.getBoolean("ok"), ready.encode());
             // Measured every 5 s: the changes of the cut wait, as the detail and the metrics say.
             assertTrue(mqtt.getLong("backlog") > 0, ready.encode());
-            assertTrue(metric("density_egress_backlog{", "sink=\"mqtt\"") > 0, "backlog metric");
-            assertTrue(metric("density_egress_lag_seconds{", "sink=\"mqtt\"") > 0, "lag metric");
+            assertTrue(
+                server.metric("density_egress_backlog", "sink=\"mqtt\"") > 0, "backlog metric");
+            assertTrue(
+                server.metric("density_egress_lag_seconds", "sink=\"mqtt\"") > 0, "lag metric");
           });
       Map<String, Integer> expected = realtime(server);
       assertTrue(
@@ -287,11 +289,11 @@ class EgressMqttTest {
       assertTrue(
           Await.until(
               () ->
-                  metric("density_egress_changes_total{", "result=\"dropped\"")
+                  server.metric("density_egress_changes_total", "result=\"dropped\"")
                       >= SPACES.size() * 3,
               Duration.ofSeconds(20)),
           "the old changes are dropped: "
-              + metric("density_egress_changes_total{", "result=\"dropped\""));
+              + server.metric("density_egress_changes_total", "result=\"dropped\""));
       assertEquals(
           200, server.postJson("/v1/datapoints", datapoints(T0.plusSeconds(10), 1, -1)).status());
       proxy.restore();
@@ -389,28 +391,6 @@ class EgressMqttTest {
               .put("direction", 1));
     }
     return batch;
-  }
-
-  /** The sum of the series of a metric ({@code name{}) with the tag given, from /metrics. */
-  private double metric(String name, String tag) {
-    String text;
-    try {
-      text =
-          java.net.http.HttpClient.newHttpClient()
-              .send(
-                  server.request("/metrics").build(),
-                  java.net.http.HttpResponse.BodyHandlers.ofString())
-              .body();
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    double total = 0;
-    for (String line : text.split("\n")) {
-      if (line.startsWith(name) && line.contains(tag)) {
-        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    return total;
   }
 
   /** The body is the component schema {@code name} of the AsyncAPI document. */

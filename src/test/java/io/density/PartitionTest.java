@@ -237,26 +237,6 @@ class PartitionTest {
     return false;
   }
 
-  /** density_uncounted_batch_oldest_seconds as the leader's /metrics tells it. */
-  private double oldestUncountedSeconds() {
-    try {
-      HttpResponse<String> metrics =
-          java.net.http.HttpClient.newHttpClient()
-              .send(leader.request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString());
-      for (String line : metrics.body().split("\n")) {
-        if (line.startsWith("density_uncounted_batch_oldest_seconds")) {
-          return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-      }
-      return -1;
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
   /**
    * Every other room's DPU moves to the next room's door from 02:00 on (before the batches left
    * uncounted).
@@ -349,7 +329,9 @@ class PartitionTest {
           // Once a batch is partly counted (the leader's shards' parts applied, the others' not),
           // sensors move, so the sweep reads that batch again with other links.
           assertTrue(
-              Await.until(() -> oldestUncountedSeconds() >= 1, Duration.ofSeconds(20)),
+              Await.until(
+                  () -> leader.metric("density_uncounted_batch_oldest_seconds") >= 1,
+                  Duration.ofSeconds(20)),
               "a batch waits for the node cut off");
           moveRoomSensors();
         }
@@ -370,12 +352,14 @@ class PartitionTest {
                   });
           assertTrue(
               Await.until(
-                  () -> stalledSaysReadiness() && oldestUncountedSeconds() >= 2,
+                  () ->
+                      stalledSaysReadiness()
+                          && leader.metric("density_uncounted_batch_oldest_seconds") >= 2,
                   Duration.ofSeconds(20)),
               "readiness and metric tell the stalled batch: "
                   + leader.get("/ready").json()
                   + ", "
-                  + oldestUncountedSeconds()
+                  + leader.metric("density_uncounted_batch_oldest_seconds")
                   + " s");
         }
         // Cut until senders have been told (503) that what they sent is not counted in time.

@@ -237,9 +237,20 @@ public final class TestServer implements AutoCloseable {
 
   /**
    * The sum of every sample of a series on {@code GET /metrics}, whatever its labels: {@code
-   * density_reconciled_spaces_total}, or one labelled sample, {@code name{label="value"}}.
+   * density_reconciled_spaces_total}, or one labelled sample, {@code name{label="value"}}; 0 when
+   * there is none.
    */
   public double metric(String series) {
+    return series.contains("{")
+        ? metric(series.substring(0, series.indexOf('{')), series.substring(series.indexOf('{')))
+        : metric(series, null);
+  }
+
+  /**
+   * The sum of the samples of metric {@code name} whose labels hold {@code label} ({@code
+   * sink="mqtt"}, or a whole label set in braces; null: every sample); 0 when there is none.
+   */
+  public double metric(String name, String label) {
     String text;
     try {
       text =
@@ -250,13 +261,16 @@ public final class TestServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
-    String labels = series.contains("{") ? "" : "(\\{[^}]*\\})?";
     Matcher m =
-        Pattern.compile("^" + Pattern.quote(series) + labels + " ([0-9.eE+-]+)$", Pattern.MULTILINE)
+        Pattern.compile(
+                "^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE)
             .matcher(text);
     double sum = 0;
     while (m.find()) {
-      sum += Double.parseDouble(m.group(m.groupCount()));
+      String labels = m.group(1) == null ? "" : m.group(1);
+      if (label == null || labels.equals(label) || labels.contains(label)) {
+        sum += Double.parseDouble(m.group(2));
+      }
     }
     return sum;
   }
