@@ -256,9 +256,10 @@ for i, e in ipairs(input.e) do
     end
     while true do
       at = #s.full + 1
-      while at > 1 and before(e[2], e[3], e[4], s.full[at - 1].ts, s.full[at - 1].d,
-          s.full[at - 1].id) do
+      local prev = s.full[at - 1]
+      while prev and before(e[2], e[3], e[4], prev.ts, prev.d, prev.id) do
         at = at - 1
+        prev = s.full[at - 1]
       end
       if at > 1 or s.from == 0 then break end
       readMore(s, prefix .. 'tail:' .. e[1])
@@ -336,13 +337,19 @@ for space, s in pairs(spaces) do
   local key = prefix .. 'space:' .. space
   local tailKey = prefix .. 'tail:' .. space
   -- The hash's fields, written in one HSET once the tail's are known.
-  local fields = { 'count', int(s.count) }
+  local fields = {}
+  local function put(name, value)
+    fields[#fields + 1] = name
+    fields[#fields + 1] = int(value)
+  end
+  put('count', s.count)
   if s.ts ~= nil then
-    fields[3], fields[4], fields[5], fields[6], fields[7], fields[8] =
-      'ts', int(s.ts), 'delta', int(s.delta), 'id', int(s.id)
+    put('ts', s.ts)
+    put('delta', s.delta)
+    put('id', s.id)
   end
   if s.idle and s.ets then
-    fields[#fields + 1], fields[#fields + 2] = 'ets', int(s.ets)
+    put('ets', s.ets)
     if s.delta == 2 and s.ts >= s.ets + s.idle then
       redis.call('ZREM', prefix .. 'idle-due', space)
     else
@@ -386,15 +393,15 @@ for space, s in pairs(spaces) do
         push(tailKey, empty and recent(s, s.appended, oldest) or texts(s.appended, 1))
       end
     end
-    fields[#fields + 1], fields[#fields + 2] = 'tail', '1'
-    fields[#fields + 1], fields[#fields + 2] = 'base', int(s.base)
+    put('tail', 1)
+    put('base', s.base)
     if s.fts ~= nil then
-      fields[#fields + 1], fields[#fields + 2] = 'fts', int(s.fts)
-      fields[#fields + 1], fields[#fields + 2] = 'fdelta', int(s.fdelta)
-      fields[#fields + 1], fields[#fields + 2] = 'fid', int(s.fid)
+      put('fts', s.fts)
+      put('fdelta', s.fdelta)
+      put('fid', s.fid)
     end
     if s.tts ~= nil then
-      fields[#fields + 1], fields[#fields + 2] = 'tts', int(s.tts)
+      put('tts', s.tts)
     else
       redis.call('HDEL', key, 'tts')
     end
