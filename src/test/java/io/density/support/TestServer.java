@@ -251,16 +251,19 @@ public final class TestServer implements AutoCloseable {
    * sink="mqtt"}, or a whole label set in braces; null: every sample); 0 when there is none.
    */
   public double metric(String name, String label) {
-    String text;
+    HttpResponse<String> response;
     try {
-      text =
-          http.send(request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+      response = http.send(request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+    if (response.statusCode() != 200) {
+      throw new AssertionError("GET /metrics answered " + response.statusCode());
+    }
+    String text = response.body();
     Matcher m =
         Pattern.compile(
                 "^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$", Pattern.MULTILINE)
@@ -268,7 +271,7 @@ public final class TestServer implements AutoCloseable {
     double sum = 0;
     while (m.find()) {
       String labels = m.group(1) == null ? "" : m.group(1);
-      if (label == null || labels.equals(label) || labels.contains(label)) {
+      if (label == null || labels.contains(label)) {
         sum += Double.parseDouble(m.group(2));
       }
     }
