@@ -19,6 +19,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -474,35 +480,35 @@ class EgressMqttTest {
   static final class Ingest {
     private final TestServer server;
     private final Instant from;
-    private final Thread thread;
-    private volatile boolean stopped;
+    private final ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "ingest"));
     private volatile int sent;
     private volatile Throwable failed;
+    private ScheduledFuture<?> schedule;
 
     Ingest(TestServer server, Instant from) {
       this.server = server;
       this.from = from;
-      this.thread = new Thread(this::run, "ingest");
     }
 
     void start() {
-      thread.start();
+      schedule = timer.scheduleWithFixedDelay(this::sendOne, 0, 50, TimeUnit.MILLISECONDS);
     }
 
-    private void run() {
+    /** The next batch; a failure ends the schedule (a periodic task that throws runs no more). */
+    private void sendOne() {
+      int i = sent;
       try {
-        for (int i = 0; !stopped; i++) {
-          int direction = i % 3 == 2 ? -1 : 1;
-          TestServer.Reply reply =
-              server.postJson("/v1/datapoints", datapoints(from.plusSeconds(i), 1, direction));
-          if (reply.status() != 200) {
-            throw new IllegalStateException("ingest: " + reply);
-          }
-          sent = i + 1;
-          Thread.sleep(50);
+        int direction = i % 3 == 2 ? -1 : 1;
+        TestServer.Reply reply =
+            server.postJson("/v1/datapoints", datapoints(from.plusSeconds(i), 1, direction));
+        if (reply.status() != 200) {
+          throw new IllegalStateException("ingest: " + reply);
         }
+        sent = i + 1;
       } catch (Throwable e) {
         failed = e;
+        throw e;
       }
     }
 
@@ -511,17 +517,27 @@ class EgressMqttTest {
       return from.plusSeconds(Math.max(0, sent - 1));
     }
 
-    /** Lets ingest go on for a while (a wall-clock span: the datapoints flow meanwhile). */
+    /**
+     * Lets ingest go on for a wall-clock span (the datapoints flow meanwhile); fails as soon as a
+     * batch fails.
+     */
     void until(Duration span) throws InterruptedException {
-      thread.join(span.toMillis());
-      if (failed != null) {
-        throw new AssertionError("ingest failed", failed);
+      try {
+        schedule.get(span.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException stillSending) {
+        return;
+      } catch (ExecutionException e) {
+        throw new AssertionError("ingest failed", e.getCause());
       }
+      throw new AssertionError("ingest ended on its own");
     }
 
+    /** Stops after the batch in flight, if any. */
     void stop() throws InterruptedException {
-      stopped = true;
-      thread.join();
+      timer.shutdown();
+      if (!timer.awaitTermination(60, TimeUnit.SECONDS)) {
+        throw new AssertionError("ingest did not stop within 60 s");
+      }
       if (failed != null) {
         throw new AssertionError("ingest failed", failed);
       }
