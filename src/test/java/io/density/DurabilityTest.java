@@ -1,12 +1,14 @@
 package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.density.dev.SeedBuilding;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +77,30 @@ class DurabilityTest {
     server.restart();
     assertEquals(sent, server.countRows("datapoint"));
     assertEquals(before, answers());
+    assertEquals(0, server.countRows("uncounted_batch"));
+  }
+
+  @Test
+  @DisplayName(
+      "the counts of a batch's every part, across its counting shards, are stored in one"
+          + " transaction")
+  void partsOfABatchShareATransaction() {
+    feedADay(7);
+    // Per batch: its spaces' rows (A and B: two shards, so at least two parts) and the
+    // transactions that wrote them.
+    List<Row> batches =
+        server.rows(
+            """
+            SELECT d.batch_id, count(DISTINCT c.space_id) AS spaces,
+                   count(DISTINCT c.xmin::text) AS transactions
+              FROM space_count c JOIN datapoint d ON d.id = c.datapoint_id
+             GROUP BY d.batch_id
+            """);
+    assertFalse(batches.isEmpty());
+    for (Row batch : batches) {
+      assertEquals(2, batch.getLong("spaces"), "batch " + batch.getLong("batch_id"));
+      assertEquals(1, batch.getLong("transactions"), "batch " + batch.getLong("batch_id"));
+    }
     assertEquals(0, server.countRows("uncounted_batch"));
   }
 

@@ -10,22 +10,31 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Has a batch committed to the raw log counted: one part per counting shard it touches, each sent
- * to its shard's owner ({@link ShardOwnership}) on this node or another, asked again while the
- * shard has no owner or changes hands; once every part is counted, the batch is closed. Remembers
- * what became of each part of the batches it is counting, for the report of a stalled batch.
+ * Has a batch committed to the raw log counted: one part per counting shard it touches. The parts
+ * whose shards this verticle owns are counted here together, their counts stored in one transaction
+ * (which closes the batch too when they are all its parts); the others are sent to their shards'
+ * owners on other nodes. A part is asked again while its shard has no owner or changes hands; once
+ * every part is counted, the batch is closed. Remembers what became of each part of the batches it
+ * is counting, for the report of a stalled batch.
  */
 final class BatchCounting {
   private static final DeliveryOptions CLOSED =
       new DeliveryOptions().addHeader(Addresses.ACTION, Addresses.CLOSED);
 
+  /**
+   * A batch's parts, all counted; {@code closed} when the transaction that stored them closed it.
+   */
+  record Counted(List<CountingBatch.Part> parts, boolean closed) {}
+
   private final Vertx vertx;
+  private final ShardOwnership ownership;
 
   /** Commits without waiting for the WAL flush: closes batches (see {@link #close}). */
   private final Pool derived;
@@ -40,8 +49,14 @@ final class BatchCounting {
    */
   private final Map<Long, Map<String, String>> partsOf = new HashMap<>();
 
-  BatchCounting(Vertx vertx, Pool derived, WalFlush flush, DensityConfig.Ingest config) {
+  BatchCounting(
+      Vertx vertx,
+      ShardOwnership ownership,
+      Pool derived,
+      WalFlush flush,
+      DensityConfig.Ingest config) {
     this.vertx = vertx;
+    this.ownership = ownership;
     this.derived = derived;
     this.flush = flush;
     this.config = config;
@@ -53,24 +68,49 @@ final class BatchCounting {
    * counts its shard's parts one after another), then closes the batch.
    */
   Future<Void> count(long batchId, CountingBatch batch) {
-    return countParts(batchId, batch).compose(parts -> close(batchId, parts));
+    return countParts(batchId, batch).compose(counted -> close(batchId, counted));
   }
 
   /**
-   * Has every part of a committed batch counted, as {@link #count}, without closing the batch: the
-   * parts, to {@link #close} it with.
+   * Has every part of a committed batch counted, as {@link #count}, and the batch closed only if
+   * that came with storing them: what to {@link #close} it with.
    */
-  Future<List<CountingBatch.Part>> countParts(long batchId, CountingBatch batch) {
+  Future<Counted> countParts(long batchId, CountingBatch batch) {
     List<CountingBatch.Part> parts = batch.parts(config.countingShards());
     long deadline = System.currentTimeMillis() + config.partDeadlineMs();
     Map<String, String> states = partsOf.computeIfAbsent(batchId, id -> new TreeMap<>());
     parts.forEach(p -> states.putIfAbsent(p.key(), "offered"));
-    return Future.join(parts.stream().map(p -> countPart(p, deadline)).toList()).map(v -> parts);
+    List<CountingBatch.Part> here = new ArrayList<>();
+    List<Future<Void>> counted = new ArrayList<>();
+    for (CountingBatch.Part p : parts) {
+      if (ownership.owns(p.shard())) {
+        here.add(p);
+      } else {
+        counted.add(countPart(p, deadline));
+      }
+    }
+    boolean allHere = here.size() == parts.size();
+    boolean[] closed = {allHere && !here.isEmpty()};
+    List<Future<Void>> together = ownership.countTogether(here, closed[0] ? batchId : null);
+    for (int i = 0; i < here.size(); i++) {
+      CountingBatch.Part p = here.get(i);
+      counted.add(
+          together
+              .get(i)
+              .onSuccess(v -> note(p, "counted"))
+              .recover(
+                  err -> {
+                    closed[0] = false;
+                    return again(p, err, deadline);
+                  }));
+    }
+    return Future.join(counted).map(v -> new Counted(parts, closed[0]));
   }
 
   /**
-   * Has the part counted by its shard's owner. While the shard has no owner, or changes hands, it
-   * asks again until the deadline: Redis applies a part at most once, so asking twice is safe.
+   * Has the part counted by its shard's owner over the bus. While the shard has no owner, or
+   * changes hands, it asks again until the deadline: Redis applies a part at most once, so asking
+   * twice is safe.
    */
   private Future<Void> countPart(CountingBatch.Part part, long deadline) {
     return vertx
@@ -78,19 +118,21 @@ final class BatchCounting {
         .request(Addresses.countingShard(part.shard()), part, toOwner)
         .<Void>mapEmpty()
         .onSuccess(v -> note(part, "counted"))
-        .recover(
-            err -> {
-              note(part, why(part, err));
-              boolean again =
-                  err instanceof ReplyException re
-                      && (re.failureType() == ReplyFailure.NO_HANDLERS
-                          || re.failureType() == ReplyFailure.TIMEOUT
-                          || re.failureCode() == Failure.ELSEWHERE);
-              if (!again || System.currentTimeMillis() > deadline) {
-                return Future.failedFuture(err);
-              }
-              return vertx.timer(100).compose(v -> countPart(part, deadline));
-            });
+        .recover(err -> again(part, err, deadline));
+  }
+
+  /** A part not counted: asked again shortly while its shard has no owner or changes hands. */
+  private Future<Void> again(CountingBatch.Part part, Throwable err, long deadline) {
+    note(part, why(part, err));
+    boolean again =
+        err instanceof ReplyException re
+            && (re.failureType() == ReplyFailure.NO_HANDLERS
+                || re.failureType() == ReplyFailure.TIMEOUT
+                || re.failureCode() == Failure.ELSEWHERE);
+    if (!again || System.currentTimeMillis() > deadline) {
+      return Future.failedFuture(err);
+    }
+    return vertx.timer(100).compose(v -> countPart(part, deadline));
   }
 
   private void note(CountingBatch.Part part, String state) {
@@ -118,25 +160,31 @@ final class BatchCounting {
   }
 
   /**
-   * Closes the batch, without waiting for the WAL flush: a crash that erases the close (with the
-   * part's rows before it) leaves the batch uncounted, to be counted again. The owners are told
-   * only once the close is flushed, because then Redis may forget how it counted the parts: a part
-   * offered again after that would be counted twice.
+   * Closes the batch, without waiting for the WAL flush (unless the transaction that stored its
+   * parts did): a crash that erases the close (with the parts' rows before it) leaves the batch
+   * uncounted, to be counted again. The owners are told only once the close is flushed, because
+   * then Redis may forget how it counted the parts: a part offered again after that would be
+   * counted twice.
    */
-  Future<Void> close(long batchId, List<CountingBatch.Part> parts) {
-    return derived
-        .preparedQuery(Statements.CLOSE_BATCH)
-        .execute(Tuple.of(batchId))
+  Future<Void> close(long batchId, Counted counted) {
+    Future<?> closing =
+        counted.closed()
+            ? Future.succeededFuture()
+            : derived.preparedQuery(Statements.CLOSE_BATCH).execute(Tuple.of(batchId));
+    return closing
         .onSuccess(v -> partsOf.remove(batchId))
         .onSuccess(
             v ->
                 flush.then(
                     () ->
-                        parts.forEach(
-                            p ->
-                                vertx
-                                    .eventBus()
-                                    .send(Addresses.countingShard(p.shard()), p.key(), CLOSED))))
+                        counted
+                            .parts()
+                            .forEach(
+                                p ->
+                                    vertx
+                                        .eventBus()
+                                        .send(
+                                            Addresses.countingShard(p.shard()), p.key(), CLOSED))))
         .mapEmpty();
   }
 

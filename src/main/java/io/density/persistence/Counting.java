@@ -89,10 +89,33 @@ final class Counting {
   }
 
   /**
+   * A part applied to Redis and not stored yet: its counts, the rows of earlier parts its tails
+   * derived again ({@code fixes}: [space, ts, delta, datapoint, count] each), the heads of the
+   * spaces whose tails took an effect out of order ({@code heads}), and the spaces with effects
+   * before their tails ({@code late}: [space, earliest late µs]), to be recounted in SQL.
+   */
+  record Applied(
+      CountingBatch.Part part,
+      List<?> counts,
+      JsonArray late,
+      JsonArray fixes,
+      JsonArray heads,
+      Timer.Sample started) {}
+
+  /**
    * Applies and stores one part. Fails with the counter's failure when Redis is unreachable, or has
    * lost its state ({@link #lostRealtimeState}): the batch then stays uncounted.
    */
   Future<Void> count(CountingBatch.Part part) {
+    return apply(part).compose(a -> store(a == null ? List.of() : List.of(a), null));
+  }
+
+  /**
+   * Applies one part to Redis: what is left to store ({@link #store}), or null when nothing is (a
+   * part whose first answer was not its own is stored and recounted at once). Fails as {@link
+   * #count}.
+   */
+  Future<Applied> apply(CountingBatch.Part part) {
     List<String> forgetNow = forget;
     forget = new ArrayList<>();
     JsonObject request =
@@ -107,19 +130,20 @@ final class Counting {
         .compose(
             reply -> {
               try {
-                return counted(part, new JsonObject(reply.body().getString("answer")), started);
+                return applied(part, new JsonObject(reply.body().getString("answer")), started);
               } catch (RuntimeException e) {
-                return Future.failedFuture(new Fault(part, e));
+                return Future.<Applied>failedFuture(new Fault(part, e));
               }
             })
         .recover(err -> Future.failedFuture(classify(part, err)));
   }
 
-  private Future<Void> counted(CountingBatch.Part part, JsonObject answer, Timer.Sample started) {
+  private Future<Applied> applied(
+      CountingBatch.Part part, JsonObject answer, Timer.Sample started) {
     boolean again = answer.getBoolean("again", false);
     List<?> counts = answer.getJsonArray("c").getList();
     if (again && !sameEffects(part, answer, counts)) {
-      return recountOtherEffects(part, answer, counts.size());
+      return recountOtherEffects(part, answer, counts.size()).map((Applied) null);
     }
     JsonArray late = again ? everySpace(part) : answer.getJsonArray("l");
     // A part offered again is recounted from PostgreSQL for every space: corrections made in a
@@ -129,13 +153,7 @@ final class Counting {
     // Idle resets found before effects applied in order go first (a recount derives its own).
     Future<Void> idle =
         again ? Future.succeededFuture() : IdleResets.writeFound(vertx, pool, events, answer, late);
-    return idle.compose(v -> store(part, counts, late, fixes, heads))
-        .onSuccess(
-            v -> {
-              if (!late.isEmpty()) {
-                started.stop(reconciliation);
-              }
-            });
+    return idle.map(v -> new Applied(part, counts, late, fixes, heads, started));
   }
 
   /**
@@ -193,7 +211,7 @@ final class Counting {
       recounts.add(
           then.getString(0), Timestamps.toOffsetDateTime(Long.parseLong(then.getString(1))), null);
     }
-    Tuple effects = effectsTuple(part, null);
+    Tuple effects = effectsTuple(part.effects(), null);
     return pool.withTransaction(
             conn ->
                 conn.preparedQuery(Statements.INSERT_EFFECTS_TO_RECOUNT)
@@ -253,16 +271,16 @@ final class Counting {
     return err instanceof ReplyException re && re.failureCode() == Failure.NOT_BUILT;
   }
 
-  /** The part's effects as statement parameters, with their counts (null: without). */
-  private static Tuple effectsTuple(CountingBatch.Part part, List<?> counts) {
-    int m = part.effects().size();
+  /** Effects as statement parameters, with their counts (null: without). */
+  private static Tuple effectsTuple(List<CountingBatch.Effect> effects, List<?> counts) {
+    int m = effects.size();
     String[] space = new String[m];
     OffsetDateTime[] ts = new OffsetDateTime[m];
     Short[] delta = new Short[m];
     Long[] datapoint = new Long[m];
     Integer[] count = new Integer[m];
     for (int i = 0; i < m; i++) {
-      CountingBatch.Effect e = part.effects().get(i);
+      CountingBatch.Effect e = effects.get(i);
       space[i] = e.spaceId();
       ts[i] = Timestamps.toOffsetDateTime(e.ts());
       delta[i] = (short) e.delta();
@@ -277,45 +295,93 @@ final class Counting {
   }
 
   /**
-   * Stores the part's counts, with the corrections its tails made to earlier rows ({@code fixes})
-   * in the same statement, and recounts the late spaces in the same transaction. Spaces whose
-   * effects came out of order ({@code heads}: corrected in a tail; {@code late}: recounted) get one
-   * reconciliation event with their current count instead of an event per effect.
+   * Stores the counts of parts applied to Redis (of one batch, their shards' lanes held) in one
+   * statement, with the corrections their tails made to earlier rows ({@code fixes}), and recounts
+   * the late spaces in the same transaction; with {@code closing}, that transaction also closes the
+   * batch of that id. Spaces whose effects came out of order ({@code heads}: corrected in a tail;
+   * {@code late}: recounted) get one reconciliation event with their current count instead of an
+   * event per effect. The parts' spaces are apart (a space belongs to one shard), so their effects,
+   * one part's after another's, are each space's in contract order.
    */
-  private Future<Void> store(
-      CountingBatch.Part part, List<?> counts, JsonArray late, JsonArray fixes, JsonArray heads) {
-    int m = part.effects().size();
+  Future<Void> store(List<Applied> parts, Long closing) {
+    List<CountingBatch.Effect> effects = new ArrayList<>();
+    List<Object> counts = new ArrayList<>();
+    JsonArray late = new JsonArray();
+    JsonArray fixes = new JsonArray();
+    JsonArray heads = new JsonArray();
+    for (Applied a : parts) {
+      effects.addAll(a.part().effects());
+      counts.addAll(a.counts());
+      late.addAll(a.late());
+      fixes.addAll(a.fixes());
+      heads.addAll(a.heads());
+    }
     Set<String> outOfOrder = new HashSet<>();
     heads.forEach(h -> outOfOrder.add(((JsonArray) h).getString(0)));
     reordered.increment(heads.size());
     late.forEach(l -> outOfOrder.add(((JsonArray) l).getString(0)));
     String statement = statement(!fixes.isEmpty());
-    Tuple insert = fixes.isEmpty() ? effectsTuple(part, counts) : withFixes(part, counts, fixes);
+    Tuple insert =
+        fixes.isEmpty() ? effectsTuple(effects, counts) : withFixes(effects, counts, fixes);
     if (events.egress()) {
       // The changes of the spaces taken out of order are their reconciled heads, not the effects.
       insert.addValue(outOfOrder.toArray(String[]::new));
     }
-    if (late.isEmpty() && (heads.isEmpty() || !events.egress())) {
-      return m == 0
-          ? Future.succeededFuture()
-          : pool.preparedQuery(statement)
-              .execute(insert)
-              .onSuccess(v -> publish(part, counts, outOfOrder, heads))
-              .mapEmpty();
-    }
-    if (late.isEmpty()) {
-      return pool.withTransaction(
+    Recounts recounts = late.isEmpty() ? null : recounts(effects, late);
+    Future<JsonArray> stored;
+    if (recounts == null && (heads.isEmpty() || !events.egress()) && closing == null) {
+      stored =
+          effects.isEmpty()
+              ? Future.succeededFuture(new JsonArray())
+              : pool.preparedQuery(statement).execute(insert).map(new JsonArray());
+    } else {
+      stored =
+          pool.withTransaction(
               conn ->
-                  conn.preparedQuery(statement)
-                      .execute(insert)
-                      .compose(v -> events.record(conn, heads, "reconciliation")))
-          .onSuccess(v -> publish(part, counts, outOfOrder, heads))
-          .mapEmpty();
+                  (effects.isEmpty()
+                          ? Future.succeededFuture()
+                          : conn.preparedQuery(statement).execute(insert))
+                      .compose(v -> events.record(conn, heads, "reconciliation"))
+                      .compose(
+                          v ->
+                              recounts == null
+                                  ? Future.succeededFuture(new JsonArray())
+                                  : recounts
+                                      .run(conn)
+                                      .compose(r -> events.record(conn, r, "reconciliation")))
+                      .compose(
+                          recounted ->
+                              closing == null
+                                  ? Future.succeededFuture(recounted)
+                                  : conn.preparedQuery(Statements.CLOSE_BATCH)
+                                      .execute(Tuple.of(closing))
+                                      .map(recounted)));
     }
-    // A late space is recounted from its earliest late effect through the part's latest effect
-    // on it, whose count followed the provisional one.
+    return stored
+        .onSuccess(
+            recounted -> {
+              for (Applied a : parts) {
+                publishInOrder(a.part(), a.counts(), outOfOrder);
+                if (!a.late().isEmpty()) {
+                  a.started().stop(reconciliation);
+                }
+              }
+              events.heads(heads, "reconciliation");
+            })
+        .compose(
+            recounted ->
+                recounted.isEmpty()
+                    ? Future.succeededFuture()
+                    : Recounts.publish(vertx, events, recounted, "reconciliation"));
+  }
+
+  /**
+   * The recounts of late spaces ([space, earliest late µs]): each from its earliest late effect
+   * through the latest effect stored on it now, whose count followed the provisional one.
+   */
+  private Recounts recounts(List<CountingBatch.Effect> effects, JsonArray late) {
     Map<String, Long> latest = new HashMap<>();
-    part.effects().forEach(e -> latest.put(e.spaceId(), e.ts())); // in contract order
+    effects.forEach(e -> latest.put(e.spaceId(), e.ts())); // in contract order
     reconciled.increment(late.size());
     Recounts recounts = new Recounts();
     for (Object o : late) {
@@ -326,15 +392,7 @@ final class Counting {
           Timestamps.toOffsetDateTime(Long.parseLong(l.getString(1))),
           Timestamps.toOffsetDateTime(latest.get(lateSpace)));
     }
-    return pool.withTransaction(
-            conn ->
-                conn.preparedQuery(statement)
-                    .execute(insert)
-                    .compose(v -> events.record(conn, heads, "reconciliation"))
-                    .compose(v -> recounts.run(conn))
-                    .compose(recounted -> events.record(conn, recounted, "reconciliation")))
-        .onSuccess(recounted -> publish(part, counts, outOfOrder, heads))
-        .compose(recounted -> Recounts.publish(vertx, events, recounted, "reconciliation"));
+    return recounts;
   }
 
   /** The statement that stores a part's counts, with its corrections or not, and egress or not. */
@@ -346,10 +404,11 @@ final class Counting {
   }
 
   /**
-   * The part's effects (as {@link #effectsTuple}) and then the rows of earlier parts to correct:
-   * [space, ts, delta, datapoint, count] each.
+   * The effects (as {@link #effectsTuple}) and then the rows of earlier parts to correct: [space,
+   * ts, delta, datapoint, count] each.
    */
-  private static Tuple withFixes(CountingBatch.Part part, List<?> counts, JsonArray fixes) {
+  private static Tuple withFixes(
+      List<CountingBatch.Effect> effects, List<?> counts, JsonArray fixes) {
     int n = fixes.size();
     String[] space = new String[n];
     OffsetDateTime[] ts = new OffsetDateTime[n];
@@ -364,23 +423,12 @@ final class Counting {
       datapoint[i] = f.getLong(3);
       count[i] = f.getInteger(4);
     }
-    return effectsTuple(part, counts)
+    return effectsTuple(effects, counts)
         .addValue(space)
         .addValue(ts)
         .addValue(delta)
         .addValue(datapoint)
         .addValue(count);
-  }
-
-  /**
-   * The part's count events once it is stored: those of its effects in order, and for each space
-   * whose tail took an effect out of order one reconciliation event with its head (the spaces
-   * recounted in SQL get theirs with the recount's heads).
-   */
-  private void publish(
-      CountingBatch.Part part, List<?> counts, Set<String> outOfOrder, JsonArray heads) {
-    publishInOrder(part, counts, outOfOrder);
-    events.heads(heads, "reconciliation");
   }
 
   /** The events of the effects applied in order; others get a reconciliation event instead. */

@@ -158,7 +158,8 @@ final class GroupCommit {
       Partitions partitions,
       Rebuild rebuild,
       DensityConfig.Ingest config,
-      Claims claims) {
+      Claims claims,
+      ShardOwnership ownership) {
     this.vertx = vertx;
     this.pool = pool;
     this.flush = flush;
@@ -189,7 +190,7 @@ final class GroupCommit {
                 "ingest requests answered 503 because their batch was not stored and counted"
                     + " within ingest.ackTimeoutMs")
             .register(registry);
-    counting = new BatchCounting(vertx, derived, flush, config);
+    counting = new BatchCounting(vertx, ownership, derived, flush, config);
     Gauge.builder("density_ingest_queued_datapoints", () -> queuedItems)
         .description("datapoints waiting for a group commit")
         .register(registry);
@@ -618,13 +619,14 @@ final class GroupCommit {
     counting
         .countParts(batchId, batch)
         .compose(
-            parts -> {
+            counted -> {
               // Counted (in Redis and in the parts' rows): the requests are answered now, and the
-              // batch is closed after. A close lost to a crash leaves the batch to the sweep, which
-              // finds its parts counted already (docs/counting.md, "Durability").
+              // batch is closed after (unless storing the parts closed it). A close lost to a crash
+              // leaves the batch to the sweep, which finds its parts counted already
+              // (docs/counting.md, "Durability").
               answer(taken, firstSeen, batch);
               return counting
-                  .close(batchId, parts)
+                  .close(batchId, counted)
                   .onComplete(closed -> claims.leave(pass))
                   .onFailure(err -> deferred("closing", batchId, err));
             },

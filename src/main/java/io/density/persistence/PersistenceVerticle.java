@@ -109,7 +109,8 @@ public final class PersistenceVerticle extends VerticleBase {
             partitions,
             new Rebuild(vertx, pool, events),
             config,
-            claims);
+            claims,
+            ownership);
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool, events);
     replays = new Replays(vertx, reattribution, groupCommit);

@@ -5,6 +5,7 @@ import io.density.bus.Failure;
 import io.density.telemetry.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -99,6 +100,11 @@ final class ShardOwnership {
   /** The shards owned now, in order. */
   Set<Integer> owned() {
     return owned.keySet();
+  }
+
+  /** Whether the shard is owned here now. */
+  boolean owns(int shard) {
+    return owned.containsKey(shard);
   }
 
   /**
@@ -270,33 +276,95 @@ final class ShardOwnership {
       return;
     }
     if (o == null) {
-      message.reply(Failure.of(Failure.ELSEWHERE, null, "counting shard " + shard + " moved"));
+      message.reply(moved(shard));
       return;
     }
     CountingBatch.Part part = (CountingBatch.Part) message.body();
     long arrived = System.currentTimeMillis();
     o.lane
-        .run(
-            () -> {
-              if (owned.get(shard) != o) {
-                // Given up (handed over, or the claims connection lost) while the part waited:
-                // the sender asks the shard's owner again.
-                return Future.failedFuture(
-                    Failure.of(Failure.ELSEWHERE, null, "counting shard " + shard + " moved"));
-              }
-              long waited = System.currentTimeMillis() - arrived;
-              if (waited > partTimeoutMs) {
-                // Counting it now could apply it beside work that assumes it was given up (the
-                // sweep, a rebuild): the sender, or the sweep, offers it again if it must.
-                LOG.info(
-                    "part " + part.key() + " dropped: it waited " + waited + " ms for its lane");
-                return Future.failedFuture(
-                    Failure.unavailable("part " + part.key() + " waited too long: offer it again"));
-              }
-              return o.counting.count(part);
-            })
+        .run(() -> turn(o, part, arrived).compose(v -> o.counting.count(part)))
         .onSuccess(v -> message.reply(new JsonObject()))
         .onFailure(err -> message.reply(failure(part, err)));
+  }
+
+  /**
+   * Counts parts of one batch whose shards are owned here, together: each is applied to Redis in
+   * its shard's lane, as a part sent over the bus is, and once every one is applied (or has failed)
+   * the counts of those applied are stored in one transaction, their lanes held until it ends. With
+   * {@code closing} (the batch's id), that transaction closes the batch too, when every part was
+   * applied. One future per part, in order, failed as the bus answers a part ({@link #failure}).
+   *
+   * <p>The parts enter their lanes at once, so every lane orders them the same way against other
+   * batches': no two batches wait for each other's lanes.
+   */
+  List<Future<Void>> countTogether(List<CountingBatch.Part> parts, Long closing) {
+    long arrived = System.currentTimeMillis();
+    Promise<Void> stored = Promise.promise();
+    List<Future<Counting.Applied>> applied = new ArrayList<>();
+    List<Future<Void>> results = new ArrayList<>();
+    Counting store = null;
+    for (CountingBatch.Part part : parts) {
+      Owned o = owned.get(part.shard());
+      if (o == null) {
+        applied.add(Future.failedFuture(moved(part.shard())));
+        results.add(Future.failedFuture(moved(part.shard())));
+        continue;
+      }
+      store = o.counting;
+      Promise<Counting.Applied> done = Promise.promise();
+      applied.add(done.future());
+      results.add(
+          o.lane
+              .run(
+                  () -> {
+                    Future<Counting.Applied> a =
+                        turn(o, part, arrived).compose(v -> o.counting.apply(part));
+                    a.onComplete(done);
+                    return a.compose(v -> stored.future());
+                  })
+              .recover(err -> Future.failedFuture(failure(part, err))));
+    }
+    Counting storing = store;
+    Future.join(applied)
+        .onComplete(
+            all -> {
+              List<Counting.Applied> ok = new ArrayList<>();
+              applied.forEach(
+                  a -> {
+                    if (a.succeeded() && a.result() != null) {
+                      ok.add(a.result());
+                    }
+                  });
+              if (storing == null) {
+                stored.complete();
+                return;
+              }
+              storing.store(ok, all.succeeded() ? closing : null).onComplete(stored);
+            });
+    return results;
+  }
+
+  /**
+   * Whether the part may be counted now that its turn has come: its shard still owned here (given
+   * up while it waited: the sender asks the shard's owner again), and its sender still waiting.
+   */
+  private Future<Void> turn(Owned o, CountingBatch.Part part, long arrived) {
+    if (owned.get(part.shard()) != o) {
+      return Future.failedFuture(moved(part.shard()));
+    }
+    long waited = System.currentTimeMillis() - arrived;
+    if (waited > partTimeoutMs) {
+      // Counting it now could apply it beside work that assumes it was given up (the sweep, a
+      // rebuild): the sender, or the sweep, offers it again if it must.
+      LOG.info("part " + part.key() + " dropped: it waited " + waited + " ms for its lane");
+      return Future.failedFuture(
+          Failure.unavailable("part " + part.key() + " waited too long: offer it again"));
+    }
+    return Future.succeededFuture();
+  }
+
+  private static ReplyException moved(int shard) {
+    return Failure.of(Failure.ELSEWHERE, null, "counting shard " + shard + " moved");
   }
 
   /**
