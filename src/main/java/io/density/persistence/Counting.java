@@ -329,11 +329,24 @@ final class Counting {
     }
     Recounts recounts = late.isEmpty() ? null : recounts(effects, late);
     Future<JsonArray> stored;
-    if (recounts == null && (heads.isEmpty() || !events.egress()) && closing == null) {
-      stored =
-          effects.isEmpty()
-              ? Future.succeededFuture(new JsonArray())
-              : pool.preparedQuery(statement).execute(insert).map(new JsonArray());
+    if (recounts == null && (heads.isEmpty() || !events.egress())) {
+      // One statement, so one round trip: the batch's close, if any, is part of it.
+      if (effects.isEmpty()) {
+        stored =
+            closing == null
+                ? Future.succeededFuture(new JsonArray())
+                : pool.preparedQuery(Statements.CLOSE_BATCH)
+                    .execute(Tuple.of(closing))
+                    .map(new JsonArray());
+      } else if (closing != null) {
+        insert.addValue(closing);
+        stored =
+            pool.preparedQuery(Statements.closing(statement, insert.size()))
+                .execute(insert)
+                .map(new JsonArray());
+      } else {
+        stored = pool.preparedQuery(statement).execute(insert).map(new JsonArray());
+      }
     } else {
       stored =
           pool.withTransaction(

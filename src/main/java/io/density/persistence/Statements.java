@@ -185,6 +185,17 @@ final class Statements {
   /** Closes a batch whose every part is counted. $1 batch id. */
   static final String CLOSE_BATCH = "DELETE FROM uncounted_batch WHERE id = $1";
 
+  /**
+   * A statement that stores counts ({@link #INSERT_COUNTS} or a variant) and, in the same
+   * statement, closes the batch whose id is its parameter {@code $param} (its last).
+   */
+  static String closing(String statement, int param) {
+    String close = "closed AS (DELETE FROM uncounted_batch WHERE id = $" + param + ")";
+    return statement.startsWith("WITH ")
+        ? "WITH " + close + ",\n" + statement.substring("WITH ".length())
+        : "WITH " + close + "\n" + statement;
+  }
+
   // ---------------------------------------------------------------- durability (WalFlush)
 
   /**
