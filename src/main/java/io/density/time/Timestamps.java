@@ -1,6 +1,7 @@
 package io.density.time;
 
 import io.density.bus.InvalidInput;
+import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -154,9 +155,57 @@ public final class Timestamps {
     return toMicros(odt.toInstant());
   }
 
-  /** The canonical form used in every response: UTC, millisecond or finer as needed. */
+  /** The last day whose year has four digits, 9999-12-31, in days since the epoch. */
+  private static final long LAST_FOUR_DIGIT_DAY = LocalDate.of(9999, 12, 31).toEpochDay();
+
+  /**
+   * The canonical form used in every response: UTC, with 0, 3 or 6 fraction digits as needed
+   * ({@link DateTimeFormatter#ISO_INSTANT}'s form), written straight into a buffer for the years
+   * 1970 to 9999: every count event carries one, and the formatter's general path cost a twentieth
+   * of the server's time under ingest.
+   */
   public static String format(long micros) {
-    return DateTimeFormatter.ISO_INSTANT.format(fromMicros(micros));
+    long seconds = Math.floorDiv(micros, 1_000_000L);
+    int fraction = (int) Math.floorMod(micros, 1_000_000L);
+    long day = Math.floorDiv(seconds, 86_400L);
+    if (day < 0 || day > LAST_FOUR_DIGIT_DAY) {
+      return DateTimeFormatter.ISO_INSTANT.format(fromMicros(micros));
+    }
+    int second = (int) Math.floorMod(seconds, 86_400L);
+    LocalDate date = LocalDate.ofEpochDay(day);
+    byte[] out = new byte[27];
+    digits(out, 0, date.getYear(), 4);
+    out[4] = '-';
+    digits(out, 5, date.getMonthValue(), 2);
+    out[7] = '-';
+    digits(out, 8, date.getDayOfMonth(), 2);
+    out[10] = 'T';
+    digits(out, 11, second / 3600, 2);
+    out[13] = ':';
+    digits(out, 14, second / 60 % 60, 2);
+    out[16] = ':';
+    digits(out, 17, second % 60, 2);
+    int n = 19;
+    if (fraction != 0) {
+      out[n++] = '.';
+      if (fraction % 1000 == 0) {
+        digits(out, n, fraction / 1000, 3);
+        n += 3;
+      } else {
+        digits(out, n, fraction, 6);
+        n += 6;
+      }
+    }
+    out[n++] = 'Z';
+    return new String(out, 0, n, StandardCharsets.US_ASCII);
+  }
+
+  /** Writes {@code value} as {@code width} decimal digits, zeros first, at {@code at}. */
+  private static void digits(byte[] out, int at, int value, int width) {
+    for (int i = at + width - 1; i >= at; i--) {
+      out[i] = (byte) ('0' + value % 10);
+      value /= 10;
+    }
   }
 
   /** The same for a value read from PostgreSQL; null stays null. */

@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.density.bus.InvalidInput;
+import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.DisplayName;
@@ -45,6 +48,39 @@ class TimestampsTest {
       String readable = text.endsWith(".Z") ? text.replace(".Z", "Z") : text;
       assertEquals(expected(readable), Timestamps.parseMicros(text, "timestamp"), text);
     }
+  }
+
+  @Test
+  @DisplayName(
+      "instants are written as java.time's ISO_INSTANT writes them, fraction digits as needed")
+  void formatted() {
+    SplittableRandom random = new SplittableRandom(11);
+    List<Long> instants = new ArrayList<>();
+    // Whole seconds, whole milliseconds, microseconds; the edges of the fast path and beyond it.
+    for (int i = 0; i < 20_000; i++) {
+      long micros = random.nextLong(0, 253_402_300_800_000_000L); // 1970 to the end of 9999
+      instants.add(micros);
+      instants.add(micros / 1_000_000 * 1_000_000);
+      instants.add(micros / 1_000 * 1_000);
+    }
+    instants.addAll(
+        List.of(
+            0L,
+            1L,
+            -1L,
+            999_999L,
+            1_000L,
+            -86_400_000_001L,
+            253_402_300_799_999_999L,
+            253_402_300_800_000_000L));
+    for (long micros : instants) {
+      Instant instant =
+          Instant.ofEpochSecond(
+              Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000);
+      assertEquals(
+          DateTimeFormatter.ISO_INSTANT.format(instant), Timestamps.format(micros), "µs " + micros);
+    }
+    assertEquals("2018-02-24T08:45:21.893Z", Timestamps.format(1_519_461_921_893_000L));
   }
 
   @Test
