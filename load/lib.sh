@@ -305,7 +305,7 @@ case "$2" in
              round((100 * t / nullif(sum(t) OVER (), 0))::numeric, 1),
              left(regexp_replace(query, '\s+', ' ', 'g'), 100)
         FROM s ORDER BY t DESC LIMIT 10" >"$out"
-    # the raw-log insert (persistence Statements.INSERT_DATAPOINTS): the statement that opens an
+    # the raw-log insert (persistence/intake Statements.INSERT_DATAPOINTS): the statement that opens an
     # uncounted batch and inserts into datapoint
     psql -At -F "$(printf '\t')" -c "
       SELECT sum(calls), sum(rows), round(sum(total_exec_time)::numeric, 1) FROM pg_stat_statements
@@ -437,7 +437,7 @@ SQL
 }
 
 # pg_raw_insert_alone CLIENTS ROWS SECONDS DPUS: the server's own raw-log insert
-# (persistence Statements.INSERT_DATAPOINTS, printed from the server's jar) run by PostgreSQL
+# (persistence/intake Statements.INSERT_DATAPOINTS, printed from the server's jar) run by PostgreSQL
 # alone, as pgbench runs the floor (but as the server sends it: prepared once, its arrays as
 # parameters): ROWS datapoints per statement from CLIENTS clients, of DPUs
 # dpu-0 .. dpu-(DPUS-1) of the benchmark's building (so every datapoint meets its link), each
@@ -453,7 +453,7 @@ pg_raw_insert_alone() {
   local clients=$1 rows=$2 seconds=$3 dpus=$4 statement
   rm -f "$work/pg-raw-insert.tsv" "$work/pg-raw-params.tsv"
   statement=$(java -cp "$work/density.jar" "$repo/load/ReportStatement.java" \
-    io.density.persistence.Statements INSERT_DATAPOINTS) || return 0
+    io.density.persistence.intake.Statements INSERT_DATAPOINTS) || return 0
   pgbench_statement "$clients" "$rows" "$seconds" "$dpus" "$statement" \
     '%INSERT INTO uncounted_batch%INSERT INTO datapoint (%' "$work/pg-raw-insert.tsv"
   [[ -s $work/pg-raw-insert.tsv ]] || return 0

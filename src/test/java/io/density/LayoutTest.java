@@ -50,7 +50,7 @@ class LayoutTest {
 
   /** Each room (package under io.density; "" for the root) and the rooms it imports from. */
   private static Map<String, Set<String>> arrows() throws IOException {
-    Pattern imported = Pattern.compile("^import (?:static )?io\\.density\\.(?:([a-z]+)\\.)?[A-Z]");
+    Pattern imported = Pattern.compile("^import (?:static )?io\\.density\\.((?:[a-z]+\\.)*)[A-Z]");
     Map<String, Set<String>> arrows = new TreeMap<>();
     for (Path file : sources(SERVER)) {
       Path dir = SERVER.relativize(file).getParent();
@@ -59,7 +59,8 @@ class LayoutTest {
       for (String line : Files.readAllLines(file)) {
         Matcher m = imported.matcher(line);
         if (m.find()) {
-          String target = m.group(1) == null ? "" : m.group(1);
+          String target =
+              m.group(1).isEmpty() ? "" : m.group(1).substring(0, m.group(1).length() - 1);
           if (!target.equals(room)) {
             to.add(target);
           }
@@ -84,6 +85,30 @@ class LayoutTest {
         }
       }
       assertFalse(seen.contains(room), "a loop through " + (room.isEmpty() ? "the root" : room));
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "persistence/ is rooms by job: taking datapoints in, counting, re-deriving, and the store"
+          + " they share, each reaching only the rooms after it")
+  void persistenceRooms() throws IOException {
+    Map<String, Set<String>> arrows = arrows();
+    List<String> rooms =
+        List.of(
+            "persistence.intake",
+            "persistence.counting",
+            "persistence.rederive",
+            "persistence.store");
+    Set<String> found = new TreeSet<>();
+    arrows.keySet().stream().filter(r -> r.startsWith("persistence.")).forEach(found::add);
+    assertEquals(new TreeSet<>(rooms), found);
+    for (int i = 0; i < rooms.size(); i++) {
+      Set<String> reached = new TreeSet<>(arrows.get(rooms.get(i)));
+      reached.removeIf(r -> !r.startsWith("persistence"));
+      assertTrue(
+          rooms.subList(i + 1, rooms.size()).containsAll(reached),
+          rooms.get(i) + " reaches " + reached);
     }
   }
 

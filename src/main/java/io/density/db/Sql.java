@@ -59,4 +59,13 @@ public final class Sql {
 
   /** Whether a space exists. $1 space_id. */
   public static final String SPACE_EXISTS = "SELECT 1 FROM space WHERE id = $1";
+
+  /**
+   * The links {@code l} valid at the timestamp of datapoint {@code d} (the alias given): from
+   * valid_from (included) until valid_to (excluded, NULL: still installed).
+   */
+  public static String linkValidAt(String d) {
+    return "l.dpu_id = %1$s.dpu_id AND l.valid_from <= %1$s.ts AND (l.valid_to IS NULL OR %1$s.ts < l.valid_to)"
+        .formatted(d);
+  }
 }

@@ -1,5 +1,8 @@
 package io.density.persistence;
 
+import static io.density.persistence.store.Statements.INSTANCE_ID;
+import static io.density.persistence.store.Statements.OLDEST_UNCOUNTED_BATCH;
+
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.cluster.Leadership;
@@ -7,6 +10,21 @@ import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.db.SqlStates;
 import io.density.ingest.DatapointBatch;
+import io.density.persistence.counting.Counting;
+import io.density.persistence.counting.PartCodec;
+import io.density.persistence.counting.ShardOwnership;
+import io.density.persistence.intake.GroupCommit;
+import io.density.persistence.rederive.IdleResets;
+import io.density.persistence.rederive.Reattribution;
+import io.density.persistence.rederive.Rebuild;
+import io.density.persistence.rederive.Recounts;
+import io.density.persistence.rederive.Replays;
+import io.density.persistence.rederive.Resets;
+import io.density.persistence.rederive.Retention;
+import io.density.persistence.store.Claims;
+import io.density.persistence.store.CountEvents;
+import io.density.persistence.store.Partitions;
+import io.density.persistence.store.WalFlush;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Gauge;
@@ -113,7 +131,7 @@ public final class PersistenceVerticle extends VerticleBase {
             ownership);
     retention = new Retention(pool, partitions, config.retentionDays());
     reattribution = new Reattribution(vertx, pool, events);
-    replays = new Replays(vertx, reattribution, groupCommit);
+    replays = new Replays(vertx, reattribution, groupCommit::drained, groupCommit::rebuild);
     resets = new Resets(vertx, pool, events);
     // One persistence verticle in a deployment does the work that re-derives counts (and inserts
     // datapoints, unless every node inserts its own).
@@ -229,7 +247,7 @@ public final class PersistenceVerticle extends VerticleBase {
 
   /** Reads the oldest uncounted batch, for the metric and the readiness check. */
   private void readOldest() {
-    pool.query(Statements.OLDEST_UNCOUNTED_BATCH)
+    pool.query(OLDEST_UNCOUNTED_BATCH)
         .execute()
         .onSuccess(
             rows -> {
@@ -301,7 +319,7 @@ public final class PersistenceVerticle extends VerticleBase {
     if (instanceId != null) {
       return Future.succeededFuture(instanceId);
     }
-    return pool.query(Statements.INSTANCE_ID)
+    return pool.query(INSTANCE_ID)
         .execute()
         .map(rows -> instanceId = rows.iterator().next().getString("id"));
   }

@@ -1,4 +1,4 @@
-package io.density.persistence;
+package io.density.persistence.store;
 
 import io.density.bus.Addresses;
 import io.density.time.Timestamps;
@@ -26,10 +26,10 @@ import java.time.OffsetDateTime;
  * consumer hears of a count that a crash could erase; events keep the order they were given in.
  *
  * <p>With egress on, the same changes are also written to the egress outbox, in the transaction
- * that makes them ({@link #record}, and {@link Statements#INSERT_COUNTS_OUTBOX} for the effects of
- * a part): brokers hear of them from there (docs/egress.md), not from these events.
+ * that makes them ({@link #record}, and {@code counting/Statements.INSERT_COUNTS_OUTBOX} for the
+ * effects of a part): brokers hear of them from there (docs/egress.md), not from these events.
  */
-final class CountEvents {
+public final class CountEvents {
   private final Vertx vertx;
   private final WalFlush flush;
   private final boolean egress;
@@ -38,22 +38,23 @@ final class CountEvents {
    * Events wait for the WAL flush of the rows they describe (see {@link WalFlush}); with {@code
    * egress}, changes are written to the outbox too.
    */
-  CountEvents(Vertx vertx, WalFlush flush, boolean egress) {
+  public CountEvents(Vertx vertx, WalFlush flush, boolean egress) {
     this.vertx = vertx;
     this.flush = flush;
     this.egress = egress;
   }
 
   /** Whether changes go to the egress outbox too. */
-  boolean egress() {
+  public boolean egress() {
     return egress;
   }
 
   /**
-   * Writes one outbox change per head ([space, count, ts, ...], as {@link Recounts#heads}) in the
-   * transaction of {@code conn}, with egress on; nothing otherwise. Completes with the heads.
+   * Writes one outbox change per head ([space, count, ts, ...], as {@code rederive/Recounts.heads})
+   * in the transaction of {@code conn}, with egress on; nothing otherwise. Completes with the
+   * heads.
    */
-  Future<JsonArray> record(SqlClient conn, JsonArray heads, String cause) {
+  public Future<JsonArray> record(SqlClient conn, JsonArray heads, String cause) {
     if (!egress || heads.isEmpty()) {
       return Future.succeededFuture(heads);
     }
@@ -75,12 +76,14 @@ final class CountEvents {
         .map(heads);
   }
 
-  void datapoint(String space, long tsMicros, int delta, int count) {
+  public void datapoint(String space, long tsMicros, int delta, int count) {
     publish(space, tsMicros, delta, count, "datapoint");
   }
 
-  /** One event per head of {@link Recounts#heads}: [space, count, ts, delta, datapoint]. */
-  void heads(JsonArray heads, String cause) {
+  /**
+   * One event per head of {@code rederive/Recounts.heads}: [space, count, ts, delta, datapoint].
+   */
+  public void heads(JsonArray heads, String cause) {
     for (Object o : heads) {
       JsonArray head = (JsonArray) o;
       Long ts = head.getLong(2);

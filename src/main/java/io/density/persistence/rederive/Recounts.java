@@ -1,7 +1,8 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
 
 import io.density.bus.Addresses;
 import io.density.db.Sql;
+import io.density.persistence.store.CountEvents;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,7 +34,7 @@ import java.util.Map;
  * each stretch are derived again from its effects ({@link IdleResets#rederive}), and the stretch
  * widened to those that moved.
  */
-final class Recounts {
+public final class Recounts {
   /** From since on, up to the first reset after through (null: to the end). */
   private record Stretch(OffsetDateTime since, OffsetDateTime through) {
     Stretch merge(Stretch other) {
@@ -63,12 +64,12 @@ final class Recounts {
 
   private final Map<String, Stretch> stretches = new HashMap<>();
 
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return stretches.isEmpty();
   }
 
   /** Adds a space whose effects or resets changed at one instant. */
-  Recounts add(String spaceId, OffsetDateTime at) {
+  public Recounts add(String spaceId, OffsetDateTime at) {
     return add(spaceId, at, at);
   }
 
@@ -76,7 +77,7 @@ final class Recounts {
    * Adds a space whose effects or resets changed from {@code since} to {@code through} (null: its
    * history from {@code since} to the end is recounted).
    */
-  Recounts add(String spaceId, OffsetDateTime since, OffsetDateTime through) {
+  public Recounts add(String spaceId, OffsetDateTime since, OffsetDateTime through) {
     stretches.merge(spaceId, new Stretch(since, through), Stretch::merge);
     return this;
   }
@@ -96,12 +97,12 @@ final class Recounts {
   }
 
   /** Recounts every space in the connection's transaction and reads their heads. */
-  Future<JsonArray> run(SqlConnection conn) {
+  public Future<JsonArray> run(SqlConnection conn) {
     return run(conn, Progress.NONE);
   }
 
   /** The same, telling the progress how many spaces there are and as each is recounted. */
-  Future<JsonArray> run(SqlConnection conn, Progress progress) {
+  public Future<JsonArray> run(SqlConnection conn, Progress progress) {
     return writeDailyResetsBack(conn)
         .compose(v -> rederiveIdleResets(conn))
         .compose(
@@ -200,7 +201,8 @@ final class Recounts {
    * Hands the recounted heads to the counter, which replaces them in Redis, and publishes the new
    * counts ({@code cause}: reconciliation or reset).
    */
-  static Future<Void> publish(Vertx vertx, CountEvents events, JsonArray heads, String cause) {
+  public static Future<Void> publish(
+      Vertx vertx, CountEvents events, JsonArray heads, String cause) {
     return setHeads(vertx, heads).onSuccess(v -> events.heads(heads, cause));
   }
 
@@ -220,7 +222,7 @@ final class Recounts {
   private static final String NODE = "density.persistence";
 
   /** This node deploys a counter: requests to the counter stay on the node ({@link #toCounter}). */
-  static void counterHere(Vertx vertx, boolean here) {
+  public static void counterHere(Vertx vertx, boolean here) {
     vertx.sharedData().getLocalMap(NODE).put("counterHere", here);
   }
 
@@ -228,7 +230,7 @@ final class Recounts {
    * Delivery to the counter: this node's when it has one, so that a request never waits on a node
    * the cluster cannot reach (every counter writes the same Redis).
    */
-  static DeliveryOptions toCounter(Vertx vertx, long timeoutMs) {
+  public static DeliveryOptions toCounter(Vertx vertx, long timeoutMs) {
     boolean here = Boolean.TRUE.equals(vertx.sharedData().getLocalMap(NODE).get("counterHere"));
     return new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(here);
   }

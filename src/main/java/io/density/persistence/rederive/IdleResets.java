@@ -1,7 +1,10 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
 
 import io.density.bus.Addresses;
 import io.density.db.Sql;
+import io.density.persistence.store.CountEvents;
+import io.density.persistence.store.Lanes;
+import io.density.persistence.store.Shards;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
@@ -38,19 +41,19 @@ import java.util.logging.Logger;
  *       stretch it recounts ({@link #rederive}), so late data moves them.
  * </ul>
  */
-final class IdleResets {
+public final class IdleResets {
   private static final Logger LOG = Logger.getLogger(IdleResets.class.getName());
 
   private final Vertx vertx;
   private final Pool pool;
   private final CountEvents events;
-  private final ShardOwnership ownership;
+  private final Lanes ownership;
   private final int shards;
   private final Counter written;
   private long timer = -1;
   private boolean checking;
 
-  IdleResets(Vertx vertx, Pool pool, CountEvents events, ShardOwnership ownership, int shards) {
+  public IdleResets(Vertx vertx, Pool pool, CountEvents events, Lanes ownership, int shards) {
     this.events = events;
     this.vertx = vertx;
     this.pool = pool;
@@ -67,11 +70,11 @@ final class IdleResets {
   }
 
   /** Checks every {@code everyMs} for idle resets come due in the shards owned here. */
-  void start(long everyMs) {
+  public void start(long everyMs) {
     timer = vertx.setPeriodic(everyMs, everyMs, id -> check());
   }
 
-  void stop() {
+  public void stop() {
     vertx.cancelTimer(timer);
   }
 
@@ -145,7 +148,7 @@ final class IdleResets {
    * effect]), and publishes a reset event for each that took the count to 0. Spaces recounted in
    * the part ({@code late}) are left out: their recount derives their idle resets again.
    */
-  static Future<Void> writeFound(
+  public static Future<Void> writeFound(
       Vertx vertx, Pool pool, CountEvents countEvents, JsonObject answer, JsonArray late) {
     JsonArray found = answer.getJsonArray("i");
     if (found == null || found.isEmpty()) {

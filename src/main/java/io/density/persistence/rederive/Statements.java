@@ -1,329 +1,14 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
 
 import io.density.db.Sql;
 
 /**
- * The statements the persistence verticles run, named by intent: group commit, claims, counting,
- * recovery and rebuild, re-attribution, resets and retention. What other rooms share with them is
- * in {@link Sql}; the schema itself lives in {@code sql/}.
+ * The statements that re-derive counts from the raw log: recounts, re-attribution after moved
+ * links, the rebuild of the realtime state, resets (explicit, daily, idle) and retention. The
+ * schema itself lives in {@code sql/}; what other rooms share is in {@code db/Sql}.
  */
 final class Statements {
   private Statements() {}
-
-  /**
-   * The links {@code l} valid at the timestamp of datapoint {@code d} (the alias given): from
-   * valid_from (included) until valid_to (excluded, NULL: still installed).
-   */
-  private static String linkValidAt(String d) {
-    return "l.dpu_id = %1$s.dpu_id AND l.valid_from <= %1$s.ts AND (l.valid_to IS NULL OR %1$s.ts < l.valid_to)"
-        .formatted(d);
-  }
-
-  // ---------------------------------------------------------------- ingest (persistence)
-
-  /**
-   * Group commit of one batch to the raw log. Opens an uncounted batch, inserts the datapoints that
-   * are not repeats, and returns each new datapoint with every link valid at its timestamp (one row
-   * per link, or one row with a NULL space when it has none). The first column carries the batch id
-   * even when every datapoint was a repeat. Rows are inserted in the order of the unique keys, so
-   * that concurrent inserts of the same datapoints wait for each other rather than deadlock. The
-   * conflict target names the dedupe index's columns, so that only that index is checked for a
-   * repeat before each row goes in (without a target every unique index is, the primary key too).
-   * {@code gate_open} is false when drained work has taken the gate's intent (tried for the
-   * insert's transaction only): the inserter then lets its hold of the gate go ({@link Claims}).
-   *
-   * <p>$1 dpu_id[], $2 ts[], $3 direction[], $4 dedupe_key[], $5 received_at[], $6 payload[].
-   */
-  static final String INSERT_DATAPOINTS =
-      """
-      WITH batch AS (
-        INSERT INTO uncounted_batch DEFAULT VALUES RETURNING id
-      ), input AS (
-        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int2[], $4::text[],
-                             $5::timestamptz[], $6::text[])
-               AS u(dpu_id, ts, direction, dedupe_key, received_at, payload)
-      ), claimed AS (
-        INSERT INTO datapoint_id_key (dpu_id, dedupe_key, ts)
-        SELECT dpu_id, dedupe_key, ts FROM input WHERE dedupe_key LIKE 'id:%%'
-         ORDER BY dpu_id, dedupe_key
-        ON CONFLICT DO NOTHING
-        RETURNING dpu_id, dedupe_key
-      ), inserted AS (
-        INSERT INTO datapoint (dpu_id, ts, direction, dedupe_key, received_at, payload, batch_id)
-        SELECT i.*, (SELECT id FROM batch) FROM input i
-         WHERE i.dedupe_key NOT LIKE 'id:%%'
-            OR EXISTS (SELECT 1 FROM claimed c
-                        WHERE c.dpu_id = i.dpu_id AND c.dedupe_key = i.dedupe_key)
-         ORDER BY i.dpu_id, i.ts, i.dedupe_key
-        ON CONFLICT (dpu_id, ts, dedupe_key) DO NOTHING
-        RETURNING id, dpu_id, ts, direction, dedupe_key, received_at
-      )
-      SELECT b.id AS batch_id, i.id, i.dpu_id, i.ts, i.direction, i.dedupe_key, i.received_at,
-             l.space_id, l.sensor_placement, s.clamp,
-             (SELECT pg_try_advisory_xact_lock_shared(%2$s, %3$d)) AS gate_open
-        FROM batch b
-        LEFT JOIN (inserted i
-          LEFT JOIN link l ON %1$s
-          LEFT JOIN space s ON s.id = l.space_id) ON true
-      """
-          .formatted(linkValidAt("i"), Statements.CLAIMS, Statements.CLAIM_INTENT);
-
-  /** Makes the partitions for the months ($1, date[]) that datapoints are about to need. */
-  static final String ENSURE_PARTITIONS = "SELECT density_ensure_partitions($1::date[])";
-
-  /**
-   * Stores the counts of (a shard's part of) a batch.
-   *
-   * <p>$1 space_id[], $2 ts[], $3 delta[], $4 datapoint_id[], $5 count[].
-   */
-  static final String INSERT_COUNTS =
-      """
-      INSERT INTO space_count (space_id, ts, delta, datapoint_id, arrival_count, count)
-      SELECT s, t, d, id, c, c
-        FROM unnest($1::text[], $2::timestamptz[], $3::int2[], $4::int8[], $5::int4[])
-             AS u(s, t, d, id, c)
-      ON CONFLICT DO NOTHING
-      """;
-
-  /**
-   * Stores the effects of (a shard's part of) a batch without trusting any count, for a recount in
-   * the same transaction to fill in: the part's answer in Redis was not its own.
-   *
-   * <p>$1 space_id[], $2 ts[], $3 delta[], $4 datapoint_id[].
-   */
-  static final String INSERT_EFFECTS_TO_RECOUNT =
-      """
-      INSERT INTO space_count (space_id, ts, delta, datapoint_id, count)
-      SELECT s, t, d, id, 0
-        FROM unnest($1::text[], $2::timestamptz[], $3::int2[], $4::int8[]) AS u(s, t, d, id)
-      ON CONFLICT DO NOTHING
-      """;
-
-  /** The rows of earlier parts whose counts a tail derived again: $6 to $10, as a CTE. */
-  private static final String FIXED =
-      """
-      fixed AS (
-        UPDATE space_count c SET count = f.c, reconciled_at = now()
-          FROM unnest($6::text[], $7::timestamptz[], $8::int2[], $9::int8[], $10::int4[])
-               AS f(s, t, d, id, c)
-         WHERE c.space_id = f.s AND c.ts = f.t AND c.delta = f.d AND c.datapoint_id = f.id
-           AND c.count IS DISTINCT FROM f.c
-      )
-      """;
-
-  /**
-   * {@link #INSERT_COUNTS}, and in the same statement the rows of earlier parts whose counts a tail
-   * derived again (an effect placed before them within the out-of-order window): their count
-   * changes, their arrival count stays, and reconciled_at says when. $6 space[], $7 ts[], $8
-   * delta[], $9 datapoint[], $10 count[].
-   */
-  static final String INSERT_COUNTS_FIXED = "WITH " + FIXED + INSERT_COUNTS;
-
-  // ---------------------------------------------------------------- egress outbox
-
-  /**
-   * The end of a statement that writes count changes to the egress outbox, given a CTE {@code
-   * changes(s, c, t, cause, n)} (space, count, instant, cause, order): each space's last seq grows
-   * by its number of changes, and each change gets the next seq in its order. Spaces are locked in
-   * the order of their ids.
-   */
-  private static final String OUTBOX_TAIL =
-      """
-      , numbered AS (
-        SELECT s, c, t, cause, row_number() OVER (PARTITION BY s ORDER BY n) AS k,
-               count(*) OVER (PARTITION BY s) AS m
-          FROM changes
-      ), seqs AS (
-        INSERT INTO egress_key AS e (kind, key, seq)
-        SELECT 'space', s, count(*) FROM changes GROUP BY s ORDER BY s
-        ON CONFLICT (kind, key) DO UPDATE SET seq = e.seq + EXCLUDED.seq
-        RETURNING key, seq
-      )
-      INSERT INTO egress_outbox (kind, key, seq, count, ts, cause)
-      SELECT 'count', n.s, q.seq - n.m + n.k, n.c, n.t, n.cause
-        FROM numbered n JOIN seqs q ON q.key = n.s
-      """;
-
-  /** The part's effects, numbered in their order: $1 to $5 of {@link #INSERT_COUNTS}. */
-  private static final String INPUT_COUNTS =
-      """
-      input AS (
-        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int2[], $4::int8[], $5::int4[])
-                      WITH ORDINALITY AS u(s, t, d, id, c, n)
-      ), counted AS (
-        INSERT INTO space_count (space_id, ts, delta, datapoint_id, arrival_count, count)
-        SELECT s, t, d, id, c, c FROM input
-        ON CONFLICT DO NOTHING
-      ), changes AS (
-        SELECT s, c, t, 'datapoint'::text AS cause, n FROM input WHERE NOT (s = ANY(%s::text[]))
-      )
-      """;
-
-  /**
-   * {@link #INSERT_COUNTS} with egress on: in the same statement, one outbox row per effect applied
-   * in order (those of the spaces $6, text[], are left out: they get a reconciliation instead).
-   */
-  static final String INSERT_COUNTS_OUTBOX = "WITH " + INPUT_COUNTS.formatted("$6") + OUTBOX_TAIL;
-
-  /** {@link #INSERT_COUNTS_FIXED} with egress on, as {@link #INSERT_COUNTS_OUTBOX}; $11 text[]. */
-  static final String INSERT_COUNTS_FIXED_OUTBOX =
-      "WITH " + FIXED + ", " + INPUT_COUNTS.formatted("$11") + OUTBOX_TAIL;
-
-  /**
-   * Count changes to the egress outbox, in the order given: $1 space[], $2 count[], $3 ts[] (null:
-   * the space has no history), $4 cause[].
-   */
-  static final String OUTBOX_COUNTS =
-      """
-      WITH changes AS (
-        SELECT * FROM unnest($1::text[], $2::int4[], $3::timestamptz[], $4::text[])
-                      WITH ORDINALITY AS u(s, c, t, cause, n)
-      )
-      """
-          + OUTBOX_TAIL;
-
-  /** Closes a batch whose every part is counted. $1 batch id. */
-  static final String CLOSE_BATCH = "DELETE FROM uncounted_batch WHERE id = $1";
-
-  /**
-   * A statement that stores counts ({@link #INSERT_COUNTS} or a variant) and, in the same
-   * statement, closes the batch whose id is its parameter {@code $param} (its last).
-   */
-  static String closing(String statement, int param) {
-    String close = "closed AS (DELETE FROM uncounted_batch WHERE id = $" + param + ")";
-    return statement.startsWith("WITH ")
-        ? "WITH " + close + ",\n" + statement.substring("WITH ".length())
-        : "WITH " + close + "\n" + statement;
-  }
-
-  // ---------------------------------------------------------------- durability (WalFlush)
-
-  /**
-   * Where the write-ahead log is written to (inserted) and flushed to, as pg_lsn text, and when the
-   * server started (a change: it started again, and positions read before may have been erased).
-   */
-  static final String WAL_POSITIONS =
-      "SELECT pg_current_wal_insert_lsn()::text AS inserted,"
-          + " pg_current_wal_flush_lsn()::text AS flushed,"
-          + " pg_postmaster_start_time()::text AS started";
-
-  /**
-   * A durable commit that writes almost nothing (a transactional logical message, ignored unless
-   * logical decoding reads it): committing it flushes the log up to it, with everything before.
-   */
-  static final String FLUSH_WAL = "SELECT pg_logical_emit_message(true, 'density', 'flush')";
-
-  // ---------------------------------------------------------------- claims (advisory locks)
-
-  /*
-   * The persistence verticles of a deployment coordinate through advisory locks of the two-key
-   * form: the first key is the namespace "dens", the second names the claim. Locks live in the
-   * session of each verticle's claims connection; when a process dies its claims go with it.
-   */
-
-  /** Claim keys: a member of the writers, the gate's intent and the gate, shard k at SHARD + k. */
-  private static final int CLAIM_MEMBER = 10;
-
-  private static final int CLAIM_INTENT = 11;
-  private static final int CLAIM_GATE = 12;
-  private static final int CLAIM_SHARD = 1000;
-  private static final String CLAIMS = "x'64656e73'::int";
-
-  /** Joins the writers (held for the session). */
-  static final String CLAIM_MEMBERSHIP =
-      "SELECT pg_advisory_lock_shared("
-          + CLAIMS
-          + ", "
-          + CLAIM_MEMBER
-          + "), pg_backend_pid() AS pid";
-
-  /** Leaves the writers (cut off from the cluster), keeping the session. */
-  static final String CLAIM_MEMBERSHIP_LEAVE =
-      "SELECT pg_advisory_unlock_shared(" + CLAIMS + ", " + CLAIM_MEMBER + ")";
-
-  /** Joins the writers again. */
-  static final String CLAIM_MEMBERSHIP_JOIN =
-      "SELECT pg_advisory_lock_shared(" + CLAIMS + ", " + CLAIM_MEMBER + ")";
-
-  /** Every member's session and how many shards it holds: rows (pid, shards). */
-  static final String CLAIM_MEMBERS =
-      """
-      SELECT pid, count(*) FILTER (WHERE objid >= %2$d) AS shards
-        FROM pg_locks
-       WHERE locktype = 'advisory' AND classid = %1$s::oid AND objsubid = 2 AND granted
-         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-       GROUP BY pid
-      HAVING bool_or(objid = %3$d)
-      """
-          .formatted(CLAIMS, CLAIM_SHARD, CLAIM_MEMBER);
-
-  /** Takes shard $1 if no one holds it: {@code held}. */
-  static final String CLAIM_SHARD_TRY =
-      "SELECT pg_try_advisory_lock(" + CLAIMS + ", " + CLAIM_SHARD + " + $1) AS held";
-
-  /** Gives shard $1 up. */
-  static final String CLAIM_SHARD_RELEASE =
-      "SELECT pg_advisory_unlock(" + CLAIMS + ", " + CLAIM_SHARD + " + $1)";
-
-  /**
-   * Enters the gate (shared) unless drained work waits for it or runs: {@code entered}. The intent
-   * is tried and let go at once, so a session that already holds the gate cannot slip past a
-   * waiting intent (a shared lock already held is granted again without looking at waiters).
-   */
-  static final String GATE_ENTER =
-      """
-      SELECT CASE WHEN pg_try_advisory_lock_shared(%1$s, %2$d)
-                  THEN pg_advisory_unlock_shared(%1$s, %2$d)
-                       AND pg_try_advisory_lock_shared(%1$s, %3$d)
-                  ELSE false END AS entered
-      """
-          .formatted(CLAIMS, CLAIM_INTENT, CLAIM_GATE);
-
-  /** Leaves the gate (one shared hold). */
-  static final String GATE_LEAVE =
-      "SELECT pg_advisory_unlock_shared(" + CLAIMS + ", " + CLAIM_GATE + ")";
-
-  /** Closes the gate: waits for the intent, then for everyone inside to leave. */
-  static final String GATE_CLOSE =
-      "SELECT pg_advisory_lock(%1$s, %2$d), pg_advisory_lock(%1$s, %3$d)"
-          .formatted(CLAIMS, CLAIM_INTENT, CLAIM_GATE);
-
-  /** Opens the gate again. */
-  static final String GATE_OPEN =
-      "SELECT pg_advisory_unlock(%1$s, %3$d), pg_advisory_unlock(%1$s, %2$d)"
-          .formatted(CLAIMS, CLAIM_INTENT, CLAIM_GATE);
-
-  // ---------------------------------------------------------------- recovery and rebuild
-
-  /** This database's identity, which the realtime state in Redis records. */
-  static final String INSTANCE_ID = "SELECT id::text AS id FROM instance";
-
-  /** Batches committed but not counted, at least $1 seconds old (double): id, age (seconds). */
-  static final String UNCOUNTED_BATCHES =
-      """
-      SELECT id, extract(epoch FROM now() - created_at)::float8 AS age FROM uncounted_batch
-       WHERE created_at <= now() - make_interval(secs => $1)
-       ORDER BY id
-      """;
-
-  /** The oldest batch committed but not counted (no row: none): id, age (seconds). */
-  static final String OLDEST_UNCOUNTED_BATCH =
-      """
-      SELECT id, extract(epoch FROM now() - created_at)::float8 AS age FROM uncounted_batch
-       ORDER BY created_at, id LIMIT 1
-      """;
-
-  /** The datapoints of one batch with their links, as {@link #INSERT_DATAPOINTS} returns them. */
-  static final String BATCH_DATAPOINTS =
-      """
-      SELECT d.batch_id, d.id, d.dpu_id, d.ts, d.direction, d.dedupe_key, d.received_at,
-             l.space_id, l.sensor_placement, s.clamp
-        FROM datapoint d
-        LEFT JOIN link l ON %1$s
-        LEFT JOIN space s ON s.id = l.space_id
-       WHERE d.batch_id = $1
-      """
-          .formatted(linkValidAt("d"));
 
   /**
    * Stores the effects of one batch without trusting any count, for a recount to fill in. Returns
@@ -344,7 +29,7 @@ final class Statements {
       )
       SELECT space_id, min(ts) AS since, max(ts) AS through FROM effects GROUP BY space_id
       """
-          .formatted(linkValidAt("d"));
+          .formatted(Sql.linkValidAt("d"));
 
   /**
    * Recomputes the counts of a space from an instant on, in contract order, from the count in force
@@ -437,7 +122,7 @@ final class Statements {
       )
       SELECT space_id, min(ts) AS since, max(ts) AS through FROM removed GROUP BY space_id
       """
-          .formatted(linkValidAt("d"));
+          .formatted(Sql.linkValidAt("d"));
 
   /**
    * Attribution again, second half: adds the effects the links now produce (counts to be
@@ -460,7 +145,7 @@ final class Statements {
       )
       SELECT space_id, min(ts) AS since, max(ts) AS through FROM added GROUP BY space_id
       """
-          .formatted(linkValidAt("d"));
+          .formatted(Sql.linkValidAt("d"));
 
   /**
    * Every space with effects at or after $1, to recount from its first such effect to the end in a
@@ -478,8 +163,6 @@ final class Statements {
   /** Whether the DPU sent datapoints at or after an instant. $1 dpu_id, $2 instant. */
   static final String DPU_HAS_DATAPOINTS_SINCE =
       "SELECT 1 FROM datapoint WHERE dpu_id = $1 AND ts >= $2 LIMIT 1";
-
-  // ---------------------------------------------------------------- resets
 
   /** An explicit reset; replaces any reset at the same instant. $1 space, $2 ts, $3 count. */
   static final String UPSERT_EXPLICIT_RESET =
@@ -542,8 +225,6 @@ final class Statements {
         JOIN space s ON s.id = u.id
        WHERE s.daily_reset IS NOT NULL AND u.since < s.daily_resets_from
       """;
-
-  // ---------------------------------------------------------------- idle resets
 
   /**
    * Idle resets found by the counting script before effects applied in order (an explicit, daily or
@@ -649,8 +330,6 @@ final class Statements {
       SELECT id, time_zone, daily_reset, next_daily_reset FROM space
        WHERE next_daily_reset <= now() ORDER BY next_daily_reset LIMIT 1000
       """;
-
-  // ---------------------------------------------------------------- retention
 
   /** Whether anything older than $1 is stored. */
   static final String ANY_DATAPOINT_BEFORE = "SELECT 1 FROM datapoint WHERE ts < $1 LIMIT 1";

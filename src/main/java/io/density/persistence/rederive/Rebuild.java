@@ -1,7 +1,11 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
+
+import static io.density.persistence.store.Statements.INSTANCE_ID;
+import static io.density.persistence.store.Statements.UNCOUNTED_BATCHES;
 
 import io.density.bus.Addresses;
 import io.density.db.Sql;
+import io.density.persistence.store.CountEvents;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -20,7 +24,7 @@ import java.util.logging.Logger;
  * recount of every space they touch; then the latest change of every space and the totals of every
  * DPU replace everything Redis holds. Runs alone, the ingest pipeline drained.
  */
-final class Rebuild {
+public final class Rebuild {
   private static final Logger LOG = Logger.getLogger(Rebuild.class.getName());
   private static final DeliveryOptions LONG = new DeliveryOptions().setSendTimeout(600_000);
 
@@ -30,15 +34,15 @@ final class Rebuild {
   /** Only records the counts of batches counted in SQL in the egress outbox; publishes nothing. */
   private final CountEvents events;
 
-  Rebuild(Vertx vertx, Pool pool, CountEvents events) {
+  public Rebuild(Vertx vertx, Pool pool, CountEvents events) {
     this.vertx = vertx;
     this.pool = pool;
     this.events = events;
   }
 
-  Future<JsonObject> run() {
+  public Future<JsonObject> run() {
     LOG.info("rebuilding the realtime state from PostgreSQL");
-    return pool.preparedQuery(Statements.UNCOUNTED_BATCHES)
+    return pool.preparedQuery(UNCOUNTED_BATCHES)
         .execute(Tuple.of(0.0))
         .compose(
             ids -> {
@@ -54,7 +58,7 @@ final class Rebuild {
                 Future.all(
                         pool.preparedQuery(Sql.SPACE_HEADS).execute(Tuple.of((Object) null)),
                         pool.query(Statements.DPU_TOTALS).execute(),
-                        pool.query(Statements.INSTANCE_ID).execute())
+                        pool.query(INSTANCE_ID).execute())
                     .compose(
                         all -> {
                           JsonArray spaces = Recounts.heads(all.resultAt(0));

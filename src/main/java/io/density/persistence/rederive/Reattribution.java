@@ -1,5 +1,6 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
 
+import io.density.persistence.store.CountEvents;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -11,12 +12,12 @@ import java.time.OffsetDateTime;
  * then are attributed again: effects no link produces any more go, missing ones come, and every
  * space involved is recounted. Runs alone, the ingest pipeline drained.
  */
-final class Reattribution {
+public final class Reattribution {
   private final Vertx vertx;
   private final Pool pool;
   private final CountEvents events;
 
-  Reattribution(Vertx vertx, Pool pool, CountEvents events) {
+  public Reattribution(Vertx vertx, Pool pool, CountEvents events) {
     this.vertx = vertx;
     this.pool = pool;
     this.events = events;
@@ -26,7 +27,7 @@ final class Reattribution {
    * One DPU's datapoints from an instant on (nothing to do for a DPU that sent none since then,
    * such as a new one). Returns how many spaces were recounted.
    */
-  Future<Integer> dpu(String dpuId, OffsetDateTime since) {
+  public Future<Integer> dpu(String dpuId, OffsetDateTime since) {
     return pool.preparedQuery(Statements.DPU_HAS_DATAPOINTS_SINCE)
         .execute(Tuple.of(dpuId, since))
         .compose(

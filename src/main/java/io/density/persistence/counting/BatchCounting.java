@@ -1,8 +1,9 @@
-package io.density.persistence;
+package io.density.persistence.counting;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.config.DensityConfig;
+import io.density.persistence.store.WalFlush;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -24,14 +25,14 @@ import java.util.TreeMap;
  * every part is counted, the batch is closed. Remembers what became of each part of the batches it
  * is counting, for the report of a stalled batch.
  */
-final class BatchCounting {
+public final class BatchCounting {
   private static final DeliveryOptions CLOSED =
       new DeliveryOptions().addHeader(Addresses.ACTION, Addresses.CLOSED);
 
   /**
    * A batch's parts, all counted; {@code closed} when the transaction that stored them closed it.
    */
-  record Counted(List<CountingBatch.Part> parts, boolean closed) {}
+  public record Counted(List<CountingBatch.Part> parts, boolean closed) {}
 
   private final Vertx vertx;
   private final ShardOwnership ownership;
@@ -49,7 +50,7 @@ final class BatchCounting {
    */
   private final Map<Long, Map<String, String>> partsOf = new HashMap<>();
 
-  BatchCounting(
+  public BatchCounting(
       Vertx vertx,
       ShardOwnership ownership,
       Pool derived,
@@ -67,7 +68,7 @@ final class BatchCounting {
    * Has every part of a committed batch counted by its shard's owner, in parallel (each owner
    * counts its shard's parts one after another), then closes the batch.
    */
-  Future<Void> count(long batchId, CountingBatch batch) {
+  public Future<Void> count(long batchId, CountingBatch batch) {
     return countParts(batchId, batch).compose(counted -> close(batchId, counted));
   }
 
@@ -75,7 +76,7 @@ final class BatchCounting {
    * Has every part of a committed batch counted, as {@link #count}, and the batch closed only if
    * that came with storing them: what to {@link #close} it with.
    */
-  Future<Counted> countParts(long batchId, CountingBatch batch) {
+  public Future<Counted> countParts(long batchId, CountingBatch batch) {
     List<CountingBatch.Part> parts = batch.parts(config.countingShards());
     long deadline = System.currentTimeMillis() + config.partDeadlineMs();
     Map<String, String> states = partsOf.computeIfAbsent(batchId, id -> new TreeMap<>());
@@ -166,7 +167,7 @@ final class BatchCounting {
    * then Redis may forget how it counted the parts: a part offered again after that would be
    * counted twice.
    */
-  Future<Void> close(long batchId, Counted counted) {
+  public Future<Void> close(long batchId, Counted counted) {
     Future<?> closing =
         counted.closed()
             ? Future.succeededFuture()
@@ -189,7 +190,7 @@ final class BatchCounting {
   }
 
   /** What became of each part of the batch, in words for the log. */
-  String describeParts(long batchId) {
+  public String describeParts(long batchId) {
     Map<String, String> parts = partsOf.get(batchId);
     if (parts == null || parts.isEmpty()) {
       return "none offered by this node yet";
@@ -202,7 +203,7 @@ final class BatchCounting {
   }
 
   /** Every uncounted batch was counted another way (a rebuild): what was known of parts is moot. */
-  void forgetAll() {
+  public void forgetAll() {
     partsOf.clear();
   }
 }

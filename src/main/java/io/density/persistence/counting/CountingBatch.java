@@ -1,6 +1,7 @@
-package io.density.persistence;
+package io.density.persistence.counting;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.density.persistence.store.Shards;
 import io.density.time.Timestamps;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -14,7 +15,7 @@ import java.util.Set;
  * A batch of new datapoints committed to the raw log, with the effects they have on spaces: what
  * the counter applies and what {@code space_count} then stores.
  */
-final class CountingBatch {
+public final class CountingBatch {
   /**
    * One change of a space: the contract orders them by ts, +1 before -1, then datapoint id (then
    * space, so that a part lists its effects in one order however often it is built).
@@ -42,17 +43,17 @@ final class CountingBatch {
   final long batchId;
   final List<Seen> datapoints = new ArrayList<>();
   final List<Effect> effects = new ArrayList<>();
-  final Set<String> inserted = new HashSet<>();
+  public final Set<String> inserted = new HashSet<>();
 
   private CountingBatch(long batchId) {
     this.batchId = batchId;
   }
 
   /**
-   * Reads rows shaped as {@code Statements.INSERT_DATAPOINTS} returns them: one per new datapoint
-   * and link (NULL space without a link; NULL datapoint when the batch had nothing new).
+   * Reads rows shaped as {@code intake/Statements.INSERT_DATAPOINTS} returns them: one per new
+   * datapoint and link (NULL space without a link; NULL datapoint when the batch had nothing new).
    */
-  static CountingBatch fromRows(long batchId, RowSet<Row> rows) {
+  public static CountingBatch fromRows(long batchId, RowSet<Row> rows) {
     CountingBatch batch = new CountingBatch(batchId);
     // Columns by position, found once: a lookup by name searches the row's columns every time.
     List<String> names = rows.columnsNames();
@@ -91,7 +92,7 @@ final class CountingBatch {
     return batch;
   }
 
-  static String key(String dpuId, String dedupeKey) {
+  public static String key(String dpuId, String dedupeKey) {
     return dpuId + '\u0000' + dedupeKey;
   }
 
@@ -132,7 +133,7 @@ final class CountingBatch {
    * applies each part at most once, by {@link #key}.
    */
   record Part(long batchId, int shard, List<Seen> datapoints, List<Effect> effects) {
-    String key() {
+    public String key() {
       return batchId + ":" + shard;
     }
 

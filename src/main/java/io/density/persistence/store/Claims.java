@@ -1,4 +1,4 @@
-package io.density.persistence;
+package io.density.persistence.store;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -23,15 +23,15 @@ import java.util.logging.Logger;
  * deployment: each batch passes it (shared) from before its insert until all its parts are counted;
  * drained work closes it (exclusive) and runs once everyone inside has left. A verticle holds the
  * gate once for all its batches inside, and a moment longer for the next, so a batch rarely waits
- * for a pass; each insert also tries the intent of drained work ({@link
- * Statements#INSERT_DATAPOINTS}, {@code gate_open}), and once it is taken no batch joins the hold.
- * Every call is a try, never a wait, so the claims connection is never stuck behind a lock.
+ * for a pass; each insert also tries the intent of drained work ({@code
+ * intake/Statements.INSERT_DATAPOINTS}, {@code gate_open}), and once it is taken no batch joins the
+ * hold. Every call is a try, never a wait, so the claims connection is never stuck behind a lock.
  */
-final class Claims {
+public final class Claims {
   private static final Logger LOG = Logger.getLogger(Claims.class.getName());
 
   /** One member of the writers: its session and how many shards it holds. */
-  record Member(int pid, int shards) {}
+  public record Member(int pid, int shards) {}
 
   /** How long the gate stays held after this verticle's last batch left it, for the next one. */
   static final long HOLD_IDLE_MS = 50;
@@ -40,7 +40,7 @@ final class Claims {
    * The session's one shared hold of the gate, and how many batches are inside on it: what {@link
    * #enter} gives a batch, and {@link #leave} takes back.
    */
-  static final class Hold {
+  public static final class Hold {
     private final PgConnection connection;
     private int inside = 1;
     private long timer = -1;
@@ -72,14 +72,14 @@ final class Claims {
   /**
    * @param lost called when the connection (and so every claim) is lost while it was meant to stay
    */
-  Claims(Vertx vertx, String postgresUrl, Runnable lost) {
+  public Claims(Vertx vertx, String postgresUrl, Runnable lost) {
     this.vertx = vertx;
     this.postgresUrl = postgresUrl;
     this.lost = lost;
   }
 
   /** Connects and joins the writers, unless already done. */
-  Future<Void> connect() {
+  public Future<Void> connect() {
     if (connection != null) {
       return Future.succeededFuture();
     }
@@ -107,17 +107,17 @@ final class Claims {
     return connecting;
   }
 
-  boolean connected() {
+  public boolean connected() {
     return connection != null;
   }
 
   /** This member's session, to find itself among {@link #members}. */
-  int pid() {
+  public int pid() {
     return pid;
   }
 
   /** Every member of the writers. */
-  Future<List<Member>> members() {
+  public Future<List<Member>> members() {
     return held()
         .compose(conn -> conn.query(Statements.CLAIM_MEMBERS).execute())
         .map(
@@ -134,20 +134,20 @@ final class Claims {
    * Leaves the writers, or joins them again: a member cut off from the cluster is not counted in
    * the others' fair shares, so they take its shards.
    */
-  Future<Void> member(boolean member) {
+  public Future<Void> member(boolean member) {
     String statement =
         member ? Statements.CLAIM_MEMBERSHIP_JOIN : Statements.CLAIM_MEMBERSHIP_LEAVE;
     return held().compose(conn -> conn.query(statement).execute()).mapEmpty();
   }
 
   /** Takes a shard if no one holds it. */
-  Future<Boolean> tryShard(int shard) {
+  public Future<Boolean> tryShard(int shard) {
     return held()
         .compose(conn -> conn.preparedQuery(Statements.CLAIM_SHARD_TRY).execute(Tuple.of(shard)))
         .map(rows -> rows.iterator().next().getBoolean("held"));
   }
 
-  Future<Void> releaseShard(int shard) {
+  public Future<Void> releaseShard(int shard) {
     return held()
         .compose(
             conn -> conn.preparedQuery(Statements.CLAIM_SHARD_RELEASE).execute(Tuple.of(shard)))
@@ -161,7 +161,7 @@ final class Claims {
    * unless drained work was seen waiting ({@link #closing}): then the hold is let go once the
    * batches inside have left, and the next batch passes anew, once the drained work is done.
    */
-  Future<Hold> enter() {
+  public Future<Hold> enter() {
     Hold h = hold;
     if (h != null && h.connection != connection) {
       hold = null; // its session is gone, and the hold with it
@@ -200,7 +200,7 @@ final class Claims {
   }
 
   /** The batch with this pass (from {@link #enter}) has left the gate. */
-  void leave(Hold h) {
+  public void leave(Hold h) {
     h.inside--;
     if (h != hold || h.inside > 0) {
       return;
@@ -225,7 +225,7 @@ final class Claims {
    * about to close it): no batch joins the hold any more, which is let go once the batches inside
    * have left.
    */
-  void closing() {
+  public void closing() {
     closing = true;
     if (hold != null && hold.inside == 0) {
       release();
@@ -249,7 +249,7 @@ final class Claims {
    * until every batch in the deployment has left the gate, and no batch enters until the task has
    * finished.
    */
-  static <T> Future<T> withGateClosed(Pool pool, Supplier<Future<T>> task) {
+  public static <T> Future<T> withGateClosed(Pool pool, Supplier<Future<T>> task) {
     return pool.getConnection()
         .compose(
             conn ->
@@ -266,7 +266,7 @@ final class Claims {
   }
 
   /** Lets every claim go. */
-  Future<Void> close() {
+  public Future<Void> close() {
     closed = true;
     PgConnection held = connection;
     connection = null;

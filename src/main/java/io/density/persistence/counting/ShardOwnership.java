@@ -1,7 +1,9 @@
-package io.density.persistence;
+package io.density.persistence.counting;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
+import io.density.persistence.store.Claims;
+import io.density.persistence.store.Lanes;
 import io.density.telemetry.Metrics;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
@@ -34,7 +36,7 @@ import java.util.logging.Logger;
  * gets its share within a second; the shards of one that dies are free as soon as PostgreSQL ends
  * its session, and taken within a second.
  */
-final class ShardOwnership {
+public final class ShardOwnership implements Lanes {
   private static final Logger LOG = Logger.getLogger(ShardOwnership.class.getName());
   private static final long BALANCE_MS = 500;
 
@@ -71,7 +73,7 @@ final class ShardOwnership {
   /** Cut off from the cluster: no shard held, not a member of the writers. */
   private boolean cutOff;
 
-  ShardOwnership(
+  public ShardOwnership(
       Vertx vertx,
       Claims claims,
       int shards,
@@ -92,13 +94,13 @@ final class ShardOwnership {
   }
 
   /** Takes a first share now, then keeps the share fair. */
-  Future<Void> start() {
+  public Future<Void> start() {
     timer = vertx.setPeriodic(BALANCE_MS, id -> balance());
     return balanceNow().otherwiseEmpty();
   }
 
-  /** The shards owned now, in order. */
-  Set<Integer> owned() {
+  @Override
+  public Set<Integer> owned() {
     return owned.keySet();
   }
 
@@ -107,11 +109,8 @@ final class ShardOwnership {
     return owned.containsKey(shard);
   }
 
-  /**
-   * Runs a task in a shard's lane, after the parts queued there, while the shard is still owned
-   * here when its turn comes (else it is skipped: the new owner does it).
-   */
-  <T> Future<T> inLane(int shard, java.util.function.Supplier<Future<T>> task) {
+  @Override
+  public <T> Future<T> inLane(int shard, Supplier<Future<T>> task) {
     Owned o = owned.get(shard);
     if (o == null) {
       return Future.succeededFuture();
@@ -120,13 +119,13 @@ final class ShardOwnership {
   }
 
   /** Every claim was lost with the claims connection: stop counting at once. */
-  void lost() {
+  public void lost() {
     owned.values().forEach(o -> o.consumer.unregister());
     owned.clear();
   }
 
   /** Gives every shard up, each once its lane has finished. */
-  Future<Void> stop() {
+  public Future<Void> stop() {
     stopped = true;
     vertx.cancelTimer(timer);
     List<Future<Void>> released = new ArrayList<>();

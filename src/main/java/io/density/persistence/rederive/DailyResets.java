@@ -1,4 +1,4 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
 
 import io.vertx.sqlclient.Row;
 import java.time.Instant;

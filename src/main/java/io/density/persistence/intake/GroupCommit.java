@@ -1,9 +1,20 @@
-package io.density.persistence;
+package io.density.persistence.intake;
+
+import static io.density.persistence.store.Statements.UNCOUNTED_BATCHES;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.config.DensityConfig;
 import io.density.ingest.Datapoint;
+import io.density.persistence.counting.BatchCounting;
+import io.density.persistence.counting.Counting;
+import io.density.persistence.counting.CountingBatch;
+import io.density.persistence.counting.Lane;
+import io.density.persistence.counting.ShardOwnership;
+import io.density.persistence.rederive.Rebuild;
+import io.density.persistence.store.Claims;
+import io.density.persistence.store.Partitions;
+import io.density.persistence.store.WalFlush;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
@@ -54,7 +65,7 @@ import java.util.logging.Logger;
  * company. Work that re-derives counts ({@link #drained}) closes the gate: it runs once no batch of
  * any node is inside, and none enters until it has finished.
  */
-final class GroupCommit {
+public final class GroupCommit {
   private static final Logger LOG = Logger.getLogger(GroupCommit.class.getName());
 
   private static final DeliveryOptions REBUILD = new DeliveryOptions().setSendTimeout(600_000);
@@ -150,7 +161,7 @@ final class GroupCommit {
    */
   private Future<Void> countingOrder = Future.succeededFuture();
 
-  GroupCommit(
+  public GroupCommit(
       Vertx vertx,
       Pool pool,
       Pool derived,
@@ -197,7 +208,7 @@ final class GroupCommit {
   }
 
   /** Queues a request's datapoints; the future completes with a status per datapoint. */
-  Future<JsonArray> offer(List<Datapoint> datapoints) {
+  public Future<JsonArray> offer(List<Datapoint> datapoints) {
     if (queuedItems + datapoints.size() > config.maxPending()) {
       overloaded.increment();
       signalPressure(true);
@@ -256,7 +267,7 @@ final class GroupCommit {
    * and the end of its counting, and what they committed is flushed to the WAL (the task may take
    * it as given: a rebuild drops what Redis remembers of counted parts). Inserts resume after it.
    */
-  <T> Future<T> drained(Supplier<Future<T>> task) {
+  public <T> Future<T> drained(Supplier<Future<T>> task) {
     draining++;
     claims.closing();
     return alone
@@ -270,7 +281,7 @@ final class GroupCommit {
   }
 
   /** Completes when everything this verticle has queued so far is answered. */
-  Future<Void> idle() {
+  public Future<Void> idle() {
     Promise<Void> done = Promise.promise();
     idle.add(done);
     checkIdle();
@@ -281,7 +292,7 @@ final class GroupCommit {
    * Rebuilds the realtime state from PostgreSQL, uncounted batches included. Only as a task of
    * {@link #drained}.
    */
-  Future<JsonObject> rebuild() {
+  public Future<JsonObject> rebuild() {
     // Every uncounted batch is counted in SQL by it: what was known of their parts is moot.
     return rebuild.run().onSuccess(r -> counting.forgetAll());
   }
@@ -290,7 +301,7 @@ final class GroupCommit {
    * Counts the batches committed at least minAge ago whose counting never finished (a crash, Redis
    * unreachable). The check is cheap; only when there are any does the pipeline drain for them.
    */
-  Future<Void> recoverUncounted(double minAgeSeconds) {
+  public Future<Void> recoverUncounted(double minAgeSeconds) {
     // One sweep at a time: while the owner of a shard cannot be reached each sweep lasts the
     // parts' deadline, and sweeps queued behind each other would hold up other drained work.
     if (sweeping == null) {
@@ -328,7 +339,7 @@ final class GroupCommit {
    * A sweep that failed is logged with its cause, once: the same failure again (an outage that
    * lasts) only when the stalled batch is reported, not on every pass.
    */
-  void sweepFailed(Throwable err) {
+  public void sweepFailed(Throwable err) {
     String what = String.valueOf(err.getMessage());
     long now = System.currentTimeMillis();
     if (what.equals(sweepFailureLogged)
@@ -352,7 +363,7 @@ final class GroupCommit {
    * its age, and what became of each of its parts.
    */
   private Future<Void> reportStalled() {
-    return pool.preparedQuery(Statements.UNCOUNTED_BATCHES)
+    return pool.preparedQuery(UNCOUNTED_BATCHES)
         .execute(Tuple.of((double) config.stalledBatchSeconds()))
         .map(
             rows -> {
@@ -383,12 +394,12 @@ final class GroupCommit {
   }
 
   /** The same, as a task of {@link #drained}. */
-  Future<Void> countUncounted(double minAgeSeconds) {
+  public Future<Void> countUncounted(double minAgeSeconds) {
     return uncountedBatches(minAgeSeconds).compose(this::countAgain);
   }
 
   private Future<List<Long>> uncountedBatches(double minAgeSeconds) {
-    return pool.preparedQuery(Statements.UNCOUNTED_BATCHES)
+    return pool.preparedQuery(UNCOUNTED_BATCHES)
         .execute(Tuple.of(minAgeSeconds))
         .map(rows -> rows.stream().map(r -> r.getLong("id")).toList());
   }

@@ -1,4 +1,4 @@
-package io.density.persistence;
+package io.density.persistence.store;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -26,7 +26,7 @@ import java.util.logging.Logger;
  *
  * <p>Used from the verticle's context only.
  */
-final class WalFlush {
+public final class WalFlush {
   private static final Logger LOG = Logger.getLogger(WalFlush.class.getName());
 
   /** How often the flush position is read while tasks wait. */
@@ -61,13 +61,13 @@ final class WalFlush {
   private String postmasterStarted;
 
   /** The pool must commit synchronously: its commits are what flushes the log when forced. */
-  WalFlush(Vertx vertx, Pool pool) {
+  public WalFlush(Vertx vertx, Pool pool) {
     this.vertx = vertx;
     this.pool = pool;
   }
 
   /** Reads when PostgreSQL started, so that a restart before the first round is seen too. */
-  Future<Void> start() {
+  public Future<Void> start() {
     return pool.query(Statements.WAL_POSITIONS)
         .execute()
         .onSuccess(rows -> postmasterStarted = rows.iterator().next().getString("started"))
@@ -76,7 +76,7 @@ final class WalFlush {
   }
 
   /** Runs the task once everything committed before this call is flushed to the WAL. */
-  void then(Runnable task) {
+  public void then(Runnable task) {
     add(new Waiting(task, false));
   }
 
@@ -84,7 +84,7 @@ final class WalFlush {
    * Completes once everything committed before this call is flushed to the WAL, or erased by a
    * crash (PostgreSQL started again): either way, what PostgreSQL holds then is durable.
    */
-  Future<Void> reached() {
+  public Future<Void> reached() {
     Promise<Void> flushed = Promise.promise();
     add(new Waiting(flushed::complete, true));
     return flushed.future();

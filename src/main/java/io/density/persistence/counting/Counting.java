@@ -1,7 +1,10 @@
-package io.density.persistence;
+package io.density.persistence.counting;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
+import io.density.persistence.rederive.IdleResets;
+import io.density.persistence.rederive.Recounts;
+import io.density.persistence.store.CountEvents;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
@@ -32,7 +35,7 @@ import java.util.logging.Logger;
  * their reconciled heads replace the provisional ones in Redis. Runs in the shard's lane, so no
  * other part changes those spaces in between.
  */
-final class Counting {
+public final class Counting {
   private static final Logger LOG = Logger.getLogger(Counting.class.getName());
   private final Vertx vertx;
   private final Pool pool;
@@ -56,7 +59,8 @@ final class Counting {
    * {@code pool} commits without waiting for the WAL flush: everything this class writes is derived
    * from the raw log, and {@code events} holds back what is published until it is flushed.
    */
-  Counting(Vertx vertx, Pool pool, CountEvents events, DeliveryOptions toCounter, long windowMs) {
+  public Counting(
+      Vertx vertx, Pool pool, CountEvents events, DeliveryOptions toCounter, long windowMs) {
     this.vertx = vertx;
     this.windowMicros = windowMs * 1000;
     this.pool = pool;
@@ -267,7 +271,7 @@ final class Counting {
   }
 
   /** Whether counting failed because Redis holds no realtime state: it must be rebuilt. */
-  static boolean lostRealtimeState(Throwable err) {
+  public static boolean lostRealtimeState(Throwable err) {
     return err instanceof ReplyException re && re.failureCode() == Failure.NOT_BUILT;
   }
 

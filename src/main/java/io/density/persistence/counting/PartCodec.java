@@ -1,4 +1,4 @@
-package io.density.persistence;
+package io.density.persistence.counting;
 
 import io.density.bus.Wire;
 import io.vertx.core.Vertx;
@@ -11,10 +11,10 @@ import java.util.List;
  * A {@link CountingBatch.Part} on its way to the owner of its shard: by reference on the same node
  * (parts are not changed once made), in a compact binary form between nodes.
  */
-final class PartCodec implements MessageCodec<CountingBatch.Part, CountingBatch.Part> {
+public final class PartCodec implements MessageCodec<CountingBatch.Part, CountingBatch.Part> {
 
   /** Makes this the default codec for parts on the node's event bus (once per Vertx). */
-  static void register(Vertx vertx) {
+  public static void register(Vertx vertx) {
     try {
       vertx.eventBus().registerDefaultCodec(CountingBatch.Part.class, new PartCodec());
     } catch (IllegalStateException alreadyRegistered) {

@@ -1,5 +1,6 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
 
+import io.density.persistence.store.Partitions;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -18,20 +19,20 @@ import java.util.logging.Logger;
  * utilization days that start before the boundary go too (dropping partitions fires no trigger).
  * Runs alone, the ingest pipeline drained.
  */
-final class Retention {
+public final class Retention {
   private static final Logger LOG = Logger.getLogger(Retention.class.getName());
 
   private final Pool pool;
   private final Partitions partitions;
   private final int days;
 
-  Retention(Pool pool, Partitions partitions, int days) {
+  public Retention(Pool pool, Partitions partitions, int days) {
     this.pool = pool;
     this.partitions = partitions;
     this.days = days;
   }
 
-  boolean enabled() {
+  public boolean enabled() {
     return days > 0;
   }
 
@@ -41,7 +42,7 @@ final class Retention {
     return cutoff.truncatedTo(ChronoUnit.DAYS).withDayOfMonth(1);
   }
 
-  Future<JsonObject> run() {
+  public Future<JsonObject> run() {
     if (!enabled()) {
       return Future.succeededFuture(new JsonObject().put("dropped", 0));
     }

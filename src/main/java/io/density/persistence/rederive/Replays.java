@@ -1,4 +1,4 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
@@ -14,6 +14,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -24,7 +26,7 @@ import java.util.logging.Logger;
  * once a second while spaces are recounted; the last {@value #KEPT} replays answer {@link
  * Addresses#REPLAY_STATUS}. Everything here runs on the leader's event loop.
  */
-final class Replays {
+public final class Replays {
   private static final Logger LOG = Logger.getLogger(Replays.class.getName());
   private static final int KEPT = 20;
   private static final long PUBLISH_EVERY_MS = 1_000;
@@ -32,7 +34,13 @@ final class Replays {
 
   private final Vertx vertx;
   private final Reattribution reattribution;
-  private final GroupCommit groupCommit;
+
+  /** Runs a task with the deployment's gate closed (the inserter's drained work). */
+  private final Function<Supplier<Future<JsonObject>>, Future<JsonObject>> drained;
+
+  /** Rebuilds the realtime state, as a task run with the gate closed. */
+  private final Supplier<Future<JsonObject>> rebuild;
+
   private final Map<String, Replay> recent =
       new LinkedHashMap<>() {
         @Override
@@ -41,25 +49,30 @@ final class Replays {
         }
       };
 
-  Replays(Vertx vertx, Reattribution reattribution, GroupCommit groupCommit) {
+  public Replays(
+      Vertx vertx,
+      Reattribution reattribution,
+      Function<Supplier<Future<JsonObject>>, Future<JsonObject>> drained,
+      Supplier<Future<JsonObject>> rebuild) {
     this.vertx = vertx;
     this.reattribution = reattribution;
-    this.groupCommit = groupCommit;
+    this.drained = drained;
+    this.rebuild = rebuild;
   }
 
   /**
    * Starts a replay of the datapoints in [from, to) (µs; null: unbounded) once the ingest pipeline
    * is drained. Its progress is readable at once; {@link Replay#done} completes with the summary.
    */
-  Replay start(Long from, Long to) {
+  public Replay start(Long from, Long to) {
     byte[] id = new byte[8];
     IDS.nextBytes(id);
     Replay replay = new Replay(HexFormat.of().formatHex(id), from, to);
     recent.put(replay.id, replay);
     replay.publish();
     replay.done =
-        groupCommit
-            .drained(replay::run)
+        drained
+            .apply(replay::run)
             .onSuccess(replay::finished)
             .onFailure(replay::failed)
             .map(result -> result.copy().put("id", replay.id));
@@ -67,7 +80,7 @@ final class Replays {
   }
 
   /** {@code {id}}: that replay's progress; {@code {}}: the recent ones, newest first. */
-  Future<JsonObject> status(JsonObject request) {
+  public Future<JsonObject> status(JsonObject request) {
     String id = request.getString("id");
     if (id == null) {
       List<Replay> newestFirst = new ArrayList<>(recent.values());
@@ -90,7 +103,7 @@ final class Replays {
   }
 
   /** One replay: its window, where it stands, and its summary once done. */
-  final class Replay implements Recounts.Progress {
+  public final class Replay implements Recounts.Progress {
     final String id;
     private final Long from;
     private final Long to;
@@ -101,7 +114,7 @@ final class Replays {
     private Long finishedMs;
     private String error;
     private long publishedMs;
-    Future<JsonObject> done;
+    public Future<JsonObject> done;
 
     private Replay(String id, Long from, Long to) {
       this.id = id;
@@ -122,8 +135,8 @@ final class Replays {
           .compose(
               spaces -> {
                 state("reloading");
-                return groupCommit
-                    .rebuild()
+                return rebuild
+                    .get()
                     .map(r -> r.put("result", "replayed").put("spaces_recounted", spaces));
               });
     }
@@ -178,7 +191,7 @@ final class Replays {
           + (to == null ? "the end" : Timestamps.format(to));
     }
 
-    JsonObject toJson() {
+    public JsonObject toJson() {
       long now = finishedMs == null ? System.currentTimeMillis() : finishedMs;
       return new JsonObject()
           .put("id", id)

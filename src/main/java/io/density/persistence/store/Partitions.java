@@ -1,4 +1,4 @@
-package io.density.persistence;
+package io.density.persistence.store;
 
 import io.density.ingest.Datapoint;
 import io.vertx.core.Future;
@@ -15,17 +15,17 @@ import java.util.Set;
  * inserted (on plain PostgreSQL; with TimescaleDB the SQL function does nothing). Months already
  * made are remembered, so the hot path asks the database only for a month it has not seen.
  */
-final class Partitions {
+public final class Partitions {
   private static final int MONTHS_PER_STATEMENT = 12;
 
   private final Pool pool;
   private final Set<YearMonth> known = new HashSet<>();
 
-  Partitions(Pool pool) {
+  public Partitions(Pool pool) {
     this.pool = pool;
   }
 
-  Future<Void> ensure(List<Datapoint> datapoints) {
+  public Future<Void> ensure(List<Datapoint> datapoints) {
     Set<YearMonth> missing = new HashSet<>();
     for (Datapoint d : datapoints) {
       YearMonth month =
@@ -64,7 +64,7 @@ final class Partitions {
   }
 
   /** Forgets what it knew: after retention dropped partitions. */
-  void forget() {
+  public void forget() {
     known.clear();
   }
 }

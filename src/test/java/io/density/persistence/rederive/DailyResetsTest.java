@@ -1,4 +1,4 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

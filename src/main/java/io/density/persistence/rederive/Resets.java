@@ -1,5 +1,6 @@
-package io.density.persistence;
+package io.density.persistence.rederive;
 
+import io.density.persistence.store.CountEvents;
 import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
@@ -22,14 +23,14 @@ import java.util.List;
  * written for its whole history when the rule changes and as each new one comes due. Every change
  * recounts the space from the first instant it affects. Runs alone, the ingest pipeline drained.
  */
-final class Resets {
+public final class Resets {
   private final Vertx vertx;
   private final Pool pool;
   private final CountEvents events;
   private final Counter explicitWritten;
   private final Counter dailyWritten;
 
-  Resets(Vertx vertx, Pool pool, CountEvents events) {
+  public Resets(Vertx vertx, Pool pool, CountEvents events) {
     this.vertx = vertx;
     this.pool = pool;
     this.events = events;
@@ -49,7 +50,7 @@ final class Resets {
   }
 
   /** An explicit reset of a space to a count at an instant. */
-  Future<JsonObject> explicit(String spaceId, OffsetDateTime ts, int count) {
+  public Future<JsonObject> explicit(String spaceId, OffsetDateTime ts, int count) {
     Recounts recounts = new Recounts().add(spaceId, ts);
     return pool.withTransaction(
             conn ->
@@ -73,7 +74,7 @@ final class Resets {
    * resets are written again from the last one due before its history starts (its creation, first
    * effect or first other reset), its idle resets derived again, and every count recounted.
    */
-  Future<Void> rulesChanged(String spaceId) {
+  public Future<Void> rulesChanged(String spaceId) {
     return pool.withTransaction(
             conn ->
                 conn.preparedQuery(Statements.SPACE_RESET_RULES)
@@ -103,12 +104,12 @@ final class Resets {
   }
 
   /** Whether any space's next daily reset has come (a cheap check before draining the pipeline). */
-  Future<Boolean> anyDue() {
+  public Future<Boolean> anyDue() {
     return pool.query(Statements.ANY_DAILY_RESET_DUE).execute().map(rows -> rows.size() > 0);
   }
 
   /** Writes the daily resets that have come due since the last check. Returns how many spaces. */
-  Future<Integer> writeDue() {
+  public Future<Integer> writeDue() {
     return pool.withTransaction(
             conn ->
                 conn.query(Statements.DUE_DAILY_RESETS)

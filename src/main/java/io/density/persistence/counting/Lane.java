@@ -1,4 +1,4 @@
-package io.density.persistence;
+package io.density.persistence.counting;
 
 import io.vertx.core.Future;
 import java.util.function.Supplier;
@@ -8,10 +8,10 @@ import java.util.function.Supplier;
  * shard has one, so no two changes of a space interleave; work that re-derives counts runs in
  * another, alone, once the shards' lanes are idle. Used from the verticle's context only.
  */
-final class Lane {
+public final class Lane {
   private Future<Void> tail = Future.succeededFuture();
 
-  <T> Future<T> run(Supplier<Future<T>> task) {
+  public <T> Future<T> run(Supplier<Future<T>> task) {
     Future<T> result = tail.transform(ignored -> task.get());
     tail = result.transform(ignored -> Future.succeededFuture());
     return result;
