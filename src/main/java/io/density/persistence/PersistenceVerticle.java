@@ -286,7 +286,9 @@ public final class PersistenceVerticle extends VerticleBase {
     return realtimeCurrent(60)
         .compose(
             current ->
-                current ? groupCommit.countUncounted(0.0) : groupCommit.rebuild().<Void>mapEmpty());
+                current
+                    ? groupCommit.sweep().countAll(0.0)
+                    : groupCommit.rebuild().<Void>mapEmpty());
   }
 
   /**
@@ -298,10 +300,10 @@ public final class PersistenceVerticle extends VerticleBase {
         .compose(
             current ->
                 current
-                    ? groupCommit.recoverUncounted(config.recoveryIntervalMs() / 1000.0)
+                    ? groupCommit.sweep().run(config.recoveryIntervalMs() / 1000.0)
                     : groupCommit.drained(groupCommit::rebuild).<Void>mapEmpty())
         // Logged once per distinct failure (the recovery of uncounted batches has logged its own).
-        .onFailure(groupCommit::sweepFailed);
+        .onFailure(groupCommit.sweep()::failed);
   }
 
   /** Whether Redis holds a realtime state built from this database. */

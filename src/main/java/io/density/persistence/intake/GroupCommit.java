@@ -1,7 +1,5 @@
 package io.density.persistence.intake;
 
-import static io.density.persistence.store.Statements.UNCOUNTED_BATCHES;
-
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
 import io.density.config.DensityConfig;
@@ -28,7 +26,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -40,10 +37,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -56,7 +51,7 @@ import java.util.logging.Logger;
  * each part counted by its shard's owner, on this node or another. Every request of a batch is
  * answered once all its parts are counted; the batch is closed right after. If counting fails
  * (Redis unreachable), the batch stays uncounted and its requests are answered 503; it is counted
- * as soon as counting works again ({@link #recoverSoon}), and until then a request repeating any
+ * as soon as counting works again ({@link Sweep#soon}), and until then a request repeating any
  * stored datapoint is answered 503 too, so a success always means counted.
  *
  * <p>Each batch passes the deployment's gate ({@link Claims#enter}) from before its insert until
@@ -126,14 +121,7 @@ public final class GroupCommit {
   private final Timer commitTime;
   private final Counter unansweredInTime;
   private final BatchCounting counting;
-
-  /** The last sweep failure logged, and when: the same one is not logged again every pass. */
-  private String sweepFailureLogged;
-
-  private long sweepFailureLoggedAt;
-
-  /** When a stalled batch was last reported, by id. */
-  private final Map<Long, Long> stallReported = new HashMap<>();
+  private final Sweep sweep;
 
   /** Pressure goes to every HTTP verticle, or to this node's when every node inserts its own. */
   private final DeliveryOptions toHttpVerticles;
@@ -150,8 +138,6 @@ public final class GroupCommit {
   private int draining;
   private final List<Promise<Void>> idle = new ArrayList<>();
   private Future<Void> rebuilding;
-  private boolean recovering;
-  private Future<Void> sweeping;
   private boolean pressing;
   private long pressureSignalled;
 
@@ -202,6 +188,7 @@ public final class GroupCommit {
                     + " within ingest.ackTimeoutMs")
             .register(registry);
     counting = new BatchCounting(vertx, ownership, derived, flush, config);
+    sweep = new Sweep(vertx, pool, config, counting, this::drained, this::rebuild);
     Gauge.builder("density_ingest_queued_datapoints", () -> queuedItems)
         .description("datapoints waiting for a group commit")
         .register(registry);
@@ -280,6 +267,11 @@ public final class GroupCommit {
             });
   }
 
+  /** The recovery sweep of batches left uncounted. */
+  public Sweep sweep() {
+    return sweep;
+  }
+
   /** Completes when everything this verticle has queued so far is answered. */
   public Future<Void> idle() {
     Promise<Void> done = Promise.promise();
@@ -295,159 +287,6 @@ public final class GroupCommit {
   public Future<JsonObject> rebuild() {
     // Every uncounted batch is counted in SQL by it: what was known of their parts is moot.
     return rebuild.run().onSuccess(r -> counting.forgetAll());
-  }
-
-  /**
-   * Counts the batches committed at least minAge ago whose counting never finished (a crash, Redis
-   * unreachable). The check is cheap; only when there are any does the pipeline drain for them.
-   */
-  public Future<Void> recoverUncounted(double minAgeSeconds) {
-    // One sweep at a time: while the owner of a shard cannot be reached each sweep lasts the
-    // parts' deadline, and sweeps queued behind each other would hold up other drained work.
-    if (sweeping == null) {
-      sweeping =
-          sweep(minAgeSeconds)
-              .eventually(
-                  () -> {
-                    sweeping = null;
-                    return Future.succeededFuture();
-                  });
-    }
-    return sweeping;
-  }
-
-  private Future<Void> sweep(double minAgeSeconds) {
-    return uncountedBatches(minAgeSeconds)
-        .compose(
-            ids ->
-                ids.isEmpty()
-                    ? Future.<Void>succeededFuture()
-                    : drained(() -> countUncounted(minAgeSeconds)))
-        .onSuccess(v -> sweepFailureLogged = null)
-        .onFailure(this::sweepFailed)
-        .transform(
-            ar ->
-                reportStalled()
-                    .transform(
-                        r ->
-                            ar.succeeded()
-                                ? Future.<Void>succeededFuture()
-                                : Future.<Void>failedFuture(ar.cause())));
-  }
-
-  /**
-   * A sweep that failed is logged with its cause, once: the same failure again (an outage that
-   * lasts) only when the stalled batch is reported, not on every pass.
-   */
-  public void sweepFailed(Throwable err) {
-    String what = String.valueOf(err.getMessage());
-    long now = System.currentTimeMillis();
-    if (what.equals(sweepFailureLogged)
-        && now - sweepFailureLoggedAt < config.stalledBatchSeconds() * 1000) {
-      LOG.log(Level.FINE, "recovery sweep failed again: " + what);
-      return;
-    }
-    sweepFailureLogged = what;
-    sweepFailureLoggedAt = now;
-    String line =
-        "recovery sweep failed (it tries again every "
-            + config.recoveryIntervalMs()
-            + " ms): "
-            + what;
-    // A failure an owner or the bus answered is its message; anything else comes with its trace.
-    LOG.log(Level.WARNING, line, err instanceof ReplyException ? null : err);
-  }
-
-  /**
-   * Reports a batch left uncounted for ingest.stalledBatchSeconds or more, once a period: its id,
-   * its age, and what became of each of its parts.
-   */
-  private Future<Void> reportStalled() {
-    return pool.preparedQuery(UNCOUNTED_BATCHES)
-        .execute(Tuple.of((double) config.stalledBatchSeconds()))
-        .map(
-            rows -> {
-              long now = System.currentTimeMillis();
-              Set<Long> stalled = new HashSet<>();
-              for (Row r : rows) {
-                long id = r.getLong("id");
-                stalled.add(id);
-                Long last = stallReported.get(id);
-                if (last != null && now - last < config.stalledBatchSeconds() * 1000) {
-                  continue;
-                }
-                stallReported.put(id, now);
-                LOG.warning(
-                    "batch "
-                        + id
-                        + " is uncounted "
-                        + Math.round(r.getDouble("age"))
-                        + " s after its insert; batches after it wait for it; parts: "
-                        + counting.describeParts(id)
-                        + "; last sweep: "
-                        + (sweepFailureLogged == null ? "no failure" : sweepFailureLogged));
-              }
-              stallReported.keySet().retainAll(stalled);
-              return (Void) null;
-            })
-        .otherwiseEmpty();
-  }
-
-  /** The same, as a task of {@link #drained}. */
-  public Future<Void> countUncounted(double minAgeSeconds) {
-    return uncountedBatches(minAgeSeconds).compose(this::countAgain);
-  }
-
-  private Future<List<Long>> uncountedBatches(double minAgeSeconds) {
-    return pool.preparedQuery(UNCOUNTED_BATCHES)
-        .execute(Tuple.of(minAgeSeconds))
-        .map(rows -> rows.stream().map(r -> r.getLong("id")).toList());
-  }
-
-  /** Counts the batches again, part after part (each part is counted at most once in Redis). */
-  private Future<Void> countAgain(List<Long> ids) {
-    if (!ids.isEmpty()) {
-      LOG.info(
-          "counting "
-              + ids.size()
-              + " batch(es) stored but left uncounted (a crash or an outage interrupted them),"
-              + " from batch "
-              + ids.get(0));
-    }
-    Future<Void> chain = Future.succeededFuture();
-    for (long id : ids) {
-      chain =
-          chain.compose(
-              v ->
-                  pool.preparedQuery(Statements.BATCH_DATAPOINTS)
-                      .execute(Tuple.of(id))
-                      .map(rows -> CountingBatch.fromRows(id, rows))
-                      .compose(batch -> counting.count(id, batch)));
-    }
-    // Redis lost its state, or a part cannot be counted by its owner (a fault, not an outage, so
-    // asking again would fail again): the rebuild counts what is left uncounted, in SQL, and
-    // reloads Redis from the result, so no batch stays behind.
-    return chain.recover(
-        err -> {
-          if (Counting.lostRealtimeState(err)) {
-            return rebuild().mapEmpty();
-          }
-          if (countingFailed(err)) {
-            LOG.warning(
-                "a part cannot be counted by its owner ("
-                    + err.getMessage()
-                    + "): the uncounted batches are counted from PostgreSQL and Redis reloaded");
-            return rebuild().mapEmpty();
-          }
-          return Future.failedFuture(err);
-        });
-  }
-
-  /** Whether an owner answered that counting a part failed for good (a fault, not an outage). */
-  static boolean countingFailed(Throwable err) {
-    return err instanceof ReplyException re
-        && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
-        && re.failureCode() == Failure.COUNTING_FAILED;
   }
 
   private void insertNext() {
@@ -669,7 +508,7 @@ public final class GroupCommit {
       // Redis lost its state: rebuild it now (which counts this batch in SQL).
       return rebuildNow();
     }
-    if (countingFailed(notCounted)) {
+    if (Sweep.countingFailed(notCounted)) {
       LOG.warning(
           "batch "
               + batchId
@@ -693,28 +532,7 @@ public final class GroupCommit {
             + "); parts: "
             + counting.describeParts(batchId),
         cause instanceof ReplyException ? null : cause);
-    recoverSoon();
-  }
-
-  /**
-   * Counts batches whose counting failed as soon as it can again: every second until none is left,
-   * so counts are exact within about a second of Redis's (or PostgreSQL's) return.
-   */
-  private void recoverSoon() {
-    if (recovering) {
-      return;
-    }
-    recovering = true;
-    vertx
-        .timer(1000)
-        .compose(v -> recoverUncounted(0.0))
-        .onComplete(
-            ar -> {
-              recovering = false;
-              if (ar.failed()) {
-                recoverSoon();
-              }
-            });
+    sweep.soon();
   }
 
   /**
@@ -743,7 +561,7 @@ public final class GroupCommit {
         boolean stored = first && batch.inserted.contains(k);
         results.add(stored ? "accepted" : "duplicate");
       }
-      if (recovering && results.contains("duplicate")) {
+      if (sweep.recovering() && results.contains("duplicate")) {
         // A repeat of a datapoint whose batch may still wait to be counted.
         p.result.tryFail(NOT_COUNTED);
         continue;
