@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.dev.SeedBuilding;
+import io.density.load.BuildingSimulator;
 import io.density.support.Await;
 import io.density.support.ContractModel;
 import io.density.support.CountAssertions;
@@ -11,10 +12,13 @@ import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -118,6 +122,61 @@ class CountingShardsTest {
     twoNodes("leader");
     feedThroughEveryNode(SeedBuilding.day(DAY, DAY.plus(Duration.ofDays(1)), 150, 21));
     assertEveryNodeAnswersLikeTheContract();
+  }
+
+  @Test
+  @DisplayName(
+      "the parts of a batch that one node counts are stored in one transaction, whichever node"
+          + " inserted the batch")
+  void eachNodeStoresItsPartsOfABatchTogether() {
+    twoNodes("leader");
+    TestServer leader = nodes.get(0);
+    ContractModel building = new ContractModel();
+    leader.provisionSimulatedBuilding(building, DAY.minus(Duration.ofDays(1)));
+    List<JsonObject> day = new ArrayList<>();
+    BuildingSimulator.simulate(DAY, DAY.plus(Duration.ofDays(1)), 300, 0.0, 27)
+        .forEach(c -> day.add(c.toJson()));
+    for (int from = 0; from < day.size(); from += 200) {
+      Reply reply =
+          nodes
+              .get(from / 200 % 2)
+              .postJson(
+                  "/v1/datapoints",
+                  new JsonArray(
+                      new ArrayList<>(day.subList(from, Math.min(day.size(), from + 200)))));
+      assertEquals(200, reply.status(), reply.json().encode());
+    }
+    day.forEach(
+        d ->
+            building.add(
+                d.getString("dpu_id"), d.getString("timestamp"), d.getInteger("direction")));
+    // The five spaces fall in four shards, shared by two nodes: a batch's rows come from at most
+    // two transactions, one per node, where each part on its own made one each.
+    int spread = 0;
+    for (Row batch :
+        leader.rows(
+            """
+            SELECT d.batch_id, array_agg(DISTINCT c.space_id) AS spaces,
+                   count(DISTINCT c.xmin::text) AS transactions
+              FROM space_count c JOIN datapoint d ON d.id = c.datapoint_id
+             GROUP BY d.batch_id
+            """)) {
+      Set<Integer> batchShards = new TreeSet<>();
+      for (String space : batch.getArrayOfStrings("spaces")) {
+        batchShards.add(Math.floorMod(space.hashCode(), shards));
+      }
+      spread = Math.max(spread, batchShards.size());
+      assertTrue(
+          batch.getLong("transactions") <= 2,
+          "batch " + batch.getLong("batch_id") + " over shards " + batchShards);
+    }
+    assertTrue(spread >= 3, "some batch spans three shards or more: " + spread);
+    for (TestServer node : nodes) {
+      for (String space : BuildingSimulator.SPACES) {
+        CountAssertions.assertCountsLikeTheContract(
+            node, building, space, DAY, DAY.plus(Duration.ofDays(1)), Duration.ofHours(2));
+      }
+    }
   }
 
   @Test

@@ -112,10 +112,17 @@ public final class CountingBatch {
     for (Effect e : effects) { // in contract order, and so in each part
       part(parts, Shards.of(e.spaceId(), shards)).effects.add(e);
     }
+    List<Integer> batchShards = new ArrayList<>();
+    for (Part p : parts) {
+      if (p != null) {
+        batchShards.add(p.shard());
+      }
+    }
+    List<Integer> siblings = List.copyOf(batchShards);
     List<Part> out = new ArrayList<>();
     for (Part p : parts) {
       if (p != null) {
-        out.add(p);
+        out.add(new Part(batchId, p.shard(), p.datapoints(), p.effects(), siblings));
       }
     }
     return out;
@@ -123,16 +130,23 @@ public final class CountingBatch {
 
   private Part part(Part[] parts, int shard) {
     if (parts[shard] == null) {
-      parts[shard] = new Part(batchId, shard, new ArrayList<>(), new ArrayList<>());
+      parts[shard] = new Part(batchId, shard, new ArrayList<>(), new ArrayList<>(), List.of());
     }
     return parts[shard];
   }
 
   /**
    * What one counting shard does of a batch: its DPUs' datapoints and its spaces' effects. Redis
-   * applies each part at most once, by {@link #key}.
+   * applies each part at most once, by {@link #key}. {@code batchShards} are the shards of every
+   * part of the batch, this one's included: an owner that receives one part knows which others to
+   * wait for, to store them together.
    */
-  record Part(long batchId, int shard, List<Seen> datapoints, List<Effect> effects) {
+  record Part(
+      long batchId,
+      int shard,
+      List<Seen> datapoints,
+      List<Effect> effects,
+      List<Integer> batchShards) {
     public String key() {
       return batchId + ":" + shard;
     }

@@ -25,6 +25,8 @@ public final class PartCodec implements MessageCodec<CountingBatch.Part, Countin
   @Override
   public void encodeToWire(Buffer buffer, CountingBatch.Part part) {
     buffer.appendLong(part.batchId()).appendInt(part.shard());
+    buffer.appendInt(part.batchShards().size());
+    part.batchShards().forEach(buffer::appendInt);
     buffer.appendInt(part.datapoints().size());
     for (CountingBatch.Seen d : part.datapoints()) {
       Wire.writeString(buffer, d.dpuId());
@@ -43,8 +45,15 @@ public final class PartCodec implements MessageCodec<CountingBatch.Part, Countin
     int[] at = {pos};
     long batchId = buffer.getLong(at[0]);
     int shard = buffer.getInt(at[0] + 8);
-    int n = buffer.getInt(at[0] + 12);
+    int k = buffer.getInt(at[0] + 12);
     at[0] += 16;
+    List<Integer> batchShards = new ArrayList<>(k);
+    for (int i = 0; i < k; i++) {
+      batchShards.add(buffer.getInt(at[0]));
+      at[0] += 4;
+    }
+    int n = buffer.getInt(at[0]);
+    at[0] += 4;
     List<CountingBatch.Seen> datapoints = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       String dpu = Wire.readString(buffer, at);
@@ -67,7 +76,7 @@ public final class PartCodec implements MessageCodec<CountingBatch.Part, Countin
               buffer.getByte(at[0] + 17) == 1));
       at[0] += 18;
     }
-    return new CountingBatch.Part(batchId, shard, datapoints, effects);
+    return new CountingBatch.Part(batchId, shard, datapoints, effects, List.copyOf(batchShards));
   }
 
   @Override

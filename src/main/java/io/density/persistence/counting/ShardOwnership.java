@@ -15,10 +15,12 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -279,22 +281,96 @@ public final class ShardOwnership implements Lanes {
       return;
     }
     CountingBatch.Part part = (CountingBatch.Part) message.body();
-    long arrived = System.currentTimeMillis();
-    o.lane
-        .run(() -> turn(o, part, arrived).compose(v -> o.counting.count(part)))
-        .onSuccess(v -> message.reply(new JsonObject()))
-        .onFailure(err -> message.reply(failure(part, err)));
+    // A part offered again while its first offer still waits here starts a group of its own: two
+    // parts of one shard in a group would wait for each other in the shard's lane.
+    Gathering g = null;
+    for (Gathering waiting : gathering) {
+      if (waiting.batchId == part.batchId() && !waiting.has(part.shard())) {
+        g = waiting;
+      }
+    }
+    if (g == null) {
+      Gathering started = new Gathering(part.batchId());
+      for (int sibling : part.batchShards()) {
+        if (owned.containsKey(sibling)) {
+          started.expected.add(sibling);
+        }
+      }
+      gathering.add(started);
+      vertx.setTimer(
+          GATHER_MS,
+          id -> {
+            started.due = true;
+            countGathered();
+          });
+      g = started;
+    }
+    g.parts.add(part);
+    g.messages.add(message);
+    countGathered();
   }
 
   /**
-   * Counts parts of one batch whose shards are owned here, together: each is applied to Redis in
-   * its shard's lane, as a part sent over the bus is, and once every one is applied (or has failed)
-   * the counts of those applied are stored in one transaction, their lanes held until it ends. With
-   * {@code closing} (the batch's id), that transaction closes the batch too, when every part was
-   * applied. One future per part, in order, failed as the bus answers a part ({@link #failure}).
+   * How long the parts of a batch sent over the bus wait for their siblings whose shards are owned
+   * here too (sent at once, they arrive together; one whose shard changed hands meanwhile goes
+   * elsewhere), before those that came are counted without them.
+   */
+  private static final long GATHER_MS = 20;
+
+  /** Parts of one batch received over the bus, waiting for the batch's other parts owned here. */
+  private static final class Gathering {
+    final long batchId;
+    final Set<Integer> expected = new TreeSet<>();
+    final List<CountingBatch.Part> parts = new ArrayList<>();
+    final List<Message<Object>> messages = new ArrayList<>();
+
+    /** Waited {@link #GATHER_MS}: counted with the parts that came. */
+    boolean due;
+
+    Gathering(long batchId) {
+      this.batchId = batchId;
+    }
+
+    boolean has(int shard) {
+      return parts.stream().anyMatch(p -> p.shard() == shard);
+    }
+
+    boolean ready() {
+      return due || expected.stream().allMatch(this::has);
+    }
+  }
+
+  /** Batches whose parts arrive over the bus, in the order of their first part. */
+  private final ArrayDeque<Gathering> gathering = new ArrayDeque<>();
+
+  /**
+   * Counts the gathered parts of batches, in the order their first parts came, each batch's
+   * together ({@link #countTogether}) once all its parts owned here have come or {@link #GATHER_MS}
+   * has passed: a batch waits for those before it, so every lane takes batches in the order they
+   * came.
+   */
+  private void countGathered() {
+    while (!gathering.isEmpty() && gathering.peek().ready()) {
+      Gathering g = gathering.poll();
+      List<Future<Void>> counted = countTogether(g.parts, null);
+      for (int i = 0; i < counted.size(); i++) {
+        Message<Object> message = g.messages.get(i);
+        counted.get(i).onSuccess(v -> message.reply(new JsonObject())).onFailure(message::reply);
+      }
+    }
+  }
+
+  /**
+   * Counts parts of one batch whose shards are owned here, together (those of the inserting
+   * verticle's own batches, and those gathered from the bus): each is applied to Redis in its
+   * shard's lane, and once every one is applied (or has failed) the counts of those applied are
+   * stored in one transaction, their lanes held until it ends. With {@code closing} (the batch's
+   * id), that transaction closes the batch too, when every part was applied. One future per part,
+   * in order, failed as the bus answers a part ({@link #failure}).
    *
    * <p>The parts enter their lanes at once, so every lane orders them the same way against other
-   * batches': no two batches wait for each other's lanes.
+   * batches': no two batches wait for each other's lanes. The parts are of distinct shards: two of
+   * one shard would wait for each other in its lane.
    */
   List<Future<Void>> countTogether(List<CountingBatch.Part> parts, Long closing) {
     long arrived = System.currentTimeMillis();
