@@ -371,7 +371,7 @@ public final class PersistenceVerticle extends VerticleBase {
     if (body.getBoolean("async", false)) {
       message.reply(replay.toJson());
     } else {
-      answer(message, replay.done);
+      answer(message, replay.done());
     }
   }
 

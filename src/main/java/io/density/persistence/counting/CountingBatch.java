@@ -43,7 +43,7 @@ public final class CountingBatch {
   final long batchId;
   final List<Seen> datapoints = new ArrayList<>();
   final List<Effect> effects = new ArrayList<>();
-  public final Set<String> inserted = new HashSet<>();
+  private final Set<String> inserted = new HashSet<>();
 
   private CountingBatch(long batchId) {
     this.batchId = batchId;
@@ -90,6 +90,11 @@ public final class CountingBatch {
     }
     batch.effects.sort(CONTRACT_ORDER);
     return batch;
+  }
+
+  /** Whether the datapoint of this key ({@link #key}) was new, stored by this batch's insert. */
+  public boolean inserted(String key) {
+    return inserted.contains(key);
   }
 
   public static String key(String dpuId, String dedupeKey) {

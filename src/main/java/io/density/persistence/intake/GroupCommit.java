@@ -558,7 +558,7 @@ public final class GroupCommit {
       for (Datapoint d : p.items) {
         String k = CountingBatch.key(d.dpuId(), d.dedupeKey());
         boolean first = firstSeen.get(k) == position++;
-        boolean stored = first && batch.inserted.contains(k);
+        boolean stored = first && batch.inserted(k);
         results.add(stored ? "accepted" : "duplicate");
       }
       if (sweep.recovering() && results.contains("duplicate")) {

@@ -62,7 +62,7 @@ public final class Replays {
 
   /**
    * Starts a replay of the datapoints in [from, to) (µs; null: unbounded) once the ingest pipeline
-   * is drained. Its progress is readable at once; {@link Replay#done} completes with the summary.
+   * is drained. Its progress is readable at once; {@link Replay#done()} completes with the summary.
    */
   public Replay start(Long from, Long to) {
     byte[] id = new byte[8];
@@ -114,7 +114,7 @@ public final class Replays {
     private Long finishedMs;
     private String error;
     private long publishedMs;
-    public Future<JsonObject> done;
+    private Future<JsonObject> done;
 
     private Replay(String id, Long from, Long to) {
       this.id = id;
@@ -189,6 +189,11 @@ public final class Replays {
       return (from == null ? "the beginning" : Timestamps.format(from))
           + " to "
           + (to == null ? "the end" : Timestamps.format(to));
+    }
+
+    /** Completes with the replay's summary once it has run. */
+    public Future<JsonObject> done() {
+      return done;
     }
 
     public JsonObject toJson() {
