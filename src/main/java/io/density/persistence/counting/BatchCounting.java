@@ -84,28 +84,25 @@ public final class BatchCounting {
     List<CountingBatch.Part> here = new ArrayList<>();
     List<Future<Void>> counted = new ArrayList<>();
     for (CountingBatch.Part p : parts) {
-      if (ownership.owns(p.shard())) {
+      if (ownership.owned().contains(p.shard())) {
         here.add(p);
       } else {
         counted.add(countPart(p, deadline));
       }
     }
-    boolean allHere = here.size() == parts.size();
-    boolean[] closed = {allHere && !here.isEmpty()};
-    List<Future<Void>> together = ownership.countTogether(here, closed[0] ? batchId : null);
+    boolean closing = !here.isEmpty() && here.size() == parts.size();
+    List<Future<Void>> together = ownership.countTogether(here, closing ? batchId : null);
     for (int i = 0; i < here.size(); i++) {
       CountingBatch.Part p = here.get(i);
       counted.add(
           together
               .get(i)
               .onSuccess(v -> note(p, "counted"))
-              .recover(
-                  err -> {
-                    closed[0] = false;
-                    return again(p, err, deadline);
-                  }));
+              .recover(err -> again(p, err, deadline)));
     }
-    return Future.join(counted).map(v -> new Counted(parts, closed[0]));
+    // The close went with the parts' statement only if every part was counted there, at once.
+    return Future.join(counted)
+        .map(v -> new Counted(parts, closing && together.stream().allMatch(Future::succeeded)));
   }
 
   /**

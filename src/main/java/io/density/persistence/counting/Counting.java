@@ -107,17 +107,10 @@ public final class Counting {
       Timer.Sample started) {}
 
   /**
-   * Applies and stores one part. Fails with the counter's failure when Redis is unreachable, or has
-   * lost its state ({@link #lostRealtimeState}): the batch then stays uncounted.
-   */
-  Future<Void> count(CountingBatch.Part part) {
-    return apply(part).compose(a -> store(a == null ? List.of() : List.of(a), null));
-  }
-
-  /**
    * Applies one part to Redis: what is left to store ({@link #store}), or null when nothing is (a
-   * part whose first answer was not its own is stored and recounted at once). Fails as {@link
-   * #count}.
+   * part whose first answer was not its own is stored and recounted at once). Fails with the
+   * counter's failure when Redis is unreachable, or has lost its state ({@link
+   * #lostRealtimeState}): the batch then stays uncounted.
    */
   Future<Applied> apply(CountingBatch.Part part) {
     List<String> forgetNow = forget;

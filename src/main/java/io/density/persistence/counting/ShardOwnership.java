@@ -106,11 +106,6 @@ public final class ShardOwnership implements Lanes {
     return owned.keySet();
   }
 
-  /** Whether the shard is owned here now. */
-  boolean owns(int shard) {
-    return owned.containsKey(shard);
-  }
-
   @Override
   public <T> Future<T> inLane(int shard, Supplier<Future<T>> task) {
     Owned o = owned.get(shard);
@@ -305,8 +300,7 @@ public final class ShardOwnership implements Lanes {
           });
       g = started;
     }
-    g.parts.add(part);
-    g.messages.add(message);
+    g.offers.add(message);
     countGathered();
   }
 
@@ -321,8 +315,9 @@ public final class ShardOwnership implements Lanes {
   private static final class Gathering {
     final long batchId;
     final Set<Integer> expected = new TreeSet<>();
-    final List<CountingBatch.Part> parts = new ArrayList<>();
-    final List<Message<Object>> messages = new ArrayList<>();
+
+    /** The parts' messages, each to be answered once its part is counted. */
+    final List<Message<Object>> offers = new ArrayList<>();
 
     /** Waited {@link #GATHER_MS}: counted with the parts that came. */
     boolean due;
@@ -331,8 +326,12 @@ public final class ShardOwnership implements Lanes {
       this.batchId = batchId;
     }
 
+    List<CountingBatch.Part> parts() {
+      return offers.stream().map(m -> (CountingBatch.Part) m.body()).toList();
+    }
+
     boolean has(int shard) {
-      return parts.stream().anyMatch(p -> p.shard() == shard);
+      return parts().stream().anyMatch(p -> p.shard() == shard);
     }
 
     boolean ready() {
@@ -352,9 +351,9 @@ public final class ShardOwnership implements Lanes {
   private void countGathered() {
     while (!gathering.isEmpty() && gathering.peek().ready()) {
       Gathering g = gathering.poll();
-      List<Future<Void>> counted = countTogether(g.parts, null);
+      List<Future<Void>> counted = countTogether(g.parts(), null);
       for (int i = 0; i < counted.size(); i++) {
-        Message<Object> message = g.messages.get(i);
+        Message<Object> message = g.offers.get(i);
         counted.get(i).onSuccess(v -> message.reply(new JsonObject())).onFailure(message::reply);
       }
     }
