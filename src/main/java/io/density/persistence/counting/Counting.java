@@ -108,11 +108,13 @@ public final class Counting {
 
   /**
    * Applies one part to Redis: what is left to store ({@link #store}), or null when nothing is (a
-   * part whose first answer was not its own is stored and recounted at once). Fails with the
-   * counter's failure when Redis is unreachable, or has lost its state ({@link
-   * #lostRealtimeState}): the batch then stays uncounted.
+   * part whose first answer was not its own is stored and recounted at once). What it writes to
+   * PostgreSQL itself (that recount, idle resets found before its effects) waits for {@code
+   * earlier}, the end of the stores of the shard's parts before it. Fails with the counter's
+   * failure when Redis is unreachable, or has lost its state ({@link #lostRealtimeState}): the
+   * batch then stays uncounted.
    */
-  Future<Applied> apply(CountingBatch.Part part) {
+  Future<Applied> apply(CountingBatch.Part part, Future<Void> earlier) {
     List<String> forgetNow = forget;
     forget = new ArrayList<>();
     JsonObject request =
@@ -127,7 +129,8 @@ public final class Counting {
         .compose(
             reply -> {
               try {
-                return applied(part, new JsonObject(reply.body().getString("answer")), started);
+                return applied(
+                    part, new JsonObject(reply.body().getString("answer")), started, earlier);
               } catch (RuntimeException e) {
                 return Future.<Applied>failedFuture(new Fault(part, e));
               }
@@ -136,11 +139,13 @@ public final class Counting {
   }
 
   private Future<Applied> applied(
-      CountingBatch.Part part, JsonObject answer, Timer.Sample started) {
+      CountingBatch.Part part, JsonObject answer, Timer.Sample started, Future<Void> earlier) {
     boolean again = answer.getBoolean("again", false);
     List<?> counts = answer.getJsonArray("c").getList();
     if (again && !sameEffects(part, answer, counts)) {
-      return recountOtherEffects(part, answer, counts.size()).map((Applied) null);
+      return earlier
+          .transform(v -> recountOtherEffects(part, answer, counts.size()))
+          .map((Applied) null);
     }
     JsonArray late = again ? everySpace(part) : answer.getJsonArray("l");
     // A part offered again is recounted from PostgreSQL for every space: corrections made in a
@@ -149,7 +154,11 @@ public final class Counting {
     JsonArray heads = again ? new JsonArray() : answer.getJsonArray("h", new JsonArray());
     // Idle resets found before effects applied in order go first (a recount derives its own).
     Future<Void> idle =
-        again ? Future.succeededFuture() : IdleResets.writeFound(vertx, pool, events, answer, late);
+        again
+            ? Future.succeededFuture()
+            : IdleResets.found(answer)
+                ? earlier.transform(v -> IdleResets.writeFound(vertx, pool, events, answer, late))
+                : Future.succeededFuture();
     return idle.map(v -> new Applied(part, counts, late, fixes, heads, started));
   }
 

@@ -363,9 +363,11 @@ public final class ShardOwnership implements Lanes {
    * Counts parts of one batch whose shards are owned here, together (those of the inserting
    * verticle's own batches, and those gathered from the bus): each is applied to Redis in its
    * shard's lane, and once every one is applied (or has failed) the counts of those applied are
-   * stored in one transaction, their lanes held until it ends. With {@code closing} (the batch's
-   * id), that transaction closes the batch too, when every part was applied. One future per part,
-   * in order, failed as the bus answers a part ({@link #failure}).
+   * stored in one transaction, after the stores of the parts before them in their lanes. A lane
+   * goes on to its next part once this one is applied (the next store waits for this one), or, when
+   * the part's spaces are recounted, once that is over. With {@code closing} (the batch's id), that
+   * transaction closes the batch too, when every part was applied. One future per part, in order,
+   * failed as the bus answers a part ({@link #failure}).
    *
    * <p>The parts enter their lanes at once, so every lane orders them the same way against other
    * batches': no two batches wait for each other's lanes. The parts are of distinct shards: two of
@@ -375,6 +377,7 @@ public final class ShardOwnership implements Lanes {
     long arrived = System.currentTimeMillis();
     Promise<Void> stored = Promise.promise();
     List<Future<Counting.Applied>> applied = new ArrayList<>();
+    List<Future<Void>> before = new ArrayList<>();
     List<Future<Void>> results = new ArrayList<>();
     Counting store = null;
     for (CountingBatch.Part part : parts) {
@@ -386,16 +389,23 @@ public final class ShardOwnership implements Lanes {
       }
       store = o.counting;
       Promise<Counting.Applied> done = Promise.promise();
+      Promise<Void> storesBefore = Promise.promise();
       applied.add(done.future());
+      before.add(storesBefore.future());
+      o.lane.runStoring(
+          stored.future(),
+          earlier -> {
+            earlier.onComplete(v -> storesBefore.complete());
+            Future<Counting.Applied> a =
+                turn(o, part, arrived).compose(v -> o.counting.apply(part, earlier));
+            a.onComplete(done);
+            // A part whose spaces are recounted keeps its lane until that is over: the recount
+            // writes their heads to Redis. Any other lets the next part be applied meanwhile.
+            return a.compose(x -> x == null || x.late().isEmpty() ? v() : stored.future());
+          });
       results.add(
-          o.lane
-              .run(
-                  () -> {
-                    Future<Counting.Applied> a =
-                        turn(o, part, arrived).compose(v -> o.counting.apply(part));
-                    a.onComplete(done);
-                    return a.compose(v -> stored.future());
-                  })
+          done.future()
+              .compose(x -> stored.future())
               .recover(err -> Future.failedFuture(failure(part, err))));
     }
     Counting storing = store;
@@ -413,7 +423,8 @@ public final class ShardOwnership implements Lanes {
                 stored.complete();
                 return;
               }
-              storing.store(ok, all.succeeded() ? closing : null).onComplete(stored);
+              Long closes = all.succeeded() ? closing : null;
+              Future.join(before).transform(v -> storing.store(ok, closes)).onComplete(stored);
             });
     return results;
   }

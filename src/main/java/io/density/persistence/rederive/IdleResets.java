@@ -143,6 +143,14 @@ public final class IdleResets {
   }
 
   /**
+   * Whether the counting script's answer found idle resets before effects ({@link #writeFound}).
+   */
+  public static boolean found(JsonObject answer) {
+    JsonArray found = answer.getJsonArray("i");
+    return found != null && !found.isEmpty();
+  }
+
+  /**
    * Writes the idle resets the counting script found before effects it applied in order ({@code i}
    * of its answer: [space, ts, 1 when the reset is now the space's latest change before the
    * effect]), and publishes a reset event for each that took the count to 0. Spaces recounted in
