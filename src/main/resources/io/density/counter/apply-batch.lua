@@ -52,7 +52,16 @@ local function int(n)
   return string.format('%d', n)
 end
 
--- Per-DPU totals: folded per DPU first, then one read and one write per DPU.
+-- A command with many values, in slices of 1000 (pairs stay whole): unpack has a limit on how
+-- many values it spreads.
+local function sliced(command, key, values)
+  for from = 1, #values, 1000 do
+    redis.call(command, key, unpack(values, from, math.min(from + 999, #values)))
+  end
+end
+
+-- Per-DPU totals: folded per DPU first, then one read and one write per DPU, and one ZADD for all.
+-- Numbers go to redis.call as they are: Redis writes an integral number below 2^53 exactly.
 local dpus = {}
 for _, p in ipairs(input.d) do
   local t = dpus[p[1]]
@@ -64,18 +73,21 @@ for _, p in ipairs(input.d) do
   if p[4] > t.rx then t.rx = p[4] end
   if p[3] > 0 then t.entries = t.entries + 1 else t.exits = t.exits + 1 end
 end
+local arrivals = {}
 for dpu, t in pairs(dpus) do
   local key = prefix .. 'dpu:' .. dpu
   local old = redis.call('HMGET', key, 'last_ts', 'last_rx', 'entries', 'exits', 'total')
   local ts, rx = t.ts, t.rx
   if old[1] and tonumber(old[1]) > ts then ts = tonumber(old[1]) end
   if old[2] and tonumber(old[2]) > rx then rx = tonumber(old[2]) end
-  redis.call('HSET', key, 'last_ts', int(ts), 'last_rx', int(rx),
-    'entries', int((tonumber(old[3]) or 0) + t.entries),
-    'exits', int((tonumber(old[4]) or 0) + t.exits),
-    'total', int((tonumber(old[5]) or 0) + t.entries + t.exits))
-  redis.call('ZADD', prefix .. 'dpus:by-arrival', int(rx), dpu)
+  redis.call('HSET', key, 'last_ts', ts, 'last_rx', rx,
+    'entries', (tonumber(old[3]) or 0) + t.entries,
+    'exits', (tonumber(old[4]) or 0) + t.exits,
+    'total', (tonumber(old[5]) or 0) + t.entries + t.exits)
+  arrivals[#arrivals + 1] = rx
+  arrivals[#arrivals + 1] = dpu
 end
+sliced('ZADD', prefix .. 'dpus:by-arrival', arrivals)
 
 -- Spaces: each read once, updated in memory effect by effect, written once.
 --
@@ -109,11 +121,8 @@ local function entry(text)
 end
 -- The tail is read from its end in slices of this many entries.
 local SLICE = 32
--- RPUSH in slices: unpack has a limit on how many values it spreads.
 local function push(key, values)
-  for from = 1, #values, 1000 do
-    redis.call('RPUSH', key, unpack(values, from, math.min(from + 999, #values)))
-  end
+  sliced('RPUSH', key, values)
 end
 local function text(ent)
   return string.format('%d,%d,%d,%d', ent.ts, ent.d, ent.id, ent.c)
@@ -340,7 +349,7 @@ for space, s in pairs(spaces) do
   local fields = {}
   local function put(name, value)
     fields[#fields + 1] = name
-    fields[#fields + 1] = int(value)
+    fields[#fields + 1] = value
   end
   put('count', s.count)
   if s.ts ~= nil then

@@ -454,7 +454,7 @@ public final class Counting {
   private void publishInOrder(CountingBatch.Part part, List<?> counts, Set<String> outOfOrder) {
     for (int i = 0; i < part.effects().size(); i++) {
       CountingBatch.Effect e = part.effects().get(i);
-      if (!outOfOrder.contains(e.spaceId())) {
+      if (outOfOrder.isEmpty() || !outOfOrder.contains(e.spaceId())) {
         events.datapoint(e.spaceId(), e.ts(), e.delta(), ((Number) counts.get(i)).intValue());
       }
     }
