@@ -275,6 +275,36 @@ class EgressMqttTest {
 
   @Test
   @DisplayName(
+      "a backlog longer than 100,000 changes reads 100,000 in the metric: a long outage is not"
+          + " counted row by row every 5 s")
+  void longBacklogCountedUpTo() throws Exception {
+    try (TcpProxy proxy = new TcpProxy("127.0.0.1", 1883)) {
+      proxy.cut(); // the broker unreachable from the start
+      server.restartWith(
+          server.config.with(
+              "egress",
+              "mqtt",
+              JsonObject.mapFrom(server.config.egress().mqtt())
+                  .put("url", "mqtt://127.0.0.1:" + proxy.port())));
+      assertEquals(200, server.postJson("/v1/datapoints", datapoints(T0, 1, 1)).status());
+      // As if the broker had been away for hours: 150,000 more changes wait.
+      server.rows(
+          "INSERT INTO egress_outbox (kind, key, seq, count, ts, cause)"
+              + " SELECT 'count', 'long-outage', g, 0, now(), 'datapoint'"
+              + " FROM generate_series(1, 150000) g");
+      assertTrue(
+          Await.until(
+              () -> server.metric("density_egress_backlog", "sink=\"mqtt\"") == 100_000,
+              Duration.ofSeconds(20)),
+          "backlog metric: " + server.metric("density_egress_backlog", "sink=\"mqtt\""));
+      assertTrue(
+          server.metric("density_egress_lag_seconds", "sink=\"mqtt\"") > 0,
+          "the first change waiting has an age");
+    }
+  }
+
+  @Test
+  @DisplayName(
       "changes older than egress.maxBacklogAgeSeconds are dropped with a metric, and MQTT still"
           + " ends on the latest counts")
   void backlogAge() throws Exception {

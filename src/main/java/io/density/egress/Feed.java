@@ -115,8 +115,8 @@ final class Feed {
         .backlog(acknowledged)
         .onSuccess(
             b -> {
-              backlog = b[0];
               lag = b[1];
+              backlog = b[0];
             })
         .mapEmpty();
   }

@@ -194,10 +194,16 @@ final class Outbox {
         .mapEmpty();
   }
 
-  /** How many changes wait after a position, and the oldest one's age in seconds. */
+  /** Backlogs are counted up to this many changes: a longer one reads as this many. */
+  static final int BACKLOG_COUNTED_UP_TO = 100_000;
+
+  /**
+   * How many changes wait after a position (up to {@link #BACKLOG_COUNTED_UP_TO}), and the age in
+   * seconds of the first of them.
+   */
   Future<double[]> backlog(Position after) {
     return pool.preparedQuery(Statements.BACKLOG)
-        .execute(Tuple.of(after.xid(), after.id()))
+        .execute(Tuple.of(after.xid(), after.id(), BACKLOG_COUNTED_UP_TO))
         .map(
             rows -> {
               Row r = rows.iterator().next();

@@ -58,12 +58,19 @@ final class Statements {
       ON CONFLICT (sink) DO UPDATE SET xid = EXCLUDED.xid, id = EXCLUDED.id, updated_at = now()
       """;
 
-  /** How many rows wait after a position ($1 xid, $2 id), and the oldest one's age in seconds. */
+  /**
+   * How many rows wait after a position ($1 xid, $2 id), counted up to $3 (a backlog of a long
+   * outage is not counted row by row every few seconds), and the age in seconds of the first of
+   * them in commit order (0: none). Both read the (xid, id) index from the position on.
+   */
   static final String BACKLOG =
       """
-      SELECT count(*) AS rows,
-             coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age
-        FROM egress_outbox WHERE (xid, id) > ($1::xid8, $2::int8)
+      SELECT (SELECT count(*) FROM (
+                SELECT 1 FROM egress_outbox WHERE (xid, id) > ($1::xid8, $2::int8) LIMIT $3
+              ) w) AS rows,
+             coalesce((SELECT extract(epoch FROM now() - created_at)
+                         FROM egress_outbox WHERE (xid, id) > ($1::xid8, $2::int8)
+                        ORDER BY xid, id LIMIT 1), 0)::float8 AS age
       """;
 
   /** Drops the rows every sink has taken: at or before ($1 xid, $2 id). */
