@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The stream of the NATS egress and where each change goes in it: its subjects, the message id that
@@ -56,8 +55,11 @@ final class NatsStream {
    * the change is sent, in ASCII whatever the id.
    */
   static String messageId(Change change) {
-    return change.kind().name().toLowerCase(Locale.ROOT)
-        + ":"
+    return switch (change.kind()) {
+          case COUNT -> "count:";
+          case SPACE_ALERT -> "space_alert:";
+          case DPU_ALERT -> "dpu_alert:";
+        }
         + TopicIds.encode(change.key())
         + ":"
         + change.seq();

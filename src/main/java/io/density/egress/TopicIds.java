@@ -17,6 +17,9 @@ public final class TopicIds {
 
   /** The id as one topic level or subject token. */
   public static String encode(String id) {
+    if (allPlain(id)) {
+      return id; // most ids: nothing to encode, and no copy
+    }
     StringBuilder out = new StringBuilder(id.length());
     for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
@@ -47,6 +50,15 @@ public final class TopicIds {
       }
     }
     return bytes.toString(StandardCharsets.UTF_8);
+  }
+
+  private static boolean allPlain(String id) {
+    for (int i = 0; i < id.length(); i++) {
+      if (!plain(id.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean plain(char c) {
