@@ -121,9 +121,6 @@ local function entry(text)
 end
 -- The tail is read from its end in slices of this many entries.
 local SLICE = 32
-local function push(key, values)
-  sliced('RPUSH', key, values)
-end
 local function text(ent)
   return string.format('%d,%d,%d,%d', ent.ts, ent.d, ent.id, ent.c)
 end
@@ -383,12 +380,12 @@ for space, s in pairs(spaces) do
     if s.full and s.from == 0 then
       -- All of the tail was read: written again without what is now too old.
       redis.call('DEL', tailKey)
-      push(tailKey, recent(s, s.full, oldest))
+      sliced('RPUSH', tailKey, recent(s, s.full, oldest))
     else
       if s.full then
         -- Its end from the anchor on is written again.
         redis.call('LTRIM', tailKey, 0, s.from)
-        push(tailKey, texts(s.full, 2))
+        sliced('RPUSH', tailKey, texts(s.full, 2))
       elseif s.fresh then
         redis.call('DEL', tailKey)
       end
@@ -399,7 +396,7 @@ for space, s in pairs(spaces) do
       end
       if s.appended then
         -- After the list's entries, so too old only when the list was emptied.
-        push(tailKey, empty and recent(s, s.appended, oldest) or texts(s.appended, 1))
+        sliced('RPUSH', tailKey, empty and recent(s, s.appended, oldest) or texts(s.appended, 1))
       end
     end
     put('tail', 1)

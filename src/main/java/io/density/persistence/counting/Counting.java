@@ -153,12 +153,11 @@ public final class Counting {
     JsonArray fixes = again ? new JsonArray() : answer.getJsonArray("x", new JsonArray());
     JsonArray heads = again ? new JsonArray() : answer.getJsonArray("h", new JsonArray());
     // Idle resets found before effects applied in order go first (a recount derives its own).
+    // Only a part that has some waits for the stores before it: any other goes on at once.
     Future<Void> idle =
-        again
+        again || !IdleResets.found(answer)
             ? Future.succeededFuture()
-            : IdleResets.found(answer)
-                ? earlier.transform(v -> IdleResets.writeFound(vertx, pool, events, answer, late))
-                : Future.succeededFuture();
+            : earlier.transform(v -> IdleResets.writeFound(vertx, pool, events, answer, late));
     return idle.map(v -> new Applied(part, counts, late, fixes, heads, started));
   }
 

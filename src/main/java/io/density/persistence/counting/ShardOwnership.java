@@ -395,7 +395,7 @@ public final class ShardOwnership implements Lanes {
       o.lane.runStoring(
           stored.future(),
           earlier -> {
-            earlier.onComplete(v -> storesBefore.complete());
+            earlier.onComplete(storesBefore);
             Future<Counting.Applied> a =
                 turn(o, part, arrived).compose(v -> o.counting.apply(part, earlier));
             a.onComplete(done);

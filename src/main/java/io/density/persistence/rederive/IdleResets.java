@@ -158,10 +158,10 @@ public final class IdleResets {
    */
   public static Future<Void> writeFound(
       Vertx vertx, Pool pool, CountEvents countEvents, JsonObject answer, JsonArray late) {
-    JsonArray found = answer.getJsonArray("i");
-    if (found == null || found.isEmpty()) {
+    if (!found(answer)) {
       return Future.succeededFuture();
     }
+    JsonArray found = answer.getJsonArray("i");
     Set<String> recounted = new HashSet<>();
     late.forEach(l -> recounted.add(((JsonArray) l).getString(0)));
     List<String> spaces = new ArrayList<>();
