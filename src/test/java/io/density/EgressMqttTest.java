@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.density.config.DensityConfig;
 import io.density.egress.TopicIds;
 import io.density.support.Await;
 import io.density.support.MqttWatcher;
@@ -77,6 +78,14 @@ class EgressMqttTest {
   }
 
   /** One DPU per space (its id the space's with "dpu-" before), links valid from T0 - 1 day. */
+  /** The configuration with the MQTT egress publishing through the proxy. */
+  private static DensityConfig throughProxy(DensityConfig config, TcpProxy proxy) {
+    return config.with(
+        "egress",
+        "mqtt",
+        JsonObject.mapFrom(config.egress().mqtt()).put("url", "mqtt://127.0.0.1:" + proxy.port()));
+  }
+
   static void provision(TestServer server) {
     server.putJson("/v1/doorways/door", new JsonObject().put("name", "a door"));
     for (String space : SPACES) {
@@ -245,12 +254,7 @@ class EgressMqttTest {
           + " once it heals, the last message of each space is its realtime count")
   void lineCut() throws Exception {
     try (TcpProxy proxy = new TcpProxy("127.0.0.1", 1883)) {
-      server.restartWith(
-          server.config.with(
-              "egress",
-              "mqtt",
-              JsonObject.mapFrom(server.config.egress().mqtt())
-                  .put("url", "mqtt://127.0.0.1:" + proxy.port())));
+      server.restartWith(throughProxy(server.config, proxy));
       watcher = new MqttWatcher(prefix + "/spaces/+/count");
       ingestThroughCut(
           server,
@@ -280,12 +284,7 @@ class EgressMqttTest {
   void longBacklogCountedUpTo() throws Exception {
     try (TcpProxy proxy = new TcpProxy("127.0.0.1", 1883)) {
       proxy.cut(); // the broker unreachable from the start
-      server.restartWith(
-          server.config.with(
-              "egress",
-              "mqtt",
-              JsonObject.mapFrom(server.config.egress().mqtt())
-                  .put("url", "mqtt://127.0.0.1:" + proxy.port())));
+      server.restartWith(throughProxy(server.config, proxy));
       assertEquals(200, server.postJson("/v1/datapoints", datapoints(T0, 1, 1)).status());
       // As if the broker had been away for hours: 150,000 more changes wait.
       server.rows(
@@ -311,14 +310,7 @@ class EgressMqttTest {
     try (TcpProxy proxy = new TcpProxy("127.0.0.1", 1883)) {
       proxy.cut(); // the broker unreachable from the start
       server.restartWith(
-          server
-              .config
-              .with("egress", "maxBacklogAgeSeconds", 2)
-              .with(
-                  "egress",
-                  "mqtt",
-                  JsonObject.mapFrom(server.config.egress().mqtt())
-                      .put("url", "mqtt://127.0.0.1:" + proxy.port())));
+          throughProxy(server.config.with("egress", "maxBacklogAgeSeconds", 2), proxy));
       watcher = new MqttWatcher(prefix + "/spaces/+/count");
       assertEquals(200, server.postJson("/v1/datapoints", datapoints(T0, 3, 1)).status());
       // These wait for the broker past the age allowed, and go.

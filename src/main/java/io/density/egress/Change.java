@@ -1,6 +1,7 @@
 package io.density.egress;
 
 import io.vertx.core.json.JsonObject;
+import java.util.Locale;
 
 /**
  * One message for the brokers, read from the durable outbox: a change of a space's count, or an
@@ -18,7 +19,16 @@ public record Change(Kind kind, String key, long seq, JsonObject body) {
     /** An alert of a space fired or cleared. */
     SPACE_ALERT,
     /** An alert of a DPU (sensor health) fired or cleared. */
-    DPU_ALERT
+    DPU_ALERT;
+
+    private final String token = name().toLowerCase(Locale.ROOT);
+
+    /**
+     * The kind as the outbox and the NATS message id spell it: {@code count}, {@code dpu_alert}.
+     */
+    public String token() {
+      return token;
+    }
   }
 
   /**

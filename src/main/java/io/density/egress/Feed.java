@@ -115,6 +115,7 @@ final class Feed {
         .backlog(acknowledged)
         .onSuccess(
             b -> {
+              // The age first: whoever reads the new backlog reads the age that came with it.
               lag = b[1];
               backlog = b[0];
             })

@@ -55,14 +55,7 @@ final class NatsStream {
    * the change is sent, in ASCII whatever the id.
    */
   static String messageId(Change change) {
-    return switch (change.kind()) {
-          case COUNT -> "count:";
-          case SPACE_ALERT -> "space_alert:";
-          case DPU_ALERT -> "dpu_alert:";
-        }
-        + TopicIds.encode(change.key())
-        + ":"
-        + change.seq();
+    return change.kind().token() + ":" + TopicIds.encode(change.key()) + ":" + change.seq();
   }
 
   /** The subjects the stream takes. */
