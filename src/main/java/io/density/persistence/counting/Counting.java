@@ -32,8 +32,9 @@ import java.util.logging.Logger;
  * Counts the parts of committed batches that belong to one counting shard: the counter applies a
  * part to Redis (at most once), then its counts go to {@code space_count}. Spaces that got effects
  * out of contract order are recounted from their earliest late effect in the same transaction, and
- * their reconciled heads replace the provisional ones in Redis. Runs in the shard's lane, so no
- * other part changes those spaces in between.
+ * their reconciled heads replace the provisional ones in Redis. A part is applied in the shard's
+ * lane and stored after the stores of the parts before it there, so its spaces' changes are applied
+ * and stored in one order ({@link Lane}).
  */
 public final class Counting {
   private static final Logger LOG = Logger.getLogger(Counting.class.getName());
@@ -300,13 +301,14 @@ public final class Counting {
   }
 
   /**
-   * Stores the counts of parts applied to Redis (of one batch, their shards' lanes held) in one
-   * statement, with the corrections their tails made to earlier rows ({@code fixes}), and recounts
-   * the late spaces in the same transaction; with {@code closing}, that transaction also closes the
-   * batch of that id. Spaces whose effects came out of order ({@code heads}: corrected in a tail;
-   * {@code late}: recounted) get one reconciliation event with their current count instead of an
-   * event per effect. The parts' spaces are apart (a space belongs to one shard), so their effects,
-   * one part's after another's, are each space's in contract order.
+   * Stores the counts of parts applied to Redis (of one batch, after the stores before them in
+   * their shards' lanes) in one statement, with the corrections their tails made to earlier rows
+   * ({@code fixes}), and recounts the late spaces in the same transaction; with {@code closing},
+   * that transaction also closes the batch of that id. Spaces whose effects came out of order
+   * ({@code heads}: corrected in a tail; {@code late}: recounted) get one reconciliation event with
+   * their current count instead of an event per effect. The parts' spaces are apart (a space
+   * belongs to one shard), so their effects, one part's after another's, are each space's in
+   * contract order.
    */
   Future<Void> store(List<Applied> parts, Long closing) {
     List<CountingBatch.Effect> effects = new ArrayList<>();
