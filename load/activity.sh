@@ -61,7 +61,7 @@ after_tool() {
       echo "ZCOUNT $key (0 ($cutoff"
       echo "ZCOUNT $key 0 0"
       echo "ZRANGE $key 0 49"
-      tr ',' '\n' <<<"$ids" | awk -v p="$prefix" '{print "HMGET " p "dpu:" $1 " last_ts last_rx"}'
+      tr ',' '\n' <<<"$ids" | awk -v p="$prefix" 'BEGIN {printf "MGET"} {printf " %sdpu:%s", p, $1} END {print ""}'
     } >>"$commands"
   done
   pg_ms=$(ms "${psql_admin[@]}" -d "$db" -At -f "$sql")

@@ -2,6 +2,7 @@ package io.density.alerts;
 
 import io.density.bus.Addresses;
 import io.density.config.DensityConfig;
+import io.density.counter.DpuTotals;
 import io.density.counter.RedisKeys;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
@@ -56,6 +57,9 @@ import java.util.logging.Logger;
  */
 final class DpuHealth {
   private static final Logger LOG = Logger.getLogger(DpuHealth.class.getName());
+
+  /** DPUs whose last arrival one command reads. */
+  private static final int CHUNK = 1000;
 
   /** One rule for one DPU. */
   private record Target(
@@ -228,9 +232,14 @@ final class DpuHealth {
     if (dpus.isEmpty()) {
       return Future.succeededFuture(Map.of());
     }
+    // MGETs of at most CHUNK keys each, so no one command holds Redis for long.
     List<Request> asks = new ArrayList<>();
     asks.add(Request.cmd(Command.EXISTS).arg(keys.meta()));
-    dpus.forEach(d -> asks.add(Request.cmd(Command.HGET).arg(keys.dpu(d)).arg("last_rx")));
+    for (int from = 0; from < dpus.size(); from += CHUNK) {
+      Request totals = Request.cmd(Command.MGET);
+      dpus.subList(from, Math.min(from + CHUNK, dpus.size())).forEach(d -> totals.arg(keys.dpu(d)));
+      asks.add(totals);
+    }
     return redis
         .batch(asks)
         .map(
@@ -240,9 +249,9 @@ final class DpuHealth {
               }
               Map<String, Long> out = new HashMap<>();
               for (int i = 0; i < dpus.size(); i++) {
-                Response rx = answers.get(i + 1);
-                if (rx != null) {
-                  out.put(dpus.get(i), rx.toLong());
+                Response t = answers.get(1 + i / CHUNK).get(i % CHUNK);
+                if (t != null) {
+                  out.put(dpus.get(i), DpuTotals.parse(t.toString()).lastRx());
                 }
               }
               return out;

@@ -287,19 +287,9 @@ public final class CounterVerticle extends VerticleBase {
             Request.cmd(Command.ZADD).arg(keys.dpusByArrival()).arg(0).arg(d.getString(0)));
         continue;
       }
-      requests.add(
-          Request.cmd(Command.HSET)
-              .arg(keys.dpu(d.getString(0)))
-              .arg("last_ts")
-              .arg(d.getLong(1))
-              .arg("last_rx")
-              .arg(d.getLong(2))
-              .arg("entries")
-              .arg(d.getLong(3))
-              .arg("exits")
-              .arg(d.getLong(4))
-              .arg("total")
-              .arg(d.getLong(5)));
+      DpuTotals totals =
+          new DpuTotals(d.getLong(1), d.getLong(2), d.getLong(3), d.getLong(4), d.getLong(5));
+      requests.add(Request.cmd(Command.SET).arg(keys.dpu(d.getString(0))).arg(totals.encode()));
       requests.add(
           Request.cmd(Command.ZADD)
               .arg(keys.dpusByArrival())

@@ -20,7 +20,10 @@ public record RedisKeys(String prefix) {
     return prefix + "tail:" + spaceId;
   }
 
-  /** Hash: last_ts, last_rx (µs since the epoch), entries, exits, total. */
+  /**
+   * String: the DPU's totals, "last_ts,last_rx,entries,exits,total" ({@link DpuTotals}); none until
+   * it reports.
+   */
   public String dpu(String dpuId) {
     return prefix + "dpu:" + dpuId;
   }
@@ -53,7 +56,8 @@ public record RedisKeys(String prefix) {
 
   /**
    * The layout's version: a state loaded by an older server (which kept no hash for a space without
-   * changes, no {@link #dpusByArrival}, or no idle reset fields) is rebuilt rather than trusted.
+   * changes, no {@link #dpusByArrival}, no idle reset fields, or a hash per DPU) is rebuilt rather
+   * than trusted.
    */
-  public static final String FORMAT = "4";
+  public static final String FORMAT = "5";
 }

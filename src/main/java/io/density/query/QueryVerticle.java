@@ -5,6 +5,7 @@ import io.density.bus.Failure;
 import io.density.bus.Replies;
 import io.density.bus.Service;
 import io.density.config.DensityConfig;
+import io.density.counter.DpuTotals;
 import io.density.counter.RedisKeys;
 import io.density.db.Connections;
 import io.density.time.Timestamps;
@@ -130,7 +131,7 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
     Future<List<Response>> state =
         redis.batch(
             List.of(
-                Request.cmd(Command.HGETALL).arg(keys.dpu(dpu)),
+                Request.cmd(Command.GET).arg(keys.dpu(dpu)),
                 Request.cmd(Command.EXISTS).arg(keys.meta())));
     Future<RowSet<Row>> registration =
         pool.preparedQuery(Statements.DPU_CURRENT_LINKS).execute(Tuple.of(dpu));
@@ -142,10 +143,11 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
                 return Future.failedFuture(
                     Failure.unavailable("realtime state is being reloaded from PostgreSQL: retry"));
               }
-              Response totals = state.result().get(0);
+              Response stored = state.result().get(0);
+              DpuTotals totals = DpuTotals.parse(stored == null ? null : stored.toString());
               RowSet<Row> rows = registration.result();
               boolean registered = rows.size() > 0;
-              boolean seen = totals != null && totals.size() > 0;
+              boolean seen = totals != null;
               if (!registered && !seen) {
                 return Future.failedFuture(Failure.notFound("unknown DPU " + dpu));
               }
@@ -163,11 +165,11 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
                 }
               }
               out.put("links", links);
-              out.put("last_timestamp", seen ? micros(totals, "last_ts") : null);
-              out.put("last_received_at", seen ? micros(totals, "last_rx") : null);
-              out.put("entries", seen ? number(totals, "entries") : 0);
-              out.put("exits", seen ? number(totals, "exits") : 0);
-              out.put("total", seen ? number(totals, "total") : 0);
+              out.put("last_timestamp", seen ? Timestamps.format(totals.lastTs()) : null);
+              out.put("last_received_at", seen ? Timestamps.format(totals.lastRx()) : null);
+              out.put("entries", seen ? totals.entries() : 0);
+              out.put("exits", seen ? totals.exits() : 0);
+              out.put("total", seen ? totals.total() : 0);
               return Future.succeededFuture(out);
             });
   }
@@ -222,7 +224,7 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
     Future<RowSet<Row>> names =
         pool.preparedQuery(Statements.DPU_NAMES)
             .execute(Tuple.of((Object) dpus.toArray(String[]::new)));
-    Future<List<Response>> times = arrivals(dpus);
+    Future<List<DpuTotals>> times = arrivals(dpus);
     return Future.all(names, times)
         .map(
             all -> {
@@ -231,41 +233,35 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
               JsonArray items = new JsonArray();
               for (int i = 0; i < dpus.size(); i++) {
                 String id = dpus.get(i);
-                Response t = times.result().get(i);
-                Response ts = t.get(0);
-                Response rx = t.get(1);
+                DpuTotals t = times.result().get(i);
                 items.add(
                     new JsonObject()
                         .put("dpu_id", id)
                         .put("name", named.get(id))
                         .put("registered", named.containsKey(id))
-                        .put("last_timestamp", ts == null ? null : Timestamps.format(ts.toLong()))
-                        .put("last_received_at", rx == null ? null : Timestamps.format(rx.toLong()))
-                        .put("silent", rx == null || rx.toLong() < cutoff));
+                        .put("last_timestamp", t == null ? null : Timestamps.format(t.lastTs()))
+                        .put("last_received_at", t == null ? null : Timestamps.format(t.lastRx()))
+                        .put("silent", t == null || t.lastRx() < cutoff));
               }
               return items;
             });
   }
 
-  /** last_ts and last_rx of each DPU, in order (nulls for a DPU without datapoints). */
-  private Future<List<Response>> arrivals(List<String> dpus) {
+  /** The totals of each DPU, in order (null for a DPU without datapoints). */
+  private Future<List<DpuTotals>> arrivals(List<String> dpus) {
     if (dpus.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    List<Request> asks = new ArrayList<>();
-    dpus.forEach(
-        d -> asks.add(Request.cmd(Command.HMGET).arg(keys.dpu(d)).arg("last_ts").arg("last_rx")));
-    return redis.batch(asks);
-  }
-
-  private static String micros(Response hash, String field) {
-    Response value = hash.get(field);
-    return value == null ? null : Timestamps.format(value.toLong());
-  }
-
-  private static long number(Response hash, String field) {
-    Response value = hash.get(field);
-    return value == null ? 0 : value.toLong();
+    Request mget = Request.cmd(Command.MGET);
+    dpus.forEach(d -> mget.arg(keys.dpu(d)));
+    return redis
+        .send(mget)
+        .map(
+            stored -> {
+              List<DpuTotals> out = new ArrayList<>(dpus.size());
+              stored.forEach(t -> out.add(DpuTotals.parse(t == null ? null : t.toString())));
+              return out;
+            });
   }
 
   private static JsonObject fromSql(String space, RowSet<Row> rows) {

@@ -21,8 +21,9 @@
 --
 -- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
 -- in order; an effect that sorts before it is out of order: placed in the space's tail when it
--- sorts after the tail's floor, else late: added to the count provisionally and reported. Per-DPU hashes hold last_ts, last_rx, entries, exits, total; the sorted set
--- dpus:by-arrival holds every DPU scored by its last_rx. A part seen before
+-- sorts after the tail's floor, else late: added to the count provisionally and reported. Each
+-- DPU's string key holds "last_ts,last_rx,entries,exits,total"; the sorted set dpus:by-arrival
+-- holds every DPU scored by its last_rx. A part seen before
 -- returns the stored answer marked "again": true, so a retried batch is never counted twice; its
 -- k and s let the caller see that a part offered again is not the part applied (other effects).
 --
@@ -47,46 +48,68 @@ local done = redis.call('GET', batchKey)
 if done then
   return '{"again":true,' .. string.sub(done, 2)
 end
--- '%d' formats through a C long: exact for every integral µs count, and far cheaper than '%.0f'.
+-- '%d' formats through a C long: exact for every integral µs count, and far cheaper than '%.0f'
+-- (or the '%.17g' Redis prints a Lua number with).
 local function int(n)
   return string.format('%d', n)
 end
 
 -- A command with many values, in slices of 1000 (pairs stay whole): unpack has a limit on how
--- many values it spreads.
+-- many values it spreads. Without a key, the values are the command's only arguments.
 local function sliced(command, key, values)
   for from = 1, #values, 1000 do
-    redis.call(command, key, unpack(values, from, math.min(from + 999, #values)))
+    local to = math.min(from + 999, #values)
+    if key then
+      redis.call(command, key, unpack(values, from, to))
+    else
+      redis.call(command, unpack(values, from, to))
+    end
   end
 end
 
--- Per-DPU totals: folded per DPU first, then one read and one write per DPU, and one ZADD for all.
--- Numbers go to redis.call as they are: Redis writes an integral number below 2^53 exactly.
+-- Per-DPU totals: folded per DPU first, then one MGET and one MSET for the part's DPUs, and one
+-- ZADD. Numbers bound for Redis are formatted here: as Lua numbers, Redis would print each with
+-- '%.17g', which costs far more for a µs timestamp.
 local dpus = {}
+local names = {}
 for _, p in ipairs(input.d) do
   local t = dpus[p[1]]
   if t == nil then
-    t = { ts = p[2], rx = p[4], entries = 0, exits = 0 }
+    t = { ts = p[2], rx = p[4], entries = 0, exits = 0, key = prefix .. 'dpu:' .. p[1] }
     dpus[p[1]] = t
+    names[#names + 1] = p[1]
   end
   if p[2] > t.ts then t.ts = p[2] end
   if p[4] > t.rx then t.rx = p[4] end
   if p[3] > 0 then t.entries = t.entries + 1 else t.exits = t.exits + 1 end
 end
-local arrivals = {}
-for dpu, t in pairs(dpus) do
-  local key = prefix .. 'dpu:' .. dpu
-  local old = redis.call('HMGET', key, 'last_ts', 'last_rx', 'entries', 'exits', 'total')
-  local ts, rx = t.ts, t.rx
-  if old[1] and tonumber(old[1]) > ts then ts = tonumber(old[1]) end
-  if old[2] and tonumber(old[2]) > rx then rx = tonumber(old[2]) end
-  redis.call('HSET', key, 'last_ts', ts, 'last_rx', rx,
-    'entries', (tonumber(old[3]) or 0) + t.entries,
-    'exits', (tonumber(old[4]) or 0) + t.exits,
-    'total', (tonumber(old[5]) or 0) + t.entries + t.exits)
-  arrivals[#arrivals + 1] = rx
-  arrivals[#arrivals + 1] = dpu
+local totals, arrivals = {}, {}
+for from = 1, #names, 1000 do
+  local keys = {}
+  for k = from, math.min(from + 999, #names) do
+    keys[#keys + 1] = dpus[names[k]].key
+  end
+  local olds = redis.call('MGET', unpack(keys))
+  for k = 1, #keys do
+    local dpu = names[from + k - 1]
+    local t = dpus[dpu]
+    local ts, rx, entries, exits = t.ts, t.rx, t.entries, t.exits
+    local total = entries + exits
+    if olds[k] then
+      local ots, orx, oen, oex, oto = string.match(olds[k], '^(%d+),(%d+),(%d+),(%d+),(%d+)$')
+      ots, orx = tonumber(ots), tonumber(orx)
+      if ots > ts then ts = ots end
+      if orx > rx then rx = orx end
+      entries, exits = entries + tonumber(oen), exits + tonumber(oex)
+      total = total + tonumber(oto)
+    end
+    totals[#totals + 1] = t.key
+    totals[#totals + 1] = string.format('%d,%d,%d,%d,%d', ts, rx, entries, exits, total)
+    arrivals[#arrivals + 1] = int(rx)
+    arrivals[#arrivals + 1] = dpu
+  end
 end
+sliced('MSET', nil, totals)
 sliced('ZADD', prefix .. 'dpus:by-arrival', arrivals)
 
 -- Spaces: each read once, updated in memory effect by effect, written once.
@@ -346,7 +369,7 @@ for space, s in pairs(spaces) do
   local fields = {}
   local function put(name, value)
     fields[#fields + 1] = name
-    fields[#fields + 1] = value
+    fields[#fields + 1] = int(value)
   end
   put('count', s.count)
   if s.ts ~= nil then
