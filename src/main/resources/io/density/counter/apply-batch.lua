@@ -227,25 +227,23 @@ local function readMore(s, key)
   s.full, s.from = more, from
 end
 -- Entries older than oldest leave the front of the list, the floor moving past them; tts becomes
--- the first entry left (nil: none left).
+-- the first entry left (nil: none left). The list is in contract order, so the first entry to keep
+-- is found by bisection: a few entries read, not every one that leaves.
 local function trim(s, key, oldest)
-  local dropped, last = 0, nil
+  local lo, hi = 0, redis.call('LLEN', key)
   s.tts = nil
-  while true do
-    local slice = redis.call('LRANGE', key, dropped, dropped + SLICE - 1)
-    for _, t in ipairs(slice) do
-      local ts = tonumber(string.match(t, '^(-?%d+),'))
-      if ts >= oldest then
-        s.tts = ts
-        break
-      end
-      dropped, last = dropped + 1, t
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local ts = tonumber(string.match(redis.call('LINDEX', key, mid), '^(-?%d+),'))
+    if ts >= oldest then
+      hi, s.tts = mid, ts
+    else
+      lo = mid + 1
     end
-    if s.tts or #slice < SLICE then break end
   end
-  if last then
-    floorAt(s, entry(last))
-    redis.call('LTRIM', key, dropped, -1)
+  if lo > 0 then
+    floorAt(s, entry(redis.call('LINDEX', key, lo - 1)))
+    redis.call('LTRIM', key, lo, -1)
   end
 end
 
