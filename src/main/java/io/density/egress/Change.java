@@ -29,6 +29,16 @@ public record Change(Kind kind, String key, long seq, JsonObject body) {
     public String token() {
       return token;
     }
+
+    /** The kind an outbox row's token names. */
+    public static Kind of(String token) {
+      for (Kind kind : values()) {
+        if (kind.token.equals(token)) {
+          return kind;
+        }
+      }
+      throw new IllegalArgumentException("no change is of the kind " + token);
+    }
   }
 
   /**

@@ -118,10 +118,10 @@ final class Outbox {
 
   /** The change a row holds, its body as consumers get it. */
   static Change change(Row r) {
-    String kind = r.getString("kind");
+    Change.Kind kind = Change.Kind.of(r.getString("kind"));
     String key = r.getString("key");
     long seq = r.getLong("seq");
-    if (kind.equals("count")) {
+    if (kind == Change.Kind.COUNT) {
       OffsetDateTime ts = r.getOffsetDateTime("ts");
       JsonObject body =
           new JsonObject()
@@ -130,11 +130,10 @@ final class Outbox {
               .put("timestamp", ts == null ? null : Timestamps.format(ts))
               .put("seq", seq)
               .put("cause", r.getString("cause"));
-      return new Change(Change.Kind.COUNT, key, seq, body);
+      return new Change(kind, key, seq, body);
     }
     JsonObject body = ((JsonObject) r.getJson("body")).copy().put("seq", seq);
-    return new Change(
-        kind.equals("dpu_alert") ? Change.Kind.DPU_ALERT : Change.Kind.SPACE_ALERT, key, seq, body);
+    return new Change(kind, key, seq, body);
   }
 
   /**

@@ -5,7 +5,6 @@ import io.density.bus.Failure;
 import io.density.config.DensityConfig;
 import io.density.ingest.Datapoint;
 import io.density.persistence.counting.BatchCounting;
-import io.density.persistence.counting.Counting;
 import io.density.persistence.counting.CountingBatch;
 import io.density.persistence.counting.Lane;
 import io.density.persistence.counting.ShardOwnership;
@@ -504,20 +503,9 @@ public final class GroupCommit {
    * there), answered once it is; otherwise still failed, for the recovery sweep.
    */
   private Future<Void> recount(long batchId, Throwable notCounted) {
-    if (Counting.lostRealtimeState(notCounted)) {
-      // Redis lost its state: rebuild it now (which counts this batch in SQL).
-      return rebuildNow();
-    }
-    if (Sweep.countingFailed(notCounted)) {
-      LOG.warning(
-          "batch "
-              + batchId
-              + " cannot be counted by its owners ("
-              + notCounted.getMessage()
-              + "): counting it from PostgreSQL and reloading Redis");
-      return rebuildNow();
-    }
-    return Future.failedFuture(notCounted);
+    return Sweep.callsForRebuild(notCounted, "batch " + batchId)
+        ? rebuildNow()
+        : Future.failedFuture(notCounted);
   }
 
   /** Counting or closing a batch failed: left to the recovery sweep, soon. */

@@ -211,27 +211,37 @@ public final class Sweep {
                       .map(rows -> CountingBatch.fromRows(id, rows))
                       .compose(batch -> counting.count(id, batch)));
     }
-    // Redis lost its state, or a part cannot be counted by its owner (a fault, not an outage, so
-    // asking again would fail again): the rebuild counts what is left uncounted, in SQL, and
-    // reloads Redis from the result, so no batch stays behind.
+    // The rebuild counts what is left uncounted, in SQL, and reloads Redis from the result, so no
+    // batch stays behind.
     return chain.recover(
-        err -> {
-          if (Counting.lostRealtimeState(err)) {
-            return rebuild.get().mapEmpty();
-          }
-          if (countingFailed(err)) {
-            LOG.warning(
-                "a part cannot be counted by its owner ("
-                    + err.getMessage()
-                    + "): the uncounted batches are counted from PostgreSQL and Redis reloaded");
-            return rebuild.get().mapEmpty();
-          }
-          return Future.failedFuture(err);
-        });
+        err ->
+            callsForRebuild(err, "a part of an uncounted batch")
+                ? rebuild.get().mapEmpty()
+                : Future.failedFuture(err));
+  }
+
+  /**
+   * Whether counting failed in a way that only a rebuild mends, rather than another try: Redis lost
+   * its state, or an owner cannot count a part (a fault, not an outage, so asking again would fail
+   * again). The second is logged, naming {@code what} could not be counted.
+   */
+  static boolean callsForRebuild(Throwable err, String what) {
+    if (Counting.lostRealtimeState(err)) {
+      return true;
+    }
+    if (countingFailed(err)) {
+      LOG.warning(
+          what
+              + " cannot be counted by its owner ("
+              + err.getMessage()
+              + "): the uncounted batches are counted from PostgreSQL and Redis reloaded");
+      return true;
+    }
+    return false;
   }
 
   /** Whether an owner answered that counting a part failed for good (a fault, not an outage). */
-  static boolean countingFailed(Throwable err) {
+  private static boolean countingFailed(Throwable err) {
     return err instanceof ReplyException re
         && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
         && re.failureCode() == Failure.COUNTING_FAILED;
