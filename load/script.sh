@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The counting script alone: apply-batch.lua applied by Redis to parts shaped like those of a
+# batched run (datapoints of DPUs between two spaces of one counting shard, in timestamp order or
+# arriving up to --disorder-ms late), with no server, PostgreSQL or HTTP around it. The first half
+# of the parts warms Redis up; the second half is measured by Redis itself (INFO commandstats, the
+# time spent in EVALSHA), so what runs beside it on the machine counts only as it slows Redis.
+# Prints Redis's µs per datapoint and the rows of earlier parts corrected per datapoint. Needs
+# python3 (its standard library only). Uses keys under its own prefix and removes them at the end.
+#
+# Usage: load/script.sh [--parts N] [--part-size N] [--spaces N] [--dpus N] [--rate N]
+#                       [--disorder-ms N] [--window-ms N] [--script FILE]
+set -euo pipefail
+
+parts=1000 part_size=312 spaces=250 dpus=2000 rate=25000 disorder_ms=0 window_ms=10000
+script=$(dirname "${BASH_SOURCE[0]}")/../src/main/resources/io/density/counter/apply-batch.lua
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --parts) parts=$2 ;;
+    --part-size) part_size=$2 ;;
+    --spaces) spaces=$2 ;;
+    --dpus) dpus=$2 ;;
+    --rate) rate=$2 ;;
+    --disorder-ms) disorder_ms=$2 ;;
+    --window-ms) window_ms=$2 ;;
+    --script) script=$2 ;;
+    *) echo "script.sh: unknown option $1" >&2 && exit 2 ;;
+  esac
+  shift 2
+done
+
+redis=(redis-cli -h 127.0.0.1 -p 6379)
+prefix="script-bench-$$:"
+trap '"${redis[@]}" --scan --pattern "${prefix}*" | xargs -r -n 1000 "${redis[@]}" UNLINK >/dev/null' EXIT
+
+# Parts are made as the server makes them (k, d, e, f, w) and sent over one connection, one after
+# another. Datapoints are spread evenly in time at --rate a second; with --disorder-ms each arrives
+# up to that much after its timestamp, and parts are cut in arrival order.
+python3 - "$script" "$prefix" "$parts" "$part_size" "$spaces" "$dpus" "$rate" "$disorder_ms" \
+  "$window_ms" <<'PY'
+import json, random, socket, sys
+
+script, prefix = sys.argv[1], sys.argv[2]
+parts, size, spaces, dpus, rate, disorder_ms, window_ms = map(int, sys.argv[3:])
+
+connection = socket.create_connection(('127.0.0.1', 6379))
+replies = connection.makefile('rb')
+
+
+def call(*args):
+    """One command in Redis's protocol; its reply (errors raised)."""
+    out = [b'*%d\r\n' % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b'$%d\r\n%s\r\n' % (len(a), a))
+    connection.sendall(b''.join(out))
+    return reply()
+
+
+def reply():
+    line = replies.readline().rstrip(b'\r\n')
+    kind, rest = line[:1], line[1:]
+    if kind == b'-':
+        raise RuntimeError(rest.decode())
+    if kind == b'$':
+        n = int(rest)
+        return None if n < 0 else replies.read(n + 2)[:-2].decode()
+    if kind == b'*':
+        return [reply() for _ in range(int(rest))]
+    return rest.decode()
+
+
+def evalsha_usec():
+    for line in call('INFO', 'commandstats').splitlines():
+        if line.startswith('cmdstat_evalsha:'):
+            return int(line.split('usec=')[1].split(',')[0])
+    return 0
+
+
+random.seed(7)
+fleet = [(f'dpu-{i}', f'space-{i % spaces}', f'space-{(i * 7 + 1) % spaces}') for i in range(dpus)]
+step = 2_000_000 // rate  # µs between datapoints, on average
+ts = 1_764_000_000_000_000
+sent = []
+for n in range(parts * size):
+    ts += random.randint(0, step)
+    dpu, a, b = random.choice(fleet)
+    arrival = ts + random.randint(0, disorder_ms * 1000)
+    sent.append((arrival, ts, dpu, a, b, random.choice((1, -1)), n + 1))
+sent.sort()
+inputs = []
+for p in range(parts):
+    d, e = [], []
+    for arrival, t, dpu, a, b, direction, pid in sent[p * size:(p + 1) * size]:
+        d.append([dpu, t, direction, arrival])
+        e.append([a, t, direction, pid, 1])
+        e.append([b, t, -direction, pid, 1])
+    e.sort(key=lambda x: (x[1], -x[2], x[3]))
+    inputs.append(json.dumps({'k': [len(e), p], 'd': d, 'e': e, 'f': [], 'w': window_ms * 1000}))
+
+call('HSET', prefix + 'meta', 'format', 'script-bench')
+sha = call('SCRIPT', 'LOAD', open(script).read())
+half = parts // 2
+fixes = 0
+for n, part in enumerate(inputs):
+    if n == half:
+        before = evalsha_usec()
+    answer = call('EVALSHA', sha, 0, prefix, f'{n}:0', part)
+    if n >= half:
+        fixes += len(json.loads(answer)['x'])
+us = evalsha_usec() - before
+measured = (parts - half) * size
+print(f'script: {parts - half} parts of {size} datapoints measured: {us / measured:.2f} µs of'
+      f' Redis per datapoint, {fixes / measured:.1f} rows of earlier parts corrected per datapoint')
+print('SCRIPT ' + json.dumps({'parts': parts - half, 'datapoints': measured,
+                              'redis_us_per_datapoint': round(us / measured, 2),
+                              'fixes_per_datapoint': round(fixes / measured, 1)}))
+PY
