@@ -121,18 +121,19 @@ final class Outbox {
     Change.Kind kind = Change.Kind.of(r.getString("kind"));
     String key = r.getString("key");
     long seq = r.getLong("seq");
+    JsonObject body;
     if (kind == Change.Kind.COUNT) {
       OffsetDateTime ts = r.getOffsetDateTime("ts");
-      JsonObject body =
+      body =
           new JsonObject()
               .put("space_id", key)
               .put("count", r.getInteger("count"))
               .put("timestamp", ts == null ? null : Timestamps.format(ts))
               .put("seq", seq)
               .put("cause", r.getString("cause"));
-      return new Change(kind, key, seq, body);
+    } else {
+      body = ((JsonObject) r.getJson("body")).copy().put("seq", seq);
     }
-    JsonObject body = ((JsonObject) r.getJson("body")).copy().put("seq", seq);
     return new Change(kind, key, seq, body);
   }
 
