@@ -11,7 +11,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -57,9 +56,6 @@ import java.util.logging.Logger;
  */
 final class DpuHealth {
   private static final Logger LOG = Logger.getLogger(DpuHealth.class.getName());
-
-  /** DPUs whose last arrival one command reads. */
-  private static final int CHUNK = 1000;
 
   /** One rule for one DPU. */
   private record Target(
@@ -232,14 +228,9 @@ final class DpuHealth {
     if (dpus.isEmpty()) {
       return Future.succeededFuture(Map.of());
     }
-    // MGETs of at most CHUNK keys each, so no one command holds Redis for long.
     List<Request> asks = new ArrayList<>();
     asks.add(Request.cmd(Command.EXISTS).arg(keys.meta()));
-    for (int from = 0; from < dpus.size(); from += CHUNK) {
-      Request totals = Request.cmd(Command.MGET);
-      dpus.subList(from, Math.min(from + CHUNK, dpus.size())).forEach(d -> totals.arg(keys.dpu(d)));
-      asks.add(totals);
-    }
+    asks.addAll(DpuTotals.reads(keys, dpus));
     return redis
         .batch(asks)
         .map(
@@ -247,11 +238,11 @@ final class DpuHealth {
               if (answers.get(0).toInteger() == 0) {
                 return null;
               }
+              List<DpuTotals> totals = DpuTotals.of(answers.subList(1, answers.size()));
               Map<String, Long> out = new HashMap<>();
               for (int i = 0; i < dpus.size(); i++) {
-                Response t = answers.get(1 + i / CHUNK).get(i % CHUNK);
-                if (t != null) {
-                  out.put(dpus.get(i), DpuTotals.parse(t.toString()).lastRx());
+                if (totals.get(i) != null) {
+                  out.put(dpus.get(i), totals.get(i).lastRx());
                 }
               }
               return out;

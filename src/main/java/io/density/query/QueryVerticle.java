@@ -131,7 +131,7 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
     Future<List<Response>> state =
         redis.batch(
             List.of(
-                Request.cmd(Command.GET).arg(keys.dpu(dpu)),
+                DpuTotals.reads(keys, List.of(dpu)).get(0),
                 Request.cmd(Command.EXISTS).arg(keys.meta())));
     Future<RowSet<Row>> registration =
         pool.preparedQuery(Statements.DPU_CURRENT_LINKS).execute(Tuple.of(dpu));
@@ -143,8 +143,7 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
                 return Future.failedFuture(
                     Failure.unavailable("realtime state is being reloaded from PostgreSQL: retry"));
               }
-              Response stored = state.result().get(0);
-              DpuTotals totals = DpuTotals.parse(stored == null ? null : stored.toString());
+              DpuTotals totals = DpuTotals.of(state.result().subList(0, 1)).get(0);
               RowSet<Row> rows = registration.result();
               boolean registered = rows.size() > 0;
               boolean seen = totals != null;
@@ -252,16 +251,7 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
     if (dpus.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    Request mget = Request.cmd(Command.MGET);
-    dpus.forEach(d -> mget.arg(keys.dpu(d)));
-    return redis
-        .send(mget)
-        .map(
-            stored -> {
-              List<DpuTotals> out = new ArrayList<>(dpus.size());
-              stored.forEach(t -> out.add(DpuTotals.parse(t == null ? null : t.toString())));
-              return out;
-            });
+    return redis.batch(DpuTotals.reads(keys, dpus)).map(DpuTotals::of);
   }
 
   private static JsonObject fromSql(String space, RowSet<Row> rows) {
