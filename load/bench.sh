@@ -24,6 +24,9 @@
 #                         so that two runs on one machine keep apart
 #   BENCH_PG_STATEMENTS   1: also the 10 statements of most total time over the send phase, from
 #                         pg_stat_statements when PostgreSQL preloads it (says so when not)
+#   DENSITY_EGRESS_*      egress for the server (docs/configuration.md): with NATS on, the CPU of
+#                         the local nats-server over the send phase too, and its floor after the
+#                         run (load/NatsFloor.java); with MQTT on, mosquitto's CPU
 #
 # The exit status is that of `load bench` (0 all good, 1 failed requests or time limit, 3 wrong
 # counts), or 1 when the setup failed.
@@ -45,6 +48,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 after_tool() {
   stop_before_floors=yes
   print_bench_floors "$1" "$2"
+  print_nats_floor
   print_reconciled
 }
 

@@ -246,7 +246,7 @@ redis_pid() {
 
 # bench_measure_options: sets the array measure_options to the `load bench` options that measure
 # the send phase: the CPU of the servers started (server_pids), of Redis and of every postgres
-# process (the backends of $db apart); with BENCH_PG_STATEMENTS=1 and pg_stat_statements
+# process (the backends of $db apart), and with egress on of the local nats-server and mosquitto; with BENCH_PG_STATEMENTS=1 and pg_stat_statements
 # preloaded, also the phase hook that gathers its statements over the send phase.
 bench_measure_options() {
   local servers redis cpu
@@ -255,6 +255,14 @@ bench_measure_options() {
   redis=$(redis_pid)
   if [[ -n "$redis" ]]; then
     cpu+=",redis=$redis"
+  fi
+  # with egress on (the server's environment), the brokers it publishes to
+  local broker
+  if [[ -n ${DENSITY_EGRESS_NATS_URL:-} ]] && broker=$(pgrep -x nats-server | head -n 1); then
+    cpu+=",nats_server=$broker"
+  fi
+  if [[ ${DENSITY_EGRESS_MQTT_ENABLED:-} =~ ^(on|true)$ ]] && broker=$(pgrep -x mosquitto | head -n 1); then
+    cpu+=",mosquitto=$broker"
   fi
   measure_options=(--cpu-pids "$cpu" --cpu-pg-db "$db")
   if pg_statements_setup; then
@@ -601,6 +609,20 @@ insert_per_row() {
   floor_insert_us=$(awk -v t="$ms" -v n="$rows" 'BEGIN {printf "%.2f\n", t * 1000 / n}')
   floor_insert_what="$calls calls, $ms ms, $rows rows"
   insert_ratio=$(ratio "$insert_us" "$floor_insert_us")
+}
+
+# print_nats_floor: with NATS egress on (DENSITY_EGRESS_NATS_URL), the NATS server alone storing
+# 300,000 messages shaped as the sink's, acknowledged one by one as the sink has them, and then
+# without acknowledgements (load/NatsFloor.java, a stream of its own): its CPU per message.
+print_nats_floor() {
+  [[ -n ${DENSITY_EGRESS_NATS_URL:-} ]] || return 0
+  local pid out
+  pid=$(pgrep -x nats-server | head -n 1) || { say "no local nats-server: no NATS floor"; return 0; }
+  say "measuring the NATS floor: nats-server alone storing 300000 messages"
+  out=$(java -cp "$work/density.jar" "$repo/load/NatsFloor.java" "$DENSITY_EGRESS_NATS_URL" 300000 \
+    "$pid" 2>"$work/nats-floor.err") || { say "the NATS floor failed: $(tail -n 1 "$work/nats-floor.err")"; return 0; }
+  sed -n 's/^nats floor, /  egress    NATS alone, /p' <<<"$out"
+  grep '^NATS_FLOOR ' <<<"$out"
 }
 
 # print_bench_floors FILE [URL...]: after `load bench` (its output in FILE), in the same run: the
