@@ -137,14 +137,26 @@ end
 local function before(ats, ad, aid, bts, bd, bid)
   return ats < bts or (ats == bts and (ad > bd or (ad == bd and aid < bid)))
 end
+-- A tail entry read from the list is parsed when first looked at ({raw = text} until then), and
+-- written back as it was read while its count is unchanged: an effect placed a few entries back
+-- parses and formats those few, not every entry read.
+local function parsed(ent)
+  if ent.ts == nil then
+    local ts, d, id, c = string.match(ent.raw, '^(-?%d+),(-?%d+),(%d+),(-?%d+)$')
+    ent.ts, ent.d, ent.id, ent.c = tonumber(ts), tonumber(d), tonumber(id), tonumber(c)
+    ent.orig = ent.c
+  end
+  return ent
+end
 local function entry(text)
-  local ts, d, id, c = string.match(text, '^(-?%d+),(-?%d+),(%d+),(-?%d+)$')
-  return { ts = tonumber(ts), d = tonumber(d), id = tonumber(id), c = tonumber(c),
-           orig = tonumber(c) }
+  return parsed({ raw = text })
 end
 -- The tail is read from its end in slices of this many entries.
 local SLICE = 32
 local function text(ent)
+  if ent.raw and ent.c == ent.orig then
+    return ent.raw
+  end
   return string.format('%d,%d,%d,%d', ent.ts, ent.d, ent.id, ent.c)
 end
 local function texts(entries, from)
@@ -163,6 +175,7 @@ local fixes = {}
 local function collectFixes(space, s)
   if s.full then
     for _, ent in ipairs(s.full) do
+      -- (an entry never parsed is unchanged)
       if ent.i == nil and ent.c ~= ent.orig then
         table.insert(fixes, cjson.encode(space) .. ',' .. text(ent))
       end
@@ -175,6 +188,7 @@ end
 local function opensGap(s, at, ts)
   local prev = s.full[at - 1]
   if prev then
+    parsed(prev)
     if ts - prev.ts >= s.idle then return true end
   elseif s.fdelta == 2 then
     return true
@@ -190,6 +204,7 @@ local function recent(s, entries, oldest)
   local keep = {}
   s.tts = nil
   for _, ent in ipairs(entries) do
+    parsed(ent)
     if ent.ts < oldest then
       floorAt(s, ent)
     else
@@ -201,14 +216,16 @@ local function recent(s, entries, oldest)
 end
 -- The end of a space's tail as s.full, from the list's index s.from, with what this part appended.
 -- When s.from > 0, s.full[1] is an anchor: an effect placed stays after it (else more is read).
+-- The entries from s.low on are new or changed: only they are written back.
 local function readTail(s, key)
   s.full, s.from = {}, 0
   if not s.fresh then
     s.from = math.max(0, redis.call('LLEN', key) - SLICE)
     for _, t in ipairs(redis.call('LRANGE', key, s.from, -1)) do
-      s.full[#s.full + 1] = entry(t)
+      s.full[#s.full + 1] = { raw = t }
     end
   end
+  s.low = #s.full + 1
   for _, ent in ipairs(s.appended) do
     s.full[#s.full + 1] = ent
   end
@@ -219,8 +236,9 @@ local function readMore(s, key)
   local from = math.max(0, s.from - SLICE * 4)
   local more = {}
   for _, t in ipairs(redis.call('LRANGE', key, from, s.from - 1)) do
-    more[#more + 1] = entry(t)
+    more[#more + 1] = { raw = t }
   end
+  s.low = s.low + #more
   for _, ent in ipairs(s.full) do
     more[#more + 1] = ent
   end
@@ -284,7 +302,7 @@ for i, e in ipairs(input.e) do
     while true do
       at = #s.full + 1
       local prev = s.full[at - 1]
-      while prev and before(e[2], e[3], e[4], prev.ts, prev.d, prev.id) do
+      while prev and before(e[2], e[3], e[4], parsed(prev).ts, prev.d, prev.id) do
         at = at - 1
         prev = s.full[at - 1]
       end
@@ -323,7 +341,8 @@ for i, e in ipairs(input.e) do
   elseif at then
     -- Out of order within the tail: placed, and the counts after it derived again.
     table.insert(s.full, at, { ts = e[2], d = e[3], id = e[4], i = i })
-    local count = at == 1 and s.base or s.full[at - 1].c
+    if at < s.low then s.low = at end
+    local count = at == 1 and s.base or parsed(s.full[at - 1]).c
     for k = at, #s.full do
       local ent = s.full[k]
       count = clamped(count + ent.d, e[5])
@@ -403,11 +422,11 @@ for space, s in pairs(spaces) do
       redis.call('DEL', tailKey)
       sliced('RPUSH', tailKey, recent(s, s.full, oldest))
     else
-      if s.full then
-        -- Its end from the anchor on is written again.
-        redis.call('LTRIM', tailKey, 0, s.from)
-        sliced('RPUSH', tailKey, texts(s.full, 2))
-      elseif s.fresh then
+      if s.full and s.low <= #s.full then
+        -- Its end from the first entry new or changed is written again (after the anchor).
+        redis.call('LTRIM', tailKey, 0, s.from + s.low - 2)
+        sliced('RPUSH', tailKey, texts(s.full, s.low))
+      elseif s.fresh and not s.full then
         redis.call('DEL', tailKey)
       end
       local empty = s.fresh and not s.full
