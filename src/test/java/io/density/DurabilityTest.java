@@ -3,6 +3,7 @@ package io.density;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.density.counter.SpaceState;
 import io.density.dev.SeedBuilding;
 import io.density.support.TestServer;
 import io.density.support.TestServer.Reply;
@@ -125,10 +126,9 @@ class DurabilityTest {
     server
         .redis
         .send(
-            io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HSET)
+            io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SET)
                 .arg(server.config.redis().keyPrefix() + "space:A")
-                .arg("count")
-                .arg(999))
+                .arg(new SpaceState(999, null, null, null, null, null).encode()))
         .await();
     server.start();
     assertEquals(before, answers());

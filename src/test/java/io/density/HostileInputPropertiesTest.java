@@ -4,6 +4,7 @@ import static io.density.support.Hostile.quote;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.density.counter.SpaceState;
 import io.density.support.Hostile;
 import io.density.support.TestServer;
 import io.vertx.core.json.DecodeException;
@@ -1043,31 +1044,25 @@ class HostileInputPropertiesTest {
         // again.
         continue;
       }
-      Response type = server.redis.send(Request.cmd(Command.TYPE).arg(key.toString())).await();
-      Response value;
       if (key.toString().startsWith(prefix + "space:")) {
         // the count and the order key of its latest change; not the tail's floor
-        value =
-            server
-                .redis
-                .send(
-                    Request.cmd(Command.HMGET)
-                        .arg(key.toString())
-                        .arg("count")
-                        .arg("ts")
-                        .arg("delta")
-                        .arg("id"))
-                .await();
-      } else {
-        value =
-            switch (type.toString()) {
-              case "hash" ->
-                  server.redis.send(Request.cmd(Command.HGETALL).arg(key.toString())).await();
-              case "string" ->
-                  server.redis.send(Request.cmd(Command.GET).arg(key.toString())).await();
-              default -> type;
-            };
+        SpaceState state =
+            SpaceState.parse(
+                server.redis.send(Request.cmd(Command.GET).arg(key.toString())).await().toString());
+        out.put(
+            "redis " + key,
+            state.count() + " " + state.ts() + " " + state.delta() + " " + state.id());
+        continue;
       }
+      Response type = server.redis.send(Request.cmd(Command.TYPE).arg(key.toString())).await();
+      Response value =
+          switch (type.toString()) {
+            case "hash" ->
+                server.redis.send(Request.cmd(Command.HGETALL).arg(key.toString())).await();
+            case "string" ->
+                server.redis.send(Request.cmd(Command.GET).arg(key.toString())).await();
+            default -> type;
+          };
       // when the state was last built: a rebuild is allowed to build it again
       out.put("redis " + key, String.valueOf(value).replaceAll("built_at: \\d+", "built_at"));
     }

@@ -165,13 +165,17 @@ public final class CounterVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {spaces: [id]}}: spaces that exist get a hash with count 0 where Redis holds none, so a
-   * space without a hash is an unknown one. What is held stays.
+   * {@code {spaces: [id]}}: spaces that exist get a state with count 0 where Redis holds none, so a
+   * space without a state is an unknown one. What is held stays.
    */
   private void registered(Message<JsonObject> message) {
     List<Request> requests = new ArrayList<>();
     for (Object id : message.body().getJsonArray("spaces", new JsonArray())) {
-      requests.add(Request.cmd(Command.HSETNX).arg(keys.space((String) id)).arg("count").arg(0));
+      requests.add(
+          Request.cmd(Command.SET)
+              .arg(keys.space((String) id))
+              .arg(SpaceState.NEW.encode())
+              .arg("NX"));
     }
     for (Object id : message.body().getJsonArray("dpus", new JsonArray())) {
       requests.add(
@@ -300,9 +304,9 @@ public final class CounterVerticle extends VerticleBase {
   }
 
   /**
-   * A space's hash: its count and the order key of its latest change (none without changes); with
-   * an idle reset rule, its period and latest effect, and its place among the idle resets due (none
-   * when a reset at or after the one due is its latest change already).
+   * A space's state ({@link SpaceState}): its count and the order key of its latest change (none
+   * without changes); with an idle reset rule, its period and latest effect, and its place among
+   * the idle resets due (none when a reset at or after the one due is its latest change already).
    */
   private void addSpaces(List<Request> requests, JsonArray spaces, boolean replace) {
     for (Object o : spaces) {
@@ -310,26 +314,19 @@ public final class CounterVerticle extends VerticleBase {
       String key = keys.space(s.getString(0));
       if (replace) {
         // A head recounted in PostgreSQL replaces what Redis derived: the tail starts again.
-        requests.add(Request.cmd(Command.DEL).arg(key).arg(keys.tail(s.getString(0))));
-      }
-      Request hset = Request.cmd(Command.HSET).arg(key).arg("count").arg(s.getInteger(1));
-      if (s.getValue(2) != null) {
-        hset.arg("ts")
-            .arg(s.getLong(2))
-            .arg("delta")
-            .arg(s.getInteger(3))
-            .arg("id")
-            .arg(s.getLong(4));
+        requests.add(Request.cmd(Command.DEL).arg(keys.tail(s.getString(0))));
       }
       Long idle = s.size() > 6 ? s.getLong(6) : null;
       Long effect = s.size() > 6 ? s.getLong(5) : null;
-      if (idle != null) {
-        hset.arg("idle").arg(idle);
-        if (effect != null) {
-          hset.arg("ets").arg(effect);
-        }
-      }
-      requests.add(hset);
+      SpaceState state =
+          new SpaceState(
+              s.getInteger(1),
+              s.getLong(2),
+              s.getInteger(3),
+              s.getLong(4),
+              idle,
+              idle != null ? effect : null);
+      requests.add(Request.cmd(Command.SET).arg(key).arg(state.encode()));
       boolean due =
           idle != null
               && effect != null

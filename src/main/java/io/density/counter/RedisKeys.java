@@ -4,9 +4,10 @@ package io.density.counter;
 public record RedisKeys(String prefix) {
 
   /**
-   * Hash: count, and ts/delta/id of the latest effect applied in order; while the space keeps a
-   * tail, tail = 1 and its floor (fts/fdelta/fid, base); with an idle reset rule, idle (its period,
-   * µs) and ets (the latest effect, µs).
+   * String: the space's state ({@link SpaceState}), "count,ts,delta,id,idle,ets,tail,base,fts,
+   * fdelta,fid,tts": its count, and ts/delta/id of the latest effect applied in order; with an idle
+   * reset rule, idle (its period, µs) and ets (the latest effect, µs); while the space keeps a
+   * tail, tail = 1, its floor (base, fts/fdelta/fid) and its first entry's instant (tts).
    */
   public String space(String spaceId) {
     return prefix + "space:" + spaceId;
@@ -48,7 +49,7 @@ public record RedisKeys(String prefix) {
   /**
    * Hash: built_at, instance (the database the state was built from), format ({@link #FORMAT}).
    * Present once the state was loaded from PostgreSQL; counting needs it, and while it is there
-   * every known space has a hash, so a space without one is unknown.
+   * every known space has a state, so a space without one is unknown.
    */
   public String meta() {
     return prefix + "meta";
@@ -56,8 +57,8 @@ public record RedisKeys(String prefix) {
 
   /**
    * The layout's version: a state loaded by an older server (which kept no hash for a space without
-   * changes, no {@link #dpusByArrival}, no idle reset fields, or a hash per DPU) is rebuilt rather
-   * than trusted.
+   * changes, no {@link #dpusByArrival}, no idle reset fields, a hash per DPU, or a hash per space)
+   * is rebuilt rather than trusted.
    */
-  public static final String FORMAT = "5";
+  public static final String FORMAT = "6";
 }

@@ -7,6 +7,7 @@ import io.density.bus.Service;
 import io.density.config.DensityConfig;
 import io.density.counter.DpuTotals;
 import io.density.counter.RedisKeys;
+import io.density.counter.SpaceState;
 import io.density.db.Connections;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
@@ -62,7 +63,7 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
 
   /**
    * A space → {@code {space_id, count}}: from Redis, in one round trip that also asks whether the
-   * realtime state is loaded: while it is, every known space has a hash there, so a space without
+   * realtime state is loaded: while it is, every known space has a state there, so a space without
    * one is unknown (count null). From PostgreSQL when Redis has no state or does not answer.
    */
   @Override
@@ -71,14 +72,15 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
     return redis
         .batch(
             List.of(
-                Request.cmd(Command.HGET).arg(keys.space(space)).arg("count"),
+                Request.cmd(Command.GET).arg(keys.space(space)),
                 Request.cmd(Command.EXISTS).arg(keys.meta())))
         .transform(
             ar -> {
               if (ar.succeeded()) {
-                Response count = ar.result().get(0);
-                if (count != null) {
-                  return Future.succeededFuture(countAnswer(space, count.toInteger()));
+                Response state = ar.result().get(0);
+                if (state != null) {
+                  return Future.succeededFuture(
+                      countAnswer(space, SpaceState.parse(state.toString()).count()));
                 }
                 if (ar.result().get(1).toInteger() == 1) {
                   return Future.succeededFuture(countAnswer(space, null));

@@ -19,15 +19,16 @@
 --               i: [[space_id, "ts_micros", 1 | 0] of each idle reset an effect applied in
 --                   order found before it, 1 when it took the count to 0]}.
 --
--- A space's hash holds its count and the order key (ts, delta, id) of the latest effect applied
--- in order; an effect that sorts before it is out of order: placed in the space's tail when it
+-- A space's string key holds its state, "count,ts,delta,id,idle,ets,tail,base,fts,fdelta,fid,tts"
+-- (an empty field: none; see "Spaces" below): its count and the order key (ts, delta, id) of the
+-- latest effect applied in order; an effect that sorts before it is out of order: placed in the space's tail when it
 -- sorts after the tail's floor, else late: added to the count provisionally and reported. Each
 -- DPU's string key holds "last_ts,last_rx,entries,exits,total"; the sorted set dpus:by-arrival
 -- holds every DPU scored by its last_rx. A part seen before
 -- returns the stored answer marked "again": true, so a retried batch is never counted twice; its
 -- k and s let the caller see that a part offered again is not the part applied (other effects).
 --
--- Idle resets: a space whose hash holds idle (a period in µs) is reset to 0 at ets + idle, ets
+-- Idle resets: a space whose state holds idle (a period in µs) is reset to 0 at ets + idle, ets
 -- being its latest effect, when no effect comes before that. An effect applied in order at or
 -- after that instant finds the reset before it: the reset is reported in i (the caller writes it),
 -- the count starts again from 0 (unless a later reset is the head already), and the tail starts
@@ -112,12 +113,12 @@ end
 sliced('MSET', nil, totals)
 sliced('ZADD', prefix .. 'dpus:by-arrival', arrivals)
 
--- Spaces: each read once, updated in memory effect by effect, written once.
+-- Spaces: read with one MGET, updated in memory effect by effect, written with one MSET.
 --
 -- With a window w > 0, each space also keeps its tail: the effects of at least the last w of its
 -- own timeline, each with the count after it (list tail:<space>, entries "ts,delta,id,count"),
 -- the tail's floor (the order key and count of the effect before the tail's first: fields fts,
--- fdelta, fid, base of the space's hash; no fts: before every effect) and the instant of its
+-- fdelta, fid, base of the space's state; no fts: before every effect) and the instant of its
 -- first entry (field tts). An effect that sorts before the head but after the floor, and is
 -- within w of the head, is put in its place in the tail and the counts after it are derived
 -- again here: no recount in PostgreSQL. Only the end of the tail from its place is read and
@@ -125,7 +126,7 @@ sliced('ZADD', prefix .. 'dpus:by-arrival', arrivals)
 -- window older than that (tts says when), not one by one. Only an effect before the floor, or
 -- older than the window behind the head, is late the old way:
 -- added provisionally, reported in l, recounted in PostgreSQL, and the tail starts again from the
--- head that recount writes (which replaces the whole hash, the tail's fields with it).
+-- head that recount writes (which replaces the whole state, the tail's fields with it).
 local function clamped(count, clamp)
   if clamp == 1 and count < 0 then
     return 0
@@ -270,27 +271,44 @@ local spaces = {}
 local counts = {}
 local late = {}
 local idles = {}
-for i, e in ipairs(input.e) do
+-- The part's spaces, in the order they first appear, read in MGETs of at most 1000.
+local STATE = '^([^,]*)' .. string.rep(',([^,]*)', 11) .. '$'
+local order = {}
+for _, e in ipairs(input.e) do
   local s = spaces[e[1]]
   if s == nil then
-    local head = redis.call('HMGET', prefix .. 'space:' .. e[1], 'count', 'ts', 'delta', 'id',
-      'tail', 'fts', 'fdelta', 'fid', 'base', 'idle', 'ets', 'tts')
-    s = { count = tonumber(head[1]) or 0, ts = tonumber(head[2]),
-          delta = tonumber(head[3]), id = tonumber(head[4]), first = e[2],
-          tail = head[5] == '1', fts = tonumber(head[6]), fdelta = tonumber(head[7]),
-          fid = tonumber(head[8]), base = tonumber(head[9]), appended = {},
-          idle = tonumber(head[10]), ets = tonumber(head[11]), tts = tonumber(head[12]) }
+    spaces[e[1]] = { first = e[2] }
+    order[#order + 1] = e[1]
+  elseif e[2] < s.first then
+    s.first = e[2]
+  end
+end
+for from = 1, #order, 1000 do
+  local keys = {}
+  for k = from, math.min(from + 999, #order) do
+    keys[#keys + 1] = prefix .. 'space:' .. order[k]
+  end
+  local states = redis.call('MGET', unpack(keys))
+  for k = 1, #keys do
+    local s = spaces[order[from + k - 1]]
+    local count, ts, delta, id, idle, ets, tail, base, fts, fdelta, fid, tts =
+      string.match(states[k] or '', STATE)
+    s.count, s.ts, s.delta, s.id = tonumber(count) or 0, tonumber(ts), tonumber(delta), tonumber(id)
+    -- idle as stored (0: no rule), for writing it back
+    s.idle, s.idleField, s.ets = tonumber(idle), tonumber(idle), tonumber(ets)
+    s.tail, s.base = tail == '1', tonumber(base)
+    s.fts, s.fdelta, s.fid, s.tts = tonumber(fts), tonumber(fdelta), tonumber(fid), tonumber(tts)
+    s.appended = {}
     if s.idle == 0 then s.idle = nil end
     if window > 0 and not s.tail then
       -- A tail starts at the head: whatever sorts after it can be placed here.
       s.tail, s.fresh = true, true
       s.fts, s.fdelta, s.fid, s.base = s.ts, s.delta, s.id, s.count
     end
-    if e[2] < s.first then s.first = e[2] end
-    spaces[e[1]] = s
-  elseif e[2] < s.first then
-    s.first = e[2]
   end
+end
+for i, e in ipairs(input.e) do
+  local s = spaces[e[1]]
   local inOrder = s.ts == nil or before(s.ts, s.delta, s.id, e[2], e[3], e[4])
   local at = nil
   if not inOrder and s.tail and e[2] >= s.ts - window
@@ -378,24 +396,16 @@ end
 local IDLE_GRACE = 2000000
 local nowMicros = nil
 
+-- A state's field: the number, or empty for none.
+local function field(n)
+  return n ~= nil and int(n) or ''
+end
 local reordered = {}
-for space, s in pairs(spaces) do
-  local key = prefix .. 'space:' .. space
+local states = {}
+for _, space in ipairs(order) do
+  local s = spaces[space]
   local tailKey = prefix .. 'tail:' .. space
-  -- The hash's fields, written in one HSET once the tail's are known.
-  local fields = {}
-  local function put(name, value)
-    fields[#fields + 1] = name
-    fields[#fields + 1] = int(value)
-  end
-  put('count', s.count)
-  if s.ts ~= nil then
-    put('ts', s.ts)
-    put('delta', s.delta)
-    put('id', s.id)
-  end
   if s.idle and s.ets then
-    put('ets', s.ets)
     if s.delta == 2 and s.ts >= s.ets + s.idle then
       redis.call('ZREM', prefix .. 'idle-due', space)
     else
@@ -409,7 +419,6 @@ for space, s in pairs(spaces) do
   end
   if s.dropped then
     redis.call('DEL', tailKey)
-    redis.call('HDEL', key, 'tail', 'fts', 'fdelta', 'fid', 'base', 'tts')
   elseif s.tail then
     -- Every space here has taken an effect, so it has a head.
     local oldest = s.ts - window
@@ -439,25 +448,20 @@ for space, s in pairs(spaces) do
         sliced('RPUSH', tailKey, empty and recent(s, s.appended, oldest) or texts(s.appended, 1))
       end
     end
-    put('tail', 1)
-    put('base', s.base)
-    if s.fts ~= nil then
-      put('fts', s.fts)
-      put('fdelta', s.fdelta)
-      put('fid', s.fid)
-    end
-    if s.tts ~= nil then
-      put('tts', s.tts)
-    else
-      redis.call('HDEL', key, 'tts')
-    end
     if s.reordered then
       table.insert(reordered, cjson.encode(space) .. string.format(',%d,%d,%d,%d', s.count, s.ts,
         s.delta, s.id))
     end
   end
-  redis.call('HSET', key, unpack(fields))
+  -- Once the tail's fields are known: count,ts,delta,id,idle,ets,tail,base,fts,fdelta,fid,tts.
+  local kept = s.tail and not s.dropped
+  states[#states + 1] = prefix .. 'space:' .. space
+  states[#states + 1] = table.concat({ int(s.count), field(s.ts), field(s.delta), field(s.id),
+    field(s.idleField), field(s.idle and s.ets), kept and '1' or '', kept and field(s.base) or '',
+    kept and field(s.fts) or '', kept and field(s.fdelta) or '', kept and field(s.fid) or '',
+    kept and field(s.tts) or '' }, ',')
 end
+sliced('MSET', nil, states)
 
 -- Built by hand: cjson writes an empty table as {} and large numbers with 14 digits.
 local function listOf(rows)
