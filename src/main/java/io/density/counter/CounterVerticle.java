@@ -233,13 +233,16 @@ public final class CounterVerticle extends VerticleBase {
   /**
    * Replaces the realtime state: {@code {instance, spaces: [[id, count, ts, delta, datapoint_id]],
    * dpus: [[id, last_ts, last_rx, entries, exits, total]]}} (nulls and zeros for a registered DPU
-   * that never reported), instance naming the database it was built from. Everything under the
-   * prefix is dropped first; the state is marked loaded last, so counting resumes only on a
-   * complete state.
+   * that never reported), instance naming the database it was built from. The state is marked not
+   * loaded first, then everything under the prefix is dropped (in pages: not at once) and written
+   * again, and the state is marked loaded last: counting resumes only on a complete state, and
+   * meanwhile queries answer from PostgreSQL rather than take a space dropped already for unknown.
    */
   private void load(Message<JsonObject> message) {
     JsonObject body = message.body();
-    deleteAll("0")
+    redis
+        .send(Request.cmd(Command.DEL).arg(keys.meta()))
+        .compose(v -> deleteAll("0"))
         .compose(v -> writeSnapshot(body))
         .compose(
             v ->

@@ -301,9 +301,19 @@ public final class PersistenceVerticle extends VerticleBase {
             current ->
                 current
                     ? groupCommit.sweep().run(config.recoveryIntervalMs() / 1000.0)
-                    : groupCommit.drained(groupCommit::rebuild).<Void>mapEmpty())
+                    : groupCommit.drained(this::rebuildUnlessCurrent).<Void>mapEmpty())
         // Logged once per distinct failure (the recovery of uncounted batches has logged its own).
         .onFailure(groupCommit.sweep()::failed);
+  }
+
+  /**
+   * A rebuild, unless the state is current by the time the sweep runs alone: a batch that found
+   * Redis empty too may have had it rebuilt meanwhile, and a second rebuild would take the state
+   * away from queries again for nothing.
+   */
+  private Future<Void> rebuildUnlessCurrent() {
+    return realtimeCurrent(1)
+        .compose(current -> current ? Future.succeededFuture() : groupCommit.rebuild().mapEmpty());
   }
 
   /** Whether Redis holds a realtime state built from this database. */
