@@ -21,8 +21,9 @@
 --
 -- A space's string key holds its state, "count,ts,delta,id,idle,ets,tail,base,fts,fdelta,fid,tts"
 -- (an empty field: none; see "Spaces" below): its count and the order key (ts, delta, id) of the
--- latest effect applied in order; an effect that sorts before it is out of order: placed in the space's tail when it
--- sorts after the tail's floor, else late: added to the count provisionally and reported. Each
+-- latest effect applied in order; an effect that sorts before it is out of order: placed in the
+-- space's tail when it sorts after the tail's floor, else late: added to the count provisionally
+-- and reported. Each
 -- DPU's string key holds "last_ts,last_rx,entries,exits,total"; the sorted set dpus:by-arrival
 -- holds every DPU scored by its last_rx. A part seen before
 -- returns the stored answer marked "again": true, so a retried batch is never counted twice; its
@@ -68,6 +69,17 @@ local function sliced(command, key, values)
   end
 end
 
+-- The values of many keys, in their order (false for none): MGETs of at most 1000 keys.
+local function read(keys)
+  local values = {}
+  for from = 1, #keys, 1000 do
+    for _, v in ipairs(redis.call('MGET', unpack(keys, from, math.min(from + 999, #keys)))) do
+      values[#values + 1] = v
+    end
+  end
+  return values
+end
+
 -- Per-DPU totals: folded per DPU first, then one MGET and one MSET for the part's DPUs, and one
 -- ZADD. Numbers bound for Redis are formatted here: as Lua numbers, Redis would print each with
 -- '%.17g', which costs far more for a µs timestamp.
@@ -84,31 +96,27 @@ for _, p in ipairs(input.d) do
   if p[4] > t.rx then t.rx = p[4] end
   if p[3] > 0 then t.entries = t.entries + 1 else t.exits = t.exits + 1 end
 end
-local totals, arrivals = {}, {}
-for from = 1, #names, 1000 do
-  local keys = {}
-  for k = from, math.min(from + 999, #names) do
-    keys[#keys + 1] = dpus[names[k]].key
+local totals, arrivals, keys = {}, {}, {}
+for k, dpu in ipairs(names) do
+  keys[k] = dpus[dpu].key
+end
+local olds = read(keys)
+for k, dpu in ipairs(names) do
+  local t = dpus[dpu]
+  local ts, rx, entries, exits = t.ts, t.rx, t.entries, t.exits
+  local total = entries + exits
+  if olds[k] then
+    local ots, orx, oen, oex, oto = string.match(olds[k], '^(%d+),(%d+),(%d+),(%d+),(%d+)$')
+    ots, orx = tonumber(ots), tonumber(orx)
+    if ots > ts then ts = ots end
+    if orx > rx then rx = orx end
+    entries, exits = entries + tonumber(oen), exits + tonumber(oex)
+    total = total + tonumber(oto)
   end
-  local olds = redis.call('MGET', unpack(keys))
-  for k = 1, #keys do
-    local dpu = names[from + k - 1]
-    local t = dpus[dpu]
-    local ts, rx, entries, exits = t.ts, t.rx, t.entries, t.exits
-    local total = entries + exits
-    if olds[k] then
-      local ots, orx, oen, oex, oto = string.match(olds[k], '^(%d+),(%d+),(%d+),(%d+),(%d+)$')
-      ots, orx = tonumber(ots), tonumber(orx)
-      if ots > ts then ts = ots end
-      if orx > rx then rx = orx end
-      entries, exits = entries + tonumber(oen), exits + tonumber(oex)
-      total = total + tonumber(oto)
-    end
-    totals[#totals + 1] = t.key
-    totals[#totals + 1] = string.format('%d,%d,%d,%d,%d', ts, rx, entries, exits, total)
-    arrivals[#arrivals + 1] = int(rx)
-    arrivals[#arrivals + 1] = dpu
-  end
+  totals[#totals + 1] = t.key
+  totals[#totals + 1] = string.format('%d,%d,%d,%d,%d', ts, rx, entries, exits, total)
+  arrivals[#arrivals + 1] = int(rx)
+  arrivals[#arrivals + 1] = dpu
 end
 sliced('MSET', nil, totals)
 sliced('ZADD', prefix .. 'dpus:by-arrival', arrivals)
@@ -271,7 +279,7 @@ local spaces = {}
 local counts = {}
 local late = {}
 local idles = {}
--- The part's spaces, in the order they first appear, read in MGETs of at most 1000.
+-- The part's spaces, in the order they first appear, read together.
 local STATE = '^([^,]*)' .. string.rep(',([^,]*)', 11) .. '$'
 local order = {}
 for _, e in ipairs(input.e) do
@@ -283,28 +291,25 @@ for _, e in ipairs(input.e) do
     s.first = e[2]
   end
 end
-for from = 1, #order, 1000 do
-  local keys = {}
-  for k = from, math.min(from + 999, #order) do
-    keys[#keys + 1] = prefix .. 'space:' .. order[k]
-  end
-  local states = redis.call('MGET', unpack(keys))
-  for k = 1, #keys do
-    local s = spaces[order[from + k - 1]]
-    local count, ts, delta, id, idle, ets, tail, base, fts, fdelta, fid, tts =
-      string.match(states[k] or '', STATE)
-    s.count, s.ts, s.delta, s.id = tonumber(count) or 0, tonumber(ts), tonumber(delta), tonumber(id)
-    -- idle as stored (0: no rule), for writing it back
-    s.idle, s.idleField, s.ets = tonumber(idle), tonumber(idle), tonumber(ets)
-    s.tail, s.base = tail == '1', tonumber(base)
-    s.fts, s.fdelta, s.fid, s.tts = tonumber(fts), tonumber(fdelta), tonumber(fid), tonumber(tts)
-    s.appended = {}
-    if s.idle == 0 then s.idle = nil end
-    if window > 0 and not s.tail then
-      -- A tail starts at the head: whatever sorts after it can be placed here.
-      s.tail, s.fresh = true, true
-      s.fts, s.fdelta, s.fid, s.base = s.ts, s.delta, s.id, s.count
-    end
+local stateKeys = {}
+for k, space in ipairs(order) do
+  stateKeys[k] = prefix .. 'space:' .. space
+end
+for k, stored in ipairs(read(stateKeys)) do
+  local s = spaces[order[k]]
+  local count, ts, delta, id, idle, ets, tail, base, fts, fdelta, fid, tts =
+    string.match(stored or '', STATE)
+  s.count, s.ts, s.delta, s.id = tonumber(count) or 0, tonumber(ts), tonumber(delta), tonumber(id)
+  -- idle as stored (0: no rule), for writing it back
+  s.idle, s.idleField, s.ets = tonumber(idle), tonumber(idle), tonumber(ets)
+  s.tail, s.base = tail == '1', tonumber(base)
+  s.fts, s.fdelta, s.fid, s.tts = tonumber(fts), tonumber(fdelta), tonumber(fid), tonumber(tts)
+  s.appended = {}
+  if s.idle == 0 then s.idle = nil end
+  if window > 0 and not s.tail then
+    -- A tail starts at the head: whatever sorts after it can be placed here.
+    s.tail, s.fresh = true, true
+    s.fts, s.fdelta, s.fid, s.base = s.ts, s.delta, s.id, s.count
   end
 end
 for i, e in ipairs(input.e) do
