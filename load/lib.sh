@@ -233,6 +233,11 @@ run_load_tool() {
 # Redis, every postgres process and its own JVM. PostgreSQL and Redis serve the whole machine:
 # whatever else uses them meanwhile counts too.
 
+# process_pid NAME: the id of the first process whose command name is NAME; fails when there is none.
+process_pid() {
+  pgrep -x "$1" | head -n 1
+}
+
 # redis_pid: the process id of the Redis on 127.0.0.1:6379 (empty when unknown).
 redis_pid() {
   local pid=""
@@ -240,7 +245,7 @@ redis_pid() {
     pid=$(redis-cli -h 127.0.0.1 -p 6379 info server 2>/dev/null \
       | tr -d '\r' | awk -F: '$1 == "process_id" {print $2}')
   fi
-  [[ -n "$pid" ]] || pid=$(pgrep -x redis-server | head -n 1 || true)
+  [[ -n "$pid" ]] || pid=$(process_pid redis-server || true)
   echo "$pid"
 }
 
@@ -258,10 +263,10 @@ bench_measure_options() {
   fi
   # with egress on (the server's environment), the brokers it publishes to
   local broker
-  if [[ -n ${DENSITY_EGRESS_NATS_URL:-} ]] && broker=$(pgrep -x nats-server | head -n 1); then
+  if [[ -n ${DENSITY_EGRESS_NATS_URL:-} ]] && broker=$(process_pid nats-server); then
     cpu+=",nats_server=$broker"
   fi
-  if [[ ${DENSITY_EGRESS_MQTT_ENABLED:-} =~ ^(on|true)$ ]] && broker=$(pgrep -x mosquitto | head -n 1); then
+  if [[ ${DENSITY_EGRESS_MQTT_ENABLED:-} =~ ^(on|true)$ ]] && broker=$(process_pid mosquitto); then
     cpu+=",mosquitto=$broker"
   fi
   measure_options=(--cpu-pids "$cpu" --cpu-pg-db "$db")
@@ -617,7 +622,7 @@ insert_per_row() {
 print_nats_floor() {
   [[ -n ${DENSITY_EGRESS_NATS_URL:-} ]] || return 0
   local pid out
-  pid=$(pgrep -x nats-server | head -n 1) || { say "no local nats-server: no NATS floor"; return 0; }
+  pid=$(process_pid nats-server) || { say "no local nats-server: no NATS floor"; return 0; }
   say "measuring the NATS floor: nats-server alone storing 300000 messages"
   out=$(java -cp "$work/density.jar" "$repo/load/NatsFloor.java" "$DENSITY_EGRESS_NATS_URL" 300000 \
     "$pid" 2>"$work/nats-floor.err") || { say "the NATS floor failed: $(tail -n 1 "$work/nats-floor.err")"; return 0; }
