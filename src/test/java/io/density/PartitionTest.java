@@ -254,7 +254,15 @@ class PartitionTest {
                   new JsonArray()
                       .add(
                           new JsonObject().put("space_id", "R" + next).put("sensor_placement", 1)));
+      long started = System.nanoTime();
       TestServer.Reply moved = leader.postJson("/v1/dpus/d" + i + "/move", body);
+      LOG.info(
+          "moving d"
+              + i
+              + " took "
+              + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)
+              + " ms: "
+              + moved.status());
       assertEquals(200, moved.status(), moved.json().encode());
       contract.close("d" + i, at).link("d" + i, "R" + next, 1, at);
     }

@@ -16,8 +16,8 @@ import java.util.function.Function;
  * that is the answer, or a record of the service's own where a node's code reads the answer (the
  * token check); a failure a {@link ReplyException} with a {@link Failure} code.
  *
- * <p>An instance is the service's client: {@link #ask} sends a request and gives the reply. {@link
- * #serve} is the consumer side.
+ * <p>An instance is the service's client: {@link #ask} sends a request and gives the reply, on this
+ * node when it serves the address too ({@link Nearest}). {@link #serve} is the consumer side.
  *
  * @param <R> the sealed type of the service's requests
  */
@@ -48,7 +48,10 @@ public final class Service<R> {
    * one for it with {@link RecordCodec#registerReply}), or a JSON object.
    */
   public <T> Future<T> ask(R request, Class<T> answer, DeliveryOptions options) {
-    return vertx.eventBus().request(address, request, options).map(m -> answer.cast(m.body()));
+    return vertx
+        .eventBus()
+        .request(address, request, Nearest.options(vertx, address, options))
+        .map(m -> answer.cast(m.body()));
   }
 
   /**
@@ -62,6 +65,7 @@ public final class Service<R> {
       Function<R, ? extends Future<?>> answer,
       Function<Throwable, ReplyException> failure) {
     RecordCodec.register(vertx, requests);
+    Nearest.serving(vertx, address);
     return vertx
         .eventBus()
         .consumer(

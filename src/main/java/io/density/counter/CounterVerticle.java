@@ -2,6 +2,7 @@ package io.density.counter;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
+import io.density.bus.Nearest;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
 import io.density.telemetry.Metrics;
@@ -70,7 +71,17 @@ public final class CounterVerticle extends VerticleBase {
                       .eventBus()
                       .<JsonObject>consumer(Addresses.COUNTER_REGISTERED, this::registered)
                       .completion());
-            });
+            })
+        .onSuccess(
+            v ->
+                List.of(
+                        Addresses.COUNTER_APPLY,
+                        Addresses.COUNTER_LOAD,
+                        Addresses.COUNTER_STATUS,
+                        Addresses.COUNTER_SET,
+                        Addresses.COUNTER_IDLE_DUE,
+                        Addresses.COUNTER_REGISTERED)
+                    .forEach(address -> Nearest.serving(vertx, address)));
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.density.http;
 
 import io.density.bus.Addresses;
+import io.density.bus.Nearest;
 import io.density.bus.Service;
 import io.density.cluster.NodeState;
 import io.density.config.DensityConfig;
@@ -175,9 +176,7 @@ public final class HttpVerticle extends VerticleBase {
     checks.register(
         "redis",
         promise ->
-            vertx
-                .eventBus()
-                .<JsonObject>request(Addresses.COUNTER_STATUS, new JsonObject(), quick)
+            Nearest.<JsonObject>request(vertx, Addresses.COUNTER_STATUS, new JsonObject(), quick)
                 .onSuccess(
                     m ->
                         promise.complete(m.body().getBoolean("loaded") ? Status.OK() : Status.KO()))

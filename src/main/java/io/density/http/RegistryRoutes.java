@@ -43,7 +43,9 @@ final class RegistryRoutes {
   }
 
   void mount(Router router) {
-    router.put("/v1/spaces/:id").handler(rc -> ask(rc, new PutSpace(Space.of(id(rc), body(rc)))));
+    router
+        .put("/v1/spaces/:id")
+        .handler(rc -> rederive(rc, new PutSpace(Space.of(id(rc), body(rc)))));
     router.get("/v1/spaces").handler(rc -> ask(rc, new ListSpaces()));
     router.get("/v1/spaces/:id").handler(rc -> ask(rc, new GetSpace(id(rc))));
     router
@@ -56,10 +58,10 @@ final class RegistryRoutes {
     // GET /v1/dpus/{id} is the DPU's state, in QueryRoutes.
     router
         .post("/v1/dpus/:id/move")
-        .handler(rc -> ask(rc, MoveDpu.of(id(rc), Requests.jsonObject(rc))));
+        .handler(rc -> rederive(rc, MoveDpu.of(id(rc), Requests.jsonObject(rc))));
     router
         .post("/v1/links")
-        .handler(rc -> ask(rc, new CreateLink(Link.of(Requests.jsonObject(rc)))));
+        .handler(rc -> rederive(rc, new CreateLink(Link.of(Requests.jsonObject(rc)))));
     router.post("/v1/bulk/:kind").handler(this::bulk);
     router.get("/v1/links").handler(this::listLinks);
   }
@@ -133,5 +135,20 @@ final class RegistryRoutes {
   /** Asks the registry and answers with what it says (201 when it created something). */
   private void ask(RoutingContext rc, RegistryRequest request) {
     registry.ask(request).onSuccess(answer -> Responses.stored(rc, answer)).onFailure(rc::fail);
+  }
+
+  /**
+   * A change that may re-derive counts (a move, a back-dated link, a space's reset rules): the
+   * registry commits it, then waits for persistence to attribute or recount again, which closes the
+   * deployment's gate and may wait for batches still being counted (during a shard's hand-over, for
+   * as long as the hand-over takes) before recounting a long history. It is answered once that is
+   * done, so the wait matches the registry's own for that work: an answer that timed out sooner
+   * would say "retry" for a change already made.
+   */
+  private void rederive(RoutingContext rc, RegistryRequest request) {
+    registry
+        .ask(request, Forward.MINUTES)
+        .onSuccess(answer -> Responses.stored(rc, answer))
+        .onFailure(rc::fail);
   }
 }

@@ -49,10 +49,7 @@ public final class Server {
         "persistence",
         () ->
             vertx.deployVerticle(
-                PersistenceVerticle.class,
-                with(
-                    slices(all, "postgres", "ingest", "egress")
-                        .put("roles", new JsonArray(roles)))));
+                PersistenceVerticle.class, with(slices(all, "postgres", "ingest", "egress"))));
     deployments.put(
         "query",
         () -> vertx.deployVerticle(QueryVerticle.class, with(slices(all, "postgres", "redis"))));

@@ -5,6 +5,7 @@ import static io.density.persistence.store.Statements.OLDEST_UNCOUNTED_BATCH;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
+import io.density.bus.Nearest;
 import io.density.cluster.Leadership;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
@@ -17,7 +18,6 @@ import io.density.persistence.intake.GroupCommit;
 import io.density.persistence.rederive.IdleResets;
 import io.density.persistence.rederive.Reattribution;
 import io.density.persistence.rederive.Rebuild;
-import io.density.persistence.rederive.Recounts;
 import io.density.persistence.rederive.Replays;
 import io.density.persistence.rederive.Resets;
 import io.density.persistence.rederive.Retention;
@@ -55,8 +55,8 @@ import java.util.logging.Logger;
  * each of which runs with the deployment's gate closed ({@link Claims}), and a periodic sweep that
  * counts batches whose counting was interrupted.
  *
- * <p>Config: {@code {postgres, ingest, roles}} slices; roles are the node's, to prefer its own
- * counter.
+ * <p>Config: {@code {postgres, ingest, egress}} slices. Requests to the counter go to this node's
+ * when it has one ({@link io.density.bus.Nearest}).
  */
 public final class PersistenceVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(PersistenceVerticle.class.getName());
@@ -97,15 +97,12 @@ public final class PersistenceVerticle extends VerticleBase {
     config = config().getJsonObject("ingest").mapTo(DensityConfig.Ingest.class);
     DensityConfig.Postgres postgres =
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
-    boolean counterHere = config().getJsonArray("roles", new JsonArray()).contains("counter");
     pool = Connections.writer(vertx, postgres);
     derived = Connections.derivedState(vertx, postgres);
     flush = new WalFlush(vertx, pool);
     boolean egress =
         config().getJsonObject("egress", new JsonObject()).mapTo(DensityConfig.Egress.class).on();
     CountEvents events = new CountEvents(vertx, flush, egress);
-    Recounts.counterHere(vertx, counterHere);
-    DeliveryOptions toCounter = new DeliveryOptions().setLocalOnly(counterHere);
     claims = new Claims(vertx, postgres.url(), () -> ownership.lost());
     ownership =
         new ShardOwnership(
@@ -115,7 +112,7 @@ public final class PersistenceVerticle extends VerticleBase {
             config.partTimeoutMs(),
             config.leaderUnreachableMs(),
             () -> leadership != null && leadership.leading(),
-            () -> new Counting(vertx, derived, events, toCounter, config.outOfOrderWindowMs()));
+            () -> new Counting(vertx, derived, events, config.outOfOrderWindowMs()));
     idleResets = new IdleResets(vertx, pool, events, ownership, config.countingShards());
     Partitions partitions = new Partitions(pool);
     groupCommit =
@@ -338,10 +335,11 @@ public final class PersistenceVerticle extends VerticleBase {
 
   /** The counter's status; a counter on another node may still be starting: ask again. */
   private Future<Message<JsonObject>> counterStatus(int attempts) {
-    return vertx
-        .eventBus()
-        .<JsonObject>request(
-            Addresses.COUNTER_STATUS, new JsonObject(), Recounts.toCounter(vertx, 5_000))
+    return Nearest.<JsonObject>request(
+            vertx,
+            Addresses.COUNTER_STATUS,
+            new JsonObject(),
+            new DeliveryOptions().setSendTimeout(5_000))
         .recover(
             err -> {
               if (attempts <= 1) {

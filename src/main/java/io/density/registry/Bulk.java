@@ -1,6 +1,7 @@
 package io.density.registry;
 
 import io.density.bus.Addresses;
+import io.density.bus.Nearest;
 import io.density.registry.RegistryRequest.Item;
 import io.density.registry.RegistryRequest.Link;
 import io.density.registry.RegistryRequest.Named;
@@ -174,11 +175,10 @@ final class Bulk {
         // The realtime state knows every space: a space without a hash there is unknown.
         .compose(
             v ->
-                vertx
-                    .eventBus()
-                    .request(
-                        Addresses.COUNTER_REGISTERED,
-                        new JsonObject().put("spaces", new JsonArray(written))))
+                Nearest.request(
+                    vertx,
+                    Addresses.COUNTER_REGISTERED,
+                    new JsonObject().put("spaces", new JsonArray(written))))
         .compose(
             v ->
                 rulesChanged.isEmpty()
@@ -210,9 +210,8 @@ final class Bulk {
                   written.add(result.getString("id"));
                 }
               }
-              return vertx
-                  .eventBus()
-                  .request(Addresses.COUNTER_REGISTERED, new JsonObject().put("dpus", written))
+              return Nearest.request(
+                      vertx, Addresses.COUNTER_REGISTERED, new JsonObject().put("dpus", written))
                   .map(answer);
             });
   }

@@ -2,6 +2,7 @@ package io.density.registry;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
+import io.density.bus.Nearest;
 import io.density.bus.Service;
 import io.density.config.DensityConfig;
 import io.density.db.Connections;
@@ -83,9 +84,8 @@ public final class RegistryVerticle extends VerticleBase implements RegistryRequ
         // The realtime state knows every space: a space without a hash is unknown.
         .compose(
             row ->
-                vertx
-                    .eventBus()
-                    .request(
+                Nearest.request(
+                        vertx,
                         Addresses.COUNTER_REGISTERED,
                         new JsonObject().put("spaces", new JsonArray().add(id)))
                     .map(row))
@@ -156,9 +156,8 @@ public final class RegistryVerticle extends VerticleBase implements RegistryRequ
     return putNamed(Statements.UPSERT_DPU, r.dpu())
         .compose(
             dpu ->
-                vertx
-                    .eventBus()
-                    .request(
+                Nearest.request(
+                        vertx,
                         Addresses.COUNTER_REGISTERED,
                         new JsonObject().put("dpus", new JsonArray().add(dpu.getString("id"))))
                     .map(dpu));

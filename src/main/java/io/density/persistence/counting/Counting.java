@@ -2,6 +2,7 @@ package io.density.persistence.counting;
 
 import io.density.bus.Addresses;
 import io.density.bus.Failure;
+import io.density.bus.Nearest;
 import io.density.persistence.rederive.IdleResets;
 import io.density.persistence.rederive.Recounts;
 import io.density.persistence.store.CountEvents;
@@ -11,7 +12,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -41,7 +41,6 @@ public final class Counting {
   private final Vertx vertx;
   private final Pool pool;
   private final CountEvents events;
-  private final DeliveryOptions toCounter;
   private final Counter reconciled;
   private final Timer reconciliation;
   private final Counter otherEffects;
@@ -60,13 +59,11 @@ public final class Counting {
    * {@code pool} commits without waiting for the WAL flush: everything this class writes is derived
    * from the raw log, and {@code events} holds back what is published until it is flushed.
    */
-  public Counting(
-      Vertx vertx, Pool pool, CountEvents events, DeliveryOptions toCounter, long windowMs) {
+  public Counting(Vertx vertx, Pool pool, CountEvents events, long windowMs) {
     this.vertx = vertx;
     this.windowMicros = windowMs * 1000;
     this.pool = pool;
     this.events = events;
-    this.toCounter = toCounter;
     this.reconciled =
         Counter.builder("density_reconciled_spaces")
             .description(
@@ -123,9 +120,7 @@ public final class Counting {
             .put("batch", part.key())
             .put("input", part.scriptInput(forgetNow, windowMicros));
     Timer.Sample started = Timer.start();
-    return vertx
-        .eventBus()
-        .<JsonObject>request(Addresses.COUNTER_APPLY, request, toCounter)
+    return Nearest.<JsonObject>request(vertx, Addresses.COUNTER_APPLY, request)
         .onFailure(err -> forget.addAll(forgetNow))
         .compose(
             reply -> {

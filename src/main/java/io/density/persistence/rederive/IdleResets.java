@@ -1,6 +1,7 @@
 package io.density.persistence.rederive;
 
 import io.density.bus.Addresses;
+import io.density.bus.Nearest;
 import io.density.db.Sql;
 import io.density.persistence.store.CountEvents;
 import io.density.persistence.store.Lanes;
@@ -10,6 +11,7 @@ import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -83,10 +85,11 @@ public final class IdleResets {
       return;
     }
     checking = true;
-    vertx
-        .eventBus()
-        .<JsonObject>request(
-            Addresses.COUNTER_IDLE_DUE, new JsonObject(), Recounts.toCounter(vertx, 5_000))
+    Nearest.<JsonObject>request(
+            vertx,
+            Addresses.COUNTER_IDLE_DUE,
+            new JsonObject(),
+            new DeliveryOptions().setSendTimeout(5_000))
         .compose(reply -> writeDue(reply.body().getJsonArray("spaces")))
         .onFailure(err -> LOG.log(Level.WARNING, "writing idle resets that came due failed", err))
         .onComplete(v -> checking = false);

@@ -4,6 +4,7 @@ import static io.density.persistence.store.Statements.INSTANCE_ID;
 import static io.density.persistence.store.Statements.UNCOUNTED_BATCHES;
 
 import io.density.bus.Addresses;
+import io.density.bus.Nearest;
 import io.density.db.Sql;
 import io.density.persistence.store.CountEvents;
 import io.density.time.Timestamps;
@@ -69,12 +70,7 @@ public final class Rebuild {
                                   .put("instance", instance.iterator().next().getString("id"))
                                   .put("spaces", spaces)
                                   .put("dpus", dpus);
-                          return vertx
-                              .eventBus()
-                              .request(
-                                  Addresses.COUNTER_LOAD,
-                                  snapshot,
-                                  Recounts.toCounter(vertx, LONG.getSendTimeout()))
+                          return Nearest.request(vertx, Addresses.COUNTER_LOAD, snapshot, LONG)
                               .map(
                                   v ->
                                       new JsonObject()

@@ -1,12 +1,12 @@
 package io.density.persistence.rederive;
 
 import io.density.bus.Addresses;
+import io.density.bus.Nearest;
 import io.density.db.Sql;
 import io.density.persistence.store.CountEvents;
 import io.density.time.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -210,29 +210,8 @@ public final class Recounts {
   static Future<Void> setHeads(Vertx vertx, JsonArray heads) {
     return heads.isEmpty()
         ? Future.succeededFuture()
-        : vertx
-            .eventBus()
-            .request(
-                Addresses.COUNTER_SET,
-                new JsonObject().put("spaces", heads),
-                toCounter(vertx, DeliveryOptions.DEFAULT_TIMEOUT))
+        : Nearest.request(vertx, Addresses.COUNTER_SET, new JsonObject().put("spaces", heads))
             .mapEmpty();
-  }
-
-  private static final String NODE = "density.persistence";
-
-  /** This node deploys a counter: requests to the counter stay on the node ({@link #toCounter}). */
-  public static void counterHere(Vertx vertx, boolean here) {
-    vertx.sharedData().getLocalMap(NODE).put("counterHere", here);
-  }
-
-  /**
-   * Delivery to the counter: this node's when it has one, so that a request never waits on a node
-   * the cluster cannot reach (every counter writes the same Redis).
-   */
-  public static DeliveryOptions toCounter(Vertx vertx, long timeoutMs) {
-    boolean here = Boolean.TRUE.equals(vertx.sharedData().getLocalMap(NODE).get("counterHere"));
-    return new DeliveryOptions().setSendTimeout(timeoutMs).setLocalOnly(here);
   }
 
   /**
