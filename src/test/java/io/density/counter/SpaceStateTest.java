@@ -14,6 +14,8 @@ import io.vertx.redis.client.Request;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -96,6 +98,104 @@ class SpaceStateTest {
     } finally {
       vertx.close().await();
     }
+  }
+
+  @Test
+  @DisplayName(
+      "an effect placed more than a slice of its tail back (40 entries) corrects every later"
+          + " count, in Redis and in the rows it returns")
+  void placedFarBackInTheTail() throws IOException {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Redis redis = Redis.createClient(vertx, TestServices.get().redisUrl);
+      String prefix = "space-state-test-" + UUID.randomUUID() + ":";
+      RedisKeys keys = new RedisKeys(prefix);
+      redis.send(Request.cmd(Command.HSET).arg(keys.meta()).arg("format").arg("test")).await();
+      redis
+          .send(Request.cmd(Command.SET).arg(keys.space("A")).arg(SpaceState.NEW.encode()))
+          .await();
+      try {
+        long t0 = 1_764_000_000_000_000L;
+        // 40 entries into A, 100 ms apart: counts 1..40
+        JsonArray d = new JsonArray();
+        JsonArray e = new JsonArray();
+        JsonArray counts = new JsonArray();
+        for (int i = 1; i <= 40; i++) {
+          d.add(new JsonArray().add("d1").add(t0 + i * 100_000L).add(1).add(t0 + i * 100_000L));
+          e.add(new JsonArray().add("A").add(t0 + i * 100_000L).add(1).add(i).add(1));
+          counts.add(i);
+        }
+        assertEquals(counts, apply(redis, prefix, "1:0", d, e).getJsonArray("c"));
+        assertEquals(
+            40, redis.send(Request.cmd(Command.LLEN).arg(keys.tail("A"))).await().toInteger());
+        // an exit 150 ms in, between the first two entries, arrives late
+        long late = t0 + 150_000L;
+        JsonObject answer =
+            apply(
+                redis,
+                prefix,
+                "2:0",
+                new JsonArray()
+                    .add(new JsonArray().add("d1").add(late).add(-1).add(t0 + 5_000_000)),
+                new JsonArray().add(new JsonArray().add("A").add(late).add(-1).add(41).add(1)));
+        assertEquals(new JsonArray().add(0), answer.getJsonArray("c"));
+        assertEquals(new JsonArray(), answer.getJsonArray("l"), "no recount in PostgreSQL");
+        JsonArray fixes = answer.getJsonArray("x");
+        assertEquals(39, fixes.size(), "every later row corrected");
+        assertEquals("[\"A\"," + (t0 + 200_000L) + ",1,2,1]", fixes.getJsonArray(0).encode());
+        assertEquals("[\"A\"," + (t0 + 4_000_000L) + ",1,40,39]", fixes.getJsonArray(38).encode());
+        String stored =
+            redis.send(Request.cmd(Command.GET).arg(keys.space("A"))).await().toString();
+        assertEquals(39, SpaceState.parse(stored).count());
+        // the tail now holds all 41 effects in order, the last with A's count
+        List<String> tail = new ArrayList<>();
+        redis
+            .send(Request.cmd(Command.LRANGE).arg(keys.tail("A")).arg(0).arg(-1))
+            .await()
+            .forEach(r -> tail.add(r.toString()));
+        assertEquals(41, tail.size());
+        assertEquals(late + ",-1,41,0", tail.get(1));
+        assertEquals((t0 + 4_000_000L) + ",1,40,39", tail.get(40));
+      } finally {
+        redis
+            .send(
+                Request.cmd(Command.DEL)
+                    .arg(keys.meta())
+                    .arg(keys.space("A"))
+                    .arg(keys.tail("A"))
+                    .arg(keys.dpu("d1"))
+                    .arg(keys.dpusByArrival())
+                    .arg(prefix + "batch:1:0")
+                    .arg(prefix + "batch:2:0"))
+            .await();
+      }
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  /** One part applied by the real script: its datapoints and effects, a 10 s window. */
+  private static JsonObject apply(
+      Redis redis, String prefix, String batch, JsonArray datapoints, JsonArray effects)
+      throws IOException {
+    JsonObject part =
+        new JsonObject()
+            .put("k", new JsonArray().add(effects.size()).add(1))
+            .put("d", datapoints)
+            .put("e", effects)
+            .put("f", new JsonArray())
+            .put("w", 10_000_000);
+    return new JsonObject(
+        redis
+            .send(
+                Request.cmd(Command.EVAL)
+                    .arg(script())
+                    .arg(0)
+                    .arg(prefix)
+                    .arg(batch)
+                    .arg(part.encode()))
+            .await()
+            .toString());
   }
 
   @Test
