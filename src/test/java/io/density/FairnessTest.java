@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.config.DensityConfig;
+import io.density.persistence.store.Statements;
 import io.density.support.Await;
 import io.density.support.RawConnection;
 import io.density.support.TestServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -137,6 +139,45 @@ class FairnessTest {
     }
     try (RawConnection prompt = from("127.0.0.1")) {
       assertEquals(200, prompt.get("/health").status(), "a prompt client is served");
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "a request whose answer takes longer than the idle time keeps its connection and gets its"
+          + " answer; a connection silent after its answer is closed")
+  void waitingIsNotIdle() {
+    start(c -> c.with("http", "idleTimeoutSeconds", 1));
+    server.provisionSeedBuilding();
+    // A move recounts once the deployment's gate is closed, and closing it waits for its intent:
+    // held here, as other work that re-derives counts would hold it.
+    SqlConnection gate = server.sql.getConnection().await();
+    String intent = "(" + Statements.CLAIMS + ", " + Statements.CLAIM_INTENT + ")";
+    try (RawConnection c = from("127.0.0.1")) {
+      gate.query("SELECT pg_advisory_lock" + intent).execute().await();
+      String move =
+          "{\"doorway_id\":\"Z\",\"at\":\"2024-05-01T00:00:00Z\","
+              + "\"links\":[{\"space_id\":\"B\",\"sensor_placement\":1}]}";
+      c.write("POST", "/v1/dpus/283/move", JSON + "Content-Length: " + move.length() + "\r\n");
+      c.writeBody(move);
+      assertTrue(
+          Await.until(
+              () ->
+                  server
+                          .rows(
+                              "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory'"
+                                  + " AND now() - query_start > interval '3 seconds'")
+                          .size()
+                      == 1,
+              DEADLINE),
+          "the move has waited three idle times for the gate");
+      gate.query("SELECT pg_advisory_unlock" + intent).execute().await();
+      RawConnection.Answer moved = c.answer();
+      assertEquals(200, moved.status(), moved.body());
+      assertEquals("283", moved.json().getString("dpu_id"));
+      assertTrue(c.endedByServer(), "a connection silent after its answer is closed");
+    } finally {
+      gate.close().await();
     }
   }
 

@@ -61,9 +61,9 @@ public record DensityConfig(
    * The HTTP API: where it listens, how much one request may carry, TLS (PEM files; plain HTTP when
    * none), the origins allowed to call it from a browser (CORS), and the defences that keep one
    * client from starving the others (docs/security.md): a minimum rate for bodies, shares per
-   * client address, a deadline for a request's head, and the proxies whose word on a client's
-   * address is taken. The defences' settings may be left out of a configuration file: they then
-   * take the defaults below.
+   * client address, a deadline for a request's head, how long a connection may wait between
+   * requests, and the proxies whose word on a client's address is taken. The defences' settings may
+   * be left out of a configuration file: they then take the defaults below.
    */
   public record Http(
       String host,
@@ -78,6 +78,7 @@ public record DensityConfig(
       int maxConnections,
       int maxConnectionsPerClient,
       int requestHeadTimeoutSeconds,
+      int idleTimeoutSeconds,
       int maxEventStreams,
       String trustedProxies,
       String tlsCertFile,
@@ -88,6 +89,7 @@ public record DensityConfig(
     public static final int DEFAULT_BODY_GRACE_SECONDS = 5;
     public static final int DEFAULT_CONNECTIONS_PER_CLIENT = 1_000;
     public static final int DEFAULT_REQUEST_HEAD_TIMEOUT_SECONDS = 10;
+    public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 
     public Http {
       maxBodyBytesHeldPerClient =
@@ -103,16 +105,19 @@ public record DensityConfig(
           requestHeadTimeoutSeconds == 0
               ? DEFAULT_REQUEST_HEAD_TIMEOUT_SECONDS
               : requestHeadTimeoutSeconds;
+      idleTimeoutSeconds =
+          idleTimeoutSeconds == 0 ? DEFAULT_IDLE_TIMEOUT_SECONDS : idleTimeoutSeconds;
       trustedProxies = trustedProxies == null ? "" : trustedProxies;
       if (maxBodyBytesHeldPerClient < 1
           || minBodyBytesPerSecond < 1
           || bodyGraceSeconds < 1
           || maxConnectionsPerClient < 1
-          || requestHeadTimeoutSeconds < 1) {
+          || requestHeadTimeoutSeconds < 1
+          || idleTimeoutSeconds < 1) {
         throw new IllegalArgumentException(
             "http.maxBodyBytesHeldPerClient, http.minBodyBytesPerSecond, http.bodyGraceSeconds,"
-                + " http.maxConnectionsPerClient and http.requestHeadTimeoutSeconds must be at"
-                + " least 1");
+                + " http.maxConnectionsPerClient, http.requestHeadTimeoutSeconds and"
+                + " http.idleTimeoutSeconds must be at least 1");
       }
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException(

@@ -23,7 +23,9 @@ import java.util.Map;
  *       an orchestrator must not pull a node that is only busy.
  *   <li>a request's line and headers must have arrived within {@code headMs} of the connection's
  *       opening, and a later request's within the idle time ({@code idleMs}) of the previous
- *       answer; a connection that dribbles its head is closed.
+ *       answer; a connection that dribbles its head, or stays silent after its answer, is closed. A
+ *       connection whose request waits for its answer is not idle, however long the work takes:
+ *       this is the server's only idle rule.
  * </ul>
  */
 final class ConnectionGuard implements Handler<RoutingContext> {

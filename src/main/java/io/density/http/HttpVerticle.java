@@ -37,9 +37,6 @@ import java.util.logging.Logger;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(HttpVerticle.class.getName());
 
-  /** A connection with nothing to do is closed after this long. */
-  private static final int IDLE_SECONDS = 60;
-
   private HttpServer server;
 
   @Override
@@ -65,7 +62,7 @@ public final class HttpVerticle extends VerticleBase {
             http.maxConnections(),
             http.perInstance(http.maxConnectionsPerClient()),
             http.requestHeadTimeoutSeconds() * 1000L,
-            IDLE_SECONDS * 1000L,
+            http.idleTimeoutSeconds() * 1000L,
             clients);
     router.route().handler(connections);
     if (!http.corsOriginList().isEmpty()) {
@@ -140,11 +137,13 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(
         404, rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
 
-    // An idle connection is closed after a minute (event streams write a ping every 15 s). No
-    // cleartext HTTP/2 upgrade: answers to upgraded requests were sometimes never sent (seen with
-    // Java's HttpClient, which asks for it by default); HTTP/1.1 serves every client.
-    HttpServerOptions options =
-        new HttpServerOptions().setIdleTimeout(IDLE_SECONDS).setHttp2ClearTextEnabled(false);
+    // No idle timeout of the socket's own: it would close a connection whose request waits for
+    // its answer (a move recounting a DPU's history, a replay) as if it were idle. Connections
+    // between requests are closed by the connection guard, slow bodies by the body budget, event
+    // streams that stop reading by the stream itself, and a TLS handshake times out on its own.
+    // No cleartext HTTP/2 upgrade: answers to upgraded requests were sometimes never sent (seen
+    // with Java's HttpClient, which asks for it by default); HTTP/1.1 serves every client.
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
     if (http.tls()) {
       options
           .setSsl(true)

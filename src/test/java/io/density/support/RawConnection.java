@@ -127,6 +127,20 @@ public final class RawConnection implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the server closes the connection within the socket's timeout (10 s): false when it is
+   * still open then, unlike {@link #closedByServer}.
+   */
+  public boolean endedByServer() {
+    try {
+      return in.read() < 0;
+    } catch (java.net.SocketTimeoutException stillOpen) {
+      return false;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
   @Override
   public void close() {
     try {
