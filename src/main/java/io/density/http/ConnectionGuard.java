@@ -24,8 +24,8 @@ import java.util.Map;
  *   <li>a request's line and headers must have arrived within {@code headMs} of the connection's
  *       opening, and a later request's within the idle time ({@code idleMs}) of the previous
  *       answer; a connection that dribbles its head, or stays silent after its answer, is closed. A
- *       connection whose request waits for its answer is not idle, however long the work takes:
- *       this is the server's only idle rule.
+ *       connection whose request waits for its answer is not idle, however long the work takes (the
+ *       socket's own idle timeout, in HttpVerticle, is only a backstop of over an hour).
  * </ul>
  */
 final class ConnectionGuard implements Handler<RoutingContext> {

@@ -37,6 +37,10 @@ import java.util.logging.Logger;
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(HttpVerticle.class.getName());
 
+  /** A connection with no bytes either way for this long is closed, whatever it waits for. */
+  private static final int STALLED_SECONDS =
+      (int) (Forward.LONG_WORK.getSendTimeout() / 1000) + 5 * 60;
+
   private HttpServer server;
 
   @Override
@@ -137,13 +141,15 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(
         404, rc -> Responses.error(rc, 404, null, "no such resource: " + rc.request().path()));
 
-    // No idle timeout of the socket's own: it would close a connection whose request waits for
-    // its answer (a move recounting a DPU's history, a replay) as if it were idle. Connections
-    // between requests are closed by the connection guard, slow bodies by the body budget, event
-    // streams that stop reading by the stream itself, and a TLS handshake times out on its own.
+    // Idle connections are closed by the connection guard, which knows a connection whose request
+    // waits for its answer (a move recounting a DPU's history, a replay) is not idle; slow bodies
+    // by the body budget, event streams that stop reading by the stream itself; a TLS handshake
+    // times out on its own. The socket's own idle timeout is only a backstop, for a client that
+    // stops reading a file mid-way: longer than any request may wait for its answer.
     // No cleartext HTTP/2 upgrade: answers to upgraded requests were sometimes never sent (seen
     // with Java's HttpClient, which asks for it by default); HTTP/1.1 serves every client.
-    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
+    HttpServerOptions options =
+        new HttpServerOptions().setIdleTimeout(STALLED_SECONDS).setHttp2ClearTextEnabled(false);
     if (http.tls()) {
       options
           .setSsl(true)
