@@ -13,6 +13,7 @@ import io.density.support.TestServer;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,6 +49,9 @@ class PartitionTest {
   private static final String ALL_ROLES = "counter,persistence,query,history,registry,alerts,http";
   private static final int ROOMS = 8;
   private static final long ACK_TIMEOUT_MS = 4_000;
+
+  /** How long a sensor move may take while a node is cut off: less than a bus request's timeout. */
+  private static final Duration MOVE_WITHIN = Duration.ofSeconds(25);
 
   /**
    * Sent to the leader alone during the first cut: a datapoint for every room, so its batch has a
@@ -255,7 +259,16 @@ class PartitionTest {
                       .add(
                           new JsonObject().put("space_id", "R" + next).put("sensor_placement", 1)));
       long started = System.nanoTime();
-      TestServer.Reply moved = leader.postJson("/v1/dpus/d" + i + "/move", body);
+      // Answered by this node's registry within seconds: one handed to the node cut off would wait
+      // for its whole timeout.
+      TestServer.Reply moved =
+          leader.send(
+              leader
+                  .request("/v1/dpus/d" + i + "/move")
+                  .timeout(MOVE_WITHIN)
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(body.encode()))
+                  .build());
       LOG.info(
           "moving d"
               + i

@@ -278,7 +278,8 @@ public final class TestServer implements AutoCloseable {
     return sum;
   }
 
-  private Reply send(HttpRequest request) {
+  /** Sends a request made with {@link #request} (its own timeout, say), expecting a JSON answer. */
+  public Reply send(HttpRequest request) {
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
       return new Reply(response.statusCode(), new JsonObject(response.body()));
