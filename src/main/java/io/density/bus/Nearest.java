@@ -1,6 +1,7 @@
 package io.density.bus;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -20,6 +21,17 @@ public final class Nearest {
   /** This node serves {@code address} from now on, for as long as it runs. */
   public static void serving(Vertx vertx, String address) {
     vertx.sharedData().getLocalMap(SERVED).put(address, true);
+  }
+
+  /**
+   * Serves {@code address} with {@code handler}: once registered, this node's requests stay here.
+   */
+  public static <T> Future<Void> serve(Vertx vertx, String address, Handler<Message<T>> handler) {
+    return vertx
+        .eventBus()
+        .consumer(address, handler)
+        .completion()
+        .onSuccess(v -> serving(vertx, address));
   }
 
   /** {@code options} for a request to {@code address}: kept on this node when it serves it. */

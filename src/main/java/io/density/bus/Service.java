@@ -65,15 +65,17 @@ public final class Service<R> {
       Function<R, ? extends Future<?>> answer,
       Function<Throwable, ReplyException> failure) {
     RecordCodec.register(vertx, requests);
-    Nearest.serving(vertx, address);
-    return vertx
-        .eventBus()
-        .consumer(
-            address,
-            (Message<R> message) ->
-                Future.succeededFuture(message.body())
-                    .<Object>compose(r -> answer.apply(r).map(a -> a))
-                    .onSuccess(message::reply)
-                    .onFailure(err -> message.reply(failure.apply(err))));
+    MessageConsumer<R> consumer =
+        vertx
+            .eventBus()
+            .consumer(
+                address,
+                (Message<R> message) ->
+                    Future.succeededFuture(message.body())
+                        .<Object>compose(r -> answer.apply(r).map(a -> a))
+                        .onSuccess(message::reply)
+                        .onFailure(err -> message.reply(failure.apply(err))));
+    consumer.completion().onSuccess(v -> Nearest.serving(vertx, address));
+    return consumer;
   }
 }

@@ -59,29 +59,13 @@ public final class CounterVerticle extends VerticleBase {
             sha -> {
               applySha = sha.toString();
               return Future.join(
-                  vertx.eventBus().consumer(Addresses.COUNTER_APPLY, this::apply).completion(),
-                  vertx.eventBus().consumer(Addresses.COUNTER_LOAD, this::load).completion(),
-                  vertx.eventBus().consumer(Addresses.COUNTER_STATUS, this::status).completion(),
-                  vertx.eventBus().consumer(Addresses.COUNTER_SET, this::set).completion(),
-                  vertx
-                      .eventBus()
-                      .<JsonObject>consumer(Addresses.COUNTER_IDLE_DUE, this::idleDue)
-                      .completion(),
-                  vertx
-                      .eventBus()
-                      .<JsonObject>consumer(Addresses.COUNTER_REGISTERED, this::registered)
-                      .completion());
-            })
-        .onSuccess(
-            v ->
-                List.of(
-                        Addresses.COUNTER_APPLY,
-                        Addresses.COUNTER_LOAD,
-                        Addresses.COUNTER_STATUS,
-                        Addresses.COUNTER_SET,
-                        Addresses.COUNTER_IDLE_DUE,
-                        Addresses.COUNTER_REGISTERED)
-                    .forEach(address -> Nearest.serving(vertx, address)));
+                  Nearest.serve(vertx, Addresses.COUNTER_APPLY, this::apply),
+                  Nearest.serve(vertx, Addresses.COUNTER_LOAD, this::load),
+                  Nearest.serve(vertx, Addresses.COUNTER_STATUS, this::status),
+                  Nearest.serve(vertx, Addresses.COUNTER_SET, this::set),
+                  Nearest.serve(vertx, Addresses.COUNTER_IDLE_DUE, this::idleDue),
+                  Nearest.serve(vertx, Addresses.COUNTER_REGISTERED, this::registered));
+            });
   }
 
   /**

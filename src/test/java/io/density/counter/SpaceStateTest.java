@@ -51,31 +51,15 @@ class SpaceStateTest {
                     .arg(new SpaceState(5, head, 1, 9L, null, null).encode()))
             .await();
         // one datapoint a second after the head, entering A; a tail kept (10 s window)
-        JsonObject part =
-            new JsonObject()
-                .put("k", new JsonArray().add(1).add(1))
-                .put(
-                    "d",
-                    new JsonArray()
-                        .add(new JsonArray().add("d1").add(head + 1_000_000).add(1).add(head + 1)))
-                .put(
-                    "e",
-                    new JsonArray()
-                        .add(new JsonArray().add("A").add(head + 1_000_000).add(1).add(10).add(1)))
-                .put("f", new JsonArray())
-                .put("w", 10_000_000);
         JsonObject answer =
-            new JsonObject(
-                redis
-                    .send(
-                        Request.cmd(Command.EVAL)
-                            .arg(script())
-                            .arg(0)
-                            .arg(prefix)
-                            .arg("1:0")
-                            .arg(part.encode()))
-                    .await()
-                    .toString());
+            apply(
+                redis,
+                prefix,
+                "1:0",
+                new JsonArray()
+                    .add(new JsonArray().add("d1").add(head + 1_000_000).add(1).add(head + 1)),
+                new JsonArray()
+                    .add(new JsonArray().add("A").add(head + 1_000_000).add(1).add(10).add(1)));
         assertEquals(new JsonArray().add(6), answer.getJsonArray("c"));
         String stored =
             redis.send(Request.cmd(Command.GET).arg(keys.space("A"))).await().toString();
