@@ -4,8 +4,11 @@
 # arriving up to --disorder-ms late), with no server, PostgreSQL or HTTP around it. The first half
 # of the parts warms Redis up; the second half is measured by Redis itself (INFO commandstats, the
 # time spent in EVALSHA), so what runs beside it on the machine counts only as it slows Redis.
-# Prints Redis's µs per datapoint and the rows of earlier parts corrected per datapoint. Needs
-# python3 (its standard library only). Uses keys under its own prefix and removes them at the end.
+# Prints Redis's µs per datapoint and the rows of earlier parts corrected per datapoint, and what
+# those corrections would be were they written otherwise: the parts stored N together (a row
+# corrected by several of them written once, one inserted among them inserted with its final
+# count), or each row once, when it leaves the window. Needs python3 (its standard library only).
+# Uses keys under its own prefix and removes them at the end.
 #
 # Usage: load/script.sh [--parts N] [--part-size N] [--spaces N] [--dpus N] [--rate N]
 #                       [--disorder-ms N] [--window-ms N] [--script FILE]
@@ -100,18 +103,41 @@ for p in range(parts):
 call('HSET', prefix + 'meta', 'format', 'script-bench')
 sha = call('SCRIPT', 'LOAD', open(script).read())
 half = parts // 2
-fixes = 0
+# Per measured part: the rows it inserts and the rows of earlier parts its tails corrected.
+measured_parts = []
 for n, part in enumerate(inputs):
     if n == half:
         before = evalsha_usec()
     answer = call('EVALSHA', sha, 0, prefix, f'{n}:0', part)
     if n >= half:
-        fixes += len(json.loads(answer)['x'])
+        inserted = {tuple(e[:4]) for e in json.loads(part)['e']}
+        fixed = [(f[0], int(f[1]), int(f[2]), int(f[3])) for f in json.loads(answer)['x']]
+        measured_parts.append((inserted, fixed))
 us = evalsha_usec() - before
 measured = (parts - half) * size
+
+
+def updates_stored_together(n):
+    """Rows updated per datapoint were the parts stored n at a time: a row corrected twice in a
+    group is written once, and one inserted in the group is inserted with its final count."""
+    updates = 0
+    for g in range(0, len(measured_parts), n):
+        group = measured_parts[g:g + n]
+        inserted = set().union(*(i for i, _ in group))
+        updates += len({f for _, fixed in group for f in fixed} - inserted)
+    return updates / measured
+
+
+together = {str(n): round(updates_stored_together(n), 2) for n in (1, 2, 4, 8)}
+once = len({f for _, fixed in measured_parts for f in fixed}) / measured
 print(f'script: {parts - half} parts of {size} datapoints measured: {us / measured:.2f} µs of'
-      f' Redis per datapoint, {fixes / measured:.1f} rows of earlier parts corrected per datapoint')
+      f' Redis per datapoint, {together["1"]:.1f} rows of earlier parts corrected per datapoint')
+print('  rows updated per datapoint were the parts stored N together: '
+      + ', '.join(f'N={n}: {v}' for n, v in together.items())
+      + f'; rows whose count changed after it was first counted (each updated once were the corrections held until it leaves the window): {once:.2f}')
 print('SCRIPT ' + json.dumps({'parts': parts - half, 'datapoints': measured,
                               'redis_us_per_datapoint': round(us / measured, 2),
-                              'fixes_per_datapoint': round(fixes / measured, 1)}))
+                              'fixes_per_datapoint': together['1'],
+                              'updates_per_datapoint_stored_together': together,
+                              'rows_corrected_per_datapoint': round(once, 2)}))
 PY
