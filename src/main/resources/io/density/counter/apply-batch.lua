@@ -166,7 +166,11 @@ local function text(ent)
   if ent.raw and ent.c == ent.orig then
     return ent.raw
   end
-  return string.format('%d,%d,%d,%d', ent.ts, ent.d, ent.id, ent.c)
+  -- A changed entry is both a correction and written back: formatted once for the two.
+  if ent.fc ~= ent.c then
+    ent.ft, ent.fc = string.format('%d,%d,%d,%d', ent.ts, ent.d, ent.id, ent.c), ent.c
+  end
+  return ent.ft
 end
 local function texts(entries, from)
   local out = {}
@@ -183,10 +187,12 @@ end
 local fixes = {}
 local function collectFixes(space, s)
   if s.full then
+    local name = nil
     for _, ent in ipairs(s.full) do
       -- (an entry never parsed is unchanged)
       if ent.i == nil and ent.c ~= ent.orig then
-        table.insert(fixes, cjson.encode(space) .. ',' .. text(ent))
+        name = name or cjson.encode(space) .. ','
+        fixes[#fixes + 1] = name .. text(ent)
       end
     end
   end
