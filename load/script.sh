@@ -10,11 +10,17 @@
 # count), or each row once, when it leaves the window. Needs python3 (its standard library only).
 # Uses keys under its own prefix and removes them at the end.
 #
+# With --against FILE, compares two versions instead: every part is applied by the script and by
+# FILE, one after the other in alternating order, each under a prefix of its own, and it prints the
+# time each took (client-side, second half) with their ratio and the parts whose answers differ.
+# Run alone, one version moves by a quarter between runs on a shared machine; interleaved, the
+# machine's noise falls on both.
+#
 # Usage: load/script.sh [--parts N] [--part-size N] [--spaces N] [--dpus N] [--rate N]
-#                       [--disorder-ms N] [--window-ms N] [--script FILE]
+#                       [--disorder-ms N] [--window-ms N] [--script FILE] [--against FILE]
 set -euo pipefail
 
-parts=1000 part_size=312 spaces=250 dpus=2000 rate=25000 disorder_ms=0 window_ms=10000
+parts=1000 part_size=312 spaces=250 dpus=2000 rate=25000 disorder_ms=0 window_ms=10000 against=""
 script=$(dirname "${BASH_SOURCE[0]}")/../src/main/resources/io/density/counter/apply-batch.lua
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -26,6 +32,7 @@ while [[ $# -gt 0 ]]; do
     --disorder-ms) disorder_ms=$2 ;;
     --window-ms) window_ms=$2 ;;
     --script) script=$2 ;;
+    --against) against=$2 ;;
     *) echo "script.sh: unknown option $1" >&2 && exit 2 ;;
   esac
   shift 2
@@ -39,11 +46,12 @@ trap '"${redis[@]}" --scan --pattern "${prefix}*" | xargs -r -n 1000 "${redis[@]
 # another. Datapoints are spread evenly in time at --rate a second; with --disorder-ms each arrives
 # up to that much after its timestamp, and parts are cut in arrival order.
 python3 - "$script" "$prefix" "$parts" "$part_size" "$spaces" "$dpus" "$rate" "$disorder_ms" \
-  "$window_ms" <<'PY'
-import json, random, socket, sys
+  "$window_ms" "$against" <<'PY'
+import json, random, socket, sys, time
 
 script, prefix = sys.argv[1], sys.argv[2]
-parts, size, spaces, dpus, rate, disorder_ms, window_ms = map(int, sys.argv[3:])
+parts, size, spaces, dpus, rate, disorder_ms, window_ms = map(int, sys.argv[3:10])
+against = sys.argv[10]
 
 connection = socket.create_connection(('127.0.0.1', 6379))
 replies = connection.makefile('rb')
@@ -100,9 +108,36 @@ for p in range(parts):
     e.sort(key=lambda x: (x[1], -x[2], x[3]))
     inputs.append(json.dumps({'k': [len(e), p], 'd': d, 'e': e, 'f': [], 'w': window_ms * 1000}))
 
+half = parts // 2
+if against:
+    # Each version under its own prefix; the one to go first alternates from part to part.
+    versions = [(call('SCRIPT', 'LOAD', open(f).read()), prefix + tag + ':', f)
+                for tag, f in (('a', script), ('b', against))]
+    seconds, differing = [0.0, 0.0], 0
+    for _, p, _ in versions:
+        call('HSET', p + 'meta', 'format', 'script-bench')
+    for n, part in enumerate(inputs):
+        answers = [None, None]
+        for k in ((0, 1) if n % 2 == 0 else (1, 0)):
+            sha, p, _ = versions[k]
+            started = time.perf_counter()
+            answers[k] = call('EVALSHA', sha, 0, p, f'{n}:0', part)
+            if n >= half:
+                seconds[k] += time.perf_counter() - started
+        differing += json.loads(answers[0]) != json.loads(answers[1])
+    measured = (parts - half) * size
+    us = [1e6 * t / measured for t in seconds]
+    print(f'script: {versions[0][2]} {us[0]:.2f} µs per datapoint, --against {versions[1][2]}'
+          f' {us[1]:.2f} (client-side, {parts - half} parts of {size}): ratio {us[0] / us[1]:.3f};'
+          f' parts whose answers differ: {differing} of {parts}')
+    print('SCRIPT ' + json.dumps({'parts': parts - half, 'datapoints': measured,
+                                  'us_per_datapoint': round(us[0], 2),
+                                  'against_us_per_datapoint': round(us[1], 2),
+                                  'ratio': round(us[0] / us[1], 3), 'answers_differing': differing}))
+    sys.exit(0)
+
 call('HSET', prefix + 'meta', 'format', 'script-bench')
 sha = call('SCRIPT', 'LOAD', open(script).read())
-half = parts // 2
 # Per measured part: the rows it inserts and the rows of earlier parts its tails corrected.
 measured_parts = []
 for n, part in enumerate(inputs):
