@@ -14,8 +14,9 @@ public record RedisKeys(String prefix) {
   }
 
   /**
-   * List: the space's tail, its latest effects within the out-of-order window in contract order,
-   * "ts,delta,id,count" each (apply-batch.lua keeps it).
+   * String: the space's tail, its latest effects within the out-of-order window in contract order,
+   * a record of 21 bytes each, little-endian: ts (8), delta (1), datapoint id (8), count after it
+   * (4) (apply-batch.lua keeps it).
    */
   public String tail(String spaceId) {
     return prefix + "tail:" + spaceId;
@@ -57,8 +58,8 @@ public record RedisKeys(String prefix) {
 
   /**
    * The layout's version: a state loaded by an older server (which kept no hash for a space without
-   * changes, no {@link #dpusByArrival}, no idle reset fields, a hash per DPU, or a hash per space)
-   * is rebuilt rather than trusted.
+   * changes, no {@link #dpusByArrival}, no idle reset fields, a hash per DPU, a hash per space, or
+   * a list of text entries per tail) is rebuilt rather than trusted.
    */
-  public static final String FORMAT = "6";
+  public static final String FORMAT = "7";
 }

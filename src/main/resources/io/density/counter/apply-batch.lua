@@ -124,7 +124,8 @@ sliced('ZADD', prefix .. 'dpus:by-arrival', arrivals)
 -- Spaces: read with one MGET, updated in memory effect by effect, written with one MSET.
 --
 -- With a window w > 0, each space also keeps its tail: the effects of at least the last w of its
--- own timeline, each with the count after it (list tail:<space>, entries "ts,delta,id,count"),
+-- own timeline, each with the count after it (string tail:<space>, one record of ENTRY below per
+-- effect),
 -- the tail's floor (the order key and count of the effect before the tail's first: fields fts,
 -- fdelta, fid, base of the space's state; no fts: before every effect) and the instant of its
 -- first entry (field tts). An effect that sorts before the head but after the floor, and is
@@ -146,39 +147,31 @@ end
 local function before(ats, ad, aid, bts, bd, bid)
   return ats < bts or (ats == bts and (ad > bd or (ad == bd and aid < bid)))
 end
--- A tail entry read from the list is parsed when first looked at ({raw = text} until then), and
--- written back as it was read while its count is unchanged: an effect placed a few entries back
--- parses and formats those few, not every entry read.
-local function parsed(ent)
-  if ent.ts == nil then
-    local ts, d, id, c = string.match(ent.raw, '^(-?%d+),(-?%d+),(%d+),(-?%d+)$')
-    ent.ts, ent.d, ent.id, ent.c = tonumber(ts), tonumber(d), tonumber(id), tonumber(c)
-    ent.orig = ent.c
+-- A tail entry is a record of 21 bytes, little-endian: ts (8), delta (1), datapoint id (8),
+-- count (4). Records are read and written with struct, a C call each: a text entry cost Lua a
+-- pattern match and four conversions to read and a format to write, and a placed effect reads and
+-- writes every entry after it.
+local ENTRY, SIZE = '<i8bi8i4', 21
+-- The entries of a run of records, appended to into, each with its count as read (orig).
+local function unpackInto(records, into)
+  local pos = 1
+  for _ = 1, #records / SIZE do
+    local ts, d, id, c
+    ts, d, id, c, pos = struct.unpack(ENTRY, records, pos)
+    into[#into + 1] = { ts = ts, d = d, id = id, c = c, orig = c }
   end
-  return ent
+  return into
 end
-local function entry(text)
-  return parsed({ raw = text })
+local function packed(entries, from)
+  local out = {}
+  for k = from, #entries do
+    local ent = entries[k]
+    out[#out + 1] = struct.pack(ENTRY, ent.ts, ent.d, ent.id, ent.c)
+  end
+  return table.concat(out)
 end
 -- The tail is read from its end in slices of this many entries.
 local SLICE = 32
-local function text(ent)
-  if ent.raw and ent.c == ent.orig then
-    return ent.raw
-  end
-  -- A changed entry is both a correction and written back: formatted once for the two.
-  if ent.fc ~= ent.c then
-    ent.ft, ent.fc = string.format('%d,%d,%d,%d', ent.ts, ent.d, ent.id, ent.c), ent.c
-  end
-  return ent.ft
-end
-local function texts(entries, from)
-  local out = {}
-  for k = from, #entries do
-    out[#out + 1] = text(entries[k])
-  end
-  return out
-end
 -- The tail's floor moves to an entry that leaves it.
 local function floorAt(s, ent)
   s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
@@ -189,10 +182,9 @@ local function collectFixes(space, s)
   if s.full then
     local name = nil
     for _, ent in ipairs(s.full) do
-      -- (an entry never parsed is unchanged)
       if ent.i == nil and ent.c ~= ent.orig then
         name = name or cjson.encode(space) .. ','
-        fixes[#fixes + 1] = name .. text(ent)
+        fixes[#fixes + 1] = name .. string.format('%d,%d,%d,%d', ent.ts, ent.d, ent.id, ent.c)
       end
     end
   end
@@ -203,7 +195,6 @@ end
 local function opensGap(s, at, ts)
   local prev = s.full[at - 1]
   if prev then
-    parsed(prev)
     if ts - prev.ts >= s.idle then return true end
   elseif s.fdelta == 2 then
     return true
@@ -213,32 +204,30 @@ local function opensGap(s, at, ts)
   local nxt = s.full[at]
   return nxt ~= nil and nxt.ts - ts >= s.idle
 end
--- The entries (in contract order) still within the window, as the list holds them; the floor
--- moves past the others, and tts is the first kept (nil: none).
+-- The entries (in contract order) still within the window, as records; the floor moves past the
+-- others, and tts is the first kept (nil: none).
 local function recent(s, entries, oldest)
   local keep = {}
   s.tts = nil
   for _, ent in ipairs(entries) do
-    parsed(ent)
     if ent.ts < oldest then
       floorAt(s, ent)
     else
       s.tts = s.tts or ent.ts
-      keep[#keep + 1] = text(ent)
+      keep[#keep + 1] = ent
     end
   end
-  return keep
+  return packed(keep, 1)
 end
--- The end of a space's tail as s.full, from the list's index s.from, with what this part appended.
+-- The end of a space's tail as s.full, from its entry s.from (0: the first), with what this part
+-- appended.
 -- When s.from > 0, s.full[1] is an anchor: an effect placed stays after it (else more is read).
 -- The entries from s.low on are new or changed: only they are written back.
 local function readTail(s, key)
   s.full, s.from = {}, 0
   if not s.fresh then
-    s.from = math.max(0, redis.call('LLEN', key) - SLICE)
-    for _, t in ipairs(redis.call('LRANGE', key, s.from, -1)) do
-      s.full[#s.full + 1] = { raw = t }
-    end
+    s.from = math.max(0, redis.call('STRLEN', key) / SIZE - SLICE)
+    unpackInto(redis.call('GETRANGE', key, s.from * SIZE, -1), s.full)
   end
   s.low = #s.full + 1
   for _, ent in ipairs(s.appended) do
@@ -249,25 +238,22 @@ end
 -- More of the tail in front of what s.full holds, for an effect that sorts before its anchor.
 local function readMore(s, key)
   local from = math.max(0, s.from - SLICE * 4)
-  local more = {}
-  for _, t in ipairs(redis.call('LRANGE', key, from, s.from - 1)) do
-    more[#more + 1] = { raw = t }
-  end
+  local more = unpackInto(redis.call('GETRANGE', key, from * SIZE, s.from * SIZE - 1), {})
   s.low = s.low + #more
   for _, ent in ipairs(s.full) do
     more[#more + 1] = ent
   end
   s.full, s.from = more, from
 end
--- Entries older than oldest leave the front of the list, the floor moving past them; tts becomes
--- the first entry left (nil: none left). The list is in contract order, so the first entry to keep
--- is found by bisection: a few entries read, not every one that leaves.
+-- Entries older than oldest leave the front of the tail, the floor moving past them; tts becomes
+-- the first entry left (nil: none left). The tail is in contract order, so the first entry to keep
+-- is found by bisection: a few timestamps read, not every entry that leaves.
 local function trim(s, key, oldest)
-  local lo, hi = 0, redis.call('LLEN', key)
+  local lo, hi = 0, redis.call('STRLEN', key) / SIZE
   s.tts = nil
   while lo < hi do
     local mid = math.floor((lo + hi) / 2)
-    local ts = tonumber(string.match(redis.call('LINDEX', key, mid), '^(-?%d+),'))
+    local ts = struct.unpack('<i8', redis.call('GETRANGE', key, mid * SIZE, mid * SIZE + 7))
     if ts >= oldest then
       hi, s.tts = mid, ts
     else
@@ -275,8 +261,13 @@ local function trim(s, key, oldest)
     end
   end
   if lo > 0 then
-    floorAt(s, entry(redis.call('LINDEX', key, lo - 1)))
-    redis.call('LTRIM', key, lo, -1)
+    floorAt(s, unpackInto(redis.call('GETRANGE', key, (lo - 1) * SIZE, lo * SIZE - 1), {})[1])
+    local rest = redis.call('GETRANGE', key, lo * SIZE, -1)
+    if rest == '' then
+      redis.call('DEL', key)
+    else
+      redis.call('SET', key, rest)
+    end
   end
 end
 
@@ -331,7 +322,7 @@ for i, e in ipairs(input.e) do
     while true do
       at = #s.full + 1
       local prev = s.full[at - 1]
-      while prev and before(e[2], e[3], e[4], parsed(prev).ts, prev.d, prev.id) do
+      while prev and before(e[2], e[3], e[4], prev.ts, prev.d, prev.id) do
         at = at - 1
         prev = s.full[at - 1]
       end
@@ -371,7 +362,7 @@ for i, e in ipairs(input.e) do
     -- Out of order within the tail: placed, and the counts after it derived again.
     table.insert(s.full, at, { ts = e[2], d = e[3], id = e[4], i = i })
     if at < s.low then s.low = at end
-    local count = at == 1 and s.base or parsed(s.full[at - 1]).c
+    local count = at == 1 and s.base or s.full[at - 1].c
     for k = at, #s.full do
       local ent = s.full[k]
       count = clamped(count + ent.d, e[5])
@@ -439,13 +430,17 @@ for _, space in ipairs(order) do
     end
     if s.full and s.from == 0 then
       -- All of the tail was read: written again without what is now too old.
-      redis.call('DEL', tailKey)
-      sliced('RPUSH', tailKey, recent(s, s.full, oldest))
+      local records = recent(s, s.full, oldest)
+      if records == '' then
+        redis.call('DEL', tailKey)
+      else
+        redis.call('SET', tailKey, records)
+      end
     else
       if s.full and s.low <= #s.full then
-        -- Its end from the first entry new or changed is written again (after the anchor).
-        redis.call('LTRIM', tailKey, 0, s.from + s.low - 2)
-        sliced('RPUSH', tailKey, texts(s.full, s.low))
+        -- Its end from the first entry new or changed is written again (after the anchor): as
+        -- long as the end it replaces, or longer.
+        redis.call('SETRANGE', tailKey, (s.from + s.low - 1) * SIZE, packed(s.full, s.low))
       elseif s.fresh and not s.full then
         redis.call('DEL', tailKey)
       end
@@ -455,8 +450,11 @@ for _, space in ipairs(order) do
         empty = s.tts == nil
       end
       if s.appended then
-        -- After the list's entries, so too old only when the list was emptied.
-        sliced('RPUSH', tailKey, empty and recent(s, s.appended, oldest) or texts(s.appended, 1))
+        -- After the tail's entries, so too old only when the tail was emptied.
+        local records = empty and recent(s, s.appended, oldest) or packed(s.appended, 1)
+        if records ~= '' then
+          redis.call('APPEND', tailKey, records)
+        end
       end
     end
     if s.reordered then
