@@ -124,8 +124,7 @@ sliced('ZADD', prefix .. 'dpus:by-arrival', arrivals)
 -- Spaces: read with one MGET, updated in memory effect by effect, written with one MSET.
 --
 -- With a window w > 0, each space also keeps its tail: the effects of at least the last w of its
--- own timeline, each with the count after it (string tail:<space>, one record of ENTRY below per
--- effect),
+-- own timeline, each with the count after it (string tail:<space>, a record of ENTRY below each),
 -- the tail's floor (the order key and count of the effect before the tail's first: fields fts,
 -- fdelta, fid, base of the space's state; no fts: before every effect) and the instant of its
 -- first entry (field tts). An effect that sorts before the head but after the floor, and is
