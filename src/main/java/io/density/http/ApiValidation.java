@@ -3,8 +3,10 @@ package io.density.http;
 import io.density.api.BodyRules;
 import io.density.api.Documents;
 import io.density.bus.InvalidInput;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -111,7 +113,23 @@ final class ApiValidation implements Handler<RoutingContext> {
   static Future<Void> mount(Vertx vertx, Router router) {
     ApiValidation validation = new ApiValidation(vertx);
     router.route().handler(validation);
-    return validation.loaded.onSuccess(c -> validation.checks = c).mapEmpty();
+    // The document is loaded once for every HTTP instance, and that future completes on the
+    // context of the instance that asked first: each instance goes on on its own, or the others
+    // would listen on the first one's event loop and every connection would be served there.
+    Context own = vertx.getOrCreateContext();
+    Promise<Void> mounted = Promise.promise();
+    validation.loaded.onComplete(
+        loaded ->
+            own.runOnContext(
+                v -> {
+                  if (loaded.succeeded()) {
+                    validation.checks = loaded.result();
+                    mounted.complete();
+                  } else {
+                    mounted.fail(loaded.cause());
+                  }
+                }));
+    return mounted.future();
   }
 
   /**
