@@ -169,6 +169,14 @@ local function packed(entries, from)
   end
   return table.concat(out)
 end
+-- The tail's records in place of what its key held (none: the key goes).
+local function rewrite(key, records)
+  if records == '' then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, records)
+  end
+end
 -- The tail is read from its end in slices of this many entries.
 local SLICE = 32
 -- The tail's floor moves to an entry that leaves it.
@@ -260,13 +268,10 @@ local function trim(s, key, oldest)
     end
   end
   if lo > 0 then
-    floorAt(s, unpackInto(redis.call('GETRANGE', key, (lo - 1) * SIZE, lo * SIZE - 1), {})[1])
-    local rest = redis.call('GETRANGE', key, lo * SIZE, -1)
-    if rest == '' then
-      redis.call('DEL', key)
-    else
-      redis.call('SET', key, rest)
-    end
+    -- The last entry to leave, which becomes the floor, and the ones kept after it.
+    local from = redis.call('GETRANGE', key, (lo - 1) * SIZE, -1)
+    floorAt(s, unpackInto(string.sub(from, 1, SIZE), {})[1])
+    rewrite(key, string.sub(from, SIZE + 1))
   end
 end
 
@@ -429,12 +434,7 @@ for _, space in ipairs(order) do
     end
     if s.full and s.from == 0 then
       -- All of the tail was read: written again without what is now too old.
-      local records = recent(s, s.full, oldest)
-      if records == '' then
-        redis.call('DEL', tailKey)
-      else
-        redis.call('SET', tailKey, records)
-      end
+      rewrite(tailKey, recent(s, s.full, oldest))
     else
       if s.full and s.low <= #s.full then
         -- Its end from the first entry new or changed is written again (after the anchor): as
