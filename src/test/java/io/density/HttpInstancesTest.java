@@ -1,13 +1,11 @@
 package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.density.support.Await;
+import io.density.support.RawConnection;
 import io.density.support.TestServer;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -60,35 +58,23 @@ class HttpInstancesTest {
         };
     Logger access = Logger.getLogger("io.density.http.access");
     access.addHandler(capture);
-    List<Socket> connections = new ArrayList<>();
+    List<RawConnection> connections = new ArrayList<>();
     try {
       for (int i = 0; i < 4; i++) {
-        Socket socket = new Socket("127.0.0.1", server.config.http().port());
-        socket.setSoTimeout((int) DEADLINE.toMillis());
-        connections.add(socket);
+        connections.add(new RawConnection(server.config.http().port(), null));
       }
-      for (Socket socket : connections) {
-        OutputStream out = socket.getOutputStream();
-        out.write(
-            "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        BufferedReader in =
-            new BufferedReader(
-                new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
-        assertEquals("HTTP/1.1 200 OK", in.readLine());
+      for (RawConnection connection : connections) {
+        assertEquals(200, connection.get("/health").status());
       }
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (lines.size() < 4 && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
-      }
-      assertEquals(4, lines.size(), "one access line per request");
+      assertTrue(
+          Await.until(() -> lines.size() == 4, DEADLINE), "one access line per request: " + lines);
       Set<Long> threads = new HashSet<>();
       lines.forEach(line -> threads.add(line.getLongThreadID()));
       assertEquals(2, threads.size(), "the event loops the four connections were served on");
     } finally {
       access.removeHandler(capture);
-      for (Socket socket : connections) {
-        socket.close();
+      for (RawConnection connection : connections) {
+        connection.close();
       }
     }
   }
