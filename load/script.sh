@@ -99,6 +99,8 @@ for n in range(parts * size):
     sent.append((arrival, ts, dpu, a, b, random.choice((1, -1)), n + 1))
 sent.sort()
 inputs = []
+# Each part's rows (space, ts, delta, datapoint), to tell its own rows from earlier parts'.
+rows = []
 for p in range(parts):
     d, e = [], []
     for arrival, t, dpu, a, b, direction, pid in sent[p * size:(p + 1) * size]:
@@ -107,6 +109,7 @@ for p in range(parts):
         e.append([b, t, -direction, pid, 1])
     e.sort(key=lambda x: (x[1], -x[2], x[3]))
     inputs.append(json.dumps({'k': [len(e), p], 'd': d, 'e': e, 'f': [], 'w': window_ms * 1000}))
+    rows.append({tuple(x[:4]) for x in e})
 
 half = parts // 2
 if against:
@@ -145,9 +148,8 @@ for n, part in enumerate(inputs):
         before = evalsha_usec()
     answer = call('EVALSHA', sha, 0, prefix, f'{n}:0', part)
     if n >= half:
-        inserted = {tuple(e[:4]) for e in json.loads(part)['e']}
         fixed = [(f[0], int(f[1]), int(f[2]), int(f[3])) for f in json.loads(answer)['x']]
-        measured_parts.append((inserted, fixed))
+        measured_parts.append((rows[n], fixed))
 us = evalsha_usec() - before
 measured = (parts - half) * size
 
@@ -169,7 +171,8 @@ print(f'script: {parts - half} parts of {size} datapoints measured: {us / measur
       f' Redis per datapoint, {together["1"]:.1f} rows of earlier parts corrected per datapoint')
 print('  rows updated per datapoint were the parts stored N together: '
       + ', '.join(f'N={n}: {v}' for n, v in together.items())
-      + f'; rows whose count changed after it was first counted (each updated once were the corrections held until it leaves the window): {once:.2f}')
+      + '; rows whose count changed after it was first counted (each updated once were the'
+      + f' corrections held until it leaves the window): {once:.2f}')
 print('SCRIPT ' + json.dumps({'parts': parts - half, 'datapoints': measured,
                               'redis_us_per_datapoint': round(us / measured, 2),
                               'fixes_per_datapoint': together['1'],
