@@ -177,8 +177,6 @@ local function rewrite(key, records)
     redis.call('SET', key, records)
   end
 end
--- The tail is read from its end in slices of this many entries.
-local SLICE = 32
 -- The tail's floor moves to an entry that leaves it.
 local function floorAt(s, ent)
   s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
@@ -226,14 +224,31 @@ local function recent(s, entries, oldest)
   end
   return packed(keep, 1)
 end
--- The end of a space's tail as s.full, from its entry s.from (0: the first), with what this part
--- appended.
--- When s.from > 0, s.full[1] is an anchor: an effect placed stays after it (else more is read).
+-- The first of a tail's n records whose timestamp is ts or later (n: none), and that timestamp.
+-- The tail is in contract order, so it is found by bisection: a few timestamps read, not every
+-- record before it.
+local function firstFrom(key, n, ts)
+  local lo, hi, found = 0, n, nil
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    local at = struct.unpack('<i8', redis.call('GETRANGE', key, mid * SIZE, mid * SIZE + 7))
+    if at >= ts then
+      hi, found = mid, at
+    else
+      lo = mid + 1
+    end
+  end
+  return lo, found
+end
+-- The end of a space's tail as s.full, with what this part appended: from the entry before the
+-- first at or after ts (s.from, 0: the first). The part's effects come in contract order, so the
+-- first to be placed in a space is the earliest: every later one is placed after s.full[1] too.
 -- The entries from s.low on are new or changed: only they are written back.
-local function readTail(s, key)
+local function readTail(s, key, ts)
   s.full, s.from = {}, 0
   if not s.fresh then
-    s.from = math.max(0, redis.call('STRLEN', key) / SIZE - SLICE)
+    local n = redis.call('STRLEN', key) / SIZE
+    s.from = math.max(0, firstFrom(key, n, ts) - 1)
     unpackInto(redis.call('GETRANGE', key, s.from * SIZE, -1), s.full)
   end
   s.low = #s.full + 1
@@ -242,31 +257,11 @@ local function readTail(s, key)
   end
   s.appended = nil
 end
--- More of the tail in front of what s.full holds, for an effect that sorts before its anchor.
-local function readMore(s, key)
-  local from = math.max(0, s.from - SLICE * 4)
-  local more = unpackInto(redis.call('GETRANGE', key, from * SIZE, s.from * SIZE - 1), {})
-  s.low = s.low + #more
-  for _, ent in ipairs(s.full) do
-    more[#more + 1] = ent
-  end
-  s.full, s.from = more, from
-end
 -- Entries older than oldest leave the front of the tail, the floor moving past them; tts becomes
--- the first entry left (nil: none left). The tail is in contract order, so the first entry to keep
--- is found by bisection: a few timestamps read, not every entry that leaves.
+-- the first entry left (nil: none left).
 local function trim(s, key, oldest)
-  local lo, hi = 0, redis.call('STRLEN', key) / SIZE
-  s.tts = nil
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    local ts = struct.unpack('<i8', redis.call('GETRANGE', key, mid * SIZE, mid * SIZE + 7))
-    if ts >= oldest then
-      hi, s.tts = mid, ts
-    else
-      lo = mid + 1
-    end
-  end
+  local lo
+  lo, s.tts = firstFrom(key, redis.call('STRLEN', key) / SIZE, oldest)
   if lo > 0 then
     -- The last entry to leave, which becomes the floor, and the ones kept after it.
     local from = redis.call('GETRANGE', key, (lo - 1) * SIZE, -1)
@@ -321,17 +316,13 @@ for i, e in ipairs(input.e) do
       and (s.fts == nil or before(s.fts, s.fdelta, s.fid, e[2], e[3], e[4])) then
     -- Out of order within the tail: its place, unless it opens an idle gap.
     if s.full == nil then
-      readTail(s, prefix .. 'tail:' .. e[1])
+      readTail(s, prefix .. 'tail:' .. e[1], e[2])
     end
-    while true do
-      at = #s.full + 1
-      local prev = s.full[at - 1]
-      while prev and before(e[2], e[3], e[4], prev.ts, prev.d, prev.id) do
-        at = at - 1
-        prev = s.full[at - 1]
-      end
-      if at > 1 or s.from == 0 then break end
-      readMore(s, prefix .. 'tail:' .. e[1])
+    at = #s.full + 1
+    local prev = s.full[at - 1]
+    while prev and before(e[2], e[3], e[4], prev.ts, prev.d, prev.id) do
+      at = at - 1
+      prev = s.full[at - 1]
     end
     if s.idle and opensGap(s, at, e[2]) then
       at = nil
