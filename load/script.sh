@@ -47,7 +47,7 @@ trap '"${redis[@]}" --scan --pattern "${prefix}*" | xargs -r -n 1000 "${redis[@]
 # up to that much after its timestamp, and parts are cut in arrival order.
 python3 - "$script" "$prefix" "$parts" "$part_size" "$spaces" "$dpus" "$rate" "$disorder_ms" \
   "$window_ms" "$against" <<'PY'
-import json, random, socket, sys, time
+import json, random, socket, struct, sys, time
 
 script, prefix = sys.argv[1], sys.argv[2]
 parts, size, spaces, dpus, rate, disorder_ms, window_ms = map(int, sys.argv[3:10])
@@ -68,20 +68,21 @@ def call(*args):
 
 
 def reply():
+    """A reply: bulk strings as bytes (the script's records are binary), the rest as text."""
     line = replies.readline().rstrip(b'\r\n')
     kind, rest = line[:1], line[1:]
     if kind == b'-':
         raise RuntimeError(rest.decode())
     if kind == b'$':
         n = int(rest)
-        return None if n < 0 else replies.read(n + 2)[:-2].decode()
+        return None if n < 0 else replies.read(n + 2)[:-2]
     if kind == b'*':
         return [reply() for _ in range(int(rest))]
     return rest.decode()
 
 
 def evalsha_usec():
-    for line in call('INFO', 'commandstats').splitlines():
+    for line in call('INFO', 'commandstats').decode().splitlines():
         if line.startswith('cmdstat_evalsha:'):
             return int(line.split('usec=')[1].split(',')[0])
     return 0
@@ -111,10 +112,29 @@ for p in range(parts):
     inputs.append(json.dumps({'k': [len(e), p], 'd': d, 'e': e, 'f': [], 'w': window_ms * 1000}))
     rows.append({tuple(x[:4]) for x in e})
 
+def fixed_rows(answer, count=False):
+    """The rows of earlier parts an answer corrected, (space, ts, delta, datapoint) each, with
+    the new count too when asked: x names whose the records are, n each; each record is 21 bytes
+    (ts, delta, datapoint, new count)."""
+    records = struct.iter_unpack('<qbqi', answer[1])
+    return [(space, *next(records)[:4 if count else 3]) for space, n in json.loads(answer[0])['x']
+            for _ in range(n)]
+
+
+def normal(answer):
+    """An answer as JSON with its corrected rows in x, [space, ts, delta, datapoint, count] each;
+    also from a script before the records ([json, records]), which answered with the JSON alone."""
+    if isinstance(answer, bytes):
+        return json.loads(answer)
+    out = json.loads(answer[0])
+    out['x'] = [list(row) for row in fixed_rows(answer, count=True)]
+    return out
+
+
 half = parts // 2
 if against:
     # Each version under its own prefix; the one to go first alternates from part to part.
-    versions = [(call('SCRIPT', 'LOAD', open(f).read()), prefix + tag + ':', f)
+    versions = [(call('SCRIPT', 'LOAD', open(f).read()).decode(), prefix + tag + ':', f)
                 for tag, f in (('a', script), ('b', against))]
     seconds, differing = [0.0, 0.0], 0
     for _, p, _ in versions:
@@ -127,7 +147,7 @@ if against:
             answers[k] = call('EVALSHA', sha, 0, p, f'{n}:0', part)
             if n >= half:
                 seconds[k] += time.perf_counter() - started
-        differing += json.loads(answers[0]) != json.loads(answers[1])
+        differing += normal(answers[0]) != normal(answers[1])
     measured = (parts - half) * size
     us = [1e6 * t / measured for t in seconds]
     print(f'script: {versions[0][2]} {us[0]:.2f} µs per datapoint, --against {versions[1][2]}'
@@ -140,7 +160,9 @@ if against:
     sys.exit(0)
 
 call('HSET', prefix + 'meta', 'format', 'script-bench')
-sha = call('SCRIPT', 'LOAD', open(script).read())
+sha = call('SCRIPT', 'LOAD', open(script).read()).decode()
+
+
 # Per measured part: the rows it inserts and the rows of earlier parts its tails corrected.
 measured_parts = []
 for n, part in enumerate(inputs):
@@ -148,8 +170,7 @@ for n, part in enumerate(inputs):
         before = evalsha_usec()
     answer = call('EVALSHA', sha, 0, prefix, f'{n}:0', part)
     if n >= half:
-        fixed = [(f[0], int(f[1]), int(f[2]), int(f[3])) for f in json.loads(answer)['x']]
-        measured_parts.append((rows[n], fixed))
+        measured_parts.append((rows[n], fixed_rows(answer)))
 us = evalsha_usec() - before
 measured = (parts - half) * size
 

@@ -106,15 +106,21 @@ public final class CounterVerticle extends VerticleBase {
   }
 
   /**
-   * {@code {batch, input}} → {@code {answer}}: {@code batch} names the part of a batch that one
-   * counting shard applies ("id:shard"), {@code input} and {@code answer} are the script's JSON
-   * text as {@code apply-batch.lua} describes them, passed through untouched.
+   * {@code {batch, input}} → {@code {answer, fixes}}: {@code batch} names the part of a batch that
+   * one counting shard applies ("id:shard"), {@code input} and {@code answer} are the script's JSON
+   * text and {@code fixes} its binary records of corrected rows, as {@code apply-batch.lua}
+   * describes them, passed through untouched.
    */
   private void apply(Message<JsonObject> message) {
     JsonObject body = message.body();
     String batch = body.getString("batch");
     evalApply(batch, body.getString("input"))
-        .onSuccess(answer -> message.reply(new JsonObject().put("answer", answer)))
+        .onSuccess(
+            r ->
+                message.reply(
+                    new JsonObject()
+                        .put("answer", r.get(0).toString())
+                        .put("fixes", r.get(1).toBuffer())))
         .onFailure(
             err -> {
               boolean notBuilt =
@@ -201,7 +207,7 @@ public final class CounterVerticle extends VerticleBase {
         .onFailure(err -> message.reply(Failure.unavailable("redis: " + err.getMessage())));
   }
 
-  private Future<String> evalApply(String batch, String input) {
+  private Future<Response> evalApply(String batch, String input) {
     Request evalsha =
         Request.cmd(Command.EVALSHA).arg(applySha).arg(0).arg(keys.prefix()).arg(batch).arg(input);
     Timer.Sample started = Timer.start();
@@ -221,8 +227,7 @@ public final class CounterVerticle extends VerticleBase {
               }
               return Future.failedFuture(err);
             })
-        .onSuccess(r -> started.stop(script))
-        .map(Response::toString);
+        .onSuccess(r -> started.stop(script));
   }
 
   /**

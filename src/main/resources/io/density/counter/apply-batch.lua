@@ -7,17 +7,19 @@
 --   e: their effects, in contract order [space_id, ts_micros, delta, datapoint_id, clamp (1|0)]
 --   f: earlier parts whose batches are closed in PostgreSQL: their answers can go
 --   w: the out-of-order window in µs (0: none), see "Spaces" below
--- Returns JSON {c: [count of the effect's space after each effect, in the order of e],
+-- Returns two values: JSON {c: [count of the effect's space after each effect, in the order of e],
 --               l: [[space_id, "earliest ts_micros"] of each space that got an effect out of
 --                   order before its tail: its counts must be recomputed from that instant],
 --               k: the fingerprint given,
 --               s: [[space_id, "earliest ts_micros"] of each space the part changed],
---               x: [[space_id, ts, delta, datapoint_id, count] of effects of earlier parts whose
---                   counts changed, derived again in a tail],
+--               x: [[space_id, n] for the effects of earlier parts whose counts changed, derived
+--                   again in a tail: n of the records that follow are the space's],
 --               h: [[space_id, count, ts, delta, datapoint_id], the head of each space whose
 --                   tail took an effect out of order],
 --               i: [[space_id, "ts_micros", 1 | 0] of each idle reset an effect applied in
---                   order found before it, 1 when it took the count to 0]}.
+--                   order found before it, 1 when it took the count to 0]},
+-- and the records of x, 21 bytes each (ENTRY below: ts, delta, datapoint id, the new count), empty
+-- when there are none or the part was seen before.
 --
 -- A space's string key holds its state, "count,ts,delta,id,idle,ets,tail,base,fts,fdelta,fid,tts"
 -- (an empty field: none; see "Spaces" below): its count and the order key (ts, delta, id) of the
@@ -48,7 +50,7 @@ end
 local batchKey = prefix .. 'batch:' .. batch
 local done = redis.call('GET', batchKey)
 if done then
-  return '{"again":true,' .. string.sub(done, 2)
+  return { '{"again":true,' .. string.sub(done, 2), '' }
 end
 -- '%d' formats through a C long: exact for every integral µs count, and far cheaper than '%.0f'
 -- (or the '%.17g' Redis prints a Lua number with).
@@ -181,16 +183,21 @@ end
 local function floorAt(s, ent)
   s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
 end
--- The rows of earlier parts whose counts a tail derived again, corrected with this part.
-local fixes = {}
+-- The rows of earlier parts whose counts a tail derived again, corrected with this part: their
+-- records (ENTRY, with the new count) in fixes, and in fixed each space's name with how many of
+-- them are its, in order. Packed, not formatted: a late effect can correct a hundred rows.
+local fixes, fixed = {}, {}
 local function collectFixes(space, s)
   if s.full then
-    local name = nil
+    local n = 0
     for _, ent in ipairs(s.full) do
       if ent.i == nil and ent.c ~= ent.orig then
-        name = name or cjson.encode(space) .. ','
-        fixes[#fixes + 1] = name .. string.format('%d,%d,%d,%d', ent.ts, ent.d, ent.id, ent.c)
+        n = n + 1
+        fixes[#fixes + 1] = struct.pack(ENTRY, ent.ts, ent.d, ent.id, ent.c)
       end
+    end
+    if n > 0 then
+      fixed[#fixed + 1] = cjson.encode(space) .. ',' .. n
     end
   end
 end
@@ -477,7 +484,7 @@ end
 local out = '{"c":' .. (#counts > 0 and cjson.encode(counts) or '[]')
     .. ',"l":[' .. (#lateList > 0 and ('[' .. table.concat(lateList, '],[') .. ']') or '') .. ']'
     .. ',"k":' .. (input.k and cjson.encode(input.k) or 'null')
-    .. ',"s":' .. listOf(spaceList) .. ',"x":' .. listOf(fixes) .. ',"h":' .. listOf(reordered)
+    .. ',"s":' .. listOf(spaceList) .. ',"x":' .. listOf(fixed) .. ',"h":' .. listOf(reordered)
     .. ',"i":' .. listOf(idles) .. '}'
 redis.call('SET', batchKey, out, 'EX', 86400)
-return out
+return { out, table.concat(fixes) }

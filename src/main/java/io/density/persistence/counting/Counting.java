@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -92,15 +93,15 @@ public final class Counting {
 
   /**
    * A part applied to Redis and not stored yet: its counts, the rows of earlier parts its tails
-   * derived again ({@code fixes}: [space, ts, delta, datapoint, count] each), the heads of the
-   * spaces whose tails took an effect out of order ({@code heads}), and the spaces with effects
-   * before their tails ({@code late}: [space, earliest late µs]), to be recounted in SQL.
+   * derived again ({@code fixes}), the heads of the spaces whose tails took an effect out of order
+   * ({@code heads}), and the spaces with effects before their tails ({@code late}: [space, earliest
+   * late µs]), to be recounted in SQL.
    */
   record Applied(
       CountingBatch.Part part,
       List<?> counts,
       JsonArray late,
-      JsonArray fixes,
+      Fixes fixes,
       JsonArray heads,
       Timer.Sample started) {}
 
@@ -126,7 +127,11 @@ public final class Counting {
             reply -> {
               try {
                 return applied(
-                    part, new JsonObject(reply.body().getString("answer")), started, earlier);
+                    part,
+                    new JsonObject(reply.body().getString("answer")),
+                    reply.body().getBuffer("fixes"),
+                    started,
+                    earlier);
               } catch (RuntimeException e) {
                 return Future.<Applied>failedFuture(new Fault(part, e));
               }
@@ -135,7 +140,11 @@ public final class Counting {
   }
 
   private Future<Applied> applied(
-      CountingBatch.Part part, JsonObject answer, Timer.Sample started, Future<Void> earlier) {
+      CountingBatch.Part part,
+      JsonObject answer,
+      Buffer fixed,
+      Timer.Sample started,
+      Future<Void> earlier) {
     boolean again = answer.getBoolean("again", false);
     List<?> counts = answer.getJsonArray("c").getList();
     if (again && !sameEffects(part, answer, counts)) {
@@ -146,7 +155,7 @@ public final class Counting {
     JsonArray late = again ? everySpace(part) : answer.getJsonArray("l");
     // A part offered again is recounted from PostgreSQL for every space: corrections made in a
     // tail when it was first applied are part of that recount.
-    JsonArray fixes = again ? new JsonArray() : answer.getJsonArray("x", new JsonArray());
+    Fixes fixes = again ? Fixes.NONE : new Fixes(answer.getJsonArray("x"), fixed);
     JsonArray heads = again ? new JsonArray() : answer.getJsonArray("h", new JsonArray());
     // Idle resets found before effects applied in order go first (a recount derives its own).
     // Only a part that has some waits for the stores before it: any other goes on at once.
@@ -309,13 +318,15 @@ public final class Counting {
     List<CountingBatch.Effect> effects = new ArrayList<>();
     List<Object> counts = new ArrayList<>();
     JsonArray late = new JsonArray();
-    JsonArray fixes = new JsonArray();
+    List<Fixes> fixes = new ArrayList<>();
     JsonArray heads = new JsonArray();
     for (Applied a : parts) {
       effects.addAll(a.part().effects());
       counts.addAll(a.counts());
       late.addAll(a.late());
-      fixes.addAll(a.fixes());
+      if (!a.fixes().isEmpty()) {
+        fixes.add(a.fixes());
+      }
       heads.addAll(a.heads());
     }
     Set<String> outOfOrder = new HashSet<>();
@@ -324,7 +335,9 @@ public final class Counting {
     late.forEach(l -> outOfOrder.add(((JsonArray) l).getString(0)));
     String statement = statement(!fixes.isEmpty());
     Tuple insert =
-        fixes.isEmpty() ? effectsTuple(effects, counts) : withFixes(effects, counts, fixes);
+        fixes.isEmpty()
+            ? effectsTuple(effects, counts)
+            : Fixes.addTo(effectsTuple(effects, counts), fixes);
     if (events.egress()) {
       // The changes of the spaces taken out of order are their reconciled heads, not the effects.
       insert.addValue(outOfOrder.toArray(String[]::new));
@@ -416,34 +429,6 @@ public final class Counting {
       return fixed ? Statements.INSERT_COUNTS_FIXED_OUTBOX : Statements.INSERT_COUNTS_OUTBOX;
     }
     return fixed ? Statements.INSERT_COUNTS_FIXED : Statements.INSERT_COUNTS;
-  }
-
-  /**
-   * The effects (as {@link #effectsTuple}) and then the rows of earlier parts to correct: [space,
-   * ts, delta, datapoint, count] each.
-   */
-  private static Tuple withFixes(
-      List<CountingBatch.Effect> effects, List<?> counts, JsonArray fixes) {
-    int n = fixes.size();
-    String[] space = new String[n];
-    OffsetDateTime[] ts = new OffsetDateTime[n];
-    Short[] delta = new Short[n];
-    Long[] datapoint = new Long[n];
-    Integer[] count = new Integer[n];
-    for (int i = 0; i < n; i++) {
-      JsonArray f = fixes.getJsonArray(i);
-      space[i] = f.getString(0);
-      ts[i] = Timestamps.toOffsetDateTime(f.getLong(1));
-      delta[i] = f.getInteger(2).shortValue();
-      datapoint[i] = f.getLong(3);
-      count[i] = f.getInteger(4);
-    }
-    return effectsTuple(effects, counts)
-        .addValue(space)
-        .addValue(ts)
-        .addValue(delta)
-        .addValue(datapoint)
-        .addValue(count);
   }
 
   /** The events of the effects applied in order; others get a reconciliation event instead. */

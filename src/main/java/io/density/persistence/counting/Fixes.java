@@ -1,0 +1,62 @@
+package io.density.persistence.counting;
+
+import io.density.time.Timestamps;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.List;
+
+/**
+ * The rows of earlier parts whose counts a part's tails derived again, as the counting script
+ * returns them ({@code apply-batch.lua}): {@code spaces} [[space, n]] says whose the records are, n
+ * of them each, in order; {@code records} holds 21 bytes a row, little-endian: timestamp µs (8),
+ * delta (1), datapoint id (8), the new count (4). Binary because a late effect can correct a
+ * hundred rows: read straight into the statement's arrays, with no JSON between.
+ */
+record Fixes(JsonArray spaces, Buffer records) {
+  static final Fixes NONE = new Fixes(new JsonArray(), Buffer.buffer());
+
+  private static final int SIZE = 21;
+
+  boolean isEmpty() {
+    return records.length() == 0;
+  }
+
+  /**
+   * Adds the rows of {@code all} to {@code tuple} as five arrays: space text[], ts timestamptz[],
+   * delta int2[], datapoint int8[], count int4[].
+   */
+  static Tuple addTo(Tuple tuple, List<Fixes> all) {
+    int n = all.stream().mapToInt(f -> f.records.length() / SIZE).sum();
+    String[] space = new String[n];
+    OffsetDateTime[] ts = new OffsetDateTime[n];
+    Short[] delta = new Short[n];
+    Long[] datapoint = new Long[n];
+    Integer[] count = new Integer[n];
+    int k = 0;
+    for (Fixes f : all) {
+      int at = 0;
+      for (Object o : f.spaces) {
+        JsonArray owner = (JsonArray) o;
+        String name = owner.getString(0);
+        for (int j = owner.getInteger(1); j > 0; j--, k++, at += SIZE) {
+          space[k] = name;
+          ts[k] = Timestamps.toOffsetDateTime(f.records.getLongLE(at));
+          delta[k] = (short) f.records.getByte(at + 8);
+          datapoint[k] = f.records.getLongLE(at + 9);
+          count[k] = f.records.getIntLE(at + 17);
+        }
+      }
+      if (at != f.records.length()) {
+        throw new IllegalStateException(
+            "corrected rows: "
+                + f.records.length()
+                + " bytes of records for "
+                + at / SIZE
+                + " rows");
+      }
+    }
+    return tuple.addValue(space).addValue(ts).addValue(delta).addValue(datapoint).addValue(count);
+  }
+}
