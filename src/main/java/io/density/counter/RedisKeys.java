@@ -58,8 +58,9 @@ public record RedisKeys(String prefix) {
 
   /**
    * The layout's version: a state loaded by an older server (which kept no hash for a space without
-   * changes, no {@link #dpusByArrival}, no idle reset fields, a hash per DPU, a hash per space, or
-   * a list of text entries per tail) is rebuilt rather than trusted.
+   * changes, no {@link #dpusByArrival}, no idle reset fields, a hash per DPU, a hash per space, a
+   * list of text entries per tail, or parts' answers with their corrected rows as text) is rebuilt
+   * rather than trusted.
    */
-  public static final String FORMAT = "7";
+  public static final String FORMAT = "8";
 }
