@@ -155,7 +155,7 @@ public final class Counting {
     JsonArray late = again ? everySpace(part) : answer.getJsonArray("l");
     // A part offered again is recounted from PostgreSQL for every space: corrections made in a
     // tail when it was first applied are part of that recount.
-    Fixes fixes = again ? Fixes.NONE : new Fixes(answer.getJsonArray("x"), fixed);
+    Fixes fixes = again ? Fixes.NONE : Fixes.of(answer.getJsonArray("x"), fixed);
     JsonArray heads = again ? new JsonArray() : answer.getJsonArray("h", new JsonArray());
     // Idle resets found before effects applied in order go first (a recount derives its own).
     // Only a part that has some waits for the stores before it: any other goes on at once.

@@ -19,6 +19,27 @@ record Fixes(JsonArray spaces, Buffer records) {
 
   private static final int SIZE = 21;
 
+  /**
+   * The corrections of one answer, checked whole: as many records as {@code spaces} says, so that
+   * an answer of another form fails its part rather than corrects the wrong rows.
+   */
+  static Fixes of(JsonArray spaces, Buffer records) {
+    long rows = 0;
+    for (Object o : spaces == null ? new JsonArray() : spaces) {
+      rows += ((JsonArray) o).getLong(1);
+    }
+    int bytes = records == null ? 0 : records.length();
+    if (rows * SIZE != bytes) {
+      throw new IllegalStateException(
+          "the counting script's corrected rows: its answer names "
+              + rows
+              + ", its records hold "
+              + bytes
+              + " bytes");
+    }
+    return bytes == 0 ? NONE : new Fixes(spaces, records);
+  }
+
   boolean isEmpty() {
     return records.length() == 0;
   }
@@ -36,7 +57,7 @@ record Fixes(JsonArray spaces, Buffer records) {
     Integer[] count = new Integer[n];
     int k = 0;
     for (Fixes f : all) {
-      int at = 0;
+      int at = 0; // every record is named: of()
       for (Object o : f.spaces) {
         JsonArray owner = (JsonArray) o;
         String name = owner.getString(0);
@@ -47,14 +68,6 @@ record Fixes(JsonArray spaces, Buffer records) {
           datapoint[k] = f.records.getLongLE(at + 9);
           count[k] = f.records.getIntLE(at + 17);
         }
-      }
-      if (at != f.records.length()) {
-        throw new IllegalStateException(
-            "corrected rows: "
-                + f.records.length()
-                + " bytes of records for "
-                + at / SIZE
-                + " rows");
       }
     }
     return tuple.addValue(space).addValue(ts).addValue(delta).addValue(datapoint).addValue(count);
