@@ -112,6 +112,7 @@ for p in range(parts):
     inputs.append(json.dumps({'k': [len(e), p], 'd': d, 'e': e, 'f': [], 'w': window_ms * 1000}))
     rows.append({tuple(x[:4]) for x in e})
 
+
 def fixed_rows(answer, count=False):
     """The rows of earlier parts an answer corrected, (space, ts, delta, datapoint) each, with
     the new count too when asked: x names whose the records are, n each; each record is 21 bytes
@@ -122,8 +123,8 @@ def fixed_rows(answer, count=False):
 
 
 def normal(answer):
-    """An answer as JSON with its corrected rows in x, [space, ts, delta, datapoint, count] each;
-    also from a script before the records ([json, records]), which answered with the JSON alone."""
+    """An answer, [json, records] (or the JSON alone, as scripts before the records answered), as
+    its JSON with the corrected rows in x, [space, ts, delta, datapoint, count] each."""
     if isinstance(answer, bytes):
         return json.loads(answer)
     out = json.loads(answer[0])
@@ -161,8 +162,6 @@ if against:
 
 call('HSET', prefix + 'meta', 'format', 'script-bench')
 sha = call('SCRIPT', 'LOAD', open(script).read()).decode()
-
-
 # Per measured part: the rows it inserts and the rows of earlier parts its tails corrected.
 measured_parts = []
 for n, part in enumerate(inputs):
