@@ -13,12 +13,7 @@ import io.density.persistence.store.Claims;
 import io.density.persistence.store.Partitions;
 import io.density.persistence.store.WalFlush;
 import io.density.telemetry.Metrics;
-import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -30,12 +25,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.Tuple;
-import java.time.OffsetDateTime;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -43,15 +33,15 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Group commit of datapoints, in two stages. Requests queue up; up to {@code
+ * Group commit of datapoints, in two stages. Requests queue up ({@link IngestQueue}); up to {@code
  * ingest.parallelInserts} inserts at a time each write what is queued (up to maxBatch) to the raw
- * log in one statement — the durability point, and the one commit of the batch that waits for its
- * WAL flush. A committed batch is then counted ({@link BatchCounting}): split by counting shard,
- * each part counted by its shard's owner, on this node or another. Every request of a batch is
- * answered once all its parts are counted; the batch is closed right after. If counting fails
- * (Redis unreachable), the batch stays uncounted and its requests are answered 503; it is counted
- * as soon as counting works again ({@link Sweep#soon}), and until then a request repeating any
- * stored datapoint is answered 503 too, so a success always means counted.
+ * log in one statement ({@link RawLogInsert}) — the durability point, and the one commit of the
+ * batch that waits for its WAL flush. A committed batch is then counted ({@link BatchCounting}):
+ * split by counting shard, each part counted by its shard's owner, on this node or another. Every
+ * request of a batch is answered once all its parts are counted; the batch is closed right after.
+ * If counting fails (Redis unreachable), the batch stays uncounted and its requests are answered
+ * 503; it is counted as soon as counting works again ({@link Sweep#soon}), and until then a request
+ * repeating any stored datapoint is answered 503 too, so a success always means counted.
  *
  * <p>Each batch passes the deployment's gate ({@link Claims#enter}) from before its insert until
  * its parts are counted and it is closed. A request that finds no batch in flight is inserted at
@@ -69,67 +59,22 @@ public final class GroupCommit {
           "stored but not counted yet (Redis or PostgreSQL unavailable): retry;"
               + " a datapoint sent again is never counted twice");
 
-  private static final ReplyException STORED_NOT_COUNTED_IN_TIME =
-      Failure.unavailable(
-          "stored but not counted in time: the datapoints are stored and will be counted once"
-              + " counting resumes; retry, a datapoint sent again is never counted twice");
-
-  private static final ReplyException NOT_INSERTED_IN_TIME =
-      Failure.unavailable(
-          "not stored in time (the inserter is behind): retry, a datapoint sent again is never"
-              + " counted twice");
-
-  private static final ReplyException INSERT_UNANSWERED_IN_TIME =
-      Failure.unavailable(
-          "no answer from PostgreSQL in time: the datapoints may be stored; retry, a datapoint"
-              + " sent again is never counted twice");
-
-  /** Where an ingest request stands. */
-  private enum Stage {
-    QUEUED,
-    INSERTING,
-    STORED
-  }
-
-  /** One ingest request waiting for its batch. */
-  private static final class Pending {
-    final List<Datapoint> items;
-    final Promise<JsonArray> result = Promise.promise();
-    Stage stage = Stage.QUEUED;
-
-    Pending(List<Datapoint> items) {
-      this.items = items;
-    }
-  }
-
-  /** A committed insert: its rows, and where each datapoint of the batch first stood. */
-  private record Committed(RowSet<Row> rows, Map<String, Integer> firstSeen) {}
-
   private final Vertx vertx;
   private final Pool pool;
-
   private final WalFlush flush;
-  private final Partitions partitions;
   private final Rebuild rebuild;
   private final DensityConfig.Ingest config;
   private final Claims claims;
   private final Counter accepted;
   private final Counter duplicates;
-  private final Counter overloaded;
-  private final DistributionSummary batchSize;
-  private final Timer commitTime;
-  private final Counter unansweredInTime;
+  private final IngestQueue queue;
+  private final RawLogInsert rawLog;
   private final BatchCounting counting;
   private final Sweep sweep;
-
-  /** Pressure goes to every HTTP verticle, or to this node's when every node inserts its own. */
-  private final DeliveryOptions toHttpVerticles;
 
   /** Where drained work runs, one task at a time. */
   private final Lane alone = new Lane();
 
-  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-  private int queuedItems;
   private long lingerTimer = -1;
   private boolean entering;
   private int inserting;
@@ -137,8 +82,6 @@ public final class GroupCommit {
   private int draining;
   private final List<Promise<Void>> idle = new ArrayList<>();
   private Future<Void> rebuilding;
-  private boolean pressing;
-  private long pressureSignalled;
 
   /**
    * Committed batches are counted in the order they were taken from the queue, whichever insert
@@ -159,93 +102,41 @@ public final class GroupCommit {
     this.vertx = vertx;
     this.pool = pool;
     this.flush = flush;
-    this.partitions = partitions;
     this.rebuild = rebuild;
     this.config = config;
     this.claims = claims;
-    this.toHttpVerticles = new DeliveryOptions().setLocalOnly(config.everyNodeInserts());
-    MeterRegistry registry = Metrics.of(vertx);
     String results = "density_datapoints";
-    accepted = Counter.builder(results).tag("result", "accepted").register(registry);
-    duplicates = Counter.builder(results).tag("result", "duplicate").register(registry);
-    overloaded =
-        Counter.builder("density_ingest_overloaded")
-            .description("ingest requests answered 429: the queue was full")
-            .register(registry);
-    batchSize =
-        DistributionSummary.builder("density_batch_datapoints")
-            .description("datapoints per group commit")
-            .register(registry);
-    commitTime =
-        Timer.builder("density_batch_commit")
-            .description("time from a batch's insert to its commit")
-            .register(registry);
-    unansweredInTime =
-        Counter.builder("density_ingest_unanswered_in_time")
-            .description(
-                "ingest requests answered 503 because their batch was not stored and counted"
-                    + " within ingest.ackTimeoutMs")
-            .register(registry);
+    accepted = Counter.builder(results).tag("result", "accepted").register(Metrics.of(vertx));
+    duplicates = Counter.builder(results).tag("result", "duplicate").register(Metrics.of(vertx));
+    queue = new IngestQueue(vertx, config);
+    rawLog = new RawLogInsert(vertx, pool, partitions, claims);
     counting = new BatchCounting(vertx, ownership, derived, flush, config);
     sweep = new Sweep(vertx, pool, config, counting, this::drained, this::rebuild);
-    Gauge.builder("density_ingest_queued_datapoints", () -> queuedItems)
-        .description("datapoints waiting for a group commit")
-        .register(registry);
   }
 
   /** Queues a request's datapoints; the future completes with a status per datapoint. */
   public Future<JsonArray> offer(List<Datapoint> datapoints) {
-    if (queuedItems + datapoints.size() > config.maxPending()) {
-      overloaded.increment();
-      signalPressure(true);
-      return Future.failedFuture(
-          Failure.of(Failure.OVERLOADED, null, "ingest queue is full, retry shortly"));
-    }
-    Pending pending = new Pending(datapoints);
-    queue.add(pending);
-    queuedItems += datapoints.size();
-    long timer = vertx.setTimer(config.ackTimeoutMs(), id -> unansweredInTime(pending));
-    pending.result.future().onComplete(ar -> vertx.cancelTimer(timer));
-    // Waiting for company pays only while batches are in flight, whose answers bring more
-    // requests: a request that finds none (the pipeline idle) is written at once.
-    if (queuedItems >= config.maxBatch()
-        || config.lingerMs() == 0
-        || (inserting == 0 && !entering && uncounted == 0)) {
-      insertNext();
-    } else if (lingerTimer < 0) {
-      lingerTimer =
-          vertx.setTimer(
-              config.lingerMs(),
-              id -> {
-                lingerTimer = -1;
+    return queue
+        .add(datapoints)
+        .compose(
+            pending -> {
+              // Waiting for company pays only while batches are in flight, whose answers bring
+              // more requests: a request that finds none (the pipeline idle) is written at once.
+              if (queue.full()
+                  || config.lingerMs() == 0
+                  || (inserting == 0 && !entering && uncounted == 0)) {
                 insertNext();
-              });
-    }
-    return pending.result.future();
-  }
-
-  /**
-   * A request not answered within ingest.ackTimeoutMs gets 503 now, saying whether its datapoints
-   * are stored: a sender hears within a bounded time, whatever holds counting up. One still queued
-   * leaves the queue; one stored is counted later all the same.
-   */
-  private void unansweredInTime(Pending pending) {
-    if (pending.result.future().isComplete()) {
-      return;
-    }
-    unansweredInTime.increment();
-    ReplyException failure =
-        switch (pending.stage) {
-          case QUEUED -> {
-            if (queue.remove(pending)) {
-              queuedItems -= pending.items.size();
-            }
-            yield NOT_INSERTED_IN_TIME;
-          }
-          case INSERTING -> INSERT_UNANSWERED_IN_TIME;
-          case STORED -> STORED_NOT_COUNTED_IN_TIME;
-        };
-    pending.result.tryFail(failure);
+              } else if (lingerTimer < 0) {
+                lingerTimer =
+                    vertx.setTimer(
+                        config.lingerMs(),
+                        id -> {
+                          lingerTimer = -1;
+                          insertNext();
+                        });
+              }
+              return pending.result.future();
+            });
   }
 
   /**
@@ -312,62 +203,26 @@ public final class GroupCommit {
               if (queue.isEmpty()) {
                 leaveGate(entered);
               } else {
-                insertTaken(takeBatch(), entered);
+                insertTaken(queue.take(), entered);
               }
               insertNext();
             });
   }
 
-  private List<Pending> takeBatch() {
-    List<Pending> taken = new ArrayList<>();
-    int size = 0;
-    while (!queue.isEmpty()
-        && (size == 0 || size + queue.peek().items.size() <= config.maxBatch())) {
-      Pending p = queue.poll();
-      p.stage = Stage.INSERTING;
-      taken.add(p);
-      size += p.items.size();
-    }
-    queuedItems -= size;
-    if (pressing) {
-      signalPressure(queuedItems > config.maxPending() / 2);
-    }
-    return taken;
-  }
-
-  /**
-   * Tells the HTTP verticles (of every node, or of this one when every node inserts its own) that
-   * the queue is full, renewed every 250 ms while it stays over half full, and when it is not. They
-   * answer ingest 429 before reading its body meanwhile, so the excess of an overload costs almost
-   * nothing, and forget the signal after a second if it is not renewed.
-   */
-  private void signalPressure(boolean on) {
-    long now = System.currentTimeMillis();
-    if (on == pressing && (!on || now - pressureSignalled < 250)) {
-      return;
-    }
-    pressing = on;
-    pressureSignalled = now;
-    vertx
-        .eventBus()
-        .publish(
-            Addresses.INGEST_PRESSURE, new JsonObject().put("overloaded", on), toHttpVerticles);
-  }
-
   /** Inserts a batch taken from the queue (inside the gate), then has it counted in order. */
-  private void insertTaken(List<Pending> taken, AsyncResult<Claims.Hold> entered) {
+  private void insertTaken(List<IngestQueue.Pending> taken, AsyncResult<Claims.Hold> entered) {
     if (entered.failed()) {
-      fail(taken, entered.cause());
+      RawLogInsert.fail(taken, entered.cause());
       return;
     }
     inserting++;
-    Future<Committed> committed = insert(taken);
+    Future<RawLogInsert.Committed> committed = rawLog.insert(taken);
     countingOrder =
         countingOrder
             .transform(v -> committed)
             .compose(
                 c -> {
-                  taken.forEach(p -> p.stage = Stage.STORED);
+                  taken.forEach(p -> p.stage = IngestQueue.Stage.STORED);
                   countLater(c.rows(), taken, c.firstSeen(), entered.result());
                   return Future.<Void>succeededFuture();
                 })
@@ -395,73 +250,11 @@ public final class GroupCommit {
     }
   }
 
-  /** Inserts the batch; on failure its requests are answered at once. */
-  private Future<Committed> insert(List<Pending> taken) {
-    int size = taken.stream().mapToInt(p -> p.items.size()).sum();
-    List<Datapoint> all = new ArrayList<>(size);
-    taken.forEach(p -> all.addAll(p.items));
-    batchSize.record(size);
-    Timer.Sample started = Timer.start();
-    return partitions
-        .ensure(all)
-        .compose(v -> insertBatch(taken, size))
-        .onSuccess(c -> started.stop(commitTime))
-        .onFailure(err -> fail(taken, err));
-  }
-
-  private static void fail(List<Pending> taken, Throwable cause) {
-    LOG.log(Level.WARNING, "writing a batch of datapoints failed", cause);
-    ReplyException failure = Failure.unavailable("storage unavailable, nothing was stored: retry");
-    taken.forEach(p -> p.result.tryFail(failure));
-  }
-
-  private Future<Committed> insertBatch(List<Pending> taken, int size) {
-    // Within the batch only the first of equal datapoints is inserted; later ones are repeats.
-    String[] dpu = new String[size];
-    OffsetDateTime[] ts = new OffsetDateTime[size];
-    Short[] direction = new Short[size];
-    String[] key = new String[size];
-    OffsetDateTime[] received = new OffsetDateTime[size];
-    String[] payload = new String[size];
-    Map<String, Integer> firstSeen = new HashMap<>();
-    int n = 0;
-    int position = 0;
-    for (Pending p : taken) {
-      for (Datapoint d : p.items) {
-        if (firstSeen.putIfAbsent(CountingBatch.key(d.dpuId(), d.dedupeKey()), position++)
-            == null) {
-          dpu[n] = d.dpuId();
-          ts[n] = Timestamps.toOffsetDateTime(d.tsMicros());
-          direction[n] = (short) d.direction();
-          key[n] = d.dedupeKey();
-          received[n] = Timestamps.toOffsetDateTime(d.receivedMicros());
-          payload[n] = d.payload();
-          n++;
-        }
-      }
-    }
-    int distinct = n;
-    Tuple params =
-        Tuple.of(
-            Arrays.copyOf(dpu, distinct),
-            Arrays.copyOf(ts, distinct),
-            Arrays.copyOf(direction, distinct),
-            Arrays.copyOf(key, distinct),
-            Arrays.copyOf(received, distinct),
-            Arrays.copyOf(payload, distinct));
-    return pool.preparedQuery(Statements.INSERT_DATAPOINTS)
-        .execute(params)
-        .map(
-            rows -> {
-              if (!rows.iterator().next().getBoolean("gate_open")) {
-                claims.closing();
-              }
-              return new Committed(rows, firstSeen);
-            });
-  }
-
   private void countLater(
-      RowSet<Row> rows, List<Pending> taken, Map<String, Integer> firstSeen, Claims.Hold pass) {
+      RowSet<Row> rows,
+      List<IngestQueue.Pending> taken,
+      Map<String, Integer> firstSeen,
+      Claims.Hold pass) {
     long batchId = rows.iterator().next().getLong("batch_id");
     CountingBatch batch = CountingBatch.fromRows(batchId, rows);
     uncounted++;
@@ -539,9 +332,10 @@ public final class GroupCommit {
     return rebuilding;
   }
 
-  private void answer(List<Pending> taken, Map<String, Integer> firstSeen, CountingBatch batch) {
+  private void answer(
+      List<IngestQueue.Pending> taken, Map<String, Integer> firstSeen, CountingBatch batch) {
     int position = 0;
-    for (Pending p : taken) {
+    for (IngestQueue.Pending p : taken) {
       JsonArray results = new JsonArray();
       for (Datapoint d : p.items) {
         String k = CountingBatch.key(d.dpuId(), d.dedupeKey());
