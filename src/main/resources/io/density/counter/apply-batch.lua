@@ -153,13 +153,17 @@ end
 -- pattern match and four conversions to read and a format to write, and a placed effect reads and
 -- writes every entry after it.
 local ENTRY, SIZE = '<i8bi8i4', 21
--- The entries of a run of records, appended to into, each with its count as read (orig).
+-- Read, an entry is a Lua array (a table with fields cost a hash part each, and a placed effect
+-- reads dozens): its timestamp, delta, datapoint id and count, the count as read from the tail
+-- (nil for an effect of this part), and the effect's index in this part (nil for one read).
+local TS, DELTA, ID, COUNT, READ, AT = 1, 2, 3, 4, 5, 6
+-- The entries of a run of records, appended to into, each with its count as read.
 local function unpackInto(records, into)
   local pos = 1
   for _ = 1, #records / SIZE do
     local ts, d, id, c
     ts, d, id, c, pos = struct.unpack(ENTRY, records, pos)
-    into[#into + 1] = { ts = ts, d = d, id = id, c = c, orig = c }
+    into[#into + 1] = { ts, d, id, c, c }
   end
   return into
 end
@@ -167,7 +171,7 @@ local function packed(entries, from)
   local out = {}
   for k = from, #entries do
     local ent = entries[k]
-    out[#out + 1] = struct.pack(ENTRY, ent.ts, ent.d, ent.id, ent.c)
+    out[#out + 1] = struct.pack(ENTRY, ent[TS], ent[DELTA], ent[ID], ent[COUNT])
   end
   return table.concat(out)
 end
@@ -181,7 +185,7 @@ local function rewrite(key, records)
 end
 -- The tail's floor moves to an entry that leaves it.
 local function floorAt(s, ent)
-  s.fts, s.fdelta, s.fid, s.base = ent.ts, ent.d, ent.id, ent.c
+  s.fts, s.fdelta, s.fid, s.base = ent[TS], ent[DELTA], ent[ID], ent[COUNT]
 end
 -- The rows of earlier parts whose counts a tail derived again, corrected with this part: their
 -- records (ENTRY, with the new count) in fixes, and in fixed each space's name with how many of
@@ -191,9 +195,9 @@ local function collectFixes(space, s)
   if s.full then
     local n = 0
     for _, ent in ipairs(s.full) do
-      if ent.i == nil and ent.c ~= ent.orig then
+      if ent[AT] == nil and ent[COUNT] ~= ent[READ] then
         n = n + 1
-        fixes[#fixes + 1] = struct.pack(ENTRY, ent.ts, ent.d, ent.id, ent.c)
+        fixes[#fixes + 1] = struct.pack(ENTRY, ent[TS], ent[DELTA], ent[ID], ent[COUNT])
       end
     end
     if n > 0 then
@@ -207,14 +211,14 @@ end
 local function opensGap(s, at, ts)
   local prev = s.full[at - 1]
   if prev then
-    if ts - prev.ts >= s.idle then return true end
+    if ts - prev[TS] >= s.idle then return true end
   elseif s.fdelta == 2 then
     return true
   elseif s.fts ~= nil and ts - s.fts >= s.idle then
     return true
   end
   local nxt = s.full[at]
-  return nxt ~= nil and nxt.ts - ts >= s.idle
+  return nxt ~= nil and nxt[TS] - ts >= s.idle
 end
 -- The entries (in contract order) still within the window, as records; the floor moves past the
 -- others, and tts is the first kept (nil: none).
@@ -222,10 +226,10 @@ local function recent(s, entries, oldest)
   local keep = {}
   s.tts = nil
   for _, ent in ipairs(entries) do
-    if ent.ts < oldest then
+    if ent[TS] < oldest then
       floorAt(s, ent)
     else
-      s.tts = s.tts or ent.ts
+      s.tts = s.tts or ent[TS]
       keep[#keep + 1] = ent
     end
   end
@@ -325,12 +329,15 @@ for i, e in ipairs(input.e) do
     if s.full == nil then
       readTail(s, prefix .. 'tail:' .. e[1], e[2])
     end
-    at = #s.full + 1
-    local prev = s.full[at - 1]
-    while prev and before(e[2], e[3], e[4], prev.ts, prev.d, prev.id) do
-      at = at - 1
-      prev = s.full[at - 1]
+    -- Its place: before the first entry it comes before, found by bisection (the tail is in
+    -- contract order).
+    local full, lo, hi = s.full, 1, #s.full + 1
+    while lo < hi do
+      local mid = math.floor((lo + hi) / 2)
+      local m = full[mid]
+      if before(e[2], e[3], e[4], m[TS], m[DELTA], m[ID]) then hi = mid else lo = mid + 1 end
     end
+    at = lo
     if s.idle and opensGap(s, at, e[2]) then
       at = nil
     end
@@ -357,20 +364,22 @@ for i, e in ipairs(input.e) do
     s.ts, s.delta, s.id = e[2], e[3], e[4]
     counts[i] = count
     if s.tail then
-      local ent = { ts = e[2], d = e[3], id = e[4], c = count, i = i }
+      local ent = { e[2], e[3], e[4], count, nil, i }
       table.insert(s.full or s.appended, ent)
     end
   elseif at then
     -- Out of order within the tail: placed, and the counts after it derived again.
-    table.insert(s.full, at, { ts = e[2], d = e[3], id = e[4], i = i })
+    table.insert(s.full, at, { e[2], e[3], e[4], nil, nil, i })
     if at < s.low then s.low = at end
-    local count = at == 1 and s.base or s.full[at - 1].c
+    local count = at == 1 and s.base or s.full[at - 1][COUNT]
+    local clamp = e[5] == 1
     for k = at, #s.full do
       local ent = s.full[k]
-      count = clamped(count + ent.d, e[5])
-      ent.c = count
-      if ent.i then
-        counts[ent.i] = count
+      count = count + ent[DELTA]
+      if clamp and count < 0 then count = 0 end -- clamped(), inline: this loop is the hot one
+      ent[COUNT] = count
+      if ent[AT] then
+        counts[ent[AT]] = count
       end
     end
     s.count = count
