@@ -5,27 +5,28 @@
 # Redis, the same-run floor, spaces recounted and placed in a tail, counts checked and wrong). Runs
 # of one jar move by a quarter from one to the next here; compare means of alternated runs.
 #
-# Usage: load/alternate.sh [--rounds N] [--a-env 'K=V ...'] [--b-env 'K=V ...'] JAR_A JAR_B -- BENCH_ARGS...
+# Usage: load/alternate.sh [--rounds N] [--a-env K=V]... [--b-env K=V]... JAR_A JAR_B -- BENCH_ARGS...
 #   --rounds N     rounds of A, B, B, A (default 1)
-#   --a-env, --b-env
-#                  environment for that jar's runs, e.g. DENSITY_CONFIG=/tmp/other.json
+#   --a-env K=V, --b-env K=V
+#                  a variable of that jar's runs' environment (repeat for more; the value may hold
+#                  spaces), e.g. DENSITY_CONFIG=/tmp/other.json
 # Each run's whole output is kept in $ALTERNATE_LOGS (default /tmp/alternate), named by its order.
 # The environment of load/bench.sh applies to both (BENCH_PG_STATEMENTS, DENSITY_EGRESS_*, ...).
 set -euo pipefail
 
-rounds=1 a_env="" b_env="" jars=()
+rounds=1 a_env=() b_env=() jars=()
 while [[ $# -gt 0 && $1 != -- ]]; do
   case $1 in
     --rounds) rounds=$2 && shift ;;
-    --a-env) a_env=$2 && shift ;;
-    --b-env) b_env=$2 && shift ;;
+    --a-env) a_env+=("$2") && shift ;;
+    --b-env) b_env+=("$2") && shift ;;
     --*) echo "alternate.sh: unknown option $1" >&2 && exit 2 ;;
     *) jars+=("$1") ;;
   esac
   shift
 done
 [[ ${#jars[@]} -eq 2 && $# -gt 0 ]] || {
-  echo "usage: load/alternate.sh [--rounds N] [--a-env 'K=V ...'] [--b-env 'K=V ...'] JAR_A JAR_B -- BENCH_ARGS..." >&2
+  echo "usage: load/alternate.sh [--rounds N] [--a-env K=V]... [--b-env K=V]... JAR_A JAR_B -- BENCH_ARGS..." >&2
   exit 2
 }
 jar_a=${jars[0]} jar_b=${jars[1]}
@@ -44,10 +45,13 @@ n=0 status=0
 for ((round = 1; round <= rounds; round++)); do
   for which in A B B A; do
     n=$((n + 1))
-    if [[ $which == A ]]; then jar=$jar_a extra=$a_env; else jar=$jar_b extra=$b_env; fi
+    if [[ $which == A ]]; then
+      jar=$jar_a extra=("${a_env[@]}")
+    else
+      jar=$jar_b extra=("${b_env[@]}")
+    fi
     log="$logs/run-$n-$which.log"
-    # shellcheck disable=SC2086 # the extra environment is K=V words
-    if ! env $extra DENSITY_JAR="$jar" "$bench" "$@" >"$log" 2>&1; then
+    if ! env "${extra[@]}" DENSITY_JAR="$jar" "$bench" "$@" >"$log" 2>&1; then
       echo "run $n ($which) failed: see $log" >&2
       status=1
     fi
