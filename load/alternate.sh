@@ -2,8 +2,9 @@
 # Two server jars benchmarked alternately with the same load, so that a shared machine's noise falls
 # on both: load/bench.sh runs jar A, B, B, A (each round), and one line per run is printed with the
 # figures that compare them (rate, p99, CPU per datapoint of the server, PostgreSQL's backends and
-# Redis, the same-run floor, spaces recounted and placed in a tail, counts checked and wrong). Runs
-# of one jar move by a quarter from one to the next here; compare means of alternated runs.
+# Redis, the same-run floor, spaces recounted and placed in a tail, rows those placements
+# corrected, counts checked and wrong). Runs of one jar move by a quarter from one to the next
+# here; compare means of alternated runs.
 #
 # Usage: load/alternate.sh [--rounds N] [--a-env K=V]... [--b-env K=V]... JAR_A JAR_B -- BENCH_ARGS...
 #   --rounds N     rounds of A, B, B, A (default 1)
@@ -39,8 +40,8 @@ bench=$(dirname "${BASH_SOURCE[0]}")/bench.sh
 logs=${ALTERNATE_LOGS:-/tmp/alternate}
 mkdir -p "$logs"
 
-printf '%-3s %-4s %10s %8s %8s %8s %8s %10s %10s %10s %s\n' run jar 'dp/s' 'p99 ms' server \
-  'pg bknd' redis 'floor/s' recounted reordered 'checked/wrong'
+printf '%-3s %-4s %10s %8s %8s %8s %8s %10s %10s %10s %11s %s\n' run jar 'dp/s' 'p99 ms' server \
+  'pg bknd' redis 'floor/s' recounted reordered corrections 'checked/wrong'
 n=0 status=0
 for ((round = 1; round <= rounds; round++)); do
   for which in A B B A; do
@@ -66,11 +67,12 @@ for ((round = 1; round <= rounds; round++)); do
       [$n, $w, ($r.accepted_per_s | fig), ($r.send_latency_ms_p99 | fig),
        ($r.send_cpu.us_per_datapoint.server | fig), ($r.send_cpu.us_per_datapoint.postgres_backends | fig),
        ($r.send_cpu.us_per_datapoint.redis | fig), ($f.pg_floor_rows_per_s | fig),
-       ($f.reconciled_spaces | fig), ($f.reordered_spaces | fig),
+       ($f.reconciled_spaces | fig), ($f.reordered_spaces | fig), ($f.tail_corrections | fig),
        "\($r.counts_checked)/\($r.count_mismatches)"]
-      | "\(.[0])\t\(.[1])\t\(.[2])\t\(.[3])\t\(.[4])\t\(.[5])\t\(.[6])\t\(.[7])\t\(.[8])\t\(.[9])\t\(.[10])"' |
-      while IFS=$'\t' read -r a b c d e f g h i j k; do
-        printf '%-3s %-4s %10s %8s %8s %8s %8s %10s %10s %10s %s\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$i" "$j" "$k"
+      | join("\t")' |
+      while IFS=$'\t' read -r a b c d e f g h i j k l; do
+        printf '%-3s %-4s %10s %8s %8s %8s %8s %10s %10s %10s %11s %s\n' \
+          "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$i" "$j" "$k" "$l"
       done
   done
 done

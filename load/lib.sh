@@ -346,29 +346,34 @@ print_pg_statements() {
   fi
 }
 
-# counting_metrics URL...: "RECONCILED REORDERED", the servers' density_reconciled_spaces_total
-# (spaces recounted in SQL after late effects) and density_reordered_spaces_total (spaces whose
-# effects out of order were placed in their tail in Redis, no recount), from GET /metrics, each
-# summed over the servers; "n/a" for a counter no server reported.
+# counting_metrics URL...: "RECONCILED REORDERED CORRECTIONS", the servers'
+# density_reconciled_spaces_total (spaces recounted in SQL after late effects),
+# density_reordered_spaces_total (spaces whose effects out of order were placed in their tail in
+# Redis, no recount) and density_tail_corrections_total (rows of space_count those placements
+# corrected, one row update each), from GET /metrics, each summed over the servers; "n/a" for a
+# counter no server reported.
 counting_metrics() {
-  local url metrics reconciled=0 reordered=0 known_reconciled="" known_reordered="" value
+  local url metrics name value i
+  local -a names=(density_reconciled_spaces_total density_reordered_spaces_total
+    density_tail_corrections_total)
+  local -a sums=(0 0 0) known=("" "" "")
   for url in "$@"; do
     metrics=$(curl -sf --max-time 10 -H "Authorization: Bearer $DENSITY_TOKEN" "$url/metrics") \
       || continue
-    value=$(awk '/^density_reconciled_spaces_total[ {]/ {s += $NF; n++} END {if (n) printf "%.0f\n", s}' <<<"$metrics")
-    if [[ -n "$value" ]]; then
-      reconciled=$((reconciled + value))
-      known_reconciled=yes
-    fi
-    value=$(awk '/^density_reordered_spaces_total[ {]/ {s += $NF; n++} END {if (n) printf "%.0f\n", s}' <<<"$metrics")
-    if [[ -n "$value" ]]; then
-      reordered=$((reordered + value))
-      known_reordered=yes
-    fi
+    for i in 0 1 2; do
+      name=${names[$i]}
+      value=$(awk -v name="$name" '$1 == name || index($1, name "{") == 1 {s += $NF; n++}
+        END {if (n) printf "%.0f\n", s}' <<<"$metrics")
+      if [[ -n "$value" ]]; then
+        sums[$i]=$((sums[i] + value))
+        known[$i]=yes
+      fi
+    done
   done
-  [[ -n "$known_reconciled" ]] || reconciled=n/a
-  [[ -n "$known_reordered" ]] || reordered=n/a
-  echo "$reconciled $reordered"
+  for i in 0 1 2; do
+    [[ -n "${known[$i]}" ]] || sums[$i]=n/a
+  done
+  echo "${sums[*]}"
 }
 
 # pg_ticks FILE: reads the processes named postgres of user postgres into FILE, one a line: pid,
@@ -641,13 +646,12 @@ print_nats_floor() {
 # pg_stat_statements); then the statements, when BENCH_PG_STATEMENTS=1. With stop_before_floors=yes
 # the servers are stopped once their counters are read.
 print_bench_floors() {
-  local result ingest queries pg redis floor_what cpu pg_row figures reconciled reordered
+  local result ingest queries pg redis floor_what cpu pg_row reconciled reordered corrections
   result=$(grep '^RESULT ' "$1" | tail -n 1 | cut -c8-)
   shift
   # read right after the run, before the floors
-  figures=$( (($# > 0)) && counting_metrics "$@" || echo "n/a n/a")
-  reconciled=${figures% *}
-  reordered=${figures#* }
+  read -r reconciled reordered corrections < <( (($# > 0)) && counting_metrics "$@" \
+    || echo "n/a n/a n/a")
   # bench.sh: the floors run with the server stopped, so they have PostgreSQL's connections (64
   # one-row clients do not fit beside the server's pools) and the machine to themselves
   if [[ ${stop_before_floors:-} == yes ]]; then
@@ -681,7 +685,8 @@ print_bench_floors() {
   echo "floors (same machine, right after the benchmark):"
   echo "  ingest    server $ingest datapoints/s; $floor_what $pg rows/s; ratio $(ratio "$ingest" "$pg")"
   echo "            spaces out of order (GET /metrics): $reconciled recounted in SQL" \
-    "(density_reconciled_spaces_total), $reordered placed in their tail (density_reordered_spaces_total)"
+    "(density_reconciled_spaces_total), $reordered placed in their tail (density_reordered_spaces_total)," \
+    "$corrections rows corrected by those placements (density_tail_corrections_total)"
   echo "            CPU µs per datapoint over the send phase: ${cpu:-not measured}"
   echo "            PostgreSQL's CPU in its floor: ${pg_row:-n/a} µs per row"
   if [[ -n $insert_us ]]; then
@@ -704,6 +709,6 @@ print_bench_floors() {
       "parameters: $net_cpu µs; the floor's ${floor_backend_cpu/null/n/a} µs; ratio $(ratio "$net_cpu" "$floor_backend_cpu")"
   fi
   echo "  realtime  server $queries queries/s; Redis alone, GET, 16 clients $redis/s; ratio $(ratio "$queries" "$redis")"
-  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"reconciled_spaces\":$(json_number "$reconciled"),\"reordered_spaces\":$(json_number "$reordered"),\"cpu_us_per_datapoint\":$(jq -c '.send_cpu.us_per_datapoint // {}' <<<"$result"),\"pg_floor_cpu_us_per_row\":${pg_row:-null},\"insert_us_per_datapoint\":${insert_us:-null},\"floor_insert_us_per_row\":${floor_insert_us:-null},\"insert_floor_ratio\":\"${insert_ratio:-n/a}\",\"insert_alone\":$(raw_alone_json),\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
+  echo "FLOORS {\"ingest_per_s\":$ingest,\"pg_floor_rows_per_s\":${pg:-0},\"ingest_ratio\":\"$(ratio "$ingest" "$pg")\",\"reconciled_spaces\":$(json_number "$reconciled"),\"reordered_spaces\":$(json_number "$reordered"),\"tail_corrections\":$(json_number "$corrections"),\"cpu_us_per_datapoint\":$(jq -c '.send_cpu.us_per_datapoint // {}' <<<"$result"),\"pg_floor_cpu_us_per_row\":${pg_row:-null},\"insert_us_per_datapoint\":${insert_us:-null},\"floor_insert_us_per_row\":${floor_insert_us:-null},\"insert_floor_ratio\":\"${insert_ratio:-n/a}\",\"insert_alone\":$(raw_alone_json),\"queries_per_s\":$queries,\"redis_get_per_s\":${redis:-0},\"query_ratio\":\"$(ratio "$queries" "$redis")\"}"
   print_pg_statements
 }

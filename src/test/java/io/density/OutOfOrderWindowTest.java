@@ -112,7 +112,9 @@ class OutOfOrderWindowTest {
   }
 
   @Test
-  @DisplayName("the counts changed by later arrivals keep their arrival count and say when")
+  @DisplayName(
+      "the counts changed by later arrivals keep their arrival count and say when, and are"
+          + " counted in the metric of tail corrections")
   void correctionsAreRecorded() {
     long corrected =
         server
@@ -122,5 +124,10 @@ class OutOfOrderWindowTest {
             .get(0)
             .getLong(0);
     assertTrue(corrected > 0, "some counts changed after arrival");
+    // No recount ran (noRecount), so every changed row was corrected by a tail, once or more.
+    double corrections = server.metric("density_tail_corrections_total");
+    assertTrue(
+        corrections >= corrected,
+        corrections + " tail corrections counted for " + corrected + " rows changed");
   }
 }

@@ -46,6 +46,7 @@ public final class Counting {
   private final Timer reconciliation;
   private final Counter otherEffects;
   private final Counter reordered;
+  private final Counter corrections;
 
   /** The out-of-order window in µs: how far back a space's tail in Redis reaches. */
   private final long windowMicros;
@@ -76,6 +77,13 @@ public final class Counting {
             .description(
                 "spaces whose effects arrived out of order within the window: derived again in"
                     + " their tail in Redis, corrected in the part's own statement, no recount")
+            .register(Metrics.of(vertx));
+    this.corrections =
+        Counter.builder("density_tail_corrections")
+            .description(
+                "rows of space_count corrected because an effect was placed before them in their"
+                    + " space's tail, each one row updated in a part's statement: what"
+                    + " out-of-order arrival within the window costs PostgreSQL")
             .register(Metrics.of(vertx));
     this.reconciliation =
         Timer.builder("density_reconciliation")
@@ -329,6 +337,7 @@ public final class Counting {
       }
       heads.addAll(a.heads());
     }
+    int corrected = fixes.stream().mapToInt(Fixes::rows).sum();
     Set<String> outOfOrder = new HashSet<>();
     heads.forEach(h -> outOfOrder.add(((JsonArray) h).getString(0)));
     reordered.increment(heads.size());
@@ -388,6 +397,7 @@ public final class Counting {
     return stored
         .onSuccess(
             recounted -> {
+              corrections.increment(corrected);
               for (Applied a : parts) {
                 publishInOrder(a.part(), a.counts(), outOfOrder);
                 if (!a.late().isEmpty()) {

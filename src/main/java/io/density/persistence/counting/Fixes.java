@@ -44,12 +44,17 @@ record Fixes(JsonArray spaces, Buffer records) {
     return records.length() == 0;
   }
 
+  /** How many rows these corrections are. */
+  int rows() {
+    return records.length() / SIZE;
+  }
+
   /**
    * Adds the rows of {@code all} to {@code tuple} as five arrays: space text[], ts timestamptz[],
    * delta int2[], datapoint int8[], count int4[].
    */
   static Tuple addTo(Tuple tuple, List<Fixes> all) {
-    int n = all.stream().mapToInt(f -> f.records.length() / SIZE).sum();
+    int n = all.stream().mapToInt(Fixes::rows).sum();
     String[] space = new String[n];
     OffsetDateTime[] ts = new OffsetDateTime[n];
     Short[] delta = new Short[n];
