@@ -20,8 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Ingest requests waiting for their batch: admitted while the queue holds fewer than {@code
- * ingest.maxPending} datapoints (else 429, and the HTTP verticles are told to turn ingest away
+ * Ingest requests waiting for their batch: admitted while the queue has room for their datapoints
+ * ({@code ingest.maxPending} in all; else 429, and the HTTP verticles are told to turn ingest away
  * before reading bodies), taken in order into batches of up to {@code ingest.maxBatch}, and each
  * answered 503 if it has no answer within {@code ingest.ackTimeoutMs}, saying how far it got.
  */
