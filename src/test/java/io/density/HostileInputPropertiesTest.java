@@ -4,6 +4,7 @@ import static io.density.support.Hostile.quote;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.density.counter.DpuTotals;
 import io.density.counter.SpaceState;
 import io.density.support.Hostile;
 import io.density.support.TestServer;
@@ -1048,10 +1049,23 @@ class HostileInputPropertiesTest {
         // the count and the order key of its latest change; not the tail's floor
         SpaceState state =
             SpaceState.parse(
-                server.redis.send(Request.cmd(Command.GET).arg(key.toString())).await().toString());
+                server.redis.send(Request.cmd(Command.GET).arg(key.toString())).await().toBuffer());
         out.put(
             "redis " + key,
             state.count() + " " + state.ts() + " " + state.delta() + " " + state.id());
+        continue;
+      }
+      if (key.toString().startsWith(prefix + "dpu:")) {
+        // a record of bytes: read by its form, so that no two values read alike
+        out.put(
+            "redis " + key,
+            String.valueOf(
+                DpuTotals.parse(
+                    server
+                        .redis
+                        .send(Request.cmd(Command.GET).arg(key.toString()))
+                        .await()
+                        .toBuffer())));
         continue;
       }
       Response type = server.redis.send(Request.cmd(Command.TYPE).arg(key.toString())).await();

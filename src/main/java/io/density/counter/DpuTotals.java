@@ -1,5 +1,6 @@
 package io.density.counter;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -9,10 +10,15 @@ import java.util.List;
 /**
  * What Redis holds for a DPU that has reported ({@link RedisKeys#dpu}): its latest timestamp and
  * latest arrival (µs since the epoch), and how many entries and exits it sensed, with their total.
- * Stored as one string, {@code "last_ts,last_rx,entries,exits,total"}, so the counting script reads
- * and writes the DPUs of a part in one {@code MGET} and one {@code MSET}.
+ * Stored as one record of {@value #SIZE} bytes, little-endian, 8 each: last_ts, last_rx, entries,
+ * exits, total (the counting script's {@code TOTALS}, read and written with one call of Lua's
+ * {@code struct}), so the script reads and writes the DPUs of a part in one {@code MGET} and one
+ * {@code MSET}.
  */
 public record DpuTotals(long lastTs, long lastRx, long entries, long exits, long total) {
+
+  /** Bytes of the stored form. */
+  static final int SIZE = 40;
 
   /** DPUs whose totals one command reads. */
   private static final int CHUNK = 1000;
@@ -38,30 +44,35 @@ public record DpuTotals(long lastTs, long lastRx, long entries, long exits, long
   public static List<DpuTotals> of(List<Response> answers) {
     List<DpuTotals> totals = new ArrayList<>();
     for (Response mget : answers) {
-      mget.forEach(t -> totals.add(parse(t == null ? null : t.toString())));
+      mget.forEach(t -> totals.add(parse(t == null ? null : t.toBuffer())));
     }
     return totals;
   }
 
   /** The stored form, as apply-batch.lua writes it. */
-  public String encode() {
-    return lastTs + "," + lastRx + "," + entries + "," + exits + "," + total;
+  public Buffer encode() {
+    return Buffer.buffer(SIZE)
+        .appendLongLE(lastTs)
+        .appendLongLE(lastRx)
+        .appendLongLE(entries)
+        .appendLongLE(exits)
+        .appendLongLE(total);
   }
 
   /** The stored form read back; null for null (a DPU that never reported). */
-  public static DpuTotals parse(String stored) {
+  public static DpuTotals parse(Buffer stored) {
     if (stored == null) {
       return null;
     }
-    String[] f = stored.split(",", -1);
-    if (f.length != 5) {
-      throw new IllegalArgumentException("not a DPU's totals: " + stored);
+    if (stored.length() != SIZE) {
+      throw new IllegalArgumentException(
+          "not a DPU's totals: " + stored.length() + " bytes, not " + SIZE);
     }
     return new DpuTotals(
-        Long.parseLong(f[0]),
-        Long.parseLong(f[1]),
-        Long.parseLong(f[2]),
-        Long.parseLong(f[3]),
-        Long.parseLong(f[4]));
+        stored.getLongLE(0),
+        stored.getLongLE(8),
+        stored.getLongLE(16),
+        stored.getLongLE(24),
+        stored.getLongLE(32));
   }
 }

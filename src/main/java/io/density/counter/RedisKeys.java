@@ -4,10 +4,10 @@ package io.density.counter;
 public record RedisKeys(String prefix) {
 
   /**
-   * String: the space's state ({@link SpaceState}), "count,ts,delta,id,idle,ets,tail,base,fts,
-   * fdelta,fid,tts": its count, and ts/delta/id of the latest effect applied in order; with an idle
-   * reset rule, idle (its period, µs) and ets (the latest effect, µs); while the space keeps a
-   * tail, tail = 1, its floor (base, fts/fdelta/fid) and its first entry's instant (tts).
+   * String: the space's state ({@link SpaceState}), a record of 67 bytes: its count, and
+   * ts/delta/id of the latest effect applied in order; with an idle reset rule, idle (its period,
+   * µs) and ets (the latest effect, µs); while the space keeps a tail, tail = 1, its floor (base,
+   * fts/fdelta/fid) and its first entry's instant (tts).
    */
   public String space(String spaceId) {
     return prefix + "space:" + spaceId;
@@ -23,8 +23,8 @@ public record RedisKeys(String prefix) {
   }
 
   /**
-   * String: the DPU's totals, "last_ts,last_rx,entries,exits,total" ({@link DpuTotals}); none until
-   * it reports.
+   * String: the DPU's totals ({@link DpuTotals}), a record of 40 bytes: last_ts, last_rx, entries,
+   * exits, total; none until it reports.
    */
   public String dpu(String dpuId) {
     return prefix + "dpu:" + dpuId;
@@ -59,8 +59,8 @@ public record RedisKeys(String prefix) {
   /**
    * The layout's version: a state loaded by an older server (which kept no hash for a space without
    * changes, no {@link #dpusByArrival}, no idle reset fields, a hash per DPU, a hash per space, a
-   * list of text entries per tail, or parts' answers with their corrected rows as text) is rebuilt
-   * rather than trusted.
+   * list of text entries per tail, parts' answers with their corrected rows as text, or a space's
+   * state and a DPU's totals as text) is rebuilt rather than trusted.
    */
-  public static final String FORMAT = "8";
+  public static final String FORMAT = "9";
 }

@@ -1,62 +1,74 @@
 package io.density.counter;
 
+import io.vertx.core.buffer.Buffer;
+
 /**
  * What Redis holds for a space ({@link RedisKeys#space}), as the server writes it when it loads or
  * replaces a space's head: its count, the order key of its latest change (ts µs, delta, datapoint
  * id; null without changes), and with an idle reset rule its period and latest effect (µs; null
- * without). Stored as one string of twelve fields, {@code
- * "count,ts,delta,id,idle,ets,tail,base,fts,fdelta,fid,tts"}, an empty field for none, so the
- * counting script reads and writes the spaces of a part in one {@code MGET} and one {@code MSET};
- * the last six are the tail's, which only the script writes (apply-batch.lua), and a state written
- * here has none: the space's tail starts again from this head.
+ * without). Stored as one record of {@value #SIZE} bytes, little-endian, the form the counting
+ * script reads and writes with one call of Lua's {@code struct} ({@code apply-batch.lua}, {@code
+ * STATE}): count (4), ts (8), delta (1), id (8), idle (8), effect (8), then the tail's fields, tail
+ * (1), base (4), fts (8), fdelta (1), fid (8), tts (8). None is {@link #NONE} in a field of 8 bytes
+ * and 0 in a delta (a delta is never 0). The tail's fields are the script's alone; a state written
+ * here has none, so the space's tail starts again from this head. One record, so the script reads
+ * and writes the spaces of a part in one {@code MGET} and one {@code MSET}.
  */
 public record SpaceState(int count, Long ts, Integer delta, Long id, Long idle, Long effect) {
 
-  /** Fields of the stored form. */
-  private static final int FIELDS = 12;
+  /** Bytes of the stored form. */
+  static final int SIZE = 67;
+
+  /**
+   * None, in a field of 8 bytes: -2^53, which a Lua number (a double) holds exactly, as it does
+   * every µs timestamp and datapoint id.
+   */
+  static final long NONE = -(1L << 53);
 
   /** A space that exists and has no change yet. */
   public static final SpaceState NEW = new SpaceState(0, null, null, null, null, null);
 
-  /** The stored form, as apply-batch.lua reads it. */
-  public String encode() {
-    return count
-        + ","
-        + field(ts)
-        + ","
-        + field(delta)
-        + ","
-        + field(id)
-        + ","
-        + field(idle)
-        + ","
-        + field(effect)
-        + ",,,,,,";
+  /** The stored form, as apply-batch.lua reads it: no tail kept. */
+  public Buffer encode() {
+    return Buffer.buffer(SIZE)
+        .appendIntLE(count)
+        .appendLongLE(orNone(ts))
+        .appendByte(delta == null ? 0 : delta.byteValue())
+        .appendLongLE(orNone(id))
+        .appendLongLE(orNone(idle))
+        .appendLongLE(orNone(effect))
+        .appendByte((byte) 0) // tail
+        .appendIntLE(0) // base
+        .appendLongLE(NONE) // fts
+        .appendByte((byte) 0) // fdelta
+        .appendLongLE(NONE) // fid
+        .appendLongLE(NONE); // tts
   }
 
   /** The stored form read back (the tail's fields left out); null for null (no such space). */
-  public static SpaceState parse(String stored) {
+  public static SpaceState parse(Buffer stored) {
     if (stored == null) {
       return null;
     }
-    String[] f = stored.split(",", -1);
-    if (f.length != FIELDS || f[0].isEmpty()) {
-      throw new IllegalArgumentException("not a space's state: " + stored);
+    if (stored.length() != SIZE) {
+      throw new IllegalArgumentException(
+          "not a space's state: " + stored.length() + " bytes, not " + SIZE);
     }
+    byte delta = stored.getByte(12);
     return new SpaceState(
-        Integer.parseInt(f[0]),
-        number(f[1]),
-        f[2].isEmpty() ? null : Integer.valueOf(f[2]),
-        number(f[3]),
-        number(f[4]),
-        number(f[5]));
+        stored.getIntLE(0),
+        orNull(stored.getLongLE(4)),
+        delta == 0 ? null : (int) delta,
+        orNull(stored.getLongLE(13)),
+        orNull(stored.getLongLE(21)),
+        orNull(stored.getLongLE(29)));
   }
 
-  private static String field(Object value) {
-    return value == null ? "" : value.toString();
+  private static long orNone(Long value) {
+    return value == null ? NONE : value;
   }
 
-  private static Long number(String field) {
-    return field.isEmpty() ? null : Long.valueOf(field);
+  private static Long orNull(long field) {
+    return field == NONE ? null : field;
   }
 }

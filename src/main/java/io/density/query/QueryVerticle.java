@@ -80,7 +80,7 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
                 Response state = ar.result().get(0);
                 if (state != null) {
                   return Future.succeededFuture(
-                      countAnswer(space, SpaceState.parse(state.toString()).count()));
+                      countAnswer(space, SpaceState.parse(state.toBuffer()).count()));
                 }
                 if (ar.result().get(1).toInteger() == 1) {
                   return Future.succeededFuture(countAnswer(space, null));

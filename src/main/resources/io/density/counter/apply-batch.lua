@@ -21,13 +21,13 @@
 -- and the records of x, 21 bytes each (ENTRY below: ts, delta, datapoint id, the new count), empty
 -- when there are none or the part was seen before.
 --
--- A space's string key holds its state, "count,ts,delta,id,idle,ets,tail,base,fts,fdelta,fid,tts"
--- (an empty field: none; see "Spaces" below): its count and the order key (ts, delta, id) of the
--- latest effect applied in order; an effect that sorts before it is out of order: placed in the
--- space's tail when it sorts after the tail's floor, else late: added to the count provisionally
--- and reported. Each
--- DPU's string key holds "last_ts,last_rx,entries,exits,total"; the sorted set dpus:by-arrival
--- holds every DPU scored by its last_rx. A part seen before
+-- A space's string key holds its state, a record of STATE below (count, ts, delta, id, idle, ets,
+-- tail, base, fts, fdelta, fid, tts; see "Spaces" below): its count and the order key (ts, delta,
+-- id) of the latest effect applied in order; an effect that sorts before it is out of order: placed
+-- in the space's tail when it sorts after the tail's floor, else late: added to the count
+-- provisionally and reported. Each DPU's string key holds a record of TOTALS below (last_ts,
+-- last_rx, entries, exits, total); the sorted set dpus:by-arrival holds every DPU scored by its
+-- last_rx. A part seen before
 -- returns the stored answer marked "again": true, so a retried batch is never counted twice; its
 -- k and s let the caller see that a part offered again is not the part applied (other effects).
 --
@@ -83,8 +83,10 @@ local function read(keys)
 end
 
 -- Per-DPU totals: folded per DPU first, then one MGET and one MSET for the part's DPUs, and one
--- ZADD. Numbers bound for Redis are formatted here: as Lua numbers, Redis would print each with
--- '%.17g', which costs far more for a µs timestamp.
+-- ZADD. A DPU's totals are a record of 40 bytes, little-endian: last_ts, last_rx (µs), entries,
+-- exits, total, 8 bytes each (counter/DpuTotals is the server's side). Records are read and written
+-- with struct, a C call each, where text cost a pattern match, five conversions and a format.
+local TOTALS = '<i8i8i8i8i8'
 local dpus = {}
 local names = {}
 for _, p in ipairs(input.d) do
@@ -108,15 +110,14 @@ for k, dpu in ipairs(names) do
   local ts, rx, entries, exits = t.ts, t.rx, t.entries, t.exits
   local total = entries + exits
   if olds[k] then
-    local ots, orx, oen, oex, oto = string.match(olds[k], '^(%d+),(%d+),(%d+),(%d+),(%d+)$')
-    ots, orx = tonumber(ots), tonumber(orx)
+    local ots, orx, oen, oex, oto = struct.unpack(TOTALS, olds[k])
     if ots > ts then ts = ots end
     if orx > rx then rx = orx end
-    entries, exits = entries + tonumber(oen), exits + tonumber(oex)
-    total = total + tonumber(oto)
+    entries, exits, total = entries + oen, exits + oex, total + oto
   end
   totals[#totals + 1] = t.key
-  totals[#totals + 1] = string.format('%d,%d,%d,%d,%d', ts, rx, entries, exits, total)
+  totals[#totals + 1] = struct.pack(TOTALS, ts, rx, entries, exits, total)
+  -- Formatted here: as a Lua number, Redis would print the score with '%.17g', far dearer.
   arrivals[#arrivals + 1] = int(rx)
   arrivals[#arrivals + 1] = dpu
 end
@@ -286,8 +287,22 @@ local spaces = {}
 local counts = {}
 local late = {}
 local idles = {}
+-- A space's state is a record of 67 bytes, little-endian: count (4), ts (8), delta (1), id (8),
+-- idle (8), ets (8), tail (1: 1 kept, 0 not), base (4), fts (8), fdelta (1), fid (8), tts (8)
+-- (counter/SpaceState is the server's side). None is NONE in a field of 8 bytes, 0 in delta, fdelta
+-- (a delta is never 0) and base (read only while a tail is kept). Read and written with struct, a C
+-- call each: as text, a part's every space cost a pattern match, twelve conversions and ten formats.
+local STATE, NONE = '<i4i8bi8i8i8bi4i8bi8i8', -9007199254740992
+-- A field of 8 bytes as a number or nil; a delta as one or nil.
+local function opt(n)
+  if n == NONE then return nil end
+  return n
+end
+local function optDelta(d)
+  if d == 0 then return nil end
+  return d
+end
 -- The part's spaces, in the order they first appear, read together.
-local STATE = '^([^,]*)' .. string.rep(',([^,]*)', 11) .. '$'
 local order = {}
 for _, e in ipairs(input.e) do
   local s = spaces[e[1]]
@@ -304,13 +319,19 @@ for k, space in ipairs(order) do
 end
 for k, stored in ipairs(read(stateKeys)) do
   local s = spaces[order[k]]
+  -- No state (a space the script has not seen): count 0, nothing else.
   local count, ts, delta, id, idle, ets, tail, base, fts, fdelta, fid, tts =
-    string.match(stored or '', STATE)
-  s.count, s.ts, s.delta, s.id = tonumber(count) or 0, tonumber(ts), tonumber(delta), tonumber(id)
+    0, NONE, 0, NONE, NONE, NONE, 0, 0, NONE, 0, NONE, NONE
+  if stored then
+    count, ts, delta, id, idle, ets, tail, base, fts, fdelta, fid, tts =
+      struct.unpack(STATE, stored)
+  end
+  s.count, s.ts, s.delta, s.id = count, opt(ts), optDelta(delta), opt(id)
   -- idle as stored (0: no rule), for writing it back
-  s.idle, s.idleField, s.ets = tonumber(idle), tonumber(idle), tonumber(ets)
-  s.tail, s.base = tail == '1', tonumber(base)
-  s.fts, s.fdelta, s.fid, s.tts = tonumber(fts), tonumber(fdelta), tonumber(fid), tonumber(tts)
+  s.idle, s.idleField, s.ets = opt(idle), opt(idle), opt(ets)
+  s.tail = tail == 1
+  s.base = s.tail and base or nil
+  s.fts, s.fdelta, s.fid, s.tts = opt(fts), optDelta(fdelta), opt(fid), opt(tts)
   s.appended = {}
   if s.idle == 0 then s.idle = nil end
   if window > 0 and not s.tail then
@@ -409,9 +430,10 @@ end
 local IDLE_GRACE = 2000000
 local nowMicros = nil
 
--- A state's field: the number, or empty for none.
+-- A state's field of 8 bytes: the number, or NONE for none.
 local function field(n)
-  return n ~= nil and int(n) or ''
+  if n == nil then return NONE end
+  return n
 end
 local reordered = {}
 local states = {}
@@ -468,13 +490,16 @@ for _, space in ipairs(order) do
         s.delta, s.id))
     end
   end
-  -- Once the tail's fields are known: count,ts,delta,id,idle,ets,tail,base,fts,fdelta,fid,tts.
+  -- Once the tail's fields are known (STATE).
   local kept = s.tail and not s.dropped
   states[#states + 1] = prefix .. 'space:' .. space
-  states[#states + 1] = table.concat({ int(s.count), field(s.ts), field(s.delta), field(s.id),
-    field(s.idleField), field(s.idle and s.ets), kept and '1' or '', kept and field(s.base) or '',
-    kept and field(s.fts) or '', kept and field(s.fdelta) or '', kept and field(s.fid) or '',
-    kept and field(s.tts) or '' }, ',')
+  local tail, base, fts, fdelta, fid, tts = 0, 0, NONE, 0, NONE, NONE
+  if kept then
+    tail, base, fts, fdelta, fid, tts = 1, s.base, field(s.fts), s.fdelta or 0, field(s.fid),
+      field(s.tts)
+  end
+  states[#states + 1] = struct.pack(STATE, s.count, field(s.ts), s.delta or 0, field(s.id),
+    field(s.idleField), field(s.idle and s.ets), tail, base, fts, fdelta, fid, tts)
 end
 sliced('MSET', nil, states)
 

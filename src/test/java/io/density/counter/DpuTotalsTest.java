@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.density.support.TestServices;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -19,11 +20,14 @@ import org.junit.jupiter.api.Test;
 class DpuTotalsTest {
 
   @Test
-  @DisplayName("read back as written, µs timestamps exact")
+  @DisplayName("read back as written, µs timestamps exact, as the counting script's record")
   void roundTrip() {
     DpuTotals totals = new DpuTotals(1_764_000_000_123_456L, 1_764_000_000_223_456L, 7, 5, 12);
-    assertEquals("1764000000123456,1764000000223456,7,5,12", totals.encode());
-    assertEquals(totals, DpuTotals.parse(totals.encode()));
+    Buffer stored = totals.encode();
+    assertEquals(40, stored.length(), "five fields of 8 bytes (the script's TOTALS)");
+    assertEquals(1_764_000_000_223_456L, stored.getLongLE(8), "little-endian, last_rx second");
+    assertEquals(12, stored.getLongLE(32), "the total last");
+    assertEquals(totals, DpuTotals.parse(stored));
   }
 
   @Test
@@ -58,11 +62,15 @@ class DpuTotalsTest {
   }
 
   @Test
-  @DisplayName("a DPU that never reported has none; a value of another shape is refused by name")
+  @DisplayName(
+      "a DPU that never reported has none; a value of another shape (the text of layout 8) is"
+          + " refused by name")
   void absentOrMalformed() {
     assertNull(DpuTotals.parse(null));
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> DpuTotals.parse("1,2,3"));
-    assertEquals("not a DPU's totals: 1,2,3", e.getMessage());
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> DpuTotals.parse(Buffer.buffer("1764000000123456,1764000000223456,17,5,22")));
+    assertEquals("not a DPU's totals: 41 bytes, not 40", e.getMessage());
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.density.support.TestServices;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -27,13 +28,18 @@ import org.junit.jupiter.api.Test;
 class SpaceStateTest {
 
   @Test
-  @DisplayName("read back as written, µs timestamps exact, none as an empty field")
+  @DisplayName("read back as written, µs timestamps exact, none as none, no tail kept")
   void roundTrip() {
     SpaceState state = new SpaceState(7, 1_764_000_000_123_456L, -1, 42L, 900_000_000L, 5L);
-    assertEquals("7,1764000000123456,-1,42,900000000,5,,,,,,", state.encode());
-    assertEquals(state, SpaceState.parse(state.encode()));
-    assertEquals("0,,,,,,,,,,,", SpaceState.NEW.encode());
+    Buffer stored = state.encode();
+    assertEquals(67, stored.length(), "the script's STATE");
+    assertEquals(7, stored.getIntLE(0));
+    assertEquals(1_764_000_000_123_456L, stored.getLongLE(4), "little-endian, the head's ts");
+    assertEquals(-1, stored.getByte(12));
+    assertEquals(0, stored.getByte(37), "no tail kept: the script starts one from this head");
+    assertEquals(state, SpaceState.parse(stored));
     assertEquals(SpaceState.NEW, SpaceState.parse(SpaceState.NEW.encode()));
+    assertEquals(SpaceState.NONE, SpaceState.NEW.encode().getLongLE(4), "no change: no ts");
   }
 
   @Test
@@ -64,12 +70,23 @@ class SpaceStateTest {
                 new JsonArray()
                     .add(new JsonArray().add("A").add(head + 1_000_000).add(1).add(10).add(1)));
         assertEquals(new JsonArray().add(6), answer.getJsonArray("c"));
-        String stored =
-            redis.send(Request.cmd(Command.GET).arg(keys.space("A"))).await().toString();
+        Buffer stored =
+            redis.send(Request.cmd(Command.GET).arg(keys.space("A"))).await().toBuffer();
         assertEquals(
             new SpaceState(6, head + 1_000_000, 1, 10L, null, null), SpaceState.parse(stored));
-        // the tail's fields follow: kept, its floor the head the server wrote
-        assertEquals("1,5," + head + ",1,9," + (head + 1_000_000), stored.split(",", 7)[6]);
+        // the tail's fields follow: kept, its floor the head the server wrote (count 5, then its
+        // order key), its first entry the effect just applied
+        assertEquals(1, stored.getByte(37), "tail kept");
+        assertEquals(5, stored.getIntLE(38), "the floor's count");
+        assertEquals(head, stored.getLongLE(42), "the floor's ts");
+        assertEquals(1, stored.getByte(50), "the floor's delta");
+        assertEquals(9, stored.getLongLE(51), "the floor's datapoint");
+        assertEquals(head + 1_000_000, stored.getLongLE(59), "the first entry's instant");
+        // the DPU's totals as the script wrote them, read by the server's form
+        assertEquals(
+            new DpuTotals(head + 1_000_000, head + 1, 1, 0, 1),
+            DpuTotals.parse(
+                redis.send(Request.cmd(Command.GET).arg(keys.dpu("d1"))).await().toBuffer()));
       } finally {
         redis
             .send(
@@ -134,8 +151,8 @@ class SpaceStateTest {
         assertEquals(39, fixed.size());
         assertEquals((t0 + 200_000L) + ",1,2,1", fixed.getString(0));
         assertEquals((t0 + 4_000_000L) + ",1,40,39", fixed.getString(38));
-        String stored =
-            redis.send(Request.cmd(Command.GET).arg(keys.space("A"))).await().toString();
+        Buffer stored =
+            redis.send(Request.cmd(Command.GET).arg(keys.space("A"))).await().toBuffer();
         assertEquals(39, SpaceState.parse(stored).count());
         // the tail now holds all 41 effects in order, the last with A's count
         List<String> tail = tail(redis, keys);
@@ -215,12 +232,15 @@ class SpaceStateTest {
   }
 
   @Test
-  @DisplayName("an unknown space has none; a value of another shape is refused by name")
+  @DisplayName(
+      "an unknown space has none; a value of another shape (the text of layout 8) is refused by"
+          + " name")
   void absentOrMalformed() {
     assertNull(SpaceState.parse(null));
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> SpaceState.parse("3"));
-    assertEquals("not a space's state: 3", e.getMessage());
+        assertThrows(
+            IllegalArgumentException.class, () -> SpaceState.parse(Buffer.buffer("0,,,,,,,,,,,")));
+    assertEquals("not a space's state: 12 bytes, not 67", e.getMessage());
   }
 
   private static String script() throws IOException {
