@@ -117,7 +117,6 @@ for k, dpu in ipairs(names) do
   end
   totals[#totals + 1] = t.key
   totals[#totals + 1] = struct.pack(TOTALS, ts, rx, entries, exits, total)
-  -- Formatted here: as a Lua number, Redis would print the score with '%.17g', far dearer.
   arrivals[#arrivals + 1] = int(rx)
   arrivals[#arrivals + 1] = dpu
 end
@@ -293,9 +292,13 @@ local idles = {}
 -- (a delta is never 0) and base (read only while a tail is kept). Read and written with struct, a C
 -- call each: as text, a part's every space cost a pattern match, twelve conversions and ten formats.
 local STATE, NONE = '<i4i8bi8i8i8bi4i8bi8i8', -9007199254740992
--- A field of 8 bytes as a number or nil; a delta as one or nil.
+-- A field of 8 bytes as a number or nil, and back; a delta as one or nil.
 local function opt(n)
   if n == NONE then return nil end
+  return n
+end
+local function field(n)
+  if n == nil then return NONE end
   return n
 end
 local function optDelta(d)
@@ -328,7 +331,8 @@ for k, stored in ipairs(read(stateKeys)) do
   end
   s.count, s.ts, s.delta, s.id = count, opt(ts), optDelta(delta), opt(id)
   -- idle as stored (0: no rule), for writing it back
-  s.idle, s.idleField, s.ets = opt(idle), opt(idle), opt(ets)
+  s.idleField, s.ets = opt(idle), opt(ets)
+  s.idle = s.idleField
   s.tail = tail == 1
   s.base = s.tail and base or nil
   s.fts, s.fdelta, s.fid, s.tts = opt(fts), optDelta(fdelta), opt(fid), opt(tts)
@@ -430,11 +434,6 @@ end
 local IDLE_GRACE = 2000000
 local nowMicros = nil
 
--- A state's field of 8 bytes: the number, or NONE for none.
-local function field(n)
-  if n == nil then return NONE end
-  return n
-end
 local reordered = {}
 local states = {}
 for _, space in ipairs(order) do
