@@ -51,6 +51,8 @@ class BusyDoorwayTest {
     }
     arrivals.deliver(server, 10, null);
     assertEquals(contract.distinctDatapoints(), server.countRows("datapoint"));
+    // Realtime counts are right at once; stored ones once the corrections held are written.
+    server.awaitCorrectionsWritten();
   }
 
   @AfterAll

@@ -483,7 +483,11 @@ public record DensityConfig(
    *
    * <p>{@code outOfOrderWindowMs}: effects of a space that arrive out of order by up to this much
    * (behind the space's latest effect) are placed in the space's tail in Redis and cost no recount
-   * in PostgreSQL (docs/counting.md); 0 switches the tails off; left out, 10 s.
+   * in PostgreSQL (docs/counting.md); 0 switches the tails off; left out, 10 s. {@code
+   * correctionDelayMs}: how long the corrections such an effect makes to the stored counts of the
+   * effects after it are held, so that a row corrected by several parts in a row is written once
+   * (the realtime count is right at once; as-of and history answers within this much); 0 writes
+   * them with the part that made them; left out, 400 ms.
    */
   public record Ingest(
       int maxBatch,
@@ -503,8 +507,10 @@ public record DensityConfig(
       long ackTimeoutMs,
       long stalledBatchSeconds,
       long leaderUnreachableMs,
-      Long outOfOrderWindowMs) {
+      Long outOfOrderWindowMs,
+      Long correctionDelayMs) {
     public static final long DEFAULT_OUT_OF_ORDER_WINDOW_MS = 10_000;
+    public static final long DEFAULT_CORRECTION_DELAY_MS = 400;
 
     public Ingest {
       if (!"leader".equals(inserters) && !"every".equals(inserters)) {
@@ -520,6 +526,14 @@ public record DensityConfig(
       if (outOfOrderWindowMs < 0) {
         throw new IllegalArgumentException(
             "ingest.outOfOrderWindowMs must be 0 (no window) or more, not " + outOfOrderWindowMs);
+      }
+      correctionDelayMs =
+          correctionDelayMs == null ? DEFAULT_CORRECTION_DELAY_MS : correctionDelayMs;
+      if (correctionDelayMs < 0 || correctionDelayMs > 1000) {
+        throw new IllegalArgumentException(
+            "ingest.correctionDelayMs must be from 0 (corrections written at once) to 1000 (the"
+                + " counting contract's reconciliation lag), not "
+                + correctionDelayMs);
       }
       if (lingerMs < 0) {
         throw new IllegalArgumentException(

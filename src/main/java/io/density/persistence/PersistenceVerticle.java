@@ -112,7 +112,13 @@ public final class PersistenceVerticle extends VerticleBase {
             config.partTimeoutMs(),
             config.leaderUnreachableMs(),
             () -> leadership != null && leadership.leading(),
-            () -> new Counting(vertx, derived, events, config.outOfOrderWindowMs()));
+            () ->
+                new Counting(
+                    vertx,
+                    derived,
+                    events,
+                    config.outOfOrderWindowMs(),
+                    config.correctionDelayMs()));
     idleResets = new IdleResets(vertx, pool, events, ownership, config.countingShards());
     Partitions partitions = new Partitions(pool);
     groupCommit =

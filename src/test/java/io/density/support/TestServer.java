@@ -26,6 +26,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -347,6 +348,17 @@ public final class TestServer implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- what was stored
+
+  /**
+   * Waits until every batch is closed: a batch stays open until the corrections its parts made to
+   * earlier rows are written (they are held up to {@code ingest.correctionDelayMs}), so then every
+   * stored count is final.
+   */
+  public void awaitCorrectionsWritten() {
+    if (!Await.until(() -> countRows("uncounted_batch") == 0, Duration.ofSeconds(15))) {
+      throw new IllegalStateException("batches still open 15 s after the last was answered");
+    }
+  }
 
   public long countRows(String table) {
     return sql.query("SELECT count(*) FROM " + table)

@@ -30,9 +30,11 @@ public final class BatchCounting {
       new DeliveryOptions().addHeader(Addresses.ACTION, Addresses.CLOSED);
 
   /**
-   * A batch's parts, all counted; {@code closed} when the transaction that stored them closed it.
+   * A batch's parts, all counted; {@code closed} when the transaction that stored them closed it;
+   * {@code written} once the corrections its parts made to earlier rows are written (the batch is
+   * closed only then).
    */
-  public record Counted(List<CountingBatch.Part> parts, boolean closed) {}
+  public record Counted(List<CountingBatch.Part> parts, boolean closed, Future<Void> written) {}
 
   private final Vertx vertx;
   private final ShardOwnership ownership;
@@ -91,18 +93,25 @@ public final class BatchCounting {
       }
     }
     boolean closing = !here.isEmpty() && here.size() == parts.size();
-    List<Future<Void>> together = ownership.countTogether(here, closing ? batchId : null);
+    ShardOwnership.Together together = ownership.countTogether(here, closing ? batchId : null);
     for (int i = 0; i < here.size(); i++) {
       CountingBatch.Part p = here.get(i);
       counted.add(
           together
+              .parts()
               .get(i)
               .onSuccess(v -> note(p, "counted"))
               .recover(err -> again(p, err, deadline)));
     }
-    // The close went with the parts' statement only if every part was counted there, at once.
+    // The close went with the parts' statement only if every part was counted there, at once, and
+    // made no correction still held. Parts counted on other nodes were answered once theirs were
+    // written.
     return Future.join(counted)
-        .map(v -> new Counted(parts, closing && together.stream().allMatch(Future::succeeded)));
+        .compose(
+            v ->
+                together
+                    .closed()
+                    .map(closed -> new Counted(parts, closing && closed, together.written())));
   }
 
   /**
@@ -168,7 +177,10 @@ public final class BatchCounting {
     Future<?> closing =
         counted.closed()
             ? Future.succeededFuture()
-            : derived.preparedQuery(Statements.CLOSE_BATCH).execute(Tuple.of(batchId));
+            : counted
+                .written()
+                .compose(
+                    v -> derived.preparedQuery(Statements.CLOSE_BATCH).execute(Tuple.of(batchId)));
     return closing
         .onSuccess(v -> partsOf.remove(batchId))
         .onSuccess(

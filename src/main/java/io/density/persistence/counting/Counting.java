@@ -10,6 +10,7 @@ import io.density.telemetry.Metrics;
 import io.density.time.Timestamps;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -18,11 +19,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,6 +54,12 @@ public final class Counting {
   /** The out-of-order window in µs: how far back a space's tail in Redis reaches. */
   private final long windowMicros;
 
+  /** How long corrections of earlier rows are held before they are written (ms). */
+  private final long correctionDelayMs;
+
+  /** The shard's corrections of earlier rows, held until written. */
+  private final PendingFixes pending = new PendingFixes();
+
   /** Parts whose other effects were logged (the latest thousand). */
   private final Set<String> toldOtherEffects = new java.util.LinkedHashSet<>();
 
@@ -61,9 +70,11 @@ public final class Counting {
    * {@code pool} commits without waiting for the WAL flush: everything this class writes is derived
    * from the raw log, and {@code events} holds back what is published until it is flushed.
    */
-  public Counting(Vertx vertx, Pool pool, CountEvents events, long windowMs) {
+  public Counting(
+      Vertx vertx, Pool pool, CountEvents events, long windowMs, long correctionDelayMs) {
     this.vertx = vertx;
     this.windowMicros = windowMs * 1000;
+    this.correctionDelayMs = correctionDelayMs;
     this.pool = pool;
     this.events = events;
     this.reconciled =
@@ -82,8 +93,9 @@ public final class Counting {
         Counter.builder("density_tail_corrections")
             .description(
                 "rows of space_count corrected because an effect was placed before them in their"
-                    + " space's tail, each one row updated in a part's statement: what"
-                    + " out-of-order arrival within the window costs PostgreSQL")
+                    + " space's tail, each one row update (a row corrected by several parts within"
+                    + " ingest.correctionDelayMs is written once): what out-of-order arrival within"
+                    + " the window costs PostgreSQL")
             .register(Metrics.of(vertx));
     this.reconciliation =
         Timer.builder("density_reconciliation")
@@ -103,7 +115,7 @@ public final class Counting {
    * A part applied to Redis and not stored yet: its counts, the rows of earlier parts its tails
    * derived again ({@code fixes}), the heads of the spaces whose tails took an effect out of order
    * ({@code heads}), and the spaces with effects before their tails ({@code late}: [space, earliest
-   * late µs]), to be recounted in SQL.
+   * late µs]), to be recounted in SQL; {@code by}, the shard's counting that applied it.
    */
   record Applied(
       CountingBatch.Part part,
@@ -111,7 +123,15 @@ public final class Counting {
       JsonArray late,
       Fixes fixes,
       JsonArray heads,
-      Timer.Sample started) {}
+      Timer.Sample started,
+      Counting by) {}
+
+  /**
+   * Parts stored: {@code closed} when their statement closed the batch, and {@code written} once
+   * the corrections they made to earlier rows are written too (until then their batch stays open:
+   * the recovery sweep recounts it if those are lost).
+   */
+  record Stored(boolean closed, Future<Void> written) {}
 
   /**
    * Applies one part to Redis: what is left to store ({@link #store}), or null when nothing is (a
@@ -171,7 +191,7 @@ public final class Counting {
         again || !IdleResets.found(answer)
             ? Future.succeededFuture()
             : earlier.transform(v -> IdleResets.writeFound(vertx, pool, events, answer, late));
-    return idle.map(v -> new Applied(part, counts, late, fixes, heads, started));
+    return idle.map(v -> new Applied(part, counts, late, fixes, heads, started, this));
   }
 
   /**
@@ -230,17 +250,68 @@ public final class Counting {
           then.getString(0), Timestamps.toOffsetDateTime(Long.parseLong(then.getString(1))), null);
     }
     Tuple effects = effectsTuple(part.effects(), null);
+    // The corrections held go first: the recount reads the rows they correct.
+    List<PendingFixes.Row> held = pending.takeAll();
     return pool.withTransaction(
             conn ->
-                conn.preparedQuery(Statements.INSERT_EFFECTS_TO_RECOUNT)
-                    .execute(effects)
+                write(conn, held)
+                    .compose(
+                        v ->
+                            conn.preparedQuery(Statements.INSERT_EFFECTS_TO_RECOUNT)
+                                .execute(effects))
                     .compose(
                         v ->
                             recounts.isEmpty()
                                 ? Future.succeededFuture(new JsonArray())
                                 : recounts.run(conn))
                     .compose(heads -> events.record(conn, heads, "reconciliation")))
+        .onComplete(done -> settled(held, done))
         .compose(heads -> Recounts.publish(vertx, events, heads, "reconciliation"));
+  }
+
+  /** Writes held corrections in a transaction (none: nothing). */
+  private static Future<Void> write(SqlConnection conn, List<PendingFixes.Row> held) {
+    return held.isEmpty()
+        ? Future.succeededFuture()
+        : conn.preparedQuery(Statements.UPDATE_FIXES)
+            .execute(PendingFixes.addTo(Tuple.tuple(), held))
+            .mapEmpty();
+  }
+
+  /** Held corrections taken for a statement: written when it committed, else dropped. */
+  private void settled(List<PendingFixes.Row> held, AsyncResult<?> done) {
+    if (done.succeeded()) {
+      PendingFixes.written(held);
+      corrections.increment(held.size());
+    } else {
+      PendingFixes.dropped(held, done.cause());
+    }
+  }
+
+  /** Whether corrections have been held past their delay. */
+  boolean holdsDue(long now) {
+    return pending.due(now, correctionDelayMs);
+  }
+
+  /**
+   * Writes the corrections held past their delay ({@code all}: every one held), on their own. Only
+   * as a task of the shard's lane, which orders it after the stores of the rows they correct.
+   */
+  Future<Void> writeHeld(boolean all) {
+    List<PendingFixes.Row> held =
+        all ? pending.takeAll() : pending.takeDue(System.currentTimeMillis(), correctionDelayMs);
+    if (held.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return pool.preparedQuery(Statements.UPDATE_FIXES)
+        .execute(PendingFixes.addTo(Tuple.tuple(), held))
+        .onComplete(done -> settled(held, done))
+        .mapEmpty();
+  }
+
+  /** The shard is gone from this verticle: its held corrections are not written here. */
+  void dropHeld(Throwable why) {
+    PendingFixes.dropped(pending.takeAll(), why);
   }
 
   /**
@@ -314,56 +385,70 @@ public final class Counting {
 
   /**
    * Stores the counts of parts applied to Redis (of one batch, after the stores before them in
-   * their shards' lanes) in one statement, with the corrections their tails made to earlier rows
-   * ({@code fixes}), and recounts the late spaces in the same transaction; with {@code closing},
-   * that transaction also closes the batch of that id. Spaces whose effects came out of order
-   * ({@code heads}: corrected in a tail; {@code late}: recounted) get one reconciliation event with
-   * their current count instead of an event per effect. The parts' spaces are apart (a space
-   * belongs to one shard), so their effects, one part's after another's, are each space's in
-   * contract order.
+   * their shards' lanes) in one statement, and recounts the late spaces in the same transaction;
+   * with {@code closing}, that transaction also closes the batch of that id, unless the parts made
+   * corrections that are still held. The corrections the parts' tails made to earlier rows are held
+   * ({@link PendingFixes}); those of their shards held past {@code ingest.correctionDelayMs} go
+   * with this statement, and all of them when a space is recounted (the recount reads the rows they
+   * correct). Spaces whose effects came out of order ({@code heads}: corrected in a tail; {@code
+   * late}: recounted) get one reconciliation event with their current count instead of an event per
+   * effect. The parts' spaces are apart (a space belongs to one shard), so their effects, one
+   * part's after another's, are each space's in contract order.
    */
-  Future<Void> store(List<Applied> parts, Long closing) {
+  Future<Stored> store(List<Applied> parts, Long closing) {
+    long now = System.currentTimeMillis();
     List<CountingBatch.Effect> effects = new ArrayList<>();
     List<Object> counts = new ArrayList<>();
     JsonArray late = new JsonArray();
-    List<Fixes> fixes = new ArrayList<>();
     JsonArray heads = new JsonArray();
+    List<Future<Void>> held = new ArrayList<>();
+    Set<Counting> shards = new LinkedHashSet<>();
     for (Applied a : parts) {
       effects.addAll(a.part().effects());
       counts.addAll(a.counts());
       late.addAll(a.late());
-      if (!a.fixes().isEmpty()) {
-        fixes.add(a.fixes());
-      }
       heads.addAll(a.heads());
+      shards.add(a.by());
+      if (!a.fixes().isEmpty()) {
+        held.add(a.by().pending.add(a.fixes(), now));
+      }
     }
-    int corrected = fixes.stream().mapToInt(Fixes::rows).sum();
     Set<String> outOfOrder = new HashSet<>();
     heads.forEach(h -> outOfOrder.add(((JsonArray) h).getString(0)));
     reordered.increment(heads.size());
     late.forEach(l -> outOfOrder.add(((JsonArray) l).getString(0)));
+    Recounts recounts = late.isEmpty() ? null : recounts(effects, late);
+    List<PendingFixes.Row> fixes = new ArrayList<>();
+    for (Counting shard : shards) {
+      fixes.addAll(
+          recounts != null || shard.correctionDelayMs == 0
+              ? shard.pending.takeAll()
+              : shard.pending.takeDue(now, shard.correctionDelayMs));
+    }
+    // Every correction of these parts is in this statement when none was left held.
+    boolean closes =
+        closing != null
+            && (held.isEmpty()
+                || recounts != null
+                || shards.stream().allMatch(c -> c.pending.isEmpty()));
+    Future<Void> written = held.isEmpty() ? Future.succeededFuture() : Future.all(held).mapEmpty();
     String statement = statement(!fixes.isEmpty());
     Tuple insert =
         fixes.isEmpty()
             ? effectsTuple(effects, counts)
-            : Fixes.addTo(effectsTuple(effects, counts), fixes);
+            : PendingFixes.addTo(effectsTuple(effects, counts), fixes);
     if (events.egress()) {
       // The changes of the spaces taken out of order are their reconciled heads, not the effects.
       insert.addValue(outOfOrder.toArray(String[]::new));
     }
-    Recounts recounts = late.isEmpty() ? null : recounts(effects, late);
+    Long closed = closes ? closing : null;
     Future<JsonArray> stored;
-    if (recounts == null && (heads.isEmpty() || !events.egress())) {
+    if (effects.isEmpty() && fixes.isEmpty() && closed == null && recounts == null) {
+      stored = Future.succeededFuture(new JsonArray());
+    } else if (recounts == null && (heads.isEmpty() || !events.egress()) && !effects.isEmpty()) {
       // One statement, so one round trip: the batch's close, if any, is part of it.
-      if (effects.isEmpty()) {
-        stored =
-            closing == null
-                ? Future.succeededFuture(new JsonArray())
-                : pool.preparedQuery(Statements.CLOSE_BATCH)
-                    .execute(Tuple.of(closing))
-                    .map(new JsonArray());
-      } else if (closing != null) {
-        insert.addValue(closing);
+      if (closed != null) {
+        insert.addValue(closed);
         stored =
             pool.preparedQuery(Statements.closing(statement, insert.size()))
                 .execute(insert)
@@ -376,8 +461,8 @@ public final class Counting {
           pool.withTransaction(
               conn ->
                   (effects.isEmpty()
-                          ? Future.succeededFuture()
-                          : conn.preparedQuery(statement).execute(insert))
+                          ? write(conn, fixes)
+                          : conn.preparedQuery(statement).execute(insert).<Void>mapEmpty())
                       .compose(v -> events.record(conn, heads, "reconciliation"))
                       .compose(
                           v ->
@@ -388,16 +473,16 @@ public final class Counting {
                                       .compose(r -> events.record(conn, r, "reconciliation")))
                       .compose(
                           recounted ->
-                              closing == null
+                              closed == null
                                   ? Future.succeededFuture(recounted)
                                   : conn.preparedQuery(Statements.CLOSE_BATCH)
-                                      .execute(Tuple.of(closing))
+                                      .execute(Tuple.of(closed))
                                       .map(recounted)));
     }
     return stored
+        .onComplete(done -> settled(fixes, done))
         .onSuccess(
             recounted -> {
-              corrections.increment(corrected);
               for (Applied a : parts) {
                 publishInOrder(a.part(), a.counts(), outOfOrder);
                 if (!a.late().isEmpty()) {
@@ -410,7 +495,8 @@ public final class Counting {
             recounted ->
                 recounted.isEmpty()
                     ? Future.succeededFuture()
-                    : Recounts.publish(vertx, events, recounted, "reconciliation"));
+                    : Recounts.publish(vertx, events, recounted, "reconciliation"))
+        .map(v -> new Stored(closed != null, written));
   }
 
   /**

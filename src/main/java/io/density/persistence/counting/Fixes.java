@@ -1,11 +1,7 @@
 package io.density.persistence.counting;
 
-import io.density.time.Timestamps;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
-import io.vertx.sqlclient.Tuple;
-import java.time.OffsetDateTime;
-import java.util.List;
 
 /**
  * The rows of earlier parts whose counts a part's tails derived again, as the counting script
@@ -49,32 +45,25 @@ record Fixes(JsonArray spaces, Buffer records) {
     return records.length() / SIZE;
   }
 
-  /**
-   * Adds the rows of {@code all} to {@code tuple} as five arrays: space text[], ts timestamptz[],
-   * delta int2[], datapoint int8[], count int4[].
-   */
-  static Tuple addTo(Tuple tuple, List<Fixes> all) {
-    int n = all.stream().mapToInt(Fixes::rows).sum();
-    String[] space = new String[n];
-    OffsetDateTime[] ts = new OffsetDateTime[n];
-    Short[] delta = new Short[n];
-    Long[] datapoint = new Long[n];
-    Integer[] count = new Integer[n];
-    int k = 0;
-    for (Fixes f : all) {
-      int at = 0; // every record is named: of()
-      for (Object o : f.spaces) {
-        JsonArray owner = (JsonArray) o;
-        String name = owner.getString(0);
-        for (int j = owner.getInteger(1); j > 0; j--, k++, at += SIZE) {
-          space[k] = name;
-          ts[k] = Timestamps.toOffsetDateTime(f.records.getLongLE(at));
-          delta[k] = (short) f.records.getByte(at + 8);
-          datapoint[k] = f.records.getLongLE(at + 9);
-          count[k] = f.records.getIntLE(at + 17);
-        }
+  /** One corrected row: its space, order key and new count. */
+  interface Each {
+    void row(String space, long ts, short delta, long datapoint, int count);
+  }
+
+  /** Each corrected row, in order. */
+  void forEach(Each each) {
+    int at = 0; // every record is named: of()
+    for (Object o : spaces) {
+      JsonArray owner = (JsonArray) o;
+      String name = owner.getString(0);
+      for (int j = owner.getInteger(1); j > 0; j--, at += SIZE) {
+        each.row(
+            name,
+            records.getLongLE(at),
+            records.getByte(at + 8),
+            records.getLongLE(at + 9),
+            records.getIntLE(at + 17));
       }
     }
-    return tuple.addValue(space).addValue(ts).addValue(delta).addValue(datapoint).addValue(count);
   }
 }

@@ -17,6 +17,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
@@ -42,6 +43,9 @@ public final class ShardOwnership implements Lanes {
   private static final Logger LOG = Logger.getLogger(ShardOwnership.class.getName());
   private static final long BALANCE_MS = 500;
 
+  /** How often the shards are checked for corrections held past their delay. */
+  private static final long HELD_CHECK_MS = 50;
+
   /** A shard owned: the consumer of its parts, its lane, and its counting state. */
   private record Owned(MessageConsumer<Object> consumer, Lane lane, Counting counting) {}
 
@@ -53,7 +57,12 @@ public final class ShardOwnership implements Lanes {
   private final Supplier<Counting> counting;
 
   private final TreeMap<Integer, Owned> owned = new TreeMap<>();
+
+  /** Shards whose held corrections are queued to be written in their lanes. */
+  private final Set<Integer> writingHeld = new HashSet<>();
+
   private long timer = -1;
+  private long heldTimer = -1;
   private boolean balancing;
   private boolean stopped;
 
@@ -98,6 +107,7 @@ public final class ShardOwnership implements Lanes {
   /** Takes a first share now, then keeps the share fair. */
   public Future<Void> start() {
     timer = vertx.setPeriodic(BALANCE_MS, id -> balance());
+    heldTimer = vertx.setPeriodic(HELD_CHECK_MS, id -> writeHeld());
     return balanceNow().otherwiseEmpty();
   }
 
@@ -115,9 +125,30 @@ public final class ShardOwnership implements Lanes {
     return o.lane.run(() -> owned.get(shard) == o ? task.get() : Future.succeededFuture());
   }
 
-  /** Every claim was lost with the claims connection: stop counting at once. */
+  /**
+   * Writes, in each shard's lane, the corrections held past their delay when no part's store has
+   * taken them with it (a shard that went quiet).
+   */
+  private void writeHeld() {
+    long now = System.currentTimeMillis();
+    owned.forEach(
+        (shard, o) -> {
+          if (o.counting.holdsDue(now) && writingHeld.add(shard)) {
+            o.lane
+                .run(() -> owned.get(shard) == o ? o.counting.writeHeld(false) : v())
+                .onComplete(done -> writingHeld.remove(shard))
+                .onFailure(err -> LOG.log(Level.FINE, "writing held corrections failed", err));
+          }
+        });
+  }
+
+  /**
+   * Every claim was lost with the claims connection: stop counting at once. Held corrections are
+   * dropped: their batches stay open, for the sweep of whoever holds the shards next.
+   */
   public void lost() {
     owned.values().forEach(o -> o.consumer.unregister());
+    owned.values().forEach(o -> o.counting.dropHeld(Failure.unavailable("counting shards lost")));
     owned.clear();
   }
 
@@ -125,6 +156,7 @@ public final class ShardOwnership implements Lanes {
   public Future<Void> stop() {
     stopped = true;
     vertx.cancelTimer(timer);
+    vertx.cancelTimer(heldTimer);
     List<Future<Void>> released = new ArrayList<>();
     for (int shard : new ArrayList<>(owned.keySet())) {
       released.add(release(shard));
@@ -260,7 +292,8 @@ public final class ShardOwnership implements Lanes {
     return o.consumer
         .unregister()
         .transform(v -> o.lane.idle())
-        .compose(v -> claims.connected() ? claims.releaseShard(shard) : v());
+        .transform(v -> o.counting.writeHeld(true))
+        .transform(v -> claims.connected() ? claims.releaseShard(shard) : v());
   }
 
   private void handle(int shard, Message<Object> message) {
@@ -351,10 +384,18 @@ public final class ShardOwnership implements Lanes {
   private void countGathered() {
     while (!gathering.isEmpty() && gathering.peek().ready()) {
       Gathering g = gathering.poll();
-      List<Future<Void>> counted = countTogether(g.parts(), null);
+      Together together = countTogether(g.parts(), null);
+      List<Future<Void>> counted = together.parts();
       for (int i = 0; i < counted.size(); i++) {
         Message<Object> message = g.offers.get(i);
-        counted.get(i).onSuccess(v -> message.reply(new JsonObject())).onFailure(message::reply);
+        CountingBatch.Part part = g.parts().get(i);
+        // The sender closes the batch once every part is answered: only once the corrections the
+        // parts made to earlier rows are written too (a crash before then leaves it open).
+        counted
+            .get(i)
+            .compose(v -> together.written())
+            .onSuccess(v -> message.reply(new JsonObject()))
+            .onFailure(err -> message.reply(failure(part, err)));
       }
     }
   }
@@ -366,16 +407,18 @@ public final class ShardOwnership implements Lanes {
    * stored in one transaction, after the stores of the parts before them in their lanes. A lane
    * goes on to its next part once this one is applied (the next store waits for this one), or, when
    * the part's spaces are recounted, once that is over. With {@code closing} (the batch's id), that
-   * transaction closes the batch too, when every part was applied. One future per part, in order,
-   * failed as the bus answers a part ({@link #failure}).
+   * transaction closes the batch too, when every part was applied and no correction they made to
+   * earlier rows is still held ({@link PendingFixes}). One future per part, in order, failed as the
+   * bus answers a part ({@link #failure}).
    *
    * <p>The parts enter their lanes at once, so every lane orders them the same way against other
    * batches': no two batches wait for each other's lanes. The parts are of distinct shards: two of
    * one shard would wait for each other in its lane.
    */
-  List<Future<Void>> countTogether(List<CountingBatch.Part> parts, Long closing) {
+  Together countTogether(List<CountingBatch.Part> parts, Long closing) {
     long arrived = System.currentTimeMillis();
     Promise<Void> stored = Promise.promise();
+    Promise<Counting.Stored> outcome = Promise.promise();
     List<Future<Counting.Applied>> applied = new ArrayList<>();
     List<Future<Void>> before = new ArrayList<>();
     List<Future<Void>> results = new ArrayList<>();
@@ -421,13 +464,27 @@ public final class ShardOwnership implements Lanes {
                   });
               if (storing == null) {
                 stored.complete();
+                outcome.complete(new Counting.Stored(false, Future.succeededFuture()));
                 return;
               }
               Long closes = all.succeeded() ? closing : null;
-              Future.join(before).transform(v -> storing.store(ok, closes)).onComplete(stored);
+              Future.join(before)
+                  .transform(v -> storing.store(ok, closes))
+                  .onComplete(outcome)
+                  .<Void>mapEmpty()
+                  .onComplete(stored);
             });
-    return results;
+    return new Together(
+        results,
+        outcome.future().map(Counting.Stored::closed).otherwise(false),
+        outcome.future().compose(Counting.Stored::written));
   }
+
+  /**
+   * Parts counted together: a future per part (failed as the bus answers a part), whether their
+   * statement closed the batch, and when the corrections they made to earlier rows are written.
+   */
+  record Together(List<Future<Void>> parts, Future<Boolean> closed, Future<Void> written) {}
 
   /**
    * Whether the part may be counted now that its turn has come: its shard still owned here (given

@@ -38,17 +38,27 @@ final class Statements {
       ON CONFLICT DO NOTHING
       """;
 
-  /** The rows of earlier parts whose counts a tail derived again: $6 to $10, as a CTE. */
-  private static final String FIXED =
-      """
-      fixed AS (
+  /**
+   * Corrects rows of earlier parts whose counts a tail derived again: their count changes, their
+   * arrival count stays, reconciled_at says when. The five arrays (space, ts, delta, datapoint,
+   * count) are the parameters from {@code $first} on.
+   */
+  private static String fix(int first) {
+    return """
         UPDATE space_count c SET count = f.c, reconciled_at = now()
-          FROM unnest($6::text[], $7::timestamptz[], $8::int2[], $9::int8[], $10::int4[])
+          FROM unnest($%d::text[], $%d::timestamptz[], $%d::int2[], $%d::int8[], $%d::int4[])
                AS f(s, t, d, id, c)
          WHERE c.space_id = f.s AND c.ts = f.t AND c.delta = f.d AND c.datapoint_id = f.id
            AND c.count IS DISTINCT FROM f.c
-      )
-      """;
+        """
+        .formatted(first, first + 1, first + 2, first + 3, first + 4);
+  }
+
+  /** Corrections held past their delay, written on their own: $1 to $5 (see {@link #fix}). */
+  static final String UPDATE_FIXES = fix(1);
+
+  /** The corrections as a CTE of a part's statement: $6 to $10. */
+  private static final String FIXED = "fixed AS (\n" + fix(6) + ")\n";
 
   /**
    * {@link #INSERT_COUNTS}, and in the same statement the rows of earlier parts whose counts a tail

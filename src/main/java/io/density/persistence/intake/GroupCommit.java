@@ -79,6 +79,13 @@ public final class GroupCommit {
   private boolean entering;
   private int inserting;
   private int uncounted;
+
+  /**
+   * Batches counted and answered whose close waits for the corrections their parts made to earlier
+   * rows to be written (docs/counting.md, "Order and reconciliation").
+   */
+  private int closing;
+
   private int draining;
   private final List<Promise<Void>> idle = new ArrayList<>();
   private Future<Void> rebuilding;
@@ -244,7 +251,12 @@ public final class GroupCommit {
   }
 
   private void checkIdle() {
-    if (!entering && inserting == 0 && uncounted == 0 && queue.isEmpty() && !idle.isEmpty()) {
+    if (!entering
+        && inserting == 0
+        && uncounted == 0
+        && closing == 0
+        && queue.isEmpty()
+        && !idle.isEmpty()) {
       idle.forEach(Promise::complete);
       idle.clear();
     }
@@ -260,33 +272,43 @@ public final class GroupCommit {
     uncounted++;
     counting
         .countParts(batchId, batch)
-        .compose(
+        .onSuccess(
             counted -> {
               // Counted (in Redis and in the parts' rows): the requests are answered now, and the
-              // batch is closed after (unless storing the parts closed it). A close lost to a crash
-              // leaves the batch to the sweep, which finds its parts counted already
-              // (docs/counting.md, "Durability").
+              // batch is closed after (unless storing the parts closed it), once the corrections
+              // its parts made to earlier rows are written; the next batch need not wait for that.
+              // A close lost to a crash leaves the batch to the sweep, which finds its parts
+              // counted already (docs/counting.md, "Durability").
               answer(taken, firstSeen, batch);
-              return counting
+              closing++;
+              counting
                   .close(batchId, counted)
-                  .onComplete(closed -> claims.leave(pass))
-                  .onFailure(err -> deferred("closing", batchId, err));
-            },
+                  .onFailure(err -> deferred("closing", batchId, err))
+                  .onComplete(
+                      closed -> {
+                        claims.leave(pass);
+                        closing--;
+                        checkIdle();
+                      });
+              uncounted--;
+              insertNext();
+            })
+        .onFailure(
             err -> {
               claims.leave(pass); // before a rebuild, which waits for every batch to leave
-              return recount(batchId, err)
+              recount(batchId, err)
                   .onSuccess(v -> answer(taken, firstSeen, batch))
                   .onFailure(
                       notCounted -> {
                         // Stored but not counted: no success until it is; a resend finds it stored.
                         taken.forEach(p -> p.result.tryFail(NOT_COUNTED));
                         deferred("counting", batchId, notCounted);
+                      })
+                  .onComplete(
+                      ar -> {
+                        uncounted--;
+                        insertNext();
                       });
-            })
-        .onComplete(
-            ar -> {
-              uncounted--;
-              insertNext();
             });
   }
 

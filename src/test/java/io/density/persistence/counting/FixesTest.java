@@ -10,7 +10,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -45,7 +44,10 @@ class FixesTest {
                 .appendBuffer(record(T0, -1, 7, 0)));
     Fixes second =
         Fixes.of(new JsonArray().add(new JsonArray().add("C").add(1)), record(T0 + 9, 1, 9, 12));
-    Tuple tuple = Fixes.addTo(Tuple.tuple(), List.of(first, second));
+    PendingFixes held = new PendingFixes();
+    held.add(first, 0);
+    held.add(second, 0);
+    Tuple tuple = PendingFixes.addTo(Tuple.tuple(), held.takeAll());
     assertArrayEquals(new String[] {"A", "A", "B", "C"}, (String[]) tuple.getValue(0));
     assertArrayEquals(
         new OffsetDateTime[] {
