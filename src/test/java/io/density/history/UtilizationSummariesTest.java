@@ -171,7 +171,9 @@ class UtilizationSummariesTest {
   private static List<Integer> leaders() {
     return server
         .rows(
+            // advisory locks are per database: a server of another test may hold its own
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 + " AND classid = 0 AND objid = "
                 + (0x64656e73L + 5))
         .stream()

@@ -25,6 +25,8 @@ public final class CountAssertions {
         contract.realtime(space),
         server.get("/v1/spaces/" + space + "/count").json().getInteger("count"),
         space + " now");
+    // Realtime counts are right at once; stored ones once held corrections are written.
+    server.awaitCorrectionsWritten();
     for (Instant t = from; t.isBefore(to); t = t.plus(step)) {
       assertEquals(
           contract.countAsOf(space, t),
@@ -36,6 +38,7 @@ public final class CountAssertions {
   /** The space's count as of every {@code every}th of its effects equals the contract's. */
   public static void assertCountsAtEffects(
       TestServer server, ContractModel contract, String space, int every) {
+    server.awaitCorrectionsWritten();
     List<Instant> effects = contract.effectTimes(space);
     for (int i = 0; i < effects.size(); i += every) {
       Instant t = effects.get(i);

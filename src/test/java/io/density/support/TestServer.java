@@ -77,7 +77,11 @@ public final class TestServer implements AutoCloseable {
             // The tests' webhook receivers listen on 127.0.0.1.
             .with("alerts", "webhookPrivateTargets", true)
             // No days stored behind a test's back; UtilizationSummariesTest turns the job on.
-            .with("history", "utilizationSummaryMinutes", 0);
+            .with("history", "utilizationSummaryMinutes", 0)
+            // Stored counts final when a request is answered, as the tests read them; the tests of
+            // corrections held (OutOfOrderWindowTest, BusyDoorwayTest, HeldCorrectionsKillTest)
+            // hold them as a deployment does, and wait for them.
+            .with("ingest", "correctionDelayMs", 0);
     sql = Connections.postgres(clientVertx, config.postgres());
     redis = Connections.redis(clientVertx, config.redis());
     ownsDatabase = true;

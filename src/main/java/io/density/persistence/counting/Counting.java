@@ -288,6 +288,11 @@ public final class Counting {
     }
   }
 
+  /** How many rows' corrections are held. */
+  int held() {
+    return pending.size();
+  }
+
   /** Whether corrections have been held past their delay. */
   boolean holdsDue(long now) {
     return pending.due(now, correctionDelayMs);

@@ -8,7 +8,8 @@ import io.vertx.core.json.JsonArray;
  * returns them ({@code apply-batch.lua}): {@code spaces} [[space, n]] says whose the records are, n
  * of them each, in order; {@code records} holds 21 bytes a row, little-endian: timestamp µs (8),
  * delta (1), datapoint id (8), the new count (4). Binary because a late effect can correct a
- * hundred rows: read straight into the statement's arrays, with no JSON between.
+ * hundred rows: read straight into the shard's held corrections ({@link PendingFixes}), with no
+ * JSON between.
  */
 record Fixes(JsonArray spaces, Buffer records) {
   static final Fixes NONE = new Fixes(new JsonArray(), Buffer.buffer());

@@ -82,6 +82,11 @@ final class PendingFixes {
     return rows.isEmpty();
   }
 
+  /** How many rows are held. */
+  int size() {
+    return rows.size();
+  }
+
   /** Whether a row has been held for {@code delayMs} or more at {@code now}. */
   boolean due(long now, long delayMs) {
     return !rows.isEmpty() && rows.values().iterator().next().since + delayMs <= now;

@@ -102,6 +102,13 @@ public final class ShardOwnership implements Lanes {
     Gauge.builder("density_counting_shards_owned", owned::size)
         .description("counting shards this node's persistence verticle owns")
         .register(Metrics.of(vertx));
+    Gauge.builder(
+            "density_corrections_held",
+            () -> owned.values().stream().mapToInt(o -> o.counting.held()).sum())
+        .description(
+            "rows of space_count whose corrected counts are held before they are written"
+                + " (ingest.correctionDelayMs)")
+        .register(Metrics.of(vertx));
   }
 
   /** Takes a first share now, then keeps the share fair. */

@@ -61,10 +61,10 @@ final class Statements {
   private static final String FIXED = "fixed AS (\n" + fix(6) + ")\n";
 
   /**
-   * {@link #INSERT_COUNTS}, and in the same statement the rows of earlier parts whose counts a tail
-   * derived again (an effect placed before them within the out-of-order window): their count
-   * changes, their arrival count stays, and reconciled_at says when. $6 space[], $7 ts[], $8
-   * delta[], $9 datapoint[], $10 count[].
+   * {@link #INSERT_COUNTS}, and in the same statement rows of earlier parts whose counts a tail
+   * derived again (an effect placed before them within the out-of-order window), held until now
+   * ({@link PendingFixes}): their count changes, their arrival count stays, and reconciled_at says
+   * when. $6 space[], $7 ts[], $8 delta[], $9 datapoint[], $10 count[].
    */
   static final String INSERT_COUNTS_FIXED = "WITH " + FIXED + INSERT_COUNTS;
 
