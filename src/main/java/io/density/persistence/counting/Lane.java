@@ -44,6 +44,11 @@ public final class Lane {
     return result;
   }
 
+  /** Whether no task is queued or running, and no store is under way. */
+  boolean isIdle() {
+    return tail.isComplete() && stored.isComplete();
+  }
+
   /** Completes when every task queued so far has finished, and every store they began. */
   Future<Void> idle() {
     return tail.transform(ignored -> stored);

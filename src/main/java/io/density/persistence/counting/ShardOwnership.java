@@ -133,14 +133,15 @@ public final class ShardOwnership implements Lanes {
   }
 
   /**
-   * Writes, in each shard's lane, the corrections held past their delay when no part's store has
-   * taken them with it (a shard that went quiet).
+   * Writes, in each shard's lane, the corrections held past their delay when the lane is idle (a
+   * shard that went quiet). A busy lane's next store takes them with it: a task of its own would
+   * hold the lane's next part back until every store before it had ended.
    */
   private void writeHeld() {
     long now = System.currentTimeMillis();
     owned.forEach(
         (shard, o) -> {
-          if (o.counting.holdsDue(now) && writingHeld.add(shard)) {
+          if (o.counting.holdsDue(now) && o.lane.isIdle() && writingHeld.add(shard)) {
             o.lane
                 .run(() -> owned.get(shard) == o ? o.counting.writeHeld(false) : v())
                 .onComplete(done -> writingHeld.remove(shard))
