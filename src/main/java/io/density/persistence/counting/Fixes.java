@@ -41,11 +41,6 @@ record Fixes(JsonArray spaces, Buffer records) {
     return records.length() == 0;
   }
 
-  /** How many rows these corrections are. */
-  int rows() {
-    return records.length() / SIZE;
-  }
-
   /** One corrected row: its space, order key and new count. */
   interface Each {
     void row(String space, long ts, short delta, long datapoint, int count);
