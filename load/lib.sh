@@ -586,6 +586,11 @@ print_reconciled() {
   line=$("${psql_admin[@]}" -d "$db" -At -F ' ' -c "
     SELECT count(*) FILTER (WHERE kind = 'idle'), count(*) FROM space_reset") || return 0
   say "resets stored: ${line% *} idle of ${line#* }"
+  # Row versions the corrections made, and how many stayed on their page (HOT: no index entry).
+  line=$("${psql_admin[@]}" -d "$db" -At -F ' ' -c "
+    SELECT coalesce(sum(n_tup_hot_upd), 0), coalesce(sum(n_tup_upd), 0) FROM pg_stat_user_tables
+     WHERE relname LIKE 'space\_count%'") || return 0
+  say "space_count rows updated: ${line#* }, of which on their own page (HOT): ${line% *}"
 }
 
 # raw_alone_json: pg_raw_insert_alone's figures as JSON (null when not measured).
