@@ -376,6 +376,35 @@ counting_metrics() {
   echo "${sums[*]}"
 }
 
+# correction_lag URL...: "WRITES OVER_1S MAX_MS", from the servers' density_correction_lag (a
+# row's first correction held to its write, the row held longest of each write): how many writes
+# of held corrections, how many of them came more than a second after the row's first correction
+# (the contract's reconciliation lag), and the longest (the timer's recent maximum); "n/a n/a n/a"
+# when no server reported it.
+correction_lag() {
+  local url metrics line writes=0 over=0 max=0 known=""
+  for url in "$@"; do
+    metrics=$(curl -sf --max-time 10 -H "Authorization: Bearer $DENSITY_TOKEN" "$url/metrics") \
+      || continue
+    line=$(awk '
+      $1 == "density_correction_lag_seconds_count" {n = $NF; seen = 1}
+      index($1, "density_correction_lag_seconds_bucket{") == 1 && $1 ~ /le="1(\.0)?"/ {within = $NF}
+      $1 == "density_correction_lag_seconds_max" {max = $NF}
+      END {if (seen) printf "%.0f %.0f %.0f\n", n, n - within, max * 1000}' <<<"$metrics")
+    [[ -n $line ]] || continue
+    known=yes
+    read -r n o m <<<"$line"
+    writes=$((writes + n))
+    over=$((over + o))
+    ((m > max)) && max=$m
+  done
+  if [[ -n $known ]]; then
+    echo "$writes $over $max"
+  else
+    echo "n/a n/a n/a"
+  fi
+}
+
 # pg_ticks FILE: reads the processes named postgres of user postgres into FILE, one a line: pid,
 # parent's pid, and CPU time in clock ticks (utime + stime, and the children's, cutime + cstime:
 # the postmaster holds the backends that exited).
@@ -652,10 +681,13 @@ print_nats_floor() {
 # the servers are stopped once their counters are read.
 print_bench_floors() {
   local result ingest queries pg redis floor_what cpu pg_row reconciled reordered corrections
+  local lag_writes lag_over lag_max
   result=$(grep '^RESULT ' "$1" | tail -n 1 | cut -c8-)
   shift
   # read right after the run, before the floors
   read -r reconciled reordered corrections < <( (($# > 0)) && counting_metrics "$@" \
+    || echo "n/a n/a n/a")
+  read -r lag_writes lag_over lag_max < <( (($# > 0)) && correction_lag "$@" \
     || echo "n/a n/a n/a")
   # bench.sh: the floors run with the server stopped, so they have PostgreSQL's connections (64
   # one-row clients do not fit beside the server's pools) and the machine to themselves
@@ -692,6 +724,8 @@ print_bench_floors() {
   echo "            spaces out of order (GET /metrics): $reconciled recounted in SQL" \
     "(density_reconciled_spaces_total), $reordered placed in their tail (density_reordered_spaces_total)," \
     "$corrections rows corrected by those placements (density_tail_corrections_total)"
+  echo "            corrections written (density_correction_lag): $lag_writes writes, $lag_over of" \
+    "them over 1 s after the row's first correction, the longest $lag_max ms"
   echo "            CPU µs per datapoint over the send phase: ${cpu:-not measured}"
   echo "            PostgreSQL's CPU in its floor: ${pg_row:-n/a} µs per row"
   if [[ -n $insert_us ]]; then

@@ -14,6 +14,8 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -24,33 +26,38 @@ import org.junit.jupiter.api.Test;
 /**
  * A node killed (SIGKILL) while it holds the corrections an effect placed in a tail made to the
  * stored counts after it: the batch that made them is answered but not closed, so the next node's
- * recovery sweep counts it again and the stored counts end as the contract's.
+ * recovery sweep counts it again and the stored counts end as the contract's. Alone, and as the
+ * owner of a counting shard whose part another node's batch sent it (that node answers its client
+ * once the part is stored, and closes the batch only once the owner has written the corrections).
  */
 @DisplayName("Corrections held when the node dies are derived again by the recovery sweep")
 class HeldCorrectionsKillTest {
   private static final Instant T0 = Instant.parse("2024-12-02T09:00:00Z");
   private final TestServer database = new TestServer(); // PostgreSQL and Redis of its own
+  private final List<NodeProcess> nodes = new ArrayList<>();
+  private final String cluster = "held-corrections-" + UUID.randomUUID();
+
+  /** The node the datapoints are sent to, and the one killed holding corrections. */
   private NodeProcess node;
+
+  private NodeProcess owner;
 
   @AfterEach
   void stop() throws Exception {
-    node.process.destroy();
-    node.process.waitFor();
+    for (NodeProcess n : nodes) {
+      n.process.destroy();
+      n.process.waitFor();
+    }
     database.close();
   }
 
-  private NodeProcess start(String name) throws IOException {
-    NodeProcess started =
-        NodeProcess.start(
-            database,
-            Ports.free(),
-            "held-corrections-" + name + "-" + UUID.randomUUID(),
-            // held as long as the contract's reconciliation lag allows, so the kill finds them
-            Map.of(
-                "DENSITY_INGEST_CORRECTION_DELAY_MS",
-                "1000",
-                "DENSITY_INGEST_RECOVERY_INTERVAL_MS",
-                "500"));
+  private NodeProcess start(String name, Map<String, String> more) throws IOException {
+    Map<String, String> env = new HashMap<>(more);
+    // held as long as the contract's reconciliation lag allows, so the kill finds them
+    env.put("DENSITY_INGEST_CORRECTION_DELAY_MS", "1000");
+    env.put("DENSITY_INGEST_RECOVERY_INTERVAL_MS", "500");
+    NodeProcess started = NodeProcess.start(database, Ports.free(), cluster + "-" + name, env);
+    nodes.add(started);
     assertTrue(started.awaitReady(Duration.ofSeconds(60)), name + " ready in time");
     return started;
   }
@@ -87,9 +94,61 @@ class HeldCorrectionsKillTest {
       "killed holding corrections: the batch stays open, and once counted again every stored"
           + " count is the contract's")
   void killedHoldingCorrections() throws Exception {
-    node = start("first");
+    node = start("first", Map.of());
+    owner = node;
     String token = database.createToken("admin"); // the node applied the schema
     node.token(token);
+    killTheOwnerHoldingCorrections(token, () -> start("second", Map.of()));
+  }
+
+  @Test
+  @DisplayName(
+      "in a cluster, the owner of the shard killed holding the corrections of another node's"
+          + " batch: that batch stays open, and the survivor's sweep counts it again")
+  void ownerKilledHoldingAnotherNodesCorrections() throws Exception {
+    // One counting shard: the first node takes it; the second, which inserts the batches it is
+    // sent, has each one's part counted by the first over the bus.
+    Map<String, String> clustered =
+        Map.of(
+            "DENSITY_CLUSTER", "true",
+            "DENSITY_CLUSTER_NAME", cluster,
+            "DENSITY_INGEST_COUNTING_SHARDS", "1",
+            "DENSITY_INGEST_INSERTERS", "every",
+            // the survivor stops waiting for the dead owner's answer within this
+            "DENSITY_INGEST_PART_TIMEOUT_MS", "3000");
+    owner = start("owner", clustered);
+    node = start("inserter", clustered);
+    String token = database.createToken("admin");
+    owner.token(token);
+    node.token(token);
+    assertEquals(
+        List.of(1),
+        database
+            .rows(
+                """
+                SELECT count(*)::int AS shards FROM pg_locks
+                 WHERE locktype = 'advisory' AND classid = x'64656e73'::int::oid AND objsubid = 2
+                   AND objid >= 1000 AND granted
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)
+            .stream()
+            .map(r -> r.getInteger("shards"))
+            .toList(),
+        "the shard is held by one node, the first");
+    killTheOwnerHoldingCorrections(token, () -> node);
+  }
+
+  /** Something that may throw, for a node to go on with. */
+  private interface NextNode {
+    NodeProcess get() throws Exception;
+  }
+
+  /**
+   * Provisions the seed building through {@code node}, sends it datapoints in order, then one that
+   * makes corrections; kills {@code owner} while it holds them; {@code next} is the node that
+   * counts the batch again.
+   */
+  private void killTheOwnerHoldingCorrections(String token, NextNode next) throws Exception {
     for (Object[] r : SeedBuilding.provisioning()) {
       assertTrue(
           node.send((String) r[0], (String) r[1], ((JsonObject) r[2]).encode()).statusCode() < 300);
@@ -113,12 +172,12 @@ class HeldCorrectionsKillTest {
     // Held: the batch is answered and still open, A's stored counts still the ones first computed.
     long open = database.countRows("uncounted_batch");
     List<Integer> before = stored("A");
-    node.process.destroyForcibly();
-    node.process.waitFor();
+    owner.process.destroyForcibly();
+    owner.process.waitFor();
     assertEquals(1, open, "the batch that made the corrections is not closed while they are held");
     assertNotEquals(contract.countsAfterEachEffect("A"), before, "A's corrections were held");
 
-    node = start("second");
+    node = next.get();
     node.token(token);
     database.awaitCorrectionsWritten(); // the sweep counted the open batch again
     for (String space : List.of("A", "B")) {

@@ -5,10 +5,12 @@ import io.density.bus.Failure;
 import io.density.config.DensityConfig;
 import io.density.persistence.store.WalFlush;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
@@ -85,51 +87,78 @@ public final class BatchCounting {
     parts.forEach(p -> states.putIfAbsent(p.key(), "offered"));
     List<CountingBatch.Part> here = new ArrayList<>();
     List<Future<Void>> counted = new ArrayList<>();
+    List<Future<Void>> written = new ArrayList<>();
     for (CountingBatch.Part p : parts) {
       if (ownership.owned().contains(p.shard())) {
         here.add(p);
       } else {
-        counted.add(countPart(p, deadline));
+        Promise<Void> corrected = Promise.promise();
+        counted.add(countPart(p, deadline, corrected));
+        written.add(corrected.future());
       }
     }
     boolean closing = !here.isEmpty() && here.size() == parts.size();
     ShardOwnership.Together together = ownership.countTogether(here, closing ? batchId : null);
     for (int i = 0; i < here.size(); i++) {
       CountingBatch.Part p = here.get(i);
+      // Counted here, its corrections are those of the parts' statement (below); asked again of
+      // another node (its shard moved), that node's.
+      Promise<Void> corrected = Promise.promise();
+      written.add(corrected.future());
       counted.add(
           together
               .parts()
               .get(i)
-              .onSuccess(v -> note(p, "counted"))
-              .recover(err -> again(p, err, deadline)));
+              .onSuccess(
+                  v -> {
+                    note(p, "counted");
+                    corrected.tryComplete();
+                  })
+              .recover(err -> again(p, err, deadline, corrected)));
     }
     // The close went with the parts' statement only if every part was counted there, at once, and
-    // made no correction still held. Parts counted on other nodes were answered once theirs were
-    // written.
+    // made no correction still held. Those counted here and on other nodes alike are answered once
+    // stored; the batch is closed once their corrections are written too.
+    written.add(together.written());
     return Future.join(counted)
         .compose(
             v ->
                 together
                     .closed()
-                    .map(closed -> new Counted(parts, closing && closed, together.written())));
+                    .map(
+                        closed ->
+                            new Counted(parts, closing && closed, Future.all(written).mapEmpty())));
   }
 
   /**
    * Has the part counted by its shard's owner over the bus. While the shard has no owner, or
    * changes hands, it asks again until the deadline: Redis applies a part at most once, so asking
-   * twice is safe.
+   * twice is safe. {@code written} completes once the corrections the part made to earlier rows are
+   * written: at once when the owner holds none, else when it answers that it has written them.
    */
-  private Future<Void> countPart(CountingBatch.Part part, long deadline) {
+  private Future<Void> countPart(CountingBatch.Part part, long deadline, Promise<Void> written) {
     return vertx
         .eventBus()
-        .request(Addresses.countingShard(part.shard()), part, toOwner)
+        .<JsonObject>request(Addresses.countingShard(part.shard()), part, toOwner)
+        .onSuccess(
+            answer -> {
+              note(part, "counted");
+              if (answer.body() != null && answer.body().getBoolean(ShardOwnership.HELD, false)) {
+                answer
+                    .replyAndRequest(new JsonObject(), toOwner)
+                    .<Void>mapEmpty()
+                    .onComplete(written);
+              } else {
+                written.tryComplete();
+              }
+            })
         .<Void>mapEmpty()
-        .onSuccess(v -> note(part, "counted"))
-        .recover(err -> again(part, err, deadline));
+        .recover(err -> again(part, err, deadline, written));
   }
 
   /** A part not counted: asked again shortly while its shard has no owner or changes hands. */
-  private Future<Void> again(CountingBatch.Part part, Throwable err, long deadline) {
+  private Future<Void> again(
+      CountingBatch.Part part, Throwable err, long deadline, Promise<Void> written) {
     note(part, why(part, err));
     boolean again =
         err instanceof ReplyException re
@@ -137,9 +166,10 @@ public final class BatchCounting {
                 || re.failureType() == ReplyFailure.TIMEOUT
                 || re.failureCode() == Failure.ELSEWHERE);
     if (!again || System.currentTimeMillis() > deadline) {
+      written.tryFail(err);
       return Future.failedFuture(err);
     }
-    return vertx.timer(100).compose(v -> countPart(part, deadline));
+    return vertx.timer(100).compose(v -> countPart(part, deadline, written));
   }
 
   private void note(CountingBatch.Part part, String state) {

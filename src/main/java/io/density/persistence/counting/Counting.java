@@ -21,6 +21,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,6 +30,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -47,6 +49,7 @@ public final class Counting {
   private final CountEvents events;
   private final Counter reconciled;
   private final Timer reconciliation;
+  private final Timer correctionLag;
   private final Counter otherEffects;
   private final Counter reordered;
   private final Counter corrections;
@@ -102,6 +105,20 @@ public final class Counting {
             .description(
                 "from a part with late effects reaching its shard's owner to its reconciled"
                     + " counts being in Redis")
+            .register(Metrics.of(vertx));
+    this.correctionLag =
+        Timer.builder("density_correction_lag")
+            .description(
+                "from a row's first correction held to its write committed, the row held longest"
+                    + " of each write: how long stored counts (as-of, nearest, buckets) lag the"
+                    + " realtime ones under out-of-order arrival (ingest.correctionDelayMs and the"
+                    + " write; the contract's target is under a second)")
+            .serviceLevelObjectives(
+                Duration.ofMillis(250),
+                Duration.ofMillis(500),
+                Duration.ofMillis(750),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(2))
             .register(Metrics.of(vertx));
     this.otherEffects =
         Counter.builder("density_parts_with_other_effects")
@@ -283,6 +300,10 @@ public final class Counting {
     if (done.succeeded()) {
       PendingFixes.written(held);
       corrections.increment(held.size());
+      if (!held.isEmpty()) {
+        correctionLag.record(
+            System.currentTimeMillis() - PendingFixes.oldest(held), TimeUnit.MILLISECONDS);
+      }
     } else {
       PendingFixes.dropped(held, done.cause());
     }

@@ -113,6 +113,15 @@ final class PendingFixes {
     return taken;
   }
 
+  /** When the row held longest of those taken was first held (ms). */
+  static long oldest(List<Row> taken) {
+    long oldest = Long.MAX_VALUE;
+    for (Row row : taken) {
+      oldest = Math.min(oldest, row.since);
+    }
+    return oldest;
+  }
+
   /** The rows taken are written: the parts all of whose rows are written are done. */
   static void written(List<Row> taken) {
     for (Row row : taken) {

@@ -75,6 +75,9 @@ public final class ShardOwnership implements Lanes {
   /** How long the leader may be unreachable before this verticle gives its shards up. */
   private final long leaderUnreachableMs;
 
+  /** How long an answer that corrections are held waits for its sender to ask for them. */
+  private final DeliveryOptions untilWritten;
+
   /** Whether this verticle leads (then it is where the cluster is, by definition). */
   private final BooleanSupplier leading;
 
@@ -94,6 +97,7 @@ public final class ShardOwnership implements Lanes {
       Supplier<Counting> counting) {
     this.vertx = vertx;
     this.partTimeoutMs = partTimeoutMs;
+    this.untilWritten = new DeliveryOptions().setSendTimeout(partTimeoutMs);
     this.leading = leading;
     this.leaderUnreachableMs = leaderUnreachableMs;
     this.claims = claims;
@@ -397,15 +401,45 @@ public final class ShardOwnership implements Lanes {
       for (int i = 0; i < counted.size(); i++) {
         Message<Object> message = g.offers.get(i);
         CountingBatch.Part part = g.parts().get(i);
-        // The sender closes the batch once every part is answered: only once the corrections the
-        // parts made to earlier rows are written too (a crash before then leaves it open).
         counted
             .get(i)
-            .compose(v -> together.written())
-            .onSuccess(v -> message.reply(new JsonObject()))
+            .onSuccess(v -> answer(message, part, together.written()))
             .onFailure(err -> message.reply(failure(part, err)));
       }
     }
+  }
+
+  /**
+   * In the answer to a part sent over the bus: its corrections of earlier rows are held, to be
+   * asked for ({@link #answer}).
+   */
+  static final String HELD = "held";
+
+  /**
+   * Answers a part sent over the bus, counted and stored here. Its sender closes the batch only
+   * once the corrections the part made to earlier rows are written too (a crash before then leaves
+   * it open): when they are held still, the answer says so, and the sender's reply to it is
+   * answered once they are written (or fails when they are dropped). The sender's requests go on
+   * meanwhile.
+   */
+  private void answer(Message<Object> message, CountingBatch.Part part, Future<Void> written) {
+    if (written.isComplete()) {
+      if (written.succeeded()) {
+        message.reply(new JsonObject());
+      } else {
+        message.reply(failure(part, written.cause()));
+      }
+      return;
+    }
+    message
+        .replyAndRequest(new JsonObject().put(HELD, true), untilWritten)
+        .onSuccess(
+            asked ->
+                written
+                    .onSuccess(v -> asked.reply(new JsonObject()))
+                    .onFailure(err -> asked.reply(failure(part, err))))
+        .onFailure(
+            err -> LOG.log(Level.FINE, "the sender of part " + part.key() + " went away", err));
   }
 
   /**
