@@ -344,6 +344,26 @@ for k, stored in ipairs(read(stateKeys)) do
     s.fts, s.fdelta, s.fid, s.base = s.ts, s.delta, s.id, s.count
   end
 end
+-- The counts of a space's tail derived again from its earliest entry placed since (s.derive), to
+-- the end, clamping as the space does; the space's count is the last. The part's effects placed in
+-- one space are derived together, once, before anything reads a count: their places need none.
+local function derive(s)
+  local from = s.derive
+  if from == nil then return end
+  s.derive = nil
+  local full, clamp = s.full, s.clamp
+  local count = from == 1 and s.base or full[from - 1][COUNT]
+  for k = from, #full do
+    local ent = full[k]
+    count = count + ent[DELTA]
+    if clamp and count < 0 then count = 0 end -- clamped(), inline: this loop is the hot one
+    ent[COUNT] = count
+    if ent[AT] then
+      counts[ent[AT]] = count
+    end
+  end
+  s.count = count
+end
 for i, e in ipairs(input.e) do
   local s = spaces[e[1]]
   local inOrder = s.ts == nil or before(s.ts, s.delta, s.id, e[2], e[3], e[4])
@@ -368,6 +388,7 @@ for i, e in ipairs(input.e) do
     end
   end
   if inOrder then
+    derive(s)
     if s.idle and s.ets and e[2] >= s.ets + s.idle then
       -- The space was idle: reset to 0 at ets + idle (a later reset that is the head stays).
       local r = s.ets + s.idle
@@ -393,24 +414,15 @@ for i, e in ipairs(input.e) do
       table.insert(s.full or s.appended, ent)
     end
   elseif at then
-    -- Out of order within the tail: placed, and the counts after it derived again.
+    -- Out of order within the tail: placed; the counts from it on are derived again (derive).
     table.insert(s.full, at, { e[2], e[3], e[4], nil, nil, i })
     if at < s.low then s.low = at end
-    local count = at == 1 and s.base or s.full[at - 1][COUNT]
-    local clamp = e[5] == 1
-    for k = at, #s.full do
-      local ent = s.full[k]
-      count = count + ent[DELTA]
-      if clamp and count < 0 then count = 0 end -- clamped(), inline: this loop is the hot one
-      ent[COUNT] = count
-      if ent[AT] then
-        counts[ent[AT]] = count
-      end
-    end
-    s.count = count
+    if s.derive == nil or at < s.derive then s.derive = at end
+    s.clamp = e[5] == 1
     s.reordered = true
   else
     -- Before the tail (or no tail kept): provisional; PostgreSQL recounts from this instant.
+    derive(s)
     local count = clamped(s.count + e[3], e[5])
     s.count = count
     counts[i] = count
@@ -438,6 +450,7 @@ local reordered = {}
 local states = {}
 for _, space in ipairs(order) do
   local s = spaces[space]
+  derive(s)
   local tailKey = prefix .. 'tail:' .. space
   if s.idle and s.ets then
     if s.delta == 2 and s.ts >= s.ets + s.idle then
