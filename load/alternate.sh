@@ -2,9 +2,10 @@
 # Two server jars benchmarked alternately with the same load, so that a shared machine's noise falls
 # on both: load/bench.sh runs jar A, B, B, A (each round), and one line per run is printed with the
 # figures that compare them (rate, p99, CPU per datapoint of the server, PostgreSQL's backends and
-# Redis, the same-run floor, spaces recounted and placed in a tail, rows those placements
-# corrected, counts checked and wrong). Runs of one jar move by a quarter from one to the next
-# here; compare means of alternated runs.
+# Redis, the same-run floor and the rate's ratio to it, spaces recounted and placed in a tail, rows
+# those placements corrected and the share of space_count's updates that stayed on their page,
+# counts checked and wrong). Runs of one jar move by a quarter from one to the next here, and the
+# ratio to the floor less; compare means of alternated runs.
 #
 # Usage: load/alternate.sh [--rounds N] [--a-env K=V]... [--b-env K=V]... JAR_A JAR_B -- BENCH_ARGS...
 #   --rounds N     rounds of A, B, B, A (default 1)
@@ -40,8 +41,8 @@ bench=$(dirname "${BASH_SOURCE[0]}")/bench.sh
 logs=${ALTERNATE_LOGS:-/tmp/alternate}
 mkdir -p "$logs"
 
-printf '%-3s %-4s %10s %8s %8s %8s %8s %10s %10s %10s %11s %s\n' run jar 'dp/s' 'p99 ms' server \
-  'pg bknd' redis 'floor/s' recounted reordered corrections 'checked/wrong'
+printf '%-3s %-4s %10s %8s %8s %8s %8s %10s %6s %10s %10s %11s %5s %s\n' run jar 'dp/s' 'p99 ms' \
+  server 'pg bknd' redis 'floor/s' ratio recounted reordered corrections 'hot' 'checked/wrong'
 n=0 status=0
 for ((round = 1; round <= rounds; round++)); do
   for which in A B B A; do
@@ -62,17 +63,23 @@ for ((round = 1; round <= rounds; round++)); do
       printf '%-3s %-4s %s\n' "$n" "$which" "no figures (see $log)"
       continue
     fi
-    jq -nr --argjson r "$result" --argjson f "$floors" --arg n "$n" --arg w "$which" '
+    # "space_count rows updated: N, of which on their own page (HOT): M" (bench.sh): M / N
+    hot=$(sed -n 's/.*space_count rows updated: \([0-9]*\), of which on their own page (HOT): \([0-9]*\).*/\1 \2/p' "$log" |
+      awk '$1 > 0 {printf "%.0f%%", 100 * $2 / $1}')
+    jq -nr --argjson r "$result" --argjson f "$floors" --arg n "$n" --arg w "$which" --arg hot "${hot:--}" '
       def fig: if . == null then "-" else tostring end;
       [$n, $w, ($r.accepted_per_s | fig), ($r.send_latency_ms_p99 | fig),
        ($r.send_cpu.us_per_datapoint.server | fig), ($r.send_cpu.us_per_datapoint.postgres_backends | fig),
        ($r.send_cpu.us_per_datapoint.redis | fig), ($f.pg_floor_rows_per_s | fig),
-       ($f.reconciled_spaces | fig), ($f.reordered_spaces | fig), ($f.tail_corrections | fig),
+       (if ($f.pg_floor_rows_per_s // 0) > 0
+        then ($r.accepted_per_s / $f.pg_floor_rows_per_s * 1000 | round / 1000 | tostring)
+        else "-" end),
+       ($f.reconciled_spaces | fig), ($f.reordered_spaces | fig), ($f.tail_corrections | fig), $hot,
        "\($r.counts_checked)/\($r.count_mismatches)"]
       | join("\t")' |
-      while IFS=$'\t' read -r a b c d e f g h i j k l; do
-        printf '%-3s %-4s %10s %8s %8s %8s %8s %10s %10s %10s %11s %s\n' \
-          "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$i" "$j" "$k" "$l"
+      while IFS=$'\t' read -r a b c d e f g h i j k l m o; do
+        printf '%-3s %-4s %10s %8s %8s %8s %8s %10s %6s %10s %10s %11s %5s %s\n' \
+          "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h" "$i" "$j" "$k" "$l" "$m" "$o"
       done
   done
 done
