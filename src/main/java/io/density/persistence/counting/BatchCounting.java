@@ -146,8 +146,8 @@ public final class BatchCounting {
               if (answer.body() != null && answer.body().getBoolean(ShardOwnership.HELD, false)) {
                 answer
                     .replyAndRequest(new JsonObject(), toOwner)
-                    .<Void>mapEmpty()
-                    .onComplete(written);
+                    .onSuccess(v -> written.tryComplete())
+                    .onFailure(written::tryFail);
               } else {
                 written.tryComplete();
               }
