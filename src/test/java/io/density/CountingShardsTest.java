@@ -44,7 +44,9 @@ class CountingShardsTest {
     nodes.add(first.node(ALL_ROLES).start());
     first.provisionSeedBuilding();
     shards = first.config.ingest().countingShards();
-    assertTrue(Await.until(() -> fairlyShared(2), Duration.ofSeconds(10)), "shares: " + shares());
+    assertTrue(
+        Await.until(() -> fairlyShared(2), Duration.ofSeconds(10)),
+        "shares: " + nodes.get(0).shardsHeldByEach());
   }
 
   @AfterEach
@@ -54,26 +56,9 @@ class CountingShardsTest {
     }
   }
 
-  /** How many shards each writer holds, from PostgreSQL's own record of the claims. */
-  private List<Integer> shares() {
-    List<Integer> shares = new ArrayList<>();
-    nodes
-        .get(0)
-        .rows(
-            """
-            SELECT count(*) AS shards FROM pg_locks
-             WHERE locktype = 'advisory' AND classid = x'64656e73'::int::oid AND objsubid = 2
-               AND objid >= 1000 AND granted
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-             GROUP BY pid ORDER BY 1
-            """)
-        .forEach(r -> shares.add(r.getInteger("shards")));
-    return shares;
-  }
-
   /** Each of n writers holds floor(S/n) or ceil(S/n) shards, and every shard is held. */
   private boolean fairlyShared(int n) {
-    List<Integer> shares = shares();
+    List<Integer> shares = nodes.get(0).shardsHeldByEach();
     return shares.size() == n
         && shares.stream().mapToInt(Integer::intValue).sum() == shards
         && shares.get(0) >= shards / n
@@ -197,14 +182,17 @@ class CountingShardsTest {
 
     nodes.remove(1).close();
     assertTrue(
-        Await.until(() -> fairlyShared(1), Duration.ofSeconds(2)), "taken over: " + shares());
+        Await.until(() -> fairlyShared(1), Duration.ofSeconds(2)),
+        "taken over: " + nodes.get(0).shardsHeldByEach());
     feedThroughEveryNode(
         SeedBuilding.day(DAY.plus(Duration.ofHours(12)), DAY.plus(Duration.ofDays(1)), 150, 23));
     assertEveryNodeAnswersLikeTheContract();
 
     nodes.add(nodes.get(0).node(ALL_ROLES).start());
     nodes.add(nodes.get(0).node(ALL_ROLES).start());
-    assertTrue(Await.until(() -> fairlyShared(3), Duration.ofSeconds(10)), "shares: " + shares());
+    assertTrue(
+        Await.until(() -> fairlyShared(3), Duration.ofSeconds(10)),
+        "shares: " + nodes.get(0).shardsHeldByEach());
     feedThroughEveryNode(
         SeedBuilding.day(DAY.plus(Duration.ofDays(1)), DAY.plus(Duration.ofDays(2)), 150, 24));
     assertEveryNodeAnswersLikeTheContract();

@@ -122,19 +122,7 @@ class HeldCorrectionsKillTest {
     owner.token(token);
     node.token(token);
     assertEquals(
-        List.of(1),
-        database
-            .rows(
-                """
-                SELECT count(*)::int AS shards FROM pg_locks
-                 WHERE locktype = 'advisory' AND classid = x'64656e73'::int::oid AND objsubid = 2
-                   AND objid >= 1000 AND granted
-                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """)
-            .stream()
-            .map(r -> r.getInteger("shards"))
-            .toList(),
-        "the shard is held by one node, the first");
+        List.of(1), database.shardsHeldByEach(), "the shard is held by one node, the first");
     killTheOwnerHoldingCorrections(token, () -> node);
   }
 

@@ -117,8 +117,8 @@ class PartitionTest {
     cutOff.start(hazelcastThrough(hz2, hz2Line, hz1Line), busThrough(bus2, bus2Line));
     provision();
     assertTrue(
-        Await.until(() -> shardsHeldByEach().equals(List.of(4, 4)), Duration.ofSeconds(20)),
-        "each node counts half the shards: " + shardsHeldByEach());
+        Await.until(() -> leader.shardsHeldByEach().equals(List.of(4, 4)), Duration.ofSeconds(20)),
+        "each node counts half the shards: " + leader.shardsHeldByEach());
   }
 
   @AfterEach
@@ -157,21 +157,6 @@ class PartitionTest {
       assertTrue(link.status() < 300, link.toString());
       contract.link("d" + i, "R" + i, 1, Instant.parse(from));
     }
-  }
-
-  private List<Integer> shardsHeldByEach() {
-    List<Integer> held = new ArrayList<>();
-    leader
-        .rows(
-            """
-            SELECT count(*) AS shards FROM pg_locks
-             WHERE locktype = 'advisory' AND classid = x'64656e73'::int::oid AND objsubid = 2
-               AND objid >= 1000 AND granted
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-             GROUP BY pid ORDER BY 1
-            """)
-        .forEach(r -> held.add(r.getInteger("shards")));
-    return held;
   }
 
   /** A day of people in the seed building and the rooms, in timestamp order. */
@@ -389,8 +374,9 @@ class PartitionTest {
           // Cut off for longer than a part's timeout, the node gives its shards up and the
           // leader's node takes them: ingest goes on during the cut.
           assertTrue(
-              Await.until(() -> shardsHeldByEach().equals(List.of(8)), Duration.ofSeconds(30)),
-              "the leader's node counts every shard: " + shardsHeldByEach());
+              Await.until(
+                  () -> leader.shardsHeldByEach().equals(List.of(8)), Duration.ofSeconds(30)),
+              "the leader's node counts every shard: " + leader.shardsHeldByEach());
           int acknowledgedInCut = acknowledged.get();
           assertTrue(
               Await.until(() -> acknowledged.get() > acknowledgedInCut, Duration.ofSeconds(30)),
@@ -401,9 +387,9 @@ class PartitionTest {
         // Healed: the cluster is whole again and the node counts its share, before the next cut.
         assertTrue(
             Await.until(
-                () -> oneCluster() && shardsHeldByEach().equals(List.of(4, 4)),
+                () -> oneCluster() && leader.shardsHeldByEach().equals(List.of(4, 4)),
                 Duration.ofSeconds(60)),
-            "the node cut off counts its share again: " + shardsHeldByEach());
+            "the node cut off counts its share again: " + leader.shardsHeldByEach());
         LOG.info("healed " + cut + " after " + acknowledged.get() + " of " + batches.size());
       }
       limit.set(batches.size());

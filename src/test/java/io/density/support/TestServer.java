@@ -379,6 +379,24 @@ public final class TestServer implements AutoCloseable {
     return out;
   }
 
+  /**
+   * How many counting shards each writer of this deployment holds, fewest first, from PostgreSQL's
+   * own record of the claims (one entry per connection holding any).
+   */
+  public List<Integer> shardsHeldByEach() {
+    return rows(
+            """
+            SELECT count(*) AS shards FROM pg_locks
+             WHERE locktype = 'advisory' AND classid = x'64656e73'::int::oid AND objsubid = 2
+               AND objid >= 1000 AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             GROUP BY pid ORDER BY 1
+            """)
+        .stream()
+        .map(r -> r.getInteger("shards"))
+        .toList();
+  }
+
   /** Drops every realtime key of this server, as a Redis restart without persistence would. */
   public void flushRedis() {
     Response keys =
