@@ -5,7 +5,6 @@ import static io.density.support.CountAssertions.assertCountsLikeTheContract;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.density.config.DensityConfig;
 import io.density.load.BuildingSimulator.Crossing;
 import io.density.support.Arrivals;
 import io.density.support.ContractModel;
@@ -35,12 +34,7 @@ class BusyDoorwayTest {
 
   @BeforeAll
   static void deliver() {
-    server = new TestServer();
-    // Corrections held as a deployment holds them (the tests' servers write them at once).
-    server.config =
-        server.config.with(
-            "ingest", "correctionDelayMs", DensityConfig.Ingest.DEFAULT_CORRECTION_DELAY_MS);
-    server.start();
+    server = new TestServer().holdingCorrections().start();
     server.provisionSimulatedBuilding(contract, START.minus(Duration.ofDays(1)));
 
     Random random = new Random(17);

@@ -5,7 +5,6 @@ import static io.density.support.CountAssertions.assertCountsLikeTheContract;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.density.config.DensityConfig;
 import io.density.load.BuildingSimulator;
 import io.density.load.BuildingSimulator.Crossing;
 import io.density.support.Arrivals;
@@ -37,12 +36,7 @@ class OutOfOrderWindowTest {
 
   @BeforeAll
   static void deliver() {
-    server = new TestServer();
-    // Corrections held as a deployment holds them (the tests' servers write them at once).
-    server.config =
-        server.config.with(
-            "ingest", "correctionDelayMs", DensityConfig.Ingest.DEFAULT_CORRECTION_DELAY_MS);
-    server.start();
+    server = new TestServer().holdingCorrections().start();
     server.provisionSimulatedBuilding(contract, START.minus(Duration.ofDays(1)));
 
     List<Crossing> crossings = BuildingSimulator.simulate(START, END, 2000, 0.03, 11);

@@ -99,6 +99,19 @@ public final class TestServer implements AutoCloseable {
     token = first.token;
   }
 
+  /**
+   * Makes this server hold corrections of earlier rows as a deployment does ({@code
+   * ingest.correctionDelayMs} at its default; the tests' servers write them at once), for the tests
+   * whose subject they are: stored counts are then final once {@link #awaitCorrectionsWritten}
+   * returns.
+   */
+  public TestServer holdingCorrections() {
+    config =
+        config.with(
+            "ingest", "correctionDelayMs", DensityConfig.Ingest.DEFAULT_CORRECTION_DELAY_MS);
+    return this;
+  }
+
   /** Makes this server a node of a Hazelcast cluster on loopback with a name of its own. */
   public TestServer clustered(String clusterName) {
     config = config.with("cluster", "enabled", true).with("cluster", "name", clusterName);
