@@ -376,11 +376,11 @@ counting_metrics() {
   echo "${sums[*]}"
 }
 
-# correction_lag URL...: "WRITES OVER_1S MAX_MS", from the servers' density_correction_lag (a
-# row's first correction held to its write, the row held longest of each write): how many writes
-# of held corrections, how many of them came more than a second after the row's first correction
-# (the contract's reconciliation lag), and the longest (the timer's recent maximum); "n/a n/a n/a"
-# when no server reported it.
+# correction_lag URL...: "WRITES OVER_1S MAX_MS", from the servers' density_correction_lag (from
+# the commit of the part that first corrected a row, when its request can be answered, to the
+# row's write; the earliest of each write): how many writes of held corrections, how many of them
+# came more than a second after that (the contract's reconciliation lag), and the longest (the
+# timer's recent maximum); "n/a n/a n/a" when no server reported it.
 correction_lag() {
   local url metrics line writes=0 over=0 max=0 known=""
   for url in "$@"; do
@@ -725,7 +725,7 @@ print_bench_floors() {
     "(density_reconciled_spaces_total), $reordered placed in their tail (density_reordered_spaces_total)," \
     "$corrections rows corrected by those placements (density_tail_corrections_total)"
   echo "            corrections written (density_correction_lag): $lag_writes writes, $lag_over of" \
-    "them over 1 s after the row's first correction, the longest $lag_max ms"
+    "them over 1 s after the part that first corrected a row was stored, the longest $lag_max ms"
   echo "            CPU µs per datapoint over the send phase: ${cpu:-not measured}"
   echo "            PostgreSQL's CPU in its floor: ${pg_row:-n/a} µs per row"
   if [[ -n $insert_us ]]; then

@@ -131,5 +131,8 @@ class OutOfOrderWindowTest {
     assertTrue(
         corrections >= corrected,
         corrections + " tail corrections counted for " + corrected + " rows changed");
+    assertTrue(
+        server.metric("density_correction_lag_seconds_count") > 0,
+        "each write of held corrections is timed (density_correction_lag)");
   }
 }

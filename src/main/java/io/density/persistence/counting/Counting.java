@@ -109,10 +109,11 @@ public final class Counting {
     this.correctionLag =
         Timer.builder("density_correction_lag")
             .description(
-                "from a row's first correction held to its write committed, the row held longest"
-                    + " of each write: how long stored counts (as-of, nearest, buckets) lag the"
-                    + " realtime ones under out-of-order arrival (ingest.correctionDelayMs and the"
-                    + " write; the contract's target is under a second)")
+                "from the commit of the part that first corrected a row (its request answered"
+                    + " from then on) to the commit of the row's write, the earliest of each write:"
+                    + " how long stored counts (as-of, nearest, buckets) lag the acknowledged ones"
+                    + " under out-of-order arrival (ingest.correctionDelayMs and the wait for a"
+                    + " store of the shard; the contract's target is under a second)")
             .serviceLevelObjectives(
                 Duration.ofMillis(250),
                 Duration.ofMillis(500),
@@ -302,7 +303,7 @@ public final class Counting {
       corrections.increment(held.size());
       if (!held.isEmpty()) {
         correctionLag.record(
-            System.currentTimeMillis() - PendingFixes.oldest(held), TimeUnit.MILLISECONDS);
+            System.currentTimeMillis() - PendingFixes.lagFrom(held), TimeUnit.MILLISECONDS);
       }
     } else {
       PendingFixes.dropped(held, done.cause());
@@ -427,7 +428,7 @@ public final class Counting {
     List<Object> counts = new ArrayList<>();
     JsonArray late = new JsonArray();
     JsonArray heads = new JsonArray();
-    List<Future<Void>> held = new ArrayList<>();
+    List<PendingFixes.Waiter> held = new ArrayList<>();
     Set<Counting> shards = new LinkedHashSet<>();
     for (Applied a : parts) {
       effects.addAll(a.part().effects());
@@ -457,7 +458,10 @@ public final class Counting {
             && (held.isEmpty()
                 || recounts != null
                 || shards.stream().allMatch(c -> c.pending.isEmpty()));
-    Future<Void> written = held.isEmpty() ? Future.succeededFuture() : Future.all(held).mapEmpty();
+    Future<Void> written =
+        held.isEmpty()
+            ? Future.succeededFuture()
+            : Future.all(held.stream().map(PendingFixes.Waiter::done).toList()).mapEmpty();
     String statement = statement(!fixes.isEmpty());
     Tuple insert =
         fixes.isEmpty()
@@ -506,6 +510,7 @@ public final class Counting {
                                       .map(recounted)));
     }
     return stored
+        .onSuccess(v -> held.forEach(w -> w.stored(System.currentTimeMillis())))
         .onComplete(done -> settled(fixes, done))
         .onSuccess(
             recounted -> {

@@ -47,9 +47,27 @@ final class PendingFixes {
   }
 
   /** One part's corrections: done once each of its rows is written. */
-  private static final class Waiter {
-    int rows;
-    final Promise<Void> done = Promise.promise();
+  static final class Waiter {
+    private int rows;
+    private final Promise<Void> done = Promise.promise();
+
+    /** When the statement that stored the part committed (ms; 0: not yet). */
+    private long stored;
+
+    /** Completes once each of the part's corrected rows is written, fails when one is dropped. */
+    Future<Void> done() {
+      return done.future();
+    }
+
+    /**
+     * The part's own statement committed at {@code at} (ms): its request can be answered from then
+     * on, so the lag of its corrections counts from then ({@link #lagFrom}).
+     */
+    void stored(long at) {
+      if (stored == 0) {
+        stored = at;
+      }
+    }
   }
 
   /** In the order they were first held, so the oldest come first. */
@@ -57,9 +75,9 @@ final class PendingFixes {
 
   /**
    * Holds a part's corrections (a row held already takes the new count), held since {@code now}
-   * (ms); completes once every one of them is written, fails when one is dropped.
+   * (ms): the part's handle, {@link Waiter#done done} once every one of them is written.
    */
-  Future<Void> add(Fixes fixes, long now) {
+  Waiter add(Fixes fixes, long now) {
     Waiter w = new Waiter();
     fixes.forEach(
         (space, ts, delta, datapoint, count) -> {
@@ -75,7 +93,7 @@ final class PendingFixes {
     if (w.rows == 0) {
       w.done.complete();
     }
-    return w.done.future();
+    return w;
   }
 
   boolean isEmpty() {
@@ -113,13 +131,19 @@ final class PendingFixes {
     return taken;
   }
 
-  /** When the row held longest of those taken was first held (ms). */
-  static long oldest(List<Row> taken) {
-    long oldest = Long.MAX_VALUE;
+  /**
+   * Where the lag of the rows taken starts (ms): the earliest commit of a part that first corrected
+   * one of them, when that part's request could first be answered with its late datapoint counted
+   * (the counting contract's lag runs from the acknowledgement); for a row whose first part's
+   * statement has not committed (a row written with it), when it was first held.
+   */
+  static long lagFrom(List<Row> taken) {
+    long from = Long.MAX_VALUE;
     for (Row row : taken) {
-      oldest = Math.min(oldest, row.since);
+      long stored = row.waiters.isEmpty() ? 0 : row.waiters.get(0).stored;
+      from = Math.min(from, stored > 0 ? stored : row.since);
     }
-    return oldest;
+    return from;
   }
 
   /** The rows taken are written: the parts all of whose rows are written are done. */

@@ -66,8 +66,9 @@ class PendingFixesTest {
   @DisplayName("a part is done once every row it corrected is written, by whichever statement")
   void doneWhenAllWritten() {
     PendingFixes held = new PendingFixes();
-    Future<Void> first = held.add(of("A", new int[] {0, 1, 7, 3}), 0);
-    Future<Void> second = held.add(of("A", new int[] {0, 1, 7, 2}, new int[] {5, -1, 8, 1}), 300);
+    Future<Void> first = held.add(of("A", new int[] {0, 1, 7, 3}), 0).done();
+    Future<Void> second =
+        held.add(of("A", new int[] {0, 1, 7, 2}, new int[] {5, -1, 8, 1}), 300).done();
     List<PendingFixes.Row> early = held.takeDue(400, 400);
     assertEquals(1, early.size(), "row 7, held since 0");
     PendingFixes.written(early);
@@ -75,15 +76,40 @@ class PendingFixesTest {
     assertFalse(second.isComplete(), "row 8 is not written yet");
     PendingFixes.written(held.takeAll());
     assertTrue(second.succeeded());
-    assertTrue(held.add(of("A"), 0).succeeded(), "a part with no corrections is done at once");
+    assertTrue(
+        held.add(of("A"), 0).done().succeeded(), "a part with no corrections is done at once");
+  }
+
+  @Test
+  @DisplayName("the lag runs from when the part that first corrected a row was stored")
+  void lagFromFirstStored() {
+    PendingFixes held = new PendingFixes();
+    PendingFixes.Waiter first = held.add(of("A", new int[] {5, -1, 8, 2}), 100);
+    PendingFixes.Waiter second = held.add(of("A", new int[] {5, -1, 8, 1}), 500);
+    first.stored(350);
+    second.stored(700);
+    first.stored(900); // ignored: a part's statement commits once
+    assertEquals(350, PendingFixes.lagFrom(held.takeAll()), "row 8 corrected again: still 350");
+
+    PendingFixes.Waiter a = held.add(of("A", new int[] {0, 1, 7, 3}), 1_000);
+    PendingFixes.Waiter b = held.add(of("B", new int[] {1, 1, 9, 1}), 1_100);
+    b.stored(1_200);
+    a.stored(1_300);
+    assertEquals(1_200, PendingFixes.lagFrom(held.takeAll()), "the earliest of a write's rows");
+
+    held.add(of("C", new int[] {2, 1, 11, 4}), 1_500);
+    assertEquals(
+        1_500,
+        PendingFixes.lagFrom(held.takeAll()),
+        "taken before its part's statement committed (written with it): from when it was held");
   }
 
   @Test
   @DisplayName("a row not written fails every part that corrected it: their batches stay open")
   void dropped() {
     PendingFixes held = new PendingFixes();
-    Future<Void> first = held.add(of("A", new int[] {0, 1, 7, 3}), 0);
-    Future<Void> second = held.add(of("A", new int[] {0, 1, 7, 2}), 1);
+    Future<Void> first = held.add(of("A", new int[] {0, 1, 7, 3}), 0).done();
+    Future<Void> second = held.add(of("A", new int[] {0, 1, 7, 2}), 1).done();
     PendingFixes.dropped(held.takeAll(), new IllegalStateException("PostgreSQL went away"));
     assertTrue(first.failed());
     assertTrue(second.failed());
