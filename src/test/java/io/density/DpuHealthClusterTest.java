@@ -82,19 +82,16 @@ class DpuHealthClusterTest {
   }
 
   private NodeProcess start(String name) throws IOException {
-    NodeProcess node =
-        NodeProcess.start(
-            database,
-            Ports.free(),
-            cluster + "-" + name, // the node's log, for a failed run
-            Map.of(
-                "DENSITY_CLUSTER", "true",
-                "DENSITY_CLUSTER_NAME", cluster,
-                "DENSITY_HEALTH_CHECK_MS", "200",
-                "DENSITY_FLOOD_WINDOW_SECONDS", "20",
-                "DENSITY_WEBHOOK_PRIVATE_TARGETS", "on"));
-    assertTrue(node.awaitReady(Duration.ofSeconds(60)), "node " + name + " ready in time");
-    return node;
+    return NodeProcess.startReady(
+        database,
+        Ports.free(),
+        cluster + "-" + name, // the node's log, for a failed run
+        Map.of(
+            "DENSITY_CLUSTER", "true",
+            "DENSITY_CLUSTER_NAME", cluster,
+            "DENSITY_HEALTH_CHECK_MS", "200",
+            "DENSITY_FLOOD_WINDOW_SECONDS", "20",
+            "DENSITY_WEBHOOK_PRIVATE_TARGETS", "on"));
   }
 
   private static void await(BooleanSupplier condition, Duration deadline, String what) {

@@ -87,23 +87,20 @@ class EgressNodeKillTest {
   }
 
   private NodeProcess start(String name) throws IOException {
-    NodeProcess node =
-        NodeProcess.start(
-            database,
-            Ports.free(),
-            cluster + "-" + name,
-            Map.ofEntries(
-                Map.entry("DENSITY_CLUSTER", "true"),
-                Map.entry("DENSITY_CLUSTER_NAME", cluster),
-                Map.entry("DENSITY_EGRESS_MQTT_ENABLED", "on"),
-                Map.entry("DENSITY_EGRESS_MQTT_URL", "mqtt://127.0.0.1:1883"),
-                Map.entry("DENSITY_EGRESS_MQTT_CLIENT_ID", "egress-" + cluster),
-                Map.entry("DENSITY_EGRESS_MQTT_TOPIC_PREFIX", prefix),
-                Map.entry("DENSITY_EGRESS_NATS_URL", NatsStreamCheck.NATS),
-                Map.entry("DENSITY_EGRESS_NATS_STREAM", nats.stream),
-                Map.entry("DENSITY_EGRESS_NATS_SUBJECT_PREFIX", nats.prefix)));
-    assertTrue(node.awaitReady(Duration.ofSeconds(60)), name + " ready in time");
-    return node;
+    return NodeProcess.startReady(
+        database,
+        Ports.free(),
+        cluster + "-" + name,
+        Map.ofEntries(
+            Map.entry("DENSITY_CLUSTER", "true"),
+            Map.entry("DENSITY_CLUSTER_NAME", cluster),
+            Map.entry("DENSITY_EGRESS_MQTT_ENABLED", "on"),
+            Map.entry("DENSITY_EGRESS_MQTT_URL", "mqtt://127.0.0.1:1883"),
+            Map.entry("DENSITY_EGRESS_MQTT_CLIENT_ID", "egress-" + cluster),
+            Map.entry("DENSITY_EGRESS_MQTT_TOPIC_PREFIX", prefix),
+            Map.entry("DENSITY_EGRESS_NATS_URL", NatsStreamCheck.NATS),
+            Map.entry("DENSITY_EGRESS_NATS_STREAM", nats.stream),
+            Map.entry("DENSITY_EGRESS_NATS_SUBJECT_PREFIX", nats.prefix)));
   }
 
   private static String enc(String id) {

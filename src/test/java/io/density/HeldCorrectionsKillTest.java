@@ -12,7 +12,6 @@ import io.density.support.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,9 +55,8 @@ class HeldCorrectionsKillTest {
     // held as long as the contract's reconciliation lag allows, so the kill finds them
     env.put("DENSITY_INGEST_CORRECTION_DELAY_MS", "1000");
     env.put("DENSITY_INGEST_RECOVERY_INTERVAL_MS", "500");
-    NodeProcess started = NodeProcess.start(database, Ports.free(), cluster + "-" + name, env);
+    NodeProcess started = NodeProcess.startReady(database, Ports.free(), cluster + "-" + name, env);
     nodes.add(started);
-    assertTrue(started.awaitReady(Duration.ofSeconds(60)), name + " ready in time");
     return started;
   }
 

@@ -58,14 +58,11 @@ class NodeKillTest {
   }
 
   private NodeProcess start(int port, String name) throws IOException {
-    NodeProcess node =
-        NodeProcess.start(
-            database,
-            port,
-            cluster + "-" + name, // the node's log, for a failed run
-            Map.of("DENSITY_CLUSTER", "true", "DENSITY_CLUSTER_NAME", cluster));
-    assertTrue(node.awaitReady(Duration.ofSeconds(60)), "node on port " + port + " ready in time");
-    return node;
+    return NodeProcess.startReady(
+        database,
+        port,
+        cluster + "-" + name, // the node's log, for a failed run
+        Map.of("DENSITY_CLUSTER", "true", "DENSITY_CLUSTER_NAME", cluster));
   }
 
   @Test

@@ -512,13 +512,12 @@ class RequestLogTest {
     try (TestServer database = new TestServer()) {
       int port = Ports.free();
       NodeProcess node =
-          NodeProcess.start(
+          NodeProcess.startReady(
               database,
               port,
               "json-lines",
               Map.of("DENSITY_LOG_FORMAT", "json", "DENSITY_ACCESS_LOG", "on"));
       try {
-        assertTrue(node.awaitReady(Duration.ofSeconds(60)), "the node starts");
         HttpResponse<String> answer =
             http.send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))

@@ -44,9 +44,7 @@ class ShutdownTest {
   }
 
   private NodeProcess start(String logName) throws IOException {
-    NodeProcess started = NodeProcess.start(database, Ports.free(), logName, Map.of());
-    assertTrue(started.awaitReady(Duration.ofSeconds(60)), "ready in time");
-    return started;
+    return NodeProcess.startReady(database, Ports.free(), logName, Map.of());
   }
 
   @Test

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
 
 /**
  * A server in a process of its own ({@code io.density.Main} on this test run's classpath), on the
@@ -85,6 +86,27 @@ public final class NodeProcess {
     builder.redirectErrorStream(true);
     builder.redirectOutput(new File("target", logName + ".log"));
     return new NodeProcess(port, builder.start());
+  }
+
+  /**
+   * {@link #start}, then waits up to a minute for {@code GET /ready} to answer UP; a node not ready
+   * by then is killed and fails the test, naming its log.
+   */
+  public static NodeProcess startReady(
+      TestServer database, int port, String logName, Map<String, String> env) throws IOException {
+    NodeProcess node = start(database, port, logName, env);
+    if (!node.awaitReady(Duration.ofSeconds(60))) {
+      node.process.destroyForcibly();
+      Assertions.fail(
+          "node "
+              + logName
+              + " on port "
+              + port
+              + " not ready within 60 s (its log: target/"
+              + logName
+              + ".log)");
+    }
+    return node;
   }
 
   /** The token sent with every request from now on. */
