@@ -118,11 +118,14 @@ class ApiValidationTest {
             "/v1/spaces/%41/counts?" + WINDOW + "&interval=2h")) {
       assertRefused(422, "interval", path);
     }
-    // An id that is not percent-encoding (which Java's client will not send).
+    // An id that is not percent-encoding (which Java's client will not send): refused as such.
     try (RawConnection raw =
         new RawConnection(server.config.http().port(), "Bearer " + server.createToken("read"))) {
-      int status = raw.get("/v1/spaces/%zz/counts?" + WINDOW + "&interval=2h").status();
-      assertTrue(status >= 400 && status < 500, "%zz: " + status);
+      for (String id : List.of("%zz", "%4", "a%")) {
+        RawConnection.Answer answer = raw.get("/v1/spaces/" + id + "/counts?" + WINDOW);
+        assertEquals(400, answer.status(), id + ": " + answer.body());
+        assertTrue(answer.json().encode().contains("percent-encoded"), id + ": " + answer.body());
+      }
     }
     // Another case is another path: the router does not serve it, so it needs no check.
     assertEquals(
