@@ -510,7 +510,11 @@ public final class Counting {
                                       .map(recounted)));
     }
     return stored
-        .onSuccess(v -> held.forEach(w -> w.stored(System.currentTimeMillis())))
+        .onSuccess(
+            v -> {
+              long at = System.currentTimeMillis();
+              held.forEach(w -> w.stored(at));
+            })
         .onComplete(done -> settled(fixes, done))
         .onSuccess(
             recounted -> {

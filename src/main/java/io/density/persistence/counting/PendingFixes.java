@@ -134,8 +134,10 @@ final class PendingFixes {
   /**
    * Where the lag of the rows taken starts (ms): the earliest commit of a part that first corrected
    * one of them, when that part's request could first be answered with its late datapoint counted
-   * (the counting contract's lag runs from the acknowledgement); for a row whose first part's
-   * statement has not committed (a row written with it), when it was first held.
+   * (the counting contract's lag runs from the acknowledgement). A row written in its part's own
+   * statement counts from that commit ({@link Counting} marks the parts stored before it settles
+   * the rows): no lag. A row whose first part's statement never committed (it failed, and a later
+   * store wrote the row) counts from when it was first held.
    */
   static long lagFrom(List<Row> taken) {
     long from = Long.MAX_VALUE;

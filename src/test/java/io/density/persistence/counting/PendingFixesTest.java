@@ -101,7 +101,7 @@ class PendingFixesTest {
     assertEquals(
         1_500,
         PendingFixes.lagFrom(held.takeAll()),
-        "taken before its part's statement committed (written with it): from when it was held");
+        "its part's statement never committed (a later store wrote it): from when it was held");
   }
 
   @Test
