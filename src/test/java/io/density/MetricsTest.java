@@ -1,6 +1,7 @@
 package io.density;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.support.TestServer;
@@ -106,6 +107,14 @@ class MetricsTest {
     assertEquals(0.0, value(text, "density_webhook_pending_deliveries"));
     assertTrue(text.contains("vertx_http_server_requests_total"), "Vert.x's HTTP figures");
     assertTrue(text.contains("vertx_eventbus_"), "Vert.x's event-bus figures");
+    assertFalse(
+        text.contains("vertx_net_client_"),
+        "no net client figures: one unlabelled gauge for every client, kept once");
+    // Each PostgreSQL pool has figures of its own, named by what uses it.
+    assertTrue(text.contains("vertx_pool_in_use{pool_name=\"writer\",pool_type=\"sql\"}"), text);
+    assertTrue(text.contains("vertx_pool_in_use{pool_name=\"query\",pool_type=\"sql\"}"), text);
+    assertTrue(
+        text.contains("vertx_sql_processing_time_seconds_count{client_namespace=\"writer\"}"));
     assertEquals(401, server.sendAs(null, "GET", "/metrics", null).status(), "needs a token");
   }
 }

@@ -66,14 +66,14 @@ public final class AlertsVerticle extends VerticleBase {
   public Future<?> start() {
     DensityConfig.Postgres postgres =
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
-    pool = Connections.postgres(vertx, postgres);
+    pool = Connections.postgres(vertx, postgres, "alerts");
     DensityConfig.Alerts alerts =
         config().getJsonObject("alerts").mapTo(DensityConfig.Alerts.class);
     WebhookTargets targets = new WebhookTargets(vertx, alerts.webhookPrivateTargets());
     webhooks = new Webhooks(vertx, pool, targets, alerts);
     DensityConfig.Redis redisConfig =
         config().getJsonObject("redis").mapTo(DensityConfig.Redis.class);
-    redis = Connections.redis(vertx, redisConfig);
+    redis = Connections.redis(vertx, redisConfig, "alerts");
     outbox =
         new AlertOutbox(
             config()

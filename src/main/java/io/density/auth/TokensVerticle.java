@@ -26,7 +26,7 @@ public final class TokensVerticle extends VerticleBase implements TokenRequest.O
 
   @Override
   public Future<?> start() {
-    pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
+    pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class), "tokens");
     store = new TokenStore(pool);
     RecordCodec.registerReply(vertx, TokenRequest.Grant.class);
     return Service.serve(

@@ -80,7 +80,7 @@ public final class TokenCreateCommand implements Callable<Integer> {
     DensityConfig config = null;
     try {
       config = Startup.configured();
-      Pool pool = Connections.postgres(vertx, config.postgres());
+      Pool pool = Connections.postgres(vertx, config.postgres(), "token-create");
       JsonObject token =
           Schema.apply(vertx, config.postgres())
               .compose(v -> new TokenStore(pool).create(request))

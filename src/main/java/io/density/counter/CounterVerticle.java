@@ -47,7 +47,7 @@ public final class CounterVerticle extends VerticleBase {
   public Future<?> start() {
     DensityConfig.Redis config = config().mapTo(DensityConfig.Redis.class);
     keys = new RedisKeys(config.keyPrefix());
-    redis = Connections.redis(vertx, config);
+    redis = Connections.redis(vertx, config, "counter");
     script =
         Timer.builder("density_redis_script")
             .description("time of the Redis script that applies a part of a batch")

@@ -9,12 +9,17 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 
-/** Builds the PostgreSQL pool and the Redis client from their configuration slices. */
+/**
+ * Builds the PostgreSQL pools and the Redis clients from their configuration slices. Each is named
+ * by what uses it, the {@code pool_name} and {@code client_namespace} of its figures on {@code
+ * /metrics}: unnamed, every pool's gauges shared one series, which Micrometer keeps for the first
+ * only.
+ */
 public final class Connections {
   private Connections() {}
 
-  public static Pool postgres(Vertx vertx, DensityConfig.Postgres config) {
-    return pool(vertx, config, PgConnectOptions.fromUri(config.url()));
+  public static Pool postgres(Vertx vertx, DensityConfig.Postgres config, String name) {
+    return pool(vertx, config, name, PgConnectOptions.fromUri(config.url()));
   }
 
   /**
@@ -24,7 +29,10 @@ public final class Connections {
    */
   public static Pool writer(Vertx vertx, DensityConfig.Postgres config) {
     return pool(
-        vertx, config, PgConnectOptions.fromUri(config.url()).setCachePreparedStatements(true));
+        vertx,
+        config,
+        "writer",
+        PgConnectOptions.fromUri(config.url()).setCachePreparedStatements(true));
   }
 
   /**
@@ -37,22 +45,28 @@ public final class Connections {
   public static Pool derivedState(Vertx vertx, DensityConfig.Postgres config) {
     PgConnectOptions connect = PgConnectOptions.fromUri(config.url());
     connect.addProperty("synchronous_commit", "off").setCachePreparedStatements(true);
-    return pool(vertx, config, connect);
+    return pool(vertx, config, "derived-state", connect);
   }
 
-  private static Pool pool(Vertx vertx, DensityConfig.Postgres config, PgConnectOptions connect) {
-    connect.setPipeliningLimit(16);
+  private static Pool pool(
+      Vertx vertx, DensityConfig.Postgres config, String name, PgConnectOptions connect) {
+    connect.setPipeliningLimit(16).setMetricsName(name);
     return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(config.poolSize()).setMaxWaitQueueSize(10_000))
+        .with(
+            new PoolOptions()
+                .setName(name)
+                .setMaxSize(config.poolSize())
+                .setMaxWaitQueueSize(10_000))
         .connectingTo(connect)
         .using(vertx)
         .build();
   }
 
-  public static Redis redis(Vertx vertx, DensityConfig.Redis config) {
+  public static Redis redis(Vertx vertx, DensityConfig.Redis config, String name) {
     return Redis.createClient(
         vertx,
         new RedisOptions()
+            .setMetricsName(name)
             .setConnectionString(config.url())
             .setMaxPoolSize(config.poolSize())
             .setMaxPoolWaiting(100_000)

@@ -87,7 +87,7 @@ public final class DevMode {
    */
   public static Future<String> welcome(Vertx vertx, DensityConfig config) {
     int port = config.http().port();
-    Pool pool = Connections.postgres(vertx, config.postgres());
+    Pool pool = Connections.postgres(vertx, config.postgres(), "dev");
     TokenStore tokens = new TokenStore(pool);
     Map<String, String> made = new LinkedHashMap<>();
     Future<Void> chain = Future.succeededFuture();

@@ -51,7 +51,7 @@ public final class EgressVerticle extends VerticleBase {
     ingestMqtt = config().getJsonObject("mqtt").mapTo(DensityConfig.Mqtt.class);
     DensityConfig.Postgres postgres =
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
-    pool = Connections.postgres(vertx, postgres);
+    pool = Connections.postgres(vertx, postgres, "egress");
     outbox = new Outbox(pool);
     leadership = new Leadership(vertx, postgres.url(), LOCK, "egress", this::lead, this::stepDown);
     Gauge.builder("density_leader", () -> leadership.leading() ? 1 : 0)

@@ -56,7 +56,7 @@ public final class HistoryVerticle extends VerticleBase implements HistoryReques
         config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class);
     DensityConfig.History history =
         config().getJsonObject("history", new JsonObject()).mapTo(DensityConfig.History.class);
-    pool = Connections.postgres(vertx, postgres);
+    pool = Connections.postgres(vertx, postgres, "history");
     doorways = new DoorwayTraffic(pool);
     utilization = new Utilization(pool, Clock.systemUTC());
     Future<Void> served =

@@ -43,10 +43,10 @@ public final class QueryVerticle extends VerticleBase implements QueryRequest.An
     DensityConfig.Redis redisConfig =
         config().getJsonObject("redis").mapTo(DensityConfig.Redis.class);
     keys = new RedisKeys(redisConfig.keyPrefix());
-    redis = Connections.redis(vertx, redisConfig);
+    redis = Connections.redis(vertx, redisConfig, "query");
     pool =
         Connections.postgres(
-            vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class));
+            vertx, config().getJsonObject("postgres").mapTo(DensityConfig.Postgres.class), "query");
     return Service.serve(
             vertx,
             Addresses.QUERY,

@@ -37,7 +37,7 @@ public final class RegistryVerticle extends VerticleBase implements RegistryRequ
 
   @Override
   public Future<?> start() {
-    pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class));
+    pool = Connections.postgres(vertx, config().mapTo(DensityConfig.Postgres.class), "registry");
     links = new Links(vertx, pool);
     bulk = new Bulk(vertx, pool);
     return Service.serve(

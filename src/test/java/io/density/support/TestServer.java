@@ -65,7 +65,9 @@ public final class TestServer implements AutoCloseable {
     TestServices services = TestServices.get();
     database = "density_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     clientVertx = Vertx.vertx();
-    admin = Connections.postgres(clientVertx, new DensityConfig.Postgres(postgresAdminUrl, 1));
+    admin =
+        Connections.postgres(
+            clientVertx, new DensityConfig.Postgres(postgresAdminUrl, 1), "test-admin");
     admin.query("CREATE DATABASE " + database).execute().await();
     String url = postgresAdminUrl.substring(0, postgresAdminUrl.lastIndexOf('/') + 1) + database;
     config =
@@ -82,8 +84,8 @@ public final class TestServer implements AutoCloseable {
             // corrections held (OutOfOrderWindowTest, BusyDoorwayTest, HeldCorrectionsKillTest)
             // hold them as a deployment does, and wait for them.
             .with("ingest", "correctionDelayMs", 0);
-    sql = Connections.postgres(clientVertx, config.postgres());
-    redis = Connections.redis(clientVertx, config.redis());
+    sql = Connections.postgres(clientVertx, config.postgres(), "test");
+    redis = Connections.redis(clientVertx, config.redis(), "test");
     ownsDatabase = true;
   }
 

@@ -78,6 +78,13 @@ public final class Claims {
     this.lost = lost;
   }
 
+  /** The claims' own connection, named {@code claims} in Vert.x's figures. */
+  private PgConnectOptions options() {
+    PgConnectOptions options = PgConnectOptions.fromUri(postgresUrl);
+    options.setMetricsName("claims");
+    return options;
+  }
+
   /** Connects and joins the writers, unless already done. */
   public Future<Void> connect() {
     if (connection != null) {
@@ -85,7 +92,7 @@ public final class Claims {
     }
     if (connecting == null) {
       connecting =
-          PgConnection.connect(vertx, PgConnectOptions.fromUri(postgresUrl))
+          PgConnection.connect(vertx, options())
               .compose(
                   conn ->
                       conn.query(Statements.CLAIM_MEMBERSHIP)
