@@ -45,6 +45,9 @@ public final class EgressVerticle extends VerticleBase {
   private MessageConsumer<JsonObject> status;
   private long tidy = -1;
 
+  /** The sinks' closes at each step down: stop waits for them, so none outlives its Vert.x. */
+  private Future<?> sinksClosed = Future.succeededFuture();
+
   @Override
   public Future<?> start() {
     config = config().getJsonObject("egress").mapTo(DensityConfig.Egress.class);
@@ -97,11 +100,13 @@ public final class EgressVerticle extends VerticleBase {
       status.unregister();
       status = null;
     }
+    List<Future<Void>> closes = new ArrayList<>();
     feeds.forEach(
         f -> {
           f.stop();
-          f.sink().close();
+          closes.add(f.sink().close());
         });
+    sinksClosed = Future.join(sinksClosed, Future.join(closes));
     feeds.clear();
     bySink.clear();
   }
@@ -130,6 +135,6 @@ public final class EgressVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stepDown();
-    return leadership.stop().compose(v -> pool.close());
+    return sinksClosed.transform(ar -> leadership.stop()).compose(v -> pool.close());
   }
 }

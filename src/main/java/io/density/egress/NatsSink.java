@@ -27,6 +27,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -110,6 +113,13 @@ public final class NatsSink implements Sink {
   private volatile long forcedAtMs;
 
   private volatile boolean closed;
+
+  /**
+   * The blocking calls of jnats running on worker threads (a connect, the stream's setup, a forced
+   * reconnect): {@link #close} waits for them, so that none ends after its Vert.x is gone.
+   */
+  private final Set<Future<?>> working = ConcurrentHashMap.newKeySet();
+
   private volatile int attempts;
 
   /** What jnats reported while the first connection was attempted (it throws without a cause). */
@@ -170,8 +180,7 @@ public final class NatsSink implements Sink {
     }
     attempts++;
     connectError = null;
-    context
-        .executeBlocking(
+    onWorker(
             () -> {
               Connection c = Nats.connect(options());
               if (closed) {
@@ -244,8 +253,10 @@ public final class NatsSink implements Sink {
   /** Creates the stream, or updates it to the configuration; on a worker thread. */
   private Future<Void> ensureStream() {
     Connection c = connection;
-    return context
-        .executeBlocking(
+    if (closed) {
+      return Future.failedFuture("the NATS sink is closed");
+    }
+    return onWorker(
             () -> {
               stream.ensure(c.jetStreamManagement(jetStreamOptions()));
               return null;
@@ -314,11 +325,13 @@ public final class NatsSink implements Sink {
       return;
     }
     forcedAtMs = now;
-    context.executeBlocking(
-        () -> {
-          c.forceReconnect();
-          return null;
-        });
+    if (!closed) {
+      onWorker(
+          () -> {
+            c.forceReconnect();
+            return null;
+          });
+    }
   }
 
   @Override
@@ -327,15 +340,34 @@ public final class NatsSink implements Sink {
     if (retryTimer >= 0) {
       vertx.cancelTimer(retryTimer);
     }
-    Connection c = connection;
-    if (c == null) {
-      return Future.succeededFuture();
-    }
-    return context.executeBlocking(
-        () -> {
-          c.close();
-          return null;
-        });
+    return idle()
+        .compose(
+            v -> {
+              Connection c = connection;
+              return c == null
+                  ? Future.<Void>succeededFuture()
+                  : context.<Void>executeBlocking(
+                      () -> {
+                        c.close();
+                        return null;
+                      });
+            });
+  }
+
+  /** Runs a blocking call of jnats on a worker thread, counted in {@link #working}. */
+  private <T> Future<T> onWorker(Callable<T> call) {
+    Future<T> running = context.executeBlocking(call);
+    working.add(running);
+    running.onComplete(ar -> working.remove(running));
+    return running;
+  }
+
+  /** Once no blocking call is running (one that ends may have started another). */
+  private Future<Void> idle() {
+    List<Future<?>> running = List.copyOf(working);
+    return running.isEmpty()
+        ? Future.succeededFuture()
+        : Future.join(running).transform(ar -> idle());
   }
 
   /**

@@ -26,6 +26,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -445,6 +450,65 @@ class NatsSinkTest {
     assertTrue(warnings().get(0).getMessage().contains(url), warnings().get(0).getMessage());
     Throwable refused = awaitFailure(sink.publish(changes(1, 1)));
     assertTrue(refused.getMessage().contains("does not answer"), refused.getMessage());
+  }
+
+  @Test
+  @DisplayName(
+      "closed while it connects to a server that never answers: close waits for the attempt, so"
+          + " nothing of the sink runs, and nothing is logged, after its Vert.x is gone")
+  void closedWhileConnecting() throws Exception {
+    AtomicBoolean let = new AtomicBoolean();
+    ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    closing.add(silent);
+    Thread accept =
+        new Thread(
+            () -> {
+              try (Socket s = silent.accept();
+                  InputStream in = s.getInputStream()) {
+                while (in.read() >= 0) {
+                  // the client says nothing a server must answer here; read until it lets go
+                }
+              } catch (IOException e) {
+                // a reset is a let-go too
+              }
+              let.set(true);
+            });
+    accept.setDaemon(true);
+    accept.start();
+    List<LogRecord> severe = new CopyOnWriteArrayList<>();
+    Handler errors =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            if (record.getLevel().intValue() >= Level.SEVERE.intValue()) {
+              severe.add(record);
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    Logger root = Logger.getLogger("");
+    root.addHandler(errors);
+    try {
+      Vertx own = Vertx.vertx();
+      NatsSink sink =
+          NatsSink.start(own, config("nats://127.0.0.1:" + silent.getLocalPort(), 1_000), DAY);
+      assertTrue(Await.until(() -> sink.attempts() >= 1, Duration.ofSeconds(5)), "it connects");
+
+      sink.close().await();
+      own.close().await();
+      assertTrue(
+          Await.until(let::get, Duration.ofSeconds(20)),
+          "the attempt ends (its connect timeout) and the client lets go of its socket");
+      assertEquals(List.of(), messages(severe), "nothing logged as an error");
+      assertEquals(1, sink.attempts(), "no attempt after close");
+    } finally {
+      root.removeHandler(errors);
+    }
   }
 
   private static List<String> messages(List<LogRecord> records) {
