@@ -334,24 +334,34 @@ public final class NatsSink implements Sink {
     }
   }
 
+  /**
+   * Closes the sink once the client's blocking calls in flight have returned. It runs on the sink's
+   * context, where the attempts start, so that one just begun elsewhere is waited for too.
+   */
   @Override
   public Future<Void> close() {
     closed = true;
-    if (retryTimer >= 0) {
-      vertx.cancelTimer(retryTimer);
-    }
-    return idle()
-        .compose(
-            v -> {
-              Connection c = connection;
-              return c == null
-                  ? Future.<Void>succeededFuture()
-                  : context.<Void>executeBlocking(
-                      () -> {
-                        c.close();
-                        return null;
-                      });
-            });
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(
+        v -> {
+          if (retryTimer >= 0) {
+            vertx.cancelTimer(retryTimer);
+          }
+          idle()
+              .compose(
+                  idle -> {
+                    Connection c = connection;
+                    return c == null
+                        ? Future.<Void>succeededFuture()
+                        : context.<Void>executeBlocking(
+                            () -> {
+                              c.close();
+                              return null;
+                            });
+                  })
+              .onComplete(done);
+        });
+    return done.future();
   }
 
   /** Runs a blocking call of jnats on a worker thread, counted in {@link #working}. */
