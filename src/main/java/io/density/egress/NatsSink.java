@@ -336,7 +336,7 @@ public final class NatsSink implements Sink {
 
   /**
    * Closes the sink once the client's blocking calls in flight have returned. It runs on the sink's
-   * context, where the attempts start, so that one just begun elsewhere is waited for too.
+   * context, where attempts start: one begun just before is waited for, and none begins after.
    */
   @Override
   public Future<Void> close() {
@@ -349,7 +349,7 @@ public final class NatsSink implements Sink {
           }
           idle()
               .compose(
-                  idle -> {
+                  none -> {
                     Connection c = connection;
                     return c == null
                         ? Future.<Void>succeededFuture()
