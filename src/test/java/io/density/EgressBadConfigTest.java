@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.support.Await;
+import io.density.support.LogCapture;
 import io.density.support.Ports;
 import io.density.support.TestServer;
 import io.vertx.core.json.JsonObject;
@@ -15,12 +16,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -32,34 +29,18 @@ import org.junit.jupiter.api.Test;
  */
 @DisplayName("Egress: a broker that cannot be used is a log line and a readiness detail")
 class EgressBadConfigTest {
-  private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
-  private final Logger egressLogs = Logger.getLogger("io.density.egress");
-  private final Handler capture =
-      new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-          if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
-            logged.add(record);
-          }
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  private LogCapture logged;
   private TestServer server;
   private Process broker;
 
   @BeforeEach
   void listen() {
-    egressLogs.addHandler(capture);
+    logged = LogCapture.of("io.density.egress", Level.WARNING);
   }
 
   @AfterEach
   void stop() throws Exception {
-    egressLogs.removeHandler(capture);
+    logged.close();
     if (server != null) {
       server.close();
     }
@@ -125,12 +106,12 @@ class EgressBadConfigTest {
         "the changes wait in the outbox");
     long tries = System.currentTimeMillis() + 3_000;
     Await.until(() -> System.currentTimeMillis() > tries, Duration.ofSeconds(5));
-    assertEquals(1, logged.size(), "one log line: " + messages());
-    assertTrue(logged.get(0).getMessage().contains(problem), messages().toString());
+    assertEquals(1, logged.records().size(), "one log line: " + messages());
+    assertTrue(messages().get(0).contains(problem), messages().toString());
   }
 
   private List<String> messages() {
-    return logged.stream().map(LogRecord::getMessage).toList();
+    return logged.messages();
   }
 
   @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.density.config.DensityConfig;
 import io.density.support.Await;
+import io.density.support.LogCapture;
 import io.density.support.Ports;
 import io.density.support.TcpProxy;
 import io.nats.client.Connection;
@@ -40,12 +41,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -65,21 +63,7 @@ class NatsSinkTest {
   private static final List<String> SPACES =
       List.of("A/B", "c+d", "e.f", "g*h", "i>j", "main hall", "plain", "Café ☕");
 
-  private final Logger log = Logger.getLogger(NatsSink.class.getName());
-  private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
-  private final Handler capture =
-      new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-          logged.add(record);
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  private LogCapture logged;
 
   private Vertx vertx;
   private Connection admin;
@@ -97,12 +81,12 @@ class NatsSinkTest {
     String run = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     stream = "TEST_" + run;
     prefix = "t" + run + ".density";
-    log.addHandler(capture);
+    logged = LogCapture.of(NatsSink.class.getName(), Level.ALL);
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    log.removeHandler(capture);
+    logged.close();
     for (Sink sink : sinks) {
       sink.close().await();
     }
@@ -434,7 +418,7 @@ class NatsSinkTest {
   }
 
   private List<LogRecord> warnings() {
-    return logged.stream()
+    return logged.records().stream()
         .filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
         .toList();
   }
@@ -475,25 +459,7 @@ class NatsSinkTest {
             });
     accept.setDaemon(true);
     accept.start();
-    List<LogRecord> severe = new CopyOnWriteArrayList<>();
-    Handler errors =
-        new Handler() {
-          @Override
-          public void publish(LogRecord record) {
-            if (record.getLevel().intValue() >= Level.SEVERE.intValue()) {
-              severe.add(record);
-            }
-          }
-
-          @Override
-          public void flush() {}
-
-          @Override
-          public void close() {}
-        };
-    Logger root = Logger.getLogger("");
-    root.addHandler(errors);
-    try {
+    try (LogCapture severe = LogCapture.of("", Level.SEVERE)) {
       Vertx own = Vertx.vertx();
       NatsSink sink =
           NatsSink.start(own, config("nats://127.0.0.1:" + silent.getLocalPort(), 1_000), DAY);
@@ -504,10 +470,8 @@ class NatsSinkTest {
       assertTrue(
           Await.until(let::get, Duration.ofSeconds(20)),
           "the attempt ends (its connect timeout) and the client lets go of its socket");
-      assertEquals(List.of(), messages(severe), "nothing logged as an error");
+      assertEquals(List.of(), severe.messages(), "nothing logged as an error");
       assertEquals(1, sink.attempts(), "no attempt after close");
-    } finally {
-      root.removeHandler(errors);
     }
   }
 
