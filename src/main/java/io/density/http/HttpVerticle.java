@@ -177,6 +177,8 @@ public final class HttpVerticle extends VerticleBase {
     HealthChecks checks = HealthChecks.create(vertx);
     checks.register(
         "node", promise -> promise.complete(NodeState.ready(vertx) ? Status.OK() : Status.KO()));
+    // A check that outlives the framework's own timeout has been answered already (KO): its late
+    // answer is dropped, hence tryComplete.
     DeliveryOptions quick = new DeliveryOptions().setSendTimeout(2_000);
     checks.register(
         "redis",
@@ -184,8 +186,9 @@ public final class HttpVerticle extends VerticleBase {
             Nearest.<JsonObject>request(vertx, Addresses.COUNTER_STATUS, new JsonObject(), quick)
                 .onSuccess(
                     m ->
-                        promise.complete(m.body().getBoolean("loaded") ? Status.OK() : Status.KO()))
-                .onFailure(err -> promise.complete(Status.KO())));
+                        promise.tryComplete(
+                            m.body().getBoolean("loaded") ? Status.OK() : Status.KO()))
+                .onFailure(err -> promise.tryComplete(Status.KO())));
     // Counting stalled (a batch uncounted for ingest.stalledBatchSeconds) is a detail, not DOWN:
     // the node still answers queries, and ingest answers 503 itself, which a sender can act on.
     checks.register(
@@ -194,8 +197,8 @@ public final class HttpVerticle extends VerticleBase {
             vertx
                 .eventBus()
                 .<JsonObject>request(Addresses.COUNTING_STATUS, new JsonObject(), quick)
-                .onSuccess(m -> promise.complete(Status.OK(m.body())))
-                .onFailure(err -> promise.complete(Status.OK())));
+                .onSuccess(m -> promise.tryComplete(Status.OK(m.body())))
+                .onFailure(err -> promise.tryComplete(Status.OK())));
     // A broker that egress cannot reach is a detail, not DOWN: counting and answers go on, and
     // the changes wait in the outbox (docs/egress.md). No answer: egress is off, or changing hands.
     checks.register(
@@ -204,15 +207,15 @@ public final class HttpVerticle extends VerticleBase {
             vertx
                 .eventBus()
                 .<JsonObject>request(Addresses.EGRESS_STATUS, new JsonObject(), quick)
-                .onSuccess(m -> promise.complete(Status.OK(m.body())))
-                .onFailure(err -> promise.complete(Status.OK())));
+                .onSuccess(m -> promise.tryComplete(Status.OK(m.body())))
+                .onFailure(err -> promise.tryComplete(Status.OK())));
     checks.register(
         "postgres",
         promise ->
             new Service<>(vertx, Addresses.QUERY, QueryRequest.class)
                 .ask(new QueryRequest.Realtime("-health-"), quick)
-                .onSuccess(m -> promise.complete(Status.OK()))
-                .onFailure(err -> promise.complete(Status.KO())));
+                .onSuccess(m -> promise.tryComplete(Status.OK()))
+                .onFailure(err -> promise.tryComplete(Status.KO())));
     return checks;
   }
 
